@@ -1,0 +1,66 @@
+"""``ltc-assess`` command line: the headless face of every core feature.
+
+Each subcommand lives in its own module under ``ltc_assess.cli`` and exposes
+``register(subparsers)``. Errors the user can cause are ``LtcError``s: printed as one line on stderr,
+exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ltc_assess import __version__
+from ltc_assess.errors import LtcError
+
+# Order is the order shown in --help.
+COMMAND_MODULES = (
+    "forms",
+    "score",
+)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line (argparse's own convention) on usage errors."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser; subcommand modules add themselves."""
+    parser = _Parser(
+        prog="ltc-assess",
+        description="长期护理需求评估工作站 / Long-term-care needs assessment workstation. "
+        "Without a command, opens the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"ltc-assess {__version__}")
+    parser.add_argument("--db", help="database file (default: $LTC_ASSESS_DB, else the per-user data dir)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"ltc_assess.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        from ltc_assess.cli.gui import run_gui  # lazy: the core must not need Qt
+
+        return run_gui(args)
+    try:
+        return int(args.func(args))
+    except LtcError as exc:
+        print(f"ltc-assess: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130

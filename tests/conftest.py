@@ -1,0 +1,27 @@
+"""Shared fixtures. Qt runs offscreen; tests that use qtbot/qapp are marked ``gui`` automatically."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Why here: the QApplication is created by pytest-qt before any test module runs.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs a QApplication as ``gui`` (qutebrowser's hook)."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "qtbot" in fixtures or "qapp" in fixtures:
+            item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture
+def repo() -> Path:
+    """The repository root."""
+    return REPO
