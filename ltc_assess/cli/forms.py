@@ -1,0 +1,56 @@
+"""``ltc-assess forms list`` / ``forms check [PATH…]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ltc_assess.errors import LtcError
+from ltc_assess.schema.loader import FormErrors, load_form
+from ltc_assess.schema.registry import check_placement, form_files, installed_forms
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("forms", help="list installed forms; validate form files")
+    fsub = p.add_subparsers(dest="forms_command", metavar="ACTION", required=True, parser_class=type(p))
+    lp = fsub.add_parser("list", help="list installed form versions")
+    lp.set_defaults(func=_list)
+    cp = fsub.add_parser("check", help="validate form files (default: every installed form)")
+    cp.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="form files or folders")
+    cp.set_defaults(func=_check)
+
+
+def _list(args: argparse.Namespace) -> int:
+    for form in installed_forms():
+        print(f"{form.ref:24} {form.status:11} {form.sha256[:12]}  {form.title.zh_CN}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    paths: list[Path] = []
+    for path in args.paths or [None]:
+        if path is None or path.is_dir():
+            paths.extend(form_files(path))
+        else:
+            paths.append(path)
+    failed = 0
+    for path in paths:
+        try:
+            form = load_form(path)
+            if path.parent.parent.name == "forms" or not args.paths:
+                check_placement(form, path)
+        except FormErrors as exc:
+            failed += 1
+            for line in exc.lines:
+                print(f"ltc-assess: error: {line}", file=sys.stderr)
+            continue
+        except LtcError as exc:
+            failed += 1
+            print(f"ltc-assess: error: {exc}", file=sys.stderr)
+            continue
+        print(f"ok  {form.path}  {form.ref} ({form.status}, {len(form.items)} items, sha256 {form.sha256[:12]})")
+    if not paths:
+        print("ltc-assess: error: no form files found", file=sys.stderr)
+        return 2
+    return 2 if failed else 0

@@ -1,0 +1,91 @@
+"""``ltc-assess score FILE`` and ``score --batch FILE.jsonl`` (DESIGN §2.2)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from ltc_assess.errors import AnswerError, ErrorCode, LtcError
+from ltc_assess.schema.registry import get_form
+from ltc_assess.scoring import score
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "score",
+        help="score an answers file (JSON), or JSON Lines with --batch",
+        description='Input: {"id": "...", "form": "gbt42195-2022[@N]", "answers": {item: value}}. '
+        "Output: the score object (DESIGN §2.2) as JSON; with --batch one line per case, in order.",
+    )
+    p.add_argument("file", help="answers file ('-' for standard input)")
+    p.add_argument("--batch", action="store_true", help="input and output are JSON Lines, one case per line")
+    p.add_argument("--pretty", action="store_true", help="indent the JSON output (single case)")
+    p.set_defaults(func=_run)
+
+
+def _open(name: str) -> TextIO:
+    if name == "-":
+        return sys.stdin
+    try:
+        return open(name, encoding="utf-8")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise AnswerError(ErrorCode.ANSWER_INPUT, f"cannot read {name}: {exc.strerror}") from None
+
+
+def _parse_case(text: str, where: str) -> dict[str, Any]:
+    try:
+        case = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AnswerError(ErrorCode.ANSWER_INPUT, f"{where}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(case, dict) or not isinstance(case.get("answers"), dict) or not isinstance(case.get("form"), str):
+        raise AnswerError(ErrorCode.ANSWER_INPUT, f'{where}: expected {{"form": "...", "answers": {{...}}}}')
+    return case
+
+
+def score_case(case: dict[str, Any]) -> dict[str, Any]:
+    """Score one parsed case into its output object."""
+    form = get_form(case["form"])
+    return score(form, case["answers"]).to_dict(case_id=case.get("id"))
+
+
+def _dump(obj: Any, indent: int | None = None) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=indent)
+
+
+def _run(args: argparse.Namespace) -> int:
+    src = _open(args.file)
+    try:
+        if args.batch:
+            return _batch(src, args.file)
+        case = _parse_case(src.read(), args.file)
+        print(_dump(score_case(case), indent=2 if args.pretty else None))
+        return 0
+    finally:
+        if src is not sys.stdin:
+            src.close()
+
+
+def _lines(src: TextIO) -> Iterator[tuple[int, str]]:
+    for n, line in enumerate(src, 1):
+        if line.strip():
+            yield n, line
+
+
+def _batch(src: TextIO, name: str) -> int:
+    failed = 0
+    out = sys.stdout
+    for n, line in _lines(src):
+        case_id = None
+        try:
+            case = _parse_case(line, f"{name}:{n}")
+            case_id = case.get("id")
+            out.write(_dump(score_case(case)) + "\n")
+        except LtcError as exc:
+            failed += 1
+            where = f"{name}:{n}"
+            msg = str(exc) if str(exc).startswith(where) else f"{where}: {exc}"
+            out.write(_dump({"id": case_id, "error": msg}) + "\n")
+    return 1 if failed else 0

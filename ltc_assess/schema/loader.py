@@ -1,0 +1,395 @@
+"""Load and validate a form file: YAML 1.2 -> pydantic model -> cross-reference and coverage checks.
+
+Every problem is reported as ``file:line path: message [code]`` so that whoever edits a form (often not a
+programmer) can go straight to the line. All problems in a file are collected; the first is the message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from ltc_assess.errors import ErrorCode, FormError
+from ltc_assess.schema.expressions import Expression
+from ltc_assess.schema.model import (
+    BandsRule,
+    Dimension,
+    FormDef,
+    MatrixRule,
+    RulesTable,
+    SingleChoiceItem,
+)
+
+Path_ = tuple[str | int, ...]
+# Enumeration bound for coverage proofs of rule tables and matrices (product of input domains).
+_MAX_COMBINATIONS = 200_000
+
+
+class FormErrors(FormError):
+    """All problems found in one form file; ``str()`` is the first, ``lines`` has them all."""
+
+    def __init__(self, problems: list[FormError]) -> None:
+        self.problems = problems
+        first = problems[0]
+        super().__init__(first.code, first.message, first.where)
+
+    @property
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+def _fmt_path(path: Iterable[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line_of(raw: Any, path: Path_) -> int | None:
+    """1-based line of the deepest node of ``path`` that exists in the ruamel tree."""
+    node, line = raw, None
+    for part in path:
+        try:
+            if isinstance(part, int) and isinstance(node, list):
+                pos = node.lc.item(part)  # type: ignore[attr-defined]
+            elif isinstance(part, str) and isinstance(node, dict) and part in node:
+                pos = node.lc.key(part)  # type: ignore[attr-defined]
+            else:
+                continue  # e.g. a discriminator tag pydantic adds to the location
+            line = pos[0] + 1
+            node = node[part]
+        except (AttributeError, KeyError, IndexError, TypeError):
+            break
+    return line
+
+
+class _Problems:
+    def __init__(self, display: str, raw: Any) -> None:
+        self.display = display
+        self.raw = raw
+        self.items: list[FormError] = []
+
+    def add(self, code: ErrorCode, path: Path_, message: str) -> None:
+        line = _line_of(self.raw, path)
+        loc = f"{self.display}:{line}" if line else self.display
+        clean = [p for p in path if p not in _TAGS]
+        where = f"{loc} {_fmt_path(clean)}" if clean else loc
+        self.items.append(FormError(code, message, where=where))
+
+
+_TAGS = {
+    "single_choice",
+    "multi_choice",
+    "number",
+    "text",
+    "date",
+    "signature",
+    "computed",
+    "group",
+    "bands",
+    "rules",
+    "matrix",
+}
+
+
+def display_path(path: Path) -> str:
+    """Path as shown in messages: relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_form(path: str | Path) -> FormDef:
+    """Load, validate and fingerprint one form file.
+
+    Raises:
+        FormErrors: with every problem found, each located by file, line and path.
+    """
+    path = Path(path)
+    display = display_path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FormError(ErrorCode.FORM_NOT_FOUND, f"cannot read form file: {exc.strerror}", display) from None
+    return load_form_bytes(data, display)
+
+
+def load_form_bytes(data: bytes, display: str = "<form>") -> FormDef:
+    """Like :func:`load_form` for bytes already read (``display`` names them in messages)."""
+    try:
+        raw = YAML(typ="rt").load(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise FormError(ErrorCode.FORM_YAML, "file is not UTF-8 text", display) from None
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{display}:{mark.line + 1}" if mark else display
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise FormError(ErrorCode.FORM_YAML, f"invalid YAML: {problem}", where) from None
+    problems = _Problems(display, raw)
+    if not isinstance(raw, dict):
+        problems.add(ErrorCode.FORM_SCHEMA, (), "a form file must be a mapping with 'form', 'version', ...")
+        raise FormErrors(problems.items)
+    try:
+        form = FormDef.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            code = ErrorCode.FORM_EXPR if "bad expression" in err["msg"] else ErrorCode.FORM_SCHEMA
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.add(code, tuple(err["loc"]), msg)
+        raise FormErrors(problems.items) from None
+    _check(form, problems)
+    if problems.items:
+        raise FormErrors(problems.items)
+    form._sha256 = hashlib.sha256(data).hexdigest()
+    form._path = display
+    return form
+
+
+# --- cross checks ----------------------------------------------------------------------------------
+
+
+def _check(form: FormDef, p: _Problems) -> None:
+    item_paths: dict[str, Path_] = {}
+    for si, section in enumerate(form.sections):
+        for ii, item in enumerate(section.items):
+            path: Path_ = ("sections", si, "items", ii)
+            if item.id in item_paths:
+                p.add(ErrorCode.FORM_DUPLICATE, (*path, "id"), f"duplicate item id {item.id!r}")
+            item_paths[item.id] = path
+            choices = getattr(item, "choices", ())
+            values = [c.value for c in choices]
+            if len(values) != len(set(values)):
+                p.add(ErrorCode.FORM_DUPLICATE, (*path, "choices"), f"duplicate choice values in {item.id!r}")
+            default = getattr(item, "default", None)
+            defaults = default if isinstance(default, tuple) else () if default is None else (default,)
+            for d in defaults:
+                if d not in values:
+                    p.add(ErrorCode.FORM_REF, (*path, "default"), f"default {d!r} is not a choice of {item.id!r}")
+    _unique(p, [s.id for s in form.sections], "sections", "section")
+
+    names = set(item_paths)
+    for dim in form.scoring.dimensions:
+        names.add(dim.id)
+        if dim.grade is not None:
+            names.add(f"{dim.id}.grade")
+    if form.scoring.total:
+        names.add("total")
+    _unique(p, [d.id for d in form.scoring.dimensions], ("scoring", "dimensions"), "dimension")
+    clash = names & {d.id for d in form.scoring.dimensions} & set(item_paths)
+    for name in sorted(clash):
+        p.add(ErrorCode.FORM_DUPLICATE, ("scoring", "dimensions"), f"dimension id {name!r} is also an item id")
+
+    for path, expr in _expressions(form):
+        for ref in expr.refs:
+            if ref not in names:
+                p.add(ErrorCode.FORM_REF, path, f"unknown name {ref!r} in expression {expr.source!r}")
+    _check_scoring(form, item_paths, p)
+    for ci, rule in enumerate(form.consistency):
+        for ref in rule.items:
+            if ref not in item_paths:
+                p.add(ErrorCode.FORM_REF, ("consistency", ci, "items"), f"unknown item {ref!r} in {rule.id!r}")
+    _unique(p, [c.id for c in form.consistency], "consistency", "consistency rule")
+
+
+def _unique(p: _Problems, ids: list[str], where: str | Path_, what: str) -> None:
+    seen: set[str] = set()
+    for idx, ident in enumerate(ids):
+        if ident in seen:
+            base = (where,) if isinstance(where, str) else where
+            p.add(ErrorCode.FORM_DUPLICATE, (*base, idx, "id"), f"duplicate {what} id {ident!r}")
+        seen.add(ident)
+
+
+def _expressions(form: FormDef) -> Iterator[tuple[Path_, Expression]]:
+    for si, section in enumerate(form.sections):
+        for ii, item in enumerate(section.items):
+            base: Path_ = ("sections", si, "items", ii)
+            for attr in ("required_if", "visible_if", "expression"):
+                expr = getattr(item, attr, None)
+                if expr is not None:
+                    yield (*base, attr), expr
+            if item.constraint is not None:
+                yield (*base, "constraint", "when"), item.constraint.when
+    for ci, rule in enumerate(form.consistency):
+        yield ("consistency", ci, "when"), rule.when
+    sc = form.scoring
+    for di, dim in enumerate(sc.dimensions):
+        if dim.grade is not None:
+            yield from _rule_expressions(dim.grade, ("scoring", "dimensions", di, "grade"))
+    yield from _rule_expressions(sc.initial_level, ("scoring", "initial_level"))
+    if sc.adjustments is not None:
+        for ai, adj in enumerate(sc.adjustments.rules):
+            yield ("scoring", "adjustments", "rules", ai, "when"), adj.when
+
+
+def _rule_expressions(rule: BandsRule | RulesTable | MatrixRule, base: Path_) -> Iterator[tuple[Path_, Expression]]:
+    if isinstance(rule, BandsRule) and rule.input is not None:
+        yield (*base, "input"), rule.input
+    elif isinstance(rule, RulesTable):
+        for ri, row in enumerate(rule.rules):
+            yield (*base, "rules", ri, "when"), row.when
+    elif isinstance(rule, MatrixRule):
+        yield (*base, "rows"), rule.rows
+        yield (*base, "columns"), rule.columns
+
+
+def _check_scoring(form: FormDef, item_paths: dict[str, Path_], p: _Problems) -> None:
+    sc = form.scoring
+    level_codes = [lv.code for lv in sc.levels]
+    if level_codes != list(range(len(level_codes))):
+        p.add(ErrorCode.FORM_SCHEMA, ("scoring", "levels"), "level codes must be 0, 1, 2, ... in order")
+    grade_codes = [g.code for g in sc.grades or ()]
+    if grade_codes != list(range(len(grade_codes))):
+        p.add(ErrorCode.FORM_SCHEMA, ("scoring", "grades"), "grade codes must be 0, 1, 2, ... in order")
+
+    owner: dict[str, str] = {}
+    domains: dict[str, set[Any]] = {}
+    for di, dim in enumerate(sc.dimensions):
+        base: Path_ = ("scoring", "dimensions", di)
+        ok = True
+        for ref in dim.items:
+            item = form.items.get(ref)
+            if item is None:
+                p.add(ErrorCode.FORM_REF, (*base, "items"), f"unknown item {ref!r} in scoring {dim.id!r}")
+                ok = False
+            elif not isinstance(item, SingleChoiceItem) or not all(isinstance(c.value, int) for c in item.choices):
+                msg = f"scored item {ref!r} must be a single_choice with integer values"
+                p.add(ErrorCode.FORM_SCHEMA, (*base, "items"), msg)
+                ok = False
+            elif ref in owner:
+                p.add(ErrorCode.FORM_DUPLICATE, (*base, "items"), f"item {ref!r} is already scored in {owner[ref]!r}")
+            else:
+                owner[ref] = dim.id
+        if not ok:
+            continue
+        for ref in dim.items:
+            domains[ref] = {c.value for c in form.items[ref].choices}  # type: ignore[union-attr]
+        if dim.summed:
+            domains[dim.id] = _sumset(domains[ref] for ref in dim.items)
+        elif dim.grade is not None and isinstance(dim.grade, BandsRule) and dim.grade.input is None:
+            msg = f"dimension {dim.id!r} is not summed, so its bands need an 'input'"
+            p.add(ErrorCode.FORM_SCHEMA, (*base, "grade"), msg)
+    for ref in item_paths:
+        item = form.items[ref]
+        if ref not in domains and isinstance(item, SingleChoiceItem):
+            domains[ref] = {c.value for c in item.choices}
+    if sc.total:
+        summed = [domains[d.id] for d in sc.dimensions if d.summed and d.id in domains]
+        domains["total"] = _sumset(summed)
+
+    for di, dim in enumerate(sc.dimensions):
+        if dim.grade is None:
+            continue
+        if not grade_codes:
+            msg = f"dimension {dim.id!r} is graded but no 'grades' are named"
+            p.add(ErrorCode.FORM_SCHEMA, ("scoring", "grades"), msg)
+        target = ("scoring", "dimensions", di, "grade")
+        _check_rule(dim.grade, set(grade_codes), domains, target, p, default_input=dim.id if dim.summed else None)
+        domains[f"{dim.id}.grade"] = set(grade_codes)
+    _check_rule(sc.initial_level, set(level_codes), domains, ("scoring", "initial_level"), p)
+    _check_adjustments(form, set(level_codes), p)
+    _check_dimension_directions(sc.dimensions, p)
+
+
+def _check_dimension_directions(dims: tuple[Dimension, ...], p: _Problems) -> None:
+    for di, dim in enumerate(dims):
+        if not dim.summed and dim.grade is None:
+            msg = f"dimension {dim.id!r} is neither summed nor graded"
+            p.add(ErrorCode.FORM_SCHEMA, ("scoring", "dimensions", di), msg)
+
+
+def _check_adjustments(form: FormDef, codes: set[int], p: _Problems) -> None:
+    adj = form.scoring.adjustments
+    if adj is None:
+        return
+    if adj.cap is not None and adj.cap not in codes:
+        p.add(ErrorCode.FORM_REF, ("scoring", "adjustments", "cap"), f"cap {adj.cap} is not a level code")
+    for ai, rule in enumerate(adj.rules):
+        path: Path_ = ("scoring", "adjustments", "rules", ai, "effect")
+        eff = rule.effect
+        if (eff.set is None) == (eff.raise_ is None):
+            p.add(ErrorCode.FORM_SCHEMA, path, f"adjustment {rule.id!r} needs exactly one of 'set' or 'raise'")
+        elif eff.set is not None and eff.set not in codes:
+            p.add(ErrorCode.FORM_REF, path, f"adjustment {rule.id!r} sets unknown level {eff.set}")
+    _unique(p, [r.id for r in adj.rules], ("scoring", "adjustments", "rules"), "adjustment")
+
+
+def _sumset(parts: Iterable[set[Any]]) -> set[Any]:
+    """Every value a sum of one choice from each part can take (exact reachable totals)."""
+    acc: set[Any] = {0}
+    for part in parts:
+        acc = {a + b for a in acc for b in part}
+    return acc
+
+
+def _combinations(refs: tuple[str, ...], domains: dict[str, set[Any]]) -> Iterator[dict[str, Any]] | None:
+    if any(r not in domains for r in refs):
+        return None
+    total = 1
+    for r in refs:
+        total *= max(1, len(domains[r]))
+    if total > _MAX_COMBINATIONS:
+        return None
+    return (dict(zip(refs, combo, strict=True)) for combo in itertools.product(*(sorted(domains[r]) for r in refs)))
+
+
+def _check_rule(
+    rule: BandsRule | RulesTable | MatrixRule,
+    codes: set[int],
+    domains: dict[str, set[Any]],
+    path: Path_,
+    p: _Problems,
+    default_input: str | None = None,
+) -> None:
+    """Check codes exist, and prove coverage over every reachable input where it can be enumerated."""
+    if isinstance(rule, BandsRule):
+        for bi, band in enumerate(rule.bands):
+            if band.code not in codes:
+                p.add(ErrorCode.FORM_REF, (*path, "bands", bi, "code"), f"unknown code {band.code}")
+            if band.min > band.max:
+                p.add(ErrorCode.FORM_SCHEMA, (*path, "bands", bi), f"band min {band.min} > max {band.max}")
+        if rule.input is not None:
+            combos = _combinations(rule.input.refs, domains)
+            values = None if combos is None else {rule.input(env) for env in combos}
+        else:
+            values = domains.get(default_input or "")
+        for value in sorted(values or (), key=float):
+            hits = [b for b in rule.bands if b.min <= value <= b.max]
+            if len(hits) != 1:
+                what = "no band" if not hits else f"{len(hits)} bands"
+                p.add(ErrorCode.FORM_COVERAGE, (*path, "bands"), f"reachable value {value} falls in {what}")
+    elif isinstance(rule, RulesTable):
+        for ri, row in enumerate(rule.rules):
+            if row.code not in codes:
+                p.add(ErrorCode.FORM_REF, (*path, "rules", ri, "code"), f"unknown code {row.code}")
+        if rule.otherwise is not None:
+            if rule.otherwise not in codes:
+                p.add(ErrorCode.FORM_REF, (*path, "otherwise"), f"unknown code {rule.otherwise}")
+            return
+        refs = tuple(dict.fromkeys(r for row in rule.rules for r in row.when.refs))
+        for env in _combinations(refs, domains) or ():
+            if not any(row.when(env) for row in rule.rules):
+                shown = ", ".join(f"{k}={v}" for k, v in env.items())
+                p.add(ErrorCode.FORM_COVERAGE, (*path, "rules"), f"no rule matches {shown}")
+                break
+    else:
+        for ri, row in enumerate(rule.cells):
+            for code in row:
+                if code not in codes:
+                    p.add(ErrorCode.FORM_REF, (*path, "cells", ri), f"unknown code {code}")
+        refs = tuple(dict.fromkeys(rule.rows.refs + rule.columns.refs))
+        for env in _combinations(refs, domains) or ():
+            r, c = rule.rows(env), rule.columns(env)
+            in_range = isinstance(r, int) and 0 <= r < len(rule.cells)
+            if not (in_range and isinstance(c, int) and 0 <= c < len(rule.cells[r])):
+                shown = ", ".join(f"{k}={v}" for k, v in env.items())
+                p.add(ErrorCode.FORM_COVERAGE, (*path, "cells"), f"no cell [{r}][{c}] for {shown}")
+                break

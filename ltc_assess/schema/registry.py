@@ -1,0 +1,61 @@
+"""Installed forms: ``forms/<form-id>/v<N>.yaml``, loaded on demand and kept for the process.
+
+Assessments record ``form@version`` and the file's sha256, so old cases stay reproducible after a newer
+version is installed.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+from ltc_assess import paths
+from ltc_assess.errors import ErrorCode, FormError
+from ltc_assess.schema.loader import display_path, load_form
+from ltc_assess.schema.model import FormDef
+
+_FILE = re.compile(r"^v(\d+)\.yaml$")
+
+
+def form_files(root: Path | None = None) -> list[Path]:
+    """Every form file under ``root`` (default: the installed forms), sorted by id then version."""
+    base = root or paths.forms_dir()
+    found = [p for p in base.glob("*/v*.yaml") if _FILE.match(p.name)]
+    return sorted(found, key=lambda p: (p.parent.name, int(_FILE.match(p.name).group(1))))  # type: ignore[union-attr]
+
+
+def check_placement(form: FormDef, path: Path) -> None:
+    """A form file must live at ``forms/<form>/v<version>.yaml`` so ids and versions cannot drift."""
+    expected = (form.form, f"v{form.version}.yaml")
+    if (path.parent.name, path.name) != expected:
+        raise FormError(
+            ErrorCode.FORM_SCHEMA,
+            f"form {form.ref} must be stored as {expected[0]}/{expected[1]}",
+            display_path(path),
+        )
+
+
+@cache
+def installed_forms() -> tuple[FormDef, ...]:
+    """All installed form versions, validated (raises on the first broken file)."""
+    forms = []
+    for path in form_files():
+        form = load_form(path)
+        check_placement(form, path)
+        forms.append(form)
+    return tuple(forms)
+
+
+def get_form(ref: str) -> FormDef:
+    """``"id"`` -> newest installed version; ``"id@N"`` -> that version."""
+    form_id, _, version = ref.partition("@")
+    matches = [f for f in installed_forms() if f.form == form_id]
+    if version:
+        if not version.isdigit():
+            raise FormError(ErrorCode.FORM_NOT_FOUND, f"bad form version {version!r} in {ref!r}")
+        matches = [f for f in matches if f.version == int(version)]
+    if not matches:
+        known = ", ".join(sorted({f.ref for f in installed_forms()}))
+        raise FormError(ErrorCode.FORM_NOT_FOUND, f"no installed form {ref!r} (installed: {known})")
+    return max(matches, key=lambda f: f.version)

@@ -1,0 +1,103 @@
+"""The engine's output: frozen values plus the DESIGN §2.2 JSON shape insurers' scripts read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionResult:
+    """One first-level indicator. ``score`` is None until every item of it is answered."""
+
+    id: str
+    label: str
+    score: int | None
+    max: int | None
+    grade: int | None
+    grade_name: str | None
+    answered: int
+    count: int
+    partial_sum: int  # sum of the answered items, for live display while incomplete
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """A level-change rule that fired."""
+
+    rule: str
+    text: str
+    effect: str  # "+1" or "=4"
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One rule applied: which, on what inputs, with what result, said in plain Chinese."""
+
+    rule: str
+    inputs: dict[str, Any]
+    output: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    """A consistency (plausibility) warning shown next to the items involved."""
+
+    id: str
+    items: tuple[str, ...]
+    text: str
+    text_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    """Everything the engine concluded for one answer set."""
+
+    form_id: str
+    form_version: int
+    form_sha256: str
+    engine_version: str
+    status: str
+    dimensions: tuple[DimensionResult, ...]
+    total: int | None
+    initial_level: int | None
+    initial_level_name: str | None
+    final_level: int | None
+    final_level_name: str | None
+    adjustments: tuple[Adjustment, ...]
+    trace: tuple[TraceStep, ...]
+    warnings: tuple[Warning, ...]
+    missing: tuple[str, ...]  # required scored items without an answer (partial scoring only)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def dimension(self, dim_id: str) -> DimensionResult:
+        return next(d for d in self.dimensions if d.id == dim_id)
+
+    def to_dict(self, case_id: str | None = None) -> dict[str, Any]:
+        """The public output object (DESIGN §2.2); field names and level names are a contract."""
+
+        def level(code: int | None, name: str | None) -> dict[str, Any] | None:
+            return None if code is None else {"code": code, "name": name}
+
+        return {
+            "id": case_id,
+            "form": self.form_id,
+            "form_version": self.form_version,
+            "form_sha256": self.form_sha256,
+            "engine_version": self.engine_version,
+            "status": self.status,
+            "dimensions": {
+                d.id: {"score": d.score, "max": d.max, "grade": level(d.grade, d.grade_name)}
+                for d in self.dimensions
+            },
+            "total": self.total,
+            "initial_level": level(self.initial_level, self.initial_level_name),
+            "final_level": level(self.final_level, self.final_level_name),
+            "adjustments": [{"rule": a.rule, "text": a.text, "effect": a.effect} for a in self.adjustments],
+            "trace": [{"rule": t.rule, "inputs": t.inputs, "output": t.output, "text": t.text} for t in self.trace],
+            "warnings": [{"id": w.id, "items": list(w.items), "text": w.text} for w in self.warnings],
+        }
