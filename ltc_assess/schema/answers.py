@@ -173,3 +173,23 @@ def check_answer(form: FormDef, item_id: str, value: Any) -> None:
         raise AnswerError(ErrorCode.ANSWER_UNKNOWN, f"unknown item {item_id!r} in form {form.ref}", item=item_id)
     if value is not None:
         checker_for(item)(value)
+
+
+def default_answers(form: FormDef) -> dict[str, Any]:
+    """Values assumed for unanswered items where the standard says absence means 无 (e.g. risk events)."""
+    out: dict[str, Any] = {}
+    for item_id, item in form.items.items():
+        default = getattr(item, "default", None)
+        if default is not None:
+            out[item_id] = list(default) if isinstance(default, tuple) else default
+    return out
+
+
+def evaluation_env(form: FormDef, answers: dict[str, Any], defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The names expressions see: defaults, then the given answers, then computed items in form order."""
+    env = dict(default_answers(form) if defaults is None else defaults)
+    env.update((k, v) for k, v in answers.items() if v is not None)
+    for item_id, item in form.items.items():
+        if isinstance(item, ComputedItem):
+            env[item_id] = item.expression(env)
+    return env

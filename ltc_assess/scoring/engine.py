@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ltc_assess.errors import AnswerError, ErrorCode
-from ltc_assess.schema.answers import Checker, checkers
+from ltc_assess.schema.answers import Checker, checkers, default_answers
 from ltc_assess.schema.expressions import Expression
 from ltc_assess.schema.model import (
     BandsRule,
@@ -52,11 +52,6 @@ def _plan(form: FormDef) -> _Plan:
     if form._plan is not None:
         return form._plan  # type: ignore[no-any-return]
     items = form.items
-    defaults: dict[str, Any] = {}
-    for item_id, item in items.items():
-        default = getattr(item, "default", None)
-        if default is not None:
-            defaults[item_id] = list(default) if isinstance(default, tuple) else default
     required = []
     for item_id in form.scored_items:
         item = items[item_id]
@@ -70,7 +65,7 @@ def _plan(form: FormDef) -> _Plan:
         dims.append(_DimPlan(dim, dim.label.zh_CN, dim.items, sum(maxima) if dim.summed else None))  # type: ignore[arg-type]
     plan = _Plan(
         checkers=checkers(form),
-        defaults=defaults,
+        defaults=default_answers(form),
         required=tuple(required),
         computed=tuple((i, it.expression) for i, it in items.items() if isinstance(it, ComputedItem)),
         dims=tuple(dims),

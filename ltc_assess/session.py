@@ -1,0 +1,186 @@
+"""FormSession: where the assessor is in a form, what is visible, what is missing — without any UI.
+
+The desktop wizard only renders what this object says (Electrum's AbstractWizard idea): relevance,
+validation, completeness, navigation and the live score all live here, so they are testable headless
+and identical in every front end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ltc_assess.errors import AnswerError, ErrorCode
+from ltc_assess.schema.answers import check_answer, default_answers, evaluation_env
+from ltc_assess.schema.model import AnyItem, ComputedItem, FormDef, Section, SignatureItem
+from ltc_assess.scoring import ScoreResult, score
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """Something to fix before submitting, attached to one item."""
+
+    item_id: str
+    section_id: str
+    kind: str  # "required" | "constraint" | "value"
+    message: str
+    message_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How many required, visible items of a section are answered."""
+
+    section_id: str
+    answered: int
+    required: int
+
+    @property
+    def done(self) -> bool:
+        return self.answered >= self.required
+
+
+class FormSession:
+    """Navigation, relevance, validation and completeness over one answer set.
+
+    Args:
+        form: the form version being filled.
+        answers: answers already saved (e.g. when resuming).
+        current_item: the item to resume at (defaults to the first).
+    """
+
+    def __init__(self, form: FormDef, answers: Mapping[str, Any] | None = None, current_item: str | None = None):
+        self.form = form
+        self._defaults = default_answers(form)
+        self._answers: dict[str, Any] = {k: v for k, v in (answers or {}).items() if v is not None}
+        self._section_of = {item.id: s.id for s in form.sections for item in s.items}
+        self._env = evaluation_env(form, self._answers, self._defaults)
+        first = self.visible_items(self.sections[0])
+        self.current_item = current_item if current_item in self._section_of else (first[0].id if first else None)
+
+    # --- answers -----------------------------------------------------------------------------------
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return dict(self._answers)
+
+    def value(self, item_id: str) -> Any:
+        return self._answers.get(item_id)
+
+    def computed_value(self, item_id: str) -> Any:
+        """Current value of a computed item (e.g. BMI)."""
+        return self._env.get(item_id)
+
+    def set_answer(self, item_id: str, value: Any) -> list[Issue]:
+        """Check and record one answer (``None`` clears it); returns the item's remaining issues.
+
+        Raises:
+            AnswerError: the value does not fit the item at all (nothing is recorded).
+        """
+        check_answer(self.form, item_id, value)
+        if value is None:
+            self._answers.pop(item_id, None)
+        else:
+            self._answers[item_id] = value
+        self._env = evaluation_env(self.form, self._answers, self._defaults)
+        return self.item_issues(item_id)
+
+    # --- relevance and validation ------------------------------------------------------------------
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        return self.form.sections
+
+    def section(self, section_id: str) -> Section:
+        return next(s for s in self.sections if s.id == section_id)
+
+    def section_of(self, item_id: str) -> Section:
+        return self.section(self._section_of[item_id])
+
+    def is_visible(self, item: AnyItem) -> bool:
+        return item.visible_if is None or bool(item.visible_if(self._env))
+
+    def is_required(self, item: AnyItem) -> bool:
+        if isinstance(item, ComputedItem):
+            return False
+        if item.required_if is not None:
+            return bool(item.required_if(self._env))
+        return item.required
+
+    def visible_items(self, section: Section) -> list[AnyItem]:
+        return [item for item in section.items if self.is_visible(item)]
+
+    def item_issues(self, item_id: str) -> list[Issue]:
+        """Missing-but-required and failed-constraint issues of one item (none when hidden)."""
+        item = self.form.items[item_id]
+        if not self.is_visible(item):
+            return []
+        sid = self._section_of[item_id]
+        value = self._answers.get(item_id)
+        if value is None or value == [] or value == "":
+            if self.is_required(item):
+                label = item.label
+                return [Issue(item_id, sid, "required", f"{label.zh_CN}：尚未填写", f"{label.en}: not answered")]
+            return []
+        if item.constraint is not None and not item.constraint.when(self._env):
+            msg = item.constraint.message
+            return [Issue(item_id, sid, "constraint", msg.zh_CN, msg.en)]
+        return []
+
+    def validate(self, section: Section | None = None) -> list[Issue]:
+        """Issues of one section, or of the whole form (the submit checklist), in form order."""
+        sections = [section] if section is not None else list(self.sections)
+        return [issue for s in sections for item in s.items for issue in self.item_issues(item.id)]
+
+    def progress(self) -> list[Progress]:
+        """Per-section completion, for the side list."""
+        out = []
+        for s in self.sections:
+            required = [i for i in self.visible_items(s) if self.is_required(i) and not isinstance(i, SignatureItem)]
+            answered = sum(1 for i in required if self._answers.get(i.id) not in (None, [], ""))
+            out.append(Progress(s.id, answered, len(required)))
+        return out
+
+    def warnings_for(self, item_id: str, result: ScoreResult) -> list[str]:
+        """Consistency warnings that name this item."""
+        return [w.text for w in result.warnings if item_id in w.items]
+
+    # --- navigation --------------------------------------------------------------------------------
+
+    def _visible_ids(self) -> list[str]:
+        return [item.id for s in self.sections for item in self.visible_items(s)]
+
+    def move(self, step: int) -> str | None:
+        """Move the cursor ``step`` visible items forward/back (clamped); returns the new item id."""
+        ids = self._visible_ids()
+        if not ids:
+            return None
+        pos = ids.index(self.current_item) if self.current_item in ids else 0
+        self.current_item = ids[max(0, min(len(ids) - 1, pos + step))]
+        return self.current_item
+
+    def move_section(self, step: int) -> str | None:
+        """Jump to the first visible item of the next/previous section that has one."""
+        order = [s for s in self.sections if self.visible_items(s)]
+        current = self._section_of.get(self.current_item or "", order[0].id)
+        idx = next((n for n, s in enumerate(order) if s.id == current), 0)
+        target = order[max(0, min(len(order) - 1, idx + step))]
+        self.current_item = self.visible_items(target)[0].id
+        return self.current_item
+
+    def goto(self, item_id: str) -> None:
+        if item_id not in self._section_of:
+            msg = f"unknown item {item_id!r} in form {self.form.ref}"
+            raise AnswerError(ErrorCode.ANSWER_UNKNOWN, msg, item=item_id)
+        self.current_item = item_id
+
+    def is_last(self) -> bool:
+        ids = self._visible_ids()
+        return bool(ids) and self.current_item == ids[-1]
+
+    # --- scoring -----------------------------------------------------------------------------------
+
+    def live_score(self) -> ScoreResult:
+        """The engine's result on the answers so far (missing items tolerated)."""
+        return score(self.form, self._answers, partial=True)
