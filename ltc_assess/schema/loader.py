@@ -52,22 +52,28 @@ def _fmt_path(path: Iterable[str | int]) -> str:
     return out
 
 
-def _line_of(raw: Any, path: Path_) -> int | None:
-    """1-based line of the deepest node of ``path`` that exists in the ruamel tree."""
-    node, line = raw, None
+def _locate(raw: Any, path: Path_) -> tuple[int | None, Path_]:
+    """1-based line of the deepest node of ``path`` in the ruamel tree, and the path without the
+    discriminator tags pydantic inserts (``single_choice``, ``bands``...) where the data has no such key."""
+    node: Any = raw
+    line = None
+    clean: list[str | int] = []
     for part in path:
+        inside = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        inside = inside or (isinstance(node, dict) and isinstance(part, str) and part in node)
+        if not inside:
+            if not (isinstance(part, str) and part in _TAGS):  # tags leave the node where it is
+                clean.append(part)
+                node = None
+            continue
+        clean.append(part)
         try:
-            if isinstance(part, int) and isinstance(node, list):
-                pos = node.lc.item(part)  # type: ignore[attr-defined]
-            elif isinstance(part, str) and isinstance(node, dict) and part in node:
-                pos = node.lc.key(part)  # type: ignore[attr-defined]
-            else:
-                continue  # e.g. a discriminator tag pydantic adds to the location
+            pos = node.lc.item(part) if isinstance(node, list) else node.lc.key(part)
             line = pos[0] + 1
-            node = node[part]
-        except (AttributeError, KeyError, IndexError, TypeError):
-            break
-    return line
+        except (AttributeError, KeyError, TypeError):
+            pass
+        node = node[part]
+    return line, tuple(clean)
 
 
 class _Problems:
@@ -77,9 +83,8 @@ class _Problems:
         self.items: list[FormError] = []
 
     def add(self, code: ErrorCode, path: Path_, message: str) -> None:
-        line = _line_of(self.raw, path)
+        line, clean = _locate(self.raw, path)
         loc = f"{self.display}:{line}" if line else self.display
-        clean = [p for p in path if p not in _TAGS]
         where = f"{loc} {_fmt_path(clean)}" if clean else loc
         self.items.append(FormError(code, message, where=where))
 
@@ -140,10 +145,17 @@ def load_form_bytes(data: bytes, display: str = "<form>") -> FormDef:
     try:
         form = FormDef.model_validate(raw)
     except ValidationError as exc:
-        for err in exc.errors():
+        errors = exc.errors()
+        deeper = [tuple(e["loc"]) for e in errors]
+        for err in errors:
+            loc = tuple(err["loc"])
+            if err["type"] == "union_tag_invalid":
+                loc = (*loc, str(err.get("ctx", {}).get("discriminator", "type")).strip("'"))
+            if err["type"] == "too_short" and any(d[: len(loc)] == loc and d != loc for d in deeper):
+                continue  # a list emptied only because its invalid entries were dropped
             code = ErrorCode.FORM_EXPR if "bad expression" in err["msg"] else ErrorCode.FORM_SCHEMA
             msg = err["msg"].removeprefix("Value error, ")
-            problems.add(code, tuple(err["loc"]), msg)
+            problems.add(code, loc, msg)
         raise FormErrors(problems.items) from None
     _check(form, problems)
     if problems.items:

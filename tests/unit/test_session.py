@@ -1,0 +1,112 @@
+"""FormSession: relevance, requiredness, constraints, completeness and navigation, headless."""
+
+from __future__ import annotations
+
+import pytest
+
+from ltc_assess.errors import AnswerError
+from ltc_assess.schema.loader import load_form_bytes
+from ltc_assess.session import FormSession
+
+from .schema.test_loader import MINI
+
+EXTRA = """\
+  - id: s2
+    title: {zh_CN: 第二部分, en: Part two}
+    items:
+      - id: R.1
+        type: single_choice
+        required: true
+        label: {zh_CN: 原因, en: Reason}
+        choices:
+          - {value: first, label: {zh_CN: 首次, en: First}}
+          - {value: other, label: {zh_CN: 其他, en: Other}}
+      - id: R.1.1
+        type: text
+        required: true
+        visible_if: "{R.1} == 'other'"
+        label: {zh_CN: 其他（注明）, en: Other (specify)}
+      - id: H
+        type: number
+        label: {zh_CN: 身高, en: Height}
+        min: 50
+        max: 250
+        constraint:
+          when: "{H} >= 100"
+          message: {zh_CN: 身高过低，请核对, en: "Height too low, please check"}
+      - id: SIG
+        type: signature
+        label: {zh_CN: 签名, en: Signature}
+scoring:
+"""
+
+
+@pytest.fixture
+def session() -> FormSession:
+    form = load_form_bytes(MINI.replace("scoring:\n", EXTRA, 1).encode(), "forms/mini/v1.yaml")
+    return FormSession(form)
+
+
+def test_hidden_item_appears_when_relevant(session: FormSession) -> None:
+    """Test that a follow-up item is hidden until its trigger is answered, and then required."""
+    s2 = session.section("s2")
+    assert [i.id for i in session.visible_items(s2)] == ["R.1", "H", "SIG"]
+    issues = session.set_answer("R.1", "other")
+    assert issues == []
+    assert [i.id for i in session.visible_items(s2)] == ["R.1", "R.1.1", "H", "SIG"]
+    assert [i.item_id for i in session.validate(s2)] == ["R.1.1"]
+
+
+def test_constraint_failure_is_an_issue_not_an_error(session: FormSession) -> None:
+    """Test that a value within range but failing the constraint is kept and flagged with its message."""
+    issues = session.set_answer("H", 90)
+    assert [i.kind for i in issues] == ["constraint"] and "身高过低" in issues[0].message
+    assert session.value("H") == 90
+    assert session.set_answer("H", 160) == []
+
+
+def test_invalid_value_is_refused_and_not_recorded(session: FormSession) -> None:
+    """Test that a value outside the item's range raises and leaves the old answer."""
+    session.set_answer("H", 160)
+    with pytest.raises(AnswerError):
+        session.set_answer("H", 300)
+    assert session.value("H") == 160
+
+
+def test_progress_and_submit_checklist(session: FormSession) -> None:
+    """Test that completeness counts required visible items and the checklist lists what is missing."""
+    assert [(p.section_id, p.answered, p.required) for p in session.progress()] == [("s1", 0, 2), ("s2", 0, 1)]
+    session.set_answer("Q.1", 2)
+    session.set_answer("Q.2", 0)
+    session.set_answer("R.1", "first")
+    assert all(p.done for p in session.progress())
+    assert session.validate() == []
+    session.set_answer("Q.2", None)
+    assert [i.item_id for i in session.validate()] == ["Q.2"]
+
+
+def test_navigation_skips_hidden_items(session: FormSession) -> None:
+    """Test that next/back walk visible items only and section jumps land on a section's first item."""
+    assert session.current_item == "Q.1"
+    session.move_section(1)
+    assert session.current_item == "R.1"
+    assert session.move(1) == "H"  # R.1.1 hidden
+    assert session.move(5) == "SIG" and session.is_last()
+    assert session.move_section(-1) == "Q.1"
+
+
+def test_resume_at_saved_item_with_answers(session: FormSession) -> None:
+    """Test that a session rebuilt from saved answers and cursor continues where it left off."""
+    session.set_answer("Q.1", 2)
+    session.move(1)
+    resumed = FormSession(session.form, session.answers, session.current_item)
+    assert resumed.current_item == "Q.2" and resumed.value("Q.1") == 2
+
+
+def test_live_score_is_partial(session: FormSession) -> None:
+    """Test that the live score works mid-way and completes when all scored items are answered."""
+    session.set_answer("Q.1", 2)
+    live = session.live_score()
+    assert live.final_level is None and live.dimension("d1").partial_sum == 2
+    session.set_answer("Q.2", 1)
+    assert session.live_score().final_level == 0
