@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ltc_assess.errors import LtcError
+from ltc_assess.schema.jsonschema import form_json_schema_text
 from ltc_assess.schema.loader import FormErrors, load_form
 from ltc_assess.schema.registry import check_placement, form_files, installed_forms
 
@@ -19,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cp = fsub.add_parser("check", help="validate form files (default: every installed form)")
     cp.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="form files or folders")
     cp.set_defaults(func=_check)
+    sp = fsub.add_parser("schema", help="print the JSON Schema of form files (forms/schema.json)")
+    sp.set_defaults(func=_schema)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -54,3 +57,8 @@ def _check(args: argparse.Namespace) -> int:
         print("ltc-assess: error: no form files found", file=sys.stderr)
         return 2
     return 2 if failed else 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    sys.stdout.write(form_json_schema_text())
+    return 0
