@@ -58,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_gui(args)
     try:
-        return int(args.func(args))
+        code: int = args.func(args)
+        return code
     except LtcError as exc:
         print(f"ltc-assess: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

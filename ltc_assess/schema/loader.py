@@ -68,7 +68,8 @@ def _locate(raw: Any, path: Path_) -> tuple[int | None, Path_]:
             continue
         clean.append(part)
         try:
-            pos = node.lc.item(part) if isinstance(node, list) else node.lc.key(part)
+            lc = node.lc  # ruamel's round-trip nodes carry line/column info
+            pos = lc.item(part) if isinstance(node, list) else lc.key(part)
             line = pos[0] + 1
         except (AttributeError, KeyError, TypeError):
             pass
@@ -393,8 +394,8 @@ def _check_rule(
                 p.add(ErrorCode.FORM_COVERAGE, (*path, "rules"), f"no rule matches {shown}")
                 break
     else:
-        for ri, row in enumerate(rule.cells):
-            for code in row:
+        for ri, cells in enumerate(rule.cells):
+            for code in cells:
                 if code not in codes:
                     p.add(ErrorCode.FORM_REF, (*path, "cells", ri), f"unknown code {code}")
         refs = tuple(dict.fromkeys(rule.rows.refs + rule.columns.refs))

@@ -52,7 +52,7 @@ def _plan(form: FormDef) -> _Plan:
     if form._plan is not None:
         return form._plan  # type: ignore[no-any-return]
     items = form.items
-    required = []
+    required: list[tuple[str, Expression | None]] = []
     for item_id in form.scored_items:
         item = items[item_id]
         if item.required_if is not None:
@@ -61,7 +61,7 @@ def _plan(form: FormDef) -> _Plan:
             required.append((item_id, None))
     dims = []
     for dim in form.scoring.dimensions:
-        maxima = [max(c.value for c in items[i].choices) for i in dim.items]  # type: ignore[union-attr,type-var]
+        maxima = [max(c.value for c in items[i].choices) for i in dim.items]  # type: ignore[union-attr]
         dims.append(_DimPlan(dim, dim.label.zh_CN, dim.items, sum(maxima) if dim.summed else None))  # type: ignore[arg-type]
     plan = _Plan(
         checkers=checkers(form),
