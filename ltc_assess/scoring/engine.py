@@ -38,6 +38,11 @@ class _DimPlan:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
+    form_id: str
+    form_version: int
+    form_sha256: str
+    status: str
+    has_total: bool
     checkers: dict[str, Checker]
     defaults: dict[str, Any]
     required: tuple[tuple[str, Expression | None], ...]  # scored items: (id, required_if or None=always)
@@ -49,8 +54,10 @@ class _Plan:
 
 
 def _plan(form: FormDef) -> _Plan:
-    if form._plan is not None:
-        return form._plan  # type: ignore[no-any-return]
+    # Read the private slot directly: pydantic's private-attribute lookup costs more than scoring a case.
+    cached = form.__pydantic_private__.get("_plan")  # type: ignore[union-attr]
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     items = form.items
     required: list[tuple[str, Expression | None]] = []
     for item_id in form.scored_items:
@@ -64,6 +71,11 @@ def _plan(form: FormDef) -> _Plan:
         maxima = [max(c.value for c in items[i].choices) for i in dim.items]  # type: ignore[union-attr]
         dims.append(_DimPlan(dim, dim.label.zh_CN, dim.items, sum(maxima) if dim.summed else None))  # type: ignore[arg-type]
     plan = _Plan(
+        form_id=form.form,
+        form_version=form.version,
+        form_sha256=form.sha256,
+        status=form.status,
+        has_total=form.scoring.total,
         checkers=checkers(form),
         defaults=default_answers(form),
         required=tuple(required),
@@ -204,7 +216,7 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         ))
 
     total = None
-    if form.scoring.total:
+    if plan.has_total:
         total = summed_total
         env["total"] = total
         total_max = sum(d.max or 0 for d in dims if d.max is not None)
@@ -223,11 +235,11 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         if rule.when(env)
     )
     return ScoreResult(
-        form_id=form.form,
-        form_version=form.version,
-        form_sha256=form.sha256,
+        form_id=plan.form_id,
+        form_version=plan.form_version,
+        form_sha256=plan.form_sha256,
         engine_version=ENGINE_VERSION,
-        status=form.status,
+        status=plan.status,
         dimensions=tuple(dims),
         total=total,
         initial_level=initial,
