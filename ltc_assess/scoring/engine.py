@@ -7,13 +7,14 @@ compiled once into a plan (kept on the form object) so batch scoring stays fast.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ltc_assess.errors import AnswerError, ErrorCode
 from ltc_assess.schema.answers import Checker, checkers, default_answers
 from ltc_assess.schema.expressions import Expression
+from ltc_assess.schema.model import Adjustment as AdjustmentRule
 from ltc_assess.schema.model import (
     BandsRule,
     ComputedItem,
@@ -22,6 +23,7 @@ from ltc_assess.schema.model import (
     MatrixRule,
     Named,
     RulesTable,
+    SingleChoiceItem,
 )
 from ltc_assess.scoring.result import Adjustment, DimensionResult, ScoreResult, TraceStep, Warning
 
@@ -31,9 +33,35 @@ ENGINE_VERSION = "1.0.0"
 @dataclass(frozen=True, slots=True)
 class _DimPlan:
     dim: Dimension
+    rule_id: str  # trace id, e.g. "sum:self_care"
     label: str
     items: tuple[str, ...]
     max: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _AdjPlan:
+    trace_id: str
+    evaluate: Callable[[Mapping[str, Any]], Any]
+    refs: tuple[str, ...]
+    set: int | None
+    raise_: int
+    texts: tuple[str, str]  # (not fired, fired)
+    fired: Adjustment
+
+
+def _adj_plan(rule: AdjustmentRule) -> _AdjPlan:
+    eff = rule.effect
+    text = rule.text.zh_CN
+    return _AdjPlan(
+        trace_id=f"adjust:{rule.id}",
+        evaluate=rule.when.evaluate,
+        refs=rule.when.refs,
+        set=eff.set,
+        raise_=eff.raise_ or 0,
+        texts=(f"{rule.id}不成立：{text}", f"{rule.id}成立：{text}"),
+        fired=Adjustment(rule.id, text, f"={eff.set}" if eff.set is not None else f"+{eff.raise_}"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +72,17 @@ class _Plan:
     status: str
     has_total: bool
     checkers: dict[str, Checker]
+    choice_sets: dict[str, frozenset[tuple[type, Any]]]  # single-choice items: allowed (type, value) pairs
     defaults: dict[str, Any]
-    required: tuple[tuple[str, Expression | None], ...]  # scored items: (id, required_if or None=always)
+    # scored items grouped by their condition (None = always required); a shared condition such as
+    # "not in a coma" is evaluated once per case, not once per item
+    required: tuple[tuple[Expression | None, tuple[str, ...]], ...]
     computed: tuple[tuple[str, Expression], ...]
     dims: tuple[_DimPlan, ...]
     grade_names: dict[int, str]
     level_names: dict[int, str]
     top_level: int
+    adjustments: tuple[_AdjPlan, ...]
 
 
 def _plan(form: FormDef) -> _Plan:
@@ -59,17 +91,16 @@ def _plan(form: FormDef) -> _Plan:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     items = form.items
-    required: list[tuple[str, Expression | None]] = []
+    by_condition: dict[str | None, tuple[Expression | None, list[str]]] = {}
     for item_id in form.scored_items:
-        item = items[item_id]
-        if item.required_if is not None:
-            required.append((item_id, item.required_if))
-        elif item.required:
-            required.append((item_id, None))
+        cond = items[item_id].required_if
+        if cond is not None or items[item_id].required:
+            key = None if cond is None else cond.source
+            by_condition.setdefault(key, (cond, []))[1].append(item_id)
     dims = []
     for dim in form.scoring.dimensions:
         maxima = [max(c.value for c in items[i].choices) for i in dim.items]  # type: ignore[union-attr]
-        dims.append(_DimPlan(dim, dim.label.zh_CN, dim.items, sum(maxima) if dim.summed else None))  # type: ignore[arg-type]
+        dims.append(_DimPlan(dim, f"sum:{dim.id}", dim.label.zh_CN, dim.items, sum(maxima) if dim.summed else None))  # type: ignore[arg-type]
     plan = _Plan(
         form_id=form.form,
         form_version=form.version,
@@ -77,13 +108,19 @@ def _plan(form: FormDef) -> _Plan:
         status=form.status,
         has_total=form.scoring.total,
         checkers=checkers(form),
+        choice_sets={
+            i: frozenset((type(c.value), c.value) for c in it.choices)
+            for i, it in items.items()
+            if isinstance(it, SingleChoiceItem)
+        },
         defaults=default_answers(form),
-        required=tuple(required),
+        required=tuple((cond, tuple(ids)) for cond, ids in by_condition.values()),
         computed=tuple((i, it.expression) for i, it in items.items() if isinstance(it, ComputedItem)),
         dims=tuple(dims),
         grade_names=_names(form.scoring.grades or ()),
         level_names=_names(form.scoring.levels),
         top_level=max(lv.code for lv in form.scoring.levels),
+        adjustments=tuple(_adj_plan(r) for r in (form.scoring.adjustments.rules if form.scoring.adjustments else ())),
     )
     form._plan = plan
     return plan
@@ -140,19 +177,24 @@ def _apply_rule(
     )
 
 
-def _validate(plan: _Plan, form: FormDef, answers: Mapping[str, Any], partial: bool) -> dict[str, Any]:
+def _validate(plan: _Plan, form: FormDef, answers: Mapping[str, Any]) -> dict[str, Any]:
     env = dict(plan.defaults)
     check = plan.checkers
+    fast = plan.choice_sets
     for item_id, value in answers.items():
-        checker = check.get(item_id)
-        if checker is None:
-            raise AnswerError(ErrorCode.ANSWER_UNKNOWN, f"unknown item {item_id!r} in form {form.ref}", item=item_id)
-        if value is None:
-            continue
-        checker(value)
+        allowed = fast.get(item_id)
+        # Fast path for single choices; the checker is still the one that decides (and words the error).
+        if allowed is None or (type(value), value) not in allowed:
+            checker = check.get(item_id)
+            if checker is None:
+                msg = f"unknown item {item_id!r} in form {form.ref}"
+                raise AnswerError(ErrorCode.ANSWER_UNKNOWN, msg, item=item_id)
+            if value is None:
+                continue
+            checker(value)
         env[item_id] = value
     for item_id, expr in plan.computed:
-        env[item_id] = expr(env)
+        env[item_id] = expr.evaluate(env)
     return env
 
 
@@ -170,12 +212,13 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
             missing required scored item — each naming the item.
     """
     plan = _plan(form)
-    env = _validate(plan, form, answers, partial)
-    missing = tuple(
-        item_id
-        for item_id, cond in plan.required
-        if env.get(item_id) is None and (cond is None or cond(env))
-    )
+    env = _validate(plan, form, answers)
+    get = env.get
+    missing: tuple[str, ...] = ()
+    if any(get(i) is None for _, ids in plan.required for i in ids):  # conditions only matter then
+        missing = tuple(
+            i for cond, ids in plan.required if cond is None or cond.evaluate(env) for i in ids if get(i) is None
+        )
     if missing and not partial:
         item = form.items[missing[0]]
         values = ", ".join(str(c.value) for c in sorted(item.choices, key=lambda c: c.value))  # type: ignore[union-attr]
@@ -190,17 +233,22 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
     dims: list[DimensionResult] = []
     summed_total: int | None = 0
     for dp in plan.dims:
-        vals = [env.get(i) for i in dp.items]
-        present = [v for v in vals if v is not None]
-        complete = len(present) == len(vals)
-        dim_score = sum(present) if complete and dp.dim.summed else None
+        vals = [get(i) for i in dp.items]
+        complete = None not in vals
+        answered_sum = sum(vals) if complete else sum(v for v in vals if v is not None)
+        answered = len(vals) if complete else sum(1 for v in vals if v is not None)
+        dim_score = answered_sum if complete and dp.dim.summed else None
         if dp.dim.summed:
             env[dp.dim.id] = dim_score
             summed_total = None if summed_total is None or dim_score is None else summed_total + dim_score
-            parts = "+".join("?" if v is None else str(v) for v in vals)
-            result = "不完整" if dim_score is None else f"{dim_score}/{dp.max}"
+            if complete:
+                result = f"{dim_score}/{dp.max}"
+                parts = "+".join(map(str, vals))
+            else:
+                result = "不完整"
+                parts = "+".join("?" if v is None else str(v) for v in vals)
             trace.append(TraceStep(
-                f"sum:{dp.dim.id}", dict(zip(dp.items, vals, strict=True)), result,
+                dp.rule_id, dict(zip(dp.items, vals)), result,  # noqa: B905 - same length by construction
                 f"{dp.label} = {parts} = {result}",
             ))
         grade = None
@@ -212,7 +260,7 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         dims.append(DimensionResult(
             id=dp.dim.id, label=dp.label, score=dim_score, max=dp.max, grade=grade,
             grade_name=None if grade is None else plan.grade_names[grade],
-            answered=len(present), count=len(vals), partial_sum=sum(present),
+            answered=answered, count=len(vals), partial_sum=answered_sum,
         ))
 
     total = None
@@ -265,21 +313,17 @@ def _adjust(
     fired: list[Adjustment] = []
     sets: list[int] = []
     raises: list[int] = []
-    for rule in spec.rules:
-        hit = bool(rule.when(env))
-        inputs = {r: env.get(r) for r in rule.when.refs}
-        eff = rule.effect
-        effect = f"={eff.set}" if eff.set is not None else f"+{eff.raise_}"
-        trace.append(TraceStep(
-            f"adjust:{rule.id}", inputs, "fired" if hit else "not fired",
-            f"{rule.id}{'成立' if hit else '不成立'}：{rule.text.zh_CN}",
-        ))
+    get = env.get
+    for rule in plan.adjustments:
+        hit = bool(rule.evaluate(env))
+        inputs = {r: get(r) for r in rule.refs}
+        trace.append(TraceStep(rule.trace_id, inputs, "fired" if hit else "not fired", rule.texts[hit]))
         if hit:
-            fired.append(Adjustment(rule.id, rule.text.zh_CN, effect))
-            if eff.set is not None:
-                sets.append(eff.set)
+            fired.append(rule.fired)
+            if rule.set is not None:
+                sets.append(rule.set)
             else:
-                raises.append(eff.raise_ or 0)
+                raises.append(rule.raise_)
     cap = spec.cap if spec.cap is not None else plan.top_level
     inputs = {"initial": initial, "sets": sets, "raises": raises, "stacking": spec.stacking, "cap": cap}
     if sets:
