@@ -19,6 +19,10 @@ from ltc_assess.errors import LtcError
 COMMAND_MODULES = (
     "forms",
     "score",
+    "demo",
+    "assessments",
+    "db",
+    "users",
 )
 
 EXIT_OK = 0

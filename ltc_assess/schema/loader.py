@@ -210,6 +210,9 @@ def _check(form: FormDef, p: _Problems) -> None:
             if ref not in item_paths:
                 p.add(ErrorCode.FORM_REF, ("consistency", ci, "items"), f"unknown item {ref!r} in {rule.id!r}")
     _unique(p, [c.id for c in form.consistency], "consistency", "consistency rule")
+    for item_id in form.prefill:
+        if item_id not in item_paths:
+            p.add(ErrorCode.FORM_REF, ("prefill", item_id), f"unknown item {item_id!r} in prefill")
 
 
 def _unique(p: _Problems, ids: list[str], where: str | Path_, what: str) -> None:

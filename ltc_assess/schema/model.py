@@ -264,6 +264,12 @@ class Consistency(_Model):
     message: Text
 
 
+PrefillSource = Literal[
+    "subject.name", "subject.sex", "subject.birth_date", "subject.id_number", "subject.insurance_no",
+    "subject.phone", "assessment.number", "assessment.date", "assessment.reason", "assessment.informant_name",
+]
+
+
 class FormDef(_Model):
     """One version of one assessment form, with its scoring."""
 
@@ -275,6 +281,8 @@ class FormDef(_Model):
     status_note: Text | None = None  # why a form is provisional, shown on results
     sections: tuple[Section, ...] = Field(min_length=1)
     consistency: tuple[Consistency, ...] = ()
+    # answers filled in when an assessment starts, from the subject record and the assessment details
+    prefill: dict[str, PrefillSource] = Field(default_factory=dict)
     scoring: Scoring
 
     _sha256: str = PrivateAttr(default="")

@@ -1,0 +1,63 @@
+"""``ltc-assess assessments list [--status S] [--json]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ltc_assess.cli.common import add_db_option, open_service
+from ltc_assess.idnumber import mask
+from ltc_assess.workflow import Status
+
+FIELDS = (
+    "id",
+    "subject_id",
+    "subject_name",
+    "id_number",
+    "form_id",
+    "form_version",
+    "status",
+    "reason",
+    "assessment_date",
+    "proposed_level",
+    "decided_level",
+    "version_no",
+    "supersedes_id",
+    "created_at",
+    "submitted_at",
+    "approved_at",
+    "exported_at",
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("assessments", help="list assessments")
+    asub = p.add_subparsers(dest="assessments_command", metavar="ACTION", required=True, parser_class=type(p))
+    lp = asub.add_parser("list", help="list assessments (ID numbers masked)")
+    lp.add_argument("--status", choices=[s.value for s in Status])
+    lp.add_argument("--json", action="store_true", help="one JSON array")
+    add_db_option(lp)
+    lp.set_defaults(func=_list)
+
+
+def _list(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        rows = service.list_assessments(status=args.status)
+    finally:
+        service.close()
+    out = [{k: (mask(r[k]) if k == "id_number" else r[k]) for k in FIELDS} for r in rows]
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    print(
+        f"{'id':>5}  {'subject':<14} {'ID number':<19} {'form':<18} {'status':<10} {'proposed':>8} {'decided':>7}  date"
+    )
+    for r in out:
+        print(
+            f"{r['id']:>5}  {r['subject_name'][:12]:<14} {r['id_number']:<19} "
+            f"{r['form_id'] + '@' + str(r['form_version']):<18} {r['status']:<10} "
+            f"{'' if r['proposed_level'] is None else r['proposed_level']:>8} "
+            f"{'' if r['decided_level'] is None else r['decided_level']:>7}  {r['assessment_date']}"
+        )
+    return 0

@@ -1,0 +1,53 @@
+"""Helpers shared by the CLI commands: where the database is, and who is acting."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.service import AssessmentService
+from ltc_assess.storage.records import User
+
+DB_ENV = "LTC_ASSESS_DB"
+PASSWORD_ENV = "LTC_ASSESS_PASSWORD"
+
+
+def db_path(args: argparse.Namespace) -> Path:
+    """``--db PATH``, else ``$LTC_ASSESS_DB``, else the per-user data folder."""
+    if getattr(args, "db", None):
+        return Path(args.db)
+    if os.environ.get(DB_ENV):
+        return Path(os.environ[DB_ENV])
+    return Path(user_data_dir("ltc-assess", "ltc-assess")) / "ltc-assess.db"
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """Accept ``--db`` after the subcommand too (without overriding one given before it)."""
+    parser.add_argument("--db", default=argparse.SUPPRESS, help="database file (see ltc-assess --help)")
+
+
+def open_service(args: argparse.Namespace, must_exist: bool = True) -> AssessmentService:
+    path = db_path(args)
+    if must_exist and not path.exists():
+        raise AppError(ErrorCode.NOT_FOUND, f"no database at {path} (create one with: ltc-assess demo --db {path})")
+    return AssessmentService(path)
+
+
+def password(prompt: str, env: str = PASSWORD_ENV) -> str:
+    """From the environment (scripts, CI) or typed at a prompt without echo."""
+    value = os.environ.get(env)
+    if value is not None:
+        return value
+    try:
+        return getpass.getpass(prompt)
+    except (EOFError, OSError):
+        raise AppError(ErrorCode.AUTH, f"no password given (set {env} or run in a terminal)") from None
+
+
+def login(service: AssessmentService, username: str) -> User:
+    return service.login(username, password(f"password for {username}: "))

@@ -1,0 +1,107 @@
+"""``ltc-assess users …``: accounts and roles (admin only; the first admin at set-up).
+
+Passwords come from $LTC_ASSESS_PASSWORD (the acting admin) and $LTC_ASSESS_NEW_PASSWORD (the account being
+created or reset), or are typed at a prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.workflow import Role
+
+NEW_PASSWORD_ENV = "LTC_ASSESS_NEW_PASSWORD"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("users", help="add users, set roles, reset passwords (admin)")
+    usub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True, parser_class=type(p))
+    roles = [r.value for r in Role]
+
+    def action(name: str, help_text: str, func: object, *, admin: bool = True) -> argparse.ArgumentParser:
+        ap = usub.add_parser(name, help=help_text)
+        add_db_option(ap)
+        if admin:
+            ap.add_argument("--as", dest="admin", required=True, metavar="ADMIN", help="acting admin's username")
+        ap.set_defaults(func=func)
+        return ap
+
+    ip = action("init-admin", "create the first admin of a new database", _init_admin, admin=False)
+    ip.add_argument("username")
+    ip.add_argument("--name", required=True, help="display name")
+    ap = action("add", "add a user", _add)
+    ap.add_argument("username")
+    ap.add_argument("--name", required=True, help="display name")
+    ap.add_argument("--role", required=True, choices=roles)
+    action("list", "list users", _list, admin=False)
+    rp = action("set-role", "change a user's role", _set_role)
+    rp.add_argument("username")
+    rp.add_argument("role", choices=roles)
+    pp = action("reset-password", "set a new password (unlocks the account)", _reset)
+    pp.add_argument("username")
+    dp = action("disable", "disable an account", _disable)
+    dp.add_argument("username")
+
+
+def _init_admin(args: argparse.Namespace) -> int:
+    service = open_service(args, must_exist=False)
+    try:
+        user = service.create_first_admin(args.username, args.name, password("new password: ", NEW_PASSWORD_ENV))
+    finally:
+        service.close()
+    print(f"admin {user.username} created")
+    return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        user = service.add_user(login(service, args.admin), args.username, args.name, args.role,
+                                password("new user's password: ", NEW_PASSWORD_ENV))
+    finally:
+        service.close()
+    print(f"user {user.username} ({user.role}) added")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        for u in service.users():
+            state = "disabled" if u.disabled else ("locked" if u.locked_until else "active")
+            print(f"{u.username:<16} {u.role.value:<11} {state:<9} {u.display_name}")
+    finally:
+        service.close()
+    return 0
+
+
+def _set_role(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        user = service.set_role(login(service, args.admin), args.username, args.role)
+    finally:
+        service.close()
+    print(f"user {user.username} is now {user.role}")
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        service.reset_password(login(service, args.admin), args.username,
+                               password("new password: ", NEW_PASSWORD_ENV))
+    finally:
+        service.close()
+    print(f"password of {args.username} reset")
+    return 0
+
+
+def _disable(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        service.set_disabled(login(service, args.admin), args.username)
+    finally:
+        service.close()
+    print(f"user {args.username} disabled")
+    return 0

@@ -1,0 +1,187 @@
+"""Demo database: clearly fictitious people, demo accounts, and assessments in every state on every form.
+
+Everything goes through the service, exactly as a user's actions would, so the demo also exercises the
+workflow and the audit chain. Names are marked 示例 (sample) and ID numbers use a 99xxxx region code that
+no real region has, with valid check digits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from ltc_assess.idnumber import check_digit
+from ltc_assess.schema.model import (
+    DateItem,
+    FormDef,
+    MultiChoiceItem,
+    NumberItem,
+    SingleChoiceItem,
+    TextItem,
+)
+from ltc_assess.service import AssessmentService, NewAssessment
+from ltc_assess.session import FormSession
+from ltc_assess.storage.records import User
+
+# Documented in README: demo accounts and their passwords.
+DEMO_USERS = (
+    ("admin", "管理员（示例）", "admin", "demo-admin"),
+    ("assessor1", "张评估（示例）", "assessor", "demo-assessor1"),
+    ("assessor2", "李评估（示例）", "assessor", "demo-assessor2"),
+    ("supervisor1", "王主管（示例）", "supervisor", "demo-supervisor1"),
+    ("supervisor2", "赵主管（示例）", "supervisor", "demo-supervisor2"),
+)
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+_GIVEN = ("秀英", "桂兰", "玉兰", "建国", "淑珍", "德华", "凤英", "志强", "国华", "翠花", "文明", "素芬")
+_DISTRICTS = ("示例一区", "示例二区", "示例三区")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    subjects: int
+    assessments: dict[str, int]
+
+
+def signature_png(seed: int, width: int = 240, height: int = 80) -> bytes:
+    """A small black-on-white scribble PNG standing in for a handwritten signature."""
+    rng = random.Random(seed)
+    pixels = [[255] * width for _ in range(height)]
+    x, y = 10.0, height / 2
+    for _ in range(900):
+        x = min(width - 3, x + rng.uniform(0.0, 0.5))
+        y = min(height - 3, max(2, y + rng.uniform(-2.5, 2.5)))
+        for dx in (0, 1):
+            for dy in (0, 1):
+                pixels[int(y) + dy][int(x) + dx] = 0
+    raw = b"".join(b"\x00" + bytes(row) for row in pixels)
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def _id_number(rng: random.Random, birth: dt.date) -> str:
+    first17 = f"99{rng.randint(0, 9999):04d}{birth:%Y%m%d}{rng.randint(0, 999):03d}"
+    return first17 + check_digit(first17)
+
+
+def _filler(item: Any, rng: random.Random, date: str) -> Any:
+    """A plausible value for a required item the demo has not set."""
+    if isinstance(item, SingleChoiceItem):
+        return item.choices[0].value
+    if isinstance(item, MultiChoiceItem):
+        return [next(c.value for c in item.choices if not c.exclusive)]
+    if isinstance(item, NumberItem):
+        return int(item.min or 0) + 10
+    if isinstance(item, DateItem):
+        return date
+    if isinstance(item, TextItem):
+        return "示例" if not item.pattern else "13800000000"
+    return None
+
+
+def _answers(form: FormDef, rng: random.Random, ability: float) -> dict[str, Any]:
+    """Scored answers around an ability level (0 = most dependent, 1 = fully able)."""
+    answers: dict[str, Any] = {}
+    for dim in form.scoring.dimensions:
+        for item_id in dim.items:
+            item = form.items[item_id]
+            assert isinstance(item, SingleChoiceItem)
+            values = sorted(int(c.value) for c in item.choices)
+            if dim.direction == "higher_worse":
+                values.reverse()
+            pos = min(len(values) - 1, max(0, round(ability * (len(values) - 1) + rng.uniform(-0.8, 0.8))))
+            answers[item_id] = values[pos]
+    if "A.5.11" in form.items:
+        answers["A.5.11"] = 0
+    if "B.3.1" in form.items and form.form == "mzt039-2013":
+        answers["B.3.1"] = 0 if ability > 0.3 else 1
+    return answers
+
+
+def _fill(service: AssessmentService, actor: User, aid: int, form: FormDef, rng: random.Random, ability: float) -> None:
+    record = service.assessment(aid)
+    for item_id, value in _answers(form, rng, ability).items():
+        service.save_answer(actor, aid, item_id, value)
+    if ability < 0.4 and "A.4.1" in form.items:
+        service.save_answer(actor, aid, "A.4.1", ["F00-F03", "I10-I15"])
+    if ability < 0.5 and "A.2.14.1" in form.items:
+        service.save_answer(actor, aid, "A.2.14.1", 1)
+    session = FormSession(form, service.assessment(aid).answers)
+    for issue in session.validate():
+        value = _filler(form.items[issue.item_id], rng, record.assessment_date)
+        if value is not None:
+            service.save_answer(actor, aid, issue.item_id, value)
+    for n, role in enumerate(("assessor1", "assessor2", "informant")):
+        service.save_signature(actor, aid, role, signature_png(aid * 10 + n))
+
+
+def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> DemoSummary:
+    """Populate an empty database with demo users, subjects and assessments."""
+    rng = random.Random(seed)
+    users: dict[str, User] = {}
+    for username, name, role, password in DEMO_USERS:
+        if role == "admin":
+            users[username] = service.create_first_admin(username, name, password)
+        else:
+            users[username] = service.add_user(users["admin"], username, name, role, password)
+    a1, a2 = users["assessor1"], users["assessor2"]
+    sup1, sup2 = users["supervisor1"], users["supervisor2"]
+
+    subjects = []
+    for n in range(12):
+        birth = dt.date(1930 + rng.randint(0, 22), rng.randint(1, 12), rng.randint(1, 28))
+        name = f"{_SURNAMES[n % len(_SURNAMES)]}{_GIVEN[n % len(_GIVEN)]}（示例）"
+        subject, _ = service.register_subject(
+            a1, name=name, sex="female" if n % 2 == 0 else "male", id_number=_id_number(rng, birth),
+            birth_date=birth.isoformat(), phone=f"1390000{n:04d}", district=_DISTRICTS[n % 3],
+            address=f"{_DISTRICTS[n % 3]}示例路{n + 1}号", insurance_no=f"DEMO{n + 1:06d}",
+        )
+        subjects.append(subject)
+
+    forms = ["gbt42195-2022", "nhsa-ltc-2021", "mzt039-2013", "barthel"]
+    plan = [  # (form, target status, ability, days ago)
+        *[(forms[i % 4], "approved", 0.15 + 0.2 * (i % 4), 200 - i * 10) for i in range(6)],
+        *[(forms[i % 4], "submitted", 0.3 + 0.15 * i, 20 - i) for i in range(4)],
+        (forms[0], "returned", 0.5, 12), (forms[1], "returned", 0.35, 11),
+        *[(forms[i % 4], "draft", 0.6, 2) for i in range(4)],
+        (forms[0], "superseded", 0.45, 300),
+    ]
+    for n, (form_id, target, ability, days_ago) in enumerate(plan):
+        subject = subjects[n % len(subjects)]
+        form = service.form(form_id)
+        date = (today - dt.timedelta(days=days_ago)).isoformat()
+        record, _ = service.start_assessment(a1, NewAssessment(
+            subject_id=subject.id, form=form_id, reason="first" if days_ago > 100 else "routine",
+            assessment_date=date, place=f"{subject.district}评估对象家中", assessor2_id=a2.id,
+            informant_name="王小明（示例）", informant_relation="child"))
+        if target == "draft":
+            for item_id, value in list(_answers(form, rng, ability).items())[:5]:
+                service.save_answer(a1, record.id, item_id, value)
+            continue
+        _fill(service, a1, record.id, form, rng, ability)
+        service.submit(a1, record.id)
+        if target == "returned":
+            service.return_for_correction(sup1, record.id, "请核对B.1.3洗澡一项：家属描述与评分不一致。", item_id=None)
+        elif target in ("approved", "superseded"):
+            if n % 3 == 0:
+                proposed = service.assessment(record.id).proposed_level or 0
+                service.decide_level(sup1, record.id, min(proposed + 1, len(form.scoring.levels) - 1),
+                                     "现场观察到夜间照护需求明显高于评分所示（示例）")
+            service.approve(sup1, record.id)
+        if target == "superseded":
+            correction, _ = service.amend(sup1, record.id, "信息提供者更正了跌倒次数（示例）")
+            service.save_answer(a1, correction.id, "A.2.14.1", 2)
+            service.submit(a1, correction.id)
+            service.approve(sup2, correction.id)
+    counts: dict[str, int] = {}
+    for row in service.list_assessments():
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    return DemoSummary(subjects=len(subjects), assessments=counts)

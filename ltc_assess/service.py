@@ -1,0 +1,707 @@
+"""AssessmentService: every use case the UI and CLI perform, with the role and workflow checks.
+
+The one entry point for anything that reads or writes (Anki's Collection idea). Each mutation runs in
+one durable transaction together with its audit event, and returns a ``Changes`` saying what to refresh.
+Nothing here trusts the caller: the actor is reloaded, its role and the record's state are checked
+against ``workflow.TRANSITIONS``, and separation of duties is enforced here, never only in the UI.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ltc_assess import idnumber
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.schema.answers import check_answer
+from ltc_assess.schema.model import FormDef
+from ltc_assess.schema.registry import get_form
+from ltc_assess.scoring import ScoreResult, score
+from ltc_assess.session import FormSession
+from ltc_assess.storage import audit
+from ltc_assess.storage.db import connect, transaction
+from ltc_assess.storage.records import Assessment, Comment, Subject, User
+from ltc_assess.storage.store import Store
+from ltc_assess.workflow import REVIEW_ACTIONS, Action, Role, Status, allowed_actions, apply
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=15)
+SIGNATURE_ROLES = ("assessor1", "assessor2", "informant")
+REASONS = ("first", "routine", "immediate", "review", "other")  # A.1.3 codes (spec/README.md)
+
+# argon2id at the OWASP minimum (19 MiB, t=2, p=1): ~30 ms here, so logins stay quick on old laptops.
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What a mutation changed, so that views refresh only what they must (Anki's OpChanges)."""
+
+    assessment_ids: tuple[int, ...] = ()
+    subject_ids: tuple[int, ...] = ()
+    list_changed: bool = False
+    status_changed: bool = False
+    score_changed: bool = False
+    users_changed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """An answer that is durably stored, with the live score it leads to."""
+
+    changes: Changes
+    score: ScoreResult
+    saved_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class MissingItem:
+    """One entry of the submit checklist."""
+
+    item_id: str | None  # None for record-level requirements (second assessor, signatures)
+    message: str
+
+
+@dataclass(slots=True)
+class NewAssessment:
+    """What the assessor chooses when starting an assessment."""
+
+    subject_id: int
+    form: str = "gbt42195-2022"
+    reason: str = "first"
+    assessment_date: str = ""
+    place: str | None = None
+    assessor2_id: int | None = None
+    informant_name: str | None = None
+    informant_relation: str | None = None
+
+
+class AssessmentService:
+    """Use cases over one database file.
+
+    Args:
+        path: the SQLite file (created and upgraded as needed).
+        clock: returns "now" (injected so that tests control lockouts and timestamps).
+        forms: resolves ``form@version`` references (default: the installed forms).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        clock: Callable[[], dt.datetime] = utc_now,
+        forms: Callable[[str], FormDef] = get_form,
+    ) -> None:
+        self.path = Path(path)
+        self.db = connect(self.path)
+        self.store = Store(self.db)
+        self._clock = clock
+        self._forms = forms
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _now(self) -> str:
+        return self._clock().isoformat(timespec="seconds")
+
+    # --- users and login --------------------------------------------------------------------------
+
+    def has_users(self) -> bool:
+        return self.store.count("users") > 0
+
+    def create_first_admin(self, username: str, display_name: str, password: str) -> User:
+        """Set-up: the first account, an admin; refused once any user exists."""
+        with transaction(self.db):
+            if self.has_users():
+                raise AppError(ErrorCode.PERMISSION, "the first admin already exists; log in as an admin to add users")
+            user = self._insert_user(None, username, display_name, Role.ADMIN, password)
+        return user
+
+    def _insert_user(self, actor_id: int | None, username: str, display_name: str, role: Role, password: str) -> User:
+        if len(password) < 8:
+            raise AppError(ErrorCode.INVALID, "password must have at least 8 characters", where="password")
+        if not username or not username.replace("_", "").replace(".", "").isalnum():
+            raise AppError(ErrorCode.INVALID, f"bad username {username!r} (letters, digits, . and _)", where="username")
+        at = self._now()
+        user = self.store.add_user(username, display_name, Role(role).value, _HASHER.hash(password), at)
+        audit.append(
+            self.db,
+            at=at,
+            actor_id=actor_id,
+            action="user.add",
+            entity="user",
+            entity_id=user.id,
+            new={"username": username, "display_name": display_name, "role": user.role.value},
+        )
+        return user
+
+    def login(self, username: str, password: str) -> User:
+        """Check a password; lock the account after repeated failures. Messages never say which part was wrong."""
+        user = self.store.user_by_name(username)
+        denied = AppError(ErrorCode.AUTH, "wrong username or password")
+        if user is None:
+            raise denied
+        now = self._clock()
+        if user.disabled:
+            raise AppError(ErrorCode.AUTH, f"account {username!r} is disabled")
+        if user.locked_until and dt.datetime.fromisoformat(user.locked_until) > now:
+            raise AppError(
+                ErrorCode.AUTH, f"account {username!r} is locked until {user.locked_until} after failed logins"
+            )
+        try:
+            _HASHER.verify(self.store.password_hash(user.id), password)
+        except (VerificationError, InvalidHashError):
+            with transaction(self.db):
+                failed = user.failed_logins + 1
+                fields: dict[str, Any] = {"failed_logins": failed}
+                if failed >= MAX_FAILED_LOGINS:
+                    fields = {"failed_logins": 0, "locked_until": (now + LOCKOUT).isoformat(timespec="seconds")}
+                self.store.update_user(user.id, **fields)
+                audit.append(
+                    self.db,
+                    at=self._now(),
+                    actor_id=user.id,
+                    action="login.failed",
+                    entity="user",
+                    entity_id=user.id,
+                    new=fields,
+                )
+            raise denied from None
+        if user.failed_logins or user.locked_until:
+            with transaction(self.db):
+                self.store.update_user(user.id, failed_logins=0, locked_until=None)
+        return self.store.user(user.id)
+
+    def _actor(self, actor: User, *roles: Role) -> User:
+        current = self.store.user(actor.id)
+        if current.disabled:
+            raise AppError(ErrorCode.PERMISSION, f"account {current.username!r} is disabled")
+        if roles and current.role not in roles:
+            allowed = " or ".join(r.value for r in roles)
+            raise AppError(ErrorCode.PERMISSION, f"only a {allowed} may do this ({current.username} is {current.role})")
+        return current
+
+    def add_user(self, actor: User, username: str, display_name: str, role: str, password: str) -> User:
+        self._actor(actor, Role.ADMIN)
+        with transaction(self.db):
+            return self._insert_user(actor.id, username, display_name, Role(role), password)
+
+    def _change_user(
+        self, actor: User, username: str, action: str, fields: dict[str, Any], shown: dict[str, Any]
+    ) -> User:
+        self._actor(actor, Role.ADMIN)
+        target = self.store.user_by_name(username)
+        if target is None:
+            raise AppError(ErrorCode.NOT_FOUND, f"no user {username!r}")
+        with transaction(self.db):
+            self.store.update_user(target.id, **fields)
+            audit.append(
+                self.db, at=self._now(), actor_id=actor.id, action=action, entity="user", entity_id=target.id, new=shown
+            )
+        return self.store.user(target.id)
+
+    def set_role(self, actor: User, username: str, role: str) -> User:
+        return self._change_user(actor, username, "user.set_role", {"role": Role(role).value}, {"role": role})
+
+    def reset_password(self, actor: User, username: str, password: str) -> User:
+        if len(password) < 8:
+            raise AppError(ErrorCode.INVALID, "password must have at least 8 characters", where="password")
+        return self._change_user(
+            actor,
+            username,
+            "user.reset_password",
+            {"password_hash": _HASHER.hash(password), "failed_logins": 0, "locked_until": None},
+            {"password": "reset"},
+        )
+
+    def set_disabled(self, actor: User, username: str, disabled: bool = True) -> User:
+        return self._change_user(
+            actor,
+            username,
+            "user.disable" if disabled else "user.enable",
+            {"disabled": int(disabled)},
+            {"disabled": disabled},
+        )
+
+    def users(self, role: str | None = None) -> list[User]:
+        return [u for u in self.store.users() if role is None or u.role == role]
+
+    # --- subjects ---------------------------------------------------------------------------------
+
+    def register_subject(self, actor: User, **fields: Any) -> tuple[Subject, Changes]:
+        """Register an elderly person; the ID number is validated and must be unique."""
+        self._actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+        for required in ("name", "sex", "id_number"):
+            if not fields.get(required):
+                raise AppError(ErrorCode.INVALID, f"{required} is required", where=required)
+        if fields["sex"] not in ("male", "female"):
+            raise AppError(ErrorCode.INVALID, "sex must be male or female", where="sex")
+        number = idnumber.validate(str(fields["id_number"]))
+        fields = {
+            **fields,
+            "id_number": number,
+            "birth_date": fields.get("birth_date") or idnumber.birth_date(number).isoformat(),
+        }
+        at = self._now()
+        with transaction(self.db):
+            subject = self.store.add_subject(fields, at)
+            audit.append(
+                self.db,
+                at=at,
+                actor_id=actor.id,
+                action="subject.add",
+                entity="subject",
+                entity_id=subject.id,
+                new={"name": subject.name, "id_number": subject.masked_id},
+            )
+        return subject, Changes(subject_ids=(subject.id,), list_changed=True)
+
+    def search_subjects(self, query: str, limit: int = 50) -> list[Subject]:
+        return self.store.search_subjects(query, limit)
+
+    def subject(self, subject_id: int) -> Subject:
+        return self.store.subject(subject_id)
+
+    # --- assessments: start and fill in -----------------------------------------------------------
+
+    def form(self, ref: str) -> FormDef:
+        return self._forms(ref)
+
+    def start_assessment(self, actor: User, new: NewAssessment) -> tuple[Assessment, Changes]:
+        """Open a draft on a form version, with identity answers pre-filled from the subject."""
+        actor = self._actor(actor, Role.ASSESSOR)
+        subject = self.store.subject(new.subject_id)
+        form = self._forms(new.form)
+        if new.reason not in REASONS:
+            raise AppError(ErrorCode.INVALID, f"reason must be one of {', '.join(REASONS)}", where="reason")
+        date = new.assessment_date or self._clock().date().isoformat()
+        if new.assessor2_id is not None:
+            second = self.store.user(new.assessor2_id)
+            if second.role != Role.ASSESSOR or second.id == actor.id:
+                raise AppError(ErrorCode.INVALID, "the second assessor must be another assessor", where="assessor2")
+        at = self._now()
+        with transaction(self.db):
+            aid = self.store.create_assessment(
+                {
+                    "subject_id": subject.id,
+                    "form_id": form.form,
+                    "form_version": form.version,
+                    "form_sha256": form.sha256,
+                    "reason": new.reason,
+                    "assessment_date": date,
+                    "place": new.place,
+                    "assessor1_id": actor.id,
+                    "assessor2_id": new.assessor2_id,
+                    "informant_name": new.informant_name,
+                    "informant_relation": new.informant_relation,
+                    "status": Status.DRAFT.value,
+                    "created_by": actor.id,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
+            number = f"{date.replace('-', '')}-{aid:06d}"
+            sources = {
+                "subject.name": subject.name,
+                "subject.sex": subject.sex,
+                "subject.birth_date": subject.birth_date,
+                "subject.id_number": subject.id_number,
+                "subject.insurance_no": subject.insurance_no,
+                "subject.phone": subject.phone,
+                "assessment.number": number,
+                "assessment.date": date,
+                "assessment.reason": new.reason,
+                "assessment.informant_name": new.informant_name,
+            }
+            for item_id, source in form.prefill.items():
+                value = sources.get(source)
+                if value is not None:
+                    check_answer(form, item_id, value)
+                    self.store.put_answer(aid, item_id, value, actor.id, at)
+            self._store_score(aid, form, partial=True)
+            audit.append(
+                self.db,
+                at=at,
+                actor_id=actor.id,
+                action="assessment.start",
+                entity="assessment",
+                entity_id=aid,
+                new={"subject_id": subject.id, "form": form.ref, "reason": new.reason},
+            )
+        return self.store.assessment(aid), Changes(assessment_ids=(aid,), list_changed=True)
+
+    def _store_score(self, aid: int, form: FormDef, partial: bool) -> ScoreResult:
+        result = score(form, self.store.answers(aid), partial=partial)
+        self.store.update_assessment(
+            aid,
+            score_json=json.dumps(result.to_dict(), ensure_ascii=False),
+            engine_version=result.engine_version,
+            proposed_level=result.final_level,
+        )
+        return result
+
+    def _editable(self, actor: User, aid: int) -> tuple[User, Assessment]:
+        actor = self._actor(actor, Role.ASSESSOR)
+        record = self.store.assessment(aid)
+        apply(record.status, Action.EDIT, actor.role)
+        if not record.took_part(actor.id):
+            raise AppError(ErrorCode.PERMISSION, f"assessment {aid} belongs to other assessors")
+        return actor, record
+
+    def save_answer(
+        self, actor: User, aid: int, item_id: str, value: Any, current_item: str | None = None
+    ) -> SaveResult:
+        """Validate and durably store one answer (its own transaction), then the live score.
+
+        When this returns, the answer is on disk: the UI may show it as saved.
+        """
+        actor, record = self._editable(actor, aid)
+        form = self._forms(record.form_ref)
+        check_answer(form, item_id, value)
+        at = self._now()
+        with transaction(self.db):
+            old = record.answers.get(item_id)
+            self.store.put_answer(aid, item_id, value, actor.id, at)
+            self.store.update_assessment(aid, updated_at=at, current_item=current_item or item_id)
+            result = self._store_score(aid, form, partial=True)
+            audit.append(
+                self.db,
+                at=at,
+                actor_id=actor.id,
+                action="answer.save",
+                entity="assessment",
+                entity_id=aid,
+                old={item_id: old},
+                new={item_id: value},
+            )
+        return SaveResult(Changes(assessment_ids=(aid,), score_changed=True), result, at)
+
+    def set_current_item(self, actor: User, aid: int, item_id: str) -> None:
+        """Remember where the assessor is, so that a reopened assessment resumes there."""
+        self._editable(actor, aid)
+        with transaction(self.db):
+            self.store.update_assessment(aid, current_item=item_id)
+
+    def save_signature(self, actor: User, aid: int, role: str, png: bytes) -> Changes:
+        """Store a handwritten signature (PNG) of assessor 1, assessor 2 or the information provider."""
+        actor, _ = self._editable(actor, aid)
+        if role not in SIGNATURE_ROLES:
+            raise AppError(ErrorCode.INVALID, f"signature role must be one of {', '.join(SIGNATURE_ROLES)}")
+        if not png.startswith(b"\x89PNG"):
+            raise AppError(ErrorCode.INVALID, "a signature must be a PNG image")
+        at = self._now()
+        with transaction(self.db):
+            self.store.put_signature(aid, role, png, at)
+            audit.append(
+                self.db,
+                at=at,
+                actor_id=actor.id,
+                action="signature.save",
+                entity="assessment",
+                entity_id=aid,
+                new={"role": role, "bytes": len(png)},
+            )
+        return Changes(assessment_ids=(aid,))
+
+    def set_second_assessor(self, actor: User, aid: int, assessor2_id: int) -> Changes:
+        actor, _ = self._editable(actor, aid)
+        second = self.store.user(assessor2_id)
+        if second.role != Role.ASSESSOR or second.id == actor.id:
+            raise AppError(ErrorCode.INVALID, "the second assessor must be another assessor", where="assessor2")
+        with transaction(self.db):
+            self.store.update_assessment(aid, assessor2_id=assessor2_id, updated_at=self._now())
+            audit.append(
+                self.db,
+                at=self._now(),
+                actor_id=actor.id,
+                action="assessment.assessor2",
+                entity="assessment",
+                entity_id=aid,
+                new={"assessor2_id": assessor2_id},
+            )
+        return Changes(assessment_ids=(aid,), list_changed=True)
+
+    # --- submit and review ------------------------------------------------------------------------
+
+    def checklist(self, aid: int) -> list[MissingItem]:
+        """What still stops submission: unanswered required items, second assessor, signatures."""
+        record = self.store.assessment(aid)
+        form = self._forms(record.form_ref)
+        session = FormSession(form, record.answers)
+        missing = [MissingItem(i.item_id, i.message) for i in session.validate()]
+        if record.assessor2_id is None:
+            missing.append(MissingItem(None, "需要第二名评估员"))
+        have = self.store.signatures(aid)
+        labels = {"assessor1": "评估员（一）签名", "assessor2": "评估员（二）签名", "informant": "信息提供者签名"}
+        missing += [MissingItem(None, f"缺少{labels[r]}") for r in SIGNATURE_ROLES if r not in have]
+        return missing
+
+    def submit(self, actor: User, aid: int) -> Changes:
+        """Hand in a complete assessment; it becomes read-only for the assessors."""
+        actor = self._actor(actor, Role.ASSESSOR)
+        record = self.store.assessment(aid)
+        new_status = apply(record.status, Action.SUBMIT, actor.role)
+        if not record.took_part(actor.id):
+            raise AppError(ErrorCode.PERMISSION, f"assessment {aid} belongs to other assessors")
+        missing = self.checklist(aid)
+        if missing:
+            listed = "; ".join(m.message for m in missing[:5]) + ("…" if len(missing) > 5 else "")
+            raise AppError(ErrorCode.INVALID, f"cannot submit: {len(missing)} missing ({listed})")
+        form = self._forms(record.form_ref)
+        at = self._now()
+        with transaction(self.db):
+            result = self._store_score(aid, form, partial=False)
+            self.store.update_assessment(aid, status=new_status.value, submitted_at=at, updated_at=at)
+            audit.append(
+                self.db,
+                at=at,
+                actor_id=actor.id,
+                action="assessment.submit",
+                entity="assessment",
+                entity_id=aid,
+                old={"status": record.status.value},
+                new={"status": new_status.value, "proposed_level": result.final_level},
+            )
+        return Changes(assessment_ids=(aid,), list_changed=True, status_changed=True, score_changed=True)
+
+    def _reviewable(self, actor: User, aid: int, action: Action) -> tuple[User, Assessment, Status]:
+        actor = self._actor(actor, Role.SUPERVISOR)
+        record = self.store.assessment(aid)
+        new_status = apply(record.status, action, actor.role)
+        if action in REVIEW_ACTIONS and record.took_part(actor.id):
+            raise AppError(ErrorCode.PERMISSION, f"{actor.username} took part in assessment {aid} and cannot review it")
+        return actor, record, new_status
+
+    def return_for_correction(self, actor: User, aid: int, comment: str, item_id: str | None = None) -> Changes:
+        """Send back to the assessors with a comment (kept in the thread)."""
+        if not comment.strip():
+            raise AppError(ErrorCode.INVALID, "a comment saying what to correct is required", where="comment")
+        actor, record, new_status = self._reviewable(actor, aid, Action.RETURN)
+        at = self._now()
+        with transaction(self.db):
+            self.store.add_comment(aid, actor.id, comment.strip(), item_id, at)
+            self.store.update_assessment(aid, status=new_status.value, updated_at=at)
+            audit.append(
+                self.db,
+                at=at,
+                actor_id=actor.id,
+                action="assessment.return",
+                entity="assessment",
+                entity_id=aid,
+                old={"status": record.status.value},
+                new={"status": new_status.value},
+                reason=comment.strip(),
+            )
+        return Changes(assessment_ids=(aid,), list_changed=True, status_changed=True)
+
+    def decide_level(self, actor: User, aid: int, level: int, reason: str | None = None) -> Changes:
+        """Record the supervisor's level; a level other than the proposed one needs a reason."""
+        actor, record, _ = self._reviewable(actor, aid, Action.DECIDE_LEVEL)
+        form = self._forms(record.form_ref)
+        if form.level_name(level) is None:
+            raise AppError(ErrorCode.INVALID, f"level {level} does not exist in {form.ref}", where="level")
+        if level != record.proposed_level and not (reason or "").strip():
+            raise AppError(
+                ErrorCode.INVALID,
+                "a reason is required when the decided level differs from the proposed one",
+                where="reason",
+            )
+        at = self._now()
+        with transaction(self.db):
+            self.store.update_assessment(
+                aid,
+                decided_level=level,
+                decided_by=actor.id,
+                decision_reason=(reason or "").strip() or None,
+                updated_at=at,
+            )
+            audit.append(
+                self.db,
+                at=at,
+                actor_id=actor.id,
+                action="assessment.decide_level",
+                entity="assessment",
+                entity_id=aid,
+                old={"decided_level": record.decided_level},
+                new={"decided_level": level, "proposed_level": record.proposed_level},
+                reason=reason,
+            )
+        return Changes(assessment_ids=(aid,), list_changed=True)
+
+    def approve(self, actor: User, aid: int) -> Changes:
+        """Approve (and lock) a submitted assessment; an approved correction supersedes the version it corrects."""
+        actor, record, new_status = self._reviewable(actor, aid, Action.APPROVE)
+        at = self._now()
+        decided = record.decided_level if record.decided_level is not None else record.proposed_level
+        changed = [aid]
+        with transaction(self.db):
+            self.store.update_assessment(
+                aid,
+                status=new_status.value,
+                approved_by=actor.id,
+                approved_at=at,
+                decided_level=decided,
+                decided_by=record.decided_by if record.decided_level is not None else actor.id,
+                updated_at=at,
+            )
+            audit.append(
+                self.db,
+                at=at,
+                actor_id=actor.id,
+                action="assessment.approve",
+                entity="assessment",
+                entity_id=aid,
+                old={"status": record.status.value},
+                new={"status": new_status.value, "decided_level": decided},
+            )
+            if record.supersedes_id is not None:
+                old = self.store.assessment(record.supersedes_id)
+                self.store.update_assessment(old.id, status=apply(old.status, Action.SUPERSEDE, actor.role).value)
+                audit.append(
+                    self.db,
+                    at=at,
+                    actor_id=actor.id,
+                    action="assessment.supersede",
+                    entity="assessment",
+                    entity_id=old.id,
+                    old={"status": old.status.value},
+                    new={"status": Status.SUPERSEDED.value, "by": aid},
+                )
+                changed.append(old.id)
+        return Changes(assessment_ids=tuple(changed), list_changed=True, status_changed=True)
+
+    def amend(self, actor: User, aid: int, reason: str) -> tuple[Assessment, Changes]:
+        """Start a correction of an approved assessment: a new draft version with the same answers.
+
+        The approved version stays valid (and readable) until the correction is approved by a supervisor
+        who took no part in it; then it becomes superseded.
+        """
+        if not reason.strip():
+            raise AppError(ErrorCode.INVALID, "a reason for the correction is required", where="reason")
+        actor = self._actor(actor, Role.SUPERVISOR)
+        record = self.store.assessment(aid)
+        apply(record.status, Action.AMEND, actor.role)
+        pending = [
+            r
+            for r in self.store.list_assessments(subject_id=record.subject_id)
+            if r["supersedes_id"] == aid and r["status"] in ("draft", "returned", "submitted")
+        ]
+        if pending:
+            raise AppError(
+                ErrorCode.CONFLICT, f"assessment {aid} already has a correction in progress ({pending[0]['id']})"
+            )
+        at = self._now()
+        with transaction(self.db):
+            new_id = self.store.create_assessment(
+                {
+                    "subject_id": record.subject_id,
+                    "form_id": record.form_id,
+                    "form_version": record.form_version,
+                    "form_sha256": record.form_sha256,
+                    "reason": record.reason,
+                    "assessment_date": record.assessment_date,
+                    "place": record.place,
+                    "assessor1_id": record.assessor1_id,
+                    "assessor2_id": record.assessor2_id,
+                    "informant_name": record.informant_name,
+                    "informant_relation": record.informant_relation,
+                    "status": Status.RETURNED.value,
+                    "version_no": record.version_no + 1,
+                    "supersedes_id": aid,
+                    "created_by": actor.id,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
+            for item_id, value in record.answers.items():
+                self.store.put_answer(new_id, item_id, value, actor.id, at)
+            for role, png in self.store.signatures(aid).items():
+                self.store.put_signature(new_id, role, png, at)
+            self.store.add_comment(new_id, actor.id, f"更正原因：{reason.strip()}", None, at)
+            self._store_score(new_id, self._forms(record.form_ref), partial=True)
+            audit.append(
+                self.db,
+                at=at,
+                actor_id=actor.id,
+                action="assessment.amend",
+                entity="assessment",
+                entity_id=new_id,
+                new={"supersedes": aid, "version_no": record.version_no + 1},
+                reason=reason.strip(),
+            )
+        return self.store.assessment(new_id), Changes(assessment_ids=(aid, new_id), list_changed=True)
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def assessment(self, aid: int) -> Assessment:
+        return self.store.assessment(aid)
+
+    def comments(self, aid: int) -> list[Comment]:
+        return self.store.comments(aid)
+
+    def signatures(self, aid: int) -> dict[str, bytes]:
+        return self.store.signatures(aid)
+
+    def list_assessments(self, status: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        if status is not None:
+            Status(status)  # a clear error for an unknown status
+        return self.store.list_assessments(status=status, **filters)
+
+    def my_work(self, actor: User) -> list[dict[str, Any]]:
+        """The assessor's drafts and returned assessments."""
+        rows = self.store.list_assessments(assessor_id=actor.id)
+        return [r for r in rows if r["status"] in (Status.DRAFT, Status.RETURNED)]
+
+    def review_queue(self, actor: User, **filters: Any) -> list[dict[str, Any]]:
+        """Submitted assessments a supervisor may review (not those they took part in)."""
+        self._actor(actor, Role.SUPERVISOR)
+        rows = self.store.list_assessments(status=Status.SUBMITTED.value, **filters)
+        return [r for r in rows if actor.id not in (r["assessor1_id"], r["assessor2_id"])]
+
+    def history(self, subject_id: int) -> list[dict[str, Any]]:
+        """Every assessment of a person, oldest first (for trends and the previous-assessment view)."""
+        return list(reversed(self.store.list_assessments(subject_id=subject_id)))
+
+    def actions_for(self, actor: User, aid: int) -> frozenset[Action]:
+        """What ``actor`` may do to this record now — what the UI shows as buttons."""
+        record = self.store.assessment(aid)
+        allowed = set(allowed_actions(record.status, actor.role))
+        if actor.role == Role.SUPERVISOR and record.took_part(actor.id):
+            allowed -= REVIEW_ACTIONS
+        if actor.role == Role.ASSESSOR and not record.took_part(actor.id):
+            allowed.clear()
+        return frozenset(allowed)
+
+    # --- integrity --------------------------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """Problems found by SQLite's integrity check and the audit chain (empty = healthy)."""
+        problems = [r[0] for r in self.db.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+        report = audit.verify(self.db)
+        if not report.ok:
+            problems.append(report.problem or "audit chain broken")
+        return problems
+
+    def audit_csv(self) -> str:
+        return audit.to_csv(self.db)
+
+    def backup(self, out: Path) -> Path:
+        """Online backup (SQLite backup API): consistent even while the app is writing."""
+        out.parent.mkdir(parents=True, exist_ok=True)
+        target = sqlite3.connect(str(out))
+        try:
+            self.db.conn.backup(target)
+        finally:
+            target.close()
+        return out

@@ -1,0 +1,234 @@
+"""Store: every read and write of the database, as plain methods returning records.
+
+It does not decide who may do what (the service does) and opens no transactions of its own: the service
+wraps each use case, together with its audit event, in one ``transaction()``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.storage.records import Assessment, Comment, Subject, User
+
+
+def name_grams(name: str) -> set[str]:
+    """Every 1- and 2-character piece of a name (the search index for short CJK names)."""
+    text = "".join(name.split()).lower()
+    return {text[i : i + n] for n in (1, 2) for i in range(len(text) - n + 1)}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+class Store:
+    """Data access for one open database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- settings -----------------------------------------------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.db["settings"].upsert({"key": key, "value": value}, pk="key")
+
+    # --- users --------------------------------------------------------------------------------------
+
+    def add_user(self, username: str, display_name: str, role: str, password_hash: str, at: str) -> User:
+        if self.user_by_name(username) is not None:
+            raise AppError(ErrorCode.CONFLICT, f"user {username!r} already exists")
+        self.db["users"].insert(
+            {
+                "username": username,
+                "display_name": display_name,
+                "role": role,
+                "password_hash": password_hash,
+                "created_at": at,
+            }
+        )
+        return self.user_by_name(username)  # type: ignore[return-value]
+
+    def _user_row(self, where: str, args: list[Any]) -> dict[str, Any] | None:
+        rows = list(self.db.query(f"SELECT * FROM users WHERE {where}", args))
+        return rows[0] if rows else None
+
+    def user_by_name(self, username: str) -> User | None:
+        row = self._user_row("username = ?", [username])
+        return None if row is None else User.from_row(row)
+
+    def password_hash(self, user_id: int) -> str:
+        row = self._user_row("id = ?", [user_id])
+        return "" if row is None else str(row["password_hash"])
+
+    def user(self, user_id: int) -> User:
+        row = self._user_row("id = ?", [user_id])
+        if row is None:
+            raise AppError(ErrorCode.NOT_FOUND, f"no user with id {user_id}")
+        return User.from_row(row)
+
+    def users(self) -> list[User]:
+        return [User.from_row(r) for r in self.db.query("SELECT * FROM users ORDER BY username")]
+
+    def update_user(self, user_id: int, **fields: Any) -> None:
+        self.db["users"].update(user_id, fields)
+
+    # --- subjects -----------------------------------------------------------------------------------
+
+    def add_subject(self, fields: dict[str, Any], at: str) -> Subject:
+        dup = self.db.execute("SELECT id FROM subjects WHERE id_number = ?", [fields["id_number"]]).fetchone()
+        if dup:
+            raise AppError(
+                ErrorCode.CONFLICT,
+                f"a subject with this 公民身份号码 is already registered (subject {dup[0]})",
+                where="id_number",
+            )
+        row = {
+            **{
+                k: fields.get(k)
+                for k in ("name", "sex", "birth_date", "id_number", "insurance_no", "address", "district", "phone")
+            },
+            "id_reversed": fields["id_number"][::-1],
+            "phone_reversed": (fields.get("phone") or "")[::-1] or None,
+            "contacts_json": _dumps(fields.get("contacts") or []),
+            "created_at": at,
+            "updated_at": at,
+        }
+        subject_id = self.db["subjects"].insert(row).last_pk
+        self.db["subject_name_grams"].insert_all(
+            [{"gram": g, "subject_id": subject_id} for g in name_grams(fields["name"])]
+        )
+        return self.subject(int(subject_id))  # type: ignore[arg-type]
+
+    def subject(self, subject_id: int) -> Subject:
+        rows = list(self.db.query("SELECT * FROM subjects WHERE id = ?", [subject_id]))
+        if not rows:
+            raise AppError(ErrorCode.NOT_FOUND, f"no subject with id {subject_id}")
+        return Subject.from_row(rows[0])
+
+    def search_subjects(self, query: str, limit: int = 50) -> list[Subject]:
+        """By name fragment (any 1+ characters), ID-number suffix or phone suffix; all indexed."""
+        q = "".join(query.split())
+        if not q:
+            sql, args = "SELECT * FROM subjects ORDER BY id DESC LIMIT ?", [limit]
+        elif q.isdigit() or (q[:-1].isdigit() and q[-1] in "Xx"):
+            rev = q.upper()[::-1]
+            sql = (
+                "SELECT * FROM subjects WHERE (id_reversed >= ? AND id_reversed < ?) "
+                "OR (phone_reversed >= ? AND phone_reversed < ?) ORDER BY id DESC LIMIT ?"
+            )
+            args = [rev, rev + "\uffff", rev, rev + "\uffff", limit]
+        else:
+            grams = sorted({q.lower()[i : i + 2] for i in range(max(1, len(q) - 1))})
+            joins = " ".join(
+                f"JOIN subject_name_grams g{n} ON g{n}.subject_id = s.id AND g{n}.gram = ?" for n in range(len(grams))
+            )
+            sql = f"SELECT s.* FROM subjects s {joins} WHERE s.name LIKE ? ORDER BY s.id DESC LIMIT ?"
+            args = [*grams, f"%{q}%", limit]
+        return [Subject.from_row(r) for r in self.db.query(sql, args)]
+
+    def count(self, table: str) -> int:
+        return int(self.db.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0])
+
+    # --- assessments --------------------------------------------------------------------------------
+
+    def create_assessment(self, fields: dict[str, Any]) -> int:
+        return int(self.db["assessments"].insert(fields).last_pk)  # type: ignore[arg-type]
+
+    def _row(self, assessment_id: int) -> dict[str, Any]:
+        rows = list(self.db.query("SELECT * FROM assessments WHERE id = ?", [assessment_id]))
+        if not rows:
+            raise AppError(ErrorCode.NOT_FOUND, f"no assessment with id {assessment_id}")
+        return rows[0]
+
+    def answers(self, assessment_id: int) -> dict[str, Any]:
+        return {
+            r["item_id"]: json.loads(r["value_json"])
+            for r in self.db.query("SELECT item_id, value_json FROM answers WHERE assessment_id = ?", [assessment_id])
+        }
+
+    def assessment(self, assessment_id: int) -> Assessment:
+        return Assessment.from_row(self._row(assessment_id), self.answers(assessment_id))
+
+    def put_answer(self, assessment_id: int, item_id: str, value: Any, user_id: int, at: str) -> None:
+        if value is None:
+            self.db.execute("DELETE FROM answers WHERE assessment_id = ? AND item_id = ?", [assessment_id, item_id])
+        else:
+            self.db.execute(
+                "INSERT INTO answers (assessment_id, item_id, value_json, saved_at, saved_by) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (assessment_id, item_id) DO UPDATE SET value_json = excluded.value_json, "
+                "saved_at = excluded.saved_at, saved_by = excluded.saved_by",
+                [assessment_id, item_id, _dumps(value), at, user_id],
+            )
+
+    def update_assessment(self, assessment_id: int, **fields: Any) -> None:
+        self.db["assessments"].update(assessment_id, fields)
+
+    def list_assessments(
+        self,
+        *,
+        status: str | None = None,
+        assessor_id: int | None = None,
+        subject_id: int | None = None,
+        district: str | None = None,
+        form_id: str | None = None,
+        limit: int = 500,
+    ) -> list[dict[str, Any]]:
+        """Summary rows (no answers) joined with the subject, newest first."""
+        where, args = ["1 = 1"], []
+        for column, value in (
+            ("a.status", status),
+            ("a.subject_id", subject_id),
+            ("s.district", district),
+            ("a.form_id", form_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if assessor_id is not None:
+            where.append("(a.assessor1_id = ? OR a.assessor2_id = ?)")
+            args += [assessor_id, assessor_id]
+        sql = (
+            "SELECT a.id, a.subject_id, s.name AS subject_name, s.id_number, s.district, a.form_id, a.form_version,"
+            " a.status, a.reason, a.assessment_date, a.proposed_level, a.decided_level, a.assessor1_id,"
+            " a.assessor2_id, a.version_no, a.supersedes_id, a.created_at, a.updated_at, a.submitted_at,"
+            " a.approved_at, a.exported_at"
+            f" FROM assessments a JOIN subjects s ON s.id = a.subject_id WHERE {' AND '.join(where)}"
+            " ORDER BY a.id DESC LIMIT ?"
+        )
+        return list(self.db.query(sql, [*args, limit]))
+
+    # --- comments and signatures --------------------------------------------------------------------
+
+    def add_comment(self, assessment_id: int, author_id: int, body: str, item_id: str | None, at: str) -> None:
+        self.db["review_comments"].insert(
+            {"assessment_id": assessment_id, "author_id": author_id, "item_id": item_id, "body": body, "created_at": at}
+        )
+
+    def comments(self, assessment_id: int) -> list[Comment]:
+        rows = self.db.query(
+            "SELECT c.*, u.display_name FROM review_comments c JOIN users u ON u.id = c.author_id "
+            "WHERE c.assessment_id = ? ORDER BY c.id",
+            [assessment_id],
+        )
+        return [
+            Comment(r["id"], r["author_id"], r["display_name"], r["item_id"], r["body"], r["created_at"]) for r in rows
+        ]
+
+    def put_signature(self, assessment_id: int, role: str, png: bytes, at: str) -> None:
+        self.db["signatures"].upsert(
+            {"assessment_id": assessment_id, "role": role, "png": png, "signed_at": at}, pk=("assessment_id", "role")
+        )
+
+    def signatures(self, assessment_id: int) -> dict[str, bytes]:
+        return {
+            r["role"]: r["png"]
+            for r in self.db.query("SELECT role, png FROM signatures WHERE assessment_id = ?", [assessment_id])
+        }
