@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import REPO, run
 
 from ltc_assess.schema.registry import get_form, installed_forms
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def run(*args: str, stdin: str | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "ltc_assess", *args], input=stdin, capture_output=True, text=True, env=env, cwd=cwd,
-        timeout=120,
-    )
 
 
 def _max_answers(form_ref: str) -> dict[str, int]:

@@ -1,0 +1,99 @@
+"""The storage commands end to end: demo, db check/backup/audit-csv, assessments list, users."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from cli_runner import run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    proc = run("demo", "--db", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "assessor1 / demo-assessor1" in proc.stdout
+    return path
+
+
+def test_demo_then_db_check(demo_db: Path) -> None:
+    """Test the issue's 'done when': demo, then db check, pass."""
+    proc = run("--db", str(demo_db), "db", "check")
+    assert proc.returncode == 0 and "audit chain intact" in proc.stdout
+
+
+def test_demo_has_every_status_and_form(demo_db: Path) -> None:
+    """Test that the demo holds every workflow state across all four forms, ID numbers masked."""
+    proc = run("assessments", "list", "--json", "--db", str(demo_db))
+    rows = json.loads(proc.stdout)
+    assert {r["status"] for r in rows} == {"draft", "submitted", "returned", "approved", "superseded"}
+    assert {r["form_id"] for r in rows} == {"gbt42195-2022", "nhsa-ltc-2021", "mzt039-2013", "barthel"}
+    assert {r["form_id"] for r in rows if r["status"] == "approved"} >= {"gbt42195-2022", "barthel"}
+    assert all("**********" in r["id_number"] for r in rows)
+    only = json.loads(run("assessments", "list", "--json", "--status", "approved", "--db", str(demo_db)).stdout)
+    assert only and {r["status"] for r in only} == {"approved"}
+
+
+def test_demo_refuses_existing_database(demo_db: Path) -> None:
+    """Test that demo never overwrites an existing database."""
+    proc = run("demo", "--db", str(demo_db))
+    assert proc.returncode == 2 and "already exists" in proc.stderr
+
+
+def test_db_check_names_a_tampered_row(demo_db: Path, tmp_path: Path) -> None:
+    """Test that editing the audit log behind the app's back makes db check fail, naming the row."""
+    copy = tmp_path / "tampered.db"
+    run("--db", str(demo_db), "db", "backup", "--out", str(copy))
+    raw = sqlite3.connect(copy)
+    raw.execute("DROP TRIGGER audit_no_update")
+    raw.execute("UPDATE audit SET reason = 'edited' WHERE id = 12")
+    raw.commit()
+    raw.close()
+    proc = run("db", "check", "--db", str(copy))
+    assert proc.returncode == 1 and "audit row 12 was changed" in proc.stderr
+
+
+def test_backup_and_audit_csv(demo_db: Path, tmp_path: Path) -> None:
+    """Test that a backup passes db check and the audit CSV opens as UTF-8 with BOM."""
+    out = tmp_path / "b.db"
+    assert run("db", "backup", "--out", str(out), "--db", str(demo_db)).returncode == 0
+    assert run("db", "check", "--db", str(out)).returncode == 0
+    csv_path = tmp_path / "audit.csv"
+    assert run("db", "audit-csv", "--out", str(csv_path), "--db", str(demo_db)).returncode == 0
+    assert csv_path.read_bytes().startswith(b"\xef\xbb\xbfid,at,actor_id")
+
+
+def test_users_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test init-admin, add, list, set-role, reset-password and disable with passwords from the environment."""
+    db = str(tmp_path / "u.db")
+    monkeypatch.setenv("LTC_ASSESS_NEW_PASSWORD", "first-admin-pw")
+    assert run("users", "init-admin", "boss", "--name", "局长", "--db", db).returncode == 0
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "first-admin-pw")
+    monkeypatch.setenv("LTC_ASSESS_NEW_PASSWORD", "assessor-pw-1")
+    assert run("users", "add", "zhang", "--name", "张三", "--role", "assessor", "--as", "boss", "--db", db).returncode == 0
+    assert run("users", "set-role", "zhang", "supervisor", "--as", "boss", "--db", db).returncode == 0
+    assert run("users", "reset-password", "zhang", "--as", "boss", "--db", db).returncode == 0
+    assert run("users", "disable", "zhang", "--as", "boss", "--db", db).returncode == 0
+    listing = run("users", "list", "--db", db).stdout
+    assert "zhang" in listing and "supervisor" in listing and "disabled" in listing
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "wrong-password")
+    proc = run("users", "add", "li", "--name", "李四", "--role", "assessor", "--as", "boss", "--db", db)
+    assert proc.returncode == 2 and "wrong username or password" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:
+    """Test that commands on a missing database explain how to create one."""
+    proc = run("assessments", "list", "--db", str(tmp_path / "none.db"))
+    assert proc.returncode == 2 and "ltc-assess demo" in proc.stderr
+
+
+def test_db_location_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test that LTC_ASSESS_DB is used when --db is not given."""
+    path = tmp_path / "env.db"
+    monkeypatch.setenv("LTC_ASSESS_DB", str(path))
+    assert run("demo").returncode == 0 and path.exists()

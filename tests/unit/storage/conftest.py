@@ -1,0 +1,70 @@
+"""Fixtures: a real SQLite file with demo-like users and one subject."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ltc_assess.idnumber import check_digit
+from ltc_assess.service import AssessmentService, NewAssessment
+from ltc_assess.storage.records import Subject, User
+
+
+class Clock:
+    """A controllable clock (lockouts, timestamps)."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def id_number(first17: str = "11010519400315123") -> str:
+    return first17 + check_digit(first17)
+
+
+@dataclass
+class World:
+    service: AssessmentService
+    clock: Clock
+    admin: User
+    a1: User
+    a2: User
+    a3: User
+    sup1: User
+    sup2: User
+    subject: Subject
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    clock = Clock()
+    service = AssessmentService(tmp_path / "ltc.db", clock=clock)
+    admin = service.create_first_admin("admin", "管理员", "admin-pass")
+    users = {name: service.add_user(admin, name, f"{name} 名", role, f"{name}-password")
+             for name, role in (("a1", "assessor"), ("a2", "assessor"), ("a3", "assessor"),
+                                ("sup1", "supervisor"), ("sup2", "supervisor"))}
+    subject, _ = service.register_subject(users["a1"], name="王秀英", sex="female", id_number=id_number(),
+                                          phone="13800001234", district="东城区")
+    yield World(service, clock, admin, users["a1"], users["a2"], users["a3"], users["sup1"], users["sup2"], subject)
+    service.close()
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 20
+
+
+def complete_barthel(world: World, values: int = 10) -> int:
+    """A barthel assessment by a1 (+a2) with every required answer and signature: ready to submit."""
+    s = world.service
+    record, _ = s.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel",
+                                                           assessor2_id=world.a2.id, informant_name="王小明"))
+    for i in range(1, 11):
+        s.save_answer(world.a1, record.id, f"BI.{i}", 5 if i in (2, 3) else values)
+    for role in ("assessor1", "assessor2", "informant"):
+        s.save_signature(world.a1, record.id, role, PNG)
+    return record.id

@@ -1,0 +1,158 @@
+"""The workflow through the service: submit, return, decide, approve, amend; immutability; checklist."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from ltc_assess.errors import AnswerError, AppError, ErrorCode
+from ltc_assess.service import NewAssessment
+from ltc_assess.workflow import Status
+
+from .conftest import PNG, World, complete_barthel
+
+
+def test_answers_saved_one_by_one_with_live_score(world: World) -> None:
+    """Test that each save is stored, audited and returns the live score."""
+    s = world.service
+    record, _ = s.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel"))
+    assert record.answers == {"INFO.1": "2026-11-01"}  # prefilled assessment date
+    result = s.save_answer(world.a1, record.id, "BI.1", 10, current_item="BI.2")
+    assert result.score.dimension("adl").partial_sum == 10 and result.changes.score_changed
+    stored = s.assessment(record.id)
+    assert stored.answers["BI.1"] == 10 and stored.current_item == "BI.2"
+    assert stored.score is not None and stored.engine_version
+
+
+def test_invalid_answer_is_refused_and_nothing_changes(world: World) -> None:
+    """Test that a bad value raises naming the item and leaves the stored answer."""
+    s = world.service
+    record, _ = s.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel"))
+    s.save_answer(world.a1, record.id, "BI.1", 10)
+    with pytest.raises(AnswerError, match="BI.1"):
+        s.save_answer(world.a1, record.id, "BI.1", 3)
+    assert s.assessment(record.id).answers["BI.1"] == 10
+
+
+def test_gbt_prefill_from_subject(world: World) -> None:
+    """Test that starting a GB/T 42195 assessment fills identity answers from the subject record."""
+    record, _ = world.service.start_assessment(world.a1, NewAssessment(
+        subject_id=world.subject.id, form="gbt42195-2022", reason="routine", informant_name="王小明"))
+    a = record.answers
+    assert a["A.2.1"] == "王秀英" and a["A.2.8"] == world.subject.id_number and a["A.2.3"] == "1940-03-15"
+    assert a["A.1.3"] == "routine" and a["A.3.1"] == "王小明" and a["A.2.2"] == "female"
+
+
+def test_submit_checklist_lists_what_is_missing(world: World) -> None:
+    """Test that submission is refused with the missing items, second assessor and signatures listed."""
+    s = world.service
+    record, _ = s.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel"))
+    s.save_answer(world.a1, record.id, "BI.1", 10)
+    missing = s.checklist(record.id)
+    assert [m.item_id for m in missing if m.item_id] == [f"BI.{i}" for i in range(2, 11)]
+    assert any("第二名评估员" in m.message for m in missing)
+    assert sum("签名" in m.message for m in missing) == 3
+    with pytest.raises(AppError, match="cannot submit: 13 missing"):
+        s.submit(world.a1, record.id)
+    assert s.assessment(record.id).status == Status.DRAFT
+
+
+def test_full_cycle_with_return_decision_and_approval(world: World) -> None:
+    """Test draft → submitted → returned (comment kept) → submitted → decided → approved."""
+    s = world.service
+    aid = complete_barthel(world)
+    s.submit(world.a1, aid)
+    rec = s.assessment(aid)
+    assert rec.status == Status.SUBMITTED and rec.proposed_level == 1  # 90 -> 轻度依赖
+    s.return_for_correction(world.sup1, aid, "请核对洗澡", item_id="BI.2")
+    assert s.assessment(aid).status == Status.RETURNED
+    assert [(c.item_id, c.body) for c in s.comments(aid)] == [("BI.2", "请核对洗澡")]
+    assert aid in [r["id"] for r in s.my_work(world.a1)]
+    s.save_answer(world.a1, aid, "BI.2", 0)
+    s.submit(world.a1, aid)
+    with pytest.raises(AppError, match="reason is required"):
+        s.decide_level(world.sup1, aid, 2)
+    s.decide_level(world.sup1, aid, 2, "夜间照护需求")
+    s.approve(world.sup1, aid)
+    rec = s.assessment(aid)
+    assert rec.status == Status.APPROVED and rec.proposed_level == 1 and rec.decided_level == 2
+    assert rec.decision_reason == "夜间照护需求" and rec.level == 2
+    assert s.check() == []
+
+
+def test_supervisor_cannot_review_own_assessment(world: World) -> None:
+    """Test separation of duties: a supervisor who assessed cannot return, decide or approve it."""
+    s = world.service
+    aid = complete_barthel(world)
+    s.submit(world.a1, aid)
+    # make sup1 a participant through the database the way a data import might
+    s.db.execute("UPDATE assessments SET assessor2_id = ? WHERE id = ?", [world.sup1.id, aid])
+    for call in (lambda: s.approve(world.sup1, aid), lambda: s.return_for_correction(world.sup1, aid, "x"),
+                 lambda: s.decide_level(world.sup1, aid, 1)):
+        with pytest.raises(AppError, match="took part") as info:
+            call()
+        assert info.value.code == ErrorCode.PERMISSION
+    assert aid not in [r["id"] for r in s.review_queue(world.sup1)]
+    s.approve(world.sup2, aid)
+
+
+def test_approved_is_immutable_in_service_and_sql(world: World) -> None:
+    """Test that an approved record cannot change through the service nor with plain SQL."""
+    s = world.service
+    aid = complete_barthel(world)
+    s.submit(world.a1, aid)
+    s.approve(world.sup1, aid)
+    with pytest.raises(AppError, match="cannot edit an assessment that is approved"):
+        s.save_answer(world.a1, aid, "BI.1", 5)
+    raw = sqlite3.connect(s.path)
+    for sql in ("UPDATE assessments SET proposed_level = 3 WHERE id = ?",
+                "UPDATE answers SET value_json = '0' WHERE assessment_id = ?",
+                "DELETE FROM answers WHERE assessment_id = ?",
+                "DELETE FROM assessments WHERE id = ?"):
+        with pytest.raises(sqlite3.DatabaseError):
+            raw.execute(sql, [aid])
+    raw.close()
+    assert s.assessment(aid).answers["BI.1"] == 10
+
+
+def test_correction_is_a_new_version_and_supersedes_on_approval(world: World) -> None:
+    """Test that amending creates version 2, the old stays approved until the new one is approved."""
+    s = world.service
+    aid = complete_barthel(world)
+    s.submit(world.a1, aid)
+    s.approve(world.sup1, aid)
+    with pytest.raises(AppError, match="reason"):
+        s.amend(world.sup1, aid, " ")
+    new, _ = s.amend(world.sup1, aid, "跌倒次数更正")
+    assert new.version_no == 2 and new.supersedes_id == aid and new.status == Status.RETURNED
+    assert new.answers == s.assessment(aid).answers
+    with pytest.raises(AppError, match="already has a correction"):
+        s.amend(world.sup2, aid, "again")
+    assert s.assessment(aid).status == Status.APPROVED
+    s.save_answer(world.a1, new.id, "BI.10", 0)
+    s.submit(world.a1, new.id)
+    s.approve(world.sup2, new.id)
+    assert s.assessment(aid).status == Status.SUPERSEDED
+    assert s.assessment(new.id).status == Status.APPROVED
+    assert s.assessment(aid).answers["BI.10"] == 10  # the old version stays readable, unchanged
+
+
+def test_signatures_must_be_png_and_lock_on_submit(world: World) -> None:
+    """Test that signatures are PNG and cannot be replaced after submission."""
+    s = world.service
+    aid = complete_barthel(world)
+    with pytest.raises(AppError, match="PNG"):
+        s.save_signature(world.a1, aid, "informant", b"GIF89a")
+    s.submit(world.a1, aid)
+    with pytest.raises(AppError):
+        s.save_signature(world.a1, aid, "informant", PNG)
+    assert set(s.signatures(aid)) == {"assessor1", "assessor2", "informant"}
+
+
+def test_other_assessor_cannot_edit(world: World) -> None:
+    """Test that an assessor who is not on the assessment cannot change it."""
+    s = world.service
+    aid = complete_barthel(world)
+    with pytest.raises(AppError, match="belongs to other assessors"):
+        s.save_answer(world.a3, aid, "BI.1", 5)
