@@ -130,7 +130,8 @@ class Store:
             joins = " ".join(
                 f"JOIN subject_name_grams g{n} ON g{n}.subject_id = s.id AND g{n}.gram = ?" for n in range(len(grams))
             )
-            sql = f"SELECT s.* FROM subjects s {joins} WHERE s.name LIKE ? ORDER BY s.id DESC LIMIT ?"
+            # ordering by the first gram's key lets SQLite walk that index backwards and stop at the limit
+            sql = f"SELECT s.* FROM subjects s {joins} WHERE s.name LIKE ? ORDER BY g0.subject_id DESC LIMIT ?"
             args = [*grams, f"%{q}%", limit]
         return [Subject.from_row(r) for r in self.db.query(sql, args)]
 
