@@ -36,6 +36,11 @@ DEMO_USERS = (
     ("supervisor2", "赵主管（示例）", "supervisor", "demo-supervisor2"),
 )
 
+DEMO_AGENCY = "示例长护评估中心"
+DEMO_ROOT_PASSPHRASE = "demo-root-passphrase"
+PASSWORDS = {username: password for username, _, _, password in DEMO_USERS}
+SIGNERS = {"assessor1": PASSWORDS["assessor1"], "assessor2": PASSWORDS["assessor2"]}
+
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = ("秀英", "桂兰", "玉兰", "建国", "淑珍", "德华", "凤英", "志强", "国华", "翠花", "文明", "素芬")
 _DISTRICTS = ("示例一区", "示例二区", "示例三区")
@@ -132,6 +137,10 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
             users[username] = service.create_first_admin(username, name, password)
         else:
             users[username] = service.add_user(users["admin"], username, name, role, password)
+    service.init_root(users["admin"], DEMO_AGENCY, DEMO_ROOT_PASSPHRASE)
+    for username, _, role, password in DEMO_USERS:
+        if role != "admin":
+            service.issue_certificate(users["admin"], username, DEMO_ROOT_PASSPHRASE, password)
     a1, a2 = users["assessor1"], users["assessor2"]
     sup1, sup2 = users["supervisor1"], users["supervisor2"]
 
@@ -167,7 +176,7 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
                 service.save_answer(a1, record.id, item_id, value)
             continue
         _fill(service, a1, record.id, form, rng, ability)
-        service.submit(a1, record.id)
+        service.submit(a1, record.id, SIGNERS)
         if target == "returned":
             service.return_for_correction(sup1, record.id, "请核对B.1.3洗澡一项：家属描述与评分不一致。", item_id=None)
         elif target in ("approved", "superseded"):
@@ -175,12 +184,12 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
                 proposed = service.assessment(record.id).proposed_level or 0
                 service.decide_level(sup1, record.id, min(proposed + 1, len(form.scoring.levels) - 1),
                                      "现场观察到夜间照护需求明显高于评分所示（示例）")
-            service.approve(sup1, record.id)
+            service.approve(sup1, record.id, PASSWORDS["supervisor1"])
         if target == "superseded":
             correction, _ = service.amend(sup1, record.id, "信息提供者更正了跌倒次数（示例）")
             service.save_answer(a1, correction.id, "A.2.14.1", 2)
-            service.submit(a1, correction.id)
-            service.approve(sup2, correction.id)
+            service.submit(a1, correction.id, SIGNERS)
+            service.approve(sup2, correction.id, PASSWORDS["supervisor2"])
     counts: dict[str, int] = {}
     for row in service.list_assessments():
         counts[row["status"]] = counts.get(row["status"], 0) + 1

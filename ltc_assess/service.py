@@ -9,23 +9,30 @@ against ``workflow.TRANSITIONS``, and separation of duties is enforced here, nev
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from PIL import Image
 
 from ltc_assess import idnumber
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.report.data import ReportData, build_report_data
+from ltc_assess.report.pdf import STAMP_BOXES, render
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.schema.model import FormDef
 from ltc_assess.schema.registry import get_form
 from ltc_assess.scoring import ScoreResult, score
 from ltc_assess.session import FormSession
+from ltc_assess.signing import keys as signing_keys
+from ltc_assess.signing.pades import page_count, sign_pdf
 from ltc_assess.storage import audit
 from ltc_assess.storage.db import connect, transaction
 from ltc_assess.storage.records import Assessment, Comment, Subject, User
@@ -36,6 +43,7 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 SIGNATURE_ROLES = ("assessor1", "assessor2", "informant")
 REASONS = ("first", "routine", "immediate", "review", "other")  # A.1.3 codes (spec/README.md)
+ROOT_CERT, ROOT_KEY, AGENCY = "root_cert_pem", "root_key_pem", "agency_name"
 
 # argon2id at the OWASP minimum (19 MiB, t=2, p=1): ~30 ms here, so logins stay quick on old laptops.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -398,8 +406,13 @@ class AssessmentService:
         actor, _ = self._editable(actor, aid)
         if role not in SIGNATURE_ROLES:
             raise AppError(ErrorCode.INVALID, f"signature role must be one of {', '.join(SIGNATURE_ROLES)}")
-        if not png.startswith(b"\x89PNG"):
-            raise AppError(ErrorCode.INVALID, "a signature must be a PNG image")
+        try:
+            with Image.open(io.BytesIO(png)) as image:
+                if image.format != "PNG":
+                    raise ValueError(image.format)
+                image.load()  # decodes fully: a truncated image would break the report later
+        except (OSError, ValueError, SyntaxError):
+            raise AppError(ErrorCode.INVALID, "a signature must be a complete PNG image") from None
         at = self._now()
         with transaction(self.db):
             self.store.put_signature(aid, role, png, at)
@@ -447,8 +460,12 @@ class AssessmentService:
         missing += [MissingItem(None, f"缺少{labels[r]}") for r in SIGNATURE_ROLES if r not in have]
         return missing
 
-    def submit(self, actor: User, aid: int) -> Changes:
-        """Hand in a complete assessment; it becomes read-only for the assessors."""
+    def submit(self, actor: User, aid: int, passwords: Mapping[str, str] | None = None) -> Changes:
+        """Hand in a complete assessment; it becomes read-only for the assessors.
+
+        Where signing keys are configured, both assessors sign the report (PAdES) as part of the submission:
+        ``passwords`` holds ``{"assessor1": ..., "assessor2": ...}`` (each typed by that assessor).
+        """
         actor = self._actor(actor, Role.ASSESSOR)
         record = self.store.assessment(aid)
         new_status = apply(record.status, Action.SUBMIT, actor.role)
@@ -473,6 +490,23 @@ class AssessmentService:
                 old={"status": record.status.value},
                 new={"status": new_status.value, "proposed_level": result.final_level},
             )
+            if self.signing_configured():
+                pdf = self.render_report(aid)
+                for role, user_id in (("assessor1", record.assessor1_id), ("assessor2", record.assessor2_id)):
+                    secret = (passwords or {}).get(role)
+                    if not secret:
+                        raise AppError(ErrorCode.AUTH, f"{role} must enter their password to sign the report")
+                    pdf = self._sign(pdf, user_id or -1, secret, role, "评估员确认：以上评估结果属实")
+                    self.store.add_report(aid, role, pdf, hashlib.sha256(pdf).hexdigest(), at)
+                    audit.append(
+                        self.db,
+                        at=at,
+                        actor_id=user_id,
+                        action="report.sign",
+                        entity="assessment",
+                        entity_id=aid,
+                        new={"role": role, "sha256": hashlib.sha256(pdf).hexdigest()},
+                    )
         return Changes(assessment_ids=(aid,), list_changed=True, status_changed=True, score_changed=True)
 
     def _reviewable(self, actor: User, aid: int, action: Action) -> tuple[User, Assessment, Status]:
@@ -539,8 +573,11 @@ class AssessmentService:
             )
         return Changes(assessment_ids=(aid,), list_changed=True)
 
-    def approve(self, actor: User, aid: int) -> Changes:
-        """Approve (and lock) a submitted assessment; an approved correction supersedes the version it corrects."""
+    def approve(self, actor: User, aid: int, password: str | None = None) -> Changes:
+        """Approve (and lock) a submitted assessment; an approved correction supersedes the version it corrects.
+
+        Where signing keys are configured the supervisor signs the report, the stamp stating the decided level.
+        """
         actor, record, new_status = self._reviewable(actor, aid, Action.APPROVE)
         at = self._now()
         decided = record.decided_level if record.decided_level is not None else record.proposed_level
@@ -579,6 +616,25 @@ class AssessmentService:
                     new={"status": Status.SUPERSEDED.value, "by": aid},
                 )
                 changed.append(old.id)
+            if self.signing_configured():
+                if not password:
+                    raise AppError(ErrorCode.AUTH, "the supervisor must enter their password to sign the approval")
+                form = self._forms(record.form_ref)
+                pdf = self.store.latest_report(aid) or self.render_report(aid)
+                pdf = self._sign(
+                    pdf, actor.id, password, "supervisor", "审核批准", f"核定等级：{decided} {form.level_name(decided)}"
+                )
+                digest = hashlib.sha256(pdf).hexdigest()
+                self.store.add_report(aid, "supervisor", pdf, digest, at)
+                audit.append(
+                    self.db,
+                    at=at,
+                    actor_id=actor.id,
+                    action="report.sign",
+                    entity="assessment",
+                    entity_id=aid,
+                    new={"role": "supervisor", "sha256": digest},
+                )
         return Changes(assessment_ids=tuple(changed), list_changed=True, status_changed=True)
 
     def amend(self, actor: User, aid: int, reason: str) -> tuple[Assessment, Changes]:
@@ -682,6 +738,144 @@ class AssessmentService:
         if actor.role == Role.ASSESSOR and not record.took_part(actor.id):
             allowed.clear()
         return frozenset(allowed)
+
+    # --- signing keys -----------------------------------------------------------------------------
+
+    def signing_configured(self) -> bool:
+        return self.store.setting(ROOT_CERT) is not None
+
+    def init_root(self, actor: User, agency: str, passphrase: str) -> bytes:
+        """Create the agency's signing root (admin, once); returns its certificate (PEM) for insurers."""
+        actor = self._actor(actor, Role.ADMIN)
+        if self.signing_configured():
+            raise AppError(ErrorCode.CONFLICT, "the signing root already exists")
+        pair = signing_keys.create_root(agency, passphrase, self._clock())
+        with transaction(self.db):
+            self.store.set_setting(AGENCY, agency)
+            self.store.set_setting(ROOT_CERT, pair.cert_pem.decode())
+            self.store.set_setting(ROOT_KEY, pair.key_pem.decode())
+            audit.append(
+                self.db,
+                at=self._now(),
+                actor_id=actor.id,
+                action="keys.init_root",
+                entity="agency",
+                entity_id=agency,
+                new={"agency": agency},
+            )
+        return pair.cert_pem
+
+    def root_certificate(self) -> bytes:
+        cert = self.store.setting(ROOT_CERT)
+        if cert is None:
+            raise AppError(ErrorCode.NOT_FOUND, "no signing root yet (ltc-assess keys init-root)")
+        return cert.encode()
+
+    def _root(self) -> signing_keys.KeyPair:
+        return signing_keys.KeyPair(self.root_certificate(), (self.store.setting(ROOT_KEY) or "").encode())
+
+    def issue_certificate(self, actor: User, username: str, root_passphrase: str, user_password: str) -> None:
+        """Give a user a signing certificate from the agency root; the key is locked with their password."""
+        actor = self._actor(actor, Role.ADMIN)
+        target = self.store.user_by_name(username)
+        if target is None:
+            raise AppError(ErrorCode.NOT_FOUND, f"no user {username!r}")
+        try:
+            _HASHER.verify(self.store.password_hash(target.id), user_password)
+        except (VerificationError, InvalidHashError):
+            raise AppError(ErrorCode.AUTH, f"that is not {username}'s password") from None
+        pair = signing_keys.issue_user(
+            self._root(),
+            root_passphrase,
+            username=target.username,
+            display_name=target.display_name,
+            role=target.role.value,
+            password=user_password,
+            now=self._clock(),
+        )
+        with transaction(self.db):
+            self.store.put_user_key(target.id, pair.cert_pem, pair.key_pem, self._now())
+            audit.append(
+                self.db,
+                at=self._now(),
+                actor_id=actor.id,
+                action="keys.issue",
+                entity="user",
+                entity_id=target.id,
+                new={"username": username},
+            )
+
+    def import_certificate(self, actor: User, p12: bytes, p12_password: str, password: str) -> None:
+        """Use a key and certificate from a real CA (PKCS#12) for one's own signatures."""
+        actor = self._actor(actor)
+        pair, _chain = signing_keys.import_pkcs12(p12, p12_password, password)
+        with transaction(self.db):
+            self.store.put_user_key(actor.id, pair.cert_pem, pair.key_pem, self._now())
+            audit.append(
+                self.db,
+                at=self._now(),
+                actor_id=actor.id,
+                action="keys.import",
+                entity="user",
+                entity_id=actor.id,
+                new={"subject": signing_keys.subject_fields(pair.cert_pem)},
+            )
+
+    def _sign(self, pdf: bytes, user_id: int, password: str, role: str, reason: str, extra: str = "") -> bytes:
+        stored = self.store.user_key(user_id)
+        if stored is None:
+            who = self.store.user(user_id).username if user_id > 0 else role
+            raise AppError(ErrorCode.SIGNATURE, f"{who} has no signing certificate (ltc-assess keys issue {who})")
+        pair = signing_keys.KeyPair(*stored)
+        return sign_pdf(
+            pdf,
+            pair,
+            password,
+            [self.root_certificate()],
+            field=role,
+            box=STAMP_BOXES[role],
+            page=page_count(pdf) - 1,
+            reason=reason,
+            extra_line=extra,
+        )
+
+    # --- reports ----------------------------------------------------------------------------------
+
+    def report_pdf(self, aid: int) -> bytes:
+        """The latest signed report of the assessment, else an unsigned rendering of it as it stands."""
+        return self.store.latest_report(aid) or self.render_report(aid)
+
+    def report_data(self, aid: int) -> ReportData:
+        """The facts of the assessment's report, with the person's earlier assessments for the trend."""
+        record = self.store.assessment(aid)
+        subject = self.store.subject(record.subject_id)
+        form = self._forms(record.form_ref)
+        result = record.score or score(form, record.answers, partial=True).to_dict()
+        people = {u.id: u.display_name for u in self.store.users()}
+        history = [
+            {
+                "assessment_date": r["assessment_date"],
+                "form_id": r["form_id"],
+                "level": r["decided_level"] if r["decided_level"] is not None else r["proposed_level"],
+            }
+            for r in self.history(subject.id)
+            if r["status"] in ("approved", "superseded") or r["id"] == aid
+        ]
+        fields = {k: getattr(record, k) for k in record.__dataclass_fields__ if k not in ("score", "status")}
+        fields["status"] = record.status.value
+        return build_report_data(
+            form,
+            result,
+            fields,
+            asdict(subject),
+            people=people,
+            history=history,
+            handwritten=self.store.signatures(aid),
+        )
+
+    def render_report(self, aid: int) -> bytes:
+        """An unsigned PDF of the assessment as it stands (drafts are marked as such)."""
+        return render(self.report_data(aid))
 
     # --- integrity --------------------------------------------------------------------------------
 

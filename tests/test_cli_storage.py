@@ -97,3 +97,48 @@ def test_db_location_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
     path = tmp_path / "env.db"
     monkeypatch.setenv("LTC_ASSESS_DB", str(path))
     assert run("demo").returncode == 0 and path.exists()
+
+
+def _approved_id(demo_db: Path) -> int:
+    rows = json.loads(run("assessments", "list", "--json", "--status", "approved", "--db", str(demo_db)).stdout)
+    return next(r["id"] for r in rows if r["form_id"] == "gbt42195-2022")
+
+
+def test_approved_report_verifies_with_three_trusted_signatures(demo_db: Path, tmp_path: Path) -> None:
+    """Test the issue's 'done when': an approved demo report verifies with three valid, trusted signatures."""
+    pdf, root = tmp_path / "r.pdf", tmp_path / "root.pem"
+    assert run("report", str(_approved_id(demo_db)), "--out", str(pdf), "--db", str(demo_db)).returncode == 0
+    assert run("keys", "root", "--out", str(root), "--db", str(demo_db)).returncode == 0
+    proc = run("verify", str(pdf), "--trust", str(root))
+    assert proc.returncode == 0, proc.stdout
+    assert "3 signature(s)" in proc.stdout and proc.stdout.count("trusted yes") == 3 and "VALID" in proc.stdout
+
+
+def test_verify_fails_after_one_byte_changes(demo_db: Path, tmp_path: Path) -> None:
+    """Test that flipping one byte of a signed report makes verify exit 1."""
+    pdf, root = tmp_path / "r.pdf", tmp_path / "root.pem"
+    run("report", str(_approved_id(demo_db)), "--out", str(pdf), "--db", str(demo_db))
+    run("keys", "root", "--out", str(root), "--db", str(demo_db))
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    pdf.write_bytes(bytes(data))
+    proc = run("verify", str(pdf), "--trust", str(root))
+    assert proc.returncode == 1 and "NOT VALID" in proc.stdout
+
+
+def test_verify_bad_input_exits_2(tmp_path: Path) -> None:
+    """Test that a missing or non-PDF file is bad input (exit 2, one line)."""
+    text = tmp_path / "x.txt"
+    text.write_text("hello", encoding="utf-8")
+    for target in (text, tmp_path / "missing.pdf"):
+        proc = run("verify", str(target))
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_draft_report_is_unsigned(demo_db: Path, tmp_path: Path) -> None:
+    """Test that a draft renders as an unsigned report, which verify refuses."""
+    rows = json.loads(run("assessments", "list", "--json", "--status", "draft", "--db", str(demo_db)).stdout)
+    pdf = tmp_path / "d.pdf"
+    proc = run("report", str(rows[0]["id"]), "--out", str(pdf), "--db", str(demo_db))
+    assert proc.returncode == 0 and "unsigned" in proc.stdout
+    assert run("verify", str(pdf), "--db", str(demo_db)).returncode == 1

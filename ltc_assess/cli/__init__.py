@@ -23,6 +23,9 @@ COMMAND_MODULES = (
     "assessments",
     "db",
     "users",
+    "keys",
+    "report",
+    "verify",
 )
 
 EXIT_OK = 0

@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 
 from ltc_assess.cli.common import add_db_option, db_path
-from ltc_assess.demo import DEMO_USERS, build_demo
+from ltc_assess.demo import DEMO_ROOT_PASSPHRASE, DEMO_USERS, build_demo
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService
 
@@ -30,6 +30,7 @@ def create_demo(path: str) -> None:
     print(f"subjects: {summary.subjects}; assessments: "
           + ", ".join(f"{k} {v}" for k, v in sorted(summary.assessments.items())))
     print("accounts (username / password): " + ", ".join(f"{u} / {pw}" for u, _, _, pw in DEMO_USERS))
+    print(f"signing root passphrase: {DEMO_ROOT_PASSPHRASE}")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -31,15 +31,29 @@ def row_hash(row: dict[str, Any], prev_hash: str) -> str:
 
 
 def append(
-    db: Database, *, at: str, actor_id: int | None, action: str, entity: str, entity_id: Any,
-    old: Any = None, new: Any = None, reason: str | None = None,
+    db: Database,
+    *,
+    at: str,
+    actor_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: Any,
+    old: Any = None,
+    new: Any = None,
+    reason: str | None = None,
 ) -> None:
     """Add one event (call inside the transaction of the change it records)."""
     last = db.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
     prev_hash = last[1] if last else GENESIS
     row = {
-        "id": (last[0] + 1) if last else 1, "at": at, "actor_id": actor_id, "action": action, "entity": entity,
-        "entity_id": None if entity_id is None else str(entity_id), "old_json": _json(old), "new_json": _json(new),
+        "id": (last[0] + 1) if last else 1,
+        "at": at,
+        "actor_id": actor_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "old_json": _json(old),
+        "new_json": _json(new),
         "reason": reason,
     }
     row["prev_hash"] = prev_hash

@@ -15,10 +15,27 @@ migrations = Migrations("ltc_assess")
 
 # Columns of an assessment that make up the signed/approved content: once approved, none may change.
 CONTENT_COLUMNS = (
-    "subject_id", "form_id", "form_version", "form_sha256", "reason", "assessment_date", "place",
-    "assessor1_id", "assessor2_id", "informant_name", "informant_relation", "score_json", "engine_version",
-    "proposed_level", "decided_level", "decided_by", "decision_reason", "version_no", "supersedes_id",
-    "approved_by", "approved_at",
+    "subject_id",
+    "form_id",
+    "form_version",
+    "form_sha256",
+    "reason",
+    "assessment_date",
+    "place",
+    "assessor1_id",
+    "assessor2_id",
+    "informant_name",
+    "informant_relation",
+    "score_json",
+    "engine_version",
+    "proposed_level",
+    "decided_level",
+    "decided_by",
+    "decision_reason",
+    "version_no",
+    "supersedes_id",
+    "approved_by",
+    "approved_at",
 )
 
 
@@ -168,7 +185,7 @@ def m001_initial(db: Database) -> None:
         CREATE TRIGGER assessments_no_delete BEFORE DELETE ON assessments
         WHEN OLD.status IN ('submitted', 'approved', 'superseded')
         BEGIN SELECT RAISE(ABORT, 'a submitted or approved assessment cannot be deleted'); END;
-        """
+        """,
     )
     changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in CONTENT_COLUMNS)
     db.execute(
@@ -180,6 +197,35 @@ def m001_initial(db: Database) -> None:
         )
         BEGIN SELECT RAISE(ABORT, 'an approved assessment is immutable; amend it as a new version'); END
         """
+    )
+
+
+@migrations()
+def m002_keys_and_reports(db: Database) -> None:
+    """Per-user signing keys (encrypted PEM) and the signed report PDFs, one row per signature revision."""
+    _execute_script(
+        db,
+        """
+        CREATE TABLE user_keys (
+            user_id INTEGER PRIMARY KEY REFERENCES users(id),
+            cert_pem BLOB NOT NULL,
+            key_pem BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE reports (
+            assessment_id INTEGER NOT NULL REFERENCES assessments(id),
+            revision INTEGER NOT NULL,
+            signer_role TEXT NOT NULL,
+            pdf BLOB NOT NULL,
+            sha256 TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (assessment_id, revision)
+        );
+        CREATE TRIGGER reports_append_only_update BEFORE UPDATE ON reports
+        BEGIN SELECT RAISE(ABORT, 'signed reports cannot change'); END;
+        CREATE TRIGGER reports_append_only_delete BEFORE DELETE ON reports
+        BEGIN SELECT RAISE(ABORT, 'signed reports cannot change'); END;
+        """,
     )
 
 

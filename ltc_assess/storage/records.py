@@ -22,8 +22,15 @@ class User:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> User:
-        return cls(row["id"], row["username"], row["display_name"], Role(row["role"]), bool(row["disabled"]),
-                   row["failed_logins"], row["locked_until"])
+        return cls(
+            row["id"],
+            row["username"],
+            row["display_name"],
+            Role(row["role"]),
+            bool(row["disabled"]),
+            row["failed_logins"],
+            row["locked_until"],
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +53,18 @@ class Subject:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Subject:
-        return cls(row["id"], row["name"], row["sex"], row["birth_date"], row["id_number"], row["insurance_no"],
-                   row["address"], row["district"], row["phone"], json.loads(row["contacts_json"] or "[]"))
+        return cls(
+            row["id"],
+            row["name"],
+            row["sex"],
+            row["birth_date"],
+            row["id_number"],
+            row["insurance_no"],
+            row["address"],
+            row["district"],
+            row["phone"],
+            json.loads(row["contacts_json"] or "[]"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,5 +127,9 @@ class Assessment:
     @classmethod
     def from_row(cls, row: dict[str, Any], answers: dict[str, Any]) -> Assessment:
         values = {k: row[k] for k in cls.__dataclass_fields__ if k not in ("answers", "score", "status")}
-        return cls(**values, status=Status(row["status"]),
-                   score=json.loads(row["score_json"]) if row["score_json"] else None, answers=answers)
+        return cls(
+            **values,
+            status=Status(row["status"]),
+            score=json.loads(row["score_json"]) if row["score_json"] else None,
+            answers=answers,
+        )

@@ -233,3 +233,37 @@ class Store:
             r["role"]: r["png"]
             for r in self.db.query("SELECT role, png FROM signatures WHERE assessment_id = ?", [assessment_id])
         }
+
+    # --- signing keys and signed reports ------------------------------------------------------------
+
+    def put_user_key(self, user_id: int, cert_pem: bytes, key_pem: bytes, at: str) -> None:
+        self.db["user_keys"].upsert(
+            {"user_id": user_id, "cert_pem": cert_pem, "key_pem": key_pem, "created_at": at}, pk="user_id"
+        )
+
+    def user_key(self, user_id: int) -> tuple[bytes, bytes] | None:
+        row = self.db.execute("SELECT cert_pem, key_pem FROM user_keys WHERE user_id = ?", [user_id]).fetchone()
+        return None if row is None else (bytes(row[0]), bytes(row[1]))
+
+    def add_report(self, assessment_id: int, signer_role: str, pdf: bytes, sha256: str, at: str) -> int:
+        row = self.db.execute(
+            "SELECT coalesce(max(revision), 0) FROM reports WHERE assessment_id = ?", [assessment_id]
+        ).fetchone()
+        revision = int(row[0]) + 1
+        self.db["reports"].insert(
+            {
+                "assessment_id": assessment_id,
+                "revision": revision,
+                "signer_role": signer_role,
+                "pdf": pdf,
+                "sha256": sha256,
+                "created_at": at,
+            }
+        )
+        return revision
+
+    def latest_report(self, assessment_id: int) -> bytes | None:
+        row = self.db.execute(
+            "SELECT pdf FROM reports WHERE assessment_id = ? ORDER BY revision DESC LIMIT 1", [assessment_id]
+        ).fetchone()
+        return None if row is None else bytes(row[0])

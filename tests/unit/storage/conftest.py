@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ltc_assess.demo import signature_png
 from ltc_assess.idnumber import check_digit
 from ltc_assess.service import AssessmentService, NewAssessment
 from ltc_assess.storage.records import Subject, User
@@ -55,7 +56,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     service.close()
 
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 20
+PNG = signature_png(1)
 
 
 def complete_barthel(world: World, values: int = 10) -> int:

@@ -142,8 +142,9 @@ def test_signatures_must_be_png_and_lock_on_submit(world: World) -> None:
     """Test that signatures are PNG and cannot be replaced after submission."""
     s = world.service
     aid = complete_barthel(world)
-    with pytest.raises(AppError, match="PNG"):
-        s.save_signature(world.a1, aid, "informant", b"GIF89a")
+    for bad in (b"GIF89a", PNG[:-30]):
+        with pytest.raises(AppError, match="PNG"):
+            s.save_signature(world.a1, aid, "informant", bad)
     s.submit(world.a1, aid)
     with pytest.raises(AppError):
         s.save_signature(world.a1, aid, "informant", PNG)
@@ -156,3 +157,34 @@ def test_other_assessor_cannot_edit(world: World) -> None:
     aid = complete_barthel(world)
     with pytest.raises(AppError, match="belongs to other assessors"):
         s.save_answer(world.a3, aid, "BI.1", 5)
+
+
+def test_signed_submission_and_approval(world: World) -> None:
+    """Test that with keys configured both assessors sign on submit and the supervisor on approval."""
+    from ltc_assess.signing.pades import verify_pdf
+
+    s = world.service
+    s.init_root(world.admin, "示例机构", "root-passphrase")
+    for user in ("a1", "a2", "sup1"):
+        s.issue_certificate(world.admin, user, "root-passphrase", f"{user}-password")
+    aid = complete_barthel(world)
+    with pytest.raises(AppError, match="assessor2 must enter their password"):
+        s.submit(world.a1, aid, {"assessor1": "a1-password"})
+    assert s.assessment(aid).status == Status.DRAFT  # the failed signing rolled the submission back
+    s.submit(world.a1, aid, {"assessor1": "a1-password", "assessor2": "a2-password"})
+    with pytest.raises(AppError, match="wrong password"):
+        s.approve(world.sup1, aid, "bad-password")
+    assert s.assessment(aid).status == Status.SUBMITTED
+    s.approve(world.sup1, aid, "sup1-password")
+    verdict = verify_pdf(s.report_pdf(aid), [s.root_certificate()])
+    assert verdict.ok and [c.username for c in verdict.signatures] == ["a1", "a2", "sup1"]
+
+
+def test_certificate_needs_the_users_password(world: World) -> None:
+    """Test that a certificate is issued only with the user's real password (so its key can be unlocked)."""
+    s = world.service
+    s.init_root(world.admin, "示例机构", "root-passphrase")
+    with pytest.raises(AppError, match="not a1's password"):
+        s.issue_certificate(world.admin, "a1", "root-passphrase", "guess-password")
+    with pytest.raises(AppError, match="already exists"):
+        s.init_root(world.admin, "again", "root-passphrase")

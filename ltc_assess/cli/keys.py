@@ -1,0 +1,65 @@
+"""``ltc-assess keys init-root | root | issue``: the agency's signing root and users' certificates.
+
+Secrets come from the environment (scripts) or a prompt: $LTC_ASSESS_PASSWORD (acting admin),
+$LTC_ASSESS_ROOT_PASSPHRASE (the root key), $LTC_ASSESS_USER_PASSWORD (the user receiving a certificate).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ltc_assess.cli.common import add_db_option, login, open_service, password
+
+ROOT_ENV = "LTC_ASSESS_ROOT_PASSPHRASE"
+USER_ENV = "LTC_ASSESS_USER_PASSWORD"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("keys", help="signing root and user certificates")
+    ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True, parser_class=type(p))
+    ip = ksub.add_parser("init-root", help="create the agency's signing root (admin)")
+    ip.add_argument("--agency", required=True, help="agency name (in every certificate)")
+    ip.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
+    add_db_option(ip)
+    ip.set_defaults(func=_init_root)
+    rp = ksub.add_parser("root", help="export the root certificate for insurers")
+    rp.add_argument("--out", type=Path, required=True)
+    add_db_option(rp)
+    rp.set_defaults(func=_root)
+    sp = ksub.add_parser("issue", help="issue a signing certificate to a user (admin; the user types their password)")
+    sp.add_argument("username")
+    sp.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
+    add_db_option(sp)
+    sp.set_defaults(func=_issue)
+
+
+def _init_root(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        cert = service.init_root(login(service, args.admin), args.agency, password("root passphrase: ", ROOT_ENV))
+    finally:
+        service.close()
+    print(cert.decode().strip())
+    return 0
+
+
+def _root(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        args.out.write_bytes(service.root_certificate())
+    finally:
+        service.close()
+    print(f"root certificate written: {args.out}")
+    return 0
+
+
+def _issue(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        service.issue_certificate(login(service, args.admin), args.username, password("root passphrase: ", ROOT_ENV),
+                                  password(f"{args.username}'s password: ", USER_ENV))
+    finally:
+        service.close()
+    print(f"certificate issued to {args.username}")
+    return 0

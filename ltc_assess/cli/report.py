@@ -1,0 +1,32 @@
+"""``ltc-assess report ASSESSMENT_ID --out FILE.pdf``: the signed report (or a draft rendering)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ltc_assess.cli.common import add_db_option, open_service
+from ltc_assess.signing.pades import verify_pdf
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("report", help="write an assessment's PDF report (signed where signatures exist)")
+    p.add_argument("assessment_id", type=int)
+    p.add_argument("--out", type=Path, required=True)
+    add_db_option(p)
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        pdf = service.report_pdf(args.assessment_id)
+        signers = []
+        if service.signing_configured():
+            signers = [f"{c.signer}（{c.field}）" for c in verify_pdf(pdf, [service.root_certificate()]).signatures]
+    finally:
+        service.close()
+    args.out.write_bytes(pdf)
+    state = "signed by " + ", ".join(signers) if signers else "unsigned"
+    print(f"report written: {args.out} ({state})")
+    return 0

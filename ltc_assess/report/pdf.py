@@ -1,0 +1,303 @@
+"""Render ReportData to PDF bytes with reportlab (A4, Chinese, font embedded, deterministic).
+
+Layout follows GB/T 42195 附录C (C.1 dimension scores, C.2 total, C.3 initial level boxes, C.4 change
+reasons, C.5 final level), driven by the form's levels, dimensions and adjustment rules so every form gets
+the same structure. The last page is the signature page; its stamp boxes (``STAMP_BOXES``) are where the
+PAdES signatures' visible stamps go.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.lineplots import LinePlot
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from ltc_assess.report.data import Box, ReportData
+from ltc_assess.report.fonts import register
+
+PAGE_W, PAGE_H = A4
+MARGIN = 18 * mm
+# Visible signature stamps on the last page, in PDF points (x1, y1, x2, y2), in signing order.
+STAMP_BOXES: dict[str, tuple[int, int, int, int]] = {
+    "assessor1": (51, 70, 211, 150),
+    "assessor2": (218, 70, 378, 150),
+    "supervisor": (385, 70, 545, 150),
+}
+INK = colors.HexColor("#1f2937")
+ACCENT = colors.HexColor("#1d4ed8")
+LIGHT = colors.HexColor("#e5e7eb")
+
+
+def _styles(font: str) -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("base", fontName=font, fontSize=10, leading=14, wordWrap="CJK", textColor=INK)
+    return {
+        "base": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=11.5),
+        "title": ParagraphStyle("title", parent=base, fontSize=18, leading=24, alignment=1, spaceAfter=2),
+        "sub": ParagraphStyle("sub", parent=base, fontSize=9, leading=12, alignment=1, textColor=colors.grey),
+        "h2": ParagraphStyle("h2", parent=base, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4, textColor=ACCENT),
+        "warn": ParagraphStyle("warn", parent=base, textColor=colors.HexColor("#b91c1c")),
+    }
+
+
+def _boxes(boxes: tuple[Box, ...], style: ParagraphStyle) -> Paragraph:
+    marks = "　".join(f"{'☑' if b.ticked else '☐'} {b.label}" for b in boxes)
+    return Paragraph(marks, style)
+
+
+def _grid(rows: list[list[Any]], widths: list[float], header: bool = False) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
+    style = [
+        ("FONTNAME", (0, 0), (-1, -1), register()),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+    ]
+    if header:
+        style.append(("BACKGROUND", (0, 0), (-1, 0), LIGHT))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _dimension_chart(data: ReportData, font: str) -> Drawing:
+    dims = [d for d in data.dimensions if d.max]
+    height = 30 + 22 * max(1, len(dims))
+    drawing = Drawing(PAGE_W - 2 * MARGIN, height)
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 130, 10, PAGE_W - 2 * MARGIN - 170, height - 25
+    chart.data = [[round(100 * (d.score or 0) / (d.max or 1)) for d in dims]]
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
+    chart.valueAxis.labels.fontName = font
+    chart.categoryAxis.categoryNames = [f"{d.label} {d.score}/{d.max}" for d in dims]
+    chart.categoryAxis.labels.fontName = font
+    chart.categoryAxis.labels.fontSize = 8
+    chart.bars[0].fillColor = ACCENT
+    drawing.add(chart)
+    drawing.add(String(chart.x + chart.width + 4, 2, "得分率 %", fontName=font, fontSize=7))
+    return drawing
+
+
+def _trend_chart(data: ReportData, font: str) -> Drawing | None:
+    points = [h for h in data.history if h.level is not None]
+    if len(points) < 2:
+        return None
+    drawing = Drawing(PAGE_W - 2 * MARGIN, 120)
+    plot = LinePlot()
+    plot.x, plot.y, plot.width, plot.height = 40, 20, PAGE_W - 2 * MARGIN - 80, 85
+    plot.data = [[(n, p.level) for n, p in enumerate(points)]]
+    plot.yValueAxis.valueMin, plot.yValueAxis.valueMax, plot.yValueAxis.valueStep = 0, max(data.level_count - 1, 1), 1
+    plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = -0.3, len(points) - 0.7
+    plot.xValueAxis.valueSteps = list(range(len(points)))
+    plot.xValueAxis.labelTextFormat = lambda n: points[int(round(n))].date if 0 <= round(n) < len(points) else ""
+    plot.xValueAxis.labels.fontName = font
+    plot.xValueAxis.labels.fontSize = 7
+    plot.yValueAxis.labels.fontName = font
+    plot.lines[0].strokeColor = ACCENT
+    plot.lines[0].strokeWidth = 1.5
+    drawing.add(plot)
+    drawing.add(String(0, 108, "等级（数值越大失能越重）", fontName=font, fontSize=7))
+    return drawing
+
+
+class _NumberedCanvas(Canvas):
+    """Defers page output so the footer can say 第 x 页 共 y 页."""
+
+    data: ReportData
+    font: str
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # noqa: N802 - reportlab API
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, 1):
+            self.__dict__.update(state)
+            self._decorate(number, total)
+            super().showPage()
+        super().save()
+
+    def _decorate(self, number: int, total: int) -> None:
+        d, font = self.data, self.font
+        self.setFont(font, 7.5)
+        self.setFillColor(colors.grey)
+        footer = (
+            f"第 {number} 页 共 {total} 页 · 报告编号 {d.report_id} · 表单 {d.form_ref} "
+            f"sha256 {d.form_sha256[:12]} · 评分引擎 {d.engine_version}"
+        )
+        self.drawCentredString(PAGE_W / 2, 10 * mm, footer)
+        if d.provisional:
+            self.setFillColor(colors.HexColor("#b91c1c"))
+            self.setFont(font, 8.5)
+            self.drawCentredString(
+                PAGE_W / 2, PAGE_H - 10 * mm, "暂行标准：" + (d.provisional_note or "评分表未经官方核实")
+            )
+        if number == 1 and d.qr_payload:
+            widget = QrCodeWidget(d.qr_payload)
+            x1, y1, x2, y2 = widget.getBounds()
+            size = 22 * mm
+            qr = Drawing(size, size, transform=[size / (x2 - x1), 0, 0, size / (y2 - y1), 0, 0])
+            qr.add(widget)
+            qr.drawOn(self, PAGE_W - MARGIN - size, PAGE_H - MARGIN - size + 4 * mm)
+        if number == total:
+            self.setStrokeColor(colors.lightgrey)
+            self.setFillColor(colors.grey)
+            self.setFont(font, 7)
+            for role, (x1, y1, x2, y2) in STAMP_BOXES.items():
+                self.rect(x1, y1, x2 - x1, y2 - y1, stroke=1, fill=0)
+                label = {
+                    "assessor1": "评估员（一）电子签名",
+                    "assessor2": "评估员（二）电子签名",
+                    "supervisor": "审核人电子签名",
+                }[role]
+                self.drawString(x1 + 3, y2 + 3, label)
+
+
+def render(data: ReportData, invariant: bool = True) -> bytes:
+    """The report as PDF bytes; ``invariant`` makes output byte-identical across runs (golden tests)."""
+    font = register()
+    st = _styles(font)
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 4 * mm,
+        title=data.title,
+        author="ltc-assess",
+        subject=data.report_id,
+        invariant=int(invariant),
+    )
+    width = PAGE_W - 2 * MARGIN
+    story: list[Any] = [
+        Paragraph(data.title, st["title"]),
+        Paragraph(data.standard, st["sub"]),
+        Spacer(1, 6 * mm),
+    ]
+    if data.status != "approved":
+        story.append(Paragraph(f"记录状态：{_status_label(data.status)}（未经审核批准）", st["warn"]))
+    pairs = list(data.identity) + list(data.info)
+    rows = [
+        [Paragraph(k, st["base"]), Paragraph(v, st["base"]), Paragraph(k2, st["base"]), Paragraph(v2, st["base"])]
+        for (k, v), (k2, v2) in zip(pairs[0::2], pairs[1::2], strict=False)
+    ]
+    story.append(_grid(rows, [24 * mm, width / 2 - 24 * mm, 24 * mm, width / 2 - 24 * mm]))
+
+    story.append(Paragraph("C.1 一级指标分级", st["h2"]))
+    dim_rows = [[Paragraph(h, st["base"]) for h in ("一级指标", "得分", "满分", "分级")]]
+    for d in data.dimensions:
+        dim_rows.append(
+            [
+                Paragraph(d.label, st["base"]),
+                str("—" if d.score is None else d.score),
+                str("—" if d.max is None else d.max),
+                Paragraph(d.grade or "—", st["base"]),
+            ]
+        )
+    story.append(_grid(dim_rows, [width * 0.4, width * 0.15, width * 0.15, width * 0.3], header=True))
+    if data.total is not None:
+        story.append(Paragraph("C.2 初步等级得分", st["h2"]))
+        story.append(Paragraph(f"总分：{data.total[0]} / {data.total[1]}", st["base"]))
+    story.append(Paragraph("C.3 初步等级", st["h2"]))
+    story.append(_boxes(data.initial_levels, st["base"]))
+    if data.matrix_note:
+        story.append(Paragraph(data.matrix_note, st["small"]))
+    if data.change_reasons:
+        story.append(Paragraph("C.4 能力等级变更依据", st["h2"]))
+        for box in data.change_reasons:
+            story.append(_boxes((box,), st["base"]))
+    story.append(Paragraph("C.5 最终等级", st["h2"]))
+    story.append(_boxes(data.final_levels, st["base"]))
+    if data.decision:
+        story.append(Spacer(1, 2 * mm))
+        story.append(Paragraph(data.decision, st["warn"]))
+
+    story.append(Paragraph("一级指标得分图", st["h2"]))
+    story.append(_dimension_chart(data, font))
+    trend = _trend_chart(data, font)
+    if trend is not None:
+        story.append(Paragraph("历次评估等级趋势", st["h2"]))
+        story.append(trend)
+
+    story.append(Paragraph("评分说明（规则追踪）", st["h2"]))
+    for line in data.explanation:
+        story.append(Paragraph("· " + line, st["small"]))
+
+    story.append(Paragraph("逐项评估结果", st["h2"]))
+    answer_rows = [[Paragraph(h, st["small"]) for h in ("编号", "项目", "评估结果")]]
+    for a in data.answers:
+        answer_rows.append(
+            [Paragraph(a.code, st["small"]), Paragraph(a.label, st["small"]), Paragraph(a.answer, st["small"])]
+        )
+    story.append(_grid(answer_rows, [18 * mm, 52 * mm, width - 70 * mm], header=True))
+
+    story.append(PageBreak())
+    story.append(Paragraph("签名", st["h2"]))
+    story.append(KeepTogether(_signature_table(data, st, width)))
+    story.append(Spacer(1, 4 * mm))
+    story.append(
+        Paragraph(
+            "说明：手写签名为现场确认的证据；下方电子签名（PAdES）可由任何验证程序离线核验签名人及文件"
+            "自签名后未被改动。",
+            st["small"],
+        )
+    )
+
+    def make_canvas(*args: Any, **kwargs: Any) -> _NumberedCanvas:
+        canvas = _NumberedCanvas(*args, **{**kwargs, "initialFontName": font})
+        canvas.data, canvas.font = data, font
+        return canvas
+
+    doc.build(story, canvasmaker=make_canvas)
+    return buffer.getvalue()
+
+
+def _signature_table(data: ReportData, st: dict[str, ParagraphStyle], width: float) -> Table:
+    def ink(role: str) -> Any:
+        png = data.handwritten.get(role)
+        if not png:
+            return Paragraph("（未签名）", st["small"])
+        return Image(io.BytesIO(png), width=42 * mm, height=14 * mm, kind="proportional")
+
+    rows = [
+        [Paragraph("评估员（一）", st["base"]), Paragraph(data.assessors[0], st["base"]), ink("assessor1")],
+        [Paragraph("评估员（二）", st["base"]), Paragraph(data.assessors[1], st["base"]), ink("assessor2")],
+        [Paragraph("信息提供者", st["base"]), Paragraph(data.informant, st["base"]), ink("informant")],
+    ]
+    return _grid(rows, [30 * mm, 50 * mm, width - 80 * mm])
+
+
+def _status_label(status: str) -> str:
+    return {
+        "draft": "草稿",
+        "submitted": "已提交",
+        "returned": "已退回",
+        "approved": "已批准",
+        "superseded": "已被更正版本取代",
+    }.get(status, status)

@@ -1,0 +1,160 @@
+"""The agency's signing root and per-user certificates (cryptography, EC P-256).
+
+Private keys are only ever stored as PKCS#8 PEM encrypted with a password (the user's own for user keys,
+the administrator's root passphrase for the root), so a copied database yields no usable key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from ltc_assess.errors import AppError, ErrorCode
+
+ROOT_YEARS = 20
+USER_YEARS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPair:
+    """A certificate and its password-encrypted private key, both PEM."""
+
+    cert_pem: bytes
+    key_pem: bytes
+
+
+def _encrypt(key: ec.EllipticCurvePrivateKey, password: str) -> bytes:
+    if len(password) < 8:
+        raise AppError(ErrorCode.INVALID, "a key password must have at least 8 characters")
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(password.encode("utf-8")),
+    )
+
+
+def load_key(key_pem: bytes, password: str) -> ec.EllipticCurvePrivateKey:
+    """Unlock a private key; a wrong password is a clear AUTH error."""
+    try:
+        key = serialization.load_pem_private_key(key_pem, password.encode("utf-8"))
+    except (ValueError, TypeError):
+        raise AppError(ErrorCode.AUTH, "wrong password for the signing key") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise AppError(ErrorCode.SIGNATURE, "unsupported key type (EC keys only)")
+    return key
+
+
+def create_root(agency: str, passphrase: str, now: dt.datetime) -> KeyPair:
+    """A self-signed root CA for the agency (what insurers trust)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, agency),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{agency} 评估签名根证书"),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=365 * ROOT_YEARS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return KeyPair(cert.public_bytes(serialization.Encoding.PEM), _encrypt(key, passphrase))
+
+
+def issue_user(
+    root: KeyPair, root_passphrase: str, *, username: str, display_name: str, role: str, password: str, now: dt.datetime
+) -> KeyPair:
+    """A signing certificate for one user, issued by the root; the key is encrypted with the user's password."""
+    root_key = load_key(root.key_pem, root_passphrase)
+    root_cert = x509.load_pem_x509_certificate(root.cert_pem)
+    key = ec.generate_private_key(ec.SECP256R1())
+    agency = root_cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, str(agency)),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, role),
+            x509.NameAttribute(NameOID.USER_ID, username),
+            x509.NameAttribute(NameOID.COMMON_NAME, display_name),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(root_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=365 * USER_YEARS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+        .sign(root_key, hashes.SHA256())
+    )
+    return KeyPair(cert.public_bytes(serialization.Encoding.PEM), _encrypt(key, password))
+
+
+def import_pkcs12(data: bytes, p12_password: str, new_password: str) -> tuple[KeyPair, list[bytes]]:
+    """A key and certificate from a real CA's PKCS#12, re-encrypted with the user's password; plus its chain."""
+    try:
+        key, cert, chain = pkcs12.load_key_and_certificates(data, p12_password.encode("utf-8"))
+    except ValueError:
+        raise AppError(ErrorCode.AUTH, "wrong password or not a PKCS#12 file") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or cert is None:
+        raise AppError(ErrorCode.SIGNATURE, "the PKCS#12 must hold an EC private key and its certificate")
+    pair = KeyPair(cert.public_bytes(serialization.Encoding.PEM), _encrypt(key, new_password))
+    return pair, [c.public_bytes(serialization.Encoding.PEM) for c in chain or ()]
+
+
+def subject_fields(cert_pem: bytes) -> dict[str, str]:
+    """Common name, role (OU) and username (UID) of a certificate."""
+    cert = x509.load_pem_x509_certificate(cert_pem)
+    out = {}
+    for key, oid in (
+        ("name", NameOID.COMMON_NAME),
+        ("role", NameOID.ORGANIZATIONAL_UNIT_NAME),
+        ("username", NameOID.USER_ID),
+        ("organization", NameOID.ORGANIZATION_NAME),
+    ):
+        attrs = cert.subject.get_attributes_for_oid(oid)
+        out[key] = str(attrs[0].value) if attrs else ""
+    return out

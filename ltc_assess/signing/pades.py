@@ -1,0 +1,179 @@
+"""PAdES signatures on reports (pyHanko): sign as an incremental update with a visible Chinese stamp,
+and verify every signature of a file against trusted roots.
+
+Each signature covers everything before it; a later signer adds a revision, so assessor 1, assessor 2 and
+the supervisor each sign in turn and each signature stays verifiable on its own.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from functools import cache
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.keys import load_certs_from_pemder_data
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfReadError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.sign import fields, signers
+from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from ltc_assess import paths
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.signing.keys import KeyPair, load_key, subject_fields
+
+# pyHanko logs diff-analysis and path-building details as errors; the status objects carry the verdict.
+logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+
+ROLE_LABELS = {"assessor": "评估员", "supervisor": "审核人", "admin": "管理员"}
+
+
+@cache
+def _stamp_font() -> GlyphAccumulatorFactory:
+    # Without the embedded CJK font pyHanko's default stamp font garbles Chinese (STACK.md gotcha 6).
+    return GlyphAccumulatorFactory(str(paths.font_path()))
+
+
+def sign_pdf(
+    pdf: bytes,
+    pair: KeyPair,
+    password: str,
+    chain_pem: list[bytes],
+    *,
+    field: str,
+    box: tuple[int, int, int, int],
+    page: int,
+    reason: str,
+    extra_line: str = "",
+) -> bytes:
+    """Add one PAdES B-B signature (a new revision) with a visible stamp: name, role, time, reason."""
+    key = load_key(pair.key_pem, password)
+    key_info = asn1_keys.PrivateKeyInfo.load(
+        key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    cert = asn1_x509.Certificate.load(
+        x509.load_pem_x509_certificate(pair.cert_pem).public_bytes(serialization.Encoding.DER)
+    )
+    chain = [c for pem in chain_pem for c in load_certs_from_pemder_data(pem)]
+    signer = signers.SimpleSigner(
+        signing_cert=cert, signing_key=key_info, cert_registry=SimpleCertificateStore.from_certs(chain)
+    )
+    who = subject_fields(pair.cert_pem)
+    text = f"{ROLE_LABELS.get(who['role'], who['role'])}：{who['name']}\n时间：%(ts)s\n{reason}"
+    if extra_line:
+        text += f"\n{extra_line}"
+    style = TextStampStyle(
+        stamp_text=text,
+        text_box_style=TextBoxStyle(font=_stamp_font(), font_size=7),
+        timestamp_format="%Y-%m-%d %H:%M:%S %Z",
+    )
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        fields.append_signature_field(writer, SigFieldSpec(sig_field_name=field, on_page=page, box=box))
+        meta = signers.PdfSignatureMetadata(
+            field_name=field, reason=reason, subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256", name=who["name"]
+        )
+        out = io.BytesIO()
+        signers.PdfSigner(meta, signer=signer, stamp_style=style).sign_pdf(writer, output=out)
+    except (PdfReadError, ValueError) as exc:
+        raise AppError(ErrorCode.SIGNATURE, f"cannot sign: {exc}") from None
+    return out.getvalue()
+
+
+def page_count(pdf: bytes) -> int:
+    return int(PdfFileReader(io.BytesIO(pdf)).root["/Pages"]["/Count"])
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    """What a verifier needs to know about one signature."""
+
+    field: str
+    signer: str
+    role: str
+    username: str
+    signed_at: str | None
+    intact: bool
+    valid: bool
+    trusted: bool
+    covers_whole_file: bool
+    modification: str
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PdfVerdict:
+    """All signatures, and whether the document as a whole verifies."""
+
+    signatures: tuple[SignatureCheck, ...]
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.signatures) and not self.problems
+
+
+def verify_pdf(pdf: bytes, trust_roots_pem: list[bytes]) -> PdfVerdict:
+    """Verify every signature against the given roots only; fails on any broken, untrusted or
+    later-modified signature, and when bytes were added after the last signature."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        embedded = list(reader.embedded_signatures)
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise AppError(ErrorCode.INVALID, f"not a readable PDF: {exc}") from None
+    roots = [c for pem in trust_roots_pem for c in load_certs_from_pemder_data(pem)]
+    context = ValidationContext(trust_roots=roots, allow_fetching=False)
+    checks, problems = [], []
+    for sig in embedded:
+        status = validate_pdf_signature(sig, context)
+        cert_pem = sig.signer_cert.dump() if sig.signer_cert is not None else None
+        who = _subject_of(cert_pem)
+        whole = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
+        mod = status.modification_level.name if status.modification_level is not None else "UNKNOWN"
+        ok = bool(status.bottom_line)
+        signed_at = sig.self_reported_timestamp.isoformat() if sig.self_reported_timestamp else None
+        checks.append(
+            SignatureCheck(
+                sig.field_name,
+                who.get("name", ""),
+                who.get("role", ""),
+                who.get("username", ""),
+                signed_at,
+                bool(status.intact),
+                bool(status.valid),
+                bool(status.trusted),
+                whole,
+                mod,
+                ok,
+            )
+        )
+        if not status.intact:
+            problems.append(f"{sig.field_name}: the signed content was changed")
+        elif not status.trusted:
+            problems.append(f"{sig.field_name}: signer not trusted by the given root")
+        elif not ok:
+            problems.append(f"{sig.field_name}: the document was modified after this signature ({mod})")
+    if not checks:
+        problems.append("the document has no signatures")
+    elif not checks[-1].covers_whole_file:
+        problems.append("bytes were added after the last signature")
+    return PdfVerdict(tuple(checks), tuple(problems))
+
+
+def _subject_of(cert_der: bytes | None) -> dict[str, str]:
+    if cert_der is None:
+        return {}
+    pem = x509.load_der_x509_certificate(cert_der).public_bytes(serialization.Encoding.PEM)
+    return subject_fields(pem)
