@@ -194,3 +194,16 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
     for row in service.list_assessments():
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     return DemoSummary(subjects=len(subjects), assessments=counts)
+
+
+def create_demo(path: str, today: dt.date | None = None) -> DemoSummary:
+    """Create the demo database at ``path``; refuses a database that already holds data."""
+    from ltc_assess.errors import AppError, ErrorCode
+
+    service = AssessmentService(path)
+    try:
+        if service.has_users():
+            raise AppError(ErrorCode.CONFLICT, f"{path} already holds data; choose another --db for the demo")
+        return build_demo(service, today or dt.date.today())
+    finally:
+        service.close()

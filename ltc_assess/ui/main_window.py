@@ -1,0 +1,393 @@
+"""Main window: subject register, the assessor's work, the supervisor's review queue."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ltc_assess.errors import LtcError
+from ltc_assess.i18n import LANGUAGES, _, language, set_language
+from ltc_assess.schema.registry import installed_forms
+from ltc_assess.service import REASONS, AssessmentService, NewAssessment
+from ltc_assess.storage.records import Subject, User
+from ltc_assess.ui.models import RowsModel, assessment_model, subject_model
+from ltc_assess.ui.wizard.window import WizardWindow
+from ltc_assess.workflow import Role
+
+REASON_LABELS = {
+    "first": "首次评估",
+    "routine": "常规评估",
+    "immediate": "即时评估",
+    "review": "因对评估结果有疑问进行的复评",
+    "other": "其他",
+}
+
+
+def _subject_row(s: Subject) -> dict[str, Any]:
+    return {**asdict(s), "masked_id": s.masked_id}
+
+
+def _table(model: RowsModel) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSortingEnabled(True)
+    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.verticalHeader().setVisible(False)
+    return view
+
+
+def _selected_id(view: QTableView) -> int | None:
+    rows = view.selectionModel().selectedRows()
+    return None if not rows else view.model().data(rows[0], Qt.ItemDataRole.UserRole)
+
+
+class LevelChart(QWidget):
+    """Levels over time as a small line chart (higher level = more dependent)."""
+
+    def __init__(self, points: list[tuple[str, int]], top: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.points, self.top = points, max(top, 1)
+        self.setMinimumHeight(160)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h, pad = self.width(), self.height(), 30
+        painter.setPen(QPen(QColor("#9ca3af"), 1))
+        painter.drawLine(pad, h - pad, w - 10, h - pad)
+        painter.drawLine(pad, 10, pad, h - pad)
+        if not self.points:
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, _("暂无已批准的评估"))
+            return
+        step = (w - pad - 20) / max(1, len(self.points) - 1)
+        coords = [
+            QPointF(pad + 10 + n * step, h - pad - (level / self.top) * (h - pad - 20))
+            for n, (_d, level) in enumerate(self.points)
+        ]
+        painter.setPen(QPen(QColor("#1d4ed8"), 2))
+        for a, b in zip(coords, coords[1:], strict=False):
+            painter.drawLine(a, b)
+        for (date, level), point in zip(self.points, coords, strict=True):
+            painter.drawEllipse(point, 3, 3)
+            painter.drawText(point + QPointF(-30, 18 if point.y() < h - pad - 20 else -8), f"{date} ({level})")
+        painter.end()
+
+
+class SubjectDialog(QDialog):
+    """A person's page: details, assessment history and the levels over time."""
+
+    def __init__(self, service: AssessmentService, subject: Subject, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(subject.name)
+        self.resize(820, 560)
+        layout = QVBoxLayout(self)
+        info = QLabel(
+            f"<b>{subject.name}</b>　{subject.birth_date}　{subject.masked_id}　{subject.district or ''}"
+            f"　{subject.phone or ''}"
+        )
+        layout.addWidget(info)
+        history = service.history(subject.id)
+        model = assessment_model()
+        model.refresh(history)
+        layout.addWidget(_table(model))
+        points = [
+            (r["assessment_date"], r["decided_level"] if r["decided_level"] is not None else r["proposed_level"])
+            for r in history
+            if r["status"] == "approved"
+        ]
+        top = max((len(f.scoring.levels) - 1 for f in installed_forms()), default=4)
+        layout.addWidget(QLabel(_("历次评估等级")))
+        layout.addWidget(LevelChart([(d, lv) for d, lv in points if lv is not None], top))
+
+
+class RegisterDialog(QDialog):
+    """Register a person."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("登记评估对象"))
+        form = QFormLayout(self)
+        self.fields = {k: QLineEdit() for k in ("name", "id_number", "phone", "district", "address", "insurance_no")}
+        self.sex = QComboBox()
+        self.sex.addItem(_("女"), "female")
+        self.sex.addItem(_("男"), "male")
+        labels = {
+            "name": _("姓名"),
+            "id_number": _("公民身份号码"),
+            "phone": _("电话"),
+            "district": _("区域"),
+            "address": _("住址"),
+            "insurance_no": _("参保号"),
+        }
+        form.addRow(labels["name"], self.fields["name"])
+        form.addRow(_("性别"), self.sex)
+        for key in ("id_number", "phone", "district", "address", "insurance_no"):
+            form.addRow(labels[key], self.fields[key])
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> dict[str, Any]:
+        out = {k: f.text().strip() or None for k, f in self.fields.items()}
+        out["sex"] = self.sex.currentData()
+        return out
+
+
+class NewAssessmentDialog(QDialog):
+    """Form version (default: the newest), reason, second assessor, information provider."""
+
+    def __init__(self, service: AssessmentService, actor: User, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("新建评估"))
+        form = QFormLayout(self)
+        self.form_box = QComboBox()
+        newest = {}
+        for f in installed_forms():
+            newest[f.form] = f
+        for f in sorted(newest.values(), key=lambda f: f.form != "gbt42195-2022"):
+            note = _("（暂行）") if f.status == "provisional" else ""
+            self.form_box.addItem(f"{f.title.get(language())} {f.ref}{note}", f.ref)
+        self.reason = QComboBox()
+        for code in REASONS:
+            self.reason.addItem(_(REASON_LABELS[code]), code)
+        self.second = QComboBox()
+        self.second.addItem(_("（稍后指定）"), None)
+        for u in service.users(role=Role.ASSESSOR):
+            if u.id != actor.id and not u.disabled:
+                self.second.addItem(u.display_name, u.id)
+        self.informant = QLineEdit()
+        self.place = QLineEdit()
+        form.addRow(_("表单版本"), self.form_box)
+        form.addRow(_("评估原因"), self.reason)
+        form.addRow(_("第二评估员"), self.second)
+        form.addRow(_("信息提供者"), self.informant)
+        form.addRow(_("评估地点"), self.place)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def request(self, subject_id: int) -> NewAssessment:
+        return NewAssessment(
+            subject_id=subject_id,
+            form=self.form_box.currentData(),
+            reason=self.reason.currentData(),
+            assessor2_id=self.second.currentData(),
+            informant_name=self.informant.text() or None,
+            place=self.place.text() or None,
+        )
+
+
+class MainWindow(QMainWindow):
+    """The workstation's home.
+
+    Signals:
+        language_changed: the user switched language; the app rebuilds its windows. args: language code
+    """
+
+    language_changed = Signal(str)
+
+    def __init__(self, service: AssessmentService, actor: User) -> None:
+        super().__init__()
+        self.service, self.actor = service, actor
+        self.wizards: list[WizardWindow] = []
+        self.setWindowTitle(
+            _("长期护理需求评估工作站 — {name}（{role}）").format(
+                name=actor.display_name,
+                role=_({"assessor": "评估员", "supervisor": "审核员", "admin": "管理员"}[actor.role]),
+            )
+        )
+        self.resize(1100, 700)
+        menu = self.menuBar().addMenu(_("语言 / Language"))
+        for code, label in LANGUAGES.items():
+            action = QAction(label, self)
+            action.triggered.connect(lambda _c=False, c=code: self._switch_language(c))
+            menu.addAction(action)
+        self.tabs = QTabWidget()
+        self.setCentralWidget(self.tabs)
+        self._build_register()
+        self._build_work()
+        if actor.role == Role.SUPERVISOR:
+            self._build_review()
+        self.refresh()
+
+    # --- tabs ---------------------------------------------------------------------------------------
+
+    def _build_register(self) -> None:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        row = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(_("按姓名、身份证号后几位或电话搜索"))
+        self.search.textChanged.connect(self._on_search)
+        row.addWidget(self.search)
+        for text, slot in (
+            (_("登记"), self._register),
+            (_("查看"), self._open_subject),
+            (_("新建评估"), self._new_assessment),
+        ):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            button.setEnabled(self.actor.role != Role.ADMIN or text == _("查看"))
+            row.addWidget(button)
+        layout.addLayout(row)
+        self.subjects = subject_model()
+        self.subject_view = _table(self.subjects)
+        self.subject_view.doubleClicked.connect(lambda _i: self._open_subject())
+        layout.addWidget(self.subject_view)
+        self.tabs.addTab(page, _("评估对象"))
+
+    def _build_work(self) -> None:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.work = assessment_model()
+        self.work_view = _table(self.work)
+        self.work_view.doubleClicked.connect(lambda _i: self._open_assessment())
+        self.work_view.clicked.connect(lambda _i: self._show_comments())
+        layout.addWidget(QLabel(_("我的草稿和被退回的评估（双击继续）")))
+        layout.addWidget(self.work_view)
+        self.comments = QTextBrowser()
+        self.comments.setMaximumHeight(130)
+        layout.addWidget(QLabel(_("审核意见")))
+        layout.addWidget(self.comments)
+        self.tabs.addTab(page, _("我的评估"))
+
+    def _build_review(self) -> None:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.queue = assessment_model()
+        self.queue_view = _table(self.queue)
+        layout.addWidget(self.queue_view)
+        row = QHBoxLayout()
+        for text, slot in ((_("退回…"), self._return), (_("批准…"), self._approve)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        row.addStretch()
+        layout.addLayout(row)
+        self.tabs.addTab(page, _("审核队列"))
+
+    def refresh(self) -> None:
+        self.subjects.refresh([_subject_row(s) for s in self.service.search_subjects(self.search.text())])
+        self.work.refresh(self.service.my_work(self.actor) if self.actor.role == Role.ASSESSOR else [])
+        if self.actor.role == Role.SUPERVISOR:
+            self.queue.refresh(self.service.review_queue(self.actor))
+
+    # --- actions ------------------------------------------------------------------------------------
+
+    def _on_search(self, text: str) -> None:
+        self.subjects.refresh([_subject_row(s) for s in self.service.search_subjects(text)])
+
+    def _error(self, exc: LtcError) -> None:
+        QMessageBox.warning(self, _("操作未完成"), str(exc))
+
+    def _register(self) -> None:
+        dialog = RegisterDialog(self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        try:
+            self.service.register_subject(self.actor, **dialog.values())
+        except LtcError as exc:
+            self._error(exc)
+        self.refresh()
+
+    def _open_subject(self) -> None:
+        sid = _selected_id(self.subject_view)
+        if sid is not None:
+            SubjectDialog(self.service, self.service.subject(sid), self).exec()
+
+    def _new_assessment(self) -> None:
+        sid = _selected_id(self.subject_view)
+        if sid is None:
+            QMessageBox.information(self, _("新建评估"), _("请先在列表中选择评估对象。"))
+            return
+        dialog = NewAssessmentDialog(self.service, self.actor, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        try:
+            record, _changes = self.service.start_assessment(self.actor, dialog.request(sid))
+        except LtcError as exc:
+            self._error(exc)
+            return
+        self.open_wizard(record.id)
+        self.refresh()
+
+    def open_wizard(self, aid: int) -> WizardWindow:
+        wizard = WizardWindow(self.service, self.actor, aid)
+        wizard.submitted.connect(lambda _aid: self.refresh())
+        self.wizards.append(wizard)
+        wizard.show()
+        return wizard
+
+    def _open_assessment(self) -> None:
+        aid = _selected_id(self.work_view)
+        if aid is not None:
+            self.open_wizard(aid)
+
+    def _show_comments(self) -> None:
+        aid = _selected_id(self.work_view)
+        comments = self.service.comments(aid) if aid is not None else []
+        self.comments.setPlainText(
+            "\n".join(
+                f"{c.created_at} {c.author}：{c.body}" + (f"（{c.item_id}）" if c.item_id else "") for c in comments
+            )
+        )
+
+    def _return(self) -> None:
+        aid = _selected_id(self.queue_view)
+        if aid is None:
+            return
+        text, ok = QInputDialog.getMultiLineText(self, _("退回"), _("请写明需要更正的内容："))
+        if ok:
+            try:
+                self.service.return_for_correction(self.actor, aid, text)
+            except LtcError as exc:
+                self._error(exc)
+            self.refresh()
+
+    def _approve(self) -> None:
+        aid = _selected_id(self.queue_view)
+        if aid is None:
+            return
+        password = None
+        if self.service.signing_configured():
+            password, ok = QInputDialog.getText(
+                self, _("批准并签名"), _("输入您的密码以电子签名："), QLineEdit.EchoMode.Password
+            )
+            if not ok:
+                return
+        try:
+            self.service.approve(self.actor, aid, password)
+        except LtcError as exc:
+            self._error(exc)
+        self.refresh()
+
+    def _switch_language(self, code: str) -> None:
+        set_language(code)
+        self.language_changed.emit(code)

@@ -1,0 +1,88 @@
+"""Qt table models over service queries (subject register, assessment lists)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from ltc_assess.i18n import _
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RowsModel(QAbstractTableModel):
+    """A read-only table of dict rows with named columns; ``refresh`` swaps the rows in one reset."""
+
+    def __init__(self, columns: Sequence[tuple[str, str, Callable[[dict[str, Any]], Any]]]) -> None:
+        super().__init__()
+        self.columns = list(columns)  # (key, header, formatter)
+        self.rows: list[dict[str, Any]] = []
+
+    def refresh(self, rows: list[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self.rows)):
+            return None
+        row = self.rows[index.row()]
+        key, _header, fmt = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            value = fmt(row)
+            return "" if value is None else str(value)
+        if role == Qt.ItemDataRole.UserRole:
+            return row.get("id")
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            if 0 <= section < len(self.columns):
+                return self.columns[section][1]
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not (0 <= column < len(self.columns)):
+            return
+        fmt = self.columns[column][2]
+        self.layoutAboutToBeChanged.emit()
+        self.rows.sort(key=lambda r: str(fmt(r) or ""), reverse=order == Qt.SortOrder.DescendingOrder)
+        self.layoutChanged.emit()
+
+
+STATUS = {"draft": "草稿", "submitted": "已提交", "returned": "已退回", "approved": "已批准", "superseded": "已被取代"}
+
+
+def subject_model() -> RowsModel:
+    return RowsModel(
+        [
+            ("name", _("姓名"), lambda r: r["name"]),
+            ("sex", _("性别"), lambda r: {"male": _("男"), "female": _("女")}.get(r["sex"], "")),
+            ("birth_date", _("出生日期"), lambda r: r["birth_date"]),
+            ("masked_id", _("公民身份号码"), lambda r: r["masked_id"]),
+            ("district", _("区域"), lambda r: r["district"]),
+            ("phone", _("电话"), lambda r: r["phone"]),
+        ]
+    )
+
+
+def assessment_model() -> RowsModel:
+    return RowsModel(
+        [
+            ("id", _("编号"), lambda r: r["id"]),
+            ("subject_name", _("评估对象"), lambda r: r["subject_name"]),
+            ("form_id", _("表单"), lambda r: f"{r['form_id']}@{r['form_version']}"),
+            ("status", _("状态"), lambda r: _(STATUS.get(r["status"], r["status"]))),
+            ("assessment_date", _("评估日期"), lambda r: r["assessment_date"]),
+            ("proposed_level", _("建议等级"), lambda r: r["proposed_level"]),
+            ("decided_level", _("核定等级"), lambda r: r["decided_level"]),
+        ]
+    )

@@ -1,0 +1,68 @@
+"""Render the main screens to PNG offscreen (``ltc-assess gui --screenshots DIR``), to look at them."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QApplication, QWidget
+
+from ltc_assess.demo import PASSWORDS, create_demo
+from ltc_assess.i18n import set_language
+from ltc_assess.service import AssessmentService, NewAssessment
+from ltc_assess.ui.app import LoginDialog, load_font
+from ltc_assess.ui.main_window import MainWindow, SubjectDialog
+from ltc_assess.ui.wizard.window import ChecklistDialog, WizardWindow
+
+
+def _save(widget: QWidget, out: Path, name: str) -> Path:
+    widget.show()
+    QApplication.processEvents()
+    path = out / f"{name}.png"
+    widget.grab().save(str(path))
+    return path
+
+
+def render_screenshots(out: Path, db: Path | None = None, language: str = "zh_CN") -> list[Path]:
+    """Screens on a copy of ``db`` (or a fresh demo database), so nothing real is changed."""
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    load_font(app)
+    set_language(language)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "shots.db"
+        if db is not None and db.exists():
+            shutil.copy(db, path)
+        else:
+            create_demo(str(path))
+        service = AssessmentService(path)
+        shots = [_save(LoginDialog(service), out, "01-login")]
+        actor = service.login("assessor1", PASSWORDS["assessor1"])
+        window = MainWindow(service, actor)
+        window.resize(1200, 720)
+        shots.append(_save(window, out, "02-register"))
+        subject = service.search_subjects("")[-1]
+        shots.append(_save(SubjectDialog(service, subject), out, "03-subject"))
+        record, _ = service.start_assessment(actor, NewAssessment(subject_id=subject.id, form="gbt42195-2022",
+                                                                  informant_name="王小明（示例）"))
+        wizard = WizardWindow(service, actor, record.id)
+        wizard.goto("B.1.1")
+        wizard.editor.choose_index(1)  # type: ignore[union-attr]
+        wizard.goto("B.1.2")
+        shots.append(_save(wizard, out, "04-wizard-gbt"))
+        nhsa, _ = service.start_assessment(actor, NewAssessment(subject_id=subject.id, form="nhsa-ltc-2021"))
+        wizard_nhsa = WizardWindow(service, actor, nhsa.id)
+        wizard_nhsa.goto("ADL.7")
+        wizard_nhsa.editor.choose_index(1)  # type: ignore[union-attr]
+        shots.append(_save(wizard_nhsa, out, "05-wizard-nhsa"))
+        wizard.goto("SIG.assessor1")
+        pad = wizard.editor.pad  # type: ignore[union-attr]
+        for n in range(12):
+            pad.draw_line(QPoint(20 + n * 25, 60 + (n % 3) * 12), QPoint(45 + n * 25, 50 + (n % 2) * 20))
+        shots.append(_save(wizard, out, "06-signature"))
+        shots.append(_save(ChecklistDialog(wizard), out, "07-submit-checklist"))
+        service.close()
+    return shots

@@ -1,0 +1,357 @@
+"""The assessment wizard: a card per item, sections with progress, the live score and its explanation.
+
+Everything it knows comes from the form definition through FormSession; every answer goes through the
+service, and "已保存" appears only after the service has committed it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ltc_assess.errors import LtcError
+from ltc_assess.i18n import _, language
+from ltc_assess.schema.model import SignatureItem
+from ltc_assess.scoring import ScoreResult
+from ltc_assess.service import AssessmentService
+from ltc_assess.session import FormSession
+from ltc_assess.storage.records import User
+from ltc_assess.ui.wizard.editors import EDITORS, Editor
+
+
+class ScorePanel(QWidget):
+    """Dimension scores, the proposed level and the plain-language explanation, updated live."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        self.title = QLabel(_("实时评分"))
+        self.title.setStyleSheet("font-size:15px;font-weight:bold;")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet("color:#b91c1c;")
+        self.dims = QLabel("")
+        self.dims.setWordWrap(True)
+        self.level = QLabel("")
+        self.level.setWordWrap(True)
+        self.level.setStyleSheet("font-size:16px;color:#1d4ed8;font-weight:bold;")
+        self.explain = QTextBrowser()
+        for w in (self.title, self.status, self.dims, self.level, QLabel(_("评分说明")), self.explain):
+            layout.addWidget(w)
+
+    def show_result(self, result: ScoreResult, status_note: str | None) -> None:
+        self.status.setText(status_note or "")
+        lines = []
+        for d in result.dimensions:
+            shown = d.score if d.score is not None else f"{d.partial_sum}…"
+            grade = f"（{d.grade_name}）" if d.grade_name else ""
+            maximum = f"/{d.max}" if d.max is not None else ""
+            lines.append(f"{d.label}：{shown}{maximum}{grade}  [{d.answered}/{d.count}]")
+        if result.total is not None:
+            lines.append(_("总分：{total}").format(total=result.total))
+        self.dims.setText("\n".join(lines))
+        if result.final_level is None:
+            self.level.setText(_("建议等级：尚未完成"))
+        else:
+            self.level.setText(
+                _("建议等级：{code} {name}").format(code=result.final_level, name=result.final_level_name)
+            )
+        self.explain.setPlainText("\n".join("· " + t.text for t in result.trace))
+
+
+class WizardWindow(QWidget):
+    """Fill in one assessment.
+
+    Signals:
+        submitted: the assessment was submitted. args: assessment id (int)
+    """
+
+    submitted = Signal(int)
+
+    def __init__(
+        self, service: AssessmentService, actor: User, assessment_id: int, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.service, self.actor, self.aid = service, actor, assessment_id
+        record = service.assessment(assessment_id)
+        self.form = service.form(record.form_ref)
+        self.session = FormSession(self.form, record.answers, record.current_item)
+        self.lang = language()
+        self.editor: Editor | None = None
+        self.setWindowTitle(_("评估：{title}").format(title=self.form.title.get(self.lang)))
+        self.resize(1280, 800)
+
+        self.sections = QListWidget()
+        self.sections.setMinimumWidth(270)
+        self.sections.itemClicked.connect(self._on_section_clicked)
+        self.card = QFrame()
+        self.card.setFrameShape(QFrame.Shape.StyledPanel)
+        self.card.setObjectName("card")
+        self.card.setStyleSheet("#card{background:white;border-radius:8px;}")
+        self.card_layout = QVBoxLayout(self.card)
+        self.code = QLabel()
+        self.code.setStyleSheet("color:#6b7280;")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setStyleSheet("font-size:20px;font-weight:bold;")
+        self.help = QLabel()
+        self.help.setWordWrap(True)
+        self.help.setStyleSheet("color:#374151;")
+        self.issue = QLabel()
+        self.issue.setWordWrap(True)
+        self.issue.setStyleSheet("color:#b91c1c;")
+        self.warning = QLabel()
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color:#b45309;")
+        self.editor_host = QVBoxLayout()
+        for w in (self.code, self.label, self.help):
+            self.card_layout.addWidget(w)
+        self.card_layout.addLayout(self.editor_host)
+        self.card_layout.addWidget(self.issue)
+        self.card_layout.addWidget(self.warning)
+        self.card_layout.addStretch()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.card)
+
+        self.saved = QLabel("")
+        self.saved.setStyleSheet("color:#047857;")
+        back = QPushButton(_("← 上一项"))
+        back.clicked.connect(lambda: self.go(-1))
+        forward = QPushButton(_("下一项 →"))
+        forward.clicked.connect(lambda: self.go(1))
+        self.submit_button = QPushButton(_("提交…"))
+        self.submit_button.clicked.connect(self.open_checklist)
+        nav = QHBoxLayout()
+        for w in (back, forward, self.saved):
+            nav.addWidget(w)
+        nav.addStretch()
+        nav.addWidget(self.submit_button)
+        center = QWidget()
+        center_layout = QVBoxLayout(center)
+        center_layout.addWidget(scroll)
+        center_layout.addLayout(nav)
+
+        self.score_panel = ScorePanel()
+        self.score_panel.setMinimumWidth(300)
+        splitter = QSplitter()
+        for w in (self.sections, center, self.score_panel):
+            splitter.addWidget(w)
+        splitter.setSizes([240, 680, 360])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self._refresh_sections()
+        self._show_item()
+        self._show_score(self.session.live_score())
+
+    # --- rendering ---------------------------------------------------------------------------------
+
+    def _refresh_sections(self) -> None:
+        current = self.session.section_of(self.session.current_item).id if self.session.current_item else None
+        self.sections.clear()
+        for progress, section in zip(self.session.progress(), self.form.sections, strict=True):
+            mark = "✓" if progress.done else f"{progress.answered}/{progress.required}"
+            entry = QListWidgetItem(f"{section.title.get(self.lang)}   {mark}")
+            entry.setData(Qt.ItemDataRole.UserRole, section.id)
+            self.sections.addItem(entry)
+            if section.id == current:
+                self.sections.setCurrentItem(entry)
+
+    def _show_item(self) -> None:
+        item_id = self.session.current_item
+        if item_id is None:
+            return
+        item = self.form.items[item_id]
+        self.code.setText(f"{self.session.section_of(item_id).title.get(self.lang)} · {item_id}")
+        required = " *" if self.session.is_required(item) else ""
+        self.label.setText(item.label.get(self.lang) + required)
+        helps = [t.get(self.lang) for t in (item.help, item.note) if t is not None]
+        self.help.setText("\n".join(helps))
+        self.help.setVisible(bool(helps))
+        if self.editor is not None:
+            self.editor.setParent(None)
+            self.editor.deleteLater()
+        self.editor = EDITORS[item.type](item)
+        value = self.session.computed_value(item_id) if item.type == "computed" else self.session.value(item_id)
+        if isinstance(item, SignatureItem):
+            value = self._signature_role(item_id) in self.service.signatures(self.aid)
+        self.editor.set_value(value)
+        self.editor.answer_changed.connect(self._on_answer_changed)
+        self.editor_host.addWidget(self.editor)
+        self._show_issues()
+        self.setFocus()
+
+    def _show_issues(self) -> None:
+        item_id = self.session.current_item or ""
+        issues = self.session.item_issues(item_id)
+        self.issue.setText("\n".join(i.message if self.lang != "en" else i.message_en for i in issues))
+
+    def _show_score(self, result: ScoreResult) -> None:
+        note = (
+            self.form.status_note.get(self.lang)
+            if self.form.status == "provisional" and self.form.status_note
+            else None
+        )
+        self.score_panel.show_result(result, note)
+        self.warning.setText(
+            "\n".join("⚠ " + w for w in self.session.warnings_for(self.session.current_item or "", result))
+        )
+
+    @staticmethod
+    def _signature_role(item_id: str) -> str:
+        return item_id.removeprefix("SIG.")
+
+    # --- actions -----------------------------------------------------------------------------------
+
+    def _on_answer_changed(self, item_id: str, value: Any) -> None:
+        try:
+            if isinstance(self.form.items[item_id], SignatureItem):
+                if value is None:
+                    return
+                self.service.save_signature(self.actor, self.aid, self._signature_role(item_id), value)
+                self.editor.set_value(True) if self.editor else None
+                result = self.session.live_score()
+            else:
+                self.session.set_answer(item_id, value)
+                saved = self.service.save_answer(self.actor, self.aid, item_id, value, current_item=item_id)
+                result = saved.score
+        except LtcError as exc:
+            self.saved.setText("")
+            self.issue.setText(str(exc))
+            return
+        self.saved.setText(_("已保存 {time}").format(time=dt.datetime.now().strftime("%H:%M:%S")))
+        self._refresh_sections()
+        self._show_issues()
+        self._show_score(result)
+
+    def go(self, step: int) -> None:
+        self.session.move(step)
+        self._remember()
+        self._show_item()
+        self._refresh_sections()
+
+    def go_section(self, step: int) -> None:
+        self.session.move_section(step)
+        self._remember()
+        self._show_item()
+        self._refresh_sections()
+
+    def goto(self, item_id: str) -> None:
+        self.session.goto(item_id)
+        self._remember()
+        self._show_item()
+        self._refresh_sections()
+
+    def _remember(self) -> None:
+        if self.session.current_item:
+            try:
+                self.service.set_current_item(self.actor, self.aid, self.session.current_item)
+            except LtcError:
+                pass  # read-only record: nothing to remember
+
+    def _on_section_clicked(self, entry: QListWidgetItem) -> None:
+        section = self.form.sections[self.sections.row(entry)]
+        visible = self.session.visible_items(section)
+        if visible:
+            self.goto(visible[0].id)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        key = event.key()
+        if Qt.Key.Key_1 <= key <= Qt.Key.Key_9 and self.editor is not None:
+            if self.editor.choose_index(key - Qt.Key.Key_1):
+                return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Right):
+            self.go(1)
+        elif key == Qt.Key.Key_Left:
+            self.go(-1)
+        elif key == Qt.Key.Key_PageDown:
+            self.go_section(1)
+        elif key == Qt.Key.Key_PageUp:
+            self.go_section(-1)
+        else:
+            super().keyPressEvent(event)
+
+    def open_checklist(self) -> None:
+        dialog = ChecklistDialog(self)
+        dialog.exec()
+
+    def submit(self, passwords: dict[str, str] | None) -> None:
+        self.service.submit(self.actor, self.aid, passwords)
+        self.submitted.emit(self.aid)
+
+
+class ChecklistDialog(QDialog):
+    """What still stops submission; double-click an entry to go to its item; submit when complete."""
+
+    def __init__(self, wizard: WizardWindow) -> None:
+        super().__init__(wizard)
+        self.wizard = wizard
+        self.setWindowTitle(_("提交检查"))
+        self.resize(560, 480)
+        layout = QVBoxLayout(self)
+        missing = wizard.service.checklist(wizard.aid)
+        self.list = QListWidget()
+        for m in missing:
+            entry = QListWidgetItem(f"{m.item_id or ''}  {m.message}")
+            entry.setData(Qt.ItemDataRole.UserRole, m.item_id)
+            self.list.addItem(entry)
+        self.list.itemDoubleClicked.connect(self._jump)
+        head = QLabel(
+            _("还有 {count} 项需要完成：").format(count=len(missing))
+            if missing
+            else _("所有必填项目已完成，可以提交。")
+        )
+        layout.addWidget(head)
+        layout.addWidget(self.list)
+        self.passwords: dict[str, QLineEdit] = {}
+        if not missing and wizard.service.signing_configured():
+            form = QFormLayout()
+            for role, label in (("assessor1", _("评估员（一）密码")), ("assessor2", _("评估员（二）密码"))):
+                field = QLineEdit()
+                field.setEchoMode(QLineEdit.EchoMode.Password)
+                self.passwords[role] = field
+                form.addRow(label, field)
+            layout.addWidget(QLabel(_("两名评估员输入各自密码，以电子签名确认报告：")))
+            layout.addLayout(form)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.submit_button = buttons.addButton(_("提交"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.submit_button.setEnabled(not missing)
+        buttons.rejected.connect(self.reject)
+        self.submit_button.clicked.connect(self._submit)
+        layout.addWidget(buttons)
+
+    def _jump(self, entry: QListWidgetItem) -> None:
+        item_id = entry.data(Qt.ItemDataRole.UserRole)
+        if item_id:
+            self.wizard.goto(item_id)
+            self.accept()
+
+    def _submit(self) -> None:
+        passwords = {role: field.text() for role, field in self.passwords.items()} or None
+        try:
+            self.wizard.submit(passwords)
+        except LtcError as exc:
+            QMessageBox.warning(self, _("无法提交"), str(exc))
+            return
+        self.accept()
