@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from world import World, make_world
 
 # Why here: the QApplication is created by pytest-qt before any test module runs.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -19,6 +21,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = getattr(item, "fixturenames", ())
         if "qtbot" in fixtures or "qapp" in fixtures:
             item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    """A real database with users of every role and one registered person."""
+    yield from make_world(tmp_path)
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ def _save(widget: QWidget, out: Path, name: str) -> Path:
     QApplication.processEvents()
     path = out / f"{name}.png"
     widget.grab().save(str(path))
+    widget.close()
     return path
 
 
@@ -64,5 +65,8 @@ def render_screenshots(out: Path, db: Path | None = None, language: str = "zh_CN
             pad.draw_line(QPoint(20 + n * 25, 60 + (n % 3) * 12), QPoint(45 + n * 25, 50 + (n % 2) * 20))
         shots.append(_save(wizard, out, "06-signature"))
         shots.append(_save(ChecklistDialog(wizard), out, "07-submit-checklist"))
+        for widget in (window, wizard, wizard_nhsa):
+            widget.deleteLater()
+        QApplication.processEvents()
         service.close()
     return shots

@@ -190,7 +190,8 @@ class WizardWindow(QWidget):
         self.help.setText("\n".join(helps))
         self.help.setVisible(bool(helps))
         if self.editor is not None:
-            self.editor.setParent(None)
+            self.editor_host.removeWidget(self.editor)
+            self.editor.hide()
             self.editor.deleteLater()
         self.editor = EDITORS[item.type](item)
         value = self.session.computed_value(item_id) if item.type == "computed" else self.session.value(item_id)

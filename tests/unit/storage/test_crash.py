@@ -12,11 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from world import id_number
 
 from ltc_assess.schema.registry import get_form
 from ltc_assess.service import AssessmentService, NewAssessment
-
-from .conftest import id_number
 
 REPO = Path(__file__).resolve().parents[3]
 TRIALS = 50

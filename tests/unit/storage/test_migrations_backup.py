@@ -6,13 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from world import World, complete_barthel
 
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage.db import connect
 from ltc_assess.storage.migrations import migrations, schema_version
 from ltc_assess.workflow import Status
-
-from .conftest import World, complete_barthel
 
 LEGACY = Path(__file__).resolve().parents[2] / "data" / "legacy_dbs"
 

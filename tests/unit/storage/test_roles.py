@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from world import PNG, World, complete_barthel
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import NewAssessment
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import TRANSITIONS, Action, Role, Status, allowed_actions
-
-from .conftest import PNG, World, complete_barthel
 
 ROLES = ("assessor", "supervisor", "admin")
 

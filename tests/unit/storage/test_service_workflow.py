@@ -5,12 +5,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from world import PNG, World, complete_barthel
 
 from ltc_assess.errors import AnswerError, AppError, ErrorCode
 from ltc_assess.service import NewAssessment
 from ltc_assess.workflow import Status
-
-from .conftest import PNG, World, complete_barthel
 
 
 def test_answers_saved_one_by_one_with_live_score(world: World) -> None:

@@ -6,12 +6,11 @@ import datetime as dt
 import sqlite3
 
 import pytest
+from world import World, complete_barthel, id_number
 
 from ltc_assess import idnumber
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.storage import audit
-
-from .conftest import World, complete_barthel, id_number
 
 
 def test_login_and_lockout_after_five_failures(world: World) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures: a real SQLite file with demo-like users and one subject."""
+"""A small world for service and UI tests: a real SQLite file with users of every role and one person."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 from ltc_assess.demo import signature_png
 from ltc_assess.idnumber import check_digit
@@ -42,8 +40,8 @@ class World:
     subject: Subject
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def make_world(tmp_path: Path) -> Iterator[World]:
+    """Users admin, a1–a3 (assessors), sup1–sup2 (supervisors), passwords '<name>-password'; one subject."""
     clock = Clock()
     service = AssessmentService(tmp_path / "ltc.db", clock=clock)
     admin = service.create_first_admin("admin", "管理员", "admin-pass")

@@ -1,0 +1,74 @@
+"""Main window, models, language switch and the screenshots command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+from world import World, id_number
+
+from ltc_assess.i18n import set_language
+from ltc_assess.ui.main_window import MainWindow, SubjectDialog, _subject_row
+from ltc_assess.ui.models import assessment_model, subject_model
+
+
+def test_models_pass_qt_model_tests(qtmodeltester: ModelTester, world: World) -> None:
+    """Test both table models with Qt's model tester, with data in them."""
+    subjects = subject_model()
+    subjects.refresh([_subject_row(s) for s in world.service.search_subjects("")])
+    qtmodeltester.check(subjects)
+    assessments = assessment_model()
+    assessments.refresh(world.service.list_assessments())
+    qtmodeltester.check(assessments)
+
+
+def test_register_search_masks_and_sorts(qtbot: QtBot, world: World) -> None:
+    """Test that the register lists people with masked ID numbers and filters as you type."""
+    world.service.register_subject(world.a1, name="李秀兰", sex="female", id_number=id_number("11010519420101002"))
+    window = MainWindow(world.service, world.a1)
+    qtbot.addWidget(window)
+    assert window.subjects.rowCount() == 2
+    masked = window.subjects.data(window.subjects.index(0, 3))
+    assert "**********" in masked
+    window.search.setText("李")
+    assert window.subjects.rowCount() == 1
+    window.subjects.sort(0)
+    assert window.subjects.data(window.subjects.index(0, 0)) == "李秀兰"
+
+
+def test_language_switch_rebuilds_in_english(qtbot: QtBot, world: World) -> None:
+    """Test that switching to English gives English window text and English form labels."""
+    try:
+        set_language("en")
+        window = MainWindow(world.service, world.a1)
+        qtbot.addWidget(window)
+        assert window.windowTitle().startswith("Long-term care assessment workstation")
+        assert window.tabs.tabText(0) == "People"
+    finally:
+        set_language("zh_CN")
+
+
+def test_subject_page_shows_history(qtbot: QtBot, world: World) -> None:
+    """Test that a person's page lists their assessments."""
+    dialog = SubjectDialog(world.service, world.subject)
+    qtbot.addWidget(dialog)
+    assert world.subject.name in dialog.windowTitle()
+
+
+def test_supervisor_sees_review_queue(qtbot: QtBot, world: World) -> None:
+    """Test that supervisors get the review tab and assessors do not."""
+    sup = MainWindow(world.service, world.sup1)
+    ass = MainWindow(world.service, world.a1)
+    qtbot.addWidget(sup)
+    qtbot.addWidget(ass)
+    assert sup.tabs.count() == 3 and ass.tabs.count() == 2
+
+
+def test_screenshots_render(qtbot: QtBot, world: World, tmp_path: Path) -> None:
+    """Test that the screenshots command renders every main screen to a non-empty PNG."""
+    from ltc_assess.ui.screenshots import render_screenshots
+
+    shots = render_screenshots(tmp_path / "shots", db=None)
+    assert [p.name for p in shots][:2] == ["01-login.png", "02-register.png"] and len(shots) == 7
+    assert all(p.stat().st_size > 5000 for p in shots)

@@ -1,0 +1,197 @@
+"""The wizard driven like an assessor: keyboard walkthrough, relevance, validation, saved state, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from pytestqt.qtbot import QtBot
+from world import World
+
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.schema.model import ChoiceItem, SignatureItem
+from ltc_assess.scoring import score
+from ltc_assess.service import NewAssessment
+from ltc_assess.ui.wizard.editors import EDITORS
+from ltc_assess.ui.wizard.window import ChecklistDialog, WizardWindow
+from ltc_assess.workflow import Status
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _wizard(qtbot: QtBot, world: World, form: str = "gbt42195-2022") -> WizardWindow:
+    record, _ = world.service.start_assessment(world.a1, NewAssessment(
+        subject_id=world.subject.id, form=form, assessor2_id=world.a2.id, informant_name="王小明"))
+    wizard = WizardWindow(world.service, world.a1, record.id)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    return wizard
+
+
+def _sign(qtbot: QtBot, wizard: WizardWindow) -> None:
+    pad = wizard.editor.pad  # type: ignore[union-attr]
+    pad.draw_line(QPoint(10, 30), QPoint(200, 60))
+    with qtbot.waitSignal(wizard.editor.answer_changed):  # type: ignore[union-attr]
+        wizard.editor.findChildren(type(wizard.submit_button))[1].click()  # type: ignore[union-attr]
+
+
+def test_keyboard_walkthrough_to_submitted_record(qtbot: QtBot, world: World) -> None:
+    """Test a full GB/T 42195 assessment with the keyboard to a submitted record whose level matches the engine."""
+    wizard = _wizard(qtbot, world)
+    form = wizard.form
+    seen = set()
+    for _step in range(400):
+        item_id = wizard.session.current_item
+        assert item_id is not None
+        seen.add(item_id)
+        item = form.items[item_id]
+        if isinstance(item, ChoiceItem) and wizard.session.value(item_id) in (None, []):
+            qtbot.keyClick(wizard, Qt.Key.Key_1)  # the first option: best ability on scored items
+            assert wizard.saved.text().startswith("已保存")
+        elif isinstance(item, SignatureItem):
+            _sign(qtbot, wizard)
+        elif wizard.session.is_required(item) and wizard.session.value(item_id) is None:
+            wizard.editor.set_value("2026-11-01" if item.type == "date" else "示例")  # type: ignore[union-attr]
+            wizard.editor._emit()  # type: ignore[union-attr]
+        if wizard.session.is_last():
+            break
+        qtbot.keyClick(wizard, Qt.Key.Key_Return)
+    assert {"B.1.1", "B.4.5", "A.5.11", "SIG.informant"} <= seen
+    dialog = ChecklistDialog(wizard)
+    qtbot.addWidget(dialog)
+    assert dialog.submit_button.isEnabled(), [dialog.list.item(i).text() for i in range(dialog.list.count())]
+    with qtbot.waitSignal(wizard.submitted):
+        dialog.submit_button.click()
+    record = world.service.assessment(wizard.aid)
+    assert record.status == Status.SUBMITTED
+    expected = score(form, record.answers)
+    assert record.proposed_level == expected.final_level == 0 and expected.total == 90
+
+
+def test_relevance_follow_up_appears(qtbot: QtBot, world: World) -> None:
+    """Test that choosing 其他 as the reason makes the follow-up item part of the walk."""
+    wizard = _wizard(qtbot, world)
+    wizard.goto("A.1.3")
+    assert wizard.session.move(1) != "A.1.3.1"
+    wizard.goto("A.1.3")
+    wizard.editor.choose_index(4)  # type: ignore[union-attr]
+    wizard.go(1)
+    assert wizard.session.current_item == "A.1.3.1"
+    assert "尚未填写" in wizard.issue.text()
+
+
+def test_constraint_message_shown_next_to_item(qtbot: QtBot, world: World) -> None:
+    """Test that a birth date after the assessment date is flagged on the item, and the answer kept."""
+    wizard = _wizard(qtbot, world)
+    wizard.goto("A.2.3")
+    wizard.editor.set_value("2030-01-01")  # type: ignore[union-attr]
+    wizard.editor._emit()  # type: ignore[union-attr]
+    assert "出生日期不能晚于评估基准日期" in wizard.issue.text()
+
+
+def test_consistency_warning_next_to_item(qtbot: QtBot, world: World) -> None:
+    """Test that B.3.9 = 0 with no coma recorded shows the W2 warning on the item."""
+    wizard = _wizard(qtbot, world)
+    wizard.goto("B.3.9")
+    wizard.editor.choose_index(2)  # type: ignore[union-attr]
+    assert "昏睡还是昏迷" in wizard.warning.text()
+
+
+def test_saved_appears_only_after_the_service_commits(qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test that a failed save shows the error and no 'saved' state."""
+    wizard = _wizard(qtbot, world)
+    wizard.goto("B.1.1")
+
+    def fail(*_args: object, **_kw: object) -> None:
+        raise AppError(ErrorCode.INTEGRITY, "disk full")
+
+    monkeypatch.setattr(world.service, "save_answer", fail)
+    wizard.editor.choose_index(0)  # type: ignore[union-attr]
+    assert wizard.saved.text() == "" and "disk full" in wizard.issue.text()
+
+
+def test_live_score_panel_explains(qtbot: QtBot, world: World) -> None:
+    """Test that the score panel shows dimension progress and the rule explanations as answers come in."""
+    wizard = _wizard(qtbot, world, form="barthel")
+    wizard.goto("BI.1")
+    wizard.editor.choose_index(0)  # type: ignore[union-attr]
+    assert "日常生活活动能力：10…/100" in wizard.score_panel.dims.text()
+    assert "尚未完成" in wizard.score_panel.level.text()
+    for n in range(2, 11):
+        wizard.goto(f"BI.{n}")
+        wizard.editor.choose_index(0)  # type: ignore[union-attr]
+    assert "0 无需依赖" in wizard.score_panel.level.text()
+    assert "落在100区间" in wizard.score_panel.explain.toPlainText()
+
+
+def test_every_editor_round_trips(qtbot: QtBot, world: World) -> None:
+    """Test that each registered editor type returns the value it was given."""
+    form = world.service.form("gbt42195-2022")
+    samples = {"single_choice": ("A.1.3", "routine"), "multi_choice": ("A.4.1", ["I10-I15", "F00-F03"]),
+               "number": ("A.2.4", 165), "text": ("A.2.1", "王秀英"), "date": ("A.1.2", "2026-11-01"),
+               "group": ("A.4.2", [{"name": "阿司匹林", "dose": "100mg"}])}
+    assert set(samples) | {"computed", "signature"} == set(EDITORS)
+    for kind, (item_id, value) in samples.items():
+        editor = EDITORS[kind](form.items[item_id])
+        qtbot.addWidget(editor)
+        editor.set_value(value)
+        assert editor.value() == value, kind
+
+
+def test_exclusive_option_clears_others(qtbot: QtBot, world: World) -> None:
+    """Test that choosing 无 in a multi-select clears the other choices (and the other way round)."""
+    form = world.service.form("gbt42195-2022")
+    editor = EDITORS["multi_choice"](form.items["A.5.3"])
+    qtbot.addWidget(editor)
+    editor.choose_index(1)
+    editor.choose_index(2)
+    assert editor.value() == ["abrasion", "burn"]
+    editor.choose_index(0)
+    assert editor.value() == ["none"]
+    editor.choose_index(3)
+    assert editor.value() == ["surgical"]
+
+
+CHILD = r"""
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtWidgets import QApplication
+from ltc_assess.service import AssessmentService
+from ltc_assess.ui.wizard.window import WizardWindow
+app = QApplication([])
+service = AssessmentService(sys.argv[1])
+actor = service.login("a1", "a1-password")
+wizard = WizardWindow(service, actor, int(sys.argv[2]))
+wizard.show()
+for item in ("BI.1", "BI.2", "BI.3"):
+    wizard.goto(item)
+    wizard.editor.choose_index(1)
+wizard.goto("BI.4")
+print("ready", flush=True)
+import time
+time.sleep(60)
+"""
+
+
+@pytest.mark.slow
+def test_resume_after_the_app_is_killed(qtbot: QtBot, world: World) -> None:
+    """Test that after SIGKILL of a running app, reopening returns to the same item with every answer."""
+    record, _ = world.service.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel"))
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(world.service.path), str(record.id)],
+                             stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    time.sleep(0.1)
+    wizard = WizardWindow(world.service, world.a1, record.id)
+    qtbot.addWidget(wizard)
+    assert wizard.session.current_item == "BI.4"
+    assert {k: wizard.session.value(k) for k in ("BI.1", "BI.2", "BI.3")} == {"BI.1": 5, "BI.2": 0, "BI.3": 0}
+    assert json.dumps(world.service.assessment(record.id).answers, ensure_ascii=False)
