@@ -24,6 +24,9 @@ from PIL import Image
 
 from ltc_assess import idnumber
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.exchange import fhir
+from ltc_assess.exchange import insurer as insurer_pkg
+from ltc_assess.exchange.package import write_package
 from ltc_assess.report.data import ReportData, build_report_data
 from ltc_assess.report.pdf import STAMP_BOXES, render
 from ltc_assess.schema.answers import check_answer
@@ -32,6 +35,7 @@ from ltc_assess.schema.registry import get_form
 from ltc_assess.scoring import ScoreResult, score
 from ltc_assess.session import FormSession
 from ltc_assess.signing import keys as signing_keys
+from ltc_assess.signing.cms import sign_detached
 from ltc_assess.signing.pades import page_count, sign_pdf
 from ltc_assess.storage import audit
 from ltc_assess.storage.db import connect, transaction
@@ -876,6 +880,106 @@ class AssessmentService:
     def render_report(self, aid: int) -> bytes:
         """An unsigned PDF of the assessment as it stands (drafts are marked as such)."""
         return render(self.report_data(aid))
+
+    # --- insurer export ---------------------------------------------------------------------------
+
+    def export_package(
+        self, actor: User, password: str, out: Path, date_from: str, date_to: str, insurer: str | None = None
+    ) -> dict[str, Any]:
+        """Write a signed package of the approved assessments dated ``date_from``..``date_to``.
+
+        Exporting again gives the same files (reports, JSON, CSV, FHIR); only the manifest's export time and
+        signature differ. Each assessment is flagged as exported the first time.
+        """
+        actor = self._actor(actor, Role.SUPERVISOR, Role.ADMIN)
+        stored = self.store.user_key(actor.id)
+        if stored is None:
+            raise AppError(ErrorCode.SIGNATURE, f"{actor.username} has no signing certificate to sign the package")
+        pair = signing_keys.KeyPair(*stored)
+        signing_keys.load_key(pair.key_pem, password)  # a wrong password fails before any file is written
+        rows = [
+            r
+            for r in self.store.list_assessments(status=Status.APPROVED.value, limit=1_000_000)
+            if date_from <= r["assessment_date"] <= date_to
+        ]
+        files: dict[str, bytes] = {}
+        entries = []
+        for row in sorted(rows, key=lambda r: r["id"]):
+            record = self.store.assessment(row["id"])
+            subject = self.store.subject(record.subject_id)
+            form = self._forms(record.form_ref)
+            pdf = self.report_pdf(record.id)
+            report_file = f"reports/{record.id}.pdf"
+            files[report_file] = pdf
+            entries.append(
+                {
+                    "id": record.id,
+                    "version_no": record.version_no,
+                    "supersedes_id": record.supersedes_id,
+                    "subject": {
+                        "name": subject.name,
+                        "id_number": subject.id_number,
+                        "insurance_no": subject.insurance_no,
+                        "sex": subject.sex,
+                        "birth_date": subject.birth_date,
+                    },
+                    "form": form.form,
+                    "form_version": form.version,
+                    "form_sha256": form.sha256,
+                    "engine_version": record.engine_version,
+                    "assessment_date": record.assessment_date,
+                    "reason": record.reason,
+                    "proposed_level": {"code": record.proposed_level, "name": form.level_name(record.proposed_level)},
+                    "decided_level": {"code": record.level, "name": form.level_name(record.level)},
+                    "decision_reason": record.decision_reason,
+                    "approved_at": record.approved_at,
+                    "score": record.score,
+                    "report_file": report_file,
+                    "report_sha256": hashlib.sha256(pdf).hexdigest(),
+                }
+            )
+            files[f"fhir/Questionnaire-{form.form}-v{form.version}.json"] = insurer_pkg.json_bytes(
+                fhir.questionnaire(form)
+            )
+            files[f"fhir/QuestionnaireResponse-{record.id}.json"] = insurer_pkg.json_bytes(
+                fhir.questionnaire_response(
+                    form,
+                    record.answers,
+                    response_id=str(record.id),
+                    authored=record.assessment_date,
+                    subject_identifier=subject.insurance_no or subject.id_number,
+                )
+            )
+        files["assessments.json"] = insurer_pkg.json_bytes(entries)
+        files["assessments.csv"] = insurer_pkg.to_csv(entries)
+        at = self._now()
+        meta = {
+            "format": insurer_pkg.FORMAT,
+            "format_version": insurer_pkg.FORMAT_VERSION,
+            "agency": self.store.setting(AGENCY),
+            "insurer": insurer,
+            "exported_at": at,
+            "exported_by": actor.username,
+            "period": {"from": date_from, "to": date_to},
+            "counts": {"assessments": len(entries)},
+        }
+        manifest = write_package(
+            out, files, meta, lambda data: sign_detached(data, pair, password, [self.root_certificate()])
+        )
+        with transaction(self.db):
+            for entry in entries:
+                if self.store.assessment(entry["id"]).exported_at is None:
+                    self.store.update_assessment(entry["id"], exported_at=at)
+            audit.append(
+                self.db,
+                at=at,
+                actor_id=actor.id,
+                action="export.package",
+                entity="export",
+                entity_id=str(out),
+                new={"insurer": insurer, "period": [date_from, date_to], "assessments": [e["id"] for e in entries]},
+            )
+        return manifest
 
     # --- integrity --------------------------------------------------------------------------------
 

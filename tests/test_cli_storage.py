@@ -142,3 +142,21 @@ def test_draft_report_is_unsigned(demo_db: Path, tmp_path: Path) -> None:
     proc = run("report", str(rows[0]["id"]), "--out", str(pdf), "--db", str(demo_db))
     assert proc.returncode == 0 and "unsigned" in proc.stdout
     assert run("verify", str(pdf), "--db", str(demo_db)).returncode == 1
+
+
+def test_export_and_verify_package(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test the issue's 'done when': a supervisor exports, verify-package accepts, and rejects one changed byte."""
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-supervisor2")
+    pkg, root = tmp_path / "pkg", tmp_path / "root.pem"
+    proc = run("export", "--from", "2000-01-01", "--to", "2100-01-01", "--insurer", "示例医保中心", "--out", str(pkg),
+               "--as", "supervisor2", "--db", str(demo_db))
+    assert proc.returncode == 0, proc.stderr
+    run("keys", "root", "--out", str(root), "--db", str(demo_db))
+    ok = run("verify-package", str(pkg), "--trust", str(root))
+    assert ok.returncode == 0 and "VALID" in ok.stdout
+    report = sorted((pkg / "reports").iterdir())[0]
+    data = bytearray(report.read_bytes())
+    data[100] ^= 0x01
+    report.write_bytes(bytes(data))
+    bad = run("verify-package", str(pkg), "--trust", str(root))
+    assert bad.returncode == 1 and f"reports/{report.name}" in bad.stdout

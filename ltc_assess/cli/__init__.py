@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "keys",
     "report",
     "verify",
+    "export",
     "gui",
 )
 

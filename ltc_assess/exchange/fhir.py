@@ -35,8 +35,14 @@ def code_system(form: FormDef, item_id: str) -> str:
 
 
 def _text_ext(en: str) -> dict[str, Any]:
-    return {"extension": [{"url": TRANSLATION, "extension": [
-        {"url": "lang", "valueCode": "en"}, {"url": "content", "valueString": en}]}]}
+    return {
+        "extension": [
+            {
+                "url": TRANSLATION,
+                "extension": [{"url": "lang", "valueCode": "en"}, {"url": "content", "valueString": en}],
+            }
+        ]
+    }
 
 
 def _fhir_type(item: AnyItem) -> str:
@@ -72,8 +78,13 @@ def _q_item(form: FormDef, item: AnyItem) -> dict[str, Any]:
     if isinstance(item, ChoiceItem):
         options = []
         for choice in item.choices:
-            option: dict[str, Any] = {"valueCoding": {
-                "system": code_system(form, item.id), "code": str(choice.value), "display": choice.label.zh_CN}}
+            option: dict[str, Any] = {
+                "valueCoding": {
+                    "system": code_system(form, item.id),
+                    "code": str(choice.value),
+                    "display": choice.label.zh_CN,
+                }
+            }
             if isinstance(choice.value, int):
                 option["extension"] = [{"url": ORDINAL_VALUE, "valueDecimal": choice.value}]
             options.append(option)
@@ -98,8 +109,13 @@ def questionnaire(form: FormDef) -> dict[str, Any]:
         "description": form.standard.zh_CN,
         "identifier": [{"system": "urn:ltc-assess:form-sha256", "value": form.sha256}],
         "item": [
-            {"linkId": s.id, "text": s.title.zh_CN, "_text": _text_ext(s.title.en), "type": "group",
-             "item": [_q_item(form, item) for item in s.items]}
+            {
+                "linkId": s.id,
+                "text": s.title.zh_CN,
+                "_text": _text_ext(s.title.en),
+                "type": "group",
+                "item": [_q_item(form, item) for item in s.items],
+            }
             for s in form.sections
         ],
     }
@@ -109,13 +125,18 @@ def _answers(form: FormDef, item: AnyItem, value: Any) -> list[dict[str, Any]]:
     if isinstance(item, ChoiceItem):
         labels = {c.value: c.label.zh_CN for c in item.choices}
         values = value if isinstance(item, MultiChoiceItem) else [value]
-        return [{"valueCoding": {"system": code_system(form, item.id), "code": str(v), "display": labels.get(v, "")}}
-                for v in values]
+        return [
+            {"valueCoding": {"system": code_system(form, item.id), "code": str(v), "display": labels.get(v, "")}}
+            for v in values
+        ]
     if isinstance(item, NumberItem | ComputedItem):
         if value is None:
             return []
-        return [{"valueInteger": value}] if isinstance(value, int) and not isinstance(item, ComputedItem) else [
-            {"valueDecimal": value}]
+        return (
+            [{"valueInteger": value}]
+            if isinstance(value, int) and not isinstance(item, ComputedItem)
+            else [{"valueDecimal": value}]
+        )
     if isinstance(item, DateItem):
         return [{"valueDate": value}]
     if isinstance(item, SignatureItem):

@@ -46,6 +46,21 @@ def _stamp_font() -> GlyphAccumulatorFactory:
     return GlyphAccumulatorFactory(str(paths.font_path()))
 
 
+def simple_signer(pair: KeyPair, password: str, chain_pem: list[bytes]) -> signers.SimpleSigner:
+    """A pyHanko signer for an encrypted key pair (unlocked with ``password``) and its chain."""
+    key = load_key(pair.key_pem, password)
+    key_info = asn1_keys.PrivateKeyInfo.load(
+        key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    cert = asn1_x509.Certificate.load(
+        x509.load_pem_x509_certificate(pair.cert_pem).public_bytes(serialization.Encoding.DER)
+    )
+    chain = [c for pem in chain_pem for c in load_certs_from_pemder_data(pem)]
+    return signers.SimpleSigner(
+        signing_cert=cert, signing_key=key_info, cert_registry=SimpleCertificateStore.from_certs(chain)
+    )
+
+
 def sign_pdf(
     pdf: bytes,
     pair: KeyPair,
@@ -59,17 +74,7 @@ def sign_pdf(
     extra_line: str = "",
 ) -> bytes:
     """Add one PAdES B-B signature (a new revision) with a visible stamp: name, role, time, reason."""
-    key = load_key(pair.key_pem, password)
-    key_info = asn1_keys.PrivateKeyInfo.load(
-        key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    cert = asn1_x509.Certificate.load(
-        x509.load_pem_x509_certificate(pair.cert_pem).public_bytes(serialization.Encoding.DER)
-    )
-    chain = [c for pem in chain_pem for c in load_certs_from_pemder_data(pem)]
-    signer = signers.SimpleSigner(
-        signing_cert=cert, signing_key=key_info, cert_registry=SimpleCertificateStore.from_certs(chain)
-    )
+    signer = simple_signer(pair, password, chain_pem)
     who = subject_fields(pair.cert_pem)
     text = f"{ROLE_LABELS.get(who['role'], who['role'])}：{who['name']}\n时间：%(ts)s\n{reason}"
     if extra_line:

@@ -1,0 +1,72 @@
+"""``ltc-assess export …`` and ``ltc-assess verify-package DIR|ZIP --trust ROOT.pem``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
+
+from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.exchange.insurer import check_insurer_package
+
+
+def _date(text: str) -> str:
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("export", help="write a signed insurer package of approved assessments")
+    p.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
+    p.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
+    p.add_argument("--insurer", help="recipient (recorded in the manifest and the audit log)")
+    p.add_argument("--out", type=Path, required=True, help="a folder, or a file ending in .zip")
+    p.add_argument("--as", dest="user", required=True, metavar="USER", help="exporting user (signs the manifest)")
+    add_db_option(p)
+    p.set_defaults(func=_export)
+    v = sub.add_parser("verify-package", help="verify an insurer package (manifest, hashes, report signatures)")
+    v.add_argument("package", type=Path)
+    v.add_argument("--trust", type=Path, required=True, action="append", help="the agency's root certificate")
+    v.set_defaults(func=_verify)
+
+
+def _export(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        actor = login(service, args.user)
+        manifest = service.export_package(
+            actor, password(f"password of {args.user}: "), args.out, args.date_from, args.date_to, args.insurer
+        )
+    finally:
+        service.close()
+    print(
+        f"package written: {args.out} ({manifest['counts']['assessments']} assessments, {len(manifest['files'])} files)"
+    )
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    roots = []
+    for path in args.trust:
+        try:
+            roots.append(path.read_bytes())
+        except OSError as exc:
+            raise AppError(ErrorCode.INVALID, f"cannot read {path}: {exc.strerror}") from None
+    try:
+        package = check_insurer_package(args.package, roots)
+    except AppError as exc:
+        if exc.code in (ErrorCode.INTEGRITY, ErrorCode.SIGNATURE):
+            print(f"NOT VALID: {exc}")
+            return 1
+        raise
+    entries = json.loads(package.files["assessments.json"])
+    print(
+        f"{args.package}: signed by {package.signer}; {len(package.files)} files intact; "
+        f"{len(entries)} assessments; every report signature valid"
+    )
+    print("VALID")
+    return 0

@@ -1,0 +1,108 @@
+"""Insurer export packages: what goes in them and how an insurer checks them.
+
+A package holds the signed PDF of every approved assessment in the period, ``assessments.json`` (schema:
+``schemas/assessments.schema.json``), ``assessments.csv`` (UTF-8 with BOM for Excel), FHIR R4
+``Questionnaire`` per form version and ``QuestionnaireResponse`` per assessment, and ``manifest.json`` with
+the SHA-256 of each file, signed (detached CMS) by the exporting user.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.exchange.package import VerifiedPackage, sha256, verify_package
+from ltc_assess.signing.cms import verify_detached
+from ltc_assess.signing.pades import verify_pdf
+
+FORMAT = "ltc-assess-export"
+FORMAT_VERSION = 1
+CSV_COLUMNS = (
+    "id",
+    "subject_name",
+    "id_number",
+    "insurance_no",
+    "sex",
+    "birth_date",
+    "form",
+    "form_version",
+    "assessment_date",
+    "reason",
+    "total",
+    "proposed_level",
+    "proposed_level_name",
+    "decided_level",
+    "decided_level_name",
+    "decision_reason",
+    "approved_at",
+    "report_file",
+    "report_sha256",
+)
+
+
+def to_csv(entries: list[dict[str, Any]]) -> bytes:
+    """One row per assessment, UTF-8 with BOM so Excel shows the Chinese correctly."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for e in entries:
+        flat = {
+            **{
+                k: e[k]
+                for k in (
+                    "id",
+                    "form",
+                    "form_version",
+                    "assessment_date",
+                    "reason",
+                    "decision_reason",
+                    "approved_at",
+                    "report_file",
+                    "report_sha256",
+                )
+            },
+            **{k: e["subject"][k] for k in ("id_number", "insurance_no", "sex", "birth_date")},
+            "subject_name": e["subject"]["name"],
+            "total": e["score"]["total"],
+            "proposed_level": e["proposed_level"]["code"],
+            "proposed_level_name": e["proposed_level"]["name"],
+            "decided_level": e["decided_level"]["code"],
+            "decided_level_name": e["decided_level"]["name"],
+        }
+        writer.writerow([flat[c] if flat[c] is not None else "" for c in CSV_COLUMNS])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def json_bytes(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+
+
+def check_insurer_package(path: Path, trust_roots_pem: list[bytes]) -> VerifiedPackage:
+    """Everything an insurer checks, in order; raises AppError naming the first bad file.
+
+    The manifest signature and every file's hash, then every report's PAdES signatures, then that
+    ``assessments.json`` lists each report with its hash.
+    """
+    package = verify_package(path, lambda data, sig: verify_detached(data, sig, trust_roots_pem))
+    if package.manifest.get("format") != FORMAT:
+        raise AppError(ErrorCode.INTEGRITY, f"{path}: not an ltc-assess export package")
+    for name, data in sorted(package.files.items()):
+        if name.endswith(".pdf"):
+            verdict = verify_pdf(data, trust_roots_pem)
+            if not verdict.ok:
+                raise AppError(ErrorCode.SIGNATURE, f"{name}: {'; '.join(verdict.problems)}", where=str(path))
+    try:
+        entries = json.loads(package.files["assessments.json"])
+    except (KeyError, ValueError):
+        raise AppError(ErrorCode.INTEGRITY, "assessments.json: missing or not JSON", where=str(path)) from None
+    for entry in entries:
+        report = package.files.get(entry["report_file"])
+        if report is None or sha256(report) != entry["report_sha256"]:
+            raise AppError(
+                ErrorCode.INTEGRITY, f"{entry['report_file']}: does not match assessments.json", where=str(path)
+            )
+    return package

@@ -1,0 +1,46 @@
+"""Detached CMS signatures over arbitrary bytes (package manifests), made and checked with pyHanko."""
+
+from __future__ import annotations
+
+import asyncio
+
+from asn1crypto import cms
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.keys import load_certs_from_pemder_data
+from pyhanko.sign.validation import async_validate_detached_cms
+from pyhanko_certvalidator import ValidationContext
+
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.signing.keys import KeyPair, subject_fields
+from ltc_assess.signing.pades import simple_signer
+
+
+def sign_detached(data: bytes, pair: KeyPair, password: str, chain_pem: list[bytes]) -> bytes:
+    """DER-encoded detached CMS SignedData over ``data``."""
+    signer = simple_signer(pair, password, chain_pem)
+    content = asyncio.run(signer.async_sign_general_data(data, "sha256", detached=True))
+    return bytes(content.dump())
+
+
+def verify_detached(data: bytes, signature: bytes, trust_roots_pem: list[bytes]) -> str:
+    """Check a detached signature against trusted roots; returns who signed, raises AppError if not valid."""
+    try:
+        content = cms.ContentInfo.load(signature)
+        signed_data = content["content"]
+        signed_data.native  # noqa: B018 - parse fully now so corrupt input fails here
+    except (ValueError, TypeError, KeyError):
+        raise AppError(ErrorCode.SIGNATURE, "the signature file is not a CMS signature") from None
+    roots = [c for pem in trust_roots_pem for c in load_certs_from_pemder_data(pem)]
+    status = asyncio.run(
+        async_validate_detached_cms(
+            data, signed_data, signer_validation_context=ValidationContext(trust_roots=roots, allow_fetching=False)
+        )
+    )
+    if not status.intact:
+        raise AppError(ErrorCode.SIGNATURE, "manifest.json does not match its signature (changed after signing)")
+    if not status.trusted or not status.valid:
+        raise AppError(ErrorCode.SIGNATURE, "the manifest signer is not trusted by the given root")
+    der = status.signing_cert.dump()
+    who = subject_fields(x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM))
+    return f"{who['name']} ({who['username']}, {who['role']})"
