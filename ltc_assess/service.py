@@ -86,6 +86,16 @@ class MissingItem:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewView:
+    """What a supervisor sees before deciding: the record, the previous one, what changed, what looks odd."""
+
+    record: Assessment
+    previous: Assessment | None
+    changed_items: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
 @dataclass(slots=True)
 class NewAssessment:
     """What the assessor chooses when starting an assessment."""
@@ -728,6 +738,36 @@ class AssessmentService:
         self._actor(actor, Role.SUPERVISOR)
         rows = self.store.list_assessments(status=Status.SUBMITTED.value, **filters)
         return [r for r in rows if actor.id not in (r["assessor1_id"], r["assessor2_id"])]
+
+    def review_view(self, aid: int) -> ReviewView:
+        """The record with the person's previous approved assessment on the same form and plausibility warnings:
+        consistency warnings of the form, and a level two or more steps better within six months."""
+        record = self.store.assessment(aid)
+        earlier = [
+            r
+            for r in self.history(record.subject_id)
+            if r["id"] != aid
+            and r["status"] == Status.APPROVED
+            and r["form_id"] == record.form_id
+            and r["assessment_date"] <= record.assessment_date
+        ]
+        previous = self.store.assessment(earlier[-1]["id"]) if earlier else None
+        warnings = [w["text"] for w in (record.score or {}).get("warnings", [])]
+        changed: tuple[str, ...] = ()
+        if previous is not None:
+            keys = sorted(set(record.answers) | set(previous.answers))
+            changed = tuple(k for k in keys if record.answers.get(k) != previous.answers.get(k))
+            months = (
+                dt.date.fromisoformat(record.assessment_date) - dt.date.fromisoformat(previous.assessment_date)
+            ).days / 30.4
+            if (
+                previous.level is not None
+                and record.level is not None
+                and previous.level - record.level >= 2
+                and months <= 6
+            ):
+                warnings.append(f"等级在{months:.0f}个月内改善两级或以上（{previous.level} → {record.level}），请核实")
+        return ReviewView(record, previous, changed, tuple(warnings))
 
     def history(self, subject_id: int) -> list[dict[str, Any]]:
         """Every assessment of a person, oldest first (for trends and the previous-assessment view)."""

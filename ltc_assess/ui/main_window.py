@@ -33,6 +33,7 @@ from ltc_assess.schema.registry import installed_forms
 from ltc_assess.service import REASONS, AssessmentService, NewAssessment
 from ltc_assess.storage.records import Subject, User
 from ltc_assess.ui.models import RowsModel, assessment_model, subject_model
+from ltc_assess.ui.review import ReviewDialog
 from ltc_assess.ui.wizard.window import WizardWindow
 from ltc_assess.workflow import Role
 
@@ -283,9 +284,10 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(page)
         self.queue = assessment_model()
         self.queue_view = _table(self.queue)
+        self.queue_view.doubleClicked.connect(lambda _i: self._review())
         layout.addWidget(self.queue_view)
         row = QHBoxLayout()
-        for text, slot in ((_("退回…"), self._return), (_("批准…"), self._approve)):
+        for text, slot in ((_("审核…"), self._review), (_("退回…"), self._return), (_("批准…"), self._approve)):
             button = QPushButton(text)
             button.clicked.connect(slot)
             row.addWidget(button)
@@ -358,6 +360,12 @@ class MainWindow(QMainWindow):
                 f"{c.created_at} {c.author}：{c.body}" + (f"（{c.item_id}）" if c.item_id else "") for c in comments
             )
         )
+
+    def _review(self) -> None:
+        aid = _selected_id(self.queue_view)
+        if aid is not None:
+            ReviewDialog(self.service, self.actor, aid, self).exec()
+            self.refresh()
 
     def _return(self) -> None:
         aid = _selected_id(self.queue_view)

@@ -47,8 +47,9 @@ def render_screenshots(out: Path, db: Path | None = None, language: str = "zh_CN
         shots.append(_save(window, out, "02-register"))
         subject = service.search_subjects("")[-1]
         shots.append(_save(SubjectDialog(service, subject), out, "03-subject"))
-        record, _ = service.start_assessment(actor, NewAssessment(subject_id=subject.id, form="gbt42195-2022",
-                                                                  informant_name="王小明（示例）"))
+        record, _ = service.start_assessment(
+            actor, NewAssessment(subject_id=subject.id, form="gbt42195-2022", informant_name="王小明（示例）")
+        )
         wizard = WizardWindow(service, actor, record.id)
         wizard.goto("B.1.1")
         wizard.editor.choose_index(1)  # type: ignore[union-attr]

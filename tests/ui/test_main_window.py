@@ -72,3 +72,30 @@ def test_screenshots_render(qtbot: QtBot, world: World, tmp_path: Path) -> None:
     shots = render_screenshots(tmp_path / "shots", db=None)
     assert [p.name for p in shots][:2] == ["01-login.png", "02-register.png"] and len(shots) == 7
     assert all(p.stat().st_size > 5000 for p in shots)
+
+
+def test_review_dialog_decides_and_approves(qtbot: QtBot, world: World) -> None:
+    """Test that a supervisor sees changes against the previous assessment, decides a level with a reason and approves."""
+    from world import complete_barthel
+
+    from ltc_assess.ui.review import ReviewDialog
+    from ltc_assess.workflow import Status
+
+    s = world.service
+    first = complete_barthel(world, values=0)
+    s.submit(world.a1, first)
+    s.approve(world.sup2, first)
+    aid = complete_barthel(world, values=10)
+    s.submit(world.a1, aid)
+    dialog = ReviewDialog(s, world.sup1, aid)
+    qtbot.addWidget(dialog)
+    assert dialog.table.columnCount() == 3  # this time / previous
+    highlighted = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())
+                   if dialog.table.item(r, 0).background().color().name() == "#fef3c7"]
+    assert any(t.startswith("BI.1 ") for t in highlighted)
+    dialog.level.setCurrentIndex(2)
+    dialog.reason.setText("夜间需要照护")
+    dialog._decide()
+    assert s.assessment(aid).decided_level == 2
+    dialog._approve()
+    assert s.assessment(aid).status == Status.APPROVED

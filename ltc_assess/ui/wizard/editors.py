@@ -82,8 +82,7 @@ class OptionButton(QPushButton):
         layout.addWidget(self.label)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.MinimumExpanding)
         self.setMinimumHeight(44)
-        self.setStyleSheet("QPushButton{text-align:left;font-size:14px;}"
-                           "QPushButton:checked{background:#1d4ed8;}")
+        self.setStyleSheet("QPushButton{text-align:left;font-size:14px;}QPushButton:checked{background:#1d4ed8;}")
         self.toggled.connect(self._restyle)
 
     def _restyle(self, checked: bool) -> None:

@@ -187,3 +187,19 @@ def test_certificate_needs_the_users_password(world: World) -> None:
         s.issue_certificate(world.admin, "a1", "root-passphrase", "guess-password")
     with pytest.raises(AppError, match="already exists"):
         s.init_root(world.admin, "again", "root-passphrase")
+
+
+def test_review_view_compares_with_previous_and_flags_big_improvement(world: World) -> None:
+    """Test that the review shows changed items against the previous approved assessment and warns when the
+    level improves by two or more within six months."""
+    s = world.service
+    first = complete_barthel(world, values=0)  # worst ability -> level 3
+    s.submit(world.a1, first)
+    s.approve(world.sup1, first)
+    second = complete_barthel(world, values=10)  # -> level 1
+    s.submit(world.a1, second)
+    view = s.review_view(second)
+    assert view.previous is not None and view.previous.id == first
+    assert "BI.1" in view.changed_items and "BI.2" not in view.changed_items
+    assert any("改善两级" in w for w in view.warnings)
+    assert s.review_view(first).previous is None
