@@ -24,24 +24,21 @@ from PIL import Image
 
 from ltc_assess import idnumber
 from ltc_assess.errors import AppError, ErrorCode
-from ltc_assess.exchange import fhir
-from ltc_assess.exchange import insurer as insurer_pkg
-from ltc_assess.exchange.package import write_package
 from ltc_assess.report.data import ReportData, build_report_data
-from ltc_assess.report.pdf import STAMP_BOXES, render
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.schema.model import FormDef
 from ltc_assess.schema.registry import get_form
 from ltc_assess.scoring import ScoreResult, score
 from ltc_assess.session import FormSession
 from ltc_assess.signing import keys as signing_keys
-from ltc_assess.signing.cms import sign_detached
-from ltc_assess.signing.pades import page_count, sign_pdf
 from ltc_assess.storage import audit
 from ltc_assess.storage.db import connect, transaction
 from ltc_assess.storage.records import Assessment, Comment, Subject, User
 from ltc_assess.storage.store import Store
 from ltc_assess.workflow import REVIEW_ACTIONS, Action, Role, Status, allowed_actions, apply
+
+# PDF, signature and export code (reportlab, pyHanko: ~0.6 s of imports) is imported where it is used, so the
+# desktop app and the CLI's everyday commands start quickly.
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
@@ -866,6 +863,9 @@ class AssessmentService:
             )
 
     def _sign(self, pdf: bytes, user_id: int, password: str, role: str, reason: str, extra: str = "") -> bytes:
+        from ltc_assess.report.pdf import STAMP_BOXES
+        from ltc_assess.signing.pades import page_count, sign_pdf
+
         stored = self.store.user_key(user_id)
         if stored is None:
             who = self.store.user(user_id).username if user_id > 0 else role
@@ -919,6 +919,8 @@ class AssessmentService:
 
     def render_report(self, aid: int) -> bytes:
         """An unsigned PDF of the assessment as it stands (drafts are marked as such)."""
+        from ltc_assess.report.pdf import render
+
         return render(self.report_data(aid))
 
     # --- insurer export ---------------------------------------------------------------------------
@@ -931,6 +933,11 @@ class AssessmentService:
         Exporting again gives the same files (reports, JSON, CSV, FHIR); only the manifest's export time and
         signature differ. Each assessment is flagged as exported the first time.
         """
+        from ltc_assess.exchange import fhir
+        from ltc_assess.exchange import insurer as insurer_pkg
+        from ltc_assess.exchange.package import write_package
+        from ltc_assess.signing.cms import sign_detached
+
         actor = self._actor(actor, Role.SUPERVISOR, Role.ADMIN)
         stored = self.store.user_key(actor.id)
         if stored is None:
