@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import LANGUAGES, _, language, set_language
+from ltc_assess.report.data import REASON_LABELS
 from ltc_assess.schema.registry import installed_forms
 from ltc_assess.service import REASONS, AssessmentService, NewAssessment
 from ltc_assess.storage.records import Subject, User
@@ -36,14 +36,6 @@ from ltc_assess.ui.models import RowsModel, assessment_model, subject_model
 from ltc_assess.ui.review import ReviewDialog
 from ltc_assess.ui.wizard.window import WizardWindow
 from ltc_assess.workflow import Role
-
-REASON_LABELS = {
-    "first": "首次评估",
-    "routine": "常规评估",
-    "immediate": "即时评估",
-    "review": "因对评估结果有疑问进行的复评",
-    "other": "其他",
-}
 
 
 def _subject_row(s: Subject) -> dict[str, Any]:
@@ -287,10 +279,9 @@ class MainWindow(QMainWindow):
         self.queue_view.doubleClicked.connect(lambda _i: self._review())
         layout.addWidget(self.queue_view)
         row = QHBoxLayout()
-        for text, slot in ((_("审核…"), self._review), (_("退回…"), self._return), (_("批准…"), self._approve)):
-            button = QPushButton(text)
-            button.clicked.connect(slot)
-            row.addWidget(button)
+        review = QPushButton(_("审核…"))
+        review.clicked.connect(self._review)
+        row.addWidget(review)
         row.addStretch()
         layout.addLayout(row)
         self.tabs.addTab(page, _("审核队列"))
@@ -366,35 +357,6 @@ class MainWindow(QMainWindow):
         if aid is not None:
             ReviewDialog(self.service, self.actor, aid, self).exec()
             self.refresh()
-
-    def _return(self) -> None:
-        aid = _selected_id(self.queue_view)
-        if aid is None:
-            return
-        text, ok = QInputDialog.getMultiLineText(self, _("退回"), _("请写明需要更正的内容："))
-        if ok:
-            try:
-                self.service.return_for_correction(self.actor, aid, text)
-            except LtcError as exc:
-                self._error(exc)
-            self.refresh()
-
-    def _approve(self) -> None:
-        aid = _selected_id(self.queue_view)
-        if aid is None:
-            return
-        password = None
-        if self.service.signing_configured():
-            password, ok = QInputDialog.getText(
-                self, _("批准并签名"), _("输入您的密码以电子签名："), QLineEdit.EchoMode.Password
-            )
-            if not ok:
-                return
-        try:
-            self.service.approve(self.actor, aid, password)
-        except LtcError as exc:
-            self._error(exc)
-        self.refresh()
 
     def _switch_language(self, code: str) -> None:
         set_language(code)
