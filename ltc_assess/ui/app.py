@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,8 +26,9 @@ from ltc_assess.i18n import _, set_language
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage.records import User
 from ltc_assess.ui.main_window import MainWindow
+from ltc_assess.ui.workers import run_in_background
 
-IDLE_LOCK_MINUTES = 10
+IDLE_LOCK_MINUTES = float(os.environ.get("LTC_ASSESS_IDLE_MINUTES", "10"))  # configurable per installation
 
 
 def load_font(app: QApplication) -> str:
@@ -118,24 +119,20 @@ def ensure_database(path: Path, ask: bool = True) -> bool:
     progress = QProgressDialog(_("正在创建演示数据库…"), "", 0, 0)
     progress.setCancelButton(None)
     progress.show()
-    errors: list[BaseException] = []
-    worker = threading.Thread(target=lambda: _run(create_demo, str(path), errors), daemon=True)
-    worker.start()
-    while worker.is_alive():
-        QApplication.processEvents()
-        worker.join(0.05)
+    outcome: dict[str, object] = {}
+    loop = QEventLoop()
+
+    def finish(key: str, value: object) -> None:
+        outcome[key] = value
+        loop.quit()
+
+    run_in_background(lambda: create_demo(str(path)), lambda r: finish("ok", r), lambda e: finish("error", e))
+    loop.exec()
     progress.close()
-    if errors:
-        QMessageBox.critical(None, _("错误"), str(errors[0]))
+    if "error" in outcome:
+        QMessageBox.critical(None, _("错误"), str(outcome["error"]))
         return False
     return True
-
-
-def _run(fn: object, arg: str, errors: list[BaseException]) -> None:
-    try:
-        fn(arg)  # type: ignore[operator]
-    except BaseException as exc:  # reported on the GUI thread
-        errors.append(exc)
 
 
 def main(db: Path, language: str = "zh_CN") -> int:

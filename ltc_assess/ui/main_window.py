@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPointF, Qt, Signal
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -35,6 +37,7 @@ from ltc_assess.storage.records import Subject, User
 from ltc_assess.ui.models import RowsModel, assessment_model, subject_model
 from ltc_assess.ui.review import ReviewDialog
 from ltc_assess.ui.wizard.window import WizardWindow
+from ltc_assess.ui.workers import run_in_background
 from ltc_assess.workflow import Role
 
 
@@ -92,10 +95,11 @@ class LevelChart(QWidget):
 
 
 class SubjectDialog(QDialog):
-    """A person's page: details, assessment history and the levels over time."""
+    """A person's page: details, assessment history, the levels over time, and their reports."""
 
     def __init__(self, service: AssessmentService, subject: Subject, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.service = service
         self.setWindowTitle(subject.name)
         self.resize(820, 560)
         layout = QVBoxLayout(self)
@@ -105,9 +109,18 @@ class SubjectDialog(QDialog):
         )
         layout.addWidget(info)
         history = service.history(subject.id)
-        model = assessment_model()
-        model.refresh(history)
-        layout.addWidget(_table(model))
+        self.model = assessment_model()
+        self.model.refresh(history)
+        self.view = _table(self.model)
+        layout.addWidget(self.view)
+        row = QHBoxLayout()
+        self.export_button = QPushButton(_("导出报告PDF…"))
+        self.export_button.clicked.connect(self._export_clicked)
+        self.status = QLabel("")
+        row.addWidget(self.export_button)
+        row.addWidget(self.status)
+        row.addStretch()
+        layout.addLayout(row)
         points = [
             (r["assessment_date"], r["decided_level"] if r["decided_level"] is not None else r["proposed_level"])
             for r in history
@@ -116,6 +129,39 @@ class SubjectDialog(QDialog):
         top = max((len(f.scoring.levels) - 1 for f in installed_forms()), default=4)
         layout.addWidget(QLabel(_("历次评估等级")))
         layout.addWidget(LevelChart([(d, lv) for d, lv in points if lv is not None], top))
+
+    def _export_clicked(self) -> None:
+        aid = _selected_id(self.view)
+        if aid is None:
+            self.status.setText(_("请先选择一次评估。"))
+            return
+        target, _filter = QFileDialog.getSaveFileName(self, _("导出报告PDF…"), f"report-{aid}.pdf", "PDF (*.pdf)")
+        if target:
+            self.export_report(aid, Path(target))
+
+    def export_report(self, aid: int, target: Path) -> None:
+        """Render (or fetch the signed) report off the GUI thread with its own connection, then save it."""
+        path = self.service.path
+        self.export_button.setEnabled(False)
+        self.status.setText(_("正在生成报告…"))
+
+        def work() -> bytes:
+            service = AssessmentService(path)
+            try:
+                return service.report_pdf(aid)
+            finally:
+                service.close()
+
+        def saved(pdf: bytes) -> None:
+            target.write_bytes(pdf)
+            self.export_button.setEnabled(True)
+            self.status.setText(_("已导出：{path}").format(path=target))
+
+        def failed(exc: BaseException) -> None:
+            self.export_button.setEnabled(True)
+            self.status.setText(str(exc))
+
+        run_in_background(work, saved, failed)
 
 
 class RegisterDialog(QDialog):

@@ -99,3 +99,60 @@ def test_review_dialog_decides_and_approves(qtbot: QtBot, world: World) -> None:
     assert s.assessment(aid).decided_level == 2
     dialog._approve()
     assert s.assessment(aid).status == Status.APPROVED
+
+
+def test_report_export_runs_off_the_gui_thread(qtbot: QtBot, world: World, tmp_path: Path) -> None:
+    """Test that exporting a report from the person's page renders in the background and writes the PDF."""
+    from world import complete_barthel
+
+    aid = complete_barthel(world)
+    dialog = SubjectDialog(world.service, world.subject)
+    qtbot.addWidget(dialog)
+    target = tmp_path / "r.pdf"
+    dialog.export_report(aid, target)
+    assert not dialog.export_button.isEnabled()  # busy while the worker runs
+    qtbot.waitUntil(lambda: target.exists() and dialog.export_button.isEnabled(), timeout=20000)
+    assert target.read_bytes().startswith(b"%PDF") and "已导出" in dialog.status.text()
+
+
+def test_idle_lock_hides_and_resumes_with_password(qtbot: QtBot, world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Test that after the idle time the window locks, and the user's password brings it back."""
+    from PySide6.QtWidgets import QDialog
+
+    from ltc_assess.ui.app import IdleLock, LoginDialog
+
+    window = MainWindow(world.service, world.a1)
+    qtbot.addWidget(window)
+    window.show()
+    seen = {}
+
+    def fake_exec(dialog: LoginDialog) -> int:
+        seen["user"] = dialog.username.text()
+        seen["hidden"] = not window.isVisible()
+        dialog.password.setText("a1-password")
+        dialog.try_login()
+        return QDialog.DialogCode.Accepted if dialog.user else QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(LoginDialog, "exec", fake_exec)
+    lock = IdleLock(window, minutes=0.001)
+    qtbot.waitUntil(lambda: "user" in seen, timeout=3000)
+    assert seen == {"user": "a1", "hidden": True}
+    assert window.isVisible() and lock.timer.isActive()
+
+
+def test_first_run_builds_the_demo_in_the_background(qtbot: QtBot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Test that a first start without a database offers the demo and builds it (off the GUI thread)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from ltc_assess.service import AssessmentService
+    from ltc_assess.ui.app import ensure_database
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    path = tmp_path / "first.db"
+    assert ensure_database(path)
+    service = AssessmentService(path)
+    assert service.login("assessor1", "demo-assessor1").role == "assessor"
+    assert service.check() == []
+    service.close()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    assert not ensure_database(tmp_path / "declined.db") and not (tmp_path / "declined.db").exists()

@@ -1,0 +1,50 @@
+"""Run long work off the GUI thread: ``run_in_background(fn, on_success, on_failure)``.
+
+``fn`` runs in Qt's thread pool and must not touch widgets (nor the GUI thread's database connection: open
+its own); the callbacks run on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class _Relay(QObject):
+    succeeded = Signal(object)
+    failed = Signal(object)
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[[], Any], relay: _Relay) -> None:
+        super().__init__()
+        self.fn, self.relay = fn, relay
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except Exception as exc:  # handed to the GUI thread, which shows it
+            self.relay.failed.emit(exc)
+        else:
+            self.relay.succeeded.emit(result)
+
+
+_live: set[_Relay] = set()
+
+
+def run_in_background(
+    fn: Callable[[], Any], on_success: Callable[[Any], None], on_failure: Callable[[BaseException], None]
+) -> None:
+    """Start ``fn`` in the thread pool; exactly one callback follows on the GUI thread."""
+    relay = _Relay()
+    _live.add(relay)  # keep the relay alive until a callback ran
+
+    def done(callback: Callable[[Any], None], value: Any) -> None:
+        _live.discard(relay)
+        callback(value)
+
+    relay.succeeded.connect(lambda value: done(on_success, value))
+    relay.failed.connect(lambda exc: done(on_failure, exc))
+    QThreadPool.globalInstance().start(_Job(fn, relay))
