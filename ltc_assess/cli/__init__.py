@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "report",
     "verify",
     "export",
+    "bundle",
     "gui",
 )
 

@@ -229,6 +229,40 @@ def m002_keys_and_reports(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_bundles(db: Database) -> None:
+    """Global ids for records that travel between installations, the shared base of each assessment,
+    a log of bundles and the conflicts found on import."""
+    _execute_script(
+        db,
+        """
+        ALTER TABLE subjects ADD COLUMN uid TEXT;
+        ALTER TABLE assessments ADD COLUMN uid TEXT;
+        ALTER TABLE assessments ADD COLUMN sync_hash TEXT;
+        UPDATE subjects SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+        UPDATE assessments SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+        CREATE UNIQUE INDEX subjects_uid ON subjects(uid);
+        CREATE UNIQUE INDEX assessments_uid ON assessments(uid);
+        CREATE TABLE bundles (
+            bundle_id TEXT PRIMARY KEY,
+            direction TEXT NOT NULL CHECK (direction IN ('export', 'import')),
+            at TEXT NOT NULL,
+            actor_id INTEGER REFERENCES users(id),
+            summary_json TEXT NOT NULL
+        );
+        CREATE TABLE conflicts (
+            id INTEGER PRIMARY KEY,
+            assessment_uid TEXT NOT NULL,
+            bundle_id TEXT NOT NULL,
+            detected_at TEXT NOT NULL,
+            incoming_json TEXT NOT NULL,
+            resolved_at TEXT,
+            resolution TEXT
+        );
+        """,
+    )
+
+
 def _execute_script(db: Database, script: str) -> None:
     """Run statements one by one: ``executescript`` would COMMIT the migration's open transaction."""
     buffer = ""

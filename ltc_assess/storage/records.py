@@ -45,6 +45,7 @@ class Subject:
     district: str | None
     phone: str | None
     contacts: list[dict[str, str]] = field(default_factory=list)
+    uid: str = ""
 
     @property
     def masked_id(self) -> str:
@@ -110,6 +111,8 @@ class Assessment:
     approved_by: int | None
     approved_at: str | None
     exported_at: str | None
+    uid: str = ""
+    sync_hash: str | None = None  # content hash both installations shared at the last bundle exchange
     answers: dict[str, Any] = field(default_factory=dict)
 
     @property

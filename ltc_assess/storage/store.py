@@ -7,6 +7,7 @@ wraps each use case, together with its audit event, in one ``transaction()``.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from sqlite_utils import Database
@@ -100,6 +101,7 @@ class Store:
             "contacts_json": _dumps(fields.get("contacts") or []),
             "created_at": at,
             "updated_at": at,
+            "uid": fields.get("uid") or uuid.uuid4().hex,
         }
         subject_id = self.db["subjects"].insert(row).last_pk
         self.db["subject_name_grams"].insert_all(
@@ -141,6 +143,7 @@ class Store:
     # --- assessments --------------------------------------------------------------------------------
 
     def create_assessment(self, fields: dict[str, Any]) -> int:
+        fields = {"uid": uuid.uuid4().hex, **fields}
         return int(self.db["assessments"].insert(fields).last_pk)  # type: ignore[arg-type]
 
     def _row(self, assessment_id: int) -> dict[str, Any]:
@@ -267,3 +270,42 @@ class Store:
             "SELECT pdf FROM reports WHERE assessment_id = ? ORDER BY revision DESC LIMIT 1", [assessment_id]
         ).fetchone()
         return None if row is None else bytes(row[0])
+
+    # --- bundles ------------------------------------------------------------------------------------
+
+    def assessment_by_uid(self, uid: str) -> Assessment | None:
+        row = self.db.execute("SELECT id FROM assessments WHERE uid = ?", [uid]).fetchone()
+        return None if row is None else self.assessment(int(row[0]))
+
+    def subject_by_uid_or_number(self, uid: str, id_number: str) -> Subject | None:
+        rows = list(self.db.query("SELECT * FROM subjects WHERE uid = ? OR id_number = ? LIMIT 1", [uid, id_number]))
+        return Subject.from_row(rows[0]) if rows else None
+
+    def reports(self, assessment_id: int) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT revision, signer_role, pdf, sha256, created_at FROM reports "
+                                  "WHERE assessment_id = ? ORDER BY revision", [assessment_id]))
+
+    def replace_children(self, assessment_id: int, answers: dict[str, Any], signatures: dict[str, bytes],
+                         user_id: int, at: str) -> None:
+        """Answers and signatures exactly as given (the record must be editable while this runs)."""
+        self.db.execute("DELETE FROM answers WHERE assessment_id = ?", [assessment_id])
+        self.db.execute("DELETE FROM signatures WHERE assessment_id = ?", [assessment_id])
+        for item_id, value in answers.items():
+            self.put_answer(assessment_id, item_id, value, user_id, at)
+        for role, png in signatures.items():
+            self.put_signature(assessment_id, role, png, at)
+
+    def bundle_seen(self, bundle_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM bundles WHERE bundle_id = ?", [bundle_id]).fetchone() is not None
+
+    def log_bundle(self, bundle_id: str, direction: str, at: str, actor_id: int, summary: dict[str, Any]) -> None:
+        self.db["bundles"].insert({"bundle_id": bundle_id, "direction": direction, "at": at, "actor_id": actor_id,
+                                   "summary_json": _dumps(summary)})
+
+    def add_conflict(self, uid: str, bundle_id: str, at: str, incoming: dict[str, Any]) -> None:
+        self.db["conflicts"].insert({"assessment_uid": uid, "bundle_id": bundle_id, "detected_at": at,
+                                     "incoming_json": _dumps(incoming)})
+
+    def open_conflicts(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT id, assessment_uid, bundle_id, detected_at FROM conflicts "
+                                  "WHERE resolved_at IS NULL ORDER BY id"))

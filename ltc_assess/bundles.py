@@ -1,0 +1,310 @@
+"""Bundles: moving work between laptops and the office as signed files (USB stick, shared folder).
+
+A bundle is a signed package (``exchange.package``) holding ``records.json``: the assessments changed since the
+last bundle, with their person, answers, comments, handwritten signatures and signed reports. Records carry
+global ids (``uid``), the content hash they have now, and the hash both installations last shared (the base).
+
+Import rules, per assessment:
+- unknown here: added;
+- same content: nothing (so importing a bundle twice changes nothing);
+- ours is still the shared base: theirs is newer, applied;
+- theirs is the shared base: ours is newer, kept;
+- both changed since the base: a **conflict**, recorded for a person to resolve; nothing is overwritten.
+A bundle that fails verification (tampered, foreign root, truncated) is rejected before anything is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.service import AssessmentService
+from ltc_assess.storage import audit
+from ltc_assess.storage.db import transaction
+from ltc_assess.storage.records import Assessment, User
+from ltc_assess.workflow import Role, Status
+
+FORMAT = "ltc-assess-bundle"
+RECORD_FIELDS = (
+    "form_id",
+    "form_version",
+    "form_sha256",
+    "reason",
+    "assessment_date",
+    "place",
+    "informant_name",
+    "informant_relation",
+    "status",
+    "current_item",
+    "score_json",
+    "engine_version",
+    "proposed_level",
+    "decided_level",
+    "decision_reason",
+    "version_no",
+    "created_at",
+    "updated_at",
+    "submitted_at",
+    "approved_at",
+    "exported_at",
+)
+USER_FIELDS = ("assessor1_id", "assessor2_id", "decided_by", "created_by", "approved_by")
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    kept_ours: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    already_imported: bool = False
+
+
+def content_hash(service: AssessmentService, record: Assessment) -> str:
+    """What two installations compare: everything a person could have changed in the record."""
+    comments = [(c.author, c.item_id, c.body, c.created_at) for c in service.comments(record.id)]
+    signatures = {role: hashlib.sha256(png).hexdigest() for role, png in service.signatures(record.id).items()}
+    # the score follows from the answers; the insurer-export flag is local bookkeeping
+    fields = {k: getattr(record, k, None) for k in RECORD_FIELDS if k not in ("score_json", "exported_at")}
+    fields["status"] = record.status.value
+    fields["supersedes"] = service.assessment(record.supersedes_id).uid if record.supersedes_id else None
+    payload = json.dumps(
+        [fields, record.answers, comments, signatures], sort_keys=True, ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _user_names(service: AssessmentService) -> tuple[dict[int, str], dict[str, int]]:
+    users = service.store.users()
+    return {u.id: u.username for u in users}, {u.username: u.id for u in users}
+
+
+def export_bundle(
+    service: AssessmentService, actor: User, password: str, out: Path, everything: bool = False
+) -> dict[str, Any]:
+    """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``)."""
+    from ltc_assess.exchange.package import write_package
+    from ltc_assess.signing.cms import sign_detached
+    from ltc_assess.signing.keys import KeyPair, load_key
+
+    actor = service._actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+    stored = service.store.user_key(actor.id)
+    if stored is None:
+        raise AppError(ErrorCode.SIGNATURE, f"{actor.username} has no signing certificate to sign the bundle")
+    pair = KeyPair(*stored)
+    load_key(pair.key_pem, password)
+    names, _ids = _user_names(service)
+    records = []
+    for row in service.store.list_assessments(limit=1_000_000):
+        record = service.assessment(row["id"])
+        current = content_hash(service, record)
+        if not everything and current == record.sync_hash:
+            continue  # unchanged since the last bundle that carried it
+        subject = service.subject(record.subject_id)
+        records.append(
+            {
+                "uid": record.uid,
+                "content_hash": current,
+                "base_hash": record.sync_hash,
+                "subject": {
+                    k: getattr(subject, k)
+                    for k in (
+                        "uid",
+                        "name",
+                        "sex",
+                        "birth_date",
+                        "id_number",
+                        "insurance_no",
+                        "address",
+                        "district",
+                        "phone",
+                        "contacts",
+                    )
+                },
+                "fields": {
+                    k: getattr(record, k, None) if k != "score_json" else json.dumps(record.score, ensure_ascii=False)
+                    for k in RECORD_FIELDS
+                }
+                | {"status": record.status.value},
+                "users": {k: names.get(getattr(record, k) or -1) for k in USER_FIELDS},
+                "supersedes": service.assessment(record.supersedes_id).uid if record.supersedes_id else None,
+                "answers": record.answers,
+                "comments": [
+                    {"author": names.get(c.author_id), "item_id": c.item_id, "body": c.body, "created_at": c.created_at}
+                    for c in service.comments(record.id)
+                ],
+                "signatures": {r: base64.b64encode(p).decode() for r, p in service.signatures(record.id).items()},
+                "reports": [
+                    {
+                        "revision": r["revision"],
+                        "signer_role": r["signer_role"],
+                        "sha256": r["sha256"],
+                        "created_at": r["created_at"],
+                        "pdf": base64.b64encode(bytes(r["pdf"])).decode(),
+                    }
+                    for r in service.store.reports(record.id)
+                ],
+            }
+        )
+    bundle_id = uuid.uuid4().hex
+    at = service._now()
+    meta = {
+        "format": FORMAT,
+        "format_version": 1,
+        "bundle_id": bundle_id,
+        "created_at": at,
+        "created_by": actor.username,
+        "counts": {"assessments": len(records)},
+    }
+    body = json.dumps(records, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    manifest = write_package(
+        out,
+        {"records.json": body},
+        meta,
+        lambda data: sign_detached(data, pair, password, [service.root_certificate()]),
+    )
+    with transaction(service.db):
+        for rec in records:
+            local = service.store.assessment_by_uid(rec["uid"])
+            if local is not None:
+                service.store.db.execute(
+                    "UPDATE assessments SET sync_hash = ? WHERE id = ?", [rec["content_hash"], local.id]
+                )
+        service.store.log_bundle(bundle_id, "export", at, actor.id, {"assessments": [r["uid"] for r in records]})
+        audit.append(
+            service.db,
+            at=at,
+            actor_id=actor.id,
+            action="bundle.export",
+            entity="bundle",
+            entity_id=bundle_id,
+            new={"assessments": len(records), "file": str(out)},
+        )
+    return manifest
+
+
+def import_bundle(service: AssessmentService, actor: User, path: Path) -> ImportSummary:
+    """Verify and apply a bundle; all or nothing."""
+    from ltc_assess.exchange.package import verify_package
+    from ltc_assess.signing.cms import verify_detached
+
+    actor = service._actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+    package = verify_package(path, lambda data, sig: verify_detached(data, sig, [service.root_certificate()]))
+    meta = package.manifest
+    if meta.get("format") != FORMAT or "records.json" not in package.files:
+        raise AppError(ErrorCode.INTEGRITY, f"{path}: not an ltc-assess bundle")
+    summary = ImportSummary()
+    if service.store.bundle_seen(meta["bundle_id"]):
+        summary.already_imported = True
+        return summary
+    records = json.loads(package.files["records.json"])
+    _names, ids = _user_names(service)
+    unknown = sorted(
+        {u for r in records for u in r["users"].values() if u and u not in ids}
+        | {c["author"] for r in records for c in r["comments"] if c["author"] not in ids}
+    )
+    if unknown:
+        raise AppError(
+            ErrorCode.NOT_FOUND, f"the bundle refers to unknown users: {', '.join(unknown)} (add them here first)"
+        )
+    at = service._now()
+    with transaction(service.db):
+        for rec in sorted(records, key=lambda r: r["supersedes"] is not None):  # originals before corrections
+            _apply(service, actor, rec, ids, meta["bundle_id"], at, summary)
+        service.store.log_bundle(meta["bundle_id"], "import", at, actor.id, _summary_dict(summary))
+        audit.append(
+            service.db,
+            at=at,
+            actor_id=actor.id,
+            action="bundle.import",
+            entity="bundle",
+            entity_id=meta["bundle_id"],
+            new=_summary_dict(summary),
+        )
+    return summary
+
+
+def _summary_dict(summary: ImportSummary) -> dict[str, Any]:
+    return {
+        "added": summary.added,
+        "updated": summary.updated,
+        "unchanged": summary.unchanged,
+        "kept_ours": summary.kept_ours,
+        "conflicts": summary.conflicts,
+    }
+
+
+def _apply(
+    service: AssessmentService,
+    actor: User,
+    rec: dict[str, Any],
+    ids: dict[str, int],
+    bundle_id: str,
+    at: str,
+    summary: ImportSummary,
+) -> None:
+    store = service.store
+    local = store.assessment_by_uid(rec["uid"])
+    if local is not None:
+        ours, theirs, base = content_hash(service, local), rec["content_hash"], rec["base_hash"]
+        if ours == theirs:
+            summary.unchanged.append(rec["uid"])
+            store.db.execute("UPDATE assessments SET sync_hash = ? WHERE id = ?", [ours, local.id])
+            return
+        if theirs in (local.sync_hash, base):  # they did not change it since the shared base: ours is newer
+            summary.kept_ours.append(rec["uid"])
+            return
+        if ours != base or local.status in (Status.APPROVED, Status.SUPERSEDED):  # both changed
+            store.add_conflict(rec["uid"], bundle_id, at, {k: v for k, v in rec.items() if k != "reports"})
+            summary.conflicts.append(rec["uid"])
+            return
+    subject = store.subject_by_uid_or_number(rec["subject"]["uid"], rec["subject"]["id_number"])
+    if subject is None:
+        subject = store.add_subject(dict(rec["subject"]), at)
+    fields = {k: v for k, v in rec["fields"].items() if k != "status"}
+    fields |= {k: ids.get(rec["users"][k]) if rec["users"][k] else None for k in USER_FIELDS}
+    fields["subject_id"] = subject.id
+    fields["supersedes_id"] = store.assessment_by_uid(rec["supersedes"]).id if rec["supersedes"] else None  # type: ignore[union-attr]
+    signatures = {role: base64.b64decode(p) for role, p in rec["signatures"].items()}
+    if local is None:
+        aid = store.create_assessment(fields | {"uid": rec["uid"], "status": Status.DRAFT.value})
+        summary.added.append(rec["uid"])
+    else:
+        aid = local.id
+        store.update_assessment(aid, status=Status.DRAFT.value)
+        summary.updated.append(rec["uid"])
+    store.replace_children(aid, rec["answers"], signatures, actor.id, at)
+    store.db.execute("DELETE FROM review_comments WHERE assessment_id = ?", [aid])
+    for c in rec["comments"]:
+        store.db["review_comments"].insert(
+            {
+                "assessment_id": aid,
+                "author_id": ids[c["author"]],
+                "item_id": c["item_id"],
+                "body": c["body"],
+                "created_at": c["created_at"],
+            }
+        )
+    have = {r["revision"] for r in store.reports(aid)}
+    for report in rec["reports"]:
+        if report["revision"] not in have:
+            store.db["reports"].insert(
+                {
+                    "assessment_id": aid,
+                    "revision": report["revision"],
+                    "signer_role": report["signer_role"],
+                    "pdf": base64.b64decode(report["pdf"]),
+                    "sha256": report["sha256"],
+                    "created_at": report["created_at"],
+                }
+            )
+    store.update_assessment(aid, **fields, status=rec["fields"]["status"], sync_hash=rec["content_hash"])
+    if rec["fields"]["status"] == Status.APPROVED and fields["supersedes_id"]:
+        store.update_assessment(fields["supersedes_id"], status=Status.SUPERSEDED.value)
