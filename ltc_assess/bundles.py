@@ -265,6 +265,15 @@ def _apply(
             store.add_conflict(rec["uid"], bundle_id, at, {k: v for k, v in rec.items() if k != "reports"})
             summary.conflicts.append(rec["uid"])
             return
+    _write(service, actor, rec, ids, local, at)
+    (summary.added if local is None else summary.updated).append(rec["uid"])
+
+
+def _write(
+    service: AssessmentService, actor: User, rec: dict[str, Any], ids: dict[str, int], local: Assessment | None, at: str
+) -> None:
+    """Make the local copy of ``rec`` exactly the incoming record (inserting it when new)."""
+    store = service.store
     subject = store.subject_by_uid_or_number(rec["subject"]["uid"], rec["subject"]["id_number"])
     if subject is None:
         subject = store.add_subject(dict(rec["subject"]), at)
@@ -275,11 +284,9 @@ def _apply(
     signatures = {role: base64.b64decode(p) for role, p in rec["signatures"].items()}
     if local is None:
         aid = store.create_assessment(fields | {"uid": rec["uid"], "status": Status.DRAFT.value})
-        summary.added.append(rec["uid"])
     else:
         aid = local.id
         store.update_assessment(aid, status=Status.DRAFT.value)
-        summary.updated.append(rec["uid"])
     store.replace_children(aid, rec["answers"], signatures, actor.id, at)
     store.db.execute("DELETE FROM review_comments WHERE assessment_id = ?", [aid])
     for c in rec["comments"]:
@@ -308,3 +315,34 @@ def _apply(
     store.update_assessment(aid, **fields, status=rec["fields"]["status"], sync_hash=rec["content_hash"])
     if rec["fields"]["status"] == Status.APPROVED and fields["supersedes_id"]:
         store.update_assessment(fields["supersedes_id"], status=Status.SUPERSEDED.value)
+
+
+def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, take_theirs: bool) -> None:
+    """Close a conflict: keep our version, or replace it with the incoming one (not for approved records)."""
+    actor = service._actor(actor, Role.SUPERVISOR)
+    rows = list(service.db.query("SELECT * FROM conflicts WHERE id = ? AND resolved_at IS NULL", [conflict_id]))
+    if not rows:
+        raise AppError(ErrorCode.NOT_FOUND, f"no open conflict {conflict_id}")
+    conflict = rows[0]
+    incoming = json.loads(conflict["incoming_json"])
+    _names, ids = _user_names(service)
+    at = service._now()
+    with transaction(service.db):
+        if take_theirs:
+            local = service.store.assessment_by_uid(conflict["assessment_uid"])
+            if local is not None and local.status in (Status.APPROVED, Status.SUPERSEDED):
+                raise AppError(ErrorCode.LOCKED, "an approved assessment cannot be replaced; amend it instead")
+            _write(service, actor, incoming | {"reports": []}, ids, local, at)
+        service.db.execute(
+            "UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?",
+            [at, "theirs" if take_theirs else "ours", conflict_id],
+        )
+        audit.append(
+            service.db,
+            at=at,
+            actor_id=actor.id,
+            action="bundle.resolve",
+            entity="assessment",
+            entity_id=conflict["assessment_uid"],
+            new={"kept": "theirs" if take_theirs else "ours"},
+        )

@@ -144,3 +144,27 @@ def test_foreign_bundle_is_rejected(sites: tuple[World, AssessmentService], tmp_
     with pytest.raises(AppError, match="not trusted"):
         import_bundle(office_world.service, office_world.sup1, bundle)
     other.close()
+
+
+@pytest.mark.parametrize("take_theirs", [False, True])
+def test_conflict_is_resolved_by_a_supervisor(sites: tuple[World, AssessmentService], tmp_path: Path,
+                                              take_theirs: bool) -> None:
+    """Test that a supervisor closes a conflict by keeping ours or taking the incoming version."""
+    from ltc_assess.bundles import resolve_conflict
+
+    office_world, laptop = sites
+    office = office_world.service
+    aid = complete_barthel(office_world)
+    uid = office.assessment(aid).uid
+    import_bundle(laptop, laptop.store.user_by_name("a1"), _bundle(office, "a1", tmp_path / "b1.zip"))  # type: ignore[arg-type]
+    local = laptop.store.assessment_by_uid(uid)
+    laptop.save_answer(laptop.store.user_by_name("a1"), local.id, "BI.1", 0)  # type: ignore[arg-type,union-attr]
+    office.save_answer(office_world.a1, aid, "BI.1", 5)
+    import_bundle(office, office_world.sup1, _bundle(laptop, "a1", tmp_path / "b2.zip"))
+    conflict = office.store.open_conflicts()[0]
+    with pytest.raises(AppError, match="only a supervisor"):
+        resolve_conflict(office, office_world.a1, conflict["id"], take_theirs)
+    resolve_conflict(office, office_world.sup1, conflict["id"], take_theirs)
+    assert office.store.open_conflicts() == []
+    assert office.assessment(aid).answers["BI.1"] == (0 if take_theirs else 5)
+    assert office.check() == []
