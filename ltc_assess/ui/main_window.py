@@ -34,6 +34,7 @@ from ltc_assess.report.data import REASON_LABELS
 from ltc_assess.schema.registry import installed_forms
 from ltc_assess.service import REASONS, AssessmentService, NewAssessment
 from ltc_assess.storage.records import Subject, User
+from ltc_assess.ui.exchange import ConflictsPanel, Exchange
 from ltc_assess.ui.models import RowsModel, assessment_model, subject_model
 from ltc_assess.ui.review import ReviewDialog
 from ltc_assess.ui.wizard.window import WizardWindow
@@ -268,12 +269,27 @@ class MainWindow(QMainWindow):
             action = QAction(label, self)
             action.triggered.connect(lambda _c=False, c=code: self._switch_language(c))
             menu.addAction(action)
+        self.exchange = Exchange(self, service, actor, self._exchange_done)
+        if actor.role in (Role.ASSESSOR, Role.SUPERVISOR):
+            data = self.menuBar().addMenu(_("数据交换"))
+            actions = [
+                (_("导出数据包（交给办公室/评估员）…"), self.exchange.ask_export_bundle),
+                (_("导入数据包…"), self.exchange.ask_import_bundle),
+            ]
+            if actor.role == Role.SUPERVISOR:
+                actions.append((_("导出保险机构数据包…"), self.exchange.ask_export_insurer))
+            for text, slot in actions:
+                action = QAction(text, self)
+                action.triggered.connect(slot)
+                data.addAction(action)
         self.tabs = QTabWidget()
         self.setCentralWidget(self.tabs)
         self._build_register()
         self._build_work()
         if actor.role == Role.SUPERVISOR:
             self._build_review()
+            self.conflicts = ConflictsPanel(service, actor)
+            self.tabs.addTab(self.conflicts, _("冲突"))
         self.refresh()
 
     # --- tabs ---------------------------------------------------------------------------------------
@@ -403,6 +419,12 @@ class MainWindow(QMainWindow):
         if aid is not None:
             ReviewDialog(self.service, self.actor, aid, self).exec()
             self.refresh()
+
+    def _exchange_done(self, message: str) -> None:
+        self.statusBar().showMessage(message)
+        self.refresh()
+        if self.actor.role == Role.SUPERVISOR:
+            self.conflicts.refresh()
 
     def _switch_language(self, code: str) -> None:
         set_language(code)

@@ -62,7 +62,7 @@ def test_supervisor_sees_review_queue(qtbot: QtBot, world: World) -> None:
     ass = MainWindow(world.service, world.a1)
     qtbot.addWidget(sup)
     qtbot.addWidget(ass)
-    assert sup.tabs.count() == 3 and ass.tabs.count() == 2
+    assert sup.tabs.count() == 4 and ass.tabs.count() == 2  # supervisors also get the queue and conflicts
 
 
 def test_screenshots_render(qtbot: QtBot, world: World, tmp_path: Path) -> None:
@@ -156,3 +156,30 @@ def test_first_run_builds_the_demo_in_the_background(qtbot: QtBot, tmp_path: Pat
     service.close()
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
     assert not ensure_database(tmp_path / "declined.db") and not (tmp_path / "declined.db").exists()
+
+
+def test_bundle_round_trip_from_the_ui(qtbot: QtBot, world: World, tmp_path: Path) -> None:
+    """Test exporting a bundle on one machine and importing it on another from the UI, in the background."""
+    from world import complete_barthel
+
+    from ltc_assess.service import AssessmentService
+    from ltc_assess.ui.exchange import Exchange
+
+    s = world.service
+    s.init_root(world.admin, "示例机构", "root-passphrase")
+    s.issue_certificate(world.admin, "a1", "root-passphrase", "a1-password")
+    office = AssessmentService(s.backup(tmp_path / "office.db"))
+    aid = complete_barthel(world)
+    messages: list[str] = []
+    window = MainWindow(s, world.a1)
+    qtbot.addWidget(window)
+    Exchange(window, s, world.a1, messages.append).export_bundle(tmp_path / "b.zip", "a1-password")
+    qtbot.waitUntil(lambda: bool(messages), timeout=20000)
+    assert "数据包已导出" in messages[0]
+    office_window = MainWindow(office, office.store.user_by_name("sup1"))  # type: ignore[arg-type]
+    qtbot.addWidget(office_window)
+    Exchange(office_window, office, office.store.user_by_name("sup1"), messages.append).import_bundle(tmp_path / "b.zip")  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: len(messages) == 2, timeout=20000)
+    assert "新增 1" in messages[1]
+    assert office.store.assessment_by_uid(s.assessment(aid).uid) is not None
+    office.close()
