@@ -160,3 +160,23 @@ def test_export_and_verify_package(demo_db: Path, tmp_path: Path, monkeypatch: p
     report.write_bytes(bytes(data))
     bad = run("verify-package", str(pkg), "--trust", str(root))
     assert bad.returncode == 1 and f"reports/{report.name}" in bad.stdout
+
+
+def test_bundle_commands_between_two_copies(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test bundle export on a laptop copy and import at the office copy; importing again changes nothing."""
+    laptop, office = tmp_path / "laptop.db", tmp_path / "office.db"
+    run("db", "backup", "--out", str(laptop), "--db", str(demo_db))
+    run("db", "backup", "--out", str(office), "--db", str(demo_db))
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-assessor1")
+    bundle = tmp_path / "b.zip"
+    proc = run("bundle", "export", "--all", "--out", str(bundle), "--as", "assessor1", "--db", str(laptop))
+    assert proc.returncode == 0, proc.stderr
+    first = run("bundle", "import", str(bundle), "--as", "assessor1", "--db", str(office))
+    assert first.returncode == 0 and "unchanged" in first.stdout and "conflicts 0" in first.stdout
+    again = run("bundle", "import", str(bundle), "--as", "assessor1", "--db", str(office))
+    assert again.returncode == 0 and "already imported" in again.stdout
+    data = bytearray(bundle.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    bundle.write_bytes(bytes(data))
+    bad = run("bundle", "import", str(bundle), "--as", "assessor1", "--db", str(office))
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
