@@ -590,6 +590,8 @@ class AssessmentService:
         Where signing keys are configured the supervisor signs the report, the stamp stating the decided level.
         """
         actor, record, new_status = self._reviewable(actor, aid, Action.APPROVE)
+        if record.supersedes_id is not None and record.created_by == actor.id:
+            raise AppError(ErrorCode.PERMISSION, "a correction needs a second supervisor's approval, not its author's")
         at = self._now()
         decided = record.decided_level if record.decided_level is not None else record.proposed_level
         changed = [aid]

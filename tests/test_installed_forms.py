@@ -53,3 +53,12 @@ def test_provisional_status_is_declared_with_a_note(form: FormDef) -> None:
     """Test that a provisional form says why, so the UI and report can show it."""
     if form.status == "provisional":
         assert form.status_note is not None and form.status_note.zh_CN
+
+
+@pytest.mark.parametrize("form", FORMS, ids=lambda f: f.ref)
+def test_every_form_captures_the_three_handwritten_signatures(form: FormDef) -> None:
+    """Test that each form has the signature items the submit checklist requires (assessors 1, 2, informant)."""
+    from ltc_assess.schema.model import SignatureItem
+
+    signatures = {i for i, item in form.items.items() if isinstance(item, SignatureItem)}
+    assert signatures == {"SIG.assessor1", "SIG.assessor2", "SIG.informant"}

@@ -42,9 +42,10 @@ def _sign(qtbot: QtBot, wizard: WizardWindow) -> None:
         wizard.editor.findChildren(type(wizard.submit_button))[1].click()  # type: ignore[union-attr]
 
 
-def test_keyboard_walkthrough_to_submitted_record(qtbot: QtBot, world: World) -> None:
-    """Test a full GB/T 42195 assessment with the keyboard to a submitted record whose level matches the engine."""
-    wizard = _wizard(qtbot, world)
+@pytest.mark.parametrize("form_id", ["gbt42195-2022", "nhsa-ltc-2021", "mzt039-2013", "barthel"])
+def test_keyboard_walkthrough_to_submitted_record(qtbot: QtBot, world: World, form_id: str) -> None:
+    """Test a full assessment on each form with the keyboard to a submitted record whose level matches the engine."""
+    wizard = _wizard(qtbot, world, form=form_id)
     form = wizard.form
     seen = set()
     for _step in range(400):
@@ -63,7 +64,7 @@ def test_keyboard_walkthrough_to_submitted_record(qtbot: QtBot, world: World) ->
         if wizard.session.is_last():
             break
         qtbot.keyClick(wizard, Qt.Key.Key_Return)
-    assert {"B.1.1", "B.4.5", "A.5.11", "SIG.informant"} <= seen
+    assert set(form.scored_items) <= seen and "SIG.informant" in seen
     dialog = ChecklistDialog(wizard)
     qtbot.addWidget(dialog)
     assert dialog.submit_button.isEnabled(), [dialog.list.item(i).text() for i in range(dialog.list.count())]
@@ -72,7 +73,7 @@ def test_keyboard_walkthrough_to_submitted_record(qtbot: QtBot, world: World) ->
     record = world.service.assessment(wizard.aid)
     assert record.status == Status.SUBMITTED
     expected = score(form, record.answers)
-    assert record.proposed_level == expected.final_level == 0 and expected.total == 90
+    assert record.proposed_level == expected.final_level is not None
 
 
 def test_relevance_follow_up_appears(qtbot: QtBot, world: World) -> None:

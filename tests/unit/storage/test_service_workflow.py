@@ -131,6 +131,8 @@ def test_correction_is_a_new_version_and_supersedes_on_approval(world: World) ->
     assert s.assessment(aid).status == Status.APPROVED
     s.save_answer(world.a1, new.id, "BI.10", 0)
     s.submit(world.a1, new.id)
+    with pytest.raises(AppError, match="second supervisor"):
+        s.approve(world.sup1, new.id)  # sup1 started the correction
     s.approve(world.sup2, new.id)
     assert s.assessment(aid).status == Status.SUPERSEDED
     assert s.assessment(new.id).status == Status.APPROVED
@@ -203,3 +205,30 @@ def test_review_view_compares_with_previous_and_flags_big_improvement(world: Wor
     assert "BI.1" in view.changed_items and "BI.2" not in view.changed_items
     assert any("改善两级" in w for w in view.warnings)
     assert s.review_view(first).previous is None
+
+
+def test_users_can_sign_with_a_certificate_from_a_real_ca(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Test that a PKCS#12 from another CA is imported for the user and signs, verifiable against that CA."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from ltc_assess.signing.keys import create_root, issue_user, load_key
+    from ltc_assess.signing.pades import verify_pdf
+
+    s = world.service
+    s.init_root(world.admin, "示例机构", "root-passphrase")
+    s.issue_certificate(world.admin, "a2", "root-passphrase", "a2-password")
+    ca = create_root("真实CA", "ca-passphrase", dt.datetime.now(dt.UTC))
+    theirs = issue_user(ca, "ca-passphrase", username="a1", display_name="a1 名", role="assessor",
+                        password="p12-password", now=dt.datetime.now(dt.UTC))
+    p12 = pkcs12.serialize_key_and_certificates(
+        b"a1", load_key(theirs.key_pem, "p12-password"), x509.load_pem_x509_certificate(theirs.cert_pem), None,
+        serialization.BestAvailableEncryption(b"p12-password"))
+    s.import_certificate(world.a1, p12, "p12-password", "a1-password")
+    aid = complete_barthel(world)
+    s.submit(world.a1, aid, {"assessor1": "a1-password", "assessor2": "a2-password"})
+    verdict = verify_pdf(s.report_pdf(aid), [ca.cert_pem, s.root_certificate()])
+    assert verdict.ok and verdict.signatures[0].username == "a1"
