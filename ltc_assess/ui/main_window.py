@@ -336,6 +336,19 @@ class MainWindow(QMainWindow):
     def _build_review(self) -> None:
         page = QWidget()
         layout = QVBoxLayout(page)
+        filters = QHBoxLayout()
+        self.queue_form = QComboBox()
+        self.queue_form.addItem(_("全部表单"), None)
+        for form_id in sorted({f.form for f in installed_forms()}):
+            self.queue_form.addItem(form_id, form_id)
+        self.queue_district = QLineEdit()
+        self.queue_district.setPlaceholderText(_("区域"))
+        self.queue_form.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.queue_district.editingFinished.connect(self.refresh)
+        for widget in (QLabel(_("筛选")), self.queue_form, self.queue_district):
+            filters.addWidget(widget)
+        filters.addStretch()
+        layout.addLayout(filters)
         self.queue = assessment_model()
         self.queue_view = _table(self.queue)
         self.queue_view.doubleClicked.connect(lambda _i: self._review())
@@ -352,7 +365,13 @@ class MainWindow(QMainWindow):
         self.subjects.refresh([_subject_row(s) for s in self.service.search_subjects(self.search.text())])
         self.work.refresh(self.service.my_work(self.actor) if self.actor.role == Role.ASSESSOR else [])
         if self.actor.role == Role.SUPERVISOR:
-            self.queue.refresh(self.service.review_queue(self.actor))
+            self.queue.refresh(
+                self.service.review_queue(
+                    self.actor,
+                    form_id=self.queue_form.currentData(),
+                    district=self.queue_district.text().strip() or None,
+                )
+            )
 
     # --- actions ------------------------------------------------------------------------------------
 

@@ -183,3 +183,18 @@ def test_bundle_round_trip_from_the_ui(qtbot: QtBot, world: World, tmp_path: Pat
     assert "新增 1" in messages[1]
     assert office.store.assessment_by_uid(s.assessment(aid).uid) is not None
     office.close()
+
+
+def test_review_queue_filters_by_form(qtbot: QtBot, world: World) -> None:
+    """Test that the supervisor's queue narrows to one form."""
+    from world import complete_barthel
+
+    aid = complete_barthel(world)
+    world.service.submit(world.a1, aid)
+    window = MainWindow(world.service, world.sup1)
+    qtbot.addWidget(window)
+    assert window.queue.rowCount() == 1
+    window.queue_form.setCurrentIndex(window.queue_form.findData("gbt42195-2022"))
+    assert window.queue.rowCount() == 0
+    window.queue_form.setCurrentIndex(window.queue_form.findData("barthel"))
+    assert window.queue.rowCount() == 1

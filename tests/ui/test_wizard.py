@@ -196,3 +196,18 @@ def test_resume_after_the_app_is_killed(qtbot: QtBot, world: World) -> None:
     assert wizard.session.current_item == "BI.4"
     assert {k: wizard.session.value(k) for k in ("BI.1", "BI.2", "BI.3")} == {"BI.1": 5, "BI.2": 0, "BI.3": 0}
     assert json.dumps(world.service.assessment(record.id).answers, ensure_ascii=False)
+
+
+def test_reviewer_comment_shown_on_its_item(qtbot: QtBot, world: World) -> None:
+    """Test that a returned assessment shows the supervisor's comment on the item it concerns."""
+    from world import complete_barthel
+
+    aid = complete_barthel(world)
+    world.service.submit(world.a1, aid)
+    world.service.return_for_correction(world.sup1, aid, "洗澡一项与家属描述不符", item_id="BI.2")
+    wizard = WizardWindow(world.service, world.a1, aid)
+    qtbot.addWidget(wizard)
+    wizard.goto("BI.2")
+    assert "洗澡一项与家属描述不符" in wizard.comment.text()
+    wizard.goto("BI.3")
+    assert wizard.comment.text() == ""

@@ -124,12 +124,17 @@ class WizardWindow(QWidget):
         self.warning = QLabel()
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet("color:#b45309;")
+        self.comment = QLabel()
+        self.comment.setWordWrap(True)
+        self.comment.setStyleSheet("color:#1d4ed8;")
+        self.comments = service.comments(assessment_id)
         self.editor_host = QVBoxLayout()
         for w in (self.code, self.label, self.help):
             self.card_layout.addWidget(w)
         self.card_layout.addLayout(self.editor_host)
         self.card_layout.addWidget(self.issue)
         self.card_layout.addWidget(self.warning)
+        self.card_layout.addWidget(self.comment)
         self.card_layout.addStretch()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -201,6 +206,12 @@ class WizardWindow(QWidget):
         self.editor.answer_changed.connect(self._on_answer_changed)
         self.editor_host.addWidget(self.editor)
         self._show_issues()
+        notes = [
+            _("审核意见（{author}）：{body}").format(author=c.author, body=c.body)
+            for c in self.comments
+            if c.item_id == item_id
+        ]
+        self.comment.setText("\n".join(notes))
         self.setFocus()
 
     def _show_issues(self) -> None:
