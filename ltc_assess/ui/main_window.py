@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -98,9 +99,11 @@ class LevelChart(QWidget):
 class SubjectDialog(QDialog):
     """A person's page: details, assessment history, the levels over time, and their reports."""
 
-    def __init__(self, service: AssessmentService, subject: Subject, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: AssessmentService, subject: Subject, parent: QWidget | None = None, actor: User | None = None
+    ) -> None:
         super().__init__(parent)
-        self.service = service
+        self.service, self.actor = service, actor
         self.setWindowTitle(subject.name)
         self.resize(820, 560)
         layout = QVBoxLayout(self)
@@ -119,6 +122,10 @@ class SubjectDialog(QDialog):
         self.export_button.clicked.connect(self._export_clicked)
         self.status = QLabel("")
         row.addWidget(self.export_button)
+        if actor is not None and actor.role == Role.SUPERVISOR:
+            amend = QPushButton(_("更正（新版本）…"))
+            amend.clicked.connect(self._amend_clicked)
+            row.addWidget(amend)
         row.addWidget(self.status)
         row.addStretch()
         layout.addLayout(row)
@@ -139,6 +146,27 @@ class SubjectDialog(QDialog):
         target, _filter = QFileDialog.getSaveFileName(self, _("导出报告PDF…"), f"report-{aid}.pdf", "PDF (*.pdf)")
         if target:
             self.export_report(aid, Path(target))
+
+    def _amend_clicked(self) -> None:
+        aid = _selected_id(self.view)
+        if aid is None or self.actor is None:
+            self.status.setText(_("请先选择一次评估。"))
+            return
+        reason, ok = QInputDialog.getText(self, _("更正"), _("更正原因："))
+        if ok:
+            self.amend(aid, reason)
+
+    def amend(self, aid: int, reason: str) -> None:
+        """Start a correction of an approved assessment (a new version; a second supervisor approves it)."""
+        try:
+            record, _changes = self.service.amend(self.actor, aid, reason)  # type: ignore[arg-type]
+        except LtcError as exc:
+            self.status.setText(str(exc))
+            return
+        self.model.refresh(self.service.history(record.subject_id))
+        self.status.setText(
+            _("已建立更正版本 {version}（评估 {id}），已退回评估员修改").format(version=record.version_no, id=record.id)
+        )
 
     def export_report(self, aid: int, target: Path) -> None:
         """Render (or fetch the signed) report off the GUI thread with its own connection, then save it."""
@@ -394,7 +422,7 @@ class MainWindow(QMainWindow):
     def _open_subject(self) -> None:
         sid = _selected_id(self.subject_view)
         if sid is not None:
-            SubjectDialog(self.service, self.service.subject(sid), self).exec()
+            SubjectDialog(self.service, self.service.subject(sid), self, self.actor).exec()
 
     def _new_assessment(self) -> None:
         sid = _selected_id(self.subject_view)

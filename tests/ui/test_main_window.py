@@ -198,3 +198,16 @@ def test_review_queue_filters_by_form(qtbot: QtBot, world: World) -> None:
     assert window.queue.rowCount() == 0
     window.queue_form.setCurrentIndex(window.queue_form.findData("barthel"))
     assert window.queue.rowCount() == 1
+
+
+def test_supervisor_starts_a_correction_from_the_persons_page(qtbot: QtBot, world: World) -> None:
+    """Test that a supervisor can start a correction of an approved assessment from the person's page."""
+    from world import complete_barthel
+
+    aid = complete_barthel(world)
+    world.service.submit(world.a1, aid)
+    world.service.approve(world.sup1, aid)
+    dialog = SubjectDialog(world.service, world.subject, None, world.sup2)
+    qtbot.addWidget(dialog)
+    dialog.amend(aid, "跌倒次数更正")
+    assert "更正版本 2" in dialog.status.text() and dialog.model.rowCount() == 2
