@@ -149,9 +149,15 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
         birth = dt.date(1930 + rng.randint(0, 22), rng.randint(1, 12), rng.randint(1, 28))
         name = f"{_SURNAMES[n % len(_SURNAMES)]}{_GIVEN[n % len(_GIVEN)]}（示例）"
         subject, _ = service.register_subject(
-            a1, name=name, sex="female" if n % 2 == 0 else "male", id_number=_id_number(rng, birth),
-            birth_date=birth.isoformat(), phone=f"1390000{n:04d}", district=_DISTRICTS[n % 3],
-            address=f"{_DISTRICTS[n % 3]}示例路{n + 1}号", insurance_no=f"DEMO{n + 1:06d}",
+            a1,
+            name=name,
+            sex="female" if n % 2 == 0 else "male",
+            id_number=_id_number(rng, birth),
+            birth_date=birth.isoformat(),
+            phone=f"1390000{n:04d}",
+            district=_DISTRICTS[n % 3],
+            address=f"{_DISTRICTS[n % 3]}示例路{n + 1}号",
+            insurance_no=f"DEMO{n + 1:06d}",
         )
         subjects.append(subject)
 
@@ -159,7 +165,8 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
     plan = [  # (form, target status, ability, days ago)
         *[(forms[i % 4], "approved", 0.15 + 0.2 * (i % 4), 200 - i * 10) for i in range(6)],
         *[(forms[i % 4], "submitted", 0.3 + 0.15 * i, 20 - i) for i in range(4)],
-        (forms[0], "returned", 0.5, 12), (forms[1], "returned", 0.35, 11),
+        (forms[0], "returned", 0.5, 12),
+        (forms[1], "returned", 0.35, 11),
         *[(forms[i % 4], "draft", 0.6, 2) for i in range(4)],
         (forms[0], "superseded", 0.45, 300),
     ]
@@ -167,10 +174,19 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
         subject = subjects[n % len(subjects)]
         form = service.form(form_id)
         date = (today - dt.timedelta(days=days_ago)).isoformat()
-        record, _ = service.start_assessment(a1, NewAssessment(
-            subject_id=subject.id, form=form_id, reason="first" if days_ago > 100 else "routine",
-            assessment_date=date, place=f"{subject.district}评估对象家中", assessor2_id=a2.id,
-            informant_name="王小明（示例）", informant_relation="child"))
+        record, _ = service.start_assessment(
+            a1,
+            NewAssessment(
+                subject_id=subject.id,
+                form=form_id,
+                reason="first" if days_ago > 100 else "routine",
+                assessment_date=date,
+                place=f"{subject.district}评估对象家中",
+                assessor2_id=a2.id,
+                informant_name="王小明（示例）",
+                informant_relation="child",
+            ),
+        )
         if target == "draft":
             for item_id, value in list(_answers(form, rng, ability).items())[:5]:
                 service.save_answer(a1, record.id, item_id, value)
@@ -182,8 +198,12 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
         elif target in ("approved", "superseded"):
             if n % 3 == 0:
                 proposed = service.assessment(record.id).proposed_level or 0
-                service.decide_level(sup1, record.id, min(proposed + 1, len(form.scoring.levels) - 1),
-                                     "现场观察到夜间照护需求明显高于评分所示（示例）")
+                service.decide_level(
+                    sup1,
+                    record.id,
+                    min(proposed + 1, len(form.scoring.levels) - 1),
+                    "现场观察到夜间照护需求明显高于评分所示（示例）",
+                )
             service.approve(sup1, record.id, PASSWORDS["supervisor1"])
         if target == "superseded":
             correction, _ = service.amend(sup1, record.id, "信息提供者更正了跌倒次数（示例）")

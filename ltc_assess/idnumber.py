@@ -35,12 +35,14 @@ def validate(value: str) -> str:
     try:
         dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise AppError(ErrorCode.INVALID, f"公民身份号码 has an impossible birth date {number[6:14]}",
-                       where="id_number") from None
+        raise AppError(
+            ErrorCode.INVALID, f"公民身份号码 has an impossible birth date {number[6:14]}", where="id_number"
+        ) from None
     expected = check_digit(number[:17])
     if number[17] != expected:
-        raise AppError(ErrorCode.INVALID, f"公民身份号码 check digit is {number[17]}, expected {expected}",
-                       where="id_number")
+        raise AppError(
+            ErrorCode.INVALID, f"公民身份号码 check digit is {number[17]}, expected {expected}", where="id_number"
+        )
     return number
 
 

@@ -732,11 +732,27 @@ class AssessmentService:
         rows = self.store.list_assessments(assessor_id=actor.id)
         return [r for r in rows if r["status"] in (Status.DRAFT, Status.RETURNED)]
 
-    def review_queue(self, actor: User, **filters: Any) -> list[dict[str, Any]]:
-        """Submitted assessments a supervisor may review (not those they took part in)."""
+    def review_queue(
+        self,
+        actor: User,
+        status: str = Status.SUBMITTED.value,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        level: int | None = None,
+        **filters: Any,
+    ) -> list[dict[str, Any]]:
+        """Assessments for supervisors (default: submitted ones awaiting review), never those the supervisor
+        took part in; filters: status, assessor_id, district, form_id, assessment date range, proposed level."""
         self._actor(actor, Role.SUPERVISOR)
-        rows = self.store.list_assessments(status=Status.SUBMITTED.value, **filters)
-        return [r for r in rows if actor.id not in (r["assessor1_id"], r["assessor2_id"])]
+        rows = self.store.list_assessments(status=Status(status).value, **filters)
+        return [
+            r
+            for r in rows
+            if actor.id not in (r["assessor1_id"], r["assessor2_id"])
+            and (date_from is None or r["assessment_date"] >= date_from)
+            and (date_to is None or r["assessment_date"] <= date_to)
+            and (level is None or r["proposed_level"] == level)
+        ]
 
     def review_view(self, aid: int) -> ReviewView:
         """The record with the person's previous approved assessment on the same form and plausibility warnings:

@@ -21,8 +21,10 @@ def _run(args: argparse.Namespace) -> int:
         raise AppError(ErrorCode.CONFLICT, f"{path} already exists; choose another --db for the demo")
     summary = create_demo(str(path))
     print(f"demo database: {path}")
-    print(f"subjects: {summary.subjects}; assessments: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(summary.assessments.items())))
+    print(
+        f"subjects: {summary.subjects}; assessments: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(summary.assessments.items()))
+    )
     print("accounts (username / password): " + ", ".join(f"{u} / {pw}" for u, _, _, pw in DEMO_USERS))
     print(f"signing root passphrase: {DEMO_ROOT_PASSPHRASE}")
     return 0

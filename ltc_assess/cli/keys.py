@@ -57,8 +57,12 @@ def _root(args: argparse.Namespace) -> int:
 def _issue(args: argparse.Namespace) -> int:
     service = open_service(args)
     try:
-        service.issue_certificate(login(service, args.admin), args.username, password("root passphrase: ", ROOT_ENV),
-                                  password(f"{args.username}'s password: ", USER_ENV))
+        service.issue_certificate(
+            login(service, args.admin),
+            args.username,
+            password("root passphrase: ", ROOT_ENV),
+            password(f"{args.username}'s password: ", USER_ENV),
+        )
     finally:
         service.close()
     print(f"certificate issued to {args.username}")

@@ -57,8 +57,13 @@ def _init_admin(args: argparse.Namespace) -> int:
 def _add(args: argparse.Namespace) -> int:
     service = open_service(args)
     try:
-        user = service.add_user(login(service, args.admin), args.username, args.name, args.role,
-                                password("new user's password: ", NEW_PASSWORD_ENV))
+        user = service.add_user(
+            login(service, args.admin),
+            args.username,
+            args.name,
+            args.role,
+            password("new user's password: ", NEW_PASSWORD_ENV),
+        )
     finally:
         service.close()
     print(f"user {user.username} ({user.role}) added")
@@ -89,8 +94,7 @@ def _set_role(args: argparse.Namespace) -> int:
 def _reset(args: argparse.Namespace) -> int:
     service = open_service(args)
     try:
-        service.reset_password(login(service, args.admin), args.username,
-                               password("new password: ", NEW_PASSWORD_ENV))
+        service.reset_password(login(service, args.admin), args.username, password("new password: ", NEW_PASSWORD_ENV))
     finally:
         service.close()
     print(f"password of {args.username} reset")

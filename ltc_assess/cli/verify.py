@@ -17,8 +17,12 @@ from ltc_assess.signing.pades import verify_pdf
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("verify", help="verify the signatures of a report PDF")
     p.add_argument("file", type=Path)
-    p.add_argument("--trust", type=Path, action="append",
-                   help="root certificate(s) to trust (default: this installation's root, if any)")
+    p.add_argument(
+        "--trust",
+        type=Path,
+        action="append",
+        help="root certificate(s) to trust (default: this installation's root, if any)",
+    )
     add_db_option(p)
     p.set_defaults(func=_run)
 
@@ -51,9 +55,11 @@ def _run(args: argparse.Namespace) -> int:
     verdict = verify_pdf(data, roots)
     print(f"{args.file}: {len(verdict.signatures)} signature(s), trusting {trusted}")
     for n, c in enumerate(verdict.signatures, 1):
-        print(f"  {n}. {c.field}: {c.signer} ({c.role}, {c.username}) at {c.signed_at} — "
-              f"intact {'yes' if c.intact else 'NO'}, trusted {'yes' if c.trusted else 'NO'}, "
-              f"{'whole file' if c.covers_whole_file else 'earlier revision'}, changes after: {c.modification}")
+        print(
+            f"  {n}. {c.field}: {c.signer} ({c.role}, {c.username}) at {c.signed_at} — "
+            f"intact {'yes' if c.intact else 'NO'}, trusted {'yes' if c.trusted else 'NO'}, "
+            f"{'whole file' if c.covers_whole_file else 'earlier revision'}, changes after: {c.modification}"
+        )
     for problem in verdict.problems:
         print(f"  problem: {problem}")
     print("VALID" if verdict.ok else "NOT VALID")

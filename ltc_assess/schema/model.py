@@ -130,25 +130,11 @@ class GroupItem(_ItemBase):
 
 
 Item = Annotated[
-    SingleChoiceItem
-    | MultiChoiceItem
-    | NumberItem
-    | TextItem
-    | DateItem
-    | SignatureItem
-    | ComputedItem
-    | GroupItem,
+    SingleChoiceItem | MultiChoiceItem | NumberItem | TextItem | DateItem | SignatureItem | ComputedItem | GroupItem,
     Field(discriminator="type"),
 ]
 AnyItem = (
-    SingleChoiceItem
-    | MultiChoiceItem
-    | NumberItem
-    | TextItem
-    | DateItem
-    | SignatureItem
-    | ComputedItem
-    | GroupItem
+    SingleChoiceItem | MultiChoiceItem | NumberItem | TextItem | DateItem | SignatureItem | ComputedItem | GroupItem
 )
 ChoiceItem = SingleChoiceItem | MultiChoiceItem
 
@@ -265,8 +251,16 @@ class Consistency(_Model):
 
 
 PrefillSource = Literal[
-    "subject.name", "subject.sex", "subject.birth_date", "subject.id_number", "subject.insurance_no",
-    "subject.phone", "assessment.number", "assessment.date", "assessment.reason", "assessment.informant_name",
+    "subject.name",
+    "subject.sex",
+    "subject.birth_date",
+    "subject.id_number",
+    "subject.insurance_no",
+    "subject.phone",
+    "assessment.number",
+    "assessment.date",
+    "assessment.reason",
+    "assessment.informant_name",
 ]
 
 

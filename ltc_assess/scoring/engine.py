@@ -172,8 +172,10 @@ def _apply_rule(
     if r is None or c is None:
         return None, inputs, f"{subject}：数据不完整，无法判定"
     code = rule.cells[r][c]
-    return code, inputs, (
-        f"{subject}：{rule.row_label.zh_CN}第{r}行 × {rule.column_label.zh_CN}第{c}列 → {names[code]}"
+    return (
+        code,
+        inputs,
+        (f"{subject}：{rule.row_label.zh_CN}第{r}行 × {rule.column_label.zh_CN}第{c}列 → {names[code]}"),
     )
 
 
@@ -247,21 +249,33 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
             else:
                 result = "不完整"
                 parts = "+".join("?" if v is None else str(v) for v in vals)
-            trace.append(TraceStep(
-                dp.rule_id, dict(zip(dp.items, vals)), result,  # noqa: B905 - same length by construction
-                f"{dp.label} = {parts} = {result}",
-            ))
+            trace.append(
+                TraceStep(
+                    dp.rule_id,
+                    dict(zip(dp.items, vals)),  # noqa: B905 - same length by construction; strict costs per case
+                    result,
+                    f"{dp.label} = {parts} = {result}",
+                )
+            )
         grade = None
         if dp.dim.grade is not None:
             grade, inputs, text = _apply_rule(dp.dim.grade, env, dim_score, plan.grade_names, f"{dp.label}分级")
             env[f"{dp.dim.id}.grade"] = grade
             out = "—" if grade is None else f"{grade} {plan.grade_names[grade]}"
             trace.append(TraceStep(f"grade:{dp.dim.id}", inputs, out, text))
-        dims.append(DimensionResult(
-            id=dp.dim.id, label=dp.label, score=dim_score, max=dp.max, grade=grade,
-            grade_name=None if grade is None else plan.grade_names[grade],
-            answered=answered, count=len(vals), partial_sum=answered_sum,
-        ))
+        dims.append(
+            DimensionResult(
+                id=dp.dim.id,
+                label=dp.label,
+                score=dim_score,
+                max=dp.max,
+                grade=grade,
+                grade_name=None if grade is None else plan.grade_names[grade],
+                answered=answered,
+                count=len(vals),
+                partial_sum=answered_sum,
+            )
+        )
 
     total = None
     if plan.has_total:
@@ -273,14 +287,17 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
 
     initial, inputs, text = _apply_rule(form.scoring.initial_level, env, None, plan.level_names, "初步等级")
     env["initial_level"] = initial
-    trace.append(TraceStep(
-        "initial_level", inputs, "—" if initial is None else f"{initial} {plan.level_names[initial]}", text,
-    ))
+    trace.append(
+        TraceStep(
+            "initial_level",
+            inputs,
+            "—" if initial is None else f"{initial} {plan.level_names[initial]}",
+            text,
+        )
+    )
     final, fired = _adjust(form, plan, env, initial, trace)
     warnings = tuple(
-        Warning(rule.id, rule.items, rule.message.zh_CN, rule.message.en)
-        for rule in form.consistency
-        if rule.when(env)
+        Warning(rule.id, rule.items, rule.message.zh_CN, rule.message.en) for rule in form.consistency if rule.when(env)
     )
     return ScoreResult(
         form_id=plan.form_id,

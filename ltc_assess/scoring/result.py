@@ -91,8 +91,7 @@ class ScoreResult:
             "engine_version": self.engine_version,
             "status": self.status,
             "dimensions": {
-                d.id: {"score": d.score, "max": d.max, "grade": level(d.grade, d.grade_name)}
-                for d in self.dimensions
+                d.id: {"score": d.score, "max": d.max, "grade": level(d.grade, d.grade_name)} for d in self.dimensions
             },
             "total": self.total,
             "initial_level": level(self.initial_level, self.initial_level_name),

@@ -282,11 +282,17 @@ class Store:
         return Subject.from_row(rows[0]) if rows else None
 
     def reports(self, assessment_id: int) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT revision, signer_role, pdf, sha256, created_at FROM reports "
-                                  "WHERE assessment_id = ? ORDER BY revision", [assessment_id]))
+        return list(
+            self.db.query(
+                "SELECT revision, signer_role, pdf, sha256, created_at FROM reports "
+                "WHERE assessment_id = ? ORDER BY revision",
+                [assessment_id],
+            )
+        )
 
-    def replace_children(self, assessment_id: int, answers: dict[str, Any], signatures: dict[str, bytes],
-                         user_id: int, at: str) -> None:
+    def replace_children(
+        self, assessment_id: int, answers: dict[str, Any], signatures: dict[str, bytes], user_id: int, at: str
+    ) -> None:
         """Answers and signatures exactly as given (the record must be editable while this runs)."""
         self.db.execute("DELETE FROM answers WHERE assessment_id = ?", [assessment_id])
         self.db.execute("DELETE FROM signatures WHERE assessment_id = ?", [assessment_id])
@@ -299,13 +305,24 @@ class Store:
         return self.db.execute("SELECT 1 FROM bundles WHERE bundle_id = ?", [bundle_id]).fetchone() is not None
 
     def log_bundle(self, bundle_id: str, direction: str, at: str, actor_id: int, summary: dict[str, Any]) -> None:
-        self.db["bundles"].insert({"bundle_id": bundle_id, "direction": direction, "at": at, "actor_id": actor_id,
-                                   "summary_json": _dumps(summary)})
+        self.db["bundles"].insert(
+            {
+                "bundle_id": bundle_id,
+                "direction": direction,
+                "at": at,
+                "actor_id": actor_id,
+                "summary_json": _dumps(summary),
+            }
+        )
 
     def add_conflict(self, uid: str, bundle_id: str, at: str, incoming: dict[str, Any]) -> None:
-        self.db["conflicts"].insert({"assessment_uid": uid, "bundle_id": bundle_id, "detected_at": at,
-                                     "incoming_json": _dumps(incoming)})
+        self.db["conflicts"].insert(
+            {"assessment_uid": uid, "bundle_id": bundle_id, "detected_at": at, "incoming_json": _dumps(incoming)}
+        )
 
     def open_conflicts(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT id, assessment_uid, bundle_id, detected_at FROM conflicts "
-                                  "WHERE resolved_at IS NULL ORDER BY id"))
+        return list(
+            self.db.query(
+                "SELECT id, assessment_uid, bundle_id, detected_at FROM conflicts WHERE resolved_at IS NULL ORDER BY id"
+            )
+        )

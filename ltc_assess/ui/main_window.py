@@ -36,7 +36,7 @@ from ltc_assess.schema.registry import installed_forms
 from ltc_assess.service import REASONS, AssessmentService, NewAssessment
 from ltc_assess.storage.records import Subject, User
 from ltc_assess.ui.exchange import ConflictsPanel, Exchange
-from ltc_assess.ui.models import RowsModel, assessment_model, subject_model
+from ltc_assess.ui.models import STATUS, RowsModel, assessment_model, subject_model
 from ltc_assess.ui.review import ReviewDialog
 from ltc_assess.ui.wizard.window import WizardWindow
 from ltc_assess.ui.workers import run_in_background
@@ -369,11 +369,37 @@ class MainWindow(QMainWindow):
         self.queue_form.addItem(_("全部表单"), None)
         for form_id in sorted({f.form for f in installed_forms()}):
             self.queue_form.addItem(form_id, form_id)
+        self.queue_status = QComboBox()
+        for code in ("submitted", "returned", "approved"):
+            self.queue_status.addItem(_(STATUS[code]), code)
+        self.queue_assessor = QComboBox()
+        self.queue_assessor.addItem(_("全部评估员"), None)
+        for user in self.service.users(role=Role.ASSESSOR):
+            self.queue_assessor.addItem(user.display_name, user.id)
+        self.queue_level = QComboBox()
+        self.queue_level.addItem(_("全部等级"), None)
+        for code in range(6):
+            self.queue_level.addItem(str(code), code)
         self.queue_district = QLineEdit()
         self.queue_district.setPlaceholderText(_("区域"))
-        self.queue_form.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.queue_district.editingFinished.connect(self.refresh)
-        for widget in (QLabel(_("筛选")), self.queue_form, self.queue_district):
+        self.queue_from = QLineEdit()
+        self.queue_from.setPlaceholderText(_("起始日期"))
+        self.queue_to = QLineEdit()
+        self.queue_to.setPlaceholderText(_("截止日期"))
+        for box in (self.queue_form, self.queue_status, self.queue_assessor, self.queue_level):
+            box.currentIndexChanged.connect(lambda _i: self.refresh())
+        for edit in (self.queue_district, self.queue_from, self.queue_to):
+            edit.editingFinished.connect(self.refresh)
+        for widget in (
+            QLabel(_("筛选")),
+            self.queue_status,
+            self.queue_form,
+            self.queue_assessor,
+            self.queue_level,
+            self.queue_district,
+            self.queue_from,
+            self.queue_to,
+        ):
             filters.addWidget(widget)
         filters.addStretch()
         layout.addLayout(filters)
@@ -396,8 +422,13 @@ class MainWindow(QMainWindow):
             self.queue.refresh(
                 self.service.review_queue(
                     self.actor,
+                    status=self.queue_status.currentData(),
                     form_id=self.queue_form.currentData(),
                     district=self.queue_district.text().strip() or None,
+                    assessor_id=self.queue_assessor.currentData(),
+                    level=self.queue_level.currentData(),
+                    date_from=self.queue_from.text().strip() or None,
+                    date_to=self.queue_to.text().strip() or None,
                 )
             )
 

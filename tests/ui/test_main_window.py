@@ -211,3 +211,24 @@ def test_supervisor_starts_a_correction_from_the_persons_page(qtbot: QtBot, worl
     qtbot.addWidget(dialog)
     dialog.amend(aid, "跌倒次数更正")
     assert "更正版本 2" in dialog.status.text() and dialog.model.rowCount() == 2
+
+
+def test_review_queue_filters_by_status_level_and_date(qtbot: QtBot, world: World) -> None:
+    """Test the queue's status, level and date filters (the service applies them)."""
+    from world import complete_barthel
+
+    aid = complete_barthel(world)  # every item at its top score: 100 -> level 0
+    world.service.submit(world.a1, aid)
+    window = MainWindow(world.service, world.sup1)
+    qtbot.addWidget(window)
+    window.queue_level.setCurrentIndex(window.queue_level.findText("0"))
+    assert window.queue.rowCount() == 1
+    window.queue_level.setCurrentIndex(window.queue_level.findText("2"))
+    assert window.queue.rowCount() == 0
+    window.queue_level.setCurrentIndex(0)
+    window.queue_from.setText("2027-01-01")
+    window.refresh()
+    assert window.queue.rowCount() == 0
+    window.queue_from.setText("")
+    window.queue_status.setCurrentIndex(window.queue_status.findData("approved"))
+    assert window.queue.rowCount() == 0
