@@ -217,11 +217,11 @@ def test_review_queue_filters_by_status_level_and_date(qtbot: QtBot, world: Worl
     """Test the queue's status, level and date filters (the service applies them)."""
     from world import complete_barthel
 
-    aid = complete_barthel(world)  # every item at its top score: 100 -> level 0
+    aid = complete_barthel(world)  # transfers and walking at 10 of 15: 90 -> level 1
     world.service.submit(world.a1, aid)
     window = MainWindow(world.service, world.sup1)
     qtbot.addWidget(window)
-    window.queue_level.setCurrentIndex(window.queue_level.findText("0"))
+    window.queue_level.setCurrentIndex(window.queue_level.findText("1"))
     assert window.queue.rowCount() == 1
     window.queue_level.setCurrentIndex(window.queue_level.findText("2"))
     assert window.queue.rowCount() == 0
