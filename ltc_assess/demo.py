@@ -42,7 +42,9 @@ PASSWORDS = {username: password for username, _, _, password in DEMO_USERS}
 SIGNERS = {"assessor1": PASSWORDS["assessor1"], "assessor2": PASSWORDS["assessor2"]}
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-_GIVEN = ("秀英", "桂兰", "玉兰", "建国", "淑珍", "德华", "凤英", "志强", "国华", "翠花", "文明", "素芬")
+_GIVEN = (("秀英", "female"), ("桂兰", "female"), ("玉兰", "female"), ("建国", "male"), ("淑珍", "female"),
+          ("德华", "male"), ("凤英", "female"), ("志强", "male"), ("国华", "male"), ("翠花", "female"),
+          ("文明", "male"), ("素芬", "female"))
 _DISTRICTS = ("示例一区", "示例二区", "示例三区")
 
 
@@ -147,11 +149,12 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
     subjects = []
     for n in range(12):
         birth = dt.date(1930 + rng.randint(0, 22), rng.randint(1, 12), rng.randint(1, 28))
-        name = f"{_SURNAMES[n % len(_SURNAMES)]}{_GIVEN[n % len(_GIVEN)]}（示例）"
+        given, sex = _GIVEN[n % len(_GIVEN)]
+        name = f"{_SURNAMES[n % len(_SURNAMES)]}{given}（示例）"
         subject, _ = service.register_subject(
             a1,
             name=name,
-            sex="female" if n % 2 == 0 else "male",
+            sex=sex,
             id_number=_id_number(rng, birth),
             birth_date=birth.isoformat(),
             phone=f"1390000{n:04d}",
