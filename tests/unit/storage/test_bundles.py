@@ -168,3 +168,13 @@ def test_conflict_is_resolved_by_a_supervisor(sites: tuple[World, AssessmentServ
     assert office.store.open_conflicts() == []
     assert office.assessment(aid).answers["BI.1"] == (0 if take_theirs else 5)
     assert office.check() == []
+
+
+def test_only_assessors_and_supervisors_move_bundles(sites: tuple[World, AssessmentService], tmp_path: Path) -> None:
+    """Test that an admin (no clinical actions) can neither export nor import bundles."""
+    office_world, _laptop = sites
+    with pytest.raises(AppError, match="only a assessor or supervisor"):
+        export_bundle(office_world.service, office_world.admin, "admin-password", tmp_path / "x.zip")
+    bundle = _bundle(office_world.service, "a1", tmp_path / "b.zip")
+    with pytest.raises(AppError, match="only a assessor or supervisor"):
+        import_bundle(office_world.service, office_world.admin, bundle)
