@@ -180,3 +180,19 @@ def test_bundle_commands_between_two_copies(demo_db: Path, tmp_path: Path, monke
     bundle.write_bytes(bytes(data))
     bad = run("bundle", "import", str(bundle), "--as", "assessor1", "--db", str(office))
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_run_command_without_a_display_prepares_the_demo_and_explains(tmp_path: Path) -> None:
+    """Test that `ltc-assess` on a machine without a display creates the demo database and says how to proceed,
+    instead of waiting forever on an invisible window."""
+    import os
+    import subprocess
+    import sys
+
+    from cli_runner import REPO
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    db = tmp_path / "fresh.db"
+    proc = subprocess.run([sys.executable, "-m", "ltc_assess", "--db", str(db)], capture_output=True, text=True,
+                          env={**env, "PYTHONPATH": str(REPO)}, timeout=300)
+    assert proc.returncode == 0 and "No display found" in proc.stdout and db.exists()

@@ -18,15 +18,34 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run_gui)
 
 
-def _platform_fallback() -> None:
-    # With no display (a server, CI), Qt would abort; offscreen still renders.
-    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+def _headless() -> bool:
+    """No screen to show windows on (a server or CI) and no Qt platform chosen explicitly."""
+    return (
+        sys.platform.startswith("linux")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+        and not os.environ.get("QT_QPA_PLATFORM")
+    )
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    _platform_fallback()
     screenshots = getattr(args, "screenshots", None)
+    if _headless():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # renders without a screen; Qt would abort otherwise
+        if not screenshots:
+            # A window nobody can see would wait forever: prepare the demo and say how to look at the app.
+            path = db_path(args)
+            if not path.exists():
+                from ltc_assess.demo import create_demo
+
+                create_demo(str(path))
+                print(f"demo database created: {path}")
+            print(
+                "No display found. Run the desktop app under a display (e.g. `xvfb-run ./scripts/run` or on a "
+                "desktop), render its screens with `ltc-assess gui --screenshots DIR`, or use the command line "
+                "(`ltc-assess --help`)."
+            )
+            return 0
     if screenshots:
         from ltc_assess.ui.screenshots import render_screenshots
 
