@@ -42,9 +42,20 @@ PASSWORDS = {username: password for username, _, _, password in DEMO_USERS}
 SIGNERS = {"assessor1": PASSWORDS["assessor1"], "assessor2": PASSWORDS["assessor2"]}
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-_GIVEN = (("秀英", "female"), ("桂兰", "female"), ("玉兰", "female"), ("建国", "male"), ("淑珍", "female"),
-          ("德华", "male"), ("凤英", "female"), ("志强", "male"), ("国华", "male"), ("翠花", "female"),
-          ("文明", "male"), ("素芬", "female"))
+_GIVEN = (
+    ("秀英", "female"),
+    ("桂兰", "female"),
+    ("玉兰", "female"),
+    ("建国", "male"),
+    ("淑珍", "female"),
+    ("德华", "male"),
+    ("凤英", "female"),
+    ("志强", "male"),
+    ("国华", "male"),
+    ("翠花", "female"),
+    ("文明", "male"),
+    ("素芬", "female"),
+)
 _DISTRICTS = ("示例一区", "示例二区", "示例三区")
 
 

@@ -31,8 +31,6 @@ COMMAND_MODULES = (
     "gui",
 )
 
-EXIT_OK = 0
-EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 

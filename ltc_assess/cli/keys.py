@@ -1,7 +1,8 @@
 """``ltc-assess keys init-root | root | issue``: the agency's signing root and users' certificates.
 
 Secrets come from the environment (scripts) or a prompt: $LTC_ASSESS_PASSWORD (acting admin),
-$LTC_ASSESS_ROOT_PASSPHRASE (the root key), $LTC_ASSESS_USER_PASSWORD (the user receiving a certificate).
+$LTC_ASSESS_ROOT_PASSPHRASE (the root key), $LTC_ASSESS_USER_PASSWORD (the user receiving a certificate),
+$LTC_ASSESS_P12_PASSWORD (a PKCS#12 file).
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import argparse
 from pathlib import Path
 
 from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.errors import AppError, ErrorCode
 
 ROOT_ENV = "LTC_ASSESS_ROOT_PASSPHRASE"
 USER_ENV = "LTC_ASSESS_USER_PASSWORD"
+P12_ENV = "LTC_ASSESS_P12_PASSWORD"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,6 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sp.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
     add_db_option(sp)
     sp.set_defaults(func=_issue)
+    pp = ksub.add_parser("import-p12", help="sign with your own key and certificate from a real CA (PKCS#12)")
+    pp.add_argument("file", type=Path)
+    pp.add_argument("--as", dest="user", required=True, metavar="USER", help="whose certificate this is")
+    add_db_option(pp)
+    pp.set_defaults(func=_import_p12)
 
 
 def _init_root(args: argparse.Namespace) -> int:
@@ -66,4 +74,21 @@ def _issue(args: argparse.Namespace) -> int:
     finally:
         service.close()
     print(f"certificate issued to {args.username}")
+    return 0
+
+
+def _import_p12(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        actor = login(service, args.user)
+        try:
+            data = args.file.read_bytes()
+        except OSError as exc:
+            raise AppError(ErrorCode.INVALID, f"cannot read {args.file}: {exc.strerror}") from None
+        service.import_certificate(
+            actor, data, password("PKCS#12 password: ", P12_ENV), password(f"password of {args.user}: ")
+        )
+    finally:
+        service.close()
+    print(f"certificate from {args.file} now signs for {args.user}")
     return 0

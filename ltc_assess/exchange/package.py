@@ -27,11 +27,6 @@ Signer = Callable[[bytes], bytes]  # manifest bytes -> detached signature
 SignatureCheck = Callable[[bytes, bytes], str]  # (manifest, signature) -> signer description; raises if bad
 
 
-def canonical_json(obj: Any) -> bytes:
-    """Sorted keys, compact separators, UTF-8: the bytes that get hashed and signed."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

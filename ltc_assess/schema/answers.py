@@ -36,11 +36,6 @@ def _bad(item_id: str, message: str) -> AnswerError:
     return AnswerError(ErrorCode.ANSWER_VALUE, message, item=item_id)
 
 
-def _same_kind(value: Any, sample: Any) -> bool:
-    # bool is an int in Python: a JSON ``true`` must not pass as the score 1.
-    return type(value) is type(sample)
-
-
 def _single(item: SingleChoiceItem, item_id: str) -> Checker:
     values = [c.value for c in item.choices]
     allowed = {(type(v), v) for v in values}

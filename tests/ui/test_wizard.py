@@ -211,3 +211,17 @@ def test_reviewer_comment_shown_on_its_item(qtbot: QtBot, world: World) -> None:
     assert "洗澡一项与家属描述不符" in wizard.comment.text()
     wizard.goto("BI.3")
     assert wizard.comment.text() == ""
+
+
+def test_second_assessor_chosen_in_the_submit_checklist(qtbot: QtBot, world: World) -> None:
+    """Test that an assessment started without a second assessor gets one from the checklist."""
+    record, _ = world.service.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel"))
+    wizard = WizardWindow(world.service, world.a1, record.id)
+    qtbot.addWidget(wizard)
+    dialog = ChecklistDialog(wizard)
+    qtbot.addWidget(dialog)
+    dialog.second.setCurrentIndex(dialog.second.findData(world.a2.id))
+    dialog.accept = lambda: None  # type: ignore[method-assign]
+    wizard.open_checklist = lambda: None  # type: ignore[method-assign]
+    dialog._set_second()
+    assert world.service.assessment(record.id).assessor2_id == world.a2.id

@@ -88,9 +88,6 @@ class OptionButton(QPushButton):
     def _restyle(self, checked: bool) -> None:
         self.label.setStyleSheet("color:white;" if checked else "")
 
-    def text_shown(self) -> str:
-        return self.label.text()
-
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         hint = self.layout().sizeHint()
         return QSize(hint.width(), max(44, hint.height()))

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -336,6 +337,18 @@ class ChecklistDialog(QDialog):
         )
         layout.addWidget(head)
         layout.addWidget(self.list)
+        if wizard.service.assessment(wizard.aid).assessor2_id is None:
+            row = QHBoxLayout()
+            self.second = QComboBox()
+            for user in wizard.service.users(role="assessor"):
+                if user.id != wizard.actor.id and not user.disabled:
+                    self.second.addItem(user.display_name, user.id)
+            choose = QPushButton(_("指定第二评估员"))
+            choose.clicked.connect(self._set_second)
+            row.addWidget(QLabel(_("第二评估员")))
+            row.addWidget(self.second)
+            row.addWidget(choose)
+            layout.addLayout(row)
         self.passwords: dict[str, QLineEdit] = {}
         if not missing and wizard.service.signing_configured():
             form = QFormLayout()
@@ -352,6 +365,15 @@ class ChecklistDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.submit_button.clicked.connect(self._submit)
         layout.addWidget(buttons)
+
+    def _set_second(self) -> None:
+        try:
+            self.wizard.service.set_second_assessor(self.wizard.actor, self.wizard.aid, self.second.currentData())
+        except LtcError as exc:
+            QMessageBox.warning(self, _("操作未完成"), str(exc))
+            return
+        self.accept()
+        self.wizard.open_checklist()
 
     def _jump(self, entry: QListWidgetItem) -> None:
         item_id = entry.data(Qt.ItemDataRole.UserRole)
