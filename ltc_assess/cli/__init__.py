@@ -41,8 +41,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser; subcommand modules add themselves."""
+def build_parser(commands: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
+    """The parser with ``commands`` (default: all); subcommand modules add themselves."""
     parser = _Parser(
         prog="ltc-assess",
         description="长期护理需求评估工作站 / Long-term-care needs assessment workstation. "
@@ -51,15 +51,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ltc-assess {__version__}")
     parser.add_argument("--db", help="database file (default: $LTC_ASSESS_DB, else the per-user data dir)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    for name in commands:
         importlib.import_module(f"ltc_assess.cli.{name}").register(sub)
     return parser
+
+
+def _commands_needed(args: Sequence[str]) -> Sequence[str]:
+    """Only the command asked for: its module alone is imported (the app starts without the whole core).
+
+    Help, version and unknown commands get every command, so that help and errors list them all.
+    """
+    tokens = iter(args)
+    for token in tokens:
+        if token == "--db":
+            next(tokens, None)
+        elif token.startswith("--db="):
+            continue
+        elif token.startswith("-"):
+            return COMMAND_MODULES
+        else:
+            return (token,) if token in COMMAND_MODULES else COMMAND_MODULES
+    return ("gui",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(_commands_needed(args_list))
     args = parser.parse_args(args_list)
     if args.command is None:
         from ltc_assess.cli.gui import run_gui  # lazy: the core must not need Qt

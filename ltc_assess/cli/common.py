@@ -6,12 +6,15 @@ import argparse
 import getpass
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 
 from ltc_assess.errors import AppError, ErrorCode
-from ltc_assess.service import AssessmentService
-from ltc_assess.storage.records import User
+
+if TYPE_CHECKING:
+    from ltc_assess.service import AssessmentService
+    from ltc_assess.storage.records import User
 
 DB_ENV = "LTC_ASSESS_DB"
 PASSWORD_ENV = "LTC_ASSESS_PASSWORD"
@@ -35,6 +38,8 @@ def open_service(args: argparse.Namespace, must_exist: bool = True) -> Assessmen
     path = db_path(args)
     if must_exist and not path.exists():
         raise AppError(ErrorCode.NOT_FOUND, f"no database at {path} (create one with: ltc-assess demo --db {path})")
+    from ltc_assess.service import AssessmentService  # here: the gui command must not wait for the core
+
     return AssessmentService(path)
 
 

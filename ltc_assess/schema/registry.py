@@ -7,6 +7,7 @@ version is installed.
 from __future__ import annotations
 
 import re
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from ltc_assess.schema.loader import display_path, load_form
 from ltc_assess.schema.model import FormDef
 
 _FILE = re.compile(r"^v(\d+)\.yaml$")
+_loading = threading.Lock()  # the app loads forms in a background thread while the GUI thread may ask for them
 
 
 def form_files(root: Path | None = None) -> list[Path]:
@@ -36,9 +38,14 @@ def check_placement(form: FormDef, path: Path) -> None:
         )
 
 
-@cache
 def installed_forms() -> tuple[FormDef, ...]:
-    """All installed form versions, validated (raises on the first broken file)."""
+    """All installed form versions, validated (raises on the first broken file); loaded once per process."""
+    with _loading:
+        return _load_installed()
+
+
+@cache
+def _load_installed() -> tuple[FormDef, ...]:
     forms = []
     for path in form_files():
         form = load_form(path)

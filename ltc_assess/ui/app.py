@@ -1,34 +1,32 @@
-"""Application bootstrap: font, language, first-run demo database, login, idle lock, main window."""
+"""Application bootstrap: the login window first, the core behind it; then the main window and the idle lock.
+
+Cold start is felt at every home visit. The login window needs only Qt, the font and the translations, so it
+is shown before the core (forms, storage, scoring, signing: about half a second of imports and form
+validation) is loaded; the core loads in a background thread while the password is typed.
+"""
 
 from __future__ import annotations
 
-import os
+import contextlib
 import sys
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QMessageBox,
-    QProgressDialog,
-)
+from PySide6.QtWidgets import QApplication, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton
 
 from ltc_assess import paths
-from ltc_assess.demo import create_demo
 from ltc_assess.errors import LtcError
-from ltc_assess.i18n import _, set_language
-from ltc_assess.service import AssessmentService
-from ltc_assess.storage.records import User
-from ltc_assess.ui.main_window import MainWindow
-from ltc_assess.ui.workers import run_in_background
+from ltc_assess.i18n import _
+from ltc_assess.ui.language import use_language
 
-IDLE_LOCK_MINUTES = float(os.environ.get("LTC_ASSESS_IDLE_MINUTES", "10"))  # configurable per installation
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ltc_assess.service import AssessmentService
+    from ltc_assess.storage.records import User
+    from ltc_assess.ui.main_window import MainWindow
 
 
 def load_font(app: QApplication) -> str:
@@ -41,12 +39,63 @@ def load_font(app: QApplication) -> str:
     return ""
 
 
-class LoginDialog(QDialog):
-    """Username and password; the service decides (lockout included)."""
+class Core:
+    """The core, loading in a background thread from ``start()``; ``service()`` waits only for the imports.
 
-    def __init__(self, service: AssessmentService, title: str | None = None, username: str = "") -> None:
+    The form files are validated next, in the same thread (about half a second more); whoever needs a form
+    before that waits for the one load in progress (the registry's lock), never for a second one.
+    """
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self._imported = threading.Event()
+        self._loader: threading.Thread | None = None
+        self._failure: BaseException | None = None
+        self._service: AssessmentService | None = None
+
+    def start(self) -> None:
+        self._loader = threading.Thread(target=self._load, name="ltc-core")  # joined at exit: no half import
+        self._loader.start()
+
+    def _load(self) -> None:
+        try:
+            import ltc_assess.ui.main_window  # noqa: F401 - the import is the work
+        except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread by service()
+            self._failure = exc
+        finally:
+            self._imported.set()
+        from ltc_assess.schema.registry import installed_forms
+
+        with contextlib.suppress(LtcError):  # a broken form file is reported where the form is used
+            installed_forms()
+
+    def service(self) -> AssessmentService:
+        """The service on the GUI thread's own connection (opened on first use)."""
+        if self._service is None:
+            if self._loader is not None:
+                self._imported.wait()
+            if self._failure is not None:
+                raise self._failure
+            from ltc_assess.service import AssessmentService
+
+            self._service = AssessmentService(self.db)
+        return self._service
+
+
+class LoginDialog(QDialog):
+    """Username and password; the service decides (lockout included).
+
+    Args:
+        open_service: gives the service once the core is there (it may still be loading when the dialog shows).
+        title: the window title (the idle lock says the session is locked).
+        username: a fixed username (the idle lock resumes only the same user's session).
+    """
+
+    def __init__(
+        self, open_service: Callable[[], AssessmentService], title: str | None = None, username: str = ""
+    ) -> None:
         super().__init__()
-        self.service = service
+        self.open_service = open_service
         self.user: User | None = None
         self.setWindowTitle(title or _("登录"))
         self.setMinimumWidth(380)
@@ -58,110 +107,88 @@ class LoginDialog(QDialog):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.error = QLabel("")
         self.error.setStyleSheet("color:#b91c1c;")
+        self.error.setWordWrap(True)
         form.addRow(_("用户名"), self.username)
         form.addRow(_("密码"), self.password)
         form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.try_login)
-        buttons.rejected.connect(self.reject)
+        # Plain buttons: a QDialogButtonBox's standard buttons cost ~20 ms of start-up (style icons).
+        self.login_button = QPushButton(_("登录"))
+        self.login_button.setDefault(True)
+        self.login_button.clicked.connect(self.try_login)
+        cancel = QPushButton(_("退出"))
+        cancel.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(self.login_button)
+        buttons.addWidget(cancel)
         form.addRow(buttons)
+        (self.password if username else self.username).setFocus()
 
     def try_login(self) -> None:
+        from PySide6.QtCore import Qt  # here: Qt's namespace costs ~25 ms to build, after the window is up
+
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # the core may still be loading
         try:
-            self.user = self.service.login(self.username.text().strip(), self.password.text())
+            self.user = self.open_service().login(self.username.text().strip(), self.password.text())
         except LtcError as exc:
             self.error.setText(str(exc))
             self.password.clear()
+            self.password.setFocus()
             return
+        finally:
+            QApplication.restoreOverrideCursor()
         self.accept()
 
 
-class IdleLock(QObject):
-    """Locks the session after inactivity; the same user's password resumes it."""
-
-    def __init__(self, window: MainWindow, minutes: float = IDLE_LOCK_MINUTES) -> None:
-        super().__init__(window)
-        self.window = window
-        self.timer = QTimer(self)
-        self.timer.setInterval(int(minutes * 60_000))
-        self.timer.setSingleShot(True)
-        self.timer.timeout.connect(self.lock)
-        self.timer.start()
-        QApplication.instance().installEventFilter(self)  # type: ignore[union-attr]
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove):
-            self.timer.start()
-        return False
-
-    def lock(self) -> None:
-        for widget in [self.window, *self.window.wizards]:
-            widget.hide()
-        dialog = LoginDialog(self.window.service, _("已锁定：请输入密码继续"), self.window.actor.username)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            for widget in [self.window, *self.window.wizards]:
-                widget.show()
-            self.timer.start()
-        else:
-            QApplication.quit()
-
-
-def ensure_database(path: Path, ask: bool = True) -> bool:
-    """First run: offer to create the demo database (built in the background with a progress dialog)."""
-    if path.exists():
-        return True
-    if ask:
-        answer = QMessageBox.question(
-            None, _("首次运行"), _("尚无数据库。是否创建演示数据库以试用？\n{path}").format(path=path)
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return False
-    progress = QProgressDialog(_("正在创建演示数据库…"), "", 0, 0)
-    progress.setCancelButton(None)
-    progress.show()
-    outcome: dict[str, object] = {}
-    loop = QEventLoop()
-
-    def finish(key: str, value: object) -> None:
-        outcome[key] = value
-        loop.quit()
-
-    run_in_background(lambda: create_demo(str(path)), lambda r: finish("ok", r), lambda e: finish("error", e))
-    loop.exec()
-    progress.close()
-    if "error" in outcome:
-        QMessageBox.critical(None, _("错误"), str(outcome["error"]))
-        return False
-    return True
-
-
-def main(db: Path, language: str = "zh_CN") -> int:
-    """Run the desktop app on the database at ``db``."""
+def start(db: Path, language: str = "zh_CN") -> LoginDialog | None:
+    """Everything up to a visible login window, with the core loading behind it (None: no database)."""
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("ltc-assess")
     load_font(app)
-    set_language(language)
-    if not ensure_database(db):
+    use_language(language)
+    if not db.exists():
+        from ltc_assess.ui.first_run import offer_demo_database
+
+        if not offer_demo_database(db):
+            return None
+    core = Core(db)
+    login = LoginDialog(core.service)
+    login.show()
+    QApplication.processEvents()  # paint the window before the core takes its share of the interpreter
+    core.start()
+    return login
+
+
+_open_windows: list[MainWindow] = []  # the main window lives as long as the app
+
+
+def open_main_window(service: AssessmentService, user: User) -> MainWindow:
+    """The main window for the user who logged in, with its idle lock; rebuilt when the language changes."""
+    from ltc_assess.ui.idle_lock import IdleLock
+    from ltc_assess.ui.main_window import MainWindow
+
+    window = MainWindow(service, user)
+    window.language_changed.connect(lambda _code: _rebuild(window))
+    IdleLock(window)
+    window.show()
+    _open_windows[:] = [window]
+    return window
+
+
+def _rebuild(old: MainWindow) -> None:
+    for widget in (*old.wizards, old):
+        widget.close()
+        widget.deleteLater()  # deleted by Qt, in order, not by Python's garbage collector at some later time
+    open_main_window(old.service, old.actor)
+
+
+def main(db: Path, language: str = "zh_CN") -> int:
+    """Run the desktop app on the database at ``db``."""
+    login = start(db, language)
+    if login is None:
         return 1
-    service = AssessmentService(db)
-    login = LoginDialog(service)
     if login.exec() != QDialog.DialogCode.Accepted or login.user is None:
         return 0
-    holder: dict[str, MainWindow] = {}
-
-    def show(user: User) -> None:
-        window = MainWindow(service, user)
-        window.language_changed.connect(lambda _code: rebuild(window))
-        holder["window"] = window
-        IdleLock(window)
-        window.show()
-
-    def rebuild(old: MainWindow) -> None:
-        for wizard in old.wizards:
-            wizard.close()
-        old.close()
-        show(old.actor)
-
-    show(login.user)
-    return app.exec()
+    open_main_window(login.open_service(), login.user)
+    return QApplication.instance().exec()  # type: ignore[union-attr]

@@ -30,12 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from ltc_assess.errors import LtcError
-from ltc_assess.i18n import LANGUAGES, _, language, set_language
+from ltc_assess.i18n import LANGUAGES, _, language
 from ltc_assess.report.data import REASON_LABELS
 from ltc_assess.schema.registry import installed_forms
 from ltc_assess.service import REASONS, AssessmentService, NewAssessment
 from ltc_assess.storage.records import Subject, User
 from ltc_assess.ui.exchange import ConflictsPanel, Exchange
+from ltc_assess.ui.language import use_language
 from ltc_assess.ui.models import STATUS, RowsModel, assessment_model, subject_model
 from ltc_assess.ui.review import ReviewDialog
 from ltc_assess.ui.wizard.window import WizardWindow
@@ -472,6 +473,12 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     def open_wizard(self, aid: int) -> WizardWindow:
+        """The assessment's wizard; one already open is brought forward (two would hold diverging answers)."""
+        for wizard in self.wizards:
+            if wizard.aid == aid and wizard.isVisible():
+                wizard.raise_()
+                wizard.activateWindow()
+                return wizard
         wizard = WizardWindow(self.service, self.actor, aid)
         wizard.submitted.connect(lambda _aid: self.refresh())
         self.wizards.append(wizard)
@@ -505,5 +512,5 @@ class MainWindow(QMainWindow):
             self.conflicts.refresh()
 
     def _switch_language(self, code: str) -> None:
-        set_language(code)
+        use_language(code)
         self.language_changed.emit(code)

@@ -10,9 +10,9 @@ from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication, QWidget
 
 from ltc_assess.demo import PASSWORDS, create_demo
-from ltc_assess.i18n import set_language
 from ltc_assess.service import AssessmentService, NewAssessment
 from ltc_assess.ui.app import LoginDialog, load_font
+from ltc_assess.ui.language import use_language
 from ltc_assess.ui.main_window import MainWindow, SubjectDialog
 from ltc_assess.ui.wizard.window import ChecklistDialog, WizardWindow
 
@@ -31,7 +31,7 @@ def render_screenshots(out: Path, db: Path | None = None, language: str = "zh_CN
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     load_font(app)
-    set_language(language)
+    use_language(language)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "shots.db"
@@ -40,7 +40,7 @@ def render_screenshots(out: Path, db: Path | None = None, language: str = "zh_CN
         else:
             create_demo(str(path))
         service = AssessmentService(path)
-        shots = [_save(LoginDialog(service), out, "01-login")]
+        shots = [_save(LoginDialog(lambda: service), out, "01-login")]
         actor = service.login("assessor1", PASSWORDS["assessor1"])
         window = MainWindow(service, actor)
         window.resize(1200, 720)

@@ -116,19 +116,25 @@ def test_report_export_runs_off_the_gui_thread(qtbot: QtBot, world: World, tmp_p
 
 
 def test_idle_lock_hides_and_resumes_with_password(qtbot: QtBot, world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Test that after the idle time the window locks, and the user's password brings it back."""
+    """Test that after the idle time the windows lock, and the user's password brings back those that were open."""
     from PySide6.QtWidgets import QDialog
 
-    from ltc_assess.ui.app import IdleLock, LoginDialog
+    from ltc_assess.service import NewAssessment
+    from ltc_assess.ui.app import LoginDialog
+    from ltc_assess.ui.idle_lock import IdleLock
 
     window = MainWindow(world.service, world.a1)
     qtbot.addWidget(window)
     window.show()
+    open_one, _ = world.service.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel"))
+    closed_one, _ = world.service.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel"))
+    wizard = window.open_wizard(open_one.id)
+    window.open_wizard(closed_one.id).close()
     seen = {}
 
     def fake_exec(dialog: LoginDialog) -> int:
         seen["user"] = dialog.username.text()
-        seen["hidden"] = not window.isVisible()
+        seen["hidden"] = not window.isVisible() and not wizard.isVisible()
         dialog.password.setText("a1-password")
         dialog.try_login()
         return QDialog.DialogCode.Accepted if dialog.user else QDialog.DialogCode.Rejected
@@ -137,7 +143,22 @@ def test_idle_lock_hides_and_resumes_with_password(qtbot: QtBot, world: World, m
     lock = IdleLock(window, minutes=0.001)
     qtbot.waitUntil(lambda: "user" in seen, timeout=3000)
     assert seen == {"user": "a1", "hidden": True}
-    assert window.isVisible() and lock.timer.isActive()
+    assert window.isVisible() and wizard.isVisible() and lock.timer.isActive()
+    assert [w.aid for w in window.wizards if w.isVisible()] == [open_one.id]  # the closed wizard stays closed
+    lock.timer.stop()  # or it would lock again during later tests, with the real (modal) login dialog
+
+
+def test_opening_an_open_assessment_brings_its_wizard_forward(qtbot: QtBot, world: World) -> None:
+    """Test that opening an assessment whose wizard is open reuses it instead of a second, diverging copy."""
+    from ltc_assess.service import NewAssessment
+
+    window = MainWindow(world.service, world.a1)
+    qtbot.addWidget(window)
+    record, _ = world.service.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel"))
+    first = window.open_wizard(record.id)
+    assert window.open_wizard(record.id) is first and len(window.wizards) == 1
+    first.close()
+    assert window.open_wizard(record.id) is not first  # a closed wizard is opened afresh
 
 
 def test_first_run_builds_the_demo_in_the_background(qtbot: QtBot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -145,17 +166,17 @@ def test_first_run_builds_the_demo_in_the_background(qtbot: QtBot, tmp_path: Pat
     from PySide6.QtWidgets import QMessageBox
 
     from ltc_assess.service import AssessmentService
-    from ltc_assess.ui.app import ensure_database
+    from ltc_assess.ui.first_run import offer_demo_database
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     path = tmp_path / "first.db"
-    assert ensure_database(path)
+    assert offer_demo_database(path)
     service = AssessmentService(path)
     assert service.login("assessor1", "demo-assessor1").role == "assessor"
     assert service.check() == []
     service.close()
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
-    assert not ensure_database(tmp_path / "declined.db") and not (tmp_path / "declined.db").exists()
+    assert not offer_demo_database(tmp_path / "declined.db") and not (tmp_path / "declined.db").exists()
 
 
 def test_bundle_round_trip_from_the_ui(qtbot: QtBot, world: World, tmp_path: Path) -> None:

@@ -1,0 +1,24 @@
+"""The UI language: our catalog (``ltc_assess.i18n``) plus Qt's own strings (standard buttons, dialogs)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QLibraryInfo, QTranslator
+from PySide6.QtWidgets import QApplication
+
+from ltc_assess.i18n import set_language
+
+_installed: list[QTranslator] = []
+
+
+def use_language(code: str) -> None:
+    """Switch our strings and Qt's: without Qt's catalog, 确定/取消 would read OK/Cancel in the Chinese UI."""
+    set_language(code)
+    app = QApplication.instance()
+    if app is None:
+        return
+    while _installed:
+        app.removeTranslator(_installed.pop())
+    translator = QTranslator(app)
+    if translator.load(f"qt_{code}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(translator)
+        _installed.append(translator)
