@@ -138,6 +138,10 @@ def _band_text(band_min: float, band_max: float) -> str:
     return _fmt_num(band_min) if band_min == band_max else f"{_fmt_num(band_min)}–{_fmt_num(band_max)}"
 
 
+def _unknown(subject: str) -> str:
+    return f"{subject}：数据不完整，无法判定"
+
+
 def _apply_rule(
     rule: BandsRule | RulesTable | MatrixRule,
     env: Mapping[str, Any],
@@ -151,7 +155,7 @@ def _apply_rule(
             value = rule.input(env)
         inputs = {"value": value}
         if value is None:
-            return None, inputs, f"{subject}：数据不完整，无法判定"
+            return None, inputs, _unknown(subject)
         for band in rule.bands:
             if band.min <= value <= band.max:
                 span = _band_text(band.min, band.max)
@@ -166,11 +170,11 @@ def _apply_rule(
                 return row.code, inputs, f"{subject}：第{n}条规则成立（{why}）→ {names[row.code]}"
         if rule.otherwise is not None and all(v is not None for v in inputs.values()):
             return rule.otherwise, inputs, f"{subject}：其余情况 → {names[rule.otherwise]}"
-        return None, inputs, f"{subject}：数据不完整，无法判定"
+        return None, inputs, _unknown(subject)
     r, c = rule.rows(env), rule.columns(env)
     inputs = {"row": r, "column": c}
     if r is None or c is None:
-        return None, inputs, f"{subject}：数据不完整，无法判定"
+        return None, inputs, _unknown(subject)
     code = rule.cells[r][c]
     return (
         code,
@@ -231,6 +235,7 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
             item=missing[0],
         )
 
+    incomplete = set(missing)
     trace: list[TraceStep] = []
     dims: list[DimensionResult] = []
     summed_total: int | None = 0
@@ -259,7 +264,11 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
             )
         grade = None
         if dp.dim.grade is not None:
-            grade, inputs, text = _apply_rule(dp.dim.grade, env, dim_score, plan.grade_names, f"{dp.label}分级")
+            subject = f"{dp.label}分级"
+            if incomplete.intersection(dp.items):  # a rule could fire on the answers so far, then change
+                grade, inputs, text = None, {"missing": sorted(incomplete.intersection(dp.items))}, _unknown(subject)
+            else:
+                grade, inputs, text = _apply_rule(dp.dim.grade, env, dim_score, plan.grade_names, subject)
             env[f"{dp.dim.id}.grade"] = grade
             out = "—" if grade is None else f"{grade} {plan.grade_names[grade]}"
             trace.append(TraceStep(f"grade:{dp.dim.id}", inputs, out, text))
@@ -285,7 +294,10 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         out = "不完整" if total is None else f"{total}/{total_max}"
         trace.append(TraceStep("total", {d.id: d.score for d in dims if d.max is not None}, out, f"总分 = {out}"))
 
-    initial, inputs, text = _apply_rule(form.scoring.initial_level, env, None, plan.level_names, "初步等级")
+    if incomplete:  # partial scoring: no level while a required scored item is open (it could change it)
+        initial, inputs, text = None, {"missing": list(missing)}, _unknown("初步等级")
+    else:
+        initial, inputs, text = _apply_rule(form.scoring.initial_level, env, None, plan.level_names, "初步等级")
     env["initial_level"] = initial
     trace.append(
         TraceStep(

@@ -65,10 +65,12 @@ class ScorePanel(QWidget):
         self.status.setText(status_note or "")
         lines = []
         for d in result.dimensions:
-            shown = d.score if d.score is not None else f"{d.partial_sum}…"
-            grade = f"（{d.grade_name}）" if d.grade_name else ""
-            maximum = f"/{d.max}" if d.max is not None else ""
-            lines.append(f"{d.label}：{shown}{maximum}{grade}  [{d.answered}/{d.count}]")
+            if d.max is None:  # graded only: its items have no meaningful sum (MZ/T 感知觉与沟通)
+                shown = d.grade_name or "—"
+            else:
+                shown = f"{d.score if d.score is not None else f'{d.partial_sum}…'}/{d.max}"
+                shown += f"（{d.grade_name}）" if d.grade_name else ""
+            lines.append(f"{d.label}：{shown}  [{d.answered}/{d.count}]")
         if result.total is not None:
             lines.append(_("总分：{total}").format(total=result.total))
         self.dims.setText("\n".join(lines))

@@ -10,6 +10,7 @@ import pytest
 from ltc_assess.errors import AnswerError, ErrorCode
 from ltc_assess.schema.loader import load_form_bytes
 from ltc_assess.schema.model import FormDef
+from ltc_assess.schema.registry import get_form
 from ltc_assess.scoring import ENGINE_VERSION, score
 
 from ..schema.test_loader import MINI
@@ -81,6 +82,26 @@ def test_partial_scoring_tolerates_missing_items() -> None:
     assert d.score is None and d.partial_sum == 2 and d.answered == 1
     assert result.total is None and result.final_level is None
     assert result.missing == ("Q.2",) and not result.complete
+
+
+@pytest.mark.parametrize(("form_id", "open_dim"), [("nhsa-ltc-2021", "perception_communication"),
+                                                  ("mzt039-2013", "perception_communication")])
+def test_partial_scoring_proposes_no_level_while_a_scored_item_is_open(form_id: str, open_dim: str) -> None:
+    """Test that the live preview shows no grade or level that an unanswered item could still change: with one
+    dimension unanswered, the NHSA matrix's max() and the MZ/T grading rules must not decide on the rest."""
+    form = get_form(form_id)
+    best = {i: min(c.value for c in form.items[i].choices) for i in form.scored_items}  # type: ignore[union-attr]
+    worst = {i: max(c.value for c in form.items[i].choices) for i in form.scored_items}  # type: ignore[union-attr]
+    open_items = next(d.items for d in form.scoring.dimensions if d.id == open_dim)
+    for answers in (best, worst):
+        partial = {i: v for i, v in answers.items() if i not in open_items}
+        result = score(form, partial, partial=True)
+        assert set(result.missing) >= set(open_items)
+        assert result.dimension(open_dim).grade is None
+        assert (result.initial_level, result.final_level) == (None, None)
+        assert any("数据不完整" in t.text for t in result.trace if t.rule == "initial_level")
+        complete = score(form, answers)  # the same answers, complete: a level again
+        assert complete.final_level is not None
 
 
 def test_missing_required_item_is_named_with_allowed_values() -> None:
