@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
@@ -19,8 +20,10 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    Flowable,
     Image,
     KeepTogether,
     PageBreak,
@@ -59,9 +62,62 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
     }
 
 
-def _boxes(boxes: tuple[Box, ...], style: ParagraphStyle) -> Paragraph:
-    marks = "　".join(f"{'☑' if b.ticked else '☐'} {b.label}" for b in boxes)
-    return Paragraph(marks, style)
+class _CheckBoxes(Flowable):
+    """Check boxes drawn as squares and strokes, each followed by its label, in a row that wraps.
+
+    Why shapes and not ☐/☑ text: the embedded font has no glyphs for them, so every box printed as the same
+    missing-glyph box and the page did not show which level was chosen. Insurers decide benefits from it.
+    """
+
+    def __init__(self, boxes: tuple[Box, ...], style: ParagraphStyle) -> None:
+        super().__init__()
+        self.boxes = boxes
+        self.style = style
+        self.side = 0.8 * style.fontSize
+        self.gap = 0.35 * style.fontSize
+        # (x, offset of the line's top from the flowable's top, box, wrapped label, label height)
+        self._placed: list[tuple[float, float, Box, Paragraph, float]] = []
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        """Lay the boxes out left to right; a label too long for a whole line wraps beside its box."""
+        st = self.style
+        x = top = 0.0
+        line = st.leading
+        self._placed = []
+        for box in self.boxes:
+            label = Paragraph(escape(box.label), st)
+            need = self.side + self.gap + stringWidth(box.label, st.fontName, st.fontSize)
+            if x and x + need > avail_width:
+                x, top, line = 0.0, top + line, st.leading
+            _, height = label.wrap(avail_width - x - self.side - self.gap, avail_height)
+            self._placed.append((x, top, box, label, height))
+            x += need + st.fontSize  # an em between boxes
+            line = max(line, height)
+        self.width, self.height = avail_width, top + line
+        return self.width, self.height
+
+    def draw(self) -> None:
+        """Draw each square on its label's first baseline and, when ticked, a heavy tick inside it."""
+        canvas, side = self.canv, self.side
+        for x, top, box, label, height in self._placed:
+            # A Paragraph's first baseline lies one font size below its top, and CJK glyphs centre about 0.35 em
+            # above it: the square is centred there.
+            y = self.height - top - 0.65 * self.style.fontSize - side / 2
+            canvas.saveState()
+            canvas.setStrokeColor(INK)
+            canvas.setLineWidth(0.7)
+            canvas.rect(x, y, side, side, stroke=1, fill=0)
+            if box.ticked:
+                tick = canvas.beginPath()
+                tick.moveTo(x + 0.18 * side, y + 0.52 * side)
+                tick.lineTo(x + 0.42 * side, y + 0.2 * side)
+                tick.lineTo(x + 0.86 * side, y + 0.86 * side)
+                canvas.setLineWidth(0.17 * side)
+                canvas.setLineCap(1)
+                canvas.setLineJoin(1)
+                canvas.drawPath(tick, stroke=1, fill=0)
+            canvas.restoreState()
+            label.drawOn(canvas, x + side + self.gap, self.height - top - height)
 
 
 def _grid(rows: list[list[Any]], widths: list[float], header: bool = False) -> Table:
@@ -225,15 +281,15 @@ def render(data: ReportData, invariant: bool = True) -> bytes:
         story.append(Paragraph("C.2 初步等级得分", st["h2"]))
         story.append(Paragraph(f"总分：{data.total[0]} / {data.total[1]}", st["base"]))
     story.append(Paragraph("C.3 初步等级", st["h2"]))
-    story.append(_boxes(data.initial_levels, st["base"]))
+    story.append(_CheckBoxes(data.initial_levels, st["base"]))
     if data.matrix_note:
         story.append(Paragraph(data.matrix_note, st["small"]))
     if data.change_reasons:
         story.append(Paragraph("C.4 能力等级变更依据", st["h2"]))
         for box in data.change_reasons:
-            story.append(_boxes((box,), st["base"]))
+            story.append(_CheckBoxes((box,), st["base"]))
     story.append(Paragraph("C.5 最终等级", st["h2"]))
-    story.append(_boxes(data.final_levels, st["base"]))
+    story.append(_CheckBoxes(data.final_levels, st["base"]))
     if data.decision:
         story.append(Spacer(1, 2 * mm))
         story.append(Paragraph(data.decision, st["warn"]))

@@ -1,14 +1,21 @@
-"""PDF reports for every form: facts present in the text, font embedded, deterministic, provisional marked."""
+"""PDF reports for every form: facts present in the text, font embedded with a glyph for every character,
+check boxes that show which one is ticked, deterministic, provisional marked."""
 
 from __future__ import annotations
 
 import io
 import subprocess
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fontTools.ttLib import TTFont
+from PIL import Image, ImageChops
 from pypdf import PdfReader
 
+from ltc_assess import paths
 from ltc_assess.report.data import build_report_data
 from ltc_assess.report.pdf import render
 from ltc_assess.schema.model import FormDef, SingleChoiceItem
@@ -110,3 +117,62 @@ def test_every_font_is_embedded(tmp_path: Any) -> None:
     out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     rows = out.splitlines()[2:]
     assert rows and all(" yes " in row for row in rows), out
+
+
+@cache
+def _font_chars() -> frozenset[str]:
+    """The characters the embedded font has glyphs for (its cmap)."""
+    return frozenset(map(chr, TTFont(str(paths.font_path()), lazy=True).getBestCmap()))
+
+
+def _zh_texts(node: Any) -> list[str]:
+    """Every Chinese wording in a dumped form definition."""
+    if isinstance(node, dict):
+        return [t for key, value in node.items() for t in ([value] if key == "zh_CN" else _zh_texts(value))]
+    if isinstance(node, list | tuple):
+        return [t for value in node for t in _zh_texts(value)]
+    return []
+
+
+def _page1_gray(pdf: bytes, tmp_path: Path, name: str) -> Image.Image:
+    """Page 1 rasterised by poppler in greyscale at 144 dpi (2 pixels per point), as a printer would see it."""
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "144", "-gray", "-f", "1", "-l", "1", "-singlefile", str(path), str(tmp_path / name)],
+        check=True,
+    )
+    return Image.open(tmp_path / f"{name}.pgm")
+
+
+@pytest.mark.parametrize("form", installed_forms(), ids=lambda f: f.ref)
+def test_every_drawn_character_has_a_glyph(form: FormDef) -> None:
+    """Test that every character in the PDF's text (decision and draft notes included) is in the embedded font."""
+    data, _ = _data(form, status="returned", decided=form.scoring.levels[0].code)
+    assert data.decision  # the decided-level line is drawn too
+    text = "".join(_text(render(data)))
+    # reportlab draws a character the font lacks as glyph 0, which reads back as U+0000.
+    missing = sorted({c for c in text if c != "\n" and c not in _font_chars()})
+    assert not missing, f"drawn without a glyph (U+0000: a character reportlab could not map): {missing}"
+
+
+@pytest.mark.parametrize("form", installed_forms(), ids=lambda f: f.ref)
+def test_every_form_wording_has_a_glyph(form: FormDef) -> None:
+    """Test that all Chinese wording of the form is in the embedded font (a report may print any option)."""
+    missing = {c for text in _zh_texts(form.model_dump()) for c in text if c not in _font_chars()}
+    assert not missing, sorted(missing)
+
+
+def test_ticked_box_is_drawn_unmistakably(tmp_path: Path) -> None:
+    """Test that ticking one C.5 box darkens a box-sized spot of page 1, in greyscale, and nothing else."""
+    data, _ = _data(get_form("barthel"))
+    unticked = tuple(replace(b, ticked=False) for b in data.final_levels)
+    ticked = tuple(replace(b, ticked=n == 1) for n, b in enumerate(data.final_levels))
+    blank = _page1_gray(render(replace(data, final_levels=unticked)), tmp_path, "blank")
+    tick = _page1_gray(render(replace(data, final_levels=ticked)), tmp_path, "tick")
+    diff = ImageChops.subtract(blank, tick)  # how much darker each pixel became
+    box = diff.getbbox()
+    assert box is not None, "a ticked box looks exactly like an unticked one"
+    x1, y1, x2, y2 = box
+    assert x2 - x1 <= 20 and y2 - y1 <= 20, box  # within one check box (8 pt = 16 px)
+    assert sum(diff.histogram()[129:]) >= 30  # pixels darkened by over half: a heavy tick, not a hairline
