@@ -468,7 +468,11 @@ class AssessmentService:
             missing.append(MissingItem(None, "需要第二名评估员"))
         have = self.store.signatures(aid)
         labels = {"assessor1": "评估员（一）签名", "assessor2": "评估员（二）签名", "informant": "信息提供者签名"}
-        missing += [MissingItem(None, f"缺少{labels[r]}") for r in SIGNATURE_ROLES if r not in have]
+        missing += [
+            MissingItem(f"SIG.{r}" if f"SIG.{r}" in form.items else None, f"缺少{labels[r]}")  # jumps to the pad
+            for r in SIGNATURE_ROLES
+            if r not in have
+        ]
         return missing
 
     def submit(self, actor: User, aid: int, passwords: Mapping[str, str] | None = None) -> Changes:

@@ -7,7 +7,7 @@ and identical in every front end.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,12 +133,20 @@ class FormSession:
         sections = [section] if section is not None else list(self.sections)
         return [issue for s in sections for item in s.items for issue in self.item_issues(item.id)]
 
-    def progress(self) -> list[Progress]:
-        """Per-section completion, for the side list."""
+    def progress(self, signed: Collection[str] = ()) -> list[Progress]:
+        """Per-section completion, for the side list.
+
+        Signatures are stored apart from the answers: ``signed`` names the signature items already signed.
+        Every signature is needed to submit, so a signature section is done only when all are signed.
+        """
         out = []
         for s in self.sections:
-            required = [i for i in self.visible_items(s) if self.is_required(i) and not isinstance(i, SignatureItem)]
-            answered = sum(1 for i in required if self._answers.get(i.id) not in (None, [], ""))
+            required = [i for i in self.visible_items(s) if isinstance(i, SignatureItem) or self.is_required(i)]
+            answered = sum(
+                1
+                for i in required
+                if (i.id in signed if isinstance(i, SignatureItem) else self._answers.get(i.id) not in (None, [], ""))
+            )
             out.append(Progress(s.id, answered, len(required)))
         return out
 

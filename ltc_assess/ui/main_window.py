@@ -480,10 +480,14 @@ class MainWindow(QMainWindow):
                 wizard.activateWindow()
                 return wizard
         wizard = WizardWindow(self.service, self.actor, aid)
-        wizard.submitted.connect(lambda _aid: self.refresh())
+        wizard.submitted.connect(self._submitted)
         self.wizards.append(wizard)
         wizard.show()
         return wizard
+
+    def _submitted(self, aid: int) -> None:
+        self.refresh()
+        self.statusBar().showMessage(_("评估 {id} 已提交，等待审核").format(id=aid))
 
     def _open_assessment(self) -> None:
         aid = _selected_id(self.work_view)

@@ -67,6 +67,14 @@ class SignaturePad(QWidget):
         painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
         painter.end()
 
+    def load_png(self, png: bytes) -> None:
+        """Show a signature already stored (drawing on adds to it)."""
+        image = QImage.fromData(png)
+        if not image.isNull():
+            self._image = image.convertToFormat(QImage.Format.Format_Grayscale8)
+            self.empty = False
+            self.update()
+
     def to_png(self) -> bytes:
         data = QByteArray()
         buffer = QBuffer(data)

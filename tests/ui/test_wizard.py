@@ -225,3 +225,131 @@ def test_second_assessor_chosen_in_the_submit_checklist(qtbot: QtBot, world: Wor
     wizard.open_checklist = lambda: None  # type: ignore[method-assign]
     dialog._set_second()
     assert world.service.assessment(record.id).assessor2_id == world.a2.id
+
+
+def test_a_refused_save_puts_the_stored_answer_back_on_screen(qtbot: QtBot, world: World) -> None:
+    """Test that when the service refuses an answer (here: the record was submitted meanwhile), the option the
+    assessor clicked is unselected again: the screen never shows an answer that is not stored."""
+    from world import complete_barthel
+
+    aid = complete_barthel(world)
+    wizard = WizardWindow(world.service, world.a1, aid)
+    qtbot.addWidget(wizard)
+    wizard.goto("BI.1")
+    assert wizard.editor.value() == 10  # type: ignore[union-attr]
+    world.service.submit(world.a1, aid)  # e.g. from another window
+    wizard.editor.choose_index(1)  # type: ignore[union-attr]
+    assert wizard.saved.text() == "" and "APP_003" in wizard.issue.text()
+    assert wizard.editor.value() == 10 and wizard.session.value("BI.1") == 10  # type: ignore[union-attr]
+    assert world.service.assessment(aid).answers["BI.1"] == 10
+
+
+def test_submitting_closes_the_wizard_and_the_main_window_confirms(qtbot: QtBot, world: World) -> None:
+    """Test that after submission the wizard closes (the record is read-only now) and the main window says so."""
+    from world import complete_barthel
+
+    from ltc_assess.ui.main_window import MainWindow
+
+    aid = complete_barthel(world)
+    window = MainWindow(world.service, world.a1)
+    qtbot.addWidget(window)
+    wizard = window.open_wizard(aid)
+    dialog = ChecklistDialog(wizard)
+    qtbot.addWidget(dialog)
+    assert dialog.submit_button.isEnabled()
+    with qtbot.waitSignal(wizard.submitted):
+        dialog.submit_button.click()
+    assert not wizard.isVisible() and world.service.assessment(aid).status == Status.SUBMITTED
+    assert str(aid) in window.statusBar().currentMessage() and "已提交" in window.statusBar().currentMessage()
+
+
+def test_signatures_count_in_progress_and_the_checklist_leads_to_each_pad(qtbot: QtBot, world: World) -> None:
+    """Test that the signature section is not ticked before anyone signed, each missing signature in the
+    checklist jumps to its pad (no internal ids shown), and a stored signature is shown on its pad."""
+    wizard = _wizard(qtbot, world, form="barthel")
+    last = wizard.sections.item(wizard.sections.count() - 1).text()
+    assert "0/3" in last and "✓" not in last
+    dialog = ChecklistDialog(wizard)
+    qtbot.addWidget(dialog)
+    texts = [dialog.list.item(i).text() for i in range(dialog.list.count())]
+    assert "缺少评估员（二）签名" in texts and not any("SIG." in t for t in texts)
+    dialog._jump(dialog.list.item(texts.index("缺少评估员（二）签名")))
+    assert wizard.session.current_item == "SIG.assessor2" and wizard.editor.pad.empty  # type: ignore[union-attr]
+    _sign(qtbot, wizard)
+    assert "1/3" in wizard.sections.item(wizard.sections.count() - 1).text()
+    assert "SIG." not in wizard.code.text()
+    wizard.goto("BI.1")
+    wizard.goto("SIG.assessor2")
+    assert not wizard.editor.pad.empty and "已签名" in wizard.editor.state.text()  # type: ignore[union-attr]
+
+
+def test_empty_signature_is_not_confirmed(qtbot: QtBot, world: World) -> None:
+    """Test that 确认签名 on an empty pad saves nothing and says why."""
+    wizard = _wizard(qtbot, world, form="barthel")
+    wizard.goto("SIG.informant")
+    wizard.editor.findChildren(type(wizard.submit_button))[1].click()  # type: ignore[union-attr]
+    assert "请先在框内签名" in wizard.editor.state.text() and world.service.signatures(wizard.aid) == {}  # type: ignore[union-attr]
+
+
+def test_typing_goes_into_text_and_number_fields_and_page_keys_still_move(qtbot: QtBot, world: World) -> None:
+    """Test that a text field has the focus when its item is shown, Enter saves it and moves on, and PgDn in a
+    number field moves to the next section without stepping the number."""
+    wizard = _wizard(qtbot, world)
+    with qtbot.waitActive(wizard):  # keyboard focus needs the active window
+        wizard.activateWindow()
+    wizard.goto("A.1.1")
+    line = wizard.editor.focusProxy()  # type: ignore[union-attr]
+    assert line is not None and line.hasFocus() and line.selectedText() == line.text() != ""  # pre-filled
+    qtbot.keyClicks(line, "NO-2026-7")
+    qtbot.keyClick(line, Qt.Key.Key_Return)
+    assert world.service.assessment(wizard.aid).answers["A.1.1"] == "NO-2026-7"
+    assert wizard.session.current_item == "A.1.2"
+    wizard.goto("A.2.4")
+    spin = wizard.editor.focusProxy()  # type: ignore[union-attr]
+    assert spin.hasFocus()
+    qtbot.keyClicks(spin, "162")
+    qtbot.keyClick(spin, Qt.Key.Key_PageDown)
+    assert wizard.session.section_of(wizard.session.current_item).id != "A.2"  # type: ignore[arg-type]
+    assert world.service.assessment(wizard.aid).answers["A.2.4"] == 162  # saved as typed, not stepped
+
+
+def test_enter_on_the_last_item_opens_the_submit_checklist(qtbot: QtBot, world: World,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test that Enter on the last item leads to submission instead of doing nothing."""
+    opened = []
+    monkeypatch.setattr(ChecklistDialog, "exec", lambda self: opened.append(self) or 0)
+    wizard = _wizard(qtbot, world, form="barthel")
+    wizard.goto("SIG.informant")
+    assert wizard.session.is_last()
+    qtbot.keyClick(wizard, Qt.Key.Key_Return)
+    assert len(opened) == 1 and wizard.session.current_item == "SIG.informant"
+
+
+def test_a_section_opens_at_its_first_unanswered_item(qtbot: QtBot, world: World) -> None:
+    """Test that clicking a section in the side list goes to where work is left in it."""
+    wizard = _wizard(qtbot, world, form="barthel")
+    for item_id in ("BI.1", "BI.2", "BI.3"):
+        wizard.goto(item_id)
+        wizard.editor.choose_index(0)  # type: ignore[union-attr]
+    wizard.goto("INFO.1")
+    adl = next(i for i, s in enumerate(wizard.form.sections) if s.id == "adl")
+    wizard._on_section_clicked(wizard.sections.item(adl))
+    assert wizard.session.current_item == "BI.4"
+
+
+def test_passing_an_unanswered_date_saves_nothing(qtbot: QtBot, world: World) -> None:
+    """Test that moving through a date item with Enter, without changing it, does not save the date the
+    field merely displays (today)."""
+    record, _ = world.service.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel"))
+    world.service.save_answer(world.a1, record.id, "INFO.1", None)  # the pre-filled date, cleared
+    wizard = WizardWindow(world.service, world.a1, record.id)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    with qtbot.waitActive(wizard):
+        wizard.activateWindow()
+    wizard.goto("INFO.1")
+    field = wizard.editor.focusProxy()  # type: ignore[union-attr]
+    assert field is not None and field.hasFocus()
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert wizard.session.current_item != "INFO.1"
+    assert world.service.assessment(record.id).answers.get("INFO.1") is None

@@ -74,12 +74,14 @@ def test_invalid_value_is_refused_and_not_recorded(session: FormSession) -> None
 
 
 def test_progress_and_submit_checklist(session: FormSession) -> None:
-    """Test that completeness counts required visible items and the checklist lists what is missing."""
-    assert [(p.section_id, p.answered, p.required) for p in session.progress()] == [("s1", 0, 2), ("s2", 0, 1)]
+    """Test that completeness counts required visible items and signatures (every one is needed to submit), and
+    the checklist lists what is missing."""
+    assert [(p.section_id, p.answered, p.required) for p in session.progress()] == [("s1", 0, 2), ("s2", 0, 2)]
     session.set_answer("Q.1", 2)
     session.set_answer("Q.2", 0)
     session.set_answer("R.1", "first")
-    assert all(p.done for p in session.progress())
+    assert [p.done for p in session.progress()] == [True, False]  # not signed yet
+    assert all(p.done for p in session.progress(signed={"SIG"}))
     assert session.validate() == []
     session.set_answer("Q.2", None)
     assert [i.item_id for i in session.validate()] == ["Q.2"]

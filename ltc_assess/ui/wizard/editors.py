@@ -1,7 +1,8 @@
 """Editors: one widget class per item type, registered by type name (no if/elif on types elsewhere).
 
 Every editor has ``set_value``/``value`` and emits ``answer_changed(item_id, value)`` when the assessor
-changes it. Choice editors show large option buttons; digits 1–9 choose an option.
+changes it — only then: a date field left without a change must not save the date it merely displays.
+Choice editors show large option buttons; digits 1–9 choose an option.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ def register(kind: str) -> Callable[[type[Editor]], type[Editor]]:
     return deco
 
 
+_NOT_SHOWN = object()  # before show_value(): any value is a change
+
+
 class Editor(QWidget):
     """Base editor.
 
@@ -53,6 +57,7 @@ class Editor(QWidget):
         super().__init__(parent)
         self.item = item
         self.lang = language()
+        self._shown: Any = _NOT_SHOWN
 
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
@@ -64,8 +69,17 @@ class Editor(QWidget):
         """Keyboard shortcut: choose option ``index`` (0-based); False when not a choice editor."""
         return False
 
+    def show_value(self, value: Any) -> None:
+        """Show the stored value; from now on, only a different value is emitted."""
+        self.set_value(value)
+        self._shown = self.value()
+
     def _emit(self) -> None:
-        self.answer_changed.emit(self.item.id, self.value())
+        value = self.value()
+        if value == self._shown:
+            return
+        self._shown = value
+        self.answer_changed.emit(self.item.id, value)
 
 
 class OptionButton(QPushButton):
@@ -186,6 +200,7 @@ class NumberEditor(Editor):
         self.spin.setSpecialValueText("—")
         self.spin.setMinimumHeight(36)
         layout.addWidget(self.spin)
+        self.setFocusProxy(self.spin)
         if item.unit:
             layout.addWidget(QLabel(item.unit.get(self.lang)))
         layout.addStretch()
@@ -211,6 +226,7 @@ class TextEditor(Editor):
         self.line = QLineEdit()
         self.line.setMinimumHeight(36)
         layout.addWidget(self.line)
+        self.setFocusProxy(self.line)
         self.line.editingFinished.connect(self._emit)
 
     def set_value(self, value: Any) -> None:
@@ -230,6 +246,7 @@ class DateEditor(Editor):
         self.date.setDisplayFormat("yyyy-MM-dd")
         self.date.setMinimumHeight(36)
         layout.addWidget(self.date)
+        self.setFocusProxy(self.date)
         layout.addStretch()
         self.date.editingFinished.connect(self._emit)
 
@@ -321,7 +338,16 @@ class SignatureEditor(Editor):
         layout.addLayout(row)
 
     def set_value(self, value: Any) -> None:
+        """``value``: the stored PNG (shown on the pad), or None when this role has not signed."""
+        if isinstance(value, bytes):
+            self.pad.load_png(value)
         self.state.setText(_("已签名") if value else "")
 
     def value(self) -> Any:
         return None if self.pad.empty else self.pad.to_png()
+
+    def _emit(self) -> None:
+        if self.pad.empty:
+            self.state.setText(_("请先在框内签名"))
+            return
+        super()._emit()

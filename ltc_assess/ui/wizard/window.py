@@ -6,10 +6,11 @@ service, and "已保存" appears only after the service has committed it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -177,8 +178,9 @@ class WizardWindow(QWidget):
 
     def _refresh_sections(self) -> None:
         current = self.session.section_of(self.session.current_item).id if self.session.current_item else None
+        signed = {f"SIG.{role}" for role in self.service.signatures(self.aid)}
         self.sections.clear()
-        for progress, section in zip(self.session.progress(), self.form.sections, strict=True):
+        for progress, section in zip(self.session.progress(signed), self.form.sections, strict=True):
             mark = "✓" if progress.done else f"{progress.answered}/{progress.required}"
             entry = QListWidgetItem(f"{section.title.get(self.lang)}   {mark}")
             entry.setData(Qt.ItemDataRole.UserRole, section.id)
@@ -191,7 +193,8 @@ class WizardWindow(QWidget):
         if item_id is None:
             return
         item = self.form.items[item_id]
-        self.code.setText(f"{self.session.section_of(item_id).title.get(self.lang)} · {item_id}")
+        section = self.session.section_of(item_id).title.get(self.lang)
+        self.code.setText(section if isinstance(item, SignatureItem) else f"{section} · {item_id}")
         required = " *" if self.session.is_required(item) else ""
         self.label.setText(item.label.get(self.lang) + required)
         helps = [t.get(self.lang) for t in (item.help, item.note) if t is not None]
@@ -204,8 +207,8 @@ class WizardWindow(QWidget):
         self.editor = EDITORS[item.type](item)
         value = self.session.computed_value(item_id) if item.type == "computed" else self.session.value(item_id)
         if isinstance(item, SignatureItem):
-            value = self._signature_role(item_id) in self.service.signatures(self.aid)
-        self.editor.set_value(value)
+            value = self.service.signatures(self.aid).get(self._signature_role(item_id))
+        self.editor.show_value(value)
         self.editor.answer_changed.connect(self._on_answer_changed)
         self.editor_host.addWidget(self.editor)
         self._show_issues()
@@ -215,7 +218,12 @@ class WizardWindow(QWidget):
             if c.item_id == item_id
         ]
         self.comment.setText("\n".join(notes))
-        self.setFocus()
+        if self.editor.focusProxy() is not None:  # a text, number or date field: typing goes into it
+            self.editor.focusProxy().installEventFilter(self)
+            self.editor.show()  # a layout shows new children later; focus needs it visible now
+            self.editor.setFocus(Qt.FocusReason.TabFocusReason)  # as by Tab: a pre-filled text is selected
+        else:
+            self.setFocus()  # digits choose options, arrows move
 
     def _show_issues(self) -> None:
         item_id = self.session.current_item or ""
@@ -240,18 +248,20 @@ class WizardWindow(QWidget):
     # --- actions -----------------------------------------------------------------------------------
 
     def _on_answer_changed(self, item_id: str, value: Any) -> None:
+        stored = self.session.value(item_id)
         try:
             if isinstance(self.form.items[item_id], SignatureItem):
                 if value is None:
                     return
                 self.service.save_signature(self.actor, self.aid, self._signature_role(item_id), value)
-                self.editor.set_value(True) if self.editor else None
+                self.editor.show_value(value) if self.editor else None
                 result = self.session.live_score()
             else:
                 self.session.set_answer(item_id, value)
                 saved = self.service.save_answer(self.actor, self.aid, item_id, value, current_item=item_id)
                 result = saved.score
         except LtcError as exc:
+            self._restore(item_id, stored)
             self.saved.setText("")
             self.issue.setText(str(exc))
             return
@@ -260,13 +270,42 @@ class WizardWindow(QWidget):
         self._show_issues()
         self._show_score(result)
 
+    def _restore(self, item_id: str, stored: Any) -> None:
+        """After a refused save the screen shows what is stored, never an answer that was not saved."""
+        if not isinstance(self.form.items[item_id], SignatureItem):
+            with contextlib.suppress(LtcError):
+                self.session.set_answer(item_id, stored)
+        if self.editor is not None and self.editor.item.id == item_id:
+            self.editor.blockSignals(True)
+            self.editor.show_value(stored)
+            self.editor.blockSignals(False)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        """Page keys move between sections from text, number and date fields too (a spin box would step)."""
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if event.key() in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
+                self.keyPressEvent(event)
+                return True
+        return False
+
+    def _leave_input(self) -> None:
+        """A text, number or date field saves when it loses focus: take it away before moving on."""
+        proxy = self.editor.focusProxy() if self.editor is not None else None
+        if proxy is not None and proxy.hasFocus():
+            self.setFocus()
+
     def go(self, step: int) -> None:
+        self._leave_input()
+        if step > 0 and self.session.is_last():
+            self.open_checklist()  # Enter on the last item leads on to submission
+            return
         self.session.move(step)
         self._remember()
         self._show_item()
         self._refresh_sections()
 
     def go_section(self, step: int) -> None:
+        self._leave_input()
         self.session.move_section(step)
         self._remember()
         self._show_item()
@@ -288,8 +327,8 @@ class WizardWindow(QWidget):
     def _on_section_clicked(self, entry: QListWidgetItem) -> None:
         section = self.form.sections[self.sections.row(entry)]
         visible = self.session.visible_items(section)
-        if visible:
-            self.goto(visible[0].id)
+        if visible:  # where work is left in that section, else its start
+            self.goto(next((i.id for i in visible if self.session.item_issues(i.id)), visible[0].id))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
         key = event.key()
@@ -312,8 +351,10 @@ class WizardWindow(QWidget):
         dialog.exec()
 
     def submit(self, passwords: dict[str, str] | None) -> None:
+        """Hand in; the wizard closes (a submitted assessment is read-only) and the main window confirms it."""
         self.service.submit(self.actor, self.aid, passwords)
         self.submitted.emit(self.aid)
+        self.close()
 
 
 class ChecklistDialog(QDialog):
@@ -328,7 +369,8 @@ class ChecklistDialog(QDialog):
         missing = wizard.service.checklist(wizard.aid)
         self.list = QListWidget()
         for m in missing:
-            entry = QListWidgetItem(f"{m.item_id or ''}  {m.message}")
+            code = m.item_id if m.item_id and not isinstance(wizard.form.items[m.item_id], SignatureItem) else ""
+            entry = QListWidgetItem(f"{code}  {m.message}".strip())
             entry.setData(Qt.ItemDataRole.UserRole, m.item_id)
             self.list.addItem(entry)
         self.list.itemDoubleClicked.connect(self._jump)
@@ -354,11 +396,16 @@ class ChecklistDialog(QDialog):
         self.passwords: dict[str, QLineEdit] = {}
         if not missing and wizard.service.signing_configured():
             form = QFormLayout()
-            for role, label in (("assessor1", _("评估员（一）密码")), ("assessor2", _("评估员（二）密码"))):
+            record = wizard.service.assessment(wizard.aid)
+            names = {u.id: u.display_name for u in wizard.service.users(role="assessor")}
+            for role, label, uid in (
+                ("assessor1", _("评估员（一）{name} 的密码"), record.assessor1_id),
+                ("assessor2", _("评估员（二）{name} 的密码"), record.assessor2_id),
+            ):
                 field = QLineEdit()
                 field.setEchoMode(QLineEdit.EchoMode.Password)
                 self.passwords[role] = field
-                form.addRow(label, field)
+                form.addRow(label.format(name=names.get(uid, "")), field)
             layout.addWidget(QLabel(_("两名评估员输入各自密码，以电子签名确认报告：")))
             layout.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -367,6 +414,10 @@ class ChecklistDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.submit_button.clicked.connect(self._submit)
         layout.addWidget(buttons)
+        if self.passwords:
+            self.passwords["assessor1"].setFocus()
+        elif missing:
+            self.list.setCurrentRow(0)
 
     def _set_second(self) -> None:
         try:
