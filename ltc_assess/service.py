@@ -343,8 +343,8 @@ class AssessmentService:
                 "assessment.reason": new.reason,
                 "assessment.informant_name": new.informant_name,
             }
-            for item_id, source in form.prefill.items():
-                value = sources.get(source)
+            for item_id, fill in form.prefill.items():
+                value = sources.get(fill) if isinstance(fill, str) else fill.values.get(sources.get(fill.source) or "")
                 if value is not None:
                     check_answer(form, item_id, value)
                     self.store.put_answer(aid, item_id, value, actor.id, at)

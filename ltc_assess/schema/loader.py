@@ -22,6 +22,7 @@ from ltc_assess.schema.model import (
     BandsRule,
     Dimension,
     FormDef,
+    MappedPrefill,
     MatrixRule,
     RulesTable,
     SingleChoiceItem,
@@ -210,9 +211,15 @@ def _check(form: FormDef, p: _Problems) -> None:
             if ref not in item_paths:
                 p.add(ErrorCode.FORM_REF, ("consistency", ci, "items"), f"unknown item {ref!r} in {rule.id!r}")
     _unique(p, [c.id for c in form.consistency], "consistency", "consistency rule")
-    for item_id in form.prefill:
+    for item_id, fill in form.prefill.items():
         if item_id not in item_paths:
             p.add(ErrorCode.FORM_REF, ("prefill", item_id), f"unknown item {item_id!r} in prefill")
+        elif isinstance(fill, MappedPrefill):
+            allowed = {c.value for c in getattr(form.items[item_id], "choices", ())}
+            for source_value, value in fill.values.items():
+                if value not in allowed:
+                    p.add(ErrorCode.FORM_REF, ("prefill", item_id, "values", source_value),
+                          f"{value!r} is not a choice of {item_id!r}")
 
 
 def _unique(p: _Problems, ids: list[str], where: str | Path_, what: str) -> None:

@@ -264,6 +264,17 @@ PrefillSource = Literal[
 ]
 
 
+
+class MappedPrefill(_Model):
+    """A pre-fill whose source values are coded differently in this form (MZ/T: 性别 1 男, 2 女).
+
+    A source value missing from ``values`` leaves the item for the assessor (e.g. a reason this form lacks).
+    """
+
+    source: PrefillSource
+    values: dict[str, str | int] = Field(min_length=1)
+
+
 class FormDef(_Model):
     """One version of one assessment form, with its scoring."""
 
@@ -276,7 +287,7 @@ class FormDef(_Model):
     sections: tuple[Section, ...] = Field(min_length=1)
     consistency: tuple[Consistency, ...] = ()
     # answers filled in when an assessment starts, from the subject record and the assessment details
-    prefill: dict[str, PrefillSource] = Field(default_factory=dict)
+    prefill: dict[str, PrefillSource | MappedPrefill] = Field(default_factory=dict)
     scoring: Scoring
 
     _sha256: str = PrivateAttr(default="")

@@ -116,6 +116,10 @@ def test_yaml_1_2_keeps_norway() -> None:
         ("default: []", "default: [maybe]", ErrorCode.FORM_REF, "sections[0].items[2].default", "not a choice"),
         ("label: {zh_CN: 问题二, en: Question two}", "label: {zh_CN: 问题二}", ErrorCode.FORM_SCHEMA,
          "sections[0].items[1].label.en", "Field required"),
+        ("scoring:\n  dimensions:", "prefill:\n  Q.2: {source: subject.sex, values: {male: 1, female: 2}}\nscoring:\n"
+         "  dimensions:", ErrorCode.FORM_REF, ":32 prefill.Q.2.values.female", "2 is not a choice of 'Q.2'"),
+        ("scoring:\n  dimensions:", "prefill:\n  Q.2: {source: subject.age, values: {x: 1}}\nscoring:\n  dimensions:",
+         ErrorCode.FORM_SCHEMA, "prefill.Q.2", "subject.sex"),
     ],
 )
 def test_broken_form_error_is_coded_and_located(old: str, new: str, code: ErrorCode, where: str, fragment: str) -> None:

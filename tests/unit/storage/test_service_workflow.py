@@ -43,13 +43,32 @@ def test_gbt_prefill_from_subject(world: World) -> None:
     assert a["A.1.3"] == "routine" and a["A.3.1"] == "王小明" and a["A.2.2"] == "female"
 
 
+@pytest.mark.parametrize(
+    ("form", "reason", "expected"),
+    [
+        ("mzt039-2013", "first", {"A.1.3": 1, "A.2.2": 2}),  # the subject is female: MZ/T codes 女 as 2
+        ("mzt039-2013", "review", {"A.1.3": 4, "A.2.2": 2}),
+        ("mzt039-2013", "other", {"A.2.2": 2}),  # MZ/T has no 其他: left for the assessor
+        ("nhsa-ltc-2021", "routine", {"INFO.3": "review"}),
+        ("nhsa-ltc-2021", "immediate", {"INFO.3": "status_change"}),
+    ],
+)
+def test_prefill_translates_codes_into_each_forms_own(world: World, form: str, reason: str,
+                                                     expected: dict[str, object]) -> None:
+    """Test that reason and sex are pre-filled in forms that code them differently from GB/T 42195."""
+    record, _ = world.service.start_assessment(world.a1, NewAssessment(
+        subject_id=world.subject.id, form=form, reason=reason))
+    assert {k: record.answers.get(k) for k in ("A.1.3", "A.2.2", "INFO.3") if k in record.answers} == expected
+
+
 def test_submit_checklist_lists_what_is_missing(world: World) -> None:
     """Test that submission is refused with the missing items, second assessor and signatures listed."""
     s = world.service
     record, _ = s.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel"))
     s.save_answer(world.a1, record.id, "BI.1", 10)
     missing = s.checklist(record.id)
-    assert [m.item_id for m in missing if m.item_id] == [f"BI.{i}" for i in range(2, 11)]
+    signatures = ["SIG.assessor1", "SIG.assessor2", "SIG.informant"]  # each entry leads to its item
+    assert [m.item_id for m in missing if m.item_id] == [f"BI.{i}" for i in range(2, 11)] + signatures
     assert any("第二名评估员" in m.message for m in missing)
     assert sum("签名" in m.message for m in missing) == 3
     with pytest.raises(AppError, match="cannot submit: 13 missing"):
