@@ -85,8 +85,9 @@ def signature_png(seed: int, width: int = 240, height: int = 80) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
-def _id_number(rng: random.Random, birth: dt.date) -> str:
-    first17 = f"99{rng.randint(0, 9999):04d}{birth:%Y%m%d}{rng.randint(0, 999):03d}"
+def _id_number(rng: random.Random, birth: dt.date, sex: str) -> str:
+    sequence = rng.randint(0, 499) * 2 + (sex == "male")  # the 17th digit is odd for men (GB 11643)
+    first17 = f"99{rng.randint(0, 9999):04d}{birth:%Y%m%d}{sequence:03d}"
     return first17 + check_digit(first17)
 
 
@@ -166,7 +167,7 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
             a1,
             name=name,
             sex=sex,
-            id_number=_id_number(rng, birth),
+            id_number=_id_number(rng, birth, sex),
             birth_date=birth.isoformat(),
             phone=f"1390000{n:04d}",
             district=_DISTRICTS[n % 3],

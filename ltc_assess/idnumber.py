@@ -51,6 +51,11 @@ def birth_date(number: str) -> dt.date:
     return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
+def sex(number: str) -> str:
+    """``"male"`` or ``"female"`` as the 17th digit of a valid number says (odd: male)."""
+    return "male" if int(number[16]) % 2 else "female"
+
+
 def mask(number: str) -> str:
     """``3201**********1234``: region prefix and last four only, for lists."""
     if len(number) < 8:

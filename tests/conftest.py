@@ -23,6 +23,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.gui)
 
 
+@pytest.fixture(autouse=True)
+def _no_windows_outlive_their_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Windows a test opened without qtbot (wizards a main window opened, dialogs) are deleted by Qt after it,
+    as the app does at exit: left to Python's teardown they were destroyed in arbitrary order, sometimes twice."""
+    yield
+    if "qtbot" in request.fixturenames or "qapp" in request.fixturenames:
+        from ltc_assess.ui.app import close_all_windows
+
+        close_all_windows()
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     """A real database with users of every role and one registered person."""

@@ -62,6 +62,16 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
     }
 
 
+def _para(text: str, style: ParagraphStyle) -> Paragraph:
+    """A Paragraph that shows ``text`` literally: the one way report text reaches reportlab's markup parser.
+
+    Why: ReportData is plain text, much of it typed by people (names, places, answers, reasons). Unescaped,
+    ``<b>x`` printed bold and ``评分<实际`` raised ValueError inside submission and approval, which render the
+    report. Only markup we write ourselves may go to Paragraph directly.
+    """
+    return Paragraph(escape(text), style)
+
+
 class _CheckBoxes(Flowable):
     """Check boxes drawn as squares and strokes, each followed by its label, in a row that wraps.
 
@@ -85,7 +95,7 @@ class _CheckBoxes(Flowable):
         line = st.leading
         self._placed = []
         for box in self.boxes:
-            label = Paragraph(escape(box.label), st)
+            label = _para(box.label, st)
             need = self.side + self.gap + stringWidth(box.label, st.fontName, st.fontSize)
             if x and x + need > avail_width:
                 x, top, line = 0.0, top + line, st.leading
@@ -137,10 +147,11 @@ def _grid(rows: list[list[Any]], widths: list[float], header: bool = False) -> T
 
 def _dimension_chart(data: ReportData, font: str) -> Drawing:
     dims = [d for d in data.dimensions if d.max]
-    height = 30 + 22 * max(1, len(dims))
-    drawing = Drawing(PAGE_W - 2 * MARGIN, height)
+    width, height = PAGE_W - 2 * MARGIN, 38 + 22 * max(1, len(dims))
+    drawing = Drawing(width, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 130, 10, PAGE_W - 2 * MARGIN - 170, height - 25
+    # The value labels hang 17 pt below the axis; the axis title goes on their baseline, right of "100", not on it.
+    chart.x, chart.y, chart.width, chart.height = 130, 18, width - 185, height - 33
     chart.data = [[round(100 * (d.score or 0) / (d.max or 1)) for d in dims]]
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
     chart.valueAxis.labels.fontName = font
@@ -149,7 +160,7 @@ def _dimension_chart(data: ReportData, font: str) -> Drawing:
     chart.categoryAxis.labels.fontSize = 8
     chart.bars[0].fillColor = ACCENT
     drawing.add(chart)
-    drawing.add(String(chart.x + chart.width + 4, 2, "得分率 %", fontName=font, fontSize=7))
+    drawing.add(String(chart.x + chart.width + 15, chart.y - 15, "得分率 %", fontName=font, fontSize=7))
     return drawing
 
 
@@ -159,7 +170,8 @@ def _trend_chart(data: ReportData, font: str) -> Drawing | None:
         return None
     drawing = Drawing(PAGE_W - 2 * MARGIN, 120)
     plot = LinePlot()
-    plot.x, plot.y, plot.width, plot.height = 40, 20, PAGE_W - 2 * MARGIN - 80, 85
+    # The y value labels reach 6 pt above the plot's top; the axis title sits above them.
+    plot.x, plot.y, plot.width, plot.height = 40, 20, PAGE_W - 2 * MARGIN - 80, 80
     plot.data = [[(n, p.level) for n, p in enumerate(points)]]
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax, plot.yValueAxis.valueStep = 0, max(data.level_count - 1, 1), 1
     plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = -0.3, len(points) - 0.7
@@ -171,7 +183,7 @@ def _trend_chart(data: ReportData, font: str) -> Drawing | None:
     plot.lines[0].strokeColor = ACCENT
     plot.lines[0].strokeWidth = 1.5
     drawing.add(plot)
-    drawing.add(String(0, 108, "等级（数值越大失能越重）", fontName=font, fontSize=7))
+    drawing.add(String(0, plot.y + plot.height + 9, "等级（数值越大失能越重）", fontName=font, fontSize=7))
     return drawing
 
 
@@ -209,9 +221,7 @@ class _NumberedCanvas(Canvas):
         if d.provisional:
             self.setFillColor(colors.HexColor("#b91c1c"))
             self.setFont(font, 8.5)
-            self.drawCentredString(
-                PAGE_W / 2, PAGE_H - 10 * mm, "暂行标准：" + (d.provisional_note or "评分表未经官方核实")
-            )
+            self.drawCentredString(PAGE_W / 2, PAGE_H - 10 * mm, _provisional_banner(d.provisional_note))
         if number == 1 and d.qr_payload:
             widget = QrCodeWidget(d.qr_payload)
             x1, y1, x2, y2 = widget.getBounds()
@@ -233,6 +243,15 @@ class _NumberedCanvas(Canvas):
                 self.drawString(x1 + 3, y2 + 3, label)
 
 
+def _provisional_banner(note: str | None) -> str:
+    """The warning atop every page of a provisional form's report.
+
+    Why strip: a form's status note may itself open with 暂行： (NHSA's does), and released form files are not
+    edited, so the banner read 暂行标准：暂行：….
+    """
+    return "暂行标准：" + (note or "评分表未经官方核实").removeprefix("暂行：")
+
+
 def render(data: ReportData, invariant: bool = True) -> bytes:
     """The report as PDF bytes; ``invariant`` makes output byte-identical across runs (golden tests)."""
     font = register()
@@ -252,73 +271,70 @@ def render(data: ReportData, invariant: bool = True) -> bytes:
     )
     width = PAGE_W - 2 * MARGIN
     story: list[Any] = [
-        Paragraph(data.title, st["title"]),
-        Paragraph(data.standard, st["sub"]),
+        _para(data.title, st["title"]),
+        _para(data.standard, st["sub"]),
         Spacer(1, 6 * mm),
     ]
     if data.status != "approved":
-        story.append(Paragraph(f"记录状态：{_status_label(data.status)}（未经审核批准）", st["warn"]))
+        story.append(_para(f"记录状态：{_status_label(data.status)}（未经审核批准）", st["warn"]))
     pairs = list(data.identity) + list(data.info)
     rows = [
-        [Paragraph(k, st["base"]), Paragraph(v, st["base"]), Paragraph(k2, st["base"]), Paragraph(v2, st["base"])]
+        [_para(k, st["base"]), _para(v, st["base"]), _para(k2, st["base"]), _para(v2, st["base"])]
         for (k, v), (k2, v2) in zip(pairs[0::2], pairs[1::2], strict=False)
     ]
     story.append(_grid(rows, [24 * mm, width / 2 - 24 * mm, 24 * mm, width / 2 - 24 * mm]))
 
-    story.append(Paragraph("C.1 一级指标分级", st["h2"]))
-    dim_rows = [[Paragraph(h, st["base"]) for h in ("一级指标", "得分", "满分", "分级")]]
+    story.append(_para("C.1 一级指标分级", st["h2"]))
+    dim_rows = [[_para(h, st["base"]) for h in ("一级指标", "得分", "满分", "分级")]]
     for d in data.dimensions:
         dim_rows.append(
             [
-                Paragraph(d.label, st["base"]),
+                _para(d.label, st["base"]),
                 str("—" if d.score is None else d.score),
                 str("—" if d.max is None else d.max),
-                Paragraph(d.grade or "—", st["base"]),
+                _para(d.grade or "—", st["base"]),
             ]
         )
     story.append(_grid(dim_rows, [width * 0.4, width * 0.15, width * 0.15, width * 0.3], header=True))
     if data.total is not None:
-        story.append(Paragraph("C.2 初步等级得分", st["h2"]))
-        story.append(Paragraph(f"总分：{data.total[0]} / {data.total[1]}", st["base"]))
-    story.append(Paragraph("C.3 初步等级", st["h2"]))
+        story.append(_para("C.2 初步等级得分", st["h2"]))
+        story.append(_para(f"总分：{data.total[0]} / {data.total[1]}", st["base"]))
+    story.append(_para("C.3 初步等级", st["h2"]))
     story.append(_CheckBoxes(data.initial_levels, st["base"]))
     if data.matrix_note:
-        story.append(Paragraph(data.matrix_note, st["small"]))
+        story.append(_para(data.matrix_note, st["small"]))
     if data.change_reasons:
-        story.append(Paragraph("C.4 能力等级变更依据", st["h2"]))
+        story.append(_para("C.4 能力等级变更依据", st["h2"]))
         for box in data.change_reasons:
             story.append(_CheckBoxes((box,), st["base"]))
-    story.append(Paragraph("C.5 最终等级", st["h2"]))
+    story.append(_para("C.5 最终等级", st["h2"]))
     story.append(_CheckBoxes(data.final_levels, st["base"]))
     if data.decision:
         story.append(Spacer(1, 2 * mm))
-        story.append(Paragraph(data.decision, st["warn"]))
+        story.append(_para(data.decision, st["warn"]))
 
-    story.append(Paragraph("一级指标得分图", st["h2"]))
-    story.append(_dimension_chart(data, font))
+    # A heading alone at the foot of a page, its chart on the next, read as a missing chart.
+    story.append(KeepTogether([_para("一级指标得分图", st["h2"]), _dimension_chart(data, font)]))
     trend = _trend_chart(data, font)
     if trend is not None:
-        story.append(Paragraph("历次评估等级趋势", st["h2"]))
-        story.append(trend)
+        story.append(KeepTogether([_para("历次评估等级趋势", st["h2"]), trend]))
 
-    story.append(Paragraph("评分说明（规则追踪）", st["h2"]))
+    story.append(_para("评分说明（规则追踪）", st["h2"]))
     for line in data.explanation:
-        story.append(Paragraph("· " + line, st["small"]))
+        story.append(_para("· " + line, st["small"]))
 
-    story.append(Paragraph("逐项评估结果", st["h2"]))
-    answer_rows = [[Paragraph(h, st["small"]) for h in ("编号", "项目", "评估结果")]]
+    story.append(_para("逐项评估结果", st["h2"]))
+    answer_rows = [[_para(h, st["small"]) for h in ("编号", "项目", "评估结果")]]
     for a in data.answers:
-        answer_rows.append(
-            [Paragraph(a.code, st["small"]), Paragraph(a.label, st["small"]), Paragraph(a.answer, st["small"])]
-        )
+        answer_rows.append([_para(a.code, st["small"]), _para(a.label, st["small"]), _para(a.answer, st["small"])])
     story.append(_grid(answer_rows, [18 * mm, 52 * mm, width - 70 * mm], header=True))
 
     story.append(PageBreak())
-    story.append(Paragraph("签名", st["h2"]))
+    story.append(_para("签名", st["h2"]))
     story.append(KeepTogether(_signature_table(data, st, width)))
     story.append(Spacer(1, 4 * mm))
     story.append(
-        Paragraph(
+        _para(
             "说明：手写签名为现场确认的证据；下方电子签名（PAdES）可由任何验证程序离线核验签名人及文件"
             "自签名后未被改动。",
             st["small"],
@@ -338,13 +354,13 @@ def _signature_table(data: ReportData, st: dict[str, ParagraphStyle], width: flo
     def ink(role: str) -> Any:
         png = data.handwritten.get(role)
         if not png:
-            return Paragraph("（未签名）", st["small"])
+            return _para("（未签名）", st["small"])
         return Image(io.BytesIO(png), width=42 * mm, height=14 * mm, kind="proportional")
 
     rows = [
-        [Paragraph("评估员（一）", st["base"]), Paragraph(data.assessors[0], st["base"]), ink("assessor1")],
-        [Paragraph("评估员（二）", st["base"]), Paragraph(data.assessors[1], st["base"]), ink("assessor2")],
-        [Paragraph("信息提供者", st["base"]), Paragraph(data.informant, st["base"]), ink("informant")],
+        [_para("评估员（一）", st["base"]), _para(data.assessors[0], st["base"]), ink("assessor1")],
+        [_para("评估员（二）", st["base"]), _para(data.assessors[1], st["base"]), ink("assessor2")],
+        [_para("信息提供者", st["base"]), _para(data.informant, st["base"]), ink("informant")],
     ]
     return _grid(rows, [30 * mm, 50 * mm, width - 80 * mm])
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ltc_assess import idnumber
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import LANGUAGES, _, language
 from ltc_assess.report.data import REASON_LABELS
@@ -38,7 +39,7 @@ from ltc_assess.storage.records import Subject, User
 from ltc_assess.ui.exchange import ConflictsPanel, Exchange
 from ltc_assess.ui.language import use_language
 from ltc_assess.ui.models import STATUS, RowsModel, assessment_model, subject_model
-from ltc_assess.ui.review import ReviewDialog
+from ltc_assess.ui.review import ReviewDialog, local_time
 from ltc_assess.ui.wizard.window import WizardWindow
 from ltc_assess.ui.workers import run_in_background
 from ltc_assess.workflow import Role
@@ -195,16 +196,22 @@ class SubjectDialog(QDialog):
 
 
 class RegisterDialog(QDialog):
-    """Register a person."""
+    """Register a person. Sex and birth date follow from a valid ID number; a refused entry keeps what was typed."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, service: AssessmentService, actor: User, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.service, self.actor = service, actor
+        self.subject: Subject | None = None
         self.setWindowTitle(_("登记评估对象"))
         form = QFormLayout(self)
         self.fields = {k: QLineEdit() for k in ("name", "id_number", "phone", "district", "address", "insurance_no")}
         self.sex = QComboBox()
         self.sex.addItem(_("女"), "female")
         self.sex.addItem(_("男"), "male")
+        self.derived = QLabel("")
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color:#b91c1c;")
         labels = {
             "name": _("姓名"),
             "id_number": _("公民身份号码"),
@@ -214,18 +221,45 @@ class RegisterDialog(QDialog):
             "insurance_no": _("参保号"),
         }
         form.addRow(labels["name"], self.fields["name"])
+        form.addRow(labels["id_number"], self.fields["id_number"])
+        form.addRow("", self.derived)
         form.addRow(_("性别"), self.sex)
-        for key in ("id_number", "phone", "district", "address", "insurance_no"):
+        for key in ("phone", "district", "address", "insurance_no"):
             form.addRow(labels[key], self.fields[key])
+        form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self.fields["id_number"].textChanged.connect(self._id_changed)
+        self.sex.currentIndexChanged.connect(lambda _i: self._id_changed(self.fields["id_number"].text()))
+
+    def _id_changed(self, text: str) -> None:
+        """A complete, valid number sets the sex once and shows the birth date it encodes; a sex chosen
+        against the number is pointed out (GB 11643: the 17th digit is odd for men)."""
+        try:
+            number = idnumber.validate(text)
+        except LtcError:
+            self.derived.setText("")
+            return
+        encoded = idnumber.sex(number)
+        if self.sender() is self.fields["id_number"]:
+            self.sex.setCurrentIndex(self.sex.findData(encoded))
+        note = "" if self.sex.currentData() == encoded else _("（所选性别与身份证号不一致，请核对）")
+        self.derived.setText(_("出生日期 {date}").format(date=idnumber.birth_date(number).isoformat()) + note)
 
     def values(self) -> dict[str, Any]:
         out = {k: f.text().strip() or None for k, f in self.fields.items()}
         out["sex"] = self.sex.currentData()
         return out
+
+    def accept(self) -> None:
+        try:
+            self.subject, _changes = self.service.register_subject(self.actor, **self.values())
+        except LtcError as exc:
+            self.error.setText(str(exc))  # the dialog stays open with everything typed
+            return
+        super().accept()
 
 
 class NewAssessmentDialog(QDialog):
@@ -442,14 +476,8 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, _("操作未完成"), str(exc))
 
     def _register(self) -> None:
-        dialog = RegisterDialog(self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        try:
-            self.service.register_subject(self.actor, **dialog.values())
-        except LtcError as exc:
-            self._error(exc)
-        self.refresh()
+        if RegisterDialog(self.service, self.actor, self).exec() == QDialog.DialogCode.Accepted:
+            self.refresh()
 
     def _open_subject(self) -> None:
         sid = _selected_id(self.subject_view)
@@ -499,7 +527,8 @@ class MainWindow(QMainWindow):
         comments = self.service.comments(aid) if aid is not None else []
         self.comments.setPlainText(
             "\n".join(
-                f"{c.created_at} {c.author}：{c.body}" + (f"（{c.item_id}）" if c.item_id else "") for c in comments
+                f"{local_time(c.created_at)} {c.author}：{c.body}" + (f"（{c.item_id}）" if c.item_id else "")
+                for c in comments
             )
         )
 

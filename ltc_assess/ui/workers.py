@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 
 class _Relay(QObject):
@@ -31,18 +31,16 @@ class _Job(QRunnable):
             self.relay.succeeded.emit(result)
 
 
-_live: set[_Relay] = set()
-
-
 def run_in_background(
     fn: Callable[[], Any], on_success: Callable[[Any], None], on_failure: Callable[[BaseException], None]
 ) -> None:
     """Start ``fn`` in the thread pool; exactly one callback follows on the GUI thread."""
-    relay = _Relay()
-    _live.add(relay)  # keep the relay alive until a callback ran
+    # Owned by the application and deleted by Qt after the callback: dropped by Python instead, it was
+    # destroyed inside its own signal's delivery, which corrupted the heap now and then.
+    relay = _Relay(QCoreApplication.instance())
 
     def done(callback: Callable[[Any], None], value: Any) -> None:
-        _live.discard(relay)
+        relay.deleteLater()
         callback(value)
 
     relay.succeeded.connect(lambda value: done(on_success, value))

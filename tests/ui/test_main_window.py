@@ -253,3 +253,28 @@ def test_review_queue_filters_by_status_level_and_date(qtbot: QtBot, world: Worl
     window.queue_from.setText("")
     window.queue_status.setCurrentIndex(window.queue_status.findData("approved"))
     assert window.queue.rowCount() == 0
+
+
+def test_register_dialog_keeps_what_was_typed_and_reads_the_id_number(qtbot: QtBot, world: World) -> None:
+    """Test that a refused registration keeps the dialog open with every field, that a valid ID number sets
+    the sex and shows the birth date, and that choosing the other sex is pointed out."""
+    from ltc_assess.ui.main_window import RegisterDialog
+
+    dialog = RegisterDialog(world.service, world.a1)
+    qtbot.addWidget(dialog)
+    dialog.fields["name"].setText("赵桂芳")  # keyClicks aborts on non-ASCII text (STACK.md)
+    qtbot.keyClicks(dialog.fields["phone"], "13900001111")
+    bad = id_number("11010119450101001")[:17] + ("0" if id_number("11010119450101001")[17] != "0" else "1")
+    qtbot.keyClicks(dialog.fields["id_number"], bad)
+    dialog.accept()
+    assert dialog.result() != dialog.DialogCode.Accepted and "APP_004" in dialog.error.text()
+    assert dialog.fields["name"].text() == "赵桂芳" and dialog.fields["phone"].text() == "13900001111"
+    good = id_number("11010119450101002")  # 17th digit 2: female
+    dialog.fields["id_number"].setText(good)
+    assert dialog.sex.currentData() == "female" and "1945-01-01" in dialog.derived.text()
+    dialog.sex.setCurrentIndex(dialog.sex.findData("male"))
+    assert "不一致" in dialog.derived.text()
+    dialog.sex.setCurrentIndex(dialog.sex.findData("female"))
+    dialog.accept()
+    assert dialog.result() == dialog.DialogCode.Accepted and dialog.subject is not None
+    assert (dialog.subject.name, dialog.subject.sex, dialog.subject.birth_date) == ("赵桂芳", "female", "1945-01-01")

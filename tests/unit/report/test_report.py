@@ -1,5 +1,6 @@
-"""PDF reports for every form: facts present in the text, font embedded with a glyph for every character,
-check boxes that show which one is ticked, deterministic, provisional marked."""
+"""PDF reports for every form: facts present in the text, typed text printed as typed, font embedded with a glyph
+for every character, check boxes that show which one is ticked, chart texts apart, deterministic, provisional
+marked."""
 
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ import pytest
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageChops
 from pypdf import PdfReader
+from reportlab.graphics.shapes import Drawing, Group, String, UserNode, mmult
 
 from ltc_assess import paths
 from ltc_assess.report.data import build_report_data
-from ltc_assess.report.pdf import render
+from ltc_assess.report.fonts import register
+from ltc_assess.report.pdf import _dimension_chart, _trend_chart, render
 from ltc_assess.schema.model import FormDef, SingleChoiceItem
 from ltc_assess.schema.registry import get_form, installed_forms
 from ltc_assess.scoring import score
 
 SUBJECT = {"name": "王秀英", "sex": "female", "birth_date": "1940-03-15", "id_number": "110105194003151236"}
+PEOPLE = {1: "张评估", 2: "李评估", 3: "王主管"}
 
 
 def _answers(form: FormDef) -> dict[str, Any]:
@@ -39,17 +43,26 @@ def _answers(form: FormDef) -> dict[str, Any]:
     return out
 
 
-def _data(form: FormDef, status: str = "approved", decided: int | None = None) -> Any:
-    answers = _answers(form)
+def _data(
+    form: FormDef,
+    status: str = "approved",
+    decided: int | None = None,
+    *,
+    subject: dict[str, str] = SUBJECT,
+    people: dict[int, str] = PEOPLE,
+    text_answers: dict[str, str] | None = None,
+    **record_fields: Any,
+) -> Any:
+    """Report data of the middle-option case; ``record_fields`` override the stored record's fields."""
+    answers = {**_answers(form), **(text_answers or {})}
     result = score(form, answers).to_dict()
     record = {"id": 7, "answers": answers, "reason": "first", "assessment_date": "2026-11-01", "place": "家中",
               "status": status, "assessor1_id": 1, "assessor2_id": 2, "proposed_level": result["final_level"]["code"],
               "decided_level": decided, "decided_by": 3, "decision_reason": "夜间照护需求", "informant_name": "王小明",
-              "version_no": 1}
+              "version_no": 1, **record_fields}
     history = [{"assessment_date": "2025-11-01", "form_id": form.form, "level": 1},
                {"assessment_date": "2026-11-01", "form_id": form.form, "level": result["final_level"]["code"]}]
-    return build_report_data(form, result, record, SUBJECT, people={1: "张评估", 2: "李评估", 3: "王主管"},
-                             history=history), result
+    return build_report_data(form, result, record, subject, people=people, history=history), result
 
 
 def _text(pdf: bytes) -> list[str]:
@@ -95,6 +108,67 @@ def test_provisional_form_says_so_on_every_page() -> None:
     pages = _text(render(data))
     assert all("暂行标准" in p for p in pages)
     assert "行" in (data.matrix_note or "") and "列" in (data.matrix_note or "")
+
+
+def test_provisional_banner_does_not_repeat_the_prefix() -> None:
+    """Test that NHSA's status note, which itself opens with 暂行：, is not printed as 暂行标准：暂行：…."""
+    pages = _text(render(_data(get_form("nhsa-ltc-2021"))[0]))
+    assert all("暂行标准：本标准" in p and "暂行：" not in p for p in pages)
+
+
+def test_typed_markup_is_printed_literally() -> None:
+    """Test that markup characters typed by people print as typed and do not break rendering (approval renders)."""
+    # Each of these alone was either parsed (an error, or printed altered) by the unescaped renderer.
+    typed = {
+        "name": "王<b>秀英",
+        "place": "养老院 A<B栋 & 3>2层",
+        "answer": "跌倒<3次，见<![CDATA[附页]]>",  # A.5.12 其他（请补充）: the form's free-text comment
+        "reason": "评分<实际 <b>x",
+        "informant": "王小明 &lt;子&gt;",
+        "decider": "王主管<i>",
+    }
+    data, _ = _data(
+        get_form("gbt42195-2022"),
+        decided=0,
+        subject={**SUBJECT, "name": typed["name"]},
+        people={**PEOPLE, 3: typed["decider"]},
+        text_answers={"A.5.12": typed["answer"]},
+        place=typed["place"],
+        decision_reason=typed["reason"],
+        informant_name=typed["informant"],
+    )
+    text = "".join(_text(render(data))).replace("\n", "")  # the long decision line wraps inside the reason
+    assert [t for t in typed.values() if t not in text] == []
+
+
+def _chart_texts(node: Any, transform: tuple[float, ...] = (1, 0, 0, 1, 0, 0)) -> list[tuple[str, tuple[float, ...]]]:
+    """Every string a chart draws (axis labels included) with its box (x1, y1, x2, y2) in the drawing."""
+    if isinstance(node, UserNode):  # charts and labels build their shapes only when drawn
+        node = node.provideNode()
+    if isinstance(node, Group):
+        inner = mmult(transform, node.transform)
+        return [text for child in node.contents for text in _chart_texts(child, inner)]
+    if not isinstance(node, String):
+        return []
+    a, b, c, d, e, f = transform
+    x1, y1, x2, y2 = node.getBounds()
+    return [(node.text, (a * x1 + c * y1 + e, b * x1 + d * y1 + f, a * x2 + c * y2 + e, b * x2 + d * y2 + f))]
+
+
+@pytest.mark.parametrize("chart", [_dimension_chart, _trend_chart], ids=lambda c: c.__name__)
+def test_chart_texts_do_not_overlap(chart: Any) -> None:
+    """Test that no two texts of a chart overlap (axis titles against tick labels) and all stay inside it."""
+    drawing: Drawing = chart(_data(get_form("gbt42195-2022"))[0], register())
+    texts = _chart_texts(drawing)
+    outside = [t for t, (x1, y1, x2, y2) in texts if x1 < 0 or y1 < 0 or x2 > drawing.width or y2 > drawing.height]
+    assert outside == []
+    overlapping = [
+        (t, u)
+        for n, (t, (ax1, ay1, ax2, ay2)) in enumerate(texts)
+        for u, (bx1, by1, bx2, by2) in texts[n + 1 :]
+        if ax1 < bx2 and bx1 < ax2 and ay1 < by2 and by1 < ay2
+    ]
+    assert overlapping == []
 
 
 def test_unapproved_report_is_marked() -> None:
