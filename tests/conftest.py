@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from world import World, make_world
 
 # Why here: the QApplication is created by pytest-qt before any test module runs.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Settings the app remembers (the UI language) go to a folder of the test run, not the user's own.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="ltc-assess-tests-config-")
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ from ltc_assess.cli.common import add_db_option, db_path
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("gui", help="open the desktop app (or render its screens with --screenshots)")
     p.add_argument("--screenshots", type=Path, metavar="DIR", help="render the main screens to PNG and exit")
-    p.add_argument("--lang", choices=["zh_CN", "en"], default="zh_CN")
+    p.add_argument("--lang", choices=["zh_CN", "en"], help="the UI language (default: the one last chosen in the app)")
     add_db_option(p)
     p.set_defaults(func=run_gui)
 
@@ -49,9 +49,9 @@ def run_gui(args: argparse.Namespace) -> int:
     if screenshots:
         from ltc_assess.ui.screenshots import render_screenshots
 
-        for shot in render_screenshots(screenshots, db_path(args), getattr(args, "lang", "zh_CN")):
+        for shot in render_screenshots(screenshots, db_path(args), getattr(args, "lang", None) or "zh_CN"):
             print(shot)
         return 0
     from ltc_assess.ui.app import main
 
-    return main(db_path(args), getattr(args, "lang", "zh_CN"))
+    return main(db_path(args), getattr(args, "lang", None))

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QFormLayout, QHBoxLayout, Q
 from ltc_assess import paths
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _
-from ltc_assess.ui.language import use_language
+from ltc_assess.ui.language import remembered_language, use_language
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -141,13 +141,16 @@ class LoginDialog(QDialog):
         self.accept()
 
 
-def start(db: Path, language: str = "zh_CN") -> LoginDialog | None:
-    """Everything up to a visible login window, with the core loading behind it (None: no database)."""
+def start(db: Path, language: str | None = None) -> LoginDialog | None:
+    """Everything up to a visible login window, with the core loading behind it (None: no database).
+
+    ``language``: None for the one last chosen in the app.
+    """
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("ltc-assess")
     load_font(app)
-    use_language(language)
+    use_language(language or remembered_language())
     if not db.exists():
         from ltc_assess.ui.first_run import offer_demo_database
 
@@ -197,7 +200,7 @@ def close_all_windows() -> None:
     _open_windows.clear()
 
 
-def main(db: Path, language: str = "zh_CN") -> int:
+def main(db: Path, language: str | None = None) -> int:
     """Run the desktop app on the database at ``db``."""
     login = start(db, language)
     if login is None:

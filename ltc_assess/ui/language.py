@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLibraryInfo, QTranslator
+from PySide6.QtCore import QLibraryInfo, QSettings, QTranslator
 from PySide6.QtWidgets import QApplication
 
-from ltc_assess.i18n import set_language
+from ltc_assess.i18n import LANGUAGES, SOURCE_LANGUAGE, set_language
 
 _installed: list[QTranslator] = []
+
+
+def _settings() -> QSettings:
+    return QSettings("ltc-assess", "ltc-assess")  # per user: ~/.config/ltc-assess/ltc-assess.conf on Linux
+
+
+def remembered_language() -> str:
+    """The language last chosen in the app on this machine (Chinese until one is chosen)."""
+    code = str(_settings().value("language", SOURCE_LANGUAGE))
+    return code if code in LANGUAGES else SOURCE_LANGUAGE
+
+
+def remember_language(code: str) -> None:
+    _settings().setValue("language", code)
 
 
 def use_language(code: str) -> None:

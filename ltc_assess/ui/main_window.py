@@ -37,7 +37,7 @@ from ltc_assess.schema.registry import installed_forms
 from ltc_assess.service import REASONS, AssessmentService, NewAssessment
 from ltc_assess.storage.records import Subject, User
 from ltc_assess.ui.exchange import ConflictsPanel, Exchange
-from ltc_assess.ui.language import use_language
+from ltc_assess.ui.language import remember_language, use_language
 from ltc_assess.ui.models import STATUS, RowsModel, assessment_model, subject_model
 from ltc_assess.ui.review import ReviewDialog, local_time
 from ltc_assess.ui.wizard.window import WizardWindow
@@ -275,7 +275,7 @@ class NewAssessmentDialog(QDialog):
             newest[f.form] = f
         for f in sorted(newest.values(), key=lambda f: f.form != "gbt42195-2022"):
             note = _("（暂行）") if f.status == "provisional" else ""
-            self.form_box.addItem(f"{f.title.get(language())} {f.ref}{note}", f.ref)
+            self.form_box.addItem(f"{f.title.get(language())} · {f.standard.get(language())}{note}", f.ref)
         self.reason = QComboBox()
         for code in REASONS:
             self.reason.addItem(_(REASON_LABELS[code]), code)
@@ -330,6 +330,8 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu(_("语言 / Language"))
         for code, label in LANGUAGES.items():
             action = QAction(label, self)
+            action.setCheckable(True)
+            action.setChecked(code == language())  # the menu shows which one is in use
             action.triggered.connect(lambda _c=False, c=code: self._switch_language(c))
             menu.addAction(action)
         self.exchange = Exchange(self, service, actor, self._exchange_done)
@@ -546,4 +548,5 @@ class MainWindow(QMainWindow):
 
     def _switch_language(self, code: str) -> None:
         use_language(code)
+        remember_language(code)
         self.language_changed.emit(code)

@@ -19,10 +19,14 @@ class RowsModel(QAbstractTableModel):
         super().__init__()
         self.columns = list(columns)  # (key, header, formatter)
         self.rows: list[dict[str, Any]] = []
+        self._order: tuple[int, Qt.SortOrder] | None = None
 
     def refresh(self, rows: list[dict[str, Any]]) -> None:
+        """New rows, in the order the user chose last (the header's arrow must not lie)."""
         self.beginResetModel()
         self.rows = rows
+        if self._order is not None:
+            self.rows.sort(key=self._key(self._order[0]), reverse=self._order[1] == Qt.SortOrder.DescendingOrder)
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
@@ -49,12 +53,24 @@ class RowsModel(QAbstractTableModel):
                 return self.columns[section][1]
         return None
 
+    def _key(self, column: int) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+        """Numbers as numbers (assessment 9 before 10), then text; empty cells last."""
+        fmt = self.columns[column][2]
+
+        def key(row: dict[str, Any]) -> tuple[int, Any]:
+            value = fmt(row)
+            if value is None or value == "":
+                return (2, "")
+            return (0, value) if isinstance(value, int | float) else (1, str(value))
+
+        return key
+
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         if not (0 <= column < len(self.columns)):
             return
-        fmt = self.columns[column][2]
+        self._order = (column, order)
         self.layoutAboutToBeChanged.emit()
-        self.rows.sort(key=lambda r: str(fmt(r) or ""), reverse=order == Qt.SortOrder.DescendingOrder)
+        self.rows.sort(key=self._key(column), reverse=order == Qt.SortOrder.DescendingOrder)
         self.layoutChanged.emit()
 
 

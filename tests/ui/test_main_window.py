@@ -278,3 +278,19 @@ def test_register_dialog_keeps_what_was_typed_and_reads_the_id_number(qtbot: QtB
     dialog.accept()
     assert dialog.result() == dialog.DialogCode.Accepted and dialog.subject is not None
     assert (dialog.subject.name, dialog.subject.sex, dialog.subject.birth_date) == ("赵桂芳", "female", "1945-01-01")
+
+
+def test_table_order_survives_refresh_and_numbers_sort_as_numbers(qtmodeltester: ModelTester) -> None:
+    """Test that the order the user chose stays after new rows arrive (so the header arrow tells the truth)
+    and that assessment 9 comes before 10."""
+    from PySide6.QtCore import Qt
+
+    model = assessment_model()
+    row = {"subject_name": "甲", "form_id": "barthel", "form_version": 1, "status": "draft",
+           "assessment_date": "2026-11-01", "proposed_level": None, "decided_level": None}
+    model.refresh([{**row, "id": n} for n in (10, 9, 11)])
+    model.sort(0, Qt.SortOrder.AscendingOrder)
+    assert [model.data(model.index(r, 0)) for r in range(3)] == ["9", "10", "11"]
+    model.refresh([{**row, "id": n} for n in (12, 2, 30)])
+    assert [model.data(model.index(r, 0)) for r in range(3)] == ["2", "12", "30"]
+    qtmodeltester.check(model)

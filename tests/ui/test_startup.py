@@ -123,3 +123,27 @@ def test_login_dialog_opens_the_main_window(qtbot: QtBot, world: World) -> None:
 def test_only_the_command_asked_for_is_loaded(argv: list[str], needed: tuple[str, ...]) -> None:
     """Test that the CLI imports just the module of the command given (help and errors get all of them)."""
     assert tuple(_commands_needed(argv)) == needed
+
+
+def test_the_language_chosen_in_the_app_is_used_at_the_next_start(qtbot: QtBot, world: World) -> None:
+    """Test that switching to English from the main window's menu is remembered for the next start."""
+    from ltc_assess.ui import app as ui_app
+    from ltc_assess.ui.language import remembered_language, use_language
+    from ltc_assess.ui.main_window import MainWindow
+
+    window = MainWindow(world.service, world.a1)
+    qtbot.addWidget(window)
+    try:
+        window._switch_language("en")
+        assert remembered_language() == "en"
+        login = ui_app.start(world.service.path)
+        assert login is not None
+        qtbot.addWidget(login)
+        assert login.windowTitle() == "Log in" and login.login_button.text() == "Log in"
+        window._switch_language("zh_CN")
+        again = ui_app.start(world.service.path)
+        assert again is not None
+        qtbot.addWidget(again)
+        assert again.windowTitle() == "登录"
+    finally:
+        use_language("zh_CN")
