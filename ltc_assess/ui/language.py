@@ -33,6 +33,7 @@ def use_language(code: str) -> None:
     while _installed:
         app.removeTranslator(_installed.pop())
     translator = QTranslator(app)
-    if translator.load(f"qt_{code}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+    # qtbase_*: the qt_* meta catalogs also name modules PySide6-Essentials does not ship, and fail to load.
+    if translator.load(f"qtbase_{code}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
         app.installTranslator(translator)
         _installed.append(translator)

@@ -147,3 +147,23 @@ def test_the_language_chosen_in_the_app_is_used_at_the_next_start(qtbot: QtBot, 
         assert again.windowTitle() == "登录"
     finally:
         use_language("zh_CN")
+
+
+def test_qt_standard_buttons_speak_the_ui_language(qtbot: QtBot) -> None:
+    """Test that Qt's own strings (standard dialog buttons) follow the UI language: 关闭, not Close."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from ltc_assess.ui.language import use_language
+
+    try:
+        use_language("zh_CN")
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close | QDialogButtonBox.StandardButton.Ok)
+        qtbot.addWidget(box)
+        texts = {box.button(b).text().replace("&", "") for b in (box.StandardButton.Close, box.StandardButton.Ok)}
+        assert texts == {"关闭", "确定"}
+        use_language("en")
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        qtbot.addWidget(box)
+        assert box.button(box.StandardButton.Close).text().replace("&", "") == "Close"
+    finally:
+        use_language("zh_CN")
