@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -31,17 +32,19 @@ def validate(value: str) -> str:
     """Return the normalized number, or raise AppError saying what is wrong with it."""
     number = normalize(value)
     if not _SHAPE.match(number):
-        raise AppError(ErrorCode.INVALID, "公民身份号码 must be 17 digits followed by a digit or X", where="id_number")
+        raise AppError(ErrorCode.INVALID, _("公民身份号码应为17位数字加1位数字或X"), where="id_number")
     try:
         dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise AppError(
-            ErrorCode.INVALID, f"公民身份号码 has an impossible birth date {number[6:14]}", where="id_number"
+            ErrorCode.INVALID, _("公民身份号码中的出生日期 {date} 不存在").format(date=number[6:14]), where="id_number"
         ) from None
     expected = check_digit(number[:17])
     if number[17] != expected:
         raise AppError(
-            ErrorCode.INVALID, f"公民身份号码 check digit is {number[17]}, expected {expected}", where="id_number"
+            ErrorCode.INVALID,
+            _("公民身份号码校验码为 {found}，应为 {expected}，请核对").format(found=number[17], expected=expected),
+            where="id_number",
         )
     return number
 

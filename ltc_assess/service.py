@@ -24,6 +24,7 @@ from PIL import Image
 
 from ltc_assess import idnumber
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.report.data import ReportData, build_report_data
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.schema.model import FormDef
@@ -43,6 +44,7 @@ from ltc_assess.workflow import REVIEW_ACTIONS, Action, Role, Status, allowed_ac
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 SIGNATURE_ROLES = ("assessor1", "assessor2", "informant")
+SIGNER_LABELS = {"assessor1": "评估员（一）", "assessor2": "评估员（二）", "informant": "信息提供者"}
 REASONS = ("first", "routine", "immediate", "review", "other")  # A.1.3 codes (spec/README.md)
 ROOT_CERT, ROOT_KEY, AGENCY = "root_cert_pem", "root_key_pem", "agency_name"
 
@@ -149,7 +151,7 @@ class AssessmentService:
 
     def _insert_user(self, actor_id: int | None, username: str, display_name: str, role: Role, password: str) -> User:
         if len(password) < 8:
-            raise AppError(ErrorCode.INVALID, "password must have at least 8 characters", where="password")
+            raise AppError(ErrorCode.INVALID, _("密码至少需要8个字符"), where="password")
         if not username or not username.replace("_", "").replace(".", "").isalnum():
             raise AppError(ErrorCode.INVALID, f"bad username {username!r} (letters, digits, . and _)", where="username")
         at = self._now()
@@ -168,15 +170,16 @@ class AssessmentService:
     def login(self, username: str, password: str) -> User:
         """Check a password; lock the account after repeated failures. Messages never say which part was wrong."""
         user = self.store.user_by_name(username)
-        denied = AppError(ErrorCode.AUTH, "wrong username or password")
+        denied = AppError(ErrorCode.AUTH, _("用户名或密码错误"))
         if user is None:
             raise denied
         now = self._clock()
         if user.disabled:
-            raise AppError(ErrorCode.AUTH, f"account {username!r} is disabled")
+            raise AppError(ErrorCode.AUTH, _("账户 {username} 已停用").format(username=username))
         if user.locked_until and dt.datetime.fromisoformat(user.locked_until) > now:
             raise AppError(
-                ErrorCode.AUTH, f"account {username!r} is locked until {user.locked_until} after failed logins"
+                ErrorCode.AUTH,
+                _("多次登录失败，账户 {username} 锁定至 {until}").format(username=username, until=user.locked_until),
             )
         try:
             _HASHER.verify(self.store.password_hash(user.id), password)
@@ -308,7 +311,7 @@ class AssessmentService:
         if new.assessor2_id is not None:
             second = self.store.user(new.assessor2_id)
             if second.role != Role.ASSESSOR or second.id == actor.id:
-                raise AppError(ErrorCode.INVALID, "the second assessor must be another assessor", where="assessor2")
+                raise AppError(ErrorCode.INVALID, _("第二评估员须是另一名评估员"), where="assessor2")
         at = self._now()
         with transaction(self.db):
             aid = self.store.create_assessment(
@@ -414,7 +417,7 @@ class AssessmentService:
 
     def save_signature(self, actor: User, aid: int, role: str, png: bytes) -> Changes:
         """Store a handwritten signature (PNG) of assessor 1, assessor 2 or the information provider."""
-        actor, _ = self._editable(actor, aid)
+        actor, _record = self._editable(actor, aid)
         if role not in SIGNATURE_ROLES:
             raise AppError(ErrorCode.INVALID, f"signature role must be one of {', '.join(SIGNATURE_ROLES)}")
         try:
@@ -439,10 +442,10 @@ class AssessmentService:
         return Changes(assessment_ids=(aid,))
 
     def set_second_assessor(self, actor: User, aid: int, assessor2_id: int) -> Changes:
-        actor, _ = self._editable(actor, aid)
+        actor, _record = self._editable(actor, aid)
         second = self.store.user(assessor2_id)
         if second.role != Role.ASSESSOR or second.id == actor.id:
-            raise AppError(ErrorCode.INVALID, "the second assessor must be another assessor", where="assessor2")
+            raise AppError(ErrorCode.INVALID, _("第二评估员须是另一名评估员"), where="assessor2")
         with transaction(self.db):
             self.store.update_assessment(aid, assessor2_id=assessor2_id, updated_at=self._now())
             audit.append(
@@ -467,9 +470,8 @@ class AssessmentService:
         if record.assessor2_id is None:
             missing.append(MissingItem(None, "需要第二名评估员"))
         have = self.store.signatures(aid)
-        labels = {"assessor1": "评估员（一）签名", "assessor2": "评估员（二）签名", "informant": "信息提供者签名"}
         missing += [
-            MissingItem(f"SIG.{r}" if f"SIG.{r}" in form.items else None, f"缺少{labels[r]}")  # jumps to the pad
+            MissingItem(f"SIG.{r}" if f"SIG.{r}" in form.items else None, f"缺少{SIGNER_LABELS[r]}签名")  # to the pad
             for r in SIGNATURE_ROLES
             if r not in have
         ]
@@ -489,7 +491,8 @@ class AssessmentService:
         missing = self.checklist(aid)
         if missing:
             listed = "; ".join(m.message for m in missing[:5]) + ("…" if len(missing) > 5 else "")
-            raise AppError(ErrorCode.INVALID, f"cannot submit: {len(missing)} missing ({listed})")
+            message = _("尚不能提交：还有 {count} 项未完成（{listed}）").format(count=len(missing), listed=listed)
+            raise AppError(ErrorCode.INVALID, message)
         form = self._forms(record.form_ref)
         at = self._now()
         with transaction(self.db):
@@ -510,7 +513,10 @@ class AssessmentService:
                 for role, user_id in (("assessor1", record.assessor1_id), ("assessor2", record.assessor2_id)):
                     secret = (passwords or {}).get(role)
                     if not secret:
-                        raise AppError(ErrorCode.AUTH, f"{role} must enter their password to sign the report")
+                        raise AppError(
+                            ErrorCode.AUTH,
+                            _("{who}需要输入自己的密码以签署报告").format(who=_(SIGNER_LABELS[role])),
+                        )
                     pdf = self._sign(pdf, user_id or -1, secret, role, "评估员确认：以上评估结果属实")
                     self.store.add_report(aid, role, pdf, hashlib.sha256(pdf).hexdigest(), at)
                     audit.append(
@@ -529,13 +535,14 @@ class AssessmentService:
         record = self.store.assessment(aid)
         new_status = apply(record.status, action, actor.role)
         if action in REVIEW_ACTIONS and record.took_part(actor.id):
-            raise AppError(ErrorCode.PERMISSION, f"{actor.username} took part in assessment {aid} and cannot review it")
+            message = _("{name} 参与了评估 {id}，不能审核").format(name=actor.display_name, id=aid)
+            raise AppError(ErrorCode.PERMISSION, message)
         return actor, record, new_status
 
     def return_for_correction(self, actor: User, aid: int, comment: str, item_id: str | None = None) -> Changes:
         """Send back to the assessors with a comment (kept in the thread)."""
         if not comment.strip():
-            raise AppError(ErrorCode.INVALID, "a comment saying what to correct is required", where="comment")
+            raise AppError(ErrorCode.INVALID, _("退回时须写明需要修改的内容"), where="comment")
         actor, record, new_status = self._reviewable(actor, aid, Action.RETURN)
         at = self._now()
         with transaction(self.db):
@@ -556,14 +563,14 @@ class AssessmentService:
 
     def decide_level(self, actor: User, aid: int, level: int, reason: str | None = None) -> Changes:
         """Record the supervisor's level; a level other than the proposed one needs a reason."""
-        actor, record, _ = self._reviewable(actor, aid, Action.DECIDE_LEVEL)
+        actor, record, _status = self._reviewable(actor, aid, Action.DECIDE_LEVEL)
         form = self._forms(record.form_ref)
         if form.level_name(level) is None:
             raise AppError(ErrorCode.INVALID, f"level {level} does not exist in {form.ref}", where="level")
         if level != record.proposed_level and not (reason or "").strip():
             raise AppError(
                 ErrorCode.INVALID,
-                "a reason is required when the decided level differs from the proposed one",
+                _("核定等级与建议等级不同时，须填写理由"),
                 where="reason",
             )
         at = self._now()
@@ -595,7 +602,7 @@ class AssessmentService:
         """
         actor, record, new_status = self._reviewable(actor, aid, Action.APPROVE)
         if record.supersedes_id is not None and record.created_by == actor.id:
-            raise AppError(ErrorCode.PERMISSION, "a correction needs a second supervisor's approval, not its author's")
+            raise AppError(ErrorCode.PERMISSION, _("更正须由另一名审核员批准，发起人不能批准"))
         at = self._now()
         decided = record.decided_level if record.decided_level is not None else record.proposed_level
         changed = [aid]
@@ -635,7 +642,7 @@ class AssessmentService:
                 changed.append(old.id)
             if self.signing_configured():
                 if not password:
-                    raise AppError(ErrorCode.AUTH, "the supervisor must enter their password to sign the approval")
+                    raise AppError(ErrorCode.AUTH, _("审核员需要输入自己的密码以签署批准"))
                 form = self._forms(record.form_ref)
                 pdf = self.store.latest_report(aid) or self.render_report(aid)
                 pdf = self._sign(
@@ -661,7 +668,7 @@ class AssessmentService:
         who took no part in it; then it becomes superseded.
         """
         if not reason.strip():
-            raise AppError(ErrorCode.INVALID, "a reason for the correction is required", where="reason")
+            raise AppError(ErrorCode.INVALID, _("须填写更正原因"), where="reason")
         actor = self._actor(actor, Role.SUPERVISOR)
         record = self.store.assessment(aid)
         apply(record.status, Action.AMEND, actor.role)

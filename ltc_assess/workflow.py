@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 
 
 class Status(StrEnum):
@@ -25,6 +26,26 @@ class Role(StrEnum):
     ASSESSOR = "assessor"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+
+
+# What people read (translated with _() where shown; the codes above are the stored values).
+STATUS_LABELS = {
+    "draft": "草稿",
+    "submitted": "已提交",
+    "returned": "已退回",
+    "approved": "已批准",
+    "superseded": "已被取代",
+}
+ACTION_LABELS = {
+    "edit": "修改",
+    "submit": "提交",
+    "return": "退回",
+    "decide_level": "核定等级",
+    "approve": "批准",
+    "amend": "更正",
+    "supersede": "取代",
+}
+ROLE_LABELS = {"assessor": "评估员", "supervisor": "审核员", "admin": "管理员"}
 
 
 class Action(StrEnum):
@@ -65,8 +86,16 @@ def apply(status: Status | str, action: Action | str, role: Role | str) -> Statu
     st, act, rl = Status(status), Action(action), Role(role)
     entry = TRANSITIONS.get((st, act))
     if entry is None:
-        raise AppError(ErrorCode.TRANSITION, f"cannot {act.value} an assessment that is {st.value}")
+        raise AppError(
+            ErrorCode.TRANSITION,
+            _("评估当前为“{status}”，不能{action}").format(
+                status=_(STATUS_LABELS[st.value]), action=_(ACTION_LABELS[act.value])
+            ),
+        )
     new, roles = entry
     if rl not in roles:
-        raise AppError(ErrorCode.PERMISSION, f"a {rl.value} may not {act.value} an assessment")
+        raise AppError(
+            ErrorCode.PERMISSION,
+            _("{role}不能{action}评估").format(role=_(ROLE_LABELS[rl.value]), action=_(ACTION_LABELS[act.value])),
+        )
     return new

@@ -83,7 +83,7 @@ def test_users_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert "zhang" in listing and "supervisor" in listing and "disabled" in listing
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "wrong-password")
     proc = run("users", "add", "li", "--name", "李四", "--role", "assessor", "--as", "boss", "--db", db)
-    assert proc.returncode == 2 and "wrong username or password" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "用户名或密码错误 [APP_007]" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 
 ROOT_YEARS = 20
 USER_YEARS = 5
@@ -59,7 +60,7 @@ def load_key(key_pem: bytes, password: str) -> ec.EllipticCurvePrivateKey:
     try:
         key = serialization.load_pem_private_key(key_pem, password.encode("utf-8"))
     except (ValueError, TypeError):
-        raise AppError(ErrorCode.AUTH, "wrong password for the signing key") from None
+        raise AppError(ErrorCode.AUTH, _("签名密码错误")) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise AppError(ErrorCode.SIGNATURE, "unsupported key type (EC keys only)")
     return key

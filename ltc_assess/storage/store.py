@@ -13,6 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.storage.records import Assessment, Comment, Subject, User
 
 
@@ -88,7 +89,7 @@ class Store:
         if dup:
             raise AppError(
                 ErrorCode.CONFLICT,
-                f"a subject with this 公民身份号码 is already registered (subject {dup[0]})",
+                _("此公民身份号码已登记（评估对象 {id}）").format(id=dup[0]),
                 where="id_number",
             )
         row = {

@@ -38,11 +38,11 @@ from ltc_assess.service import REASONS, AssessmentService, NewAssessment
 from ltc_assess.storage.records import Subject, User
 from ltc_assess.ui.exchange import ConflictsPanel, Exchange
 from ltc_assess.ui.language import remember_language, use_language
-from ltc_assess.ui.models import STATUS, RowsModel, assessment_model, subject_model
+from ltc_assess.ui.models import RowsModel, assessment_model, subject_model
 from ltc_assess.ui.review import ReviewDialog, local_time
 from ltc_assess.ui.wizard.window import WizardWindow
 from ltc_assess.ui.workers import run_in_background
-from ltc_assess.workflow import Role
+from ltc_assess.workflow import ROLE_LABELS, STATUS_LABELS, Role
 
 
 def _subject_row(s: Subject) -> dict[str, Any]:
@@ -323,7 +323,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(
             _("长期护理需求评估工作站 — {name}（{role}）").format(
                 name=actor.display_name,
-                role=_({"assessor": "评估员", "supervisor": "审核员", "admin": "管理员"}[actor.role]),
+                role=_(ROLE_LABELS[actor.role]),
             )
         )
         self.resize(1100, 700)
@@ -408,7 +408,7 @@ class MainWindow(QMainWindow):
             self.queue_form.addItem(form_id, form_id)
         self.queue_status = QComboBox()
         for code in ("submitted", "returned", "approved"):
-            self.queue_status.addItem(_(STATUS[code]), code)
+            self.queue_status.addItem(_(STATUS_LABELS[code]), code)
         self.queue_assessor = QComboBox()
         self.queue_assessor.addItem(_("全部评估员"), None)
         for user in self.service.users(role=Role.ASSESSOR):

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from ltc_assess.i18n import _
+from ltc_assess.workflow import STATUS_LABELS
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -74,8 +75,6 @@ class RowsModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
 
-STATUS = {"draft": "草稿", "submitted": "已提交", "returned": "已退回", "approved": "已批准", "superseded": "已被取代"}
-
 
 def subject_model() -> RowsModel:
     return RowsModel(
@@ -96,7 +95,7 @@ def assessment_model() -> RowsModel:
             ("id", _("编号"), lambda r: r["id"]),
             ("subject_name", _("评估对象"), lambda r: r["subject_name"]),
             ("form_id", _("表单"), lambda r: f"{r['form_id']}@{r['form_version']}"),
-            ("status", _("状态"), lambda r: _(STATUS.get(r["status"], r["status"]))),
+            ("status", _("状态"), lambda r: _(STATUS_LABELS.get(r["status"], r["status"]))),
             ("assessment_date", _("评估日期"), lambda r: r["assessment_date"]),
             ("proposed_level", _("建议等级"), lambda r: r["proposed_level"]),
             ("decided_level", _("核定等级"), lambda r: r["decided_level"]),

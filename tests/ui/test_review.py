@@ -166,7 +166,7 @@ def test_wrong_password_keeps_the_dialog_open_with_the_error(
     password["text"] = "not-the-password"
     dialog.buttons[Action.APPROVE].click()
     qtbot.waitUntil(lambda: bool(warnings), timeout=30000)
-    assert "wrong password" in warnings[0]
+    assert "签名密码错误" in warnings[0]
     assert dialog.isVisible() and dialog.confirmation is None and dialog.busy.isHidden()
     assert dialog.buttons[Action.APPROVE].isEnabled() and dialog.reason.text() == "与家属核实过"
     assert world.service.assessment(signed).status == Status.SUBMITTED

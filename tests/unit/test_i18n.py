@@ -9,10 +9,11 @@ import pytest
 
 from ltc_assess import paths
 from ltc_assess.i18n import _, language, load_catalog, set_language
+from ltc_assess.workflow import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS
 
 LITERAL = re.compile(r'_\("((?:[^"\\]|\\.)*)"\)')
-DYNAMIC = ("草稿", "已提交", "已退回", "已批准", "已被取代", "首次评估", "常规评估", "即时评估",
-           "因对评估结果有疑问进行的复评", "其他", "评估员", "审核员", "管理员")
+DYNAMIC = ("首次评估", "常规评估", "即时评估", "因对评估结果有疑问进行的复评", "其他",
+           *STATUS_LABELS.values(), *ACTION_LABELS.values(), *ROLE_LABELS.values())
 
 
 def _fields(text: str) -> set[str]:

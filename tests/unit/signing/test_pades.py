@@ -100,7 +100,7 @@ def test_other_root_is_untrusted(signed: bytes) -> None:
 
 def test_wrong_password_does_not_sign(pki: dict[str, KeyPair]) -> None:
     """Test that a wrong password is refused clearly and signs nothing."""
-    with pytest.raises(AppError, match="wrong password"):
+    with pytest.raises(AppError, match="签名密码错误"):
         sign_pdf(_pdf(), pki["assessor1"], "not-the-password", [pki["root"].cert_pem], field="assessor1",
                  box=STAMP_BOXES["assessor1"], page=0, reason="x")
 
@@ -123,7 +123,7 @@ def test_pkcs12_import_round_trip(pki: dict[str, KeyPair]) -> None:
     pdf = sign_pdf(_pdf(), pair, "my-new-password", [pki["root"].cert_pem], field="assessor2",
                    box=STAMP_BOXES["assessor2"], page=0, reason="x")
     assert verify_pdf(pdf, [pki["root"].cert_pem]).ok
-    with pytest.raises(AppError, match="wrong password"):
+    with pytest.raises(AppError, match="wrong password or not a PKCS#12 file"):
         import_pkcs12(p12, "wrong", "my-new-password")
 
 

@@ -99,6 +99,6 @@ def test_only_supervisors_and_admins_export(signed_world: World, tmp_path: Path)
     """Test that an assessor cannot export and a wrong password writes nothing."""
     with pytest.raises(AppError, match="only a supervisor or admin"):
         signed_world.service.export_package(signed_world.a1, "a1-password", tmp_path / "x", "2026-01-01", "2026-12-31")
-    with pytest.raises(AppError, match="wrong password"):
+    with pytest.raises(AppError, match="签名密码错误"):
         signed_world.service.export_package(signed_world.sup2, "nope-nope", tmp_path / "y", "2026-01-01", "2026-12-31")
     assert not (tmp_path / "y").exists()

@@ -71,7 +71,7 @@ def test_submit_checklist_lists_what_is_missing(world: World) -> None:
     assert [m.item_id for m in missing if m.item_id] == [f"BI.{i}" for i in range(2, 11)] + signatures
     assert any("第二名评估员" in m.message for m in missing)
     assert sum("签名" in m.message for m in missing) == 3
-    with pytest.raises(AppError, match="cannot submit: 13 missing"):
+    with pytest.raises(AppError, match="尚不能提交：还有 13 项未完成"):
         s.submit(world.a1, record.id)
     assert s.assessment(record.id).status == Status.DRAFT
 
@@ -89,7 +89,7 @@ def test_full_cycle_with_return_decision_and_approval(world: World) -> None:
     assert aid in [r["id"] for r in s.my_work(world.a1)]
     s.save_answer(world.a1, aid, "BI.2", 0)
     s.submit(world.a1, aid)
-    with pytest.raises(AppError, match="reason is required"):
+    with pytest.raises(AppError, match="须填写理由"):
         s.decide_level(world.sup1, aid, 2)
     s.decide_level(world.sup1, aid, 2, "夜间照护需求")
     s.approve(world.sup1, aid)
@@ -108,7 +108,7 @@ def test_supervisor_cannot_review_own_assessment(world: World) -> None:
     s.db.execute("UPDATE assessments SET assessor2_id = ? WHERE id = ?", [world.sup1.id, aid])
     for call in (lambda: s.approve(world.sup1, aid), lambda: s.return_for_correction(world.sup1, aid, "x"),
                  lambda: s.decide_level(world.sup1, aid, 1)):
-        with pytest.raises(AppError, match="took part") as info:
+        with pytest.raises(AppError, match="参与了评估") as info:
             call()
         assert info.value.code == ErrorCode.PERMISSION
     assert aid not in [r["id"] for r in s.review_queue(world.sup1)]
@@ -121,7 +121,7 @@ def test_approved_is_immutable_in_service_and_sql(world: World) -> None:
     aid = complete_barthel(world)
     s.submit(world.a1, aid)
     s.approve(world.sup1, aid)
-    with pytest.raises(AppError, match="cannot edit an assessment that is approved"):
+    with pytest.raises(AppError, match="评估当前为“已批准”，不能修改"):
         s.save_answer(world.a1, aid, "BI.1", 5)
     raw = sqlite3.connect(s.path)
     for sql in ("UPDATE assessments SET proposed_level = 3 WHERE id = ?",
@@ -150,7 +150,7 @@ def test_correction_is_a_new_version_and_supersedes_on_approval(world: World) ->
     assert s.assessment(aid).status == Status.APPROVED
     s.save_answer(world.a1, new.id, "BI.10", 0)
     s.submit(world.a1, new.id)
-    with pytest.raises(AppError, match="second supervisor"):
+    with pytest.raises(AppError, match="另一名审核员"):
         s.approve(world.sup1, new.id)  # sup1 started the correction
     s.approve(world.sup2, new.id)
     assert s.assessment(aid).status == Status.SUPERSEDED
@@ -188,11 +188,11 @@ def test_signed_submission_and_approval(world: World) -> None:
     for user in ("a1", "a2", "sup1"):
         s.issue_certificate(world.admin, user, "root-passphrase", f"{user}-password")
     aid = complete_barthel(world)
-    with pytest.raises(AppError, match="assessor2 must enter their password"):
+    with pytest.raises(AppError, match="评估员（二）需要输入自己的密码"):
         s.submit(world.a1, aid, {"assessor1": "a1-password"})
     assert s.assessment(aid).status == Status.DRAFT  # the failed signing rolled the submission back
     s.submit(world.a1, aid, {"assessor1": "a1-password", "assessor2": "a2-password"})
-    with pytest.raises(AppError, match="wrong password"):
+    with pytest.raises(AppError, match="签名密码错误"):
         s.approve(world.sup1, aid, "bad-password")
     assert s.assessment(aid).status == Status.SUBMITTED
     s.approve(world.sup1, aid, "sup1-password")

@@ -18,9 +18,9 @@ def test_login_and_lockout_after_five_failures(world: World) -> None:
     s = world.service
     assert s.login("a1", "a1-password").id == world.a1.id
     for _ in range(5):
-        with pytest.raises(AppError, match="wrong username or password"):
+        with pytest.raises(AppError, match="用户名或密码错误"):
             s.login("a1", "nope")
-    with pytest.raises(AppError, match="locked until"):
+    with pytest.raises(AppError, match="锁定至"):
         s.login("a1", "a1-password")
     world.clock.now += dt.timedelta(minutes=16)
     assert s.login("a1", "a1-password").username == "a1"
@@ -28,7 +28,7 @@ def test_login_and_lockout_after_five_failures(world: World) -> None:
 
 def test_unknown_user_gets_the_same_message(world: World) -> None:
     """Test that login does not reveal whether a username exists."""
-    with pytest.raises(AppError, match="wrong username or password"):
+    with pytest.raises(AppError, match="用户名或密码错误"):
         world.service.login("ghost", "whatever-password")
 
 
@@ -102,16 +102,16 @@ def test_subject_search_by_name_fragment_id_suffix_and_phone(world: World) -> No
 
 def test_duplicate_id_number_is_refused(world: World) -> None:
     """Test that registering the same 公民身份号码 twice is refused with a clear message."""
-    with pytest.raises(AppError, match="already registered") as info:
+    with pytest.raises(AppError, match="已登记") as info:
         world.service.register_subject(world.a1, name="另一人", sex="male", id_number=world.subject.id_number.lower())
     assert info.value.code == ErrorCode.CONFLICT
 
 
 @pytest.mark.parametrize(("number", "fragment"), [
-    ("110105194003151230", "check digit is 0, expected 6"),
-    ("11010519400315123", "17 digits"),
-    ("110105194002301236", "impossible birth date"),
-    ("01010519400315123X", "17 digits"),
+    ("110105194003151230", "校验码为 0，应为 6"),
+    ("11010519400315123", "17位数字"),
+    ("110105194002301236", "出生日期 19400230 不存在"),
+    ("01010519400315123X", "17位数字"),
 ])
 def test_invalid_id_numbers(number: str, fragment: str) -> None:
     """Test that a wrong check digit, length or date is refused, saying which."""
