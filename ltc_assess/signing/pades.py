@@ -101,9 +101,11 @@ def sign_pdf(
     """Add one PAdES B-B signature (a new revision) with a visible stamp: name, role, time, reason."""
     signer = simple_signer(pair, password, chain_pem)
     who = subject_fields(pair.cert_pem)
-    text = f"{ROLE_LABELS.get(who['role'], who['role'])}：{who['name']}\n时间：%(ts)s\n{reason}"
+    # pyHanko fills the stamp with %-formatting (%(ts)s): a '%' in a name, reason or level must stay literal
+    literal = [s.replace("%", "%%") for s in (ROLE_LABELS.get(who["role"], who["role"]), who["name"], reason)]
+    text = f"{literal[0]}：{literal[1]}\n时间：%(ts)s\n{literal[2]}"
     if extra_line:
-        text += f"\n{extra_line}"
+        text += "\n" + extra_line.replace("%", "%%")
     style = TextStampStyle(
         stamp_text=text,
         text_box_style=TextBoxStyle(font=_stamp_font(frozenset(text + _STAMP_EXTRA)), font_size=7),

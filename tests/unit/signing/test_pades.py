@@ -134,3 +134,19 @@ def test_stamp_embeds_the_cjk_font(signed: bytes, tmp_path: Path) -> None:
     out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     rows = out.splitlines()[2:]
     assert len(rows) >= 2 and all(" yes " in row for row in rows), out
+
+
+def test_percent_signs_in_names_and_reasons_are_printed_literally(tmp_path: Path) -> None:
+    """Test that a '%' in the signer's name or the reason neither breaks signing nor garbles the stamp
+    (pyHanko fills the stamp text with %-formatting)."""
+    root = create_root("示例评估机构", "root-passphrase", NOW)
+    odd = issue_user(root, "root-passphrase", username="pct", display_name="李 100%s", role="assessor",
+                     password="pct-password", now=NOW)
+    pdf = sign_pdf(_pdf(), odd, "pct-password", [root.cert_pem], field="assessor1", box=STAMP_BOXES["assessor1"],
+                   page=0, reason="降低 5% 的评分", extra_line="核定 100%")
+    verdict = verify_pdf(pdf, [root.cert_pem])
+    assert verdict.ok, verdict.problems
+    path = tmp_path / "stamp.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "李 100%s" in text and "降低 5% 的评分" in text and "核定 100%" in text
