@@ -796,8 +796,9 @@ class AssessmentService:
         return ReviewView(record, previous, changed, tuple(warnings))
 
     def history(self, subject_id: int) -> list[dict[str, Any]]:
-        """Every assessment of a person, oldest first (for trends and the previous-assessment view)."""
-        return list(reversed(self.store.list_assessments(subject_id=subject_id)))
+        """Every assessment of a person, oldest first by assessment date (for trends and the previous-assessment
+        view; a record entered late must not plot after a newer one)."""
+        return sorted(self.store.list_assessments(subject_id=subject_id), key=lambda r: (r["assessment_date"], r["id"]))
 
     def actions_for(self, actor: User, aid: int) -> frozenset[Action]:
         """What ``actor`` may do to this record now — what the UI shows as buttons."""
@@ -932,7 +933,7 @@ class AssessmentService:
                 "level": r["decided_level"] if r["decided_level"] is not None else r["proposed_level"],
             }
             for r in self.history(subject.id)
-            if r["status"] in ("approved", "superseded") or r["id"] == aid
+            if r["status"] == "approved" or r["id"] == aid  # a superseded record lives on in its correction
         ]
         fields = {k: getattr(record, k) for k in record.__dataclass_fields__ if k not in ("score", "status")}
         fields["status"] = record.status.value

@@ -251,3 +251,14 @@ def test_users_can_sign_with_a_certificate_from_a_real_ca(world: World, tmp_path
     s.submit(world.a1, aid, {"assessor1": "a1-password", "assessor2": "a2-password"})
     verdict = verify_pdf(s.report_pdf(aid), [ca.cert_pem, s.root_certificate()])
     assert verdict.ok and verdict.signatures[0].username == "a1"
+
+
+def test_history_is_in_assessment_date_order(world: World) -> None:
+    """Test that a person's history runs by assessment date, not by when records were entered (a visit
+    entered late must not plot after a newer one on the trend)."""
+    s = world.service
+    later, _ = s.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel",
+                                                          assessment_date="2026-11-01"))
+    earlier, _ = s.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel",
+                                                            assessment_date="2026-09-15"))
+    assert [r["id"] for r in s.history(world.subject.id)] == [earlier.id, later.id]
