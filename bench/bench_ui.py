@@ -2,8 +2,9 @@
 
 1. Cold start, from launching the process to the first window that takes input, as a ratio to a bare PySide6
    QMainWindow launched the same way. The app's first window is the login window, launched through the real
-   ``ltc-assess gui`` entry point; the core loads behind it. Target <= 1.3x. While the core loads, keystrokes
-   in the password field are timed to show the window really takes input (p99 per key).
+   ``ltc-assess gui`` entry point, with the package's bytecode compiled as an installed app has it; the core
+   loads behind it. Target <= 1.3x. While the core loads, keystrokes in the password field are timed to show
+   the window really takes input (p99 per key).
 2. Cold start to the main window when the credentials are entered the instant the login window appears (worst
    case: no typing time hides the core's loading), and login click -> main window once the core has loaded.
 3. Option click -> "已保存" shown (validation, durable save, live score, repaint). Target p99 <= 50 ms.
@@ -35,12 +36,19 @@ from PySide6.QtWidgets import QApplication, QDialog
 from ltc_assess.cli import main
 from ltc_assess.ui import app as ui_app
 
+up = {}
+load_core = ui_app.Core.start
+def start_core(core):  # start() has shown and painted the login window; the core starts loading now
+    up["shown"] = time.perf_counter()
+    load_core(core)
+ui_app.Core.start = start_core
+
 def first_window(login):  # stands in for the modal loop: the login window is up and takes input
-    shown = time.perf_counter()
+    shown = up["shown"]
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
     keys = []
-    while time.perf_counter() - shown < 0.8:  # covers the core's loading in the background
+    while time.perf_counter() - shown < 0.8 or len(keys) < 20:  # while the core loads in the background
         t = time.perf_counter()
         QTest.keyClick(login.password, Qt.Key.Key_A)
         QApplication.processEvents()
@@ -143,8 +151,14 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--clicks", type=int, default=200)
     args = ap.parse_args()
+    import compileall
+
+    import ltc_assess
     from ltc_assess.demo import create_demo
 
+    # As installed (pip, PyInstaller), the package's bytecode exists, as PySide6's does for the baseline; a
+    # source tree under PYTHONDONTWRITEBYTECODE would otherwise be compiled again at every start.
+    compileall.compile_dir(Path(ltc_assess.__file__).parent, quiet=1)
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.db")
         create_demo(db)

@@ -30,3 +30,6 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[gui]' --group dev
   rm -f .venv/.stamp-*; touch "$stamp"
 fi
+# Bytecode for the app's own modules (an editable install has none; PYTHONDONTWRITEBYTECODE may forbid
+# writing it on import): every start would compile them again. Up-to-date files are skipped.
+.venv/bin/python -m compileall -q ltc_assess

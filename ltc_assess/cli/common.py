@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from platformdirs import user_data_dir
 
 from ltc_assess.errors import AppError, ErrorCode
 
@@ -26,6 +23,8 @@ def db_path(args: argparse.Namespace) -> Path:
         return Path(args.db)
     if os.environ.get(DB_ENV):
         return Path(os.environ[DB_ENV])
+    from platformdirs import user_data_dir  # imported when needed: every command's start-up pays for imports
+
     return Path(user_data_dir("ltc-assess", "ltc-assess")) / "ltc-assess.db"
 
 
@@ -48,6 +47,8 @@ def password(prompt: str, env: str = PASSWORD_ENV) -> str:
     value = os.environ.get(env)
     if value is not None:
         return value
+    import getpass
+
     try:
         return getpass.getpass(prompt)
     except (EOFError, OSError):

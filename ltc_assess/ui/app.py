@@ -13,7 +13,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton
 
@@ -193,6 +192,8 @@ def close_all_windows() -> None:
     Left to Python's teardown, windows kept alive by their own signal connections were destroyed in
     arbitrary order at exit, sometimes twice: a crash on quitting (answers were saved; the crash was not).
     """
+    from PySide6.QtCore import QEvent  # here: nothing before the login window pays for what only exit needs
+
     for widget in QApplication.topLevelWidgets():
         widget.close()
         widget.deleteLater()
