@@ -57,6 +57,13 @@ def make_world(tmp_path: Path) -> Iterator[World]:
 PNG = signature_png(1)
 
 
+def with_signing_keys(world: World, users: tuple[str, ...] = ("a1", "a2", "sup1", "sup2")) -> None:
+    """The agency's signing root and a certificate for each of ``users`` (key password: '<user>-password')."""
+    world.service.init_root(world.admin, "示例机构", "root-passphrase")
+    for user in users:
+        world.service.issue_certificate(world.admin, user, "root-passphrase", f"{user}-password")
+
+
 def complete_barthel(world: World, values: int = 10) -> int:
     """A barthel assessment by a1 (+a2) with every required answer and signature: ready to submit."""
     s = world.service

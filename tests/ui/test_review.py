@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtWidgets import QDialog, QHeaderView, QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
-from world import World, complete_barthel
+from world import World, complete_barthel, with_signing_keys
 
 from ltc_assess.service import AssessmentService
 from ltc_assess.ui.review import ReviewDialog
@@ -40,12 +40,9 @@ def resubmitted(world: World) -> int:
 @pytest.fixture
 def signed(world: World) -> int:
     """A submitted assessment signed by both assessors, with a certificate for supervisor sup1."""
-    s = world.service
-    s.init_root(world.admin, "示例机构", "root-passphrase")
-    for user in ("a1", "a2", "sup1"):
-        s.issue_certificate(world.admin, user, "root-passphrase", f"{user}-password")
+    with_signing_keys(world, ("a1", "a2", "sup1"))
     aid = complete_barthel(world)
-    s.submit(world.a1, aid, PASSWORDS)
+    world.service.submit(world.a1, aid, PASSWORDS)
     return aid
 
 

@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from world import World, complete_barthel
+from world import World, complete_barthel, with_signing_keys
 
 from ltc_assess.bundles import export_bundle, import_bundle
 from ltc_assess.errors import AppError
@@ -22,9 +22,7 @@ SIGNERS = {"assessor1": "a1-password", "assessor2": "a2-password"}
 def sites(world: World, tmp_path: Path) -> tuple[World, AssessmentService]:
     """The office (world) with keys, and a laptop provisioned as a copy of the office database."""
     s = world.service
-    s.init_root(world.admin, "示例机构", "root-passphrase")
-    for user in ("a1", "a2", "sup1", "sup2"):
-        s.issue_certificate(world.admin, user, "root-passphrase", f"{user}-password")
+    with_signing_keys(world)
     laptop = AssessmentService(s.backup(tmp_path / "laptop.db"), clock=world.clock)
     yield world, laptop
     laptop.close()

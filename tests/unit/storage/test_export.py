@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from world import World, complete_barthel
+from world import World, complete_barthel, with_signing_keys
 
 from ltc_assess import paths
 from ltc_assess.errors import AppError
@@ -20,9 +20,7 @@ from ltc_assess.exchange.package import read_package
 @pytest.fixture
 def signed_world(world: World) -> World:
     s = world.service
-    s.init_root(world.admin, "示例机构", "root-passphrase")
-    for user in ("a1", "a2", "sup1", "sup2"):
-        s.issue_certificate(world.admin, user, "root-passphrase", f"{user}-password")
+    with_signing_keys(world)
     for values in (10, 5):
         aid = complete_barthel(world, values)
         s.submit(world.a1, aid, {"assessor1": "a1-password", "assessor2": "a2-password"})

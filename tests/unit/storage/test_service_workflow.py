@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from world import PNG, World, complete_barthel
+from world import PNG, World, complete_barthel, with_signing_keys
 
 from ltc_assess.errors import AnswerError, AppError, ErrorCode
 from ltc_assess.service import NewAssessment
@@ -184,9 +184,7 @@ def test_signed_submission_and_approval(world: World) -> None:
     from ltc_assess.signing.pades import verify_pdf
 
     s = world.service
-    s.init_root(world.admin, "示例机构", "root-passphrase")
-    for user in ("a1", "a2", "sup1"):
-        s.issue_certificate(world.admin, user, "root-passphrase", f"{user}-password")
+    with_signing_keys(world, ("a1", "a2", "sup1"))
     aid = complete_barthel(world)
     with pytest.raises(AppError, match="评估员（二）需要输入自己的密码"):
         s.submit(world.a1, aid, {"assessor1": "a1-password"})
