@@ -517,7 +517,13 @@ class AssessmentService:
                             ErrorCode.AUTH,
                             _("{who}需要输入自己的密码以签署报告").format(who=_(SIGNER_LABELS[role])),
                         )
-                    pdf = self._sign(pdf, user_id or -1, secret, role, "评估员确认：以上评估结果属实")
+                    try:
+                        pdf = self._sign(pdf, user_id or -1, secret, role, "评估员确认：以上评估结果属实")
+                    except AppError as exc:  # two passwords were typed: say whose was wrong
+                        if exc.code != ErrorCode.AUTH:
+                            raise
+                        who = _(SIGNER_LABELS[role])
+                        raise AppError(ErrorCode.AUTH, _("{who}的签名密码错误").format(who=who)) from None
                     self.store.add_report(aid, role, pdf, hashlib.sha256(pdf).hexdigest(), at)
                     audit.append(
                         self.db,

@@ -189,6 +189,9 @@ def test_signed_submission_and_approval(world: World) -> None:
     with pytest.raises(AppError, match="评估员（二）需要输入自己的密码"):
         s.submit(world.a1, aid, {"assessor1": "a1-password"})
     assert s.assessment(aid).status == Status.DRAFT  # the failed signing rolled the submission back
+    with pytest.raises(AppError, match="评估员（二）的签名密码错误"):  # says whose of the two was wrong
+        s.submit(world.a1, aid, {"assessor1": "a1-password", "assessor2": "a1-password"})
+    assert s.assessment(aid).status == Status.DRAFT
     s.submit(world.a1, aid, {"assessor1": "a1-password", "assessor2": "a2-password"})
     with pytest.raises(AppError, match="签名密码错误"):
         s.approve(world.sup1, aid, "bad-password")
