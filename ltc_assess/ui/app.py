@@ -173,17 +173,34 @@ def open_main_window(service: AssessmentService, user: User) -> MainWindow:
 
     window = MainWindow(service, user)
     window.language_changed.connect(lambda _code: _rebuild(window))
+    window.log_out.connect(lambda: _switch_user(window))
     IdleLock(window)
     window.show()
     _open_windows[:] = [window]
     return window
 
 
-def _rebuild(old: MainWindow) -> None:
+def _close(old: MainWindow) -> None:
     for widget in (*old.wizards, old):
         widget.close()
         widget.deleteLater()  # deleted by Qt, in order, not by Python's garbage collector at some later time
+
+
+def _rebuild(old: MainWindow) -> None:
+    _close(old)
     open_main_window(old.service, old.actor)
+
+
+def _switch_user(old: MainWindow) -> None:
+    """Log out: the windows close (every answer is already saved) and the next user logs in."""
+    service = old.service
+    login = LoginDialog(lambda: service)
+    login.show()  # first, so that closing the last main window does not end the app
+    _close(old)
+    if login.exec() == QDialog.DialogCode.Accepted and login.user is not None:
+        open_main_window(service, login.user)
+    else:
+        QApplication.quit()
 
 
 def close_all_windows() -> None:

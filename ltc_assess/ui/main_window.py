@@ -265,9 +265,11 @@ class RegisterDialog(QDialog):
 class NewAssessmentDialog(QDialog):
     """Form version (default: the newest), reason, second assessor, information provider."""
 
-    def __init__(self, service: AssessmentService, actor: User, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: AssessmentService, actor: User, subject: Subject, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(_("新建评估"))
+        self.setWindowTitle(_("新建评估：{name}").format(name=subject.name))
         form = QFormLayout(self)
         self.form_box = QComboBox()
         newest = {}
@@ -312,9 +314,11 @@ class MainWindow(QMainWindow):
 
     Signals:
         language_changed: the user switched language; the app rebuilds its windows. args: language code
+        log_out: the user logs out so that another can log in (one laptop, two assessors, a supervisor)
     """
 
     language_changed = Signal(str)
+    log_out = Signal()
 
     def __init__(self, service: AssessmentService, actor: User) -> None:
         super().__init__()
@@ -327,6 +331,8 @@ class MainWindow(QMainWindow):
             )
         )
         self.resize(1100, 700)
+        account = self.menuBar().addMenu(_("账户"))
+        account.addAction(_("注销 / 切换用户…"), self.log_out.emit)
         menu = self.menuBar().addMenu(_("语言 / Language"))
         for code, label in LANGUAGES.items():
             action = QAction(label, self)
@@ -491,7 +497,7 @@ class MainWindow(QMainWindow):
         if sid is None:
             QMessageBox.information(self, _("新建评估"), _("请先在列表中选择评估对象。"))
             return
-        dialog = NewAssessmentDialog(self.service, self.actor, self)
+        dialog = NewAssessmentDialog(self.service, self.actor, self.service.subject(sid), self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         try:

@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from world import World
 
 from ltc_assess.cli import COMMAND_MODULES, _commands_needed
+from ltc_assess.service import NewAssessment
 
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("ltc_assess.service", "pydantic", "sqlite_utils", "cryptography", "reportlab", "ruamel.yaml")
@@ -167,3 +168,27 @@ def test_qt_standard_buttons_speak_the_ui_language(qtbot: QtBot) -> None:
         assert box.button(box.StandardButton.Close).text().replace("&", "") == "Close"
     finally:
         use_language("zh_CN")
+
+
+def test_log_out_lets_another_user_log_in(qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test that 注销 closes the assessor's windows and the next user (here a supervisor) gets their own main
+    window, without restarting the app."""
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    from ltc_assess.ui import app as ui_app
+
+    def supervisor_logs_in(dialog: ui_app.LoginDialog) -> int:
+        assert dialog.isVisible()  # shown before the old windows close, so the app does not quit
+        dialog.username.setText("sup1")
+        dialog.password.setText("sup1-password")
+        dialog.try_login()
+        return QDialog.DialogCode.Accepted if dialog.user else QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(ui_app.LoginDialog, "exec", supervisor_logs_in)
+    first = ui_app.open_main_window(world.service, world.a1)
+    record, _ = world.service.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel"))
+    wizard = first.open_wizard(record.id)
+    first.log_out.emit()
+    assert not first.isVisible() and not wizard.isVisible()
+    windows = [w for w in QApplication.topLevelWidgets() if w.isVisible() and hasattr(w, "actor")]
+    assert [w.actor.username for w in windows] == ["sup1"]
