@@ -59,7 +59,9 @@ class Core:
 
     def _load(self) -> None:
         try:
-            import ltc_assess.ui.main_window  # noqa: F401 - the import is the work
+            # Only the Qt-free core: PySide6 builds its types lazily and not thread-safely (a Qt name used on
+            # the GUI thread while this thread imported UI modules came out half-built: AttributeError).
+            import ltc_assess.service  # noqa: F401 - the import is the work
         except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread by service()
             self._failure = exc
         finally:

@@ -38,6 +38,8 @@ def log_in_at_once(login):
     seen["visible"] = login.isVisible()
     login.username.setText("assessor1"); login.password.setText(sys.argv[2])
     login.try_login()
+    # the core thread must not import Qt code: PySide6 builds its types lazily, and not thread-safely
+    seen["ui_loaded_by_core"] = "ltc_assess.ui.main_window" in sys.modules
     if login.user is None:
         seen["error"] = login.error.text()
     else:
@@ -74,8 +76,8 @@ def test_login_window_is_up_before_the_core_and_login_waits_for_it(demo_db: Path
     proc = _first_start(demo_db, "demo-assessor1")
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert seen == {"loaded_when_shown": [], "visible": True, "role": "assessor", "main_window": True,
-                    "forms": "barthel@1"}
+    assert seen == {"loaded_when_shown": [], "visible": True, "ui_loaded_by_core": False, "role": "assessor",
+                    "main_window": True, "forms": "barthel@1"}
 
 
 def test_a_wrong_password_at_once_is_refused_in_the_window(demo_db: Path) -> None:
@@ -83,7 +85,7 @@ def test_a_wrong_password_at_once_is_refused_in_the_window(demo_db: Path) -> Non
     proc = _first_start(demo_db, "wrong-password")
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert seen["loaded_when_shown"] == [] and seen["visible"]
+    assert seen["loaded_when_shown"] == [] and seen["visible"] and not seen["ui_loaded_by_core"]
     assert "APP_007" in seen["error"] and "role" not in seen
 
 
