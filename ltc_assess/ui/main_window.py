@@ -49,10 +49,12 @@ def _subject_row(s: Subject) -> dict[str, Any]:
     return {**asdict(s), "masked_id": s.masked_id}
 
 
-def _table(model: RowsModel) -> QTableView:
+def _table(model: RowsModel, order: Qt.SortOrder = Qt.SortOrder.DescendingOrder) -> QTableView:
+    """A sortable table, sorted by its first column: people A→Z, assessments newest first (the default)."""
     view = QTableView()
     view.setModel(model)
     view.setSortingEnabled(True)
+    view.sortByColumn(0, order)
     view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -384,7 +386,7 @@ class MainWindow(QMainWindow):
             row.addWidget(button)
         layout.addLayout(row)
         self.subjects = subject_model()
-        self.subject_view = _table(self.subjects)
+        self.subject_view = _table(self.subjects, Qt.SortOrder.AscendingOrder)
         self.subject_view.doubleClicked.connect(lambda _i: self._open_subject())
         layout.addWidget(self.subject_view)
         self.tabs.addTab(page, _("评估对象"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QCollator, QLocale, QModelIndex, QPersistentModelIndex, Qt
 
-from ltc_assess.i18n import _
+from ltc_assess.i18n import _, language
 from ltc_assess.workflow import STATUS_LABELS
 
 Index = QModelIndex | QPersistentModelIndex
@@ -55,14 +55,17 @@ class RowsModel(QAbstractTableModel):
         return None
 
     def _key(self, column: int) -> Callable[[dict[str, Any]], tuple[int, Any]]:
-        """Numbers as numbers (assessment 9 before 10), then text; empty cells last."""
+        """Numbers as numbers (assessment 9 before 10), text as the language orders it (Chinese names by
+        pinyin: 陈 李 王 张, not by code point); empty cells last."""
         fmt = self.columns[column][2]
+        locale = QLocale(QLocale.Language.Chinese, QLocale.Country.China) if language() == "zh_CN" else QLocale.c()
+        collator = QCollator(locale)
 
         def key(row: dict[str, Any]) -> tuple[int, Any]:
             value = fmt(row)
             if value is None or value == "":
                 return (2, "")
-            return (0, value) if isinstance(value, int | float) else (1, str(value))
+            return (0, value) if isinstance(value, int | float) else (1, collator.sortKey(str(value)))
 
         return key
 

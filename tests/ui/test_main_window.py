@@ -294,3 +294,19 @@ def test_table_order_survives_refresh_and_numbers_sort_as_numbers(qtmodeltester:
     model.refresh([{**row, "id": n} for n in (12, 2, 30)])
     assert [model.data(model.index(r, 0)) for r in range(3)] == ["2", "12", "30"]
     qtmodeltester.check(model)
+
+
+def test_names_sort_by_pinyin_and_the_register_opens_a_to_z(qtbot: QtBot, world: World) -> None:
+    """Test that people sort as Chinese readers expect (陈 黄 李 王 张 by pinyin, not by code point) and that
+    the register opens in that order."""
+    from PySide6.QtCore import Qt
+
+    for n, name in enumerate(("黄凤英", "张玉兰", "陈淑珍", "李桂兰")):
+        world.service.register_subject(world.a1, name=name, sex="female",
+                                       id_number=id_number(f"11010519400101{n + 1}02"))
+    window = MainWindow(world.service, world.a1)
+    qtbot.addWidget(window)
+    names = [window.subjects.data(window.subjects.index(r, 0)) for r in range(window.subjects.rowCount())]
+    assert names == ["陈淑珍", "黄凤英", "李桂兰", "王秀英", "张玉兰"]
+    window.subjects.sort(0, Qt.SortOrder.DescendingOrder)
+    assert window.subjects.data(window.subjects.index(0, 0)) == "张玉兰"
