@@ -45,6 +45,16 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 SIGNATURE_ROLES = ("assessor1", "assessor2", "informant")
 SIGNER_LABELS = {"assessor1": "评估员（一）", "assessor2": "评估员（二）", "informant": "信息提供者"}
+
+
+def signature_item(role: str) -> str:
+    """The form item where ``role`` signs: forms name their signature pads SIG.<role>."""
+    return f"SIG.{role}"
+
+
+def signature_role(item_id: str) -> str:
+    """The role that signs at a signature item (the inverse of ``signature_item``)."""
+    return item_id.removeprefix("SIG.")
 REASONS = ("first", "routine", "immediate", "review", "other")  # A.1.3 codes (spec/README.md)
 ROOT_CERT, ROOT_KEY, AGENCY = "root_cert_pem", "root_key_pem", "agency_name"
 
@@ -469,9 +479,9 @@ class AssessmentService:
         missing = [MissingItem(i.item_id, i.message) for i in session.validate()]
         if record.assessor2_id is None:
             missing.append(MissingItem(None, "需要第二名评估员"))
-        have = self.store.signatures(aid)
+        have = self.store.signed_roles(aid)
         missing += [
-            MissingItem(f"SIG.{r}" if f"SIG.{r}" in form.items else None, f"缺少{SIGNER_LABELS[r]}签名")  # to the pad
+            MissingItem(signature_item(r) if signature_item(r) in form.items else None, f"缺少{SIGNER_LABELS[r]}签名")
             for r in SIGNATURE_ROLES
             if r not in have
         ]
@@ -738,6 +748,9 @@ class AssessmentService:
 
     def signatures(self, aid: int) -> dict[str, bytes]:
         return self.store.signatures(aid)
+
+    def signed_roles(self, aid: int) -> set[str]:
+        return self.store.signed_roles(aid)
 
     def list_assessments(self, status: str | None = None, **filters: Any) -> list[dict[str, Any]]:
         if status is not None:

@@ -232,6 +232,11 @@ class Store:
             {"assessment_id": assessment_id, "role": role, "png": png, "signed_at": at}, pk=("assessment_id", "role")
         )
 
+    def signed_roles(self, assessment_id: int) -> set[str]:
+        """Who has signed, without loading the images."""
+        rows = self.db.query("SELECT role FROM signatures WHERE assessment_id = ?", [assessment_id])
+        return {r["role"] for r in rows}
+
     def signatures(self, assessment_id: int) -> dict[str, bytes]:
         return {
             r["role"]: r["png"]

@@ -64,6 +64,7 @@ class Core:
             import ltc_assess.service  # noqa: F401 - the import is the work
         except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread by service()
             self._failure = exc
+            return  # no forms to validate without the core
         finally:
             self._imported.set()
         from ltc_assess.schema.registry import installed_forms

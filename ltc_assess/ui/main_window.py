@@ -234,20 +234,29 @@ class RegisterDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         self.fields["id_number"].textChanged.connect(self._id_changed)
-        self.sex.currentIndexChanged.connect(lambda _i: self._id_changed(self.fields["id_number"].text()))
+        self.sex.currentIndexChanged.connect(lambda _i: self._show_derived())
 
-    def _id_changed(self, text: str) -> None:
-        """A complete, valid number sets the sex once and shows the birth date it encodes; a sex chosen
-        against the number is pointed out (GB 11643: the 17th digit is odd for men)."""
+    def _number(self) -> str | None:
+        """The ID number typed, if it is complete and valid."""
         try:
-            number = idnumber.validate(text)
+            return idnumber.validate(self.fields["id_number"].text())
         except LtcError:
+            return None
+
+    def _id_changed(self, _text: str) -> None:
+        """A complete, valid number sets the sex it encodes (GB 11643: the 17th digit is odd for men)."""
+        number = self._number()
+        if number is not None:
+            self.sex.setCurrentIndex(self.sex.findData(idnumber.sex(number)))
+        self._show_derived()
+
+    def _show_derived(self) -> None:
+        """The birth date the number encodes, and a note when the sex chosen contradicts it."""
+        number = self._number()
+        if number is None:
             self.derived.setText("")
             return
-        encoded = idnumber.sex(number)
-        if self.sender() is self.fields["id_number"]:
-            self.sex.setCurrentIndex(self.sex.findData(encoded))
-        note = "" if self.sex.currentData() == encoded else _("（所选性别与身份证号不一致，请核对）")
+        note = "" if self.sex.currentData() == idnumber.sex(number) else _("（所选性别与身份证号不一致，请核对）")
         self.derived.setText(_("出生日期 {date}").format(date=idnumber.birth_date(number).isoformat()) + note)
 
     def values(self) -> dict[str, Any]:

@@ -78,7 +78,6 @@ class RowsModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
 
-
 def subject_model() -> RowsModel:
     return RowsModel(
         [

@@ -35,8 +35,8 @@ def run_in_background(
     fn: Callable[[], Any], on_success: Callable[[Any], None], on_failure: Callable[[BaseException], None]
 ) -> None:
     """Start ``fn`` in the thread pool; exactly one callback follows on the GUI thread."""
-    # Owned by the application and deleted by Qt after the callback: dropped by Python instead, it was
-    # destroyed inside its own signal's delivery, which corrupted the heap now and then.
+    # Owned by the application and deleted by Qt once the callback has run, rather than dropped by Python
+    # while its own signal is still being delivered.
     relay = _Relay(QCoreApplication.instance())
 
     def done(callback: Callable[[Any], None], value: Any) -> None:

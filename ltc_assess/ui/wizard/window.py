@@ -36,7 +36,7 @@ from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _, language
 from ltc_assess.schema.model import SignatureItem
 from ltc_assess.scoring import ScoreResult
-from ltc_assess.service import AssessmentService
+from ltc_assess.service import AssessmentService, signature_item, signature_role
 from ltc_assess.session import FormSession
 from ltc_assess.storage.records import User
 from ltc_assess.ui.wizard.editors import EDITORS, Editor
@@ -178,7 +178,7 @@ class WizardWindow(QWidget):
 
     def _refresh_sections(self) -> None:
         current = self.session.section_of(self.session.current_item).id if self.session.current_item else None
-        signed = {f"SIG.{role}" for role in self.service.signatures(self.aid)}
+        signed = {signature_item(role) for role in self.service.signed_roles(self.aid)}
         self.sections.clear()
         for progress, section in zip(self.session.progress(signed), self.form.sections, strict=True):
             mark = "✓" if progress.done else f"{progress.answered}/{progress.required}"
@@ -207,7 +207,7 @@ class WizardWindow(QWidget):
         self.editor = EDITORS[item.type](item)
         value = self.session.computed_value(item_id) if item.type == "computed" else self.session.value(item_id)
         if isinstance(item, SignatureItem):
-            value = self.service.signatures(self.aid).get(self._signature_role(item_id))
+            value = self.service.signatures(self.aid).get(signature_role(item_id))
         self.editor.show_value(value)
         self.editor.answer_changed.connect(self._on_answer_changed)
         self.editor_host.addWidget(self.editor)
@@ -241,10 +241,6 @@ class WizardWindow(QWidget):
             "\n".join("⚠ " + w for w in self.session.warnings_for(self.session.current_item or "", result))
         )
 
-    @staticmethod
-    def _signature_role(item_id: str) -> str:
-        return item_id.removeprefix("SIG.")
-
     # --- actions -----------------------------------------------------------------------------------
 
     def _on_answer_changed(self, item_id: str, value: Any) -> None:
@@ -253,7 +249,7 @@ class WizardWindow(QWidget):
             if isinstance(self.form.items[item_id], SignatureItem):
                 if value is None:
                     return
-                self.service.save_signature(self.actor, self.aid, self._signature_role(item_id), value)
+                self.service.save_signature(self.actor, self.aid, signature_role(item_id), value)
                 self.editor.show_value(value) if self.editor else None
                 result = self.session.live_score()
             else:
