@@ -47,6 +47,12 @@ SIGNATURE_ROLES = ("assessor1", "assessor2", "informant")
 SIGNER_LABELS = {"assessor1": "评估员（一）", "assessor2": "评估员（二）", "informant": "信息提供者"}
 
 
+def _check_password(password: str) -> None:
+    """The one rule for login passwords, for new accounts and resets alike."""
+    if len(password) < 8:
+        raise AppError(ErrorCode.INVALID, _("密码至少需要8个字符"), where="password")
+
+
 def signature_item(role: str) -> str:
     """The form item where ``role`` signs: forms name their signature pads SIG.<role>."""
     return f"SIG.{role}"
@@ -143,6 +149,10 @@ class AssessmentService:
     def close(self) -> None:
         self.db.close()
 
+    def reopened(self) -> AssessmentService:
+        """The same service on a connection of its own, for another thread (a connection belongs to its thread)."""
+        return AssessmentService(self.path, self._clock, self._forms)
+
     def _now(self) -> str:
         return self._clock().isoformat(timespec="seconds")
 
@@ -160,8 +170,7 @@ class AssessmentService:
         return user
 
     def _insert_user(self, actor_id: int | None, username: str, display_name: str, role: Role, password: str) -> User:
-        if len(password) < 8:
-            raise AppError(ErrorCode.INVALID, _("密码至少需要8个字符"), where="password")
+        _check_password(password)
         if not username or not username.replace("_", "").replace(".", "").isalnum():
             raise AppError(ErrorCode.INVALID, f"bad username {username!r} (letters, digits, . and _)", where="username")
         at = self._now()
@@ -247,8 +256,7 @@ class AssessmentService:
         return self._change_user(actor, username, "user.set_role", {"role": Role(role).value}, {"role": role})
 
     def reset_password(self, actor: User, username: str, password: str) -> User:
-        if len(password) < 8:
-            raise AppError(ErrorCode.INVALID, "password must have at least 8 characters", where="password")
+        _check_password(password)
         return self._change_user(
             actor,
             username,

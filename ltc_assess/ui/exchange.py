@@ -35,7 +35,7 @@ from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage.records import User
-from ltc_assess.ui.workers import run_in_background
+from ltc_assess.ui.workers import run_with_service
 
 
 class Exchange:
@@ -49,24 +49,16 @@ class Exchange:
         self.progress: QProgressDialog | None = None
 
     def _run(self, title: str, job: Callable[[AssessmentService], str]) -> None:
-        path = self.service.path
         self.progress = QProgressDialog(title, "", 0, 0, self.parent)
         self.progress.setCancelButton(None)
         self.progress.show()
-
-        def work() -> str:
-            service = AssessmentService(path)  # this thread's own connection
-            try:
-                return job(service)
-            finally:
-                service.close()
 
         def finish(message: str) -> None:
             if self.progress is not None:
                 self.progress.close()
             self.done(message)
 
-        run_in_background(work, finish, lambda exc: finish(_("未完成：{error}").format(error=exc)))
+        run_with_service(self.service, job, finish, lambda exc: finish(_("未完成：{error}").format(error=exc)))
 
     def _password(self) -> str | None:
         text, ok = QInputDialog.getText(

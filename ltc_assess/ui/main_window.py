@@ -41,7 +41,7 @@ from ltc_assess.ui.language import remember_language, use_language
 from ltc_assess.ui.models import RowsModel, assessment_model, subject_model
 from ltc_assess.ui.review import ReviewDialog, local_time
 from ltc_assess.ui.wizard.window import WizardWindow
-from ltc_assess.ui.workers import run_in_background
+from ltc_assess.ui.workers import run_with_service
 from ltc_assess.workflow import ROLE_LABELS, STATUS_LABELS, Role
 
 
@@ -174,16 +174,8 @@ class SubjectDialog(QDialog):
 
     def export_report(self, aid: int, target: Path) -> None:
         """Render (or fetch the signed) report off the GUI thread with its own connection, then save it."""
-        path = self.service.path
         self.export_button.setEnabled(False)
         self.status.setText(_("正在生成报告…"))
-
-        def work() -> bytes:
-            service = AssessmentService(path)
-            try:
-                return service.report_pdf(aid)
-            finally:
-                service.close()
 
         def saved(pdf: bytes) -> None:
             target.write_bytes(pdf)
@@ -194,7 +186,7 @@ class SubjectDialog(QDialog):
             self.export_button.setEnabled(True)
             self.status.setText(str(exc))
 
-        run_in_background(work, saved, failed)
+        run_with_service(self.service, lambda own: own.report_pdf(aid), saved, failed)
 
 
 class RegisterDialog(QDialog):

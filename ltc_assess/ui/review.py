@@ -33,7 +33,7 @@ from ltc_assess.report.data import answer_text
 from ltc_assess.schema.model import FormDef
 from ltc_assess.service import AssessmentService, ReviewView
 from ltc_assess.storage.records import Assessment, User
-from ltc_assess.ui.workers import run_in_background
+from ltc_assess.ui.workers import run_with_service
 from ltc_assess.workflow import Action
 
 _CHANGED = QColor("#fef3c7")
@@ -246,18 +246,15 @@ class ReviewDialog(QDialog):
         )
         if not ok:
             return
-        path, actor, aid = self.service.path, self.actor, self.aid
-
-        def work() -> None:
-            service = AssessmentService(path)  # this thread's own connection (see workers.py)
-            try:
-                service.approve(actor, aid, password)
-            finally:
-                service.close()
-
+        actor, aid = self.actor, self.aid
         self._set_busy(True)
         self.status.setText(_("正在批准并签名报告，请稍候…"))
-        run_in_background(work, lambda _result: self._approved(), self._approval_failed)
+        run_with_service(
+            self.service,
+            lambda own: own.approve(actor, aid, password),
+            lambda _r: self._approved(),
+            self._approval_failed,
+        )
 
     def _approval_failed(self, exc: BaseException) -> None:
         self._set_busy(False)

@@ -1,15 +1,18 @@
 """Run long work off the GUI thread: ``run_in_background(fn, on_success, on_failure)``.
 
-``fn`` runs in Qt's thread pool and must not touch widgets (nor the GUI thread's database connection: open
-its own); the callbacks run on the GUI thread.
+``fn`` runs in Qt's thread pool and must not touch widgets (nor the GUI thread's database connection:
+``run_with_service`` hands the job a service on the worker's own); the callbacks run on the GUI thread.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
+
+if TYPE_CHECKING:
+    from ltc_assess.service import AssessmentService
 
 
 class _Relay(QObject):
@@ -46,3 +49,21 @@ def run_in_background(
     relay.succeeded.connect(lambda value: done(on_success, value))
     relay.failed.connect(lambda exc: done(on_failure, exc))
     QThreadPool.globalInstance().start(_Job(fn, relay))
+
+
+def run_with_service(
+    service: AssessmentService,
+    job: Callable[[AssessmentService], Any],
+    on_success: Callable[[Any], None],
+    on_failure: Callable[[BaseException], None],
+) -> None:
+    """``job`` in the background on ``service`` reopened with the worker's own connection, closed after."""
+
+    def work() -> Any:
+        own = service.reopened()
+        try:
+            return job(own)
+        finally:
+            own.close()
+
+    run_in_background(work, on_success, on_failure)
