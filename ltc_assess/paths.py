@@ -1,4 +1,4 @@
-"""The only module that knows where bundled data lives (development tree or PyInstaller bundle)."""
+"""The only module that knows where bundled data lives: development tree, installed wheel or PyInstaller bundle."""
 
 from __future__ import annotations
 
@@ -6,12 +6,20 @@ import sys
 from pathlib import Path
 
 FROZEN = bool(getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"))
+# Where the wheel build puts forms/, resources/ and schemas/ inside the package (setup.py): the repository
+# keeps them at its root, where people edit them.
+PACKAGE_DATA = Path(__file__).resolve().parent / "_data"
 
 
 def bundle_root() -> Path:
-    """Folder holding ``forms/`` and ``resources/``: the repo root, or ``_MEIPASS`` when frozen."""
+    """Folder holding ``forms/``, ``resources/`` and ``schemas/``.
+
+    ``_MEIPASS`` when frozen, the package's ``_data`` folder in an installed wheel, else the repository root.
+    """
     if FROZEN:
         return Path(sys._MEIPASS)  # type: ignore[attr-defined]
+    if PACKAGE_DATA.is_dir():
+        return PACKAGE_DATA
     return Path(__file__).resolve().parent.parent
 
 
@@ -26,5 +34,15 @@ def resources_dir() -> Path:
 
 
 def font_path() -> Path:
-    """The bundled CJK TrueType font used by Qt, reportlab and signature stamps."""
-    return resources_dir() / "fonts" / "LXGWWenKai-Regular.ttf"
+    """The Song (serif, 宋体) TrueType font: report body text and signature stamps."""
+    return resources_dir() / "fonts" / "NotoSerifSC-Regular.ttf"
+
+
+def sans_font_path() -> Path:
+    """The Hei (sans, 黑体) TrueType font: report headings and the desktop app."""
+    return resources_dir() / "fonts" / "NotoSansSC-Regular.ttf"
+
+
+def icon_path() -> Path:
+    """The application icon (window icon; the .ico beside it is the Windows executable's)."""
+    return resources_dir() / "icons" / "ltc-assess.png"

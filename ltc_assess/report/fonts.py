@@ -1,4 +1,8 @@
-"""The bundled CJK TrueType font, registered once with reportlab (embedded as a subset in every PDF)."""
+"""The bundled CJK TrueType fonts, registered once with reportlab (embedded as subsets in every PDF).
+
+Official Chinese documents are set in 宋体 with 黑体 headings (GB/T 9704): the body font is Noto Serif SC, the
+heading font Noto Sans SC (both OFL-1.1, cut and converted by scripts/build_fonts.py).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,15 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 from ltc_assess import paths
 
-FONT = "LXGWWenKai"
+FONT = "NotoSerifSC"  # 宋体: body text, tables, charts
+HEADING_FONT = "NotoSansSC"  # 黑体: titles and section headings
 
 
 @cache
 def register() -> str:
-    """Register the font (idempotent) and return its name."""
+    """Register both fonts (idempotent) and return the body font's name."""
     pdfmetrics.registerFont(TTFont(FONT, str(paths.font_path())))
+    pdfmetrics.registerFont(TTFont(HEADING_FONT, str(paths.sans_font_path())))
     # Charts start from reportlab's graphics defaults (Helvetica, never embedded); reports must embed every
     # font, and reportlab is used for nothing else in this process.
     STATE_DEFAULTS["fontName"] = FONT

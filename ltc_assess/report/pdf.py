@@ -35,7 +35,7 @@ from reportlab.platypus import (
 )
 
 from ltc_assess.report.data import Box, ReportData
-from ltc_assess.report.fonts import register
+from ltc_assess.report.fonts import HEADING_FONT, register
 
 PAGE_W, PAGE_H = A4
 MARGIN = 18 * mm
@@ -55,9 +55,14 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
     return {
         "base": base,
         "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=11.5),
-        "title": ParagraphStyle("title", parent=base, fontSize=18, leading=24, alignment=1, spaceAfter=2),
+        "title": ParagraphStyle(
+            "title", parent=base, fontName=HEADING_FONT, fontSize=18, leading=24, alignment=1, spaceAfter=2
+        ),
         "sub": ParagraphStyle("sub", parent=base, fontSize=9, leading=12, alignment=1, textColor=colors.grey),
-        "h2": ParagraphStyle("h2", parent=base, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4, textColor=ACCENT),
+        "h2": ParagraphStyle(
+            "h2", parent=base, fontName=HEADING_FONT, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4,
+            textColor=ACCENT,
+        ),
         "warn": ParagraphStyle("warn", parent=base, textColor=colors.HexColor("#b91c1c")),
     }
 

@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton
 
 from ltc_assess import paths
@@ -30,8 +30,14 @@ if TYPE_CHECKING:
 
 
 def load_font(app: QApplication) -> str:
-    """Load the bundled CJK font so Chinese renders on machines without Chinese fonts."""
-    font_id = QFontDatabase.addApplicationFont(str(paths.font_path()))
+    """Load the bundled CJK fonts so Chinese renders on machines without Chinese fonts; the app is set in Hei.
+
+    The Song face is loaded too (same family as the reports), for any widget that asks for a serif font. The
+    icon is set here as well: both belong to how every window looks, from the login window on.
+    """
+    app.setWindowIcon(QIcon(str(paths.icon_path())))
+    QFontDatabase.addApplicationFont(str(paths.font_path()))
+    font_id = QFontDatabase.addApplicationFont(str(paths.sans_font_path()))
     families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
     if families:
         app.setFont(QFont(families[0], 10))

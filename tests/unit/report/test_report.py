@@ -195,8 +195,9 @@ def test_every_font_is_embedded(tmp_path: Any) -> None:
 
 @cache
 def _font_chars() -> frozenset[str]:
-    """The characters the embedded font has glyphs for (its cmap)."""
-    return frozenset(map(chr, TTFont(str(paths.font_path()), lazy=True).getBestCmap()))
+    """The characters both embedded fonts (body and headings) have glyphs for (their cmaps)."""
+    body, heading = (TTFont(str(path), lazy=True).getBestCmap() for path in (paths.font_path(), paths.sans_font_path()))
+    return frozenset(map(chr, body.keys() & heading.keys()))
 
 
 def _zh_texts(node: Any) -> list[str]:
