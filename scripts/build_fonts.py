@@ -110,11 +110,11 @@ def build(collection: str, face: str, out: Path, chars: set[str]) -> TTFont:
     options.name_IDs = ["*"]  # copyright and licence fields travel with the file
     options.notdef_outline = True
     options.drop_tables += ["DSIG"]
-    options.recalc_timestamp = False  # reproducible bytes
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(chars)))
     subsetter.subset(font)
     _to_truetype(font)
+    font.recalcTimestamp = False  # keep the source's head.modified: reproducible bytes
     font.save(out, reorderTables=True)
     return font
 
