@@ -14,6 +14,7 @@ from typing import Any
 from ltc_assess.errors import AnswerError, ErrorCode
 from ltc_assess.schema.answers import check_answer, default_answers, evaluation_env
 from ltc_assess.schema.model import AnyItem, ComputedItem, FormDef, Section, SignatureItem
+from ltc_assess.schema.rule_inputs import rule_inputs
 from ltc_assess.scoring import ScoreResult, score
 
 
@@ -56,6 +57,7 @@ class FormSession:
         self._answers: dict[str, Any] = {k: v for k, v in (answers or {}).items() if v is not None}
         self._section_of = {item.id: s.id for s in form.sections for item in s.items}
         self._env = evaluation_env(form, self._answers, self._defaults)
+        self.rule_inputs = frozenset(rule_inputs(form))
         first = self.visible_items(self.sections[0])
         self.current_item = current_item if current_item in self._section_of else (first[0].id if first else None)
 
@@ -102,8 +104,11 @@ class FormSession:
         return item.visible_if is None or bool(item.visible_if(self._env))
 
     def is_required(self, item: AnyItem) -> bool:
+        """Required by the form, or read by a level rule (blank would silently count as 无)."""
         if isinstance(item, ComputedItem):
             return False
+        if item.id in self.rule_inputs:
+            return True
         if item.required_if is not None:
             return bool(item.required_if(self._env))
         return item.required
@@ -117,16 +122,25 @@ class FormSession:
         if not self.is_visible(item):
             return []
         sid = self._section_of[item_id]
-        value = self._answers.get(item_id)
-        if value is None or value == [] or value == "":
-            if self.is_required(item):
-                label = item.label
-                return [Issue(item_id, sid, "required", f"{label.zh_CN}：尚未填写", f"{label.en}: not answered")]
-            return []
+        if not self.is_answered(item_id):
+            if not self.is_required(item):
+                return []
+            zh, en = item.label.zh_CN, item.label.en
+            if item_id in self.rule_inputs:
+                why_zh, why_en = "（等级变更依据，没有请选“无”）", " (a level rule reads it: choose none if none)"
+                return [Issue(item_id, sid, "required", f"{zh}：尚未填写{why_zh}", f"{en}: not answered{why_en}")]
+            return [Issue(item_id, sid, "required", f"{zh}：尚未填写", f"{en}: not answered")]
         if item.constraint is not None and not item.constraint.when(self._env):
             msg = item.constraint.message
             return [Issue(item_id, sid, "constraint", msg.zh_CN, msg.en)]
         return []
+
+    def is_answered(self, item_id: str) -> bool:
+        """An explicit answer is stored; for a level rule's list input (A.4.1) an empty list is the answer 无."""
+        value = self._answers.get(item_id)
+        if value == []:
+            return item_id in self.rule_inputs
+        return value is not None and value != ""
 
     def validate(self, section: Section | None = None) -> list[Issue]:
         """Issues of one section, or of the whole form (the submit checklist), in form order."""
@@ -143,9 +157,7 @@ class FormSession:
         for s in self.sections:
             required = [i for i in self.visible_items(s) if isinstance(i, SignatureItem) or self.is_required(i)]
             answered = sum(
-                1
-                for i in required
-                if (i.id in signed if isinstance(i, SignatureItem) else self._answers.get(i.id) not in (None, [], ""))
+                1 for i in required if (i.id in signed if isinstance(i, SignatureItem) else self.is_answered(i.id))
             )
             out.append(Progress(s.id, answered, len(required)))
         return out

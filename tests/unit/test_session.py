@@ -76,9 +76,10 @@ def test_invalid_value_is_refused_and_not_recorded(session: FormSession) -> None
 def test_progress_and_submit_checklist(session: FormSession) -> None:
     """Test that completeness counts required visible items and signatures (every one is needed to submit), and
     the checklist lists what is missing."""
-    assert [(p.section_id, p.answered, p.required) for p in session.progress()] == [("s1", 0, 2), ("s2", 0, 2)]
+    assert [(p.section_id, p.answered, p.required) for p in session.progress()] == [("s1", 0, 3), ("s2", 0, 2)]
     session.set_answer("Q.1", 2)
     session.set_answer("Q.2", 0)
+    session.set_answer("Q.3", [])
     session.set_answer("R.1", "first")
     assert [p.done for p in session.progress()] == [True, False]  # not signed yet
     assert all(p.done for p in session.progress(signed={"SIG"}))
@@ -112,3 +113,19 @@ def test_live_score_is_partial(session: FormSession) -> None:
     assert live.final_level is None and live.dimension("d1").partial_sum == 2
     session.set_answer("Q.2", 1)
     assert session.live_score().final_level == 0
+
+
+def test_inputs_of_level_rules_need_an_explicit_answer(session: FormSession) -> None:
+    """Test that an item a level-change rule reads (Q.3, read by R1) is required although the form does not say
+    so, that an explicit empty list answers it, and that the live score says the level is provisional until then."""
+    assert session.rule_inputs == {"Q.3"}
+    session.set_answer("Q.1", 2)
+    session.set_answer("Q.2", 0)
+    issues = [i for i in session.validate() if i.item_id == "Q.3"]
+    assert issues and "等级变更依据" in issues[0].message and "level rule" in issues[0].message_en
+    live = session.live_score()
+    assert live.final_level == 0 and live.provisional_level
+    assert live.blank_rule_inputs is not None and live.blank_rule_inputs.items == ("Q.3",)
+    session.set_answer("Q.3", [])
+    assert session.is_answered("Q.3") and [i.item_id for i in session.validate()] == ["R.1"]
+    assert not session.live_score().provisional_level
