@@ -7,13 +7,14 @@ and identical in every front end.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ltc_assess.errors import AnswerError, ErrorCode
 from ltc_assess.schema.answers import check_answer, default_answers, evaluation_env
-from ltc_assess.schema.model import AnyItem, ComputedItem, FormDef, Section, SignatureItem
+from ltc_assess.schema.model import AnyItem, ComputedItem, FormDef, MultiChoiceItem, Section, SignatureItem
 from ltc_assess.schema.rule_inputs import rule_inputs
 from ltc_assess.scoring import ScoreResult, score
 
@@ -181,13 +182,51 @@ class FormSession:
         return self.current_item
 
     def move_section(self, step: int) -> str | None:
-        """Jump to the first visible item of the next/previous section that has one."""
+        """Jump into the next/previous section that has visible items: to its first unanswered required item
+        (A.5.11 昏迷 before ten optional items), else its first item."""
         order = [s for s in self.sections if self.visible_items(s)]
         current = self._section_of.get(self.current_item or "", order[0].id)
         idx = next((n for n, s in enumerate(order) if s.id == current), 0)
-        target = order[max(0, min(len(order) - 1, idx + step))]
-        self.current_item = self.visible_items(target)[0].id
+        target = self.visible_items(order[max(0, min(len(order) - 1, idx + step))])
+        self.current_item = next((i.id for i in target if self._open_required(i)), target[0].id)
         return self.current_item
+
+    def _open_required(self, item: AnyItem, signed: Collection[str] = ()) -> bool:
+        if isinstance(item, SignatureItem):
+            return item.id not in signed
+        return self.is_required(item) and not self.is_answered(item.id)
+
+    def next_required(self, signed: Collection[str] = ()) -> str | None:
+        """The next unanswered required item after the cursor, in form order, wrapping; None when all are done."""
+        ids = [item for s in self.sections for item in self.visible_items(s)]
+        pos = next((n for n, i in enumerate(ids) if i.id == self.current_item), -1)
+        for item in ids[pos + 1 :] + ids[: pos + 1]:
+            if self._open_required(item, signed):
+                return item.id
+        return None
+
+    def none_answers(self, item_id: str) -> dict[str, Any]:
+        """What the "none of these" key records from ``item_id``: {item: value}, empty when it does not apply.
+
+        Items with a declared default (the standard's 无, e.g. the five A.2.14 risk events) form a group with
+        their neighbours in the section that have one: each unanswered one, and this one, get their default.
+        A multi-select without a default gets its exclusive 无 option, else the empty list.
+        """
+        item = self.form.items[item_id]
+        section = self.visible_items(self.section_of(item_id))
+        pos = next(n for n, i in enumerate(section) if i.id == item_id)
+        has_default = [i.id in self._defaults for i in section]
+        if has_default[pos]:
+            start, end = pos, pos
+            while start > 0 and has_default[start - 1]:
+                start -= 1
+            while end + 1 < len(section) and has_default[end + 1]:
+                end += 1
+            group = [i for i in section[start : end + 1] if i.id == item_id or not self.is_answered(i.id)]
+            return {i.id: copy.copy(self._defaults[i.id]) for i in group}
+        if isinstance(item, MultiChoiceItem):
+            return {item_id: next(([c.value] for c in item.choices if c.exclusive), [])}
+        return {}
 
     def goto(self, item_id: str) -> None:
         if item_id not in self._section_of:
