@@ -61,6 +61,8 @@ def signature_item(role: str) -> str:
 def signature_role(item_id: str) -> str:
     """The role that signs at a signature item (the inverse of ``signature_item``)."""
     return item_id.removeprefix("SIG.")
+
+
 REASONS = ("first", "routine", "immediate", "review", "other")  # A.1.3 codes (spec/README.md)
 ROOT_CERT, ROOT_KEY, AGENCY = "root_cert_pem", "root_key_pem", "agency_name"
 

@@ -172,14 +172,20 @@ class FormSession:
     def _visible_ids(self) -> list[str]:
         return [item.id for s in self.sections for item in self.visible_items(s)]
 
-    def move(self, step: int) -> str | None:
-        """Move the cursor ``step`` visible items forward/back (clamped); returns the new item id."""
+    def peek(self, step: int) -> str | None:
+        """The item ``step`` visible items forward/back (clamped), without moving."""
         ids = self._visible_ids()
         if not ids:
             return None
         pos = ids.index(self.current_item) if self.current_item in ids else 0
-        self.current_item = ids[max(0, min(len(ids) - 1, pos + step))]
-        return self.current_item
+        return ids[max(0, min(len(ids) - 1, pos + step))]
+
+    def move(self, step: int) -> str | None:
+        """Move the cursor ``step`` visible items forward/back (clamped); returns the new item id."""
+        target = self.peek(step)
+        if target is not None:
+            self.current_item = target
+        return target
 
     def move_section(self, step: int) -> str | None:
         """Jump into the next/previous section that has visible items: to its first unanswered required item

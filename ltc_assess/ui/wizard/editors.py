@@ -89,6 +89,13 @@ class Editor(QWidget):
         self.answer_changed.emit(self.item.id, value)
 
 
+OPTION_STYLE = (
+    "QPushButton#option{text-align:left;font-size:14px;}"
+    "QPushButton#option:checked{background:#1d4ed8;}"
+    "QPushButton#option:focus{border:2px solid #f59e0b;}"
+)
+
+
 class OptionButton(QPushButton):
     """A large checkable option whose text wraps (the standards' option wording is often long)."""
 
@@ -103,7 +110,7 @@ class OptionButton(QPushButton):
         layout.addWidget(self.label)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.MinimumExpanding)
         self.setMinimumHeight(44)
-        self.setStyleSheet("QPushButton{text-align:left;font-size:14px;}QPushButton:checked{background:#1d4ed8;}")
+        self.setObjectName("option")  # styled by OPTION_STYLE on the card: one style sheet, not one per button
         self.toggled.connect(self._restyle)
 
     def _restyle(self, checked: bool) -> None:

@@ -39,7 +39,7 @@ from ltc_assess.scoring import ScoreResult
 from ltc_assess.service import AssessmentService, signature_item, signature_role
 from ltc_assess.session import FormSession
 from ltc_assess.storage.records import User
-from ltc_assess.ui.wizard.editors import EDITORS, Editor
+from ltc_assess.ui.wizard.editors import EDITORS, OPTION_STYLE, Editor
 from ltc_assess.ui.wizard.keys import NONE_KEY, REQUIRED_KEY, key_text
 
 _SAVED_STYLE = "color:#047857;padding:2px 6px;"
@@ -131,6 +131,11 @@ class WizardWindow(QWidget):
         self.session = FormSession(self.form, record.answers, record.current_item)
         self.lang = language()
         self.editor: Editor | None = None
+        self._editors: dict[str, Editor] = {}
+        self._prefetch = QTimer(self)
+        self._prefetch.setSingleShot(True)
+        self._prefetch.setInterval(60)
+        self._prefetch.timeout.connect(self._build_next)
         self.setWindowTitle(_("评估：{title}").format(title=self.form.title.get(self.lang)))
         self.resize(1280, 800)
 
@@ -140,7 +145,7 @@ class WizardWindow(QWidget):
         self.card = QFrame()
         self.card.setFrameShape(QFrame.Shape.StyledPanel)
         self.card.setObjectName("card")
-        self.card.setStyleSheet("#card{background:white;border-radius:8px;}")
+        self.card.setStyleSheet("#card{background:white;border-radius:8px;}" + OPTION_STYLE)
         self.card_layout = QVBoxLayout(self.card)
         self.code = QLabel()
         self.code.setStyleSheet("color:#6b7280;")
@@ -220,15 +225,18 @@ class WizardWindow(QWidget):
     def _refresh_sections(self) -> None:
         current = self.session.section_of(self.session.current_item).id if self.session.current_item else None
         signed = {signature_item(role) for role in self.service.signed_roles(self.aid)}
-        self.sections.clear()
-        for progress, section in zip(self.session.progress(signed), self.form.sections, strict=True):
+        if not self.sections.count():
+            for section in self.form.sections:
+                entry = QListWidgetItem()
+                entry.setData(Qt.ItemDataRole.UserRole, section.id)
+                self.sections.addItem(entry)
+        for row, (progress, section) in enumerate(zip(self.session.progress(signed), self.form.sections, strict=True)):
             touched = progress.required or any(self.session.is_answered(i.id) for i in section.items)
             mark = ("✓" if touched else "") if progress.done else f"{progress.answered}/{progress.required}"
-            entry = QListWidgetItem(f"{section.title.get(self.lang)}   {mark}")
-            entry.setData(Qt.ItemDataRole.UserRole, section.id)
-            self.sections.addItem(entry)
-            if section.id == current:
-                self.sections.setCurrentItem(entry)
+            entry = self.sections.item(row)
+            entry.setText(f"{section.title.get(self.lang)}   {mark}")  # in place: rebuilding cost a keystroke 10 ms
+            if section.id == current and self.sections.currentRow() != row:
+                self.sections.setCurrentRow(row)
 
     def _show_item(self) -> None:
         item_id = self.session.current_item
@@ -245,16 +253,14 @@ class WizardWindow(QWidget):
         self.help.setText("\n".join(helps))
         self.help.setVisible(bool(helps))
         if self.editor is not None:
-            self.editor_host.removeWidget(self.editor)
             self.editor.hide()
-            self.editor.deleteLater()
-        self.editor = EDITORS[item.type](item)
+        self.editor = self._editor_for(item_id)
+        self._prefetch.start()
         value = self.session.computed_value(item_id) if item.type == "computed" else self.session.value(item_id)
         if isinstance(item, SignatureItem):
             value = self.service.signatures(self.aid).get(signature_role(item_id))
         self.editor.show_value(value)
-        self.editor.answer_changed.connect(self._on_answer_changed)
-        self.editor_host.addWidget(self.editor)
+        self.editor.show()
         self._show_issues()
         notes = [
             _("审核意见（{author}）：{body}").format(author=c.author, body=c.body)
@@ -263,11 +269,27 @@ class WizardWindow(QWidget):
         ]
         self.comment.setText("\n".join(notes))
         if self.editor.focusProxy() is not None:  # a text, number or date field: typing goes into it
-            self.editor.focusProxy().installEventFilter(self)
-            self.editor.show()  # a layout shows new children later; focus needs it visible now
             self.editor.setFocus(Qt.FocusReason.TabFocusReason)  # as by Tab: a pre-filled text is selected
         else:
             self.setFocus()  # digits choose options, arrows move
+
+    def _editor_for(self, item_id: str) -> Editor:
+        """The item's editor, built once and kept (building option buttons cost most of a keystroke)."""
+        editor = self._editors.get(item_id)
+        if editor is None:
+            editor = self._editors[item_id] = EDITORS[self.form.items[item_id].type](self.form.items[item_id])
+            editor.hide()
+            editor.answer_changed.connect(self._on_answer_changed)
+            self.editor_host.addWidget(editor)
+            if editor.focusProxy() is not None:
+                editor.focusProxy().installEventFilter(self)
+        return editor
+
+    def _build_next(self) -> None:
+        """While the assessor reads the card, build the next item's editor so that the key that moves on is quick."""
+        following = self.session.peek(1)
+        if following is not None:
+            self._editor_for(following)
 
     def _show_open_required(self) -> None:
         """Name the section's required items that are still open, so that none hides behind optional ones."""
@@ -305,19 +327,28 @@ class WizardWindow(QWidget):
     def _on_answer_changed(self, item_id: str, value: Any) -> None:
         """Save; a single choice then moves on by itself, unless the answer needs a look (issue or warning)."""
         stored = self.session.value(item_id)
-        result = self._save(item_id, value)
+        moving_on = isinstance(self.form.items[item_id], SingleChoiceItem) and self.session.current_item == item_id
+        result = self._save(item_id, value, moving_on)
         if result is None:
             return
         self._confirm(item_id, stored, value)
+        if moving_on and self._may_advance(item_id, result):
+            self._show_score(result)
+            self.go(1, remember=False)  # the save already recorded the next item as the place to resume
+            return
+        if moving_on:
+            self._remember()  # the save recorded the next item; the cursor stays here
         self._refresh_sections()
         self._show_issues()
         self._show_open_required()
         self._show_score(result)
-        if isinstance(self.form.items[item_id], SingleChoiceItem):
-            self._advance_from(item_id, result)
 
-    def _save(self, item_id: str, value: Any) -> ScoreResult | None:
-        """Store one answer through the service; on refusal show why and what is stored, and return None."""
+    def _save(self, item_id: str, value: Any, moving_on: bool = False) -> ScoreResult | None:
+        """Store one answer through the service; on refusal show why and what is stored, and return None.
+
+        ``moving_on``: the cursor will go on to the next item, so the save records that as the place to resume
+        (one durable write per keystroke rather than two).
+        """
         stored = self.session.value(item_id)
         try:
             if isinstance(self.form.items[item_id], SignatureItem):
@@ -327,7 +358,8 @@ class WizardWindow(QWidget):
                 self.editor.show_value(value) if self.editor else None
                 return self.session.live_score()
             self.session.set_answer(item_id, value)
-            return self.service.save_answer(self.actor, self.aid, item_id, value, current_item=item_id).score
+            resume = (self.session.peek(1) if moving_on else None) or item_id
+            return self.service.save_answer(self.actor, self.aid, item_id, value, current_item=resume).score
         except LtcError as exc:
             self._restore(item_id, stored)
             self.saved.setText("")
@@ -357,14 +389,14 @@ class WizardWindow(QWidget):
         text = choices.get(value, str(value))
         return text if len(text) <= 18 else text[:17] + "…"
 
-    def _advance_from(self, item_id: str, result: ScoreResult) -> None:
-        if (
+    def _may_advance(self, item_id: str, result: ScoreResult) -> bool:
+        """A chosen answer moves on unless it needs a look: an issue or a warning on it, or the last item."""
+        return (
             self.session.current_item == item_id
             and not self.session.is_last()
             and not self.session.item_issues(item_id)
             and not self.session.warnings_for(item_id, result)
-        ):
-            self.go(1)
+        )
 
     def answer_none(self) -> None:
         """The "none of these" key: 无 for the whole group (A.2.14's five counts) or the list (A.4.1), then on."""
@@ -420,13 +452,14 @@ class WizardWindow(QWidget):
         if proxy is not None and proxy.hasFocus():
             self.setFocus()
 
-    def go(self, step: int) -> None:
+    def go(self, step: int, remember: bool = True) -> None:
         self._leave_input()
         if step > 0 and self.session.is_last():
             self.open_checklist()  # Enter on the last item leads on to submission
             return
         self.session.move(step)
-        self._remember()
+        if remember:
+            self._remember()
         self._show_item()
         self._refresh_sections()
 
@@ -467,7 +500,8 @@ class WizardWindow(QWidget):
             if self.editor.choose_key(text):
                 # the same option again saves nothing: move on all the same
                 if item_id == self.session.current_item and isinstance(self.editor.item, SingleChoiceItem):
-                    self._advance_from(item_id, self.session.live_score())
+                    if self._may_advance(item_id, self.session.live_score()):
+                        self.go(1)
                 return
             if text == NONE_KEY:
                 self.answer_none()
