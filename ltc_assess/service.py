@@ -767,10 +767,9 @@ class AssessmentService:
             Status(status)  # a clear error for an unknown status
         return self.store.list_assessments(status=status, **filters)
 
-    def my_work(self, actor: User) -> list[dict[str, Any]]:
-        """The assessor's drafts and returned assessments."""
-        rows = self.store.list_assessments(assessor_id=actor.id)
-        return [r for r in rows if r["status"] in (Status.DRAFT, Status.RETURNED)]
+    def my_work(self, actor: User, status: str | None = None) -> list[dict[str, Any]]:
+        """Every assessment the assessor took part in (drafts, returned, submitted, approved…), or one status."""
+        return self.list_assessments(status=status, assessor_id=actor.id)
 
     def review_queue(
         self,
