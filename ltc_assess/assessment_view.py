@@ -18,6 +18,9 @@ from ltc_assess.storage import audit
 from ltc_assess.storage.records import Assessment, Comment, Subject, User
 from ltc_assess.workflow import Role
 
+# Who signs the report (PAdES): the assessors at submission, the supervisor at approval.
+REPORT_SIGNERS = {**SIGNER_LABELS, "supervisor": "审核员"}
+
 # The audit events that change an assessment's status or sign it, as the history names them.
 STATUS_EVENTS = {
     "assessment.start": "开始评估",
@@ -56,7 +59,7 @@ def _note(row: dict[str, Any]) -> str:
     new = json.loads(row["new_json"]) if row["new_json"] else {}
     parts = [row["reason"] or ""]
     if row["action"] == "report.sign":
-        parts.append(_(SIGNER_LABELS.get(new.get("role", ""), new.get("role", ""))))
+        parts.append(_(REPORT_SIGNERS.get(new.get("role", ""), new.get("role", ""))))
     level = next((new[k] for k in ("decided_level", "proposed_level") if new.get(k) is not None), None)
     if level is not None:
         parts.append(_("等级 {level}").format(level=level))

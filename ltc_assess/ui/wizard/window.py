@@ -39,6 +39,7 @@ from ltc_assess.scoring import ScoreResult
 from ltc_assess.service import AssessmentService, signature_item, signature_role
 from ltc_assess.session import FormSession
 from ltc_assess.storage.records import User
+from ltc_assess.ui.focus import FOCUS_STYLE
 from ltc_assess.ui.wizard.editors import EDITORS, OPTION_STYLE, Editor
 from ltc_assess.ui.wizard.keys import NONE_KEY, REQUIRED_KEY, key_text
 
@@ -138,6 +139,7 @@ class WizardWindow(QWidget):
         self._prefetch.timeout.connect(self._build_next)
         self.setWindowTitle(_("评估：{title}").format(title=self.form.title.get(self.lang)))
         self.resize(1280, 800)
+        self.setStyleSheet(FOCUS_STYLE)
 
         self.sections = QListWidget()
         self.sections.setMinimumWidth(270)
