@@ -95,8 +95,8 @@ def _filler(item: Any, rng: random.Random, date: str) -> Any:
     """A plausible value for a required item the demo has not set."""
     if isinstance(item, SingleChoiceItem):
         return item.choices[0].value
-    if isinstance(item, MultiChoiceItem):
-        return [next(c.value for c in item.choices if not c.exclusive)]
+    if isinstance(item, MultiChoiceItem):  # required lists are level rules' inputs (A.4.1): 无
+        return next(([c.value] for c in item.choices if c.exclusive), [])
     if isinstance(item, NumberItem):
         return int(item.min or 0) + 10
     if isinstance(item, DateItem):

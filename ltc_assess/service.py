@@ -61,6 +61,8 @@ def signature_item(role: str) -> str:
 def signature_role(item_id: str) -> str:
     """The role that signs at a signature item (the inverse of ``signature_item``)."""
     return item_id.removeprefix("SIG.")
+
+
 REASONS = ("first", "routine", "immediate", "review", "other")  # A.1.3 codes (spec/README.md)
 ROOT_CERT, ROOT_KEY, AGENCY = "root_cert_pem", "root_key_pem", "agency_name"
 
@@ -765,10 +767,9 @@ class AssessmentService:
             Status(status)  # a clear error for an unknown status
         return self.store.list_assessments(status=status, **filters)
 
-    def my_work(self, actor: User) -> list[dict[str, Any]]:
-        """The assessor's drafts and returned assessments."""
-        rows = self.store.list_assessments(assessor_id=actor.id)
-        return [r for r in rows if r["status"] in (Status.DRAFT, Status.RETURNED)]
+    def my_work(self, actor: User, status: str | None = None) -> list[dict[str, Any]]:
+        """Every assessment the assessor took part in (drafts, returned, submitted, approved…), or one status."""
+        return self.list_assessments(status=status, assessor_id=actor.id)
 
     def review_queue(
         self,

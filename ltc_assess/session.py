@@ -7,13 +7,15 @@ and identical in every front end.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ltc_assess.errors import AnswerError, ErrorCode
 from ltc_assess.schema.answers import check_answer, default_answers, evaluation_env
-from ltc_assess.schema.model import AnyItem, ComputedItem, FormDef, Section, SignatureItem
+from ltc_assess.schema.model import AnyItem, ComputedItem, FormDef, MultiChoiceItem, Section, SignatureItem
+from ltc_assess.schema.rule_inputs import rule_inputs
 from ltc_assess.scoring import ScoreResult, score
 
 
@@ -56,6 +58,7 @@ class FormSession:
         self._answers: dict[str, Any] = {k: v for k, v in (answers or {}).items() if v is not None}
         self._section_of = {item.id: s.id for s in form.sections for item in s.items}
         self._env = evaluation_env(form, self._answers, self._defaults)
+        self.rule_inputs = frozenset(rule_inputs(form))
         first = self.visible_items(self.sections[0])
         self.current_item = current_item if current_item in self._section_of else (first[0].id if first else None)
 
@@ -102,8 +105,11 @@ class FormSession:
         return item.visible_if is None or bool(item.visible_if(self._env))
 
     def is_required(self, item: AnyItem) -> bool:
+        """Required by the form, or read by a level rule (blank would silently count as 无)."""
         if isinstance(item, ComputedItem):
             return False
+        if item.id in self.rule_inputs:
+            return True
         if item.required_if is not None:
             return bool(item.required_if(self._env))
         return item.required
@@ -117,16 +123,25 @@ class FormSession:
         if not self.is_visible(item):
             return []
         sid = self._section_of[item_id]
-        value = self._answers.get(item_id)
-        if value is None or value == [] or value == "":
-            if self.is_required(item):
-                label = item.label
-                return [Issue(item_id, sid, "required", f"{label.zh_CN}：尚未填写", f"{label.en}: not answered")]
-            return []
+        if not self.is_answered(item_id):
+            if not self.is_required(item):
+                return []
+            zh, en = item.label.zh_CN, item.label.en
+            if item_id in self.rule_inputs:
+                why_zh, why_en = "（等级变更依据，没有请选“无”）", " (a level rule reads it: choose none if none)"
+                return [Issue(item_id, sid, "required", f"{zh}：尚未填写{why_zh}", f"{en}: not answered{why_en}")]
+            return [Issue(item_id, sid, "required", f"{zh}：尚未填写", f"{en}: not answered")]
         if item.constraint is not None and not item.constraint.when(self._env):
             msg = item.constraint.message
             return [Issue(item_id, sid, "constraint", msg.zh_CN, msg.en)]
         return []
+
+    def is_answered(self, item_id: str) -> bool:
+        """An explicit answer is stored; for a level rule's list input (A.4.1) an empty list is the answer 无."""
+        value = self._answers.get(item_id)
+        if value == []:
+            return item_id in self.rule_inputs
+        return value is not None and value != ""
 
     def validate(self, section: Section | None = None) -> list[Issue]:
         """Issues of one section, or of the whole form (the submit checklist), in form order."""
@@ -143,9 +158,7 @@ class FormSession:
         for s in self.sections:
             required = [i for i in self.visible_items(s) if isinstance(i, SignatureItem) or self.is_required(i)]
             answered = sum(
-                1
-                for i in required
-                if (i.id in signed if isinstance(i, SignatureItem) else self._answers.get(i.id) not in (None, [], ""))
+                1 for i in required if (i.id in signed if isinstance(i, SignatureItem) else self.is_answered(i.id))
             )
             out.append(Progress(s.id, answered, len(required)))
         return out
@@ -159,23 +172,67 @@ class FormSession:
     def _visible_ids(self) -> list[str]:
         return [item.id for s in self.sections for item in self.visible_items(s)]
 
-    def move(self, step: int) -> str | None:
-        """Move the cursor ``step`` visible items forward/back (clamped); returns the new item id."""
+    def peek(self, step: int) -> str | None:
+        """The item ``step`` visible items forward/back (clamped), without moving."""
         ids = self._visible_ids()
         if not ids:
             return None
         pos = ids.index(self.current_item) if self.current_item in ids else 0
-        self.current_item = ids[max(0, min(len(ids) - 1, pos + step))]
-        return self.current_item
+        return ids[max(0, min(len(ids) - 1, pos + step))]
+
+    def move(self, step: int) -> str | None:
+        """Move the cursor ``step`` visible items forward/back (clamped); returns the new item id."""
+        target = self.peek(step)
+        if target is not None:
+            self.current_item = target
+        return target
 
     def move_section(self, step: int) -> str | None:
-        """Jump to the first visible item of the next/previous section that has one."""
+        """Jump into the next/previous section that has visible items: to its first unanswered required item
+        (A.5.11 昏迷 before ten optional items), else its first item."""
         order = [s for s in self.sections if self.visible_items(s)]
         current = self._section_of.get(self.current_item or "", order[0].id)
         idx = next((n for n, s in enumerate(order) if s.id == current), 0)
-        target = order[max(0, min(len(order) - 1, idx + step))]
-        self.current_item = self.visible_items(target)[0].id
+        target = self.visible_items(order[max(0, min(len(order) - 1, idx + step))])
+        self.current_item = next((i.id for i in target if self._open_required(i)), target[0].id)
         return self.current_item
+
+    def _open_required(self, item: AnyItem, signed: Collection[str] = ()) -> bool:
+        if isinstance(item, SignatureItem):
+            return item.id not in signed
+        return self.is_required(item) and not self.is_answered(item.id)
+
+    def next_required(self, signed: Collection[str] = ()) -> str | None:
+        """The next unanswered required item after the cursor, in form order, wrapping; None when all are done."""
+        ids = [item for s in self.sections for item in self.visible_items(s)]
+        pos = next((n for n, i in enumerate(ids) if i.id == self.current_item), -1)
+        for item in ids[pos + 1 :] + ids[: pos + 1]:
+            if self._open_required(item, signed):
+                return item.id
+        return None
+
+    def none_answers(self, item_id: str) -> dict[str, Any]:
+        """What the "none of these" key records from ``item_id``: {item: value}, empty when it does not apply.
+
+        Items with a declared default (the standard's 无, e.g. the five A.2.14 risk events) form a group with
+        their neighbours in the section that have one: each unanswered one, and this one, get their default.
+        A multi-select without a default gets its exclusive 无 option, else the empty list.
+        """
+        item = self.form.items[item_id]
+        section = self.visible_items(self.section_of(item_id))
+        pos = next(n for n, i in enumerate(section) if i.id == item_id)
+        has_default = [i.id in self._defaults for i in section]
+        if has_default[pos]:
+            start, end = pos, pos
+            while start > 0 and has_default[start - 1]:
+                start -= 1
+            while end + 1 < len(section) and has_default[end + 1]:
+                end += 1
+            group = [i for i in section[start : end + 1] if i.id == item_id or not self.is_answered(i.id)]
+            return {i.id: copy.copy(self._defaults[i.id]) for i in group}
+        if isinstance(item, MultiChoiceItem):
+            return {item_id: next(([c.value] for c in item.choices if c.exclusive), [])}
+        return {}
 
     def goto(self, item_id: str) -> None:
         if item_id not in self._section_of:

@@ -99,6 +99,14 @@ def test_golden_case(doc: dict[str, Any], case: dict[str, Any]) -> None:
         assert [a.rule for a in result.adjustments] == expect["adjustments"]
     if "warnings" in expect:
         assert [w.id for w in result.warnings] == expect["warnings"]
+    if "blank_rule_inputs" in expect:
+        blank = result.blank_rule_inputs
+        assert (list(blank.items) if blank else []) == expect["blank_rule_inputs"]
+        out = result.to_dict()["warnings"]
+        assert [w["items"] for w in out if w["id"] == "MISSING-RULE-INPUT"] == ([expect["blank_rule_inputs"]] if blank else [])
+    for rule, text in (expect.get("trace") or {}).items():
+        step = next(t for t in result.trace if t.rule == rule)
+        assert text in step.text, (rule, step.text)
 
 
 def test_every_installed_form_has_golden_cases() -> None:

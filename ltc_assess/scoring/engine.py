@@ -25,9 +25,12 @@ from ltc_assess.schema.model import (
     RulesTable,
     SingleChoiceItem,
 )
+from ltc_assess.schema.rule_inputs import rule_inputs
 from ltc_assess.scoring.result import Adjustment, DimensionResult, ScoreResult, TraceStep, Warning
 
-ENGINE_VERSION = "1.0.0"
+MISSING_RULE_INPUT = "MISSING-RULE-INPUT"
+
+ENGINE_VERSION = "1.1.0"  # 1.1: the MISSING-RULE-INPUT warning and "未填写，按无处理" in the trace
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,7 @@ class _AdjPlan:
     raise_: int
     texts: tuple[str, str]  # (not fired, fired)
     fired: Adjustment
+    text: str  # the standard's wording, for the trace when an input was left blank
 
 
 def _adj_plan(rule: AdjustmentRule) -> _AdjPlan:
@@ -60,6 +64,7 @@ def _adj_plan(rule: AdjustmentRule) -> _AdjPlan:
         set=eff.set,
         raise_=eff.raise_ or 0,
         texts=(f"{rule.id}不成立：{text}", f"{rule.id}成立：{text}"),
+        text=text,
         fired=Adjustment(rule.id, text, f"={eff.set}" if eff.set is not None else f"+{eff.raise_}"),
     )
 
@@ -83,6 +88,7 @@ class _Plan:
     level_names: dict[int, str]
     top_level: int
     adjustments: tuple[_AdjPlan, ...]
+    rule_inputs: tuple[tuple[str, str, str], ...]  # (item id, zh label, en label) of level rules' inputs
 
 
 def _plan(form: FormDef) -> _Plan:
@@ -121,6 +127,7 @@ def _plan(form: FormDef) -> _Plan:
         level_names=_names(form.scoring.levels),
         top_level=max(lv.code for lv in form.scoring.levels),
         adjustments=tuple(_adj_plan(r) for r in (form.scoring.adjustments.rules if form.scoring.adjustments else ())),
+        rule_inputs=tuple((i, items[i].label.zh_CN, items[i].label.en) for i in rule_inputs(form)),
     )
     form._plan = plan
     return plan
@@ -235,6 +242,8 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
             item=missing[0],
         )
 
+    # inputs of level rules the answers leave blank: scored as 无 (the contract), but never silently
+    blank = [r for r in plan.rule_inputs if answers.get(r[0]) is None]
     incomplete = set(missing)
     trace: list[TraceStep] = []
     dims: list[DimensionResult] = []
@@ -307,7 +316,7 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
             text,
         )
     )
-    final, fired = _adjust(form, plan, env, initial, trace)
+    final, fired = _adjust(form, plan, env, initial, trace, {r[0] for r in blank})
     warnings = tuple(
         Warning(rule.id, rule.items, rule.message.zh_CN, rule.message.en) for rule in form.consistency if rule.when(env)
     )
@@ -327,13 +336,35 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         trace=tuple(trace),
         warnings=warnings,
         missing=missing,
+        blank_rule_inputs=_blank_warning(blank) if blank else None,
+    )
+
+
+def _blank_warning(blank: list[tuple[str, str, str]]) -> Warning:
+    zh = "；".join(f"{i} {label}" for i, label, _en in blank)
+    en = "; ".join(f"{i} {label}" for i, _zh, label in blank)
+    return Warning(
+        MISSING_RULE_INPUT,
+        tuple(i for i, _zh, _en in blank),
+        f"等级变更规则的输入未填写，已按“无”处理：{zh}。提交前须逐项填写（包括“无”）",
+        f"Inputs of level rules not answered, treated as none: {en}. Each must be answered (none included) "
+        "before submission",
     )
 
 
 def _adjust(
-    form: FormDef, plan: _Plan, env: Mapping[str, Any], initial: int | None, trace: list[TraceStep]
+    form: FormDef,
+    plan: _Plan,
+    env: Mapping[str, Any],
+    initial: int | None,
+    trace: list[TraceStep],
+    blank: set[str],
 ) -> tuple[int | None, tuple[Adjustment, ...]]:
-    """Apply level-change rules: any ``set`` wins (highest); raises stack per ``stacking``, capped."""
+    """Apply level-change rules: any ``set`` wins (highest); raises stack per ``stacking``, capped.
+
+    A rule that does not fire while one of its inputs is ``blank`` is traced as "未填写，按无处理", with
+    those inputs shown as None (not the 无 they were scored as): it did not fire for want of an answer.
+    """
     spec = form.scoring.adjustments
     names = plan.level_names
     if spec is None:
@@ -345,8 +376,13 @@ def _adjust(
     get = env.get
     for rule in plan.adjustments:
         hit = bool(rule.evaluate(env))
-        inputs = {r: get(r) for r in rule.refs}
-        trace.append(TraceStep(rule.trace_id, inputs, "fired" if hit else "not fired", rule.texts[hit]))
+        unanswered = sorted(blank.intersection(rule.refs)) if blank and not hit else []
+        inputs = {r: None if r in unanswered else get(r) for r in rule.refs}
+        if unanswered:
+            text = f"{rule.fired.rule}未填写，按无处理（{'、'.join(unanswered)}）：{rule.text}"
+        else:
+            text = rule.texts[hit]
+        trace.append(TraceStep(rule.trace_id, inputs, "fired" if hit else "not fired", text))
         if hit:
             fired.append(rule.fired)
             if rule.set is not None:

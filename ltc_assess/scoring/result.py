@@ -69,10 +69,23 @@ class ScoreResult:
     trace: tuple[TraceStep, ...]
     warnings: tuple[Warning, ...]
     missing: tuple[str, ...]  # required scored items without an answer (partial scoring only)
+    # MISSING-RULE-INPUT: inputs of level rules left blank (scored as 无); kept apart from the form's
+    # consistency ``warnings`` and added to them in the output object
+    blank_rule_inputs: Warning | None = None
 
     @property
     def complete(self) -> bool:
         return not self.missing
+
+    @property
+    def provisional_level(self) -> bool:
+        """The level stands only until the blank inputs of level rules are answered."""
+        return self.blank_rule_inputs is not None
+
+    @property
+    def all_warnings(self) -> tuple[Warning, ...]:
+        """Consistency warnings, then MISSING-RULE-INPUT when level rules' inputs are blank."""
+        return self.warnings + ((self.blank_rule_inputs,) if self.blank_rule_inputs else ())
 
     def dimension(self, dim_id: str) -> DimensionResult:
         return next(d for d in self.dimensions if d.id == dim_id)
@@ -98,5 +111,5 @@ class ScoreResult:
             "final_level": level(self.final_level, self.final_level_name),
             "adjustments": [{"rule": a.rule, "text": a.text, "effect": a.effect} for a in self.adjustments],
             "trace": [{"rule": t.rule, "inputs": t.inputs, "output": t.output, "text": t.text} for t in self.trace],
-            "warnings": [{"id": w.id, "items": list(w.items), "text": w.text} for w in self.warnings],
+            "warnings": [{"id": w.id, "items": list(w.items), "text": w.text} for w in self.all_warnings],
         }

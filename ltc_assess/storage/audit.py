@@ -101,3 +101,14 @@ def to_csv(db: Database) -> str:
     for row in db.query("SELECT * FROM audit ORDER BY id"):
         writer.writerow([row[c] for c in columns])
     return "\ufeff" + out.getvalue()
+
+
+def events(db: Database, entity: str, entity_id: int | str) -> list[dict[str, Any]]:
+    """One entity's audit events, oldest first (an assessment's status history is read from them)."""
+    return list(
+        db.query(
+            "SELECT at, actor_id, action, old_json, new_json, reason FROM audit"
+            " WHERE entity = ? AND entity_id = ? ORDER BY id",
+            [entity, str(entity_id)],
+        )
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPaintEvent, QPen, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -36,13 +36,15 @@ from ltc_assess.report.data import REASON_LABELS
 from ltc_assess.schema.registry import installed_forms
 from ltc_assess.service import REASONS, AssessmentService, NewAssessment
 from ltc_assess.storage.records import Subject, User
+from ltc_assess.ui.assessment_view import AssessmentViewDialog
 from ltc_assess.ui.exchange import ConflictsPanel, Exchange
+from ltc_assess.ui.focus import FOCUS_STYLE
 from ltc_assess.ui.language import remember_language, use_language
-from ltc_assess.ui.models import RowsModel, assessment_model, subject_model
+from ltc_assess.ui.models import RowsModel, assessment_model, form_name, subject_model
 from ltc_assess.ui.review import ReviewDialog, local_time
 from ltc_assess.ui.wizard.window import WizardWindow
 from ltc_assess.ui.workers import run_with_service
-from ltc_assess.workflow import ROLE_LABELS, STATUS_LABELS, Role
+from ltc_assess.workflow import ROLE_LABELS, STATUS_LABELS, Role, Status
 
 
 def _subject_row(s: Subject) -> dict[str, Any]:
@@ -60,6 +62,7 @@ def _table(model: RowsModel, order: Qt.SortOrder = Qt.SortOrder.DescendingOrder)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     view.horizontalHeader().setStretchLastSection(True)
     view.verticalHeader().setVisible(False)
+    view.setTabKeyNavigation(False)  # Tab moves on to the next control; arrows move between rows
     return view
 
 
@@ -334,6 +337,7 @@ class MainWindow(QMainWindow):
             )
         )
         self.resize(1100, 700)
+        self.setStyleSheet(FOCUS_STYLE)  # dialogs opened from here inherit it
         account = self.menuBar().addMenu(_("账户"))
         account.addAction(_("注销 / 切换用户…"), self.log_out.emit)
         menu = self.menuBar().addMenu(_("语言 / Language"))
@@ -376,20 +380,32 @@ class MainWindow(QMainWindow):
         self.search.setPlaceholderText(_("按姓名、身份证号后几位或电话搜索"))
         self.search.textChanged.connect(self._on_search)
         row.addWidget(self.search)
-        for text, slot in (
-            (_("登记"), self._register),
-            (_("查看"), self._open_subject),
-            (_("新建评估"), self._new_assessment),
+        buttons = []
+        for text, slot, keys in (
+            (_("登记"), self._register, None),
+            (_("查看"), self._open_subject, None),
+            (_("新建评估"), self._new_assessment, QKeySequence("Ctrl+N")),
         ):
-            button = QPushButton(text)
+            button = QPushButton(text if keys is None else f"{text} ({keys.toString(QKeySequence.NativeText)})")
             button.clicked.connect(slot)
             button.setEnabled(self.actor.role != Role.ADMIN or text == _("查看"))
+            button.setAutoDefault(False)
             row.addWidget(button)
+            buttons.append(button)
+            if keys is not None and button.isEnabled():
+                shortcut = QShortcut(keys, self)
+                shortcut.activated.connect(slot)
         layout.addLayout(row)
         self.subjects = subject_model()
         self.subject_view = _table(self.subjects, Qt.SortOrder.AscendingOrder)
-        self.subject_view.doubleClicked.connect(lambda _i: self._open_subject())
+        self.subject_view.activated.connect(lambda _i: self._open_subject())  # Enter or double-click on a person
+        self.search.returnPressed.connect(self._search_to_table)
         layout.addWidget(self.subject_view)
+        # Tab: search -> people -> buttons (the table does not swallow Tab)
+        QWidget.setTabOrder(self.search, self.subject_view)
+        QWidget.setTabOrder(self.subject_view, buttons[0])
+        for a, b in zip(buttons, buttons[1:], strict=False):
+            QWidget.setTabOrder(a, b)
         self.tabs.addTab(page, _("评估对象"))
 
     def _build_work(self) -> None:
@@ -397,9 +413,20 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(page)
         self.work = assessment_model()
         self.work_view = _table(self.work)
-        self.work_view.doubleClicked.connect(lambda _i: self._open_assessment())
+        self.work_view.activated.connect(lambda _i: self._open_assessment())  # Enter or double-click
         self.work_view.clicked.connect(lambda _i: self._show_comments())
-        layout.addWidget(QLabel(_("我的草稿和被退回的评估（双击继续）")))
+        top = QHBoxLayout()
+        top.addWidget(QLabel(_("我参与的评估：草稿和被退回的继续填写，其余只读查看（双击或回车）")), 1)
+        self.work_status = QComboBox()
+        self.work_status.addItem(_("全部状态"), None)
+        for code in ("draft", "returned", "submitted", "approved", "superseded"):
+            self.work_status.addItem(_(STATUS_LABELS[code]), code)
+        self.work_status.currentIndexChanged.connect(lambda _i: self.refresh())
+        top.addWidget(self.work_status)
+        view_button = QPushButton(_("只读查看"))
+        view_button.clicked.connect(self._view_assessment)
+        top.addWidget(view_button)
+        layout.addLayout(top)
         layout.addWidget(self.work_view)
         self.comments = QTextBrowser()
         self.comments.setMaximumHeight(130)
@@ -414,7 +441,7 @@ class MainWindow(QMainWindow):
         self.queue_form = QComboBox()
         self.queue_form.addItem(_("全部表单"), None)
         for form_id in sorted({f.form for f in installed_forms()}):
-            self.queue_form.addItem(form_id, form_id)
+            self.queue_form.addItem(form_name(form_id), form_id)
         self.queue_status = QComboBox()
         for code in ("submitted", "returned", "approved"):
             self.queue_status.addItem(_(STATUS_LABELS[code]), code)
@@ -463,7 +490,9 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         self.subjects.refresh([_subject_row(s) for s in self.service.search_subjects(self.search.text())])
-        self.work.refresh(self.service.my_work(self.actor) if self.actor.role == Role.ASSESSOR else [])
+        self.work.refresh(
+            self.service.my_work(self.actor, self.work_status.currentData()) if self.actor.role == Role.ASSESSOR else []
+        )
         if self.actor.role == Role.SUPERVISOR:
             self.queue.refresh(
                 self.service.review_queue(
@@ -479,6 +508,12 @@ class MainWindow(QMainWindow):
             )
 
     # --- actions ------------------------------------------------------------------------------------
+
+    def _search_to_table(self) -> None:
+        """Enter in the search field goes to the people found, the first one selected."""
+        if self.subjects.rowCount():
+            self.subject_view.setFocus()
+            self.subject_view.selectRow(0)
 
     def _on_search(self, text: str) -> None:
         self.subjects.refresh([_subject_row(s) for s in self.service.search_subjects(text)])
@@ -529,9 +564,28 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(_("评估 {id} 已提交，等待审核").format(id=aid))
 
     def _open_assessment(self) -> None:
+        """A draft or returned assessment opens for editing; any other for reading."""
+        aid = _selected_id(self.work_view)
+        if aid is None:
+            return
+        if self.service.assessment(aid).status in (Status.DRAFT, Status.RETURNED):
+            self.open_wizard(aid)
+        else:
+            self.view_assessment(aid)
+
+    def _view_assessment(self) -> None:
         aid = _selected_id(self.work_view)
         if aid is not None:
-            self.open_wizard(aid)
+            self.view_assessment(aid)
+
+    def view_assessment(self, aid: int) -> None:
+        """The read-only view (answers, scores, signatures, comments, history) of any status."""
+        try:
+            dialog = AssessmentViewDialog(self.service, self.actor, aid, self)
+        except LtcError as exc:
+            self._error(exc)
+            return
+        dialog.exec()
 
     def _show_comments(self) -> None:
         aid = _selected_id(self.work_view)

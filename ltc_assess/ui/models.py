@@ -7,7 +7,9 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QCollator, QLocale, QModelIndex, QPersistentModelIndex, Qt
 
+from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _, language
+from ltc_assess.schema.registry import get_form
 from ltc_assess.workflow import STATUS_LABELS
 
 Index = QModelIndex | QPersistentModelIndex
@@ -91,12 +93,20 @@ def subject_model() -> RowsModel:
     )
 
 
+def form_name(form_id: str, version: int | None = None) -> str:
+    """A form's title in the UI language, for lists (the id where the form is not installed here)."""
+    try:
+        return get_form(form_id if version is None else f"{form_id}@{version}").title.get(language())
+    except LtcError:
+        return form_id if version is None else f"{form_id}@{version}"
+
+
 def assessment_model() -> RowsModel:
     return RowsModel(
         [
             ("id", _("编号"), lambda r: r["id"]),
             ("subject_name", _("评估对象"), lambda r: r["subject_name"]),
-            ("form_id", _("表单"), lambda r: f"{r['form_id']}@{r['form_version']}"),
+            ("form_id", _("表单"), lambda r: form_name(r["form_id"], r["form_version"])),
             ("status", _("状态"), lambda r: _(STATUS_LABELS.get(r["status"], r["status"]))),
             ("assessment_date", _("评估日期"), lambda r: r["assessment_date"]),
             ("proposed_level", _("建议等级"), lambda r: r["proposed_level"]),

@@ -44,6 +44,38 @@ def local_time(stamp: str) -> str:
     return dt.datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def answers_table(view: ReviewView, form: FormDef, lang: str) -> QTableWidget:
+    """Answers this time and at the last approval, wrapped to the dialog's width (no sideways scrolling)."""
+    record, previous = view.record, view.previous
+    headers = [_("项目"), _("本次评估（{date}）").format(date=record.assessment_date)]
+    if previous is not None:
+        headers.append(_("上次批准（{date}）").format(date=previous.assessment_date))
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setWordWrap(True)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.verticalHeader().hide()
+    for item_id, item in form.items.items():
+        if item_id not in record.answers and (previous is None or item_id not in previous.answers):
+            continue
+        cells = [f"{item_id} {item.label.get(lang)}", answer_text(item, record.answers.get(item_id))]
+        if previous is not None:
+            cells.append(answer_text(item, previous.answers.get(item_id)))
+        row = table.rowCount()
+        table.insertRow(row)
+        for col, text in enumerate(cells):
+            cell = QTableWidgetItem(text)
+            cell.setToolTip(text)
+            if item_id in view.changed_items:
+                cell.setBackground(_CHANGED)
+            table.setItem(row, col, cell)
+    return table
+
+
 class ReviewDialog(QDialog):
     """Review one submitted assessment; buttons come from ``service.actions_for``.
 
@@ -86,7 +118,7 @@ class ReviewDialog(QDialog):
         hint.setWordWrap(True)
         hint.setStyleSheet("color:#555;")
         layout.addWidget(hint)
-        self.table = self._answers_table(view, form, lang)
+        self.table = answers_table(view, form, lang)
         self.explain = QTextBrowser()
         self.explain.setPlainText("\n".join("· " + t["text"] for t in (record.score or {}).get("trace", [])))
         side = QVBoxLayout()
@@ -147,38 +179,6 @@ class ReviewDialog(QDialog):
         self.confirmation: QMessageBox | None = None
         self._show_decision(record)
         self._set_busy(False)
-
-    @staticmethod
-    def _answers_table(view: ReviewView, form: FormDef, lang: str) -> QTableWidget:
-        """Answers this time and at the last approval, wrapped to the dialog's width (no sideways scrolling)."""
-        record, previous = view.record, view.previous
-        headers = [_("项目"), _("本次评估（{date}）").format(date=record.assessment_date)]
-        if previous is not None:
-            headers.append(_("上次批准（{date}）").format(date=previous.assessment_date))
-        table = QTableWidget(0, len(headers))
-        table.setHorizontalHeaderLabels(headers)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setWordWrap(True)
-        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        table.verticalHeader().hide()
-        for item_id, item in form.items.items():
-            if item_id not in record.answers and (previous is None or item_id not in previous.answers):
-                continue
-            cells = [f"{item_id} {item.label.get(lang)}", answer_text(item, record.answers.get(item_id))]
-            if previous is not None:
-                cells.append(answer_text(item, previous.answers.get(item_id)))
-            row = table.rowCount()
-            table.insertRow(row)
-            for col, text in enumerate(cells):
-                cell = QTableWidgetItem(text)
-                cell.setToolTip(text)
-                if item_id in view.changed_items:
-                    cell.setBackground(_CHANGED)
-                table.setItem(row, col, cell)
-        return table
 
     def _level(self, code: int | None) -> str:
         return "—" if code is None else self.levels.get(code, str(code))

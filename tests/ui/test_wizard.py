@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from world import World
 
 from ltc_assess.errors import AppError, ErrorCode
-from ltc_assess.schema.model import ChoiceItem, SignatureItem
+from ltc_assess.schema.model import MultiChoiceItem, SignatureItem, SingleChoiceItem
 from ltc_assess.scoring import score
 from ltc_assess.service import NewAssessment
 from ltc_assess.ui.wizard.editors import EDITORS
@@ -53,15 +53,22 @@ def test_keyboard_walkthrough_to_submitted_record(qtbot: QtBot, world: World, fo
         assert item_id is not None
         seen.add(item_id)
         item = form.items[item_id]
-        if isinstance(item, ChoiceItem) and wizard.session.value(item_id) in (None, []):
-            qtbot.keyClick(wizard, Qt.Key.Key_1)  # the first option: best ability on scored items
-            assert wizard.saved.text().startswith("已保存")
+        last = wizard.session.is_last()
+        if isinstance(item, SingleChoiceItem) and wizard.session.value(item_id) is None:
+            qtbot.keyClick(wizard, wizard.editor.keys[0])  # type: ignore[union-attr]  # first option: best ability
+            assert wizard.saved.text().startswith("已保存") and wizard.session.value(item_id) is not None
+            if wizard.session.current_item != item_id:
+                continue  # moved on by itself
+        elif isinstance(item, MultiChoiceItem) and wizard.session.value(item_id) is None:
+            qtbot.keyClick(wizard, "N")  # none of these: an explicit 无
+            assert wizard.session.value(item_id) is not None and wizard.session.current_item != item_id
+            continue
         elif isinstance(item, SignatureItem):
             _sign(qtbot, wizard)
         elif wizard.session.is_required(item) and wizard.session.value(item_id) is None:
             wizard.editor.set_value("2026-11-01" if item.type == "date" else "示例")  # type: ignore[union-attr]
             wizard.editor._emit()  # type: ignore[union-attr]
-        if wizard.session.is_last():
+        if last:
             break
         qtbot.keyClick(wizard, Qt.Key.Key_Return)
     assert set(form.scored_items) <= seen and "SIG.informant" in seen
@@ -82,8 +89,7 @@ def test_relevance_follow_up_appears(qtbot: QtBot, world: World) -> None:
     wizard.goto("A.1.3")
     assert wizard.session.move(1) != "A.1.3.1"
     wizard.goto("A.1.3")
-    wizard.editor.choose_index(4)  # type: ignore[union-attr]
-    wizard.go(1)
+    wizard.editor.choose_index(4)  # type: ignore[union-attr]  # the choice moves on by itself
     assert wizard.session.current_item == "A.1.3.1"
     assert "尚未填写" in wizard.issue.text()
 

@@ -76,9 +76,10 @@ def test_invalid_value_is_refused_and_not_recorded(session: FormSession) -> None
 def test_progress_and_submit_checklist(session: FormSession) -> None:
     """Test that completeness counts required visible items and signatures (every one is needed to submit), and
     the checklist lists what is missing."""
-    assert [(p.section_id, p.answered, p.required) for p in session.progress()] == [("s1", 0, 2), ("s2", 0, 2)]
+    assert [(p.section_id, p.answered, p.required) for p in session.progress()] == [("s1", 0, 3), ("s2", 0, 2)]
     session.set_answer("Q.1", 2)
     session.set_answer("Q.2", 0)
+    session.set_answer("Q.3", [])
     session.set_answer("R.1", "first")
     assert [p.done for p in session.progress()] == [True, False]  # not signed yet
     assert all(p.done for p in session.progress(signed={"SIG"}))
@@ -112,3 +113,54 @@ def test_live_score_is_partial(session: FormSession) -> None:
     assert live.final_level is None and live.dimension("d1").partial_sum == 2
     session.set_answer("Q.2", 1)
     assert session.live_score().final_level == 0
+
+
+def test_inputs_of_level_rules_need_an_explicit_answer(session: FormSession) -> None:
+    """Test that an item a level-change rule reads (Q.3, read by R1) is required although the form does not say
+    so, that an explicit empty list answers it, and that the live score says the level is provisional until then."""
+    assert session.rule_inputs == {"Q.3"}
+    session.set_answer("Q.1", 2)
+    session.set_answer("Q.2", 0)
+    issues = [i for i in session.validate() if i.item_id == "Q.3"]
+    assert issues and "等级变更依据" in issues[0].message and "level rule" in issues[0].message_en
+    live = session.live_score()
+    assert live.final_level == 0 and live.provisional_level
+    assert live.blank_rule_inputs is not None and live.blank_rule_inputs.items == ("Q.3",)
+    session.set_answer("Q.3", [])
+    assert session.is_answered("Q.3") and [i.item_id for i in session.validate()] == ["R.1"]
+    assert not session.live_score().provisional_level
+
+
+def test_section_jump_lands_on_first_open_required_item() -> None:
+    """Test that entering GB/T table A.5 lands on A.5.11 昏迷 (its only required item), not on ten optional ones,
+    and that the required-item key finds the next unanswered one, wrapping."""
+    from ltc_assess.schema.registry import get_form
+
+    session = FormSession(get_form("gbt42195-2022@1"))
+    session.goto("A.4.2")
+    assert session.move_section(1) == "A.5.11"
+    session.set_answer("A.5.11", 0)
+    session.goto("A.4.2")
+    assert session.move_section(1) == "A.5.1"  # all required done: the section's start
+    session.goto("A.2.14.3")
+    assert session.next_required() == "A.2.14.4"
+    session.goto("B.4.5")
+    assert session.next_required() == "SIG.assessor1"  # signatures are required too
+    session.goto("SIG.informant")
+    assert session.next_required() == "A.1.1"  # wraps to the start
+
+
+def test_none_key_answers_a_group_or_a_list() -> None:
+    """Test the "none of these" answers: the five A.2.14 counts at once (keeping one already answered), A.4.1
+    as an empty list, and nothing for an item without a 无 (a B item)."""
+    from ltc_assess.schema.registry import get_form
+
+    session = FormSession(get_form("gbt42195-2022@1"))
+    assert session.none_answers("A.2.14.1") == {f"A.2.14.{n}": 0 for n in range(1, 6)}
+    session.set_answer("A.2.14.2", 1)
+    assert session.none_answers("A.2.14.1") == {"A.2.14.1": 0, "A.2.14.3": 0, "A.2.14.4": 0, "A.2.14.5": 0}
+    assert session.none_answers("A.4.1") == {"A.4.1": []}
+    assert session.none_answers("B.1.1") == {}
+    mzt = FormSession(get_form("mzt039-2013@1"))
+    assert mzt.none_answers("A.2.14.3") == {f"A.2.14.{n}": 0 for n in range(1, 5)}
+    assert mzt.none_answers("A.2.13.1") == {"A.2.13.1": 0, "A.2.13.2": 0}

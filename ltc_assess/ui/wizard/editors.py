@@ -2,11 +2,12 @@
 
 Every editor has ``set_value``/``value`` and emits ``answer_changed(item_id, value)`` when the assessor
 changes it — only then: a date field left without a change must not save the date it merely displays.
-Choice editors show large option buttons; digits 1–9 choose an option.
+Choice editors show large option buttons, each with its key (see keys.py).
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from ltc_assess.i18n import _, language
 from ltc_assess.schema.model import AnyItem, GroupItem, NumberItem
 from ltc_assess.ui.signature_pad import SignaturePad
+from ltc_assess.ui.wizard.keys import choice_keys
 
 EDITORS: dict[str, type[Editor]] = {}
 
@@ -66,8 +68,13 @@ class Editor(QWidget):
         raise NotImplementedError
 
     def choose_index(self, index: int) -> bool:
-        """Keyboard shortcut: choose option ``index`` (0-based); False when not a choice editor."""
+        """Choose option ``index`` (0-based); False when not a choice editor."""
         return False
+
+    def choose_key(self, key: str) -> bool:
+        """Keyboard shortcut: choose the option whose key (printed code or position) is ``key``."""
+        keys: list[str | None] = getattr(self, "keys", [])
+        return key in keys and self.choose_index(keys.index(key))
 
     def show_value(self, value: Any) -> None:
         """Show the stored value; from now on, only a different value is emitted."""
@@ -80,6 +87,13 @@ class Editor(QWidget):
             return
         self._shown = value
         self.answer_changed.emit(self.item.id, value)
+
+
+OPTION_STYLE = (
+    "QPushButton#option{text-align:left;font-size:14px;}"
+    "QPushButton#option:checked{background:#1d4ed8;}"
+    "QPushButton#option:focus{border:2px solid #f59e0b;}"
+)
 
 
 class OptionButton(QPushButton):
@@ -96,7 +110,7 @@ class OptionButton(QPushButton):
         layout.addWidget(self.label)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.MinimumExpanding)
         self.setMinimumHeight(44)
-        self.setStyleSheet("QPushButton{text-align:left;font-size:14px;}QPushButton:checked{background:#1d4ed8;}")
+        self.setObjectName("option")  # styled by OPTION_STYLE on the card: one style sheet, not one per button
         self.toggled.connect(self._restyle)
 
     def _restyle(self, checked: bool) -> None:
@@ -107,8 +121,12 @@ class OptionButton(QPushButton):
         return QSize(hint.width(), max(44, hint.height()))
 
 
-def _option_button(text: str) -> OptionButton:
-    return OptionButton(text)
+def _option_button(key: str | None, text: str) -> OptionButton:
+    """An option button led by its key in bold (the wording is escaped: B.1.7 prints "每周<1次")."""
+    lead = "" if key is None else f"<b>{key}</b>&nbsp;&nbsp;"
+    button = OptionButton(lead + html.escape(text))
+    button.label.setTextFormat(Qt.TextFormat.RichText)
+    return button
 
 
 @register("single_choice")
@@ -121,11 +139,11 @@ class SingleChoiceEditor(Editor):
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self.values = [c.value for c in item.choices]  # type: ignore[union-attr]
-        for n, choice in enumerate(item.choices, 1):  # type: ignore[union-attr]
-            prefix = f"{n}  " if n <= 9 else ""
-            score = f"[{choice.value}] " if isinstance(choice.value, int) else ""
-            button = _option_button(f"{prefix}{score}{choice.label.get(self.lang)}")
-            self.group.addButton(button, n - 1)
+        self.keys = choice_keys(item)  # type: ignore[arg-type]
+        for n, (choice, key) in enumerate(zip(item.choices, self.keys, strict=True)):  # type: ignore[union-attr]
+            score = f"[{choice.value}] " if isinstance(choice.value, int) and str(choice.value) != key else ""
+            button = _option_button(key, f"{score}{choice.label.get(self.lang)}")
+            self.group.addButton(button, n)
             layout.addWidget(button)
         self.group.idClicked.connect(lambda _i: self._emit())
 
@@ -158,10 +176,11 @@ class MultiChoiceEditor(Editor):
         super().__init__(item, parent)
         layout = QVBoxLayout(self)
         self.choices = list(item.choices)  # type: ignore[union-attr]
+        self.keys = choice_keys(item)  # type: ignore[arg-type]
         self.buttons = []
-        for n, choice in enumerate(self.choices, 1):
-            button = _option_button(f"{n if n <= 9 else ''}  {choice.label.get(self.lang)}")
-            button.clicked.connect(lambda _c=False, i=n - 1: self._toggled(i))
+        for n, (choice, key) in enumerate(zip(self.choices, self.keys, strict=True)):
+            button = _option_button(key, choice.label.get(self.lang))
+            button.clicked.connect(lambda _c=False, i=n: self._toggled(i))
             layout.addWidget(button)
             self.buttons.append(button)
 
@@ -328,7 +347,7 @@ class SignatureEditor(Editor):
         row = QHBoxLayout()
         clear = QPushButton(_("清除"))
         clear.clicked.connect(self.pad.clear)
-        save = QPushButton(_("确认签名"))
+        save = QPushButton(_("确认签名 (S)"))
         save.clicked.connect(self._emit)
         self.state = QLabel("")
         row.addWidget(clear)
@@ -345,6 +364,13 @@ class SignatureEditor(Editor):
 
     def value(self) -> Any:
         return None if self.pad.empty else self.pad.to_png()
+
+    def choose_key(self, key: str) -> bool:
+        """S confirms the signature from the keyboard (the pad itself needs a pen or mouse)."""
+        if key != "S":
+            return False
+        self._emit()
+        return True
 
     def _emit(self) -> None:
         if self.pad.empty:

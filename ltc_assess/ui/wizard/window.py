@@ -10,7 +10,7 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,12 +34,17 @@ from PySide6.QtWidgets import (
 
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _, language
-from ltc_assess.schema.model import SignatureItem
+from ltc_assess.schema.model import SignatureItem, SingleChoiceItem
 from ltc_assess.scoring import ScoreResult
 from ltc_assess.service import AssessmentService, signature_item, signature_role
 from ltc_assess.session import FormSession
 from ltc_assess.storage.records import User
-from ltc_assess.ui.wizard.editors import EDITORS, Editor
+from ltc_assess.ui.focus import FOCUS_STYLE
+from ltc_assess.ui.wizard.editors import EDITORS, OPTION_STYLE, Editor
+from ltc_assess.ui.wizard.keys import NONE_KEY, REQUIRED_KEY, key_text
+
+_SAVED_STYLE = "color:#047857;padding:2px 6px;"
+_SAVED_FLASH = "color:white;background:#047857;border-radius:4px;padding:2px 6px;"
 
 
 class ScorePanel(QWidget):
@@ -58,8 +63,19 @@ class ScorePanel(QWidget):
         self.level = QLabel("")
         self.level.setWordWrap(True)
         self.level.setStyleSheet("font-size:16px;color:#1d4ed8;font-weight:bold;")
+        self.provisional = QLabel("")
+        self.provisional.setWordWrap(True)
+        self.provisional.setStyleSheet("color:#b45309;font-weight:bold;")
         self.explain = QTextBrowser()
-        for w in (self.title, self.status, self.dims, self.level, QLabel(_("评分说明")), self.explain):
+        for w in (
+            self.title,
+            self.status,
+            self.dims,
+            self.level,
+            self.provisional,
+            QLabel(_("评分说明")),
+            self.explain,
+        ):
             layout.addWidget(w)
 
     def show_result(self, result: ScoreResult, status_note: str | None) -> None:
@@ -77,10 +93,23 @@ class ScorePanel(QWidget):
         self.dims.setText("\n".join(lines))
         if result.final_level is None:
             self.level.setText(_("建议等级：尚未完成"))
+        elif result.provisional_level:
+            self.level.setText(
+                _("建议等级（暂定）：{code} {name}").format(code=result.final_level, name=result.final_level_name)
+            )
         else:
             self.level.setText(
                 _("建议等级：{code} {name}").format(code=result.final_level, name=result.final_level_name)
             )
+        blank = result.blank_rule_inputs
+        self.provisional.setText(
+            _("等级为暂定：{items} 未填写，暂按“无”计算；填写后方可确定（可能提高等级）。").format(
+                items="、".join(blank.items)
+            )
+            if blank
+            else ""
+        )
+        self.provisional.setVisible(blank is not None)
         self.explain.setPlainText("\n".join("· " + t.text for t in result.trace))
 
 
@@ -103,8 +132,14 @@ class WizardWindow(QWidget):
         self.session = FormSession(self.form, record.answers, record.current_item)
         self.lang = language()
         self.editor: Editor | None = None
+        self._editors: dict[str, Editor] = {}
+        self._prefetch = QTimer(self)
+        self._prefetch.setSingleShot(True)
+        self._prefetch.setInterval(60)
+        self._prefetch.timeout.connect(self._build_next)
         self.setWindowTitle(_("评估：{title}").format(title=self.form.title.get(self.lang)))
         self.resize(1280, 800)
+        self.setStyleSheet(FOCUS_STYLE)
 
         self.sections = QListWidget()
         self.sections.setMinimumWidth(270)
@@ -112,7 +147,7 @@ class WizardWindow(QWidget):
         self.card = QFrame()
         self.card.setFrameShape(QFrame.Shape.StyledPanel)
         self.card.setObjectName("card")
-        self.card.setStyleSheet("#card{background:white;border-radius:8px;}")
+        self.card.setStyleSheet("#card{background:white;border-radius:8px;}" + OPTION_STYLE)
         self.card_layout = QVBoxLayout(self.card)
         self.code = QLabel()
         self.code.setStyleSheet("color:#6b7280;")
@@ -133,7 +168,10 @@ class WizardWindow(QWidget):
         self.comment.setStyleSheet("color:#1d4ed8;")
         self.comments = service.comments(assessment_id)
         self.editor_host = QVBoxLayout()
-        for w in (self.code, self.label, self.help):
+        self.open_required = QLabel()  # the section's required items still open, by name
+        self.open_required.setWordWrap(True)
+        self.open_required.setStyleSheet("color:#9a3412;")
+        for w in (self.code, self.open_required, self.label, self.help):
             self.card_layout.addWidget(w)
         self.card_layout.addLayout(self.editor_host)
         self.card_layout.addWidget(self.issue)
@@ -145,15 +183,25 @@ class WizardWindow(QWidget):
         scroll.setWidget(self.card)
 
         self.saved = QLabel("")
-        self.saved.setStyleSheet("color:#047857;")
+        self.saved.setStyleSheet(_SAVED_STYLE)
+        self._flash = QTimer(self)  # the brief highlight of "saved" after an answer
+        self._flash.setSingleShot(True)
+        self._flash.setInterval(700)
+        self._flash.timeout.connect(lambda: self.saved.setStyleSheet(_SAVED_STYLE))
         back = QPushButton(_("← 上一项"))
         back.clicked.connect(lambda: self.go(-1))
         forward = QPushButton(_("下一项 →"))
         forward.clicked.connect(lambda: self.go(1))
+        self.none_button = QPushButton(_("{key} 以上均无").format(key=NONE_KEY))
+        self.none_button.setToolTip(_("把本组未填写的项目记为“无”，并转到下一项"))
+        self.none_button.clicked.connect(self.answer_none)
+        required = QPushButton(_("{key} 下一必填项").format(key=REQUIRED_KEY))
+        required.setToolTip(_("转到下一个尚未填写的必填项目"))
+        required.clicked.connect(self.goto_required)
         self.submit_button = QPushButton(_("提交…"))
         self.submit_button.clicked.connect(self.open_checklist)
         nav = QHBoxLayout()
-        for w in (back, forward, self.saved):
+        for w in (back, forward, self.none_button, required, self.saved):
             nav.addWidget(w)
         nav.addStretch()
         nav.addWidget(self.submit_button)
@@ -179,14 +227,18 @@ class WizardWindow(QWidget):
     def _refresh_sections(self) -> None:
         current = self.session.section_of(self.session.current_item).id if self.session.current_item else None
         signed = {signature_item(role) for role in self.service.signed_roles(self.aid)}
-        self.sections.clear()
-        for progress, section in zip(self.session.progress(signed), self.form.sections, strict=True):
-            mark = "✓" if progress.done else f"{progress.answered}/{progress.required}"
-            entry = QListWidgetItem(f"{section.title.get(self.lang)}   {mark}")
-            entry.setData(Qt.ItemDataRole.UserRole, section.id)
-            self.sections.addItem(entry)
-            if section.id == current:
-                self.sections.setCurrentItem(entry)
+        if not self.sections.count():
+            for section in self.form.sections:
+                entry = QListWidgetItem()
+                entry.setData(Qt.ItemDataRole.UserRole, section.id)
+                self.sections.addItem(entry)
+        for row, (progress, section) in enumerate(zip(self.session.progress(signed), self.form.sections, strict=True)):
+            touched = progress.required or any(self.session.is_answered(i.id) for i in section.items)
+            mark = ("✓" if touched else "") if progress.done else f"{progress.answered}/{progress.required}"
+            entry = self.sections.item(row)
+            entry.setText(f"{section.title.get(self.lang)}   {mark}")  # in place: rebuilding cost a keystroke 10 ms
+            if section.id == current and self.sections.currentRow() != row:
+                self.sections.setCurrentRow(row)
 
     def _show_item(self) -> None:
         item_id = self.session.current_item
@@ -197,20 +249,20 @@ class WizardWindow(QWidget):
         self.code.setText(section if isinstance(item, SignatureItem) else f"{section} · {item_id}")
         required = " *" if self.session.is_required(item) else ""
         self.label.setText(item.label.get(self.lang) + required)
+        self._show_open_required()
+        self.none_button.setEnabled(bool(self.session.none_answers(item_id)))
         helps = [t.get(self.lang) for t in (item.help, item.note) if t is not None]
         self.help.setText("\n".join(helps))
         self.help.setVisible(bool(helps))
         if self.editor is not None:
-            self.editor_host.removeWidget(self.editor)
             self.editor.hide()
-            self.editor.deleteLater()
-        self.editor = EDITORS[item.type](item)
+        self.editor = self._editor_for(item_id)
+        self._prefetch.start()
         value = self.session.computed_value(item_id) if item.type == "computed" else self.session.value(item_id)
         if isinstance(item, SignatureItem):
             value = self.service.signatures(self.aid).get(signature_role(item_id))
         self.editor.show_value(value)
-        self.editor.answer_changed.connect(self._on_answer_changed)
-        self.editor_host.addWidget(self.editor)
+        self.editor.show()
         self._show_issues()
         notes = [
             _("审核意见（{author}）：{body}").format(author=c.author, body=c.body)
@@ -219,11 +271,42 @@ class WizardWindow(QWidget):
         ]
         self.comment.setText("\n".join(notes))
         if self.editor.focusProxy() is not None:  # a text, number or date field: typing goes into it
-            self.editor.focusProxy().installEventFilter(self)
-            self.editor.show()  # a layout shows new children later; focus needs it visible now
             self.editor.setFocus(Qt.FocusReason.TabFocusReason)  # as by Tab: a pre-filled text is selected
         else:
             self.setFocus()  # digits choose options, arrows move
+
+    def _editor_for(self, item_id: str) -> Editor:
+        """The item's editor, built once and kept (building option buttons cost most of a keystroke)."""
+        editor = self._editors.get(item_id)
+        if editor is None:
+            editor = self._editors[item_id] = EDITORS[self.form.items[item_id].type](self.form.items[item_id])
+            editor.hide()
+            editor.answer_changed.connect(self._on_answer_changed)
+            self.editor_host.addWidget(editor)
+            if editor.focusProxy() is not None:
+                editor.focusProxy().installEventFilter(self)
+        return editor
+
+    def _build_next(self) -> None:
+        """While the assessor reads the card, build the next item's editor so that the key that moves on is quick."""
+        following = self.session.peek(1)
+        if following is not None:
+            self._editor_for(following)
+
+    def _show_open_required(self) -> None:
+        """Name the section's required items that are still open, so that none hides behind optional ones."""
+        section = self.session.section_of(self.session.current_item or "")
+        open_items = [
+            f"{i.id} {i.label.get(self.lang)}"
+            for i in self.session.visible_items(section)
+            if not isinstance(i, SignatureItem) and self.session.is_required(i) and not self.session.is_answered(i.id)
+        ]
+        self.open_required.setText(
+            _("本节必填未填（{key} 跳转）：{items}").format(key=REQUIRED_KEY, items="；".join(open_items))
+            if open_items
+            else ""
+        )
+        self.open_required.setVisible(bool(open_items))
 
     def _show_issues(self) -> None:
         item_id = self.session.current_item or ""
@@ -244,27 +327,108 @@ class WizardWindow(QWidget):
     # --- actions -----------------------------------------------------------------------------------
 
     def _on_answer_changed(self, item_id: str, value: Any) -> None:
+        """Save; a single choice then moves on by itself, unless the answer needs a look (issue or warning)."""
+        stored = self.session.value(item_id)
+        moving_on = isinstance(self.form.items[item_id], SingleChoiceItem) and self.session.current_item == item_id
+        result = self._save(item_id, value, moving_on)
+        if result is None:
+            return
+        self._confirm(item_id, stored, value)
+        if moving_on and self._may_advance(item_id, result):
+            self._show_score(result)
+            self.go(1, remember=False)  # the save already recorded the next item as the place to resume
+            return
+        if moving_on:
+            self._remember()  # the save recorded the next item; the cursor stays here
+        self._refresh_sections()
+        self._show_issues()
+        self._show_open_required()
+        self._show_score(result)
+
+    def _save(self, item_id: str, value: Any, moving_on: bool = False) -> ScoreResult | None:
+        """Store one answer through the service; on refusal show why and what is stored, and return None.
+
+        ``moving_on``: the cursor will go on to the next item, so the save records that as the place to resume
+        (one durable write per keystroke rather than two).
+        """
         stored = self.session.value(item_id)
         try:
             if isinstance(self.form.items[item_id], SignatureItem):
                 if value is None:
-                    return
+                    return None
                 self.service.save_signature(self.actor, self.aid, signature_role(item_id), value)
                 self.editor.show_value(value) if self.editor else None
-                result = self.session.live_score()
-            else:
-                self.session.set_answer(item_id, value)
-                saved = self.service.save_answer(self.actor, self.aid, item_id, value, current_item=item_id)
-                result = saved.score
+                return self.session.live_score()
+            self.session.set_answer(item_id, value)
+            resume = (self.session.peek(1) if moving_on else None) or item_id
+            return self.service.save_answer(self.actor, self.aid, item_id, value, current_item=resume).score
         except LtcError as exc:
             self._restore(item_id, stored)
             self.saved.setText("")
             self.issue.setText(str(exc))
+            return None
+
+    def _confirm(self, item_id: str, old: Any, new: Any) -> None:
+        """The brief visual confirmation: what was saved (and what it replaced), highlighted for a moment."""
+        item = self.form.items[item_id]
+        what = (
+            item_id
+            if isinstance(item, SignatureItem)
+            else f"{item_id} {item.label.get(self.lang)} = {self._shown(item_id, new)}"
+        )
+        if old is not None and old != new and not isinstance(item, SignatureItem):
+            what += _("（原为 {old}）").format(old=self._shown(item_id, old))
+        self.saved.setText(_("已保存 {time}").format(time=dt.datetime.now().strftime("%H:%M:%S")) + " · " + what)
+        self.saved.setStyleSheet(_SAVED_FLASH)
+        self._flash.start()
+
+    def _shown(self, item_id: str, value: Any) -> str:
+        """An answer as the assessor chose it: the option's wording (shortened), 无 for an empty list."""
+        item = self.form.items[item_id]
+        choices = {c.value: c.label.get(self.lang) for c in getattr(item, "choices", ())}
+        if isinstance(value, list):
+            return "、".join(choices.get(v, str(v)) for v in value) if value else _("无")
+        text = choices.get(value, str(value))
+        return text if len(text) <= 18 else text[:17] + "…"
+
+    def _may_advance(self, item_id: str, result: ScoreResult) -> bool:
+        """A chosen answer moves on unless it needs a look: an issue or a warning on it, or the last item."""
+        return (
+            self.session.current_item == item_id
+            and not self.session.is_last()
+            and not self.session.item_issues(item_id)
+            and not self.session.warnings_for(item_id, result)
+        )
+
+    def answer_none(self) -> None:
+        """The "none of these" key: 无 for the whole group (A.2.14's five counts) or the list (A.4.1), then on."""
+        item_id = self.session.current_item
+        targets = self.session.none_answers(item_id) if item_id else {}
+        if not item_id or not targets:
             return
-        self.saved.setText(_("已保存 {time}").format(time=dt.datetime.now().strftime("%H:%M:%S")))
-        self._refresh_sections()
-        self._show_issues()
+        result = None
+        for target, value in targets.items():
+            result = self._save(target, value)
+            if result is None:
+                return
+        assert result is not None
+        self.saved.setText("")
+        self._confirm(item_id, None, targets[item_id])
+        self.session.goto(list(targets)[-1])
         self._show_score(result)
+        if self.session.is_last():
+            self._show_item()
+            self._refresh_sections()
+        else:
+            self.go(1)
+
+    def goto_required(self) -> None:
+        """Jump to the next required item that is still open (the required-items key)."""
+        signed = {signature_item(role) for role in self.service.signed_roles(self.aid)}
+        target = self.session.next_required(signed)
+        if target is not None:
+            self._leave_input()
+            self.goto(target)
 
     def _restore(self, item_id: str, stored: Any) -> None:
         """After a refused save the screen shows what is stored, never an answer that was not saved."""
@@ -290,13 +454,14 @@ class WizardWindow(QWidget):
         if proxy is not None and proxy.hasFocus():
             self.setFocus()
 
-    def go(self, step: int) -> None:
+    def go(self, step: int, remember: bool = True) -> None:
         self._leave_input()
         if step > 0 and self.session.is_last():
             self.open_checklist()  # Enter on the last item leads on to submission
             return
         self.session.move(step)
-        self._remember()
+        if remember:
+            self._remember()
         self._show_item()
         self._refresh_sections()
 
@@ -327,13 +492,28 @@ class WizardWindow(QWidget):
             self.goto(next((i.id for i in visible if self.session.item_issues(i.id)), visible[0].id))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        """Option keys (printed code or position) choose; N none of these; R next required; Enter/→ next;
+        Backspace/← back; PageUp/PageDown sections."""
         key = event.key()
-        if Qt.Key.Key_1 <= key <= Qt.Key.Key_9 and self.editor is not None:
-            if self.editor.choose_index(key - Qt.Key.Key_1):
+        commands = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+        text = None if event.modifiers() & commands else key_text(key)
+        if text is not None and self.editor is not None:
+            item_id = self.session.current_item
+            if self.editor.choose_key(text):
+                # the same option again saves nothing: move on all the same
+                if item_id == self.session.current_item and isinstance(self.editor.item, SingleChoiceItem):
+                    if self._may_advance(item_id, self.session.live_score()):
+                        self.go(1)
+                return
+            if text == NONE_KEY:
+                self.answer_none()
+                return
+            if text == REQUIRED_KEY:
+                self.goto_required()
                 return
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Right):
             self.go(1)
-        elif key == Qt.Key.Key_Left:
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Backspace):
             self.go(-1)
         elif key == Qt.Key.Key_PageDown:
             self.go_section(1)
