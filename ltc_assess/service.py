@@ -25,7 +25,7 @@ from PIL import Image
 from ltc_assess import idnumber
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
-from ltc_assess.report.data import ReportData, build_report_data
+from ltc_assess.report.data import ReportData, build_report_data, report_id
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.schema.model import FormDef
 from ltc_assess.schema.registry import get_form
@@ -667,8 +667,15 @@ class AssessmentService:
             if self.signing_configured():
                 if not password:
                     raise AppError(ErrorCode.AUTH, _("审核员需要输入自己的密码以签署批准"))
+                from ltc_assess.signing.attach import embed_submitted
+
                 form = self._forms(record.form_ref)
-                pdf = self.store.latest_report(aid) or self.render_report(aid)
+                # A new rendering of the approved record, carrying the assessor-signed submission unchanged
+                # (why not an appended revision: see ltc_assess.signing.attach)
+                submitted = self.store.latest_report(aid)
+                pdf = self.render_report(aid, submitted_attached=submitted is not None)
+                if submitted is not None:
+                    pdf = embed_submitted(pdf, submitted)
                 pdf = self._sign(
                     pdf, actor.id, password, "supervisor", "审核批准", f"核定等级：{decided} {form.level_name(decided)}"
                 )
@@ -946,7 +953,7 @@ class AssessmentService:
         """The latest signed report of the assessment, else an unsigned rendering of it as it stands."""
         return self.store.latest_report(aid) or self.render_report(aid)
 
-    def report_data(self, aid: int) -> ReportData:
+    def report_data(self, aid: int, submitted_attached: bool = False) -> ReportData:
         """The facts of the assessment's report, with the person's earlier assessments for the trend."""
         record = self.store.assessment(aid)
         subject = self.store.subject(record.subject_id)
@@ -962,6 +969,10 @@ class AssessmentService:
             for r in self.history(subject.id)
             if r["status"] == "approved" or r["id"] == aid  # a superseded record lives on in its correction
         ]
+        replaces = None
+        if record.supersedes_id is not None:
+            old = self.store.assessment(record.supersedes_id)
+            replaces = report_id(old.id, old.version_no)
         fields = {k: getattr(record, k) for k in record.__dataclass_fields__ if k not in ("score", "status")}
         fields["status"] = record.status.value
         return build_report_data(
@@ -972,13 +983,15 @@ class AssessmentService:
             people=people,
             history=history,
             handwritten=self.store.signatures(aid),
+            replaces=replaces,
+            submitted_attached=submitted_attached,
         )
 
-    def render_report(self, aid: int) -> bytes:
+    def render_report(self, aid: int, submitted_attached: bool = False) -> bytes:
         """An unsigned PDF of the assessment as it stands (drafts are marked as such)."""
         from ltc_assess.report.pdf import render
 
-        return render(self.report_data(aid))
+        return render(self.report_data(aid, submitted_attached))
 
     # --- insurer export ---------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ check the data without parsing a PDF.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -92,6 +93,60 @@ class ReportData:
     informant: str
     handwritten: dict[str, bytes] = field(default_factory=dict)
     qr_payload: str = ""
+    status_line: str = ""  # page 1: 已审核批准 with approver and date, or the state and 未经审核批准
+    correction: str | None = None  # a correction names the report it replaces
+    submitted_attached: bool = False  # the assessor-signed submitted report is embedded (approved reports)
+
+
+STATUS_LABELS = {
+    "draft": "草稿",
+    "submitted": "已提交",
+    "returned": "已退回",
+    "approved": "已审核批准",
+    "superseded": "已被更正版本取代",
+}
+
+
+def report_id(assessment_id: Any, version_no: Any = 1) -> str:
+    """The number printed on a report and named by the correction that replaces it."""
+    return f"LTC-{assessment_id}-v{version_no or 1}"
+
+
+def local_date(iso: str | None) -> str:
+    """The calendar date of a stored UTC timestamp in this machine's time zone (what people read)."""
+    if not iso:
+        return ""
+    stamp = dt.datetime.fromisoformat(iso)
+    return (stamp.astimezone() if stamp.tzinfo else stamp).date().isoformat()
+
+
+def _status_line(record: dict[str, Any], people: dict[int, str]) -> str:
+    status = str(record.get("status"))
+    label = STATUS_LABELS.get(status, status)
+    if status in ("approved", "superseded") and record.get("approved_at"):
+        approver = people.get(record.get("approved_by") or -1, "")
+        return f"记录状态：{label}（审核人：{approver}；批准日期：{local_date(record.get('approved_at'))}）"
+    return f"记录状态：{label}（未经审核批准）"
+
+
+def _decision(form: FormDef, record: dict[str, Any], people: dict[int, str], computed: int | None) -> str | None:
+    """The C.5 decision note: the proposed and decided levels, the reason when they differ, approver and date."""
+    decided = record.get("decided_level")
+    proposed = record.get("proposed_level", computed)
+    if decided is None:
+        return None
+    parts = [
+        f"计算建议等级：{proposed} {form.level_name(proposed) or ''}".rstrip(),
+        f"审核核定等级：{decided} {form.level_name(decided) or ''}".rstrip(),
+    ]
+    if decided != proposed:
+        parts.append(f"核定理由：{record.get('decision_reason') or ''}")
+    if record.get("decided_by") != record.get("approved_by"):
+        parts.append(f"核定人：{people.get(record.get('decided_by') or -1, '')}")
+    if record.get("approved_at"):
+        parts.append(f"审核批准人：{people.get(record.get('approved_by') or -1, '')}")
+        parts.append(f"批准日期：{local_date(record.get('approved_at'))}")
+    return "；".join(parts)
 
 
 def record_digest(record: dict[str, Any]) -> str:
@@ -124,6 +179,8 @@ def build_report_data(
     people: dict[int, str],
     history: list[dict[str, Any]] | None = None,
     handwritten: dict[str, bytes] | None = None,
+    replaces: str | None = None,
+    submitted_attached: bool = False,
 ) -> ReportData:
     """Assemble the report facts.
 
@@ -133,7 +190,12 @@ def build_report_data(
         subject: the person's fields (name, sex, birth_date, id_number).
         people: user id -> display name (assessors, decider).
         history: earlier assessments of the person (assessment_date, form_id, level).
+        replaces: the report number of the version a correction replaces.
+        submitted_attached: whether the assessor-signed submitted report will be embedded (approved reports).
     """
+    correction = None
+    if record.get("supersedes_id") is not None:
+        correction = f"更正报告（第 {record.get('version_no')} 版）：本报告更正并取代报告 {replaces or ''}"
     answers = record.get("answers", {})
     levels = form.scoring.levels
     initial = (score.get("initial_level") or {}).get("code")
@@ -155,15 +217,9 @@ def build_report_data(
     for step in score.get("trace", []):
         if step["rule"] == "initial_level" and "行" in step["text"] and "列" in step["text"]:
             matrix_note = step["text"]
+    # The level that counts is the supervisor's decision once there is one; the engine's result only proposes.
     decided = record.get("decided_level")
-    proposed = record.get("proposed_level")
-    decision = None
-    if decided is not None and decided != proposed:
-        decider = people.get(record.get("decided_by") or -1, "")
-        decision = (
-            f"审核核定等级：{decided} {form.level_name(decided)}（计算建议等级 {proposed} "
-            f"{form.level_name(proposed)}）；核定人：{decider}；理由：{record.get('decision_reason') or ''}"
-        )
+    ticked = decided if decided is not None else final
     lines = []
     for section in form.sections:
         for item in section.items:
@@ -176,6 +232,7 @@ def build_report_data(
         "assessment": record.get("id"),
         "answers": answers,
         "score_final": final,
+        "decided_level": decided,
         "form_sha256": form.sha256,
         "engine_version": score.get("engine_version"),
         "status": record.get("status"),
@@ -183,8 +240,8 @@ def build_report_data(
     digest = record_digest(attested)
     number = str(answers.get("A.1.1") or answers.get("INFO.1") or record.get("id"))
     return ReportData(
-        report_id=f"LTC-{record.get('id')}-v{record.get('version_no', 1)}",
-        title=f"{form.title.zh_CN}报告",
+        report_id=report_id(record.get("id"), record.get("version_no", 1)),
+        title=f"{form.title.zh_CN}报告" + ("（更正）" if correction else ""),
         standard=form.standard.zh_CN,
         form_ref=form.ref,
         form_sha256=form.sha256,
@@ -211,9 +268,9 @@ def build_report_data(
             Box(a.text.zh_CN, a.id in fired)
             for a in (form.scoring.adjustments.rules if form.scoring.adjustments else ())
         ),
-        final_levels=tuple(Box(f"{lv.code} {lv.name.zh_CN}", lv.code == final) for lv in levels),
+        final_levels=tuple(Box(f"{lv.code} {lv.name.zh_CN}", lv.code == ticked) for lv in levels),
         matrix_note=matrix_note,
-        decision=decision,
+        decision=_decision(form, record, people, final),
         answers=tuple(lines),
         explanation=tuple(step["text"] for step in score.get("trace", [])),
         history=tuple(HistoryPoint(h["assessment_date"], h["form_id"], h.get("level")) for h in history or ()),
@@ -222,4 +279,7 @@ def build_report_data(
         informant=str(record.get("informant_name") or ""),
         handwritten=dict(handwritten or {}),
         qr_payload=json.dumps({"assessment": record.get("id"), "sha256": digest}, separators=(",", ":")),
+        status_line=_status_line(record, people),
+        correction=correction,
+        submitted_attached=submitted_attached,
     )

@@ -241,6 +241,10 @@ class _NumberedCanvas(Canvas):
                     "supervisor": "审核人电子签名",
                 }[role]
                 self.drawString(x1 + 3, y2 + 3, label)
+                if d.submitted_attached and role != "supervisor":
+                    # their signatures are in the embedded submitted report, which the supervisor's covers
+                    self.drawString(x1 + 6, (y1 + y2) / 2 + 4, "见附件 submitted-report.pdf")
+                    self.drawString(x1 + 6, (y1 + y2) / 2 - 6, "（提交时的评估员签名报告）")
 
 
 def _provisional_banner(note: str | None) -> str:
@@ -275,8 +279,9 @@ def render(data: ReportData, invariant: bool = True) -> bytes:
         _para(data.standard, st["sub"]),
         Spacer(1, 6 * mm),
     ]
-    if data.status != "approved":
-        story.append(_para(f"记录状态：{_status_label(data.status)}（未经审核批准）", st["warn"]))
+    if data.correction:
+        story.append(_para(data.correction, st["warn"]))
+    story.append(_para(data.status_line, st["base"] if data.status == "approved" else st["warn"]))
     pairs = list(data.identity) + list(data.info)
     rows = [
         [_para(k, st["base"]), _para(v, st["base"]), _para(k2, st["base"]), _para(v2, st["base"])]
@@ -311,7 +316,7 @@ def render(data: ReportData, invariant: bool = True) -> bytes:
     story.append(_CheckBoxes(data.final_levels, st["base"]))
     if data.decision:
         story.append(Spacer(1, 2 * mm))
-        story.append(_para(data.decision, st["warn"]))
+        story.append(_para(data.decision, st["base"]))
 
     # A heading alone at the foot of a page, its chart on the next, read as a missing chart.
     story.append(KeepTogether([_para("一级指标得分图", st["h2"]), _dimension_chart(data, font)]))
@@ -363,13 +368,3 @@ def _signature_table(data: ReportData, st: dict[str, ParagraphStyle], width: flo
         [_para("信息提供者", st["base"]), _para(data.informant, st["base"]), ink("informant")],
     ]
     return _grid(rows, [30 * mm, 50 * mm, width - 80 * mm])
-
-
-def _status_label(status: str) -> str:
-    return {
-        "draft": "草稿",
-        "submitted": "已提交",
-        "returned": "已退回",
-        "approved": "已批准",
-        "superseded": "已被更正版本取代",
-    }.get(status, status)
