@@ -1003,9 +1003,11 @@ class AssessmentService:
         Exporting again gives the same files (reports, JSON, CSV, FHIR); only the manifest's export time and
         signature differ. Each assessment is flagged as exported the first time.
         """
-        from ltc_assess.exchange import fhir
+        from ltc_assess.exchange import fhir, fhir_result
         from ltc_assess.exchange import insurer as insurer_pkg
         from ltc_assess.exchange.package import write_package
+        from ltc_assess.exchange.xlsx import to_xlsx
+        from ltc_assess.report.data import REASON_LABELS, SEX_LABELS
         from ltc_assess.signing.cms import sign_detached
 
         actor = self._actor(actor, Role.SUPERVISOR, Role.ADMIN)
@@ -1021,6 +1023,8 @@ class AssessmentService:
         ]
         files: dict[str, bytes] = {}
         entries = []
+        people = {u.id: u.display_name for u in self.store.users()}
+        forms: dict[str, FormDef] = {}
         for row in sorted(rows, key=lambda r: r["id"]):
             record = self.store.assessment(row["id"])
             subject = self.store.subject(record.subject_id)
@@ -1039,7 +1043,12 @@ class AssessmentService:
                         "insurance_no": subject.insurance_no,
                         "sex": subject.sex,
                         "birth_date": subject.birth_date,
+                        "phone": subject.phone,
                     },
+                    "assessors": [
+                        {"name": people[uid]} for uid in (record.assessor1_id, record.assessor2_id) if uid in people
+                    ],
+                    "approved_by": people.get(record.approved_by or -1),
                     "form": form.form,
                     "form_version": form.version,
                     "form_sha256": form.sha256,
@@ -1067,8 +1076,27 @@ class AssessmentService:
                     subject_identifier=subject.insurance_no or subject.id_number,
                 )
             )
+            forms[form.form] = form
+            files[f"fhir/Observation-{record.id}.json"] = insurer_pkg.json_bytes(
+                fhir_result.observation(
+                    form,
+                    observation_id=f"{record.id}-result",
+                    response_id=str(record.id),
+                    subject_identifier=subject.insurance_no or subject.id_number,
+                    assessment_date=record.assessment_date,
+                    issued=record.approved_at,
+                    decided_level=record.decided_level,  # type: ignore[arg-type]  # approved: always decided
+                    proposed_level=record.proposed_level,
+                    score=record.score or {},
+                )
+            )
+        if forms:
+            files["fhir/CodeSystem-ltc-assessment.json"] = insurer_pkg.json_bytes(
+                fhir_result.code_system(list(forms.values()))
+            )
         files["assessments.json"] = insurer_pkg.json_bytes(entries)
         files["assessments.csv"] = insurer_pkg.to_csv(entries)
+        files["assessments.xlsx"] = to_xlsx(entries, forms, {"sex": SEX_LABELS, "reason": REASON_LABELS})
         at = self._now()
         meta = {
             "format": insurer_pkg.FORMAT,

@@ -1,9 +1,10 @@
 """Insurer export packages: what goes in them and how an insurer checks them.
 
 A package holds the signed PDF of every approved assessment in the period, ``assessments.json`` (schema:
-``schemas/assessments.schema.json``), ``assessments.csv`` (UTF-8 with BOM for Excel), FHIR R4
-``Questionnaire`` per form version and ``QuestionnaireResponse`` per assessment, and ``manifest.json`` with
-the SHA-256 of each file, signed (detached CMS) by the exporting user.
+``schemas/assessments.schema.json``), ``assessments.csv`` (UTF-8 with BOM, text quoted), ``assessments.xlsx``
+(for Excel: identifiers as text cells), FHIR R4 ``Questionnaire`` per form version, ``QuestionnaireResponse``
+and result ``Observation`` per assessment with our ``CodeSystem``, and ``manifest.json`` with the SHA-256 of
+each file, signed (detached CMS) by the exporting user.
 """
 
 from __future__ import annotations
@@ -41,20 +42,28 @@ CSV_COLUMNS = (
     "approved_at",
     "report_file",
     "report_sha256",
+    "version_no",  # appended, so readers of the first columns keep working
+    "supersedes_id",
 )
 
 
 def to_csv(entries: list[dict[str, Any]]) -> bytes:
-    """One row per assessment, UTF-8 with BOM so Excel shows the Chinese correctly."""
+    """One row per assessment, UTF-8 with BOM so Excel shows the Chinese correctly.
+
+    Every text field is quoted (numbers are not), so a reader can tell the ID number "110105194003151234" from a
+    number; people who open tables in Excel get assessments.xlsx, where such columns are text cells.
+    """
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    csv.writer(out).writerow(CSV_COLUMNS)
+    writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
     for e in entries:
         flat = {
             **{
                 k: e[k]
                 for k in (
                     "id",
+                    "version_no",
+                    "supersedes_id",
                     "form",
                     "form_version",
                     "assessment_date",
