@@ -63,6 +63,16 @@ def signature_role(item_id: str) -> str:
     return item_id.removeprefix("SIG.")
 REASONS = ("first", "routine", "immediate", "review", "other")  # A.1.3 codes (spec/README.md)
 ROOT_CERT, ROOT_KEY, AGENCY = "root_cert_pem", "root_key_pem", "agency_name"
+AGENCY_CODE = "agency_code"
+
+
+def _short_text(value: str, where: str, limit: int = 100) -> str:
+    """A one-line identifier or name typed by an admin: trimmed, not empty, no line breaks, not overlong."""
+    text = value.strip()
+    if not text or len(text) > limit or any(c in text for c in "\r\n"):
+        raise AppError(ErrorCode.INVALID, _("须为一行文字（1–{limit} 个字符）").format(limit=limit), where=where)
+    return text
+
 
 # argon2id at the OWASP minimum (19 MiB, t=2, p=1): ~30 ms here, so logins stay quick on old laptops.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -169,12 +179,23 @@ class AssessmentService:
             user = self._insert_user(None, username, display_name, Role.ADMIN, password)
         return user
 
-    def _insert_user(self, actor_id: int | None, username: str, display_name: str, role: Role, password: str) -> User:
+    def _insert_user(
+        self,
+        actor_id: int | None,
+        username: str,
+        display_name: str,
+        role: Role,
+        password: str,
+        qualification_no: str | None = None,
+    ) -> User:
         _check_password(password)
         if not username or not username.replace("_", "").replace(".", "").isalnum():
             raise AppError(ErrorCode.INVALID, f"bad username {username!r} (letters, digits, . and _)", where="username")
         at = self._now()
         user = self.store.add_user(username, display_name, Role(role).value, _HASHER.hash(password), at)
+        if qualification_no is not None:
+            self.store.update_user(user.id, qualification_no=_short_text(qualification_no, "qualification_no"))
+            user = self.store.user(user.id)
         audit.append(
             self.db,
             at=at,
@@ -233,10 +254,18 @@ class AssessmentService:
             raise AppError(ErrorCode.PERMISSION, f"only a {allowed} may do this ({current.username} is {current.role})")
         return current
 
-    def add_user(self, actor: User, username: str, display_name: str, role: str, password: str) -> User:
+    def add_user(
+        self,
+        actor: User,
+        username: str,
+        display_name: str,
+        role: str,
+        password: str,
+        qualification_no: str | None = None,
+    ) -> User:
         self._actor(actor, Role.ADMIN)
         with transaction(self.db):
-            return self._insert_user(actor.id, username, display_name, Role(role), password)
+            return self._insert_user(actor.id, username, display_name, Role(role), password, qualification_no)
 
     def _change_user(
         self, actor: User, username: str, action: str, fields: dict[str, Any], shown: dict[str, Any]
@@ -251,6 +280,34 @@ class AssessmentService:
                 self.db, at=self._now(), actor_id=actor.id, action=action, entity="user", entity_id=target.id, new=shown
             )
         return self.store.user(target.id)
+
+    def set_qualification_no(self, actor: User, username: str, number: str | None) -> User:
+        """An assessor's qualification certificate number, printed beside their name in reports (附录C)."""
+        number = _short_text(number, "qualification_no") if number else None
+        return self._change_user(
+            actor, username, "user.qualification_no", {"qualification_no": number}, {"qualification_no": number}
+        )
+
+    def agency(self) -> tuple[str | None, str | None]:
+        """The assessment institution's name and code as reports print them (附录C)."""
+        return self.store.setting(AGENCY), self.store.setting(AGENCY_CODE)
+
+    def set_agency(self, actor: User, name: str | None = None, code: str | None = None) -> None:
+        """Set the institution's name and/or code (admin); the signing root keeps the name it was issued with."""
+        actor = self._actor(actor, Role.ADMIN)
+        fields = {k: _short_text(v, k) for k, v in ((AGENCY, name), (AGENCY_CODE, code)) if v is not None}
+        with transaction(self.db):
+            for key, value in fields.items():
+                self.store.set_setting(key, value)
+            audit.append(
+                self.db,
+                at=self._now(),
+                actor_id=actor.id,
+                action="agency.set",
+                entity="agency",
+                entity_id="settings",
+                new=fields,
+            )
 
     def set_role(self, actor: User, username: str, role: str) -> User:
         return self._change_user(actor, username, "user.set_role", {"role": Role(role).value}, {"role": role})
@@ -959,7 +1016,8 @@ class AssessmentService:
         subject = self.store.subject(record.subject_id)
         form = self._forms(record.form_ref)
         result = record.score or score(form, record.answers, partial=True).to_dict()
-        people = {u.id: u.display_name for u in self.store.users()}
+        users = self.store.users()
+        people = {u.id: u.display_name for u in users}
         history = [
             {
                 "assessment_date": r["assessment_date"],
@@ -985,6 +1043,9 @@ class AssessmentService:
             handwritten=self.store.signatures(aid),
             replaces=replaces,
             submitted_attached=submitted_attached,
+            agency=self.agency(),
+            qualifications={u.id: u.qualification_no for u in users if u.qualification_no},
+            signed_at=self.store.signature_times(aid),
         )
 
     def render_report(self, aid: int, submitted_attached: bool = False) -> bytes:
