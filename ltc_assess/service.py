@@ -1085,6 +1085,7 @@ class AssessmentService:
         files: dict[str, bytes] = {}
         entries = []
         people = {u.id: u.display_name for u in self.store.users()}
+        qualifications = {u.id: u.qualification_no for u in self.store.users()}
         forms: dict[str, FormDef] = {}
         for row in sorted(rows, key=lambda r: r["id"]):
             record = self.store.assessment(row["id"])
@@ -1107,7 +1108,9 @@ class AssessmentService:
                         "phone": subject.phone,
                     },
                     "assessors": [
-                        {"name": people[uid]} for uid in (record.assessor1_id, record.assessor2_id) if uid in people
+                        {"name": people[uid], "qualification_no": qualifications.get(uid)}
+                        for uid in (record.assessor1_id, record.assessor2_id)
+                        if uid in people
                     ],
                     "approved_by": people.get(record.approved_by or -1),
                     "form": form.form,

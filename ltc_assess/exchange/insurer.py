@@ -17,6 +17,7 @@ from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.exchange.package import VerifiedPackage, sha256, verify_package
+from ltc_assess.signing.attach import SUBMITTED_NAME, submitted_report
 from ltc_assess.signing.cms import verify_detached
 from ltc_assess.signing.pades import verify_pdf
 
@@ -93,8 +94,8 @@ def json_bytes(obj: Any) -> bytes:
 def check_insurer_package(path: Path, trust_roots_pem: list[bytes]) -> VerifiedPackage:
     """Everything an insurer checks, in order; raises AppError naming the first bad file.
 
-    The manifest signature and every file's hash, then every report's PAdES signatures, then that
-    ``assessments.json`` lists each report with its hash.
+    The manifest signature and every file's hash, then every report's PAdES signatures (and those of the
+    submitted report an approved one embeds), then that ``assessments.json`` lists each report with its hash.
     """
     package = verify_package(path, lambda data, sig: verify_detached(data, sig, trust_roots_pem))
     if package.manifest.get("format") != FORMAT:
@@ -104,6 +105,13 @@ def check_insurer_package(path: Path, trust_roots_pem: list[bytes]) -> VerifiedP
             verdict = verify_pdf(data, trust_roots_pem)
             if not verdict.ok:
                 raise AppError(ErrorCode.SIGNATURE, f"{name}: {'; '.join(verdict.problems)}", where=str(path))
+            # the approved report carries the assessors' signed submission: their signatures must hold too
+            submitted = submitted_report(data)
+            if submitted is not None:
+                verdict = verify_pdf(submitted, trust_roots_pem)
+                if not verdict.ok:
+                    where = f"{name} ({SUBMITTED_NAME})"
+                    raise AppError(ErrorCode.SIGNATURE, f"{where}: {'; '.join(verdict.problems)}", where=str(path))
     try:
         entries = json.loads(package.files["assessments.json"])
     except (KeyError, ValueError):

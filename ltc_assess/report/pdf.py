@@ -366,7 +366,13 @@ def render(data: ReportData, invariant: bool = True) -> bytes:
     story.append(
         _para(
             "说明：手写签名为现场确认的证据；下方电子签名（PAdES）可由任何验证程序离线核验签名人及文件"
-            "自签名后未被改动。",
+            "自签名后未被改动。"
+            + (
+                "评估员的电子签名在附件 submitted-report.pdf（提交时经评估员签名的报告，原样嵌入）中；"
+                "审核人的电子签名同时覆盖该附件。"
+                if data.submitted_attached
+                else ""
+            ),
             st["small"],
         )
     )
@@ -403,4 +409,4 @@ def _signature_table(data: ReportData, st: dict[str, ParagraphStyle], width: flo
         row("评估员（二）", data.assessors[1], quals[1], "assessor2"),
         row("信息提供者", data.informant, "", "informant"),
     ]
-    return _grid(rows, [24 * mm, 32 * mm, 38 * mm, width - 128 * mm, 34 * mm])
+    return _grid(rows, [22 * mm, 30 * mm, 46 * mm, width - 130 * mm, 32 * mm])

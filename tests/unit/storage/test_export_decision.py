@@ -126,3 +126,29 @@ def test_export_is_reproducible(package: tuple[World, dict[str, bytes], int, int
     again = tmp_path / "again"
     s.export_package(world.sup2, "sup2-password", again, "2026-01-01", "2026-12-31")
     assert (again / "assessments.xlsx").read_bytes() == files["assessments.xlsx"]
+
+
+def test_package_check_verifies_the_embedded_submission(world: World, tmp_path: Path) -> None:
+    """Test that an insider who re-signs an approved report around a changed submission (its assessors'
+    signatures broken) is caught by the package check, naming the report and the attachment."""
+    import hashlib
+
+    from ltc_assess.errors import AppError
+    from ltc_assess.signing.attach import embed_submitted, submitted_report
+    from ltc_assess.storage.db import transaction
+
+    s = world.service
+    with_signing_keys(world, ("a1", "a2", "sup1", "sup2"))
+    aid = complete_barthel(world)
+    s.submit(world.a1, aid, {"assessor1": "a1-password", "assessor2": "a2-password"})
+    s.approve(world.sup1, aid, "sup1-password")
+    submitted = bytearray(submitted_report(s.report_pdf(aid)) or b"")
+    submitted[len(submitted) // 3] ^= 0x01  # inside the assessors' signed range
+    forged = s._sign(embed_submitted(s.render_report(aid, True), bytes(submitted)), world.sup1.id, "sup1-password",
+                     "supervisor", "审核批准")
+    with transaction(s.db):
+        s.store.add_report(aid, "supervisor", forged, hashlib.sha256(forged).hexdigest(), "2026-11-02T00:00:00+00:00")
+    out = tmp_path / "pkg.zip"
+    s.export_package(world.sup2, "sup2-password", out, "2026-01-01", "2026-12-31")
+    with pytest.raises(AppError, match=r"reports/1\.pdf \(submitted-report\.pdf\)"):
+        check_insurer_package(out, [s.root_certificate()])
