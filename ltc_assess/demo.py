@@ -152,6 +152,9 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
         else:
             users[username] = service.add_user(users["admin"], username, name, role, password)
     service.init_root(users["admin"], DEMO_AGENCY, DEMO_ROOT_PASSPHRASE)
+    service.set_agency(users["admin"], code="DEMO-990001")  # fictitious, like everything in the demo
+    for n, username in enumerate(("assessor1", "assessor2"), 1):
+        service.set_qualification_no(users["admin"], username, f"示例资格-{n:04d}")
     for username, _, role, password in DEMO_USERS:
         if role != "admin":
             service.issue_certificate(users["admin"], username, DEMO_ROOT_PASSPHRASE, password)

@@ -25,7 +25,7 @@ from PIL import Image
 from ltc_assess import idnumber
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
-from ltc_assess.report.data import ReportData, build_report_data
+from ltc_assess.report.data import ReportData, build_report_data, report_id
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.schema.model import FormDef
 from ltc_assess.schema.registry import get_form
@@ -65,6 +65,16 @@ def signature_role(item_id: str) -> str:
 
 REASONS = ("first", "routine", "immediate", "review", "other")  # A.1.3 codes (spec/README.md)
 ROOT_CERT, ROOT_KEY, AGENCY = "root_cert_pem", "root_key_pem", "agency_name"
+AGENCY_CODE = "agency_code"
+
+
+def _short_text(value: str, where: str, limit: int = 100) -> str:
+    """A one-line identifier or name typed by an admin: trimmed, not empty, no line breaks, not overlong."""
+    text = value.strip()
+    if not text or len(text) > limit or any(c in text for c in "\r\n"):
+        raise AppError(ErrorCode.INVALID, _("须为一行文字（1–{limit} 个字符）").format(limit=limit), where=where)
+    return text
+
 
 # argon2id at the OWASP minimum (19 MiB, t=2, p=1): ~30 ms here, so logins stay quick on old laptops.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -171,12 +181,23 @@ class AssessmentService:
             user = self._insert_user(None, username, display_name, Role.ADMIN, password)
         return user
 
-    def _insert_user(self, actor_id: int | None, username: str, display_name: str, role: Role, password: str) -> User:
+    def _insert_user(
+        self,
+        actor_id: int | None,
+        username: str,
+        display_name: str,
+        role: Role,
+        password: str,
+        qualification_no: str | None = None,
+    ) -> User:
         _check_password(password)
         if not username or not username.replace("_", "").replace(".", "").isalnum():
             raise AppError(ErrorCode.INVALID, f"bad username {username!r} (letters, digits, . and _)", where="username")
         at = self._now()
         user = self.store.add_user(username, display_name, Role(role).value, _HASHER.hash(password), at)
+        if qualification_no is not None:
+            self.store.update_user(user.id, qualification_no=_short_text(qualification_no, "qualification_no"))
+            user = self.store.user(user.id)
         audit.append(
             self.db,
             at=at,
@@ -235,10 +256,18 @@ class AssessmentService:
             raise AppError(ErrorCode.PERMISSION, f"only a {allowed} may do this ({current.username} is {current.role})")
         return current
 
-    def add_user(self, actor: User, username: str, display_name: str, role: str, password: str) -> User:
+    def add_user(
+        self,
+        actor: User,
+        username: str,
+        display_name: str,
+        role: str,
+        password: str,
+        qualification_no: str | None = None,
+    ) -> User:
         self._actor(actor, Role.ADMIN)
         with transaction(self.db):
-            return self._insert_user(actor.id, username, display_name, Role(role), password)
+            return self._insert_user(actor.id, username, display_name, Role(role), password, qualification_no)
 
     def _change_user(
         self, actor: User, username: str, action: str, fields: dict[str, Any], shown: dict[str, Any]
@@ -253,6 +282,34 @@ class AssessmentService:
                 self.db, at=self._now(), actor_id=actor.id, action=action, entity="user", entity_id=target.id, new=shown
             )
         return self.store.user(target.id)
+
+    def set_qualification_no(self, actor: User, username: str, number: str | None) -> User:
+        """An assessor's qualification certificate number, printed beside their name in reports (附录C)."""
+        number = _short_text(number, "qualification_no") if number else None
+        return self._change_user(
+            actor, username, "user.qualification_no", {"qualification_no": number}, {"qualification_no": number}
+        )
+
+    def agency(self) -> tuple[str | None, str | None]:
+        """The assessment institution's name and code as reports print them (附录C)."""
+        return self.store.setting(AGENCY), self.store.setting(AGENCY_CODE)
+
+    def set_agency(self, actor: User, name: str | None = None, code: str | None = None) -> None:
+        """Set the institution's name and/or code (admin); the signing root keeps the name it was issued with."""
+        actor = self._actor(actor, Role.ADMIN)
+        fields = {k: _short_text(v, k) for k, v in ((AGENCY, name), (AGENCY_CODE, code)) if v is not None}
+        with transaction(self.db):
+            for key, value in fields.items():
+                self.store.set_setting(key, value)
+            audit.append(
+                self.db,
+                at=self._now(),
+                actor_id=actor.id,
+                action="agency.set",
+                entity="agency",
+                entity_id="settings",
+                new=fields,
+            )
 
     def set_role(self, actor: User, username: str, role: str) -> User:
         return self._change_user(actor, username, "user.set_role", {"role": Role(role).value}, {"role": role})
@@ -669,8 +726,15 @@ class AssessmentService:
             if self.signing_configured():
                 if not password:
                     raise AppError(ErrorCode.AUTH, _("审核员需要输入自己的密码以签署批准"))
+                from ltc_assess.signing.attach import embed_submitted
+
                 form = self._forms(record.form_ref)
-                pdf = self.store.latest_report(aid) or self.render_report(aid)
+                # A new rendering of the approved record, carrying the assessor-signed submission unchanged
+                # (why not an appended revision: see ltc_assess.signing.attach)
+                submitted = self.store.latest_report(aid)
+                pdf = self.render_report(aid, submitted_attached=submitted is not None)
+                if submitted is not None:
+                    pdf = embed_submitted(pdf, submitted)
                 pdf = self._sign(
                     pdf, actor.id, password, "supervisor", "审核批准", f"核定等级：{decided} {form.level_name(decided)}"
                 )
@@ -947,13 +1011,14 @@ class AssessmentService:
         """The latest signed report of the assessment, else an unsigned rendering of it as it stands."""
         return self.store.latest_report(aid) or self.render_report(aid)
 
-    def report_data(self, aid: int) -> ReportData:
+    def report_data(self, aid: int, submitted_attached: bool = False) -> ReportData:
         """The facts of the assessment's report, with the person's earlier assessments for the trend."""
         record = self.store.assessment(aid)
         subject = self.store.subject(record.subject_id)
         form = self._forms(record.form_ref)
         result = record.score or score(form, record.answers, partial=True).to_dict()
-        people = {u.id: u.display_name for u in self.store.users()}
+        users = self.store.users()
+        people = {u.id: u.display_name for u in users}
         history = [
             {
                 "assessment_date": r["assessment_date"],
@@ -963,6 +1028,10 @@ class AssessmentService:
             for r in self.history(subject.id)
             if r["status"] == "approved" or r["id"] == aid  # a superseded record lives on in its correction
         ]
+        replaces = None
+        if record.supersedes_id is not None:
+            old = self.store.assessment(record.supersedes_id)
+            replaces = report_id(old.id, old.version_no)
         fields = {k: getattr(record, k) for k in record.__dataclass_fields__ if k not in ("score", "status")}
         fields["status"] = record.status.value
         return build_report_data(
@@ -973,13 +1042,18 @@ class AssessmentService:
             people=people,
             history=history,
             handwritten=self.store.signatures(aid),
+            replaces=replaces,
+            submitted_attached=submitted_attached,
+            agency=self.agency(),
+            qualifications={u.id: u.qualification_no for u in users if u.qualification_no},
+            signed_at=self.store.signature_times(aid),
         )
 
-    def render_report(self, aid: int) -> bytes:
+    def render_report(self, aid: int, submitted_attached: bool = False) -> bytes:
         """An unsigned PDF of the assessment as it stands (drafts are marked as such)."""
         from ltc_assess.report.pdf import render
 
-        return render(self.report_data(aid))
+        return render(self.report_data(aid, submitted_attached))
 
     # --- insurer export ---------------------------------------------------------------------------
 
@@ -991,9 +1065,11 @@ class AssessmentService:
         Exporting again gives the same files (reports, JSON, CSV, FHIR); only the manifest's export time and
         signature differ. Each assessment is flagged as exported the first time.
         """
-        from ltc_assess.exchange import fhir
+        from ltc_assess.exchange import fhir, fhir_result
         from ltc_assess.exchange import insurer as insurer_pkg
         from ltc_assess.exchange.package import write_package
+        from ltc_assess.exchange.xlsx import to_xlsx
+        from ltc_assess.report.data import REASON_LABELS, SEX_LABELS
         from ltc_assess.signing.cms import sign_detached
 
         actor = self._actor(actor, Role.SUPERVISOR, Role.ADMIN)
@@ -1009,6 +1085,9 @@ class AssessmentService:
         ]
         files: dict[str, bytes] = {}
         entries = []
+        people = {u.id: u.display_name for u in self.store.users()}
+        qualifications = {u.id: u.qualification_no for u in self.store.users()}
+        forms: dict[str, FormDef] = {}
         for row in sorted(rows, key=lambda r: r["id"]):
             record = self.store.assessment(row["id"])
             subject = self.store.subject(record.subject_id)
@@ -1027,7 +1106,14 @@ class AssessmentService:
                         "insurance_no": subject.insurance_no,
                         "sex": subject.sex,
                         "birth_date": subject.birth_date,
+                        "phone": subject.phone,
                     },
+                    "assessors": [
+                        {"name": people[uid], "qualification_no": qualifications.get(uid)}
+                        for uid in (record.assessor1_id, record.assessor2_id)
+                        if uid in people
+                    ],
+                    "approved_by": people.get(record.approved_by or -1),
                     "form": form.form,
                     "form_version": form.version,
                     "form_sha256": form.sha256,
@@ -1055,8 +1141,27 @@ class AssessmentService:
                     subject_identifier=subject.insurance_no or subject.id_number,
                 )
             )
+            forms[form.form] = form
+            files[f"fhir/Observation-{record.id}.json"] = insurer_pkg.json_bytes(
+                fhir_result.observation(
+                    form,
+                    observation_id=f"{record.id}-result",
+                    response_id=str(record.id),
+                    subject_identifier=subject.insurance_no or subject.id_number,
+                    assessment_date=record.assessment_date,
+                    issued=record.approved_at,
+                    decided_level=record.decided_level,  # type: ignore[arg-type]  # approved: always decided
+                    proposed_level=record.proposed_level,
+                    score=record.score or {},
+                )
+            )
+        if forms:
+            files["fhir/CodeSystem-ltc-assessment.json"] = insurer_pkg.json_bytes(
+                fhir_result.code_system(list(forms.values()))
+            )
         files["assessments.json"] = insurer_pkg.json_bytes(entries)
         files["assessments.csv"] = insurer_pkg.to_csv(entries)
+        files["assessments.xlsx"] = to_xlsx(entries, forms, {"sex": SEX_LABELS, "reason": REASON_LABELS})
         at = self._now()
         meta = {
             "format": insurer_pkg.FORMAT,

@@ -105,13 +105,20 @@ def _approved_id(demo_db: Path) -> int:
 
 
 def test_approved_report_verifies_with_three_trusted_signatures(demo_db: Path, tmp_path: Path) -> None:
-    """Test the issue's 'done when': an approved demo report verifies with three valid, trusted signatures."""
-    pdf, root = tmp_path / "r.pdf", tmp_path / "root.pem"
+    """Test the issue's 'done when': an approved demo report verifies with three valid, trusted signatures: the
+    supervisor's on the approved report, the two assessors' on the submitted report it embeds."""
+    from ltc_assess.signing.attach import submitted_report
+
+    pdf, root, inner = tmp_path / "r.pdf", tmp_path / "root.pem", tmp_path / "submitted.pdf"
     assert run("report", str(_approved_id(demo_db)), "--out", str(pdf), "--db", str(demo_db)).returncode == 0
     assert run("keys", "root", "--out", str(root), "--db", str(demo_db)).returncode == 0
-    proc = run("verify", str(pdf), "--trust", str(root))
-    assert proc.returncode == 0, proc.stdout
-    assert "3 signature(s)" in proc.stdout and proc.stdout.count("trusted yes") == 3 and "VALID" in proc.stdout
+    inner.write_bytes(submitted_report(pdf.read_bytes()) or b"")
+    outer = run("verify", str(pdf), "--trust", str(root))
+    assert outer.returncode == 0 and "VALID" in outer.stdout and "(supervisor, supervisor" in outer.stdout, outer.stdout
+    proc = run("verify", str(inner), "--trust", str(root))
+    assert proc.returncode == 0 and "VALID" in proc.stdout, proc.stdout
+    assert "2 signature(s)" in proc.stdout and proc.stdout.count("trusted yes") == 2
+    assert "assessor1) at" in proc.stdout and "assessor2) at" in proc.stdout
 
 
 def test_verify_fails_after_one_byte_changes(demo_db: Path, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "db",
     "users",
     "keys",
+    "review",
     "report",
     "verify",
     "export",

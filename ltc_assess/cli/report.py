@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ltc_assess.cli.common import add_db_option, open_service
+from ltc_assess.signing.attach import SUBMITTED_NAME, submitted_report
 from ltc_assess.signing.pades import verify_pdf
 
 
@@ -21,12 +22,18 @@ def _run(args: argparse.Namespace) -> int:
     service = open_service(args)
     try:
         pdf = service.report_pdf(args.assessment_id)
-        signers = []
+        signers, inner = [], []
         if service.signing_configured():
-            signers = [f"{c.signer}（{c.field}）" for c in verify_pdf(pdf, [service.root_certificate()]).signatures]
+            roots = [service.root_certificate()]
+            signers = [f"{c.signer}（{c.field}）" for c in verify_pdf(pdf, roots).signatures]
+            submitted = submitted_report(pdf)
+            if submitted is not None:
+                inner = [f"{c.signer}（{c.field}）" for c in verify_pdf(submitted, roots).signatures]
     finally:
         service.close()
     args.out.write_bytes(pdf)
     state = "signed by " + ", ".join(signers) if signers else "unsigned"
+    if inner:
+        state += f"; embeds {SUBMITTED_NAME} signed by " + ", ".join(inner)
     print(f"report written: {args.out} ({state})")
     return 0

@@ -1,4 +1,5 @@
-"""``ltc-assess users …``: accounts and roles (admin only; the first admin at set-up).
+"""``ltc-assess users …``: accounts, roles, assessors' qualification numbers and the institution's name and code
+(admin only; the first admin at set-up).
 
 Passwords come from $LTC_ASSESS_PASSWORD (the acting admin) and $LTC_ASSESS_NEW_PASSWORD (the account being
 created or reset), or are typed at a prompt.
@@ -34,7 +35,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ap.add_argument("username")
     ap.add_argument("--name", required=True, help="display name")
     ap.add_argument("--role", required=True, choices=roles)
+    ap.add_argument("--qualification-no", metavar="NO", help="assessor's qualification certificate number")
     action("list", "list users", _list, admin=False)
+    sp = action("set", "change a user's details", _set)
+    sp.add_argument("username")
+    sp.add_argument("--qualification-no", metavar="NO", required=True, help="qualification number ('' clears it)")
+    gp = action("agency", "set the assessment institution's name and code printed on reports", _agency)
+    gp.add_argument("--name", help="institution name")
+    gp.add_argument("--code", help="institution code")
     rp = action("set-role", "change a user's role", _set_role)
     rp.add_argument("username")
     rp.add_argument("role", choices=roles)
@@ -63,6 +71,7 @@ def _add(args: argparse.Namespace) -> int:
             args.name,
             args.role,
             password("new user's password: ", NEW_PASSWORD_ENV),
+            args.qualification_no,
         )
     finally:
         service.close()
@@ -75,9 +84,31 @@ def _list(args: argparse.Namespace) -> int:
     try:
         for u in service.users():
             state = "disabled" if u.disabled else ("locked" if u.locked_until else "active")
-            print(f"{u.username:<16} {u.role.value:<11} {state:<9} {u.display_name}")
+            qualification = f"  资格证号 {u.qualification_no}" if u.qualification_no else ""
+            print(f"{u.username:<16} {u.role.value:<11} {state:<9} {u.display_name}{qualification}")
     finally:
         service.close()
+    return 0
+
+
+def _set(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        user = service.set_qualification_no(login(service, args.admin), args.username, args.qualification_no)
+    finally:
+        service.close()
+    print(f"user {user.username}: qualification number {user.qualification_no or '(none)'}")
+    return 0
+
+
+def _agency(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        service.set_agency(login(service, args.admin), args.name, args.code)
+        name, code = service.agency()
+    finally:
+        service.close()
+    print(f"agency: {name or '(no name)'} / code {code or '(none)'}")
     return 0
 
 

@@ -6,8 +6,10 @@ Pure functions from the form definition and plain values; JSON-ready dicts out.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from ltc_assess.schema.expressions import Expression
 from ltc_assess.schema.model import (
     AnyItem,
     ChoiceItem,
@@ -62,15 +64,21 @@ def _fhir_type(item: AnyItem) -> str:
     return "string"
 
 
-def _q_item(form: FormDef, item: AnyItem) -> dict[str, Any]:
+def _q_item(form: FormDef, item: AnyItem, scored: frozenset[str] = frozenset()) -> dict[str, Any]:
     out: dict[str, Any] = {
         "linkId": item.id,
         "prefix": item.id,
         "text": item.label.zh_CN,
         "_text": _text_ext(item.label.en),
         "type": _fhir_type(item),
-        "required": item.required and item.required_if is None,
+        "required": item.required or item.required_if is not None or item.id in scored,
     }
+    conditions = [enable_when(form, e) for e in (item.visible_if, item.required_if) if e is not None]
+    if conditions:
+        # FHIR has no "required if": an item required only in some cases is required and enabled only then
+        out["enableWhen"] = conditions
+        if len(conditions) > 1:
+            out["enableBehavior"] = "all"
     if isinstance(item, ComputedItem):
         out["readOnly"] = True
     if isinstance(item, MultiChoiceItem) or isinstance(item, GroupItem):
@@ -95,7 +103,9 @@ def _q_item(form: FormDef, item: AnyItem) -> dict[str, Any]:
 
 
 def questionnaire(form: FormDef) -> dict[str, Any]:
-    """The FHIR R4 Questionnaire for one form version (provisional forms are ``draft``)."""
+    """The FHIR R4 Questionnaire for one form version (provisional forms are ``draft``); scored items are
+    ``required``, items shown or required only under a condition carry it as ``enableWhen``."""
+    scored = frozenset(form.scored_items)
     return {
         "resourceType": "Questionnaire",
         "id": f"{form.form}-v{form.version}",
@@ -114,11 +124,39 @@ def questionnaire(form: FormDef) -> dict[str, Any]:
                 "text": s.title.zh_CN,
                 "_text": _text_ext(s.title.en),
                 "type": "group",
-                "item": [_q_item(form, item) for item in s.items],
+                "item": [_q_item(form, item, scored) for item in s.items],
             }
             for s in form.sections
         ],
     }
+
+
+_COMPARISON = re.compile(r"^\{(?P<ref>[^{}]+)\}\s*(?P<op>==|!=)\s*(?P<value>'[^']*'|\d+)$")
+_MEMBERSHIP = re.compile(r"^(?P<value>'[^']*'|\d+)\s+in\s+\{(?P<ref>[^{}]+)\}$")
+
+
+def enable_when(form: FormDef, condition: Expression) -> dict[str, Any]:
+    """A form condition (``{X} == v``, ``{X} != v``, ``v in {X}``) as a FHIR ``enableWhen``.
+
+    Raises ValueError for any other shape, so that a new form with a condition FHIR cannot say is noticed
+    (tests translate every installed form) instead of exported as unconditionally optional.
+    """
+    text = condition.source.strip()
+    match = _COMPARISON.match(text) or _MEMBERSHIP.match(text)
+    if match is None or match["ref"] not in form.items:
+        raise ValueError(f"{form.ref}: condition {text!r} has no FHIR enableWhen form")
+    raw = match["value"]
+    value: int | str = raw.strip("'") if raw.startswith("'") else int(raw)
+    operator = "!=" if match.groupdict().get("op") == "!=" else "="
+    target = form.items[match["ref"]]
+    answer: dict[str, Any]
+    if isinstance(target, ChoiceItem):
+        labels = {c.value: c.label.zh_CN for c in target.choices}
+        coding = {"system": code_system(form, target.id), "code": str(value), "display": labels.get(value, "")}
+        answer = {"answerCoding": coding}
+    else:
+        answer = {"answerInteger": value} if isinstance(value, int) else {"answerString": value}
+    return {"question": target.id, "operator": operator, **answer}
 
 
 def _answers(form: FormDef, item: AnyItem, value: Any) -> list[dict[str, Any]]:

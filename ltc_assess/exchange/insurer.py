@@ -1,9 +1,10 @@
 """Insurer export packages: what goes in them and how an insurer checks them.
 
 A package holds the signed PDF of every approved assessment in the period, ``assessments.json`` (schema:
-``schemas/assessments.schema.json``), ``assessments.csv`` (UTF-8 with BOM for Excel), FHIR R4
-``Questionnaire`` per form version and ``QuestionnaireResponse`` per assessment, and ``manifest.json`` with
-the SHA-256 of each file, signed (detached CMS) by the exporting user.
+``schemas/assessments.schema.json``), ``assessments.csv`` (UTF-8 with BOM, text quoted), ``assessments.xlsx``
+(for Excel: identifiers as text cells), FHIR R4 ``Questionnaire`` per form version, ``QuestionnaireResponse``
+and result ``Observation`` per assessment with our ``CodeSystem``, and ``manifest.json`` with the SHA-256 of
+each file, signed (detached CMS) by the exporting user.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.exchange.package import VerifiedPackage, sha256, verify_package
+from ltc_assess.signing.attach import SUBMITTED_NAME, submitted_report
 from ltc_assess.signing.cms import verify_detached
 from ltc_assess.signing.pades import verify_pdf
 
@@ -41,20 +43,28 @@ CSV_COLUMNS = (
     "approved_at",
     "report_file",
     "report_sha256",
+    "version_no",  # appended, so readers of the first columns keep working
+    "supersedes_id",
 )
 
 
 def to_csv(entries: list[dict[str, Any]]) -> bytes:
-    """One row per assessment, UTF-8 with BOM so Excel shows the Chinese correctly."""
+    """One row per assessment, UTF-8 with BOM so Excel shows the Chinese correctly.
+
+    Every text field is quoted (numbers are not), so a reader can tell the ID number "110105194003151234" from a
+    number; people who open tables in Excel get assessments.xlsx, where such columns are text cells.
+    """
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    csv.writer(out).writerow(CSV_COLUMNS)
+    writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC)
     for e in entries:
         flat = {
             **{
                 k: e[k]
                 for k in (
                     "id",
+                    "version_no",
+                    "supersedes_id",
                     "form",
                     "form_version",
                     "assessment_date",
@@ -84,8 +94,8 @@ def json_bytes(obj: Any) -> bytes:
 def check_insurer_package(path: Path, trust_roots_pem: list[bytes]) -> VerifiedPackage:
     """Everything an insurer checks, in order; raises AppError naming the first bad file.
 
-    The manifest signature and every file's hash, then every report's PAdES signatures, then that
-    ``assessments.json`` lists each report with its hash.
+    The manifest signature and every file's hash, then every report's PAdES signatures (and those of the
+    submitted report an approved one embeds), then that ``assessments.json`` lists each report with its hash.
     """
     package = verify_package(path, lambda data, sig: verify_detached(data, sig, trust_roots_pem))
     if package.manifest.get("format") != FORMAT:
@@ -95,6 +105,13 @@ def check_insurer_package(path: Path, trust_roots_pem: list[bytes]) -> VerifiedP
             verdict = verify_pdf(data, trust_roots_pem)
             if not verdict.ok:
                 raise AppError(ErrorCode.SIGNATURE, f"{name}: {'; '.join(verdict.problems)}", where=str(path))
+            # the approved report carries the assessors' signed submission: their signatures must hold too
+            submitted = submitted_report(data)
+            if submitted is not None:
+                verdict = verify_pdf(submitted, trust_roots_pem)
+                if not verdict.ok:
+                    where = f"{name} ({SUBMITTED_NAME})"
+                    raise AppError(ErrorCode.SIGNATURE, f"{where}: {'; '.join(verdict.problems)}", where=str(path))
     try:
         entries = json.loads(package.files["assessments.json"])
     except (KeyError, ValueError):

@@ -34,7 +34,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ltc_assess.report.data import Box, ReportData
+from ltc_assess.report.data import Box, DimensionLine, ReportData
 from ltc_assess.report.fonts import HEADING_FONT, register
 
 PAGE_W, PAGE_H = A4
@@ -150,23 +150,39 @@ def _grid(rows: list[list[Any]], widths: list[float], header: bool = False) -> T
     return table
 
 
+CHART_SCALE = "能力保持率 %（越高越好）"
+
+
 def _dimension_chart(data: ReportData, font: str) -> Drawing:
-    dims = [d for d in data.dimensions if d.max]
-    width, height = PAGE_W - 2 * MARGIN, 38 + 22 * max(1, len(dims))
+    """Every dimension, in the table's order from the top, on one scale where higher is better.
+
+    Why one scale: MZ/T grades 0 (intact) to 3 (severe) and sums scores where higher is worse, the other
+    standards score higher as better; bars in mixed directions (and graded dimensions left out) misled readers.
+    """
+    dims = list(data.dimensions)
+    width, height = PAGE_W - 2 * MARGIN, 48 + 22 * max(1, len(dims))
     drawing = Drawing(width, height)
     chart = HorizontalBarChart()
     # The value labels hang 17 pt below the axis; the axis title goes on their baseline, right of "100", not on it.
-    chart.x, chart.y, chart.width, chart.height = 130, 18, width - 185, height - 33
-    chart.data = [[round(100 * (d.score or 0) / (d.max or 1)) for d in dims]]
+    chart.x, chart.y, chart.width, chart.height = 150, 18, width - 205, height - 43
+    chart.data = [[round(d.rate or 0) for d in dims]]
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
     chart.valueAxis.labels.fontName = font
-    chart.categoryAxis.categoryNames = [f"{d.label} {d.score}/{d.max}" for d in dims]
+    chart.categoryAxis.reverseDirection = 1  # the first dimension on top, as in the table
+    chart.categoryAxis.categoryNames = [f"{d.code} {d.label} {_raw(d)}" for d in dims]
     chart.categoryAxis.labels.fontName = font
     chart.categoryAxis.labels.fontSize = 8
     chart.bars[0].fillColor = ACCENT
     drawing.add(chart)
-    drawing.add(String(chart.x + chart.width + 15, chart.y - 15, "得分率 %", fontName=font, fontSize=7))
+    drawing.add(String(chart.x, chart.y + chart.height + 8, CHART_SCALE, fontName=font, fontSize=7))
     return drawing
+
+
+def _raw(d: DimensionLine) -> str:
+    """What the bar stands for, as the standard gives it: score/max, else the grade."""
+    if d.score is not None and d.max:
+        return f"{d.score}/{d.max}"
+    return d.grade or "—"
 
 
 def _trend_chart(data: ReportData, font: str) -> Drawing | None:
@@ -246,6 +262,10 @@ class _NumberedCanvas(Canvas):
                     "supervisor": "审核人电子签名",
                 }[role]
                 self.drawString(x1 + 3, y2 + 3, label)
+                if d.submitted_attached and role != "supervisor":
+                    # their signatures are in the embedded submitted report, which the supervisor's covers
+                    self.drawString(x1 + 6, (y1 + y2) / 2 + 4, "见附件 submitted-report.pdf")
+                    self.drawString(x1 + 6, (y1 + y2) / 2 - 6, "（提交时的评估员签名报告）")
 
 
 def _provisional_banner(note: str | None) -> str:
@@ -280,43 +300,53 @@ def render(data: ReportData, invariant: bool = True) -> bytes:
         _para(data.standard, st["sub"]),
         Spacer(1, 6 * mm),
     ]
-    if data.status != "approved":
-        story.append(_para(f"记录状态：{_status_label(data.status)}（未经审核批准）", st["warn"]))
+    if data.correction:
+        story.append(_para(data.correction, st["warn"]))
+    story.append(_para(data.status_line, st["base"] if data.status == "approved" else st["warn"]))
     pairs = list(data.identity) + list(data.info)
+    pairs += [("", "")] * (len(pairs) % 2)  # two per row: an odd last field must not be dropped
     rows = [
         [_para(k, st["base"]), _para(v, st["base"]), _para(k2, st["base"]), _para(v2, st["base"])]
-        for (k, v), (k2, v2) in zip(pairs[0::2], pairs[1::2], strict=False)
+        for (k, v), (k2, v2) in zip(pairs[0::2], pairs[1::2], strict=True)
     ]
     story.append(_grid(rows, [24 * mm, width / 2 - 24 * mm, 24 * mm, width / 2 - 24 * mm]))
 
-    story.append(_para("C.1 一级指标分级", st["h2"]))
-    dim_rows = [[_para(h, st["base"]) for h in ("一级指标", "得分", "满分", "分级")]]
+    heading = data.headings
+    story.append(_para(heading["dims"], st["h2"]))
+    dim_rows = [[_para(h, st["base"]) for h in ("编号", "一级指标", "得分", "满分", "分级")]]
     for d in data.dimensions:
         dim_rows.append(
             [
+                _para(d.code, st["base"]),
                 _para(d.label, st["base"]),
                 str("—" if d.score is None else d.score),
                 str("—" if d.max is None else d.max),
                 _para(d.grade or "—", st["base"]),
             ]
         )
-    story.append(_grid(dim_rows, [width * 0.4, width * 0.15, width * 0.15, width * 0.3], header=True))
-    if data.total is not None:
-        story.append(_para("C.2 初步等级得分", st["h2"]))
+    story.append(_grid(dim_rows, [width * 0.1, width * 0.35, width * 0.12, width * 0.12, width * 0.31], header=True))
+    if data.total is not None and "total" in heading:
+        story.append(_para(heading["total"], st["h2"]))
         story.append(_para(f"总分：{data.total[0]} / {data.total[1]}", st["base"]))
-    story.append(_para("C.3 初步等级", st["h2"]))
+    story.append(_para(heading["initial"], st["h2"]))
     story.append(_CheckBoxes(data.initial_levels, st["base"]))
     if data.matrix_note:
         story.append(_para(data.matrix_note, st["small"]))
     if data.change_reasons:
-        story.append(_para("C.4 能力等级变更依据", st["h2"]))
+        story.append(_para(heading["change"], st["h2"]))
+        if data.change_preamble:
+            story.append(_para(data.change_preamble, st["base"]))
         for box in data.change_reasons:
             story.append(_CheckBoxes((box,), st["base"]))
-    story.append(_para("C.5 最终等级", st["h2"]))
+        if data.change_note:
+            story.append(_para(data.change_note, st["small"]))
+    story.append(_para(heading["final"], st["h2"]))
+    if data.final_preamble:
+        story.append(_para(data.final_preamble, st["base"]))
     story.append(_CheckBoxes(data.final_levels, st["base"]))
     if data.decision:
         story.append(Spacer(1, 2 * mm))
-        story.append(_para(data.decision, st["warn"]))
+        story.append(_para(data.decision, st["base"]))
 
     # A heading alone at the foot of a page, its chart on the next, read as a missing chart.
     story.append(KeepTogether([_para("一级指标得分图", st["h2"]), _dimension_chart(data, font)]))
@@ -341,7 +371,13 @@ def render(data: ReportData, invariant: bool = True) -> bytes:
     story.append(
         _para(
             "说明：手写签名为现场确认的证据；下方电子签名（PAdES）可由任何验证程序离线核验签名人及文件"
-            "自签名后未被改动。",
+            "自签名后未被改动。"
+            + (
+                "评估员的电子签名在附件 submitted-report.pdf（提交时经评估员签名的报告，原样嵌入）中；"
+                "审核人的电子签名同时覆盖该附件。"
+                if data.submitted_attached
+                else ""
+            ),
             st["small"],
         )
     )
@@ -362,19 +398,20 @@ def _signature_table(data: ReportData, st: dict[str, ParagraphStyle], width: flo
             return _para("（未签名）", st["small"])
         return Image(io.BytesIO(png), width=42 * mm, height=14 * mm, kind="proportional")
 
+    def row(label: str, name: str, qualification: str, role: str) -> list[Any]:
+        date = data.signed_on.get(role) if role in data.handwritten else None
+        return [
+            _para(label, st["base"]),
+            _para(name, st["base"]),
+            _para(qualification, st["small"]),
+            ink(role),
+            _para(f"日期：{date or '　　年　月　日'}", st["small"]),
+        ]
+
+    quals = [f"资格证号：{q}" if q else "资格证号：—" for q in data.qualifications]
     rows = [
-        [_para("评估员（一）", st["base"]), _para(data.assessors[0], st["base"]), ink("assessor1")],
-        [_para("评估员（二）", st["base"]), _para(data.assessors[1], st["base"]), ink("assessor2")],
-        [_para("信息提供者", st["base"]), _para(data.informant, st["base"]), ink("informant")],
+        row("评估员（一）", data.assessors[0], quals[0], "assessor1"),
+        row("评估员（二）", data.assessors[1], quals[1], "assessor2"),
+        row("信息提供者", data.informant, "", "informant"),
     ]
-    return _grid(rows, [30 * mm, 50 * mm, width - 80 * mm])
-
-
-def _status_label(status: str) -> str:
-    return {
-        "draft": "草稿",
-        "submitted": "已提交",
-        "returned": "已退回",
-        "approved": "已批准",
-        "superseded": "已被更正版本取代",
-    }.get(status, status)
+    return _grid(rows, [22 * mm, 30 * mm, 46 * mm, width - 130 * mm, 32 * mm])

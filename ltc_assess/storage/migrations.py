@@ -286,3 +286,9 @@ def schema_version(db: Database) -> str | None:
     """Name of the last applied step (the schema version)."""
     applied = migrations.applied(db)
     return applied[-1].name if applied else None
+
+
+@migrations()
+def m004_assessor_qualification_no(db: Database) -> None:
+    """Each assessor's qualification certificate number, printed beside their name in the report (附录C)."""
+    _execute_script(db, "ALTER TABLE users ADD COLUMN qualification_no TEXT;\n")

@@ -237,6 +237,11 @@ class Store:
         rows = self.db.query("SELECT role FROM signatures WHERE assessment_id = ?", [assessment_id])
         return {r["role"] for r in rows}
 
+    def signature_times(self, assessment_id: int) -> dict[str, str]:
+        """When each handwritten signature was given (the report prints the date beside it)."""
+        rows = self.db.query("SELECT role, signed_at FROM signatures WHERE assessment_id = ?", [assessment_id])
+        return {r["role"]: r["signed_at"] for r in rows}
+
     def signatures(self, assessment_id: int) -> dict[str, bytes]:
         return {
             r["role"]: r["png"]

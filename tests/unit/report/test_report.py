@@ -88,7 +88,8 @@ def test_gbt_report_has_appendix_c_blocks_and_ticks() -> None:
     form = get_form("gbt42195-2022")
     data, result = _data(form)
     text = "\n".join(_text(render(data)))
-    for block in ("C.1 一级指标分级", "C.2 初步等级得分", "C.3 初步等级", "C.4 能力等级变更依据", "C.5 最终等级"):
+    for block in ("C.1 一级指标分级", "C.2 初步等级得分", "C.3 老年人能力初步等级", "C.4 能力等级变更依据",
+                  "C.5 老年人能力最终等级"):
         assert block in text
     assert [b.label for b in data.final_levels if b.ticked] == [f"{result['final_level']['code']} {result['final_level']['name']}"]
     assert [b.ticked for b in data.change_reasons] == [False, True, False]  # R2 (dementia) only
@@ -103,11 +104,16 @@ def test_decided_level_and_reason_shown_when_different() -> None:
 
 
 def test_provisional_form_says_so_on_every_page() -> None:
-    """Test that an NHSA (provisional) report carries the warning on every page and the matrix cell used."""
-    data, _ = _data(get_form("nhsa-ltc-2021"))
+    """Test that an NHSA (provisional) report carries the warning on every page and the matrix cell used, its
+    row and column named by grade name (not by index)."""
+    data, result = _data(get_form("nhsa-ltc-2021"))
     pages = _text(render(data))
     assert all("暂行标准" in p for p in pages)
-    assert "行" in (data.matrix_note or "") and "列" in (data.matrix_note or "")
+    dims = result["dimensions"]
+    worse = max((dims["cognition"]["grade"], dims["perception_communication"]["grade"]), key=lambda g: g["code"])
+    note = data.matrix_note or ""
+    assert f"日常生活活动能力分级为“{dims['adl']['grade']['name']}”" in note and f"为“{worse['name']}”" in note
+    assert "第" not in note and "行" not in note
 
 
 def test_provisional_banner_does_not_repeat_the_prefix() -> None:
