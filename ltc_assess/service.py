@@ -25,6 +25,7 @@ from PIL import Image
 from ltc_assess import idnumber
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
+from ltc_assess.pki import AgencyPki
 from ltc_assess.report.data import ReportData, build_report_data
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.schema.model import FormDef
@@ -145,6 +146,7 @@ class AssessmentService:
         self.store = Store(self.db)
         self._clock = clock
         self._forms = forms
+        self.pki = AgencyPki(self.store, self.path, clock)
 
     def close(self) -> None:
         self.db.close()
@@ -266,13 +268,17 @@ class AssessmentService:
         )
 
     def set_disabled(self, actor: User, username: str, disabled: bool = True) -> User:
-        return self._change_user(
+        """Disable (or enable) an account; disabling also revokes its signing certificate for good (next CRL)."""
+        user = self._change_user(
             actor,
             username,
             "user.disable" if disabled else "user.enable",
             {"disabled": int(disabled)},
             {"disabled": disabled},
         )
+        if disabled:
+            self.pki.revoke_user(actor.id, user.id, "account disabled")
+        return user
 
     def users(self, role: str | None = None) -> list[User]:
         return [u for u in self.store.users() if role is None or u.role == role]
@@ -861,6 +867,8 @@ class AssessmentService:
                 entity_id=agency,
                 new={"agency": agency},
             )
+        self.pki.setup_tsa(actor.id, passphrase)
+        self.pki.issue_crl(actor.id, passphrase)
         return pair.cert_pem
 
     def root_certificate(self) -> bytes:
@@ -938,7 +946,22 @@ class AssessmentService:
             page=page_count(pdf) - 1,
             reason=reason,
             extra_line=extra,
+            ltv=self.pki.ltv(),
+            document_timestamp=role != "assessor1",  # assessor 2 closes the submission, the supervisor the approval
         )
+
+    def _export_copy(self, aid: int, first_export: bool) -> bytes:
+        """The report as it leaves for insurers: on its first export it gets a document timestamp (kept as a
+        report revision, so exporting again gives the same file)."""
+        pdf = self.report_pdf(aid)
+        ltv = self.pki.ltv() if first_export and self.store.latest_report(aid) is not None else None
+        if ltv is None:
+            return pdf
+        from ltc_assess.signing.ltv import document_timestamp
+
+        pdf = document_timestamp(pdf, ltv)
+        self.store.add_report(aid, "export", pdf, hashlib.sha256(pdf).hexdigest(), self._now())
+        return pdf
 
     # --- reports ----------------------------------------------------------------------------------
 
@@ -1012,7 +1035,7 @@ class AssessmentService:
             record = self.store.assessment(row["id"])
             subject = self.store.subject(record.subject_id)
             form = self._forms(record.form_ref)
-            pdf = self.report_pdf(record.id)
+            pdf = self._export_copy(record.id, record.exported_at is None)
             report_file = f"reports/{record.id}.pdf"
             files[report_file] = pdf
             entries.append(
