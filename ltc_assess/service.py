@@ -877,6 +877,18 @@ class AssessmentService:
             raise AppError(ErrorCode.NOT_FOUND, "no signing root yet (ltc-assess keys init-root)")
         return cert.encode()
 
+    def issue_crl(self, actor: User, root_passphrase: str) -> bytes:
+        """Publish a new CRL of the agency root (admin); returns it (PEM) for insurers and laptops."""
+        return self.pki.issue_crl(self._actor(actor, Role.ADMIN).id, root_passphrase)
+
+    def setup_tsa(self, actor: User, root_passphrase: str) -> bytes:
+        """Give this installation its own timestamp authority certificate (admin); returns it (PEM)."""
+        return self.pki.setup_tsa(self._actor(actor, Role.ADMIN).id, root_passphrase)
+
+    def set_tsa_url(self, actor: User, url: str | None) -> None:
+        """Timestamp with an external RFC 3161 TSA (admin); None: with this installation's own."""
+        self.pki.set_tsa_url(self._actor(actor, Role.ADMIN).id, url)
+
     def _root(self) -> signing_keys.KeyPair:
         return signing_keys.KeyPair(self.root_certificate(), (self.store.setting(ROOT_KEY) or "").encode())
 

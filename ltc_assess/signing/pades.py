@@ -195,7 +195,7 @@ def verify_pdf(pdf: bytes, trust_roots_pem: list[bytes]) -> PdfVerdict:
     for sig in embedded:
         status = validate_pdf_signature(sig, context)
         cert_pem = sig.signer_cert.dump() if sig.signer_cert is not None else None
-        who = _subject_of(cert_pem)
+        who = subject_of(cert_pem)
         whole = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
         mod = status.modification_level.name if status.modification_level is not None else "UNKNOWN"
         ok = bool(status.bottom_line)
@@ -236,7 +236,8 @@ def _intact(stamp: EmbeddedPdfSignature) -> bool:
     return bool(status.intact and status.valid)
 
 
-def _subject_of(cert_der: bytes | None) -> dict[str, str]:
+def subject_of(cert_der: bytes | None) -> dict[str, str]:
+    """Name, role and username of a signer's certificate (DER), empty where there is none."""
     if cert_der is None:
         return {}
     pem = x509.load_der_x509_certificate(cert_der).public_bytes(serialization.Encoding.PEM)

@@ -12,9 +12,7 @@ TSA (a commercial or government one) removes the agency from the trust in time a
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -108,17 +106,3 @@ def make_server(listen: str, timestamper: timestamps.DummyTimeStamper, log: Call
         return _TsaServer(parse_listen(listen), timestamper, log)
     except OSError as exc:
         raise AppError(ErrorCode.INVALID, f"cannot listen on {listen}: {exc.strerror}") from None
-
-
-def serve_in_thread(server: _TsaServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return thread
-
-
-def stamp(timestamper: timestamps.TimeStamper, digest: bytes) -> tsp.ContentInfo:
-    """One timestamp token over a SHA-256 digest (used to check a TSA works before it is configured)."""
-    try:
-        return asyncio.run(timestamper.async_timestamp(digest, "sha256"))
-    except (timestamps.TimestampRequestError, OSError) as exc:
-        raise AppError(ErrorCode.SIGNATURE, f"the timestamp authority did not answer: {exc}") from None
