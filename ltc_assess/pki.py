@@ -30,10 +30,19 @@ CRL_PEM, CRL_NUMBER = "crl_pem", "crl_number"
 ROOT_CERT, ROOT_KEY = "root_cert_pem", "root_key_pem"
 
 
-class AgencyPki:
-    """Timestamping, CRLs and revocation over one database (``path``) at the service's clock."""
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
-    def __init__(self, store: Store, path: Path, clock: Callable[[], dt.datetime]) -> None:
+
+class AgencyPki:
+    """Timestamping, CRLs and revocation over one database (``path``).
+
+    It keeps real time (``clock`` is for tests that issue a CRL "in 2032"), not the service's injectable clock:
+    pyHanko checks timestamps, CRLs and revocation times against the real time of signing, and a revocation
+    is only meaningful on the same time line as the signatures it cuts off.
+    """
+
+    def __init__(self, store: Store, path: Path, clock: Callable[[], dt.datetime] = _utc_now) -> None:
         self.store, self.db, self.path, self._clock = store, store.db, path, clock
 
     @property
@@ -73,11 +82,8 @@ class AgencyPki:
             self._audit(actor_id, "keys.tsa", {"tsa": name})
         return pair.cert_pem
 
-    def local_timestamper(self, at: dt.datetime | None = None) -> DummyTimeStamper | None:
-        """This installation's TSA, or None where it has none (or its secret file is not on this machine).
-
-        ``at`` fixes the time it stamps (the service's clock, for one signing); a server leaves it None.
-        """
+    def local_timestamper(self) -> DummyTimeStamper | None:
+        """This installation's TSA, or None where it has none (or its secret file is not on this machine)."""
         from ltc_assess.signing.tsa import local_timestamper
 
         cert, key = self.store.setting(TSA_CERT), self.store.setting(TSA_KEY)
@@ -85,7 +91,7 @@ class AgencyPki:
             return None
         secret = self.secret_path.read_text(encoding="ascii").strip()
         pair = signing_keys.KeyPair(cert.encode(), key.encode())
-        return local_timestamper(pair, secret, self._root().cert_pem, at=at)
+        return local_timestamper(pair, secret, self._root().cert_pem)
 
     def set_tsa_url(self, actor_id: int, url: str | None) -> None:
         """Use an external RFC 3161 TSA (None: back to this installation's own)."""
@@ -104,7 +110,7 @@ class AgencyPki:
         stored = self.store.user_key(user_id)
         if stored is None or not issued_by(stored[0], self._root().cert_pem):
             return
-        at = self._clock().isoformat(timespec="seconds")
+        at = self._clock().isoformat()  # to the microsecond: a signature a second earlier must stay valid
         with transaction(self.db):
             self.store.add_revocation(cert_serial(stored[0]), user_id, at, reason)
             self._audit(actor_id, "keys.revoke", {"user_id": user_id, "reason": reason})
@@ -140,10 +146,10 @@ class AgencyPki:
 
         url = self.store.setting(TSA_URL)
         now = self._clock()
-        timestamper = http_timestamper(url) if url else self.local_timestamper(at=now)
+        timestamper = http_timestamper(url) if url else self.local_timestamper()
         if timestamper is None:
             return None
         pem = self.current_crl()
         crls = load_crls(pem) if pem else []
         fresh = [c for c in crls if c["tbs_cert_list"]["next_update"].native > now]
-        return Ltv(timestamper, [self._root().cert_pem], fresh, moment=now)
+        return Ltv(timestamper, [self._root().cert_pem], fresh)

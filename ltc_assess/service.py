@@ -146,7 +146,7 @@ class AssessmentService:
         self.store = Store(self.db)
         self._clock = clock
         self._forms = forms
-        self.pki = AgencyPki(self.store, self.path, clock)
+        self.pki = AgencyPki(self.store, self.path)
 
     def close(self) -> None:
         self.db.close()

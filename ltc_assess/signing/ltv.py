@@ -12,7 +12,6 @@ step's file is B-LTA on its own and the office's stamp bounds the field stamps' 
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from dataclasses import dataclass, field
 
@@ -35,13 +34,12 @@ class Ltv:
     timestamper: timestamps.TimeStamper
     roots_pem: list[bytes]
     crls: list[asn1_crl.CertificateList] = field(default_factory=list)
-    moment: dt.datetime | None = None  # "now" for checking the CRLs (the service's clock); None: the real now
 
     def validation_context(self) -> ValidationContext:
         """Offline and strict: a certificate without revocation data in our CRLs cannot be vouched for."""
         roots = [c for pem in self.roots_pem for c in load_certs_from_pemder_data(pem)]
         return ValidationContext(
-            trust_roots=roots, crls=list(self.crls), allow_fetching=False, revocation_mode="require", moment=self.moment
+            trust_roots=roots, crls=list(self.crls), allow_fetching=False, revocation_mode="require"
         )
 
 

@@ -12,7 +12,6 @@ TSA (a commercial or government one) removes the agency from the trust in time a
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -35,9 +34,7 @@ def _asn1_cert(pem: bytes) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER))
 
 
-def local_timestamper(
-    tsa: KeyPair, secret: str, root_pem: bytes, at: dt.datetime | None = None
-) -> timestamps.DummyTimeStamper:
+def local_timestamper(tsa: KeyPair, secret: str, root_pem: bytes) -> timestamps.DummyTimeStamper:
     """The agency TSA in this process. pyHanko's DummyTimeStamper issues a complete RFC 3161 token
     (TSTInfo with nonce, ESS signing-certificate-v2, the root embedded); "dummy" only means in-process."""
     try:
@@ -48,7 +45,7 @@ def local_timestamper(
         key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return timestamps.DummyTimeStamper(
-        tsa_cert=_asn1_cert(tsa.cert_pem), tsa_key=key_info, certs_to_embed=[_asn1_cert(root_pem)], fixed_dt=at
+        tsa_cert=_asn1_cert(tsa.cert_pem), tsa_key=key_info, certs_to_embed=[_asn1_cert(root_pem)]
     )
 
 

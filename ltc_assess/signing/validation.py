@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from asn1crypto import crl as asn1_crl
 from pyhanko.keys import load_certs_from_pemder_data
-from pyhanko.pdf_utils.generic import ArrayObject, DictionaryObject
+from pyhanko.pdf_utils.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESPassed
@@ -126,26 +126,32 @@ def _validate_file(
 
 def _pdf_attachments(reader: PdfFileReader) -> list[tuple[str, bytes]]:
     """(name, bytes) of every embedded file that is a PDF, from the document-level EmbeddedFiles name tree."""
-    names = reader.root.get("/Names")
-    tree = names.get("/EmbeddedFiles") if isinstance(names, DictionaryObject) else None
+    names = _deref(reader.root.get("/Names"))
+    tree = _deref(names.get("/EmbeddedFiles")) if isinstance(names, DictionaryObject) else None
     out: list[tuple[str, bytes]] = []
     pending = [tree] if isinstance(tree, DictionaryObject) else []
     while pending:
         node = pending.pop()
-        kids = node.get("/Kids")
+        kids = _deref(node.get("/Kids"))
         if isinstance(kids, ArrayObject):
-            pending += [k for k in kids if isinstance(k, DictionaryObject)]
-        entries = node.get("/Names")
+            pending += [k for k in (_deref(kids[i]) for i in range(len(kids))) if isinstance(k, DictionaryObject)]
+        entries = _deref(node.get("/Names"))
         if not isinstance(entries, ArrayObject):
             continue
-        for key, spec in zip(entries[::2], entries[1::2], strict=False):
-            stream = spec.get("/EF", DictionaryObject()).get("/F") if isinstance(spec, DictionaryObject) else None
-            if stream is None:
+        items = [_deref(entries[i]) for i in range(len(entries))]  # ArrayObject takes no slices
+        for key, spec in zip(items[::2], items[1::2], strict=False):
+            files = _deref(spec.get("/EF")) if isinstance(spec, DictionaryObject) else None
+            stream = _deref(files.get("/F")) if isinstance(files, DictionaryObject) else None
+            if not isinstance(stream, StreamObject):
                 continue
             data = stream.data
             if data.startswith(b"%PDF"):
                 out.append((str(spec.get("/UF") or spec.get("/F") or key), data))
     return out
+
+
+def _deref(obj: object) -> object:
+    return obj.get_object() if isinstance(obj, IndirectObject) else obj
 
 
 def _closes_file(status: object) -> bool:
