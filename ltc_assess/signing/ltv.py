@@ -34,6 +34,8 @@ class Ltv:
     timestamper: timestamps.TimeStamper
     roots_pem: list[bytes]
     crls: list[asn1_crl.CertificateList] = field(default_factory=list)
+    # room for the CMS where its size is known (our own TSA: ~6 KB); None makes pyHanko sign once more to measure
+    reserve: int | None = None
 
     def validation_context(self) -> ValidationContext:
         """Offline and strict: a certificate without revocation data in our CRLs cannot be vouched for."""

@@ -137,7 +137,9 @@ def sign_pdf(
         )
         out = io.BytesIO()
         timestamper = ltv.timestamper if ltv else None
-        signers.PdfSigner(meta, signer=signer, stamp_style=style, timestamper=timestamper).sign_pdf(writer, output=out)
+        signers.PdfSigner(meta, signer=signer, stamp_style=style, timestamper=timestamper).sign_pdf(
+            writer, output=out, bytes_reserved=ltv.reserve if ltv else None
+        )
     except (PdfReadError, ValueError) as exc:
         raise AppError(ErrorCode.SIGNATURE, f"cannot sign: {exc}") from None
     except SigningError as exc:  # pyHanko could not vouch for the signer: revoked, or no current CRL
