@@ -962,7 +962,7 @@ class AssessmentService:
             document_timestamp=role != "assessor1",  # assessor 2 closes the submission, the supervisor the approval
         )
 
-    def _export_copy(self, aid: int, first_export: bool) -> bytes:
+    def _export_copy(self, actor_id: int, aid: int, first_export: bool) -> bytes:
         """The report as it leaves for insurers: on its first export it gets a document timestamp (kept as a
         report revision, so exporting again gives the same file)."""
         pdf = self.report_pdf(aid)
@@ -972,7 +972,18 @@ class AssessmentService:
         from ltc_assess.signing.ltv import document_timestamp
 
         pdf = document_timestamp(pdf, ltv)
-        self.store.add_report(aid, "export", pdf, hashlib.sha256(pdf).hexdigest(), self._now())
+        digest = hashlib.sha256(pdf).hexdigest()
+        with transaction(self.db):
+            self.store.add_report(aid, "export", pdf, digest, self._now())
+            audit.append(
+                self.db,
+                at=self._now(),
+                actor_id=actor_id,
+                action="report.timestamp",
+                entity="assessment",
+                entity_id=aid,
+                new={"sha256": digest},
+            )
         return pdf
 
     # --- reports ----------------------------------------------------------------------------------
@@ -1047,7 +1058,7 @@ class AssessmentService:
             record = self.store.assessment(row["id"])
             subject = self.store.subject(record.subject_id)
             form = self._forms(record.form_ref)
-            pdf = self._export_copy(record.id, record.exported_at is None)
+            pdf = self._export_copy(actor.id, record.id, record.exported_at is None)
             report_file = f"reports/{record.id}.pdf"
             files[report_file] = pdf
             entries.append(

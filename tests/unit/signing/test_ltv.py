@@ -204,3 +204,22 @@ def test_revocations_are_append_only(approved: tuple[World, int, bytes]) -> None
     for sql in ("DELETE FROM revocations", "UPDATE revocations SET revoked_at = '2030-01-01'"):
         with pytest.raises(Exception, match="revocations cannot change"):
             world.service.db.execute(sql)
+
+
+def test_first_export_adds_a_document_timestamp_and_exporting_again_gives_the_same_file(
+    approved: tuple[World, int, bytes], tmp_path: Path,
+) -> None:
+    """Test the export step of B-LTA: the insurer's copy carries one more document timestamp than the approved
+    report (proof that signatures and DSS existed at export), still validates in 2033, and stays byte-identical
+    when the same period is exported again."""
+    world, aid, approved_pdf = approved
+    s = world.service
+    for n in (1, 2):
+        s.export_package(world.sup1, "sup1-password", tmp_path / f"pkg{n}", "2000-01-01", "2100-01-01")
+    first, second = ((tmp_path / f"pkg{n}" / "reports" / f"{aid}.pdf").read_bytes() for n in (1, 2))
+    assert first == second and first.startswith(approved_pdf)
+    stamps = PdfFileReader(io.BytesIO(first)).embedded_timestamp_signatures
+    assert len(stamps) == len(PdfFileReader(io.BytesIO(approved_pdf)).embedded_timestamp_signatures) + 1
+    checks = validate_report(first, [s.root_certificate()], crl_issued_at(world, CRL_2032), FUTURE)
+    assert [c.ades for c in checks] == ["OK"] * 3
+
