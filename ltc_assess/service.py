@@ -25,6 +25,7 @@ from PIL import Image
 from ltc_assess import idnumber
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
+from ltc_assess.pki import AgencyPki
 from ltc_assess.report.data import ReportData, build_report_data, report_id
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.schema.model import FormDef
@@ -157,6 +158,7 @@ class AssessmentService:
         self.store = Store(self.db)
         self._clock = clock
         self._forms = forms
+        self.pki = AgencyPki(self.store, self.path)
 
     def close(self) -> None:
         self.db.close()
@@ -325,13 +327,17 @@ class AssessmentService:
         )
 
     def set_disabled(self, actor: User, username: str, disabled: bool = True) -> User:
-        return self._change_user(
+        """Disable (or enable) an account; disabling also revokes its signing certificate for good (next CRL)."""
+        user = self._change_user(
             actor,
             username,
             "user.disable" if disabled else "user.enable",
             {"disabled": int(disabled)},
             {"disabled": disabled},
         )
+        if disabled:
+            self.pki.revoke_user(actor.id, user.id, "account disabled")
+        return user
 
     def users(self, role: str | None = None) -> list[User]:
         return [u for u in self.store.users() if role is None or u.role == role]
@@ -926,6 +932,8 @@ class AssessmentService:
                 entity_id=agency,
                 new={"agency": agency},
             )
+        self.pki.setup_tsa(actor.id, passphrase)
+        self.pki.issue_crl(actor.id, passphrase)
         return pair.cert_pem
 
     def root_certificate(self) -> bytes:
@@ -933,6 +941,18 @@ class AssessmentService:
         if cert is None:
             raise AppError(ErrorCode.NOT_FOUND, "no signing root yet (ltc-assess keys init-root)")
         return cert.encode()
+
+    def issue_crl(self, actor: User, root_passphrase: str) -> bytes:
+        """Publish a new CRL of the agency root (admin); returns it (PEM) for insurers and laptops."""
+        return self.pki.issue_crl(self._actor(actor, Role.ADMIN).id, root_passphrase)
+
+    def setup_tsa(self, actor: User, root_passphrase: str) -> bytes:
+        """Give this installation its own timestamp authority certificate (admin); returns it (PEM)."""
+        return self.pki.setup_tsa(self._actor(actor, Role.ADMIN).id, root_passphrase)
+
+    def set_tsa_url(self, actor: User, url: str | None) -> None:
+        """Timestamp with an external RFC 3161 TSA (admin); None: with this installation's own."""
+        self.pki.set_tsa_url(self._actor(actor, Role.ADMIN).id, url)
 
     def _root(self) -> signing_keys.KeyPair:
         return signing_keys.KeyPair(self.root_certificate(), (self.store.setting(ROOT_KEY) or "").encode())
@@ -1003,7 +1023,33 @@ class AssessmentService:
             page=page_count(pdf) - 1,
             reason=reason,
             extra_line=extra,
+            ltv=self.pki.ltv(),
+            document_timestamp=role != "assessor1",  # assessor 2 closes the submission, the supervisor the approval
         )
+
+    def _export_copy(self, actor_id: int, aid: int, first_export: bool) -> bytes:
+        """The report as it leaves for insurers: on its first export it gets a document timestamp (kept as a
+        report revision, so exporting again gives the same file)."""
+        pdf = self.report_pdf(aid)
+        ltv = self.pki.ltv() if first_export and self.store.latest_report(aid) is not None else None
+        if ltv is None:
+            return pdf
+        from ltc_assess.signing.ltv import document_timestamp
+
+        pdf = document_timestamp(pdf, ltv)
+        digest = hashlib.sha256(pdf).hexdigest()
+        with transaction(self.db):
+            self.store.add_report(aid, "export", pdf, digest, self._now())
+            audit.append(
+                self.db,
+                at=self._now(),
+                actor_id=actor_id,
+                action="report.timestamp",
+                entity="assessment",
+                entity_id=aid,
+                new={"sha256": digest},
+            )
+        return pdf
 
     # --- reports ----------------------------------------------------------------------------------
 
@@ -1092,7 +1138,7 @@ class AssessmentService:
             record = self.store.assessment(row["id"])
             subject = self.store.subject(record.subject_id)
             form = self._forms(record.form_ref)
-            pdf = self.report_pdf(record.id)
+            pdf = self._export_copy(actor.id, record.id, record.exported_at is None)
             report_file = f"reports/{record.id}.pdf"
             files[report_file] = pdf
             entries.append(

@@ -1,4 +1,5 @@
-"""``ltc-assess keys init-root | root | issue``: the agency's signing root and users' certificates.
+"""``ltc-assess keys init-root | root | issue | crl | tsa-init | tsa-url | tsa-serve``: the agency's signing root,
+users' certificates, its revocation lists and its timestamp authority.
 
 Secrets come from the environment (scripts) or a prompt: $LTC_ASSESS_PASSWORD (acting admin),
 $LTC_ASSESS_ROOT_PASSPHRASE (the root key), $LTC_ASSESS_USER_PASSWORD (the user receiving a certificate),
@@ -40,6 +41,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     pp.add_argument("--as", dest="user", required=True, metavar="USER", help="whose certificate this is")
     add_db_option(pp)
     pp.set_defaults(func=_import_p12)
+    cp = ksub.add_parser("crl", help="publish the agency's certificate revocation list (admin)")
+    cp.add_argument("--out", type=Path, required=True)
+    cp.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
+    add_db_option(cp)
+    cp.set_defaults(func=_crl)
+    tp = ksub.add_parser("tsa-init", help="give this installation its own timestamp authority (admin)")
+    tp.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
+    add_db_option(tp)
+    tp.set_defaults(func=_tsa_init)
+    up = ksub.add_parser("tsa-url", help="timestamp with an external RFC 3161 authority ('-': this installation's)")
+    up.add_argument("url")
+    up.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
+    add_db_option(up)
+    up.set_defaults(func=_tsa_url)
+    vp = ksub.add_parser("tsa-serve", help="serve this installation's timestamp authority over HTTP (RFC 3161)")
+    vp.add_argument("--listen", default="127.0.0.1:3161", metavar="HOST:PORT", help="port 0 picks a free one")
+    add_db_option(vp)
+    vp.set_defaults(func=_tsa_serve)
 
 
 def _init_root(args: argparse.Namespace) -> int:
@@ -92,3 +111,64 @@ def _import_p12(args: argparse.Namespace) -> int:
         service.close()
     print(f"certificate from {args.file} now signs for {args.user}")
     return 0
+
+
+def _crl(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        pem = service.issue_crl(login(service, args.admin), password("root passphrase: ", ROOT_ENV))
+    finally:
+        service.close()
+    _write(args.out, pem)
+    print(f"CRL written: {args.out}")
+    return 0
+
+
+def _tsa_init(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        service.setup_tsa(login(service, args.admin), password("root passphrase: ", ROOT_ENV))
+    finally:
+        service.close()
+    print("this installation now timestamps its signatures with its own TSA")
+    return 0
+
+
+def _tsa_url(args: argparse.Namespace) -> int:
+    url = None if args.url == "-" else args.url
+    service = open_service(args)
+    try:
+        service.set_tsa_url(login(service, args.admin), url)
+    finally:
+        service.close()
+    print(f"timestamps from {url}" if url else "timestamps from this installation's own TSA")
+    return 0
+
+
+def _tsa_serve(args: argparse.Namespace) -> int:
+    from ltc_assess.signing.tsa import make_server
+
+    service = open_service(args)
+    try:
+        timestamper = service.pki.local_timestamper()
+    finally:
+        service.close()
+    if timestamper is None:
+        raise AppError(ErrorCode.NOT_FOUND, "this installation has no TSA key here (ltc-assess keys tsa-init)")
+    server = make_server(args.listen, timestamper, lambda line: print(line, flush=True))
+    host, port = server.server_address[:2]
+    print(f"RFC 3161 timestamp authority at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise AppError(ErrorCode.INVALID, f"cannot write {path}: {exc.strerror}") from None

@@ -1,27 +1,37 @@
-"""``ltc-assess verify FILE.pdf [--trust ROOT.pem]``: check every signature of a report, offline.
+"""``ltc-assess verify FILE.pdf [--trust ROOT.pem] [--at DATE] [--crl CRL.pem]``: long-term validation, offline.
 
-Exit 0 only when every signature is intact and trusted and nothing was added after the last one;
-1 when any check fails; 2 when the file cannot be read.
+Every signature of the report and of the PDFs attached to it (the submitted report inside the approved one)
+is validated as of DATE (default: now) with pyHanko's AdES-LTA validation, trusting only the given roots and
+using the file's DSS plus the given CRLs (an insurer in 2033 passes the agency's CRL of that time).
+Exit 0 only when every signature is VALID and nothing but validation data follows the last one; 1 when any
+check fails; 2 when the input cannot be read.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 from ltc_assess.cli.common import add_db_option, db_path, open_service
 from ltc_assess.errors import AppError, ErrorCode
-from ltc_assess.signing.pades import verify_pdf
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("verify", help="verify the signatures of a report PDF")
+    p = sub.add_parser("verify", help="validate the signatures of a report PDF (long-term, as of a date)")
     p.add_argument("file", type=Path)
     p.add_argument(
         "--trust",
         type=Path,
         action="append",
         help="root certificate(s) to trust (default: this installation's root, if any)",
+    )
+    p.add_argument("--at", metavar="DATE", help="validate as of DATE (YYYY-MM-DD or ISO time, UTC; default: now)")
+    p.add_argument(
+        "--crl",
+        type=Path,
+        action="append",
+        help="the agency's CRL(s) current at DATE (default: this installation's latest CRL, if any)",
     )
     add_db_option(p)
     p.set_defaults(func=_run)
@@ -34,33 +44,62 @@ def _read(path: Path) -> bytes:
         raise AppError(ErrorCode.INVALID, f"cannot read {path}: {exc.strerror}") from None
 
 
-def _roots(args: argparse.Namespace) -> tuple[list[bytes], str]:
-    if args.trust:
-        return [_read(p) for p in args.trust], ", ".join(str(p) for p in args.trust)
-    if db_path(args).exists():
-        service = open_service(args)
-        try:
-            if service.signing_configured():
-                return [service.root_certificate()], f"the root of {db_path(args)}"
-        finally:
-            service.close()
-    return [], "nothing (give --trust ROOT.pem)"
+def _moment(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise AppError(ErrorCode.INVALID, f"--at {text!r}: expected a date like 2033-01-01") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _installation(args: argparse.Namespace) -> tuple[list[bytes], list[bytes], str]:
+    """This installation's root and latest CRL, for what the command line does not give."""
+    if not db_path(args).exists():
+        return [], [], "nothing (give --trust ROOT.pem)"
+    service = open_service(args)
+    try:
+        if not service.signing_configured():
+            return [], [], "nothing (give --trust ROOT.pem)"
+        crl = service.pki.current_crl()
+        return [service.root_certificate()], [crl] if crl else [], f"the root of {db_path(args)}"
+    finally:
+        service.close()
 
 
 def _run(args: argparse.Namespace) -> int:
     data = _read(args.file)
     if not data.startswith(b"%PDF"):
         raise AppError(ErrorCode.INVALID, f"{args.file} is not a PDF file")
-    roots, trusted = _roots(args)
-    verdict = verify_pdf(data, roots)
-    print(f"{args.file}: {len(verdict.signatures)} signature(s), trusting {trusted}")
-    for n, c in enumerate(verdict.signatures, 1):
+    at = _moment(args.at)
+    from ltc_assess.signing.crl import load_crls
+    from ltc_assess.signing.validation import validate_report
+
+    crl_files = [(_read(p), str(p)) for p in args.crl or []]
+    if args.trust:
+        roots, trusted = [_read(p) for p in args.trust], ", ".join(str(p) for p in args.trust)
+    else:
+        roots, own_crls, trusted = _installation(args)
+        crl_files = crl_files or [(c, "this installation's CRL") for c in own_crls]
+    crls = [c for blob, where in crl_files for c in load_crls(blob, where)]
+    checks = validate_report(data, roots, crls, at)
+    when = at.isoformat() if at else "now"
+    print(f"{args.file}: {len(checks)} signature(s), trusting {trusted}, as of {when}")
+    last: dict[str, bool] = {}
+    for n, c in enumerate(checks, 1):
+        where = c.file or args.file.name
         print(
-            f"  {n}. {c.field}: {c.signer} ({c.role}, {c.username}) at {c.signed_at} — "
-            f"intact {'yes' if c.intact else 'NO'}, trusted {'yes' if c.trusted else 'NO'}, "
-            f"{'whole file' if c.covers_whole_file else 'earlier revision'}, changes after: {c.modification}"
+            f"  {n}. {where} revision {c.revision}/{c.revisions}, {c.field}: {c.signer} ({c.role}, {c.username}) "
+            f"at {c.signed_at} — intact {'yes' if c.intact else 'NO'}, trusted {'yes' if c.trusted else 'NO'} — "
+            f"{'VALID' if c.valid else c.ades}"
         )
-    for problem in verdict.problems:
+        last[c.file] = c.closes_file
+    problems = [f"{f or args.file.name}: bytes were added after the last signature" for f, ok in last.items() if not ok]
+    if not checks:
+        problems.append("the document has no signatures")
+    for problem in problems:
         print(f"  problem: {problem}")
-    print("VALID" if verdict.ok else "NOT VALID")
-    return 0 if verdict.ok else 1
+    ok = bool(checks) and all(c.valid for c in checks) and not problems
+    print("VALID" if ok else "NOT VALID")
+    return 0 if ok else 1

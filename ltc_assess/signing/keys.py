@@ -11,15 +11,18 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
 ROOT_YEARS = 20
 USER_YEARS = 5
+TSA_YEARS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +33,7 @@ class KeyPair:
     key_pem: bytes
 
 
-def _encrypt(key: ec.EllipticCurvePrivateKey, password: str) -> bytes:
+def _encrypt(key: PrivateKey, password: str) -> bytes:
     if len(password) < 8:
         raise AppError(ErrorCode.INVALID, "a key password must have at least 8 characters")
     return key.private_bytes(
@@ -91,36 +94,66 @@ def create_root(agency: str, passphrase: str, now: dt.datetime) -> KeyPair:
     return KeyPair(cert.public_bytes(serialization.Encoding.PEM), _encrypt(key, passphrase))
 
 
-def issue_user(
-    root: KeyPair, root_passphrase: str, *, username: str, display_name: str, role: str, password: str, now: dt.datetime
-) -> KeyPair:
-    """A signing certificate for one user, issued by the root; the key is encrypted with the user's password."""
+def _issue_leaf(
+    root: KeyPair,
+    root_passphrase: str,
+    subject: list[x509.NameAttribute],
+    *,
+    years: int,
+    now: dt.datetime,
+    time_stamping: bool = False,
+) -> tuple[x509.Certificate, PrivateKey]:
+    """An end-entity certificate from the root for a fresh key; a TSA's carries the critical timeStamping EKU
+    (RFC 3161 §2.3) so that it cannot sign documents and document signers cannot sign timestamps."""
     root_key = load_key(root.key_pem, root_passphrase)
     root_cert = x509.load_pem_x509_certificate(root.cert_pem)
-    key = ec.generate_private_key(ec.SECP256R1())
-    agency = root_cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value
-    subject = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, str(agency)),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, role),
-            x509.NameAttribute(NameOID.USER_ID, username),
-            x509.NameAttribute(NameOID.COMMON_NAME, display_name),
-        ]
+    # pyHanko's RFC 3161 responder signs with RSA only; user keys stay EC P-256
+    key: PrivateKey = (
+        rsa.generate_private_key(65537, 2048) if time_stamping else ec.generate_private_key(ec.SECP256R1())
     )
-    cert = (
+    agency = root_cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(subject)
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, str(agency)), *subject]))
         .issuer_name(root_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=365 * USER_YEARS))
+        .not_valid_after(now + dt.timedelta(days=365 * years))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(ca=False), critical=True)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
-        .sign(root_key, hashes.SHA256())
     )
+    if time_stamping:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+    return builder.sign(root_key, hashes.SHA256()), key
+
+
+def issue_user(
+    root: KeyPair, root_passphrase: str, *, username: str, display_name: str, role: str, password: str, now: dt.datetime
+) -> KeyPair:
+    """A signing certificate for one user, issued by the root; the key is encrypted with the user's password."""
+    subject = [
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, role),
+        x509.NameAttribute(NameOID.USER_ID, username),
+        x509.NameAttribute(NameOID.COMMON_NAME, display_name),
+    ]
+    cert, key = _issue_leaf(root, root_passphrase, subject, years=USER_YEARS, now=now)
     return KeyPair(cert.public_bytes(serialization.Encoding.PEM), _encrypt(key, password))
+
+
+def issue_tsa(root: KeyPair, root_passphrase: str, *, name: str, secret: str, now: dt.datetime) -> KeyPair:
+    """A timestamping certificate for one installation's TSA; its key is encrypted with ``secret``.
+
+    It outlives the user certificates (TSA_YEARS) so that timestamps made near the end of a user
+    certificate's life still validate when that certificate has expired.
+    """
+    subject = [
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "tsa"),
+        x509.NameAttribute(NameOID.COMMON_NAME, name),
+    ]
+    cert, key = _issue_leaf(root, root_passphrase, subject, years=TSA_YEARS, now=now, time_stamping=True)
+    return KeyPair(cert.public_bytes(serialization.Encoding.PEM), _encrypt(key, secret))
 
 
 def import_pkcs12(data: bytes, p12_password: str, new_password: str) -> tuple[KeyPair, list[bytes]]:

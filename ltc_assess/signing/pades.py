@@ -29,7 +29,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.timestamps import TimestampRequestError
+from pyhanko.sign.validation import EmbeddedPdfSignature, validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -37,6 +39,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from ltc_assess import paths
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.signing.keys import KeyPair, load_key, subject_fields
+from ltc_assess.signing.ltv import Ltv, vouched
 
 # pyHanko logs diff-analysis and path-building details as errors; the status objects carry the verdict.
 logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
@@ -97,9 +100,17 @@ def sign_pdf(
     page: int,
     reason: str,
     extra_line: str = "",
+    ltv: Ltv | None = None,
+    document_timestamp: bool = False,
 ) -> bytes:
-    """Add one PAdES B-B signature (a new revision) with a visible stamp: name, role, time, reason."""
+    """Add one PAdES signature (a new revision) with a visible stamp: name, role, time, reason.
+
+    Without ``ltv`` it is B-B. With it the signature carries an RFC 3161 signature timestamp (B-T) and, where
+    the installation's CRLs speak about the signer, the chain and CRL in a DSS (B-LT); ``document_timestamp``
+    then closes the revision with a document timestamp (B-LTA). See ``ltv`` for the signing order.
+    """
     signer = simple_signer(pair, password, chain_pem)
+    embed = ltv is not None and vouched(signer.signing_cert, ltv)
     who = subject_fields(pair.cert_pem)
     # pyHanko fills the stamp with %-formatting (%(ts)s): a '%' in a name, reason or level must stay literal
     literal = [s.replace("%", "%%") for s in (ROLE_LABELS.get(who["role"], who["role"]), who["name"], reason)]
@@ -115,12 +126,26 @@ def sign_pdf(
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         fields.append_signature_field(writer, SigFieldSpec(sig_field_name=field, on_page=page, box=box))
         meta = signers.PdfSignatureMetadata(
-            field_name=field, reason=reason, subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256", name=who["name"]
+            field_name=field,
+            reason=reason,
+            subfilter=SigSeedSubFilter.PADES,
+            md_algorithm="sha256",
+            name=who["name"],
+            embed_validation_info=embed,
+            use_pades_lta=embed and document_timestamp,
+            validation_context=ltv.validation_context() if embed and ltv else None,
         )
         out = io.BytesIO()
-        signers.PdfSigner(meta, signer=signer, stamp_style=style).sign_pdf(writer, output=out)
+        timestamper = ltv.timestamper if ltv else None
+        signers.PdfSigner(meta, signer=signer, stamp_style=style, timestamper=timestamper).sign_pdf(
+            writer, output=out, bytes_reserved=ltv.reserve if ltv else None
+        )
     except (PdfReadError, ValueError) as exc:
         raise AppError(ErrorCode.SIGNATURE, f"cannot sign: {exc}") from None
+    except SigningError as exc:  # pyHanko could not vouch for the signer: revoked, or no current CRL
+        raise AppError(ErrorCode.SIGNATURE, f"cannot sign: {exc.failure_message}") from None
+    except (TimestampRequestError, OSError) as exc:
+        raise AppError(ErrorCode.SIGNATURE, f"the timestamp authority did not answer: {exc}") from None
     return out.getvalue()
 
 
@@ -162,7 +187,8 @@ def verify_pdf(pdf: bytes, trust_roots_pem: list[bytes]) -> PdfVerdict:
     later-modified signature, and when bytes were added after the last signature."""
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        embedded = list(reader.embedded_signatures)
+        embedded = list(reader.embedded_regular_signatures)
+        stamps = list(reader.embedded_timestamp_signatures)
     except (PdfReadError, ValueError, KeyError) as exc:
         raise AppError(ErrorCode.INVALID, f"not a readable PDF: {exc}") from None
     roots = [c for pem in trust_roots_pem for c in load_certs_from_pemder_data(pem)]
@@ -171,7 +197,7 @@ def verify_pdf(pdf: bytes, trust_roots_pem: list[bytes]) -> PdfVerdict:
     for sig in embedded:
         status = validate_pdf_signature(sig, context)
         cert_pem = sig.signer_cert.dump() if sig.signer_cert is not None else None
-        who = _subject_of(cert_pem)
+        who = subject_of(cert_pem)
         whole = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
         mod = status.modification_level.name if status.modification_level is not None else "UNKNOWN"
         ok = bool(status.bottom_line)
@@ -199,12 +225,21 @@ def verify_pdf(pdf: bytes, trust_roots_pem: list[bytes]) -> PdfVerdict:
             problems.append(f"{sig.field_name}: the document was modified after this signature ({mod})")
     if not checks:
         problems.append("the document has no signatures")
-    elif not checks[-1].covers_whole_file:
+    elif not (checks[-1].covers_whole_file or checks[-1].modification == "LTA_UPDATES"):
         problems.append("bytes were added after the last signature")
+    problems += [f"{stamp.field_name}: the document timestamp is broken" for stamp in stamps if not _intact(stamp)]
     return PdfVerdict(tuple(checks), tuple(problems))
 
 
-def _subject_of(cert_der: bytes | None) -> dict[str, str]:
+def _intact(stamp: EmbeddedPdfSignature) -> bool:
+    """A document timestamp (B-LTA) is intact where the bytes it covers hash to what its TSA signed; who the TSA
+    is and whether it was trusted then is the long-term validation's question (``signing.validation``)."""
+    status = validate_pdf_timestamp(stamp, validation_context=ValidationContext(trust_roots=[], allow_fetching=False))
+    return bool(status.intact and status.valid)
+
+
+def subject_of(cert_der: bytes | None) -> dict[str, str]:
+    """Name, role and username of a signer's certificate (DER), empty where there is none."""
     if cert_der is None:
         return {}
     pem = x509.load_der_x509_certificate(cert_der).public_bytes(serialization.Encoding.PEM)

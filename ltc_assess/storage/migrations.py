@@ -292,3 +292,24 @@ def schema_version(db: Database) -> str | None:
 def m004_assessor_qualification_no(db: Database) -> None:
     """Each assessor's qualification certificate number, printed beside their name in the report (附录C)."""
     _execute_script(db, "ALTER TABLE users ADD COLUMN qualification_no TEXT;\n")
+
+
+@migrations()
+def m004_certificate_revocations(db: Database) -> None:
+    """Certificates the agency root has revoked (a disabled user's), the source of every CRL it issues.
+    Append-only: a CRL must keep listing what earlier CRLs listed."""
+    _execute_script(
+        db,
+        """
+        CREATE TABLE revocations (
+            serial_hex TEXT PRIMARY KEY,
+            user_id INTEGER REFERENCES users(id),
+            revoked_at TEXT NOT NULL,
+            reason TEXT NOT NULL
+        );
+        CREATE TRIGGER revocations_append_only_update BEFORE UPDATE ON revocations
+        BEGIN SELECT RAISE(ABORT, 'revocations cannot change'); END;
+        CREATE TRIGGER revocations_append_only_delete BEFORE DELETE ON revocations
+        BEGIN SELECT RAISE(ABORT, 'revocations cannot change'); END;
+        """,
+    )

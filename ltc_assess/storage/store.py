@@ -259,6 +259,18 @@ class Store:
         row = self.db.execute("SELECT cert_pem, key_pem FROM user_keys WHERE user_id = ?", [user_id]).fetchone()
         return None if row is None else (bytes(row[0]), bytes(row[1]))
 
+    def add_revocation(self, serial: int, user_id: int | None, revoked_at: str, reason: str) -> None:
+        """Revoke a certificate once; revoking it again keeps the first time."""
+        self.db["revocations"].insert(
+            {"serial_hex": format(serial, "x"), "user_id": user_id, "revoked_at": revoked_at, "reason": reason},
+            ignore=True,
+        )
+
+    def revocations(self) -> list[tuple[int, str]]:
+        """(serial, revoked_at) of every revoked certificate, oldest first."""
+        rows = self.db.execute("SELECT serial_hex, revoked_at FROM revocations ORDER BY revoked_at, serial_hex")
+        return [(int(r[0], 16), str(r[1])) for r in rows.fetchall()]
+
     def add_report(self, assessment_id: int, signer_role: str, pdf: bytes, sha256: str, at: str) -> int:
         row = self.db.execute(
             "SELECT coalesce(max(revision), 0) FROM reports WHERE assessment_id = ?", [assessment_id]

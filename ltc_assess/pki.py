@@ -1,0 +1,155 @@
+"""The agency's trust services on one installation: its field TSA, its CRLs, the revocation of users' keys.
+
+Kept apart from ``service`` so the signing order and its trust live in one place (see
+``signing.ltv`` and ``signing.tsa``). The TSA key is locked with a random secret in a file beside the
+database (``<db>.tsa-secret``), never in the database: a copied database alone cannot stamp.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.signing import keys as signing_keys
+from ltc_assess.storage import audit
+from ltc_assess.storage.db import transaction
+from ltc_assess.storage.store import Store
+
+if TYPE_CHECKING:
+    from ltc_assess.signing.ltv import Ltv
+    from ltc_assess.signing.tsa import AgencyTimeStamper
+
+TSA_CERT, TSA_KEY, TSA_URL = "tsa_cert_pem", "tsa_key_pem", "tsa_url"
+CRL_PEM, CRL_NUMBER = "crl_pem", "crl_number"
+ROOT_CERT, ROOT_KEY = "root_cert_pem", "root_key_pem"
+OWN_TSA_RESERVE = 8192  # bytes for a signature's CMS with our TSA's token and both chains (measured: ~5.8 KB)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class AgencyPki:
+    """Timestamping, CRLs and revocation over one database (``path``).
+
+    It keeps real time (``clock`` is for tests that issue a CRL "in 2032"), not the service's injectable clock:
+    pyHanko checks timestamps, CRLs and revocation times against the real time of signing, and a revocation
+    is only meaningful on the same time line as the signatures it cuts off.
+    """
+
+    def __init__(self, store: Store, path: Path, clock: Callable[[], dt.datetime] = _utc_now) -> None:
+        self.store, self.db, self.path, self._clock = store, store.db, path, clock
+
+    @property
+    def secret_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".tsa-secret")
+
+    def _root(self) -> signing_keys.KeyPair:
+        cert, key = self.store.setting(ROOT_CERT), self.store.setting(ROOT_KEY)
+        if cert is None or key is None:
+            raise AppError(ErrorCode.NOT_FOUND, "no signing root yet (ltc-assess keys init-root)")
+        return signing_keys.KeyPair(cert.encode(), key.encode())
+
+    def _audit(self, actor_id: int | None, action: str, new: dict[str, object]) -> None:
+        audit.append(
+            self.db,
+            at=self._clock().isoformat(timespec="seconds"),
+            actor_id=actor_id,
+            action=action,
+            entity="agency",
+            entity_id="pki",
+            new=new,
+        )
+
+    # --- the field TSA ----------------------------------------------------------------------------
+
+    def setup_tsa(self, actor_id: int, root_passphrase: str) -> bytes:
+        """Give this installation its own TSA certificate from the root (at enrolment); returns it (PEM)."""
+        secret = secrets.token_hex(32)
+        name = f"{self.store.setting('agency_name') or 'agency'} TSA {secrets.token_hex(4)}"
+        pair = signing_keys.issue_tsa(self._root(), root_passphrase, name=name, secret=secret, now=self._clock())
+        fd = os.open(self.secret_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secret)
+        with transaction(self.db):
+            self.store.set_setting(TSA_CERT, pair.cert_pem.decode())
+            self.store.set_setting(TSA_KEY, pair.key_pem.decode())
+            self._audit(actor_id, "keys.tsa", {"tsa": name})
+        return pair.cert_pem
+
+    def local_timestamper(self) -> AgencyTimeStamper | None:
+        """This installation's TSA, or None where it has none (or its secret file is not on this machine)."""
+        from ltc_assess.signing.tsa import local_timestamper
+
+        cert, key = self.store.setting(TSA_CERT), self.store.setting(TSA_KEY)
+        if cert is None or key is None or not self.secret_path.exists():
+            return None
+        secret = self.secret_path.read_text(encoding="ascii").strip()
+        pair = signing_keys.KeyPair(cert.encode(), key.encode())
+        return local_timestamper(pair, secret, self._root().cert_pem)
+
+    def set_tsa_url(self, actor_id: int, url: str | None) -> None:
+        """Use an external RFC 3161 TSA (None: back to this installation's own)."""
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise AppError(ErrorCode.INVALID, f"TSA URL {url!r}: must start with http:// or https://")
+        with transaction(self.db):
+            self.store.set_setting(TSA_URL, url or "")
+            self._audit(actor_id, "keys.tsa_url", {"url": url})
+
+    # --- revocation -------------------------------------------------------------------------------
+
+    def revoke_user(self, actor_id: int, user_id: int, reason: str) -> None:
+        """Revoke the user's certificate as of now, if the agency root issued it (a real CA revokes its own)."""
+        from ltc_assess.signing.crl import cert_serial, issued_by
+
+        stored = self.store.user_key(user_id)
+        if stored is None or not issued_by(stored[0], self._root().cert_pem):
+            return
+        at = self._clock().isoformat()  # to the microsecond: a signature a second earlier must stay valid
+        with transaction(self.db):
+            self.store.add_revocation(cert_serial(stored[0]), user_id, at, reason)
+            self._audit(actor_id, "keys.revoke", {"user_id": user_id, "reason": reason})
+
+    def issue_crl(self, actor_id: int, root_passphrase: str) -> bytes:
+        """A new CRL listing every revocation, kept as this installation's current one; returns it (PEM)."""
+        from ltc_assess.signing.crl import Revocation, build_crl
+
+        number = int(self.store.setting(CRL_NUMBER) or 0) + 1
+        revoked = [Revocation(serial, dt.datetime.fromisoformat(at)) for serial, at in self.store.revocations()]
+        pem = build_crl(self._root(), root_passphrase, revoked, number=number, now=self._clock())
+        with transaction(self.db):
+            self.store.set_setting(CRL_PEM, pem.decode())
+            self.store.set_setting(CRL_NUMBER, str(number))
+            self._audit(actor_id, "keys.crl", {"number": number, "revoked": len(revoked)})
+        return pem
+
+    def current_crl(self) -> bytes | None:
+        pem = self.store.setting(CRL_PEM)
+        return None if pem is None else pem.encode()
+
+    # --- signing ----------------------------------------------------------------------------------
+
+    def ltv(self) -> Ltv | None:
+        """What B-LTA signing needs now, or None where no TSA is at hand (signatures then stay B-B).
+
+        A CRL past its next update is left out (pyHanko cannot vouch with it): signatures are then
+        timestamped (B-T) but carry no DSS until the office issues a current CRL (``keys crl``).
+        """
+        from ltc_assess.signing.crl import load_crls
+        from ltc_assess.signing.ltv import Ltv
+        from ltc_assess.signing.tsa import http_timestamper
+
+        url = self.store.setting(TSA_URL)
+        now = self._clock()
+        timestamper = http_timestamper(url) if url else self.local_timestamper()
+        if timestamper is None:
+            return None
+        pem = self.current_crl()
+        crls = load_crls(pem) if pem else []
+        fresh = [c for c in crls if c["tbs_cert_list"]["next_update"].native > now]
+        return Ltv(timestamper, [self._root().cert_pem], fresh, reserve=None if url else OWN_TSA_RESERVE)
