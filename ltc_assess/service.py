@@ -156,6 +156,10 @@ class AssessmentService:
     def _now(self) -> str:
         return self._clock().isoformat(timespec="seconds")
 
+    def now(self) -> str:
+        """The current time as stored (for use cases that live outside this module, e.g. bundles)."""
+        return self._now()
+
     # --- users and login --------------------------------------------------------------------------
 
     def has_users(self) -> bool:
@@ -232,6 +236,10 @@ class AssessmentService:
             allowed = " or ".join(r.value for r in roles)
             raise AppError(ErrorCode.PERMISSION, f"only a {allowed} may do this ({current.username} is {current.role})")
         return current
+
+    def active_actor(self, actor: User, *roles: Role) -> User:
+        """``actor`` reloaded, refused when disabled or (with ``roles``) not in one of them."""
+        return self._actor(actor, *roles)
 
     def add_user(self, actor: User, username: str, display_name: str, role: str, password: str) -> User:
         self._actor(actor, Role.ADMIN)
@@ -552,6 +560,11 @@ class AssessmentService:
                         entity_id=aid,
                         new={"role": role, "sha256": hashlib.sha256(pdf).hexdigest()},
                     )
+                from ltc_assess import attestation
+
+                first, secret = record.assessor1_id, (passwords or {})["assessor1"]
+                attestation.sign_record(self, aid, "submission", first, secret, hashlib.sha256(pdf).hexdigest(), at)
+                attestation.sign_checkpoint(self, first, secret, at)
         return Changes(assessment_ids=(aid,), list_changed=True, status_changed=True, score_changed=True)
 
     def _reviewable(self, actor: User, aid: int, action: Action) -> tuple[User, Assessment, Status]:
@@ -683,6 +696,10 @@ class AssessmentService:
                     entity_id=aid,
                     new={"role": "supervisor", "sha256": digest},
                 )
+                from ltc_assess import attestation
+
+                attestation.sign_record(self, aid, "approval", actor.id, password, digest, at)
+                attestation.sign_checkpoint(self, actor.id, password, at)
         return Changes(assessment_ids=tuple(changed), list_changed=True, status_changed=True)
 
     def amend(self, actor: User, aid: int, reason: str) -> tuple[Assessment, Changes]:
@@ -1057,6 +1074,10 @@ class AssessmentService:
         files["assessments.json"] = insurer_pkg.json_bytes(entries)
         files["assessments.csv"] = insurer_pkg.to_csv(entries)
         at = self._now()
+        from ltc_assess import attestation
+
+        with transaction(self.db):  # the package carries the audit chain's signed head (tamper evidence)
+            checkpoint = attestation.sign_checkpoint(self, actor.id, password, at)
         meta = {
             "format": insurer_pkg.FORMAT,
             "format_version": insurer_pkg.FORMAT_VERSION,
@@ -1066,6 +1087,7 @@ class AssessmentService:
             "exported_by": actor.username,
             "period": {"from": date_from, "to": date_to},
             "counts": {"assessments": len(entries)},
+            "audit_checkpoint": checkpoint,
         }
         manifest = write_package(
             out, files, meta, lambda data: sign_detached(data, pair, password, [self.root_certificate()])

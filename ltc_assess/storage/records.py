@@ -65,6 +65,7 @@ class Subject:
             row["district"],
             row["phone"],
             json.loads(row["contacts_json"] or "[]"),
+            row["uid"] or "",
         )
 
 
