@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from ltc_assess.bundles import export_bundle, import_bundle
+from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle
 from ltc_assess.cli.common import add_db_option, login, open_service, password
 
 
@@ -41,6 +42,10 @@ def _import(args: argparse.Namespace) -> int:
     try:
         summary = import_bundle(service, login(service, args.user), args.file)
         conflicts = service.store.open_conflicts()
+    except BundleRefused as refused:
+        for line in refused.refusals:
+            print(f"ltc-assess: refused: {line}", file=sys.stderr)
+        raise
     finally:
         service.close()
     if summary.already_imported:
