@@ -1110,12 +1110,14 @@ class AssessmentService:
     # --- integrity --------------------------------------------------------------------------------
 
     def check(self) -> list[str]:
-        """Problems found by SQLite's integrity check and the audit chain (empty = healthy)."""
+        """Problems found by SQLite's integrity check, the audit chain and ``integrity`` (empty = healthy)."""
         problems = [r[0] for r in self.db.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
         report = audit.verify(self.db)
         if not report.ok:
             problems.append(report.problem or "audit chain broken")
-        return problems
+        from ltc_assess import integrity
+
+        return problems + integrity.problems(self)
 
     def audit_csv(self) -> str:
         return audit.to_csv(self.db)

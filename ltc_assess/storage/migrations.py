@@ -299,6 +299,8 @@ def m004_signed_records_and_checkpoints(db: Database) -> None:
         BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot change'); END;
         CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
         BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot change'); END;
+        -- approvals logged up to here were made before approvals carried a signed record
+        INSERT INTO settings (key, value) SELECT 'evidence_from_audit_id', coalesce(max(id), 0) FROM audit;
         """,
     )
 
