@@ -34,6 +34,7 @@ from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import Role, Status
 
 FORMAT = "ltc-assess-bundle"
+MAX_BUNDLE_BYTES = 1 << 30  # what a signed manifest may list in all: the memory an import may take
 RECORD_FIELDS = (
     "form_id",
     "form_version",
@@ -221,7 +222,7 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
         signed_by.append(detached_signer(data, signature, [root]))
         return subject_fields(signed_by[-1])["username"]
 
-    package = verify_package(path, check)
+    package = verify_package(path, check, MAX_BUNDLE_BYTES)
     meta = package.manifest
     if (
         meta.get("format") != FORMAT
