@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ltc_assess import replay
+from ltc_assess import bundle_seal, replay
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import audit
@@ -101,7 +101,8 @@ def _user_names(service: AssessmentService) -> tuple[dict[int, str], dict[str, i
 def export_bundle(
     service: AssessmentService, actor: User, password: str, out: Path, everything: bool = False
 ) -> dict[str, Any]:
-    """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``)."""
+    """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``),
+    encrypted to the agency (one file, 0600)."""
     from ltc_assess import attestation
     from ltc_assess.exchange.package import write_package
     from ltc_assess.signing.cms import sign_detached
@@ -184,12 +185,14 @@ def export_bundle(
         "audit_checkpoint": checkpoint,
     }
     body = json.dumps(records, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    manifest = write_package(
-        out,
-        {"records.json": body},
-        meta,
-        lambda data: sign_detached(data, pair, password, [service.root_certificate()]),
-    )
+    with bundle_seal.private_dir() as folder:
+        manifest = write_package(
+            folder / "bundle.zip",
+            {"records.json": body},
+            meta,
+            lambda data: sign_detached(data, pair, password, [service.root_certificate()]),
+        )
+        bundle_seal.seal(service, folder / "bundle.zip", out)
     with transaction(service.db):
         for rec in records:
             local = service.store.assessment_by_uid(rec["uid"])
@@ -222,7 +225,8 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
         signed_by.append(detached_signer(data, signature, [root]))
         return subject_fields(signed_by[-1])["username"]
 
-    package = verify_package(path, check, MAX_BUNDLE_BYTES)
+    with bundle_seal.opened(service, path, MAX_BUNDLE_BYTES) as inner:
+        package = verify_package(inner, check, MAX_BUNDLE_BYTES)
     meta = package.manifest
     if (
         meta.get("format") != FORMAT

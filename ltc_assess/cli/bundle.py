@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("bundle", help="move work between laptops and the office (signed bundle files)")
     bsub = p.add_subparsers(dest="bundle_command", metavar="ACTION", required=True, parser_class=type(p))
     ep = bsub.add_parser("export", help="write a bundle of everything new or changed since the last bundle")
-    ep.add_argument("--out", type=Path, required=True, help="bundle file (.zip) or folder")
+    ep.add_argument("--out", type=Path, required=True, help="bundle file (one file, encrypted to the agency)")
     ep.add_argument("--all", action="store_true", help="every assessment, not only changes")
     ep.add_argument("--as", dest="user", required=True, metavar="USER", help="who signs the bundle")
     add_db_option(ep)
