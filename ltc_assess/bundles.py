@@ -68,6 +68,10 @@ class BundleRefused(AppError):
         self.refusals = refusals
         super().__init__(ErrorCode.PERMISSION, f"{len(refusals)} record(s) refused, nothing imported", where=str(path))
 
+    def __str__(self) -> str:
+        """The summary, then one line per refused record (what every surface shows)."""
+        return "\n".join([super().__str__(), *self.refusals])
+
 
 @dataclass(slots=True)
 class ImportSummary:

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle
+from ltc_assess.cli import EXIT_BAD_INPUT
 from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.errors import LtcError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -43,9 +45,10 @@ def _import(args: argparse.Namespace) -> int:
         summary = import_bundle(service, login(service, args.user), args.file)
         conflicts = service.store.open_conflicts()
     except BundleRefused as refused:
+        print(f"ltc-assess: error: {LtcError.__str__(refused)}", file=sys.stderr)
         for line in refused.refusals:
             print(f"ltc-assess: refused: {line}", file=sys.stderr)
-        raise
+        return EXIT_BAD_INPUT
     finally:
         service.close()
     if summary.already_imported:
