@@ -267,9 +267,19 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
             action="bundle.import",
             entity="bundle",
             entity_id=meta["bundle_id"],
-            new=_summary_dict(summary) | {"signed_by": signer.username},
+            new=_summary_dict(summary) | {"signed_by": signer.username, "their_audit_head": _their_head(meta)},
         )
     return summary
+
+
+def _their_head(meta: dict[str, Any]) -> dict[str, str] | None:
+    """The sender's signed audit checkpoint, kept in our chain: their log cut short later would no longer match."""
+    checkpoint = meta.get("audit_checkpoint")
+    if not isinstance(checkpoint, dict) or not all(
+        isinstance(checkpoint.get(k), str) for k in ("payload", "signature")
+    ):
+        return None
+    return {"payload": checkpoint["payload"], "signature": checkpoint["signature"]}
 
 
 def _summary_dict(summary: ImportSummary) -> dict[str, Any]:
