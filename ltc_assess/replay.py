@@ -230,7 +230,15 @@ def incoming_facts(rec: Mapping[str, Any]) -> evidence.Facts:
         assessor2=users["assessor2_id"],
         submitted_at=fields["submitted_at"],
         supersedes=rec["supersedes"],
+        score=_score(fields["score_json"]),
     )
+
+
+def _score(text: str | None) -> Any:
+    try:
+        return None if text is None else json.loads(text)
+    except (ValueError, RecursionError):
+        raise AppError(ErrorCode.INTEGRITY, "its score is not JSON") from None
 
 
 class _Evidence:

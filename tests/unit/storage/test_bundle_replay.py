@@ -256,3 +256,11 @@ def test_bundles_carry_the_persons_uid(sites: Sites) -> None:
     with bundle_seal.opened(sites.office, bundle, 1 << 30) as inner:
         records = json.loads(read_package(inner)["records.json"])
     assert [r["subject"]["uid"] for r in records] == [subject.uid]
+
+
+def test_forged_score_of_a_submitted_record_is_refused(sites: Sites) -> None:
+    """Test that the stored score (shown in reports and insurer files) changed by SQL no longer matches."""
+    aid, _uid = _submitted_on_laptop_and_at_office(sites)
+    sites.sql(sites.laptop, "UPDATE assessments SET score_json = json_set(score_json, '$.final_level.code', 0) "
+              "WHERE id=?", aid)
+    _refused(sites, sites.bundle(sites.laptop, "a1"), "submission record (score)")

@@ -173,3 +173,12 @@ def test_insurer_package_carries_a_signed_checkpoint_and_is_private(approved: tu
     assert signed["signer"] == "sup1"
     assert signed["hash"] == world.service.db.execute("SELECT hash FROM audit WHERE id = ?",
                                                       [signed["audit_id"]]).fetchone()[0]
+
+
+def test_changed_score_of_an_approved_record_is_detected(approved: tuple[World, int]) -> None:
+    """Test that the stored score (what reports and insurer files show) edited by SQL is named."""
+    world, aid = approved
+    _sql(world, "DROP TRIGGER assessments_approved_immutable",
+         "UPDATE assessments SET score_json = json_set(score_json, '$.final_level.code', 0)")
+    problems = world.service.check()
+    assert problems == [f"assessment {aid}: score differ from the supervisor's signed approval"]
