@@ -10,7 +10,9 @@ Import rules, per assessment:
 - ours is still the shared base: theirs is newer, applied;
 - theirs is the shared base: ours is newer, kept;
 - both changed since the base: a **conflict**, recorded for a person to resolve; nothing is overwritten.
-A bundle that fails verification (tampered, foreign root, truncated) is rejected before anything is written.
+A bundle that fails verification (tampered, foreign root, truncated, oversized) is rejected before anything is
+written. Every record that would be written is first replayed by ``replay`` (workflow, roles here, signed
+evidence); if any is refused, nothing is written and each refusal is named (``BundleRefused``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ltc_assess import bundle_seal, replay
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import audit
@@ -31,6 +34,7 @@ from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import Role, Status
 
 FORMAT = "ltc-assess-bundle"
+MAX_BUNDLE_BYTES = 1 << 30  # what a signed manifest may list in all: the memory an import may take
 RECORD_FIELDS = (
     "form_id",
     "form_version",
@@ -54,7 +58,19 @@ RECORD_FIELDS = (
     "approved_at",
     "exported_at",
 )
-USER_FIELDS = ("assessor1_id", "assessor2_id", "decided_by", "created_by", "approved_by")
+USER_FIELDS = replay.USER_FIELDS
+
+
+class BundleRefused(AppError):
+    """Records of a bundle that may not enter this database; nothing was written."""
+
+    def __init__(self, path: Path, refusals: list[str]) -> None:
+        self.refusals = refusals
+        super().__init__(ErrorCode.PERMISSION, f"{len(refusals)} record(s) refused, nothing imported", where=str(path))
+
+    def __str__(self) -> str:
+        """The summary, then one line per refused record (what every surface shows)."""
+        return "\n".join([super().__str__(), *self.refusals])
 
 
 @dataclass(slots=True)
@@ -89,12 +105,14 @@ def _user_names(service: AssessmentService) -> tuple[dict[int, str], dict[str, i
 def export_bundle(
     service: AssessmentService, actor: User, password: str, out: Path, everything: bool = False
 ) -> dict[str, Any]:
-    """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``)."""
+    """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``),
+    encrypted to the agency (one file, 0600)."""
+    from ltc_assess import attestation
     from ltc_assess.exchange.package import write_package
     from ltc_assess.signing.cms import sign_detached
     from ltc_assess.signing.keys import KeyPair, load_key
 
-    actor = service._actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+    actor = service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
     stored = service.store.user_key(actor.id)
     if stored is None:
         raise AppError(ErrorCode.SIGNATURE, f"{actor.username} has no signing certificate to sign the bundle")
@@ -151,10 +169,16 @@ def export_bundle(
                     }
                     for r in service.store.reports(record.id)
                 ],
+                "evidence": [
+                    {"kind": e["kind"], "payload": e["payload"], "signature": base64.b64encode(e["signature"]).decode()}
+                    for e in service.store.signed_records(record.id)
+                ],
             }
         )
     bundle_id = uuid.uuid4().hex
-    at = service._now()
+    at = service.now()
+    with transaction(service.db):  # the bundle carries the audit chain's signed head (tamper evidence)
+        checkpoint = attestation.sign_checkpoint(service, actor.id, password, at)
     meta = {
         "format": FORMAT,
         "format_version": 1,
@@ -162,21 +186,22 @@ def export_bundle(
         "created_at": at,
         "created_by": actor.username,
         "counts": {"assessments": len(records)},
+        "audit_checkpoint": checkpoint,
     }
     body = json.dumps(records, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    manifest = write_package(
-        out,
-        {"records.json": body},
-        meta,
-        lambda data: sign_detached(data, pair, password, [service.root_certificate()]),
-    )
+    with bundle_seal.private_dir() as folder:
+        manifest = write_package(
+            folder / "bundle.zip",
+            {"records.json": body},
+            meta,
+            lambda data: sign_detached(data, pair, password, [service.root_certificate()]),
+        )
+        bundle_seal.seal(service, folder / "bundle.zip", out)
     with transaction(service.db):
         for rec in records:
             local = service.store.assessment_by_uid(rec["uid"])
             if local is not None:
-                service.store.db.execute(
-                    "UPDATE assessments SET sync_hash = ? WHERE id = ?", [rec["content_hash"], local.id]
-                )
+                service.store.set_sync_hash(local.id, rec["content_hash"])
         service.store.log_bundle(bundle_id, "export", at, actor.id, {"assessments": [r["uid"] for r in records]})
         audit.append(
             service.db,
@@ -191,33 +216,49 @@ def export_bundle(
 
 
 def import_bundle(service: AssessmentService, actor: User, path: Path) -> ImportSummary:
-    """Verify and apply a bundle; all or nothing."""
+    """Verify a bundle and replay its records; all or nothing (``BundleRefused`` names every refused record)."""
     from ltc_assess.exchange.package import verify_package
-    from ltc_assess.signing.cms import verify_detached
+    from ltc_assess.signing.cms import detached_signer
+    from ltc_assess.signing.keys import subject_fields
 
-    actor = service._actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
-    package = verify_package(path, lambda data, sig: verify_detached(data, sig, [service.root_certificate()]))
+    actor = service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+    root = service.root_certificate()
+    signed_by: list[bytes] = []
+
+    def check(data: bytes, signature: bytes) -> str:
+        signed_by.append(detached_signer(data, signature, [root]))
+        return subject_fields(signed_by[-1])["username"]
+
+    with bundle_seal.opened(service, path, MAX_BUNDLE_BYTES) as inner:
+        package = verify_package(inner, check, MAX_BUNDLE_BYTES)
     meta = package.manifest
-    if meta.get("format") != FORMAT or "records.json" not in package.files:
+    if (
+        meta.get("format") != FORMAT
+        or "records.json" not in package.files
+        or not isinstance(meta.get("bundle_id"), str)
+    ):
         raise AppError(ErrorCode.INTEGRITY, f"{path}: not an ltc-assess bundle")
+    signer = replay.bundle_signer(service, signed_by[-1])
     summary = ImportSummary()
     if service.store.bundle_seen(meta["bundle_id"]):
         summary.already_imported = True
         return summary
-    records = json.loads(package.files["records.json"])
-    _names, ids = _user_names(service)
-    unknown = sorted(
-        {u for r in records for u in r["users"].values() if u and u not in ids}
-        | {c["author"] for r in records for c in r["comments"] if c["author"] not in ids}
+    records = sorted(
+        replay.parse_records(package.files["records.json"], str(path)), key=lambda r: r["supersedes"] is not None
     )
-    if unknown:
-        raise AppError(
-            ErrorCode.NOT_FOUND, f"the bundle refers to unknown users: {', '.join(unknown)} (add them here first)"
-        )
-    at = service._now()
+    plans = [(rec, _plan(service, rec)) for rec in records]  # originals before corrections
+    refusals = [
+        f"assessment {rec['uid']}: {why}"
+        for rec, (outcome, local) in plans
+        if outcome in ("write", "conflict") and (why := replay.refusal(service, rec, local, signer, records))
+    ]
+    if refusals:
+        raise BundleRefused(path, refusals)
+    _names, ids = _user_names(service)
+    at = service.now()
     with transaction(service.db):
-        for rec in sorted(records, key=lambda r: r["supersedes"] is not None):  # originals before corrections
-            _apply(service, actor, rec, ids, meta["bundle_id"], at, summary)
+        for rec, (outcome, local) in plans:
+            _apply(service, actor, rec, outcome, local, ids, meta["bundle_id"], at, summary)
         service.store.log_bundle(meta["bundle_id"], "import", at, actor.id, _summary_dict(summary))
         audit.append(
             service.db,
@@ -226,9 +267,19 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
             action="bundle.import",
             entity="bundle",
             entity_id=meta["bundle_id"],
-            new=_summary_dict(summary),
+            new=_summary_dict(summary) | {"signed_by": signer.username, "their_audit_head": _their_head(meta)},
         )
     return summary
+
+
+def _their_head(meta: dict[str, Any]) -> dict[str, str] | None:
+    """The sender's signed audit checkpoint, kept in our chain: their log cut short later would no longer match."""
+    checkpoint = meta.get("audit_checkpoint")
+    if not isinstance(checkpoint, dict) or not all(
+        isinstance(checkpoint.get(k), str) for k in ("payload", "signature")
+    ):
+        return None
+    return {"payload": checkpoint["payload"], "signature": checkpoint["signature"]}
 
 
 def _summary_dict(summary: ImportSummary) -> dict[str, Any]:
@@ -241,32 +292,43 @@ def _summary_dict(summary: ImportSummary) -> dict[str, Any]:
     }
 
 
+def _plan(service: AssessmentService, rec: dict[str, Any]) -> tuple[str, Assessment | None]:
+    """What importing ``rec`` does here: unchanged, kept (ours is newer), conflict, or write."""
+    local = service.store.assessment_by_uid(rec["uid"])
+    if local is None:
+        return "write", None
+    ours, theirs, base = content_hash(service, local), rec["content_hash"], rec["base_hash"]
+    if ours == theirs:
+        return "unchanged", local
+    if theirs in (local.sync_hash, base):  # they did not change it since the shared base: ours is newer
+        return "kept", local
+    if ours != base or local.status in (Status.APPROVED, Status.SUPERSEDED):  # both changed
+        return "conflict", local
+    return "write", local
+
+
 def _apply(
     service: AssessmentService,
     actor: User,
     rec: dict[str, Any],
+    outcome: str,
+    local: Assessment | None,
     ids: dict[str, int],
     bundle_id: str,
     at: str,
     summary: ImportSummary,
 ) -> None:
-    store = service.store
-    local = store.assessment_by_uid(rec["uid"])
-    if local is not None:
-        ours, theirs, base = content_hash(service, local), rec["content_hash"], rec["base_hash"]
-        if ours == theirs:
-            summary.unchanged.append(rec["uid"])
-            store.db.execute("UPDATE assessments SET sync_hash = ? WHERE id = ?", [ours, local.id])
-            return
-        if theirs in (local.sync_hash, base):  # they did not change it since the shared base: ours is newer
-            summary.kept_ours.append(rec["uid"])
-            return
-        if ours != base or local.status in (Status.APPROVED, Status.SUPERSEDED):  # both changed
-            store.add_conflict(rec["uid"], bundle_id, at, {k: v for k, v in rec.items() if k != "reports"})
-            summary.conflicts.append(rec["uid"])
-            return
-    _write(service, actor, rec, ids, local, at)
-    (summary.added if local is None else summary.updated).append(rec["uid"])
+    if outcome == "unchanged":
+        summary.unchanged.append(rec["uid"])
+        service.store.set_sync_hash(local.id, rec["content_hash"])  # type: ignore[union-attr]
+    elif outcome == "kept":
+        summary.kept_ours.append(rec["uid"])
+    elif outcome == "conflict":
+        service.store.add_conflict(rec["uid"], bundle_id, at, rec)
+        summary.conflicts.append(rec["uid"])
+    else:
+        _write(service, actor, rec, ids, local, at)
+        (summary.added if local is None else summary.updated).append(rec["uid"])
 
 
 def _write(
@@ -288,55 +350,47 @@ def _write(
         aid = local.id
         store.update_assessment(aid, status=Status.DRAFT.value)
     store.replace_children(aid, rec["answers"], signatures, actor.id, at)
-    store.db.execute("DELETE FROM review_comments WHERE assessment_id = ?", [aid])
-    for c in rec["comments"]:
-        store.db["review_comments"].insert(
-            {
-                "assessment_id": aid,
-                "author_id": ids[c["author"]],
-                "item_id": c["item_id"],
-                "body": c["body"],
-                "created_at": c["created_at"],
-            }
-        )
+    store.replace_comments(
+        aid,
+        [
+            {"author_id": ids[c["author"]], "item_id": c["item_id"], "body": c["body"], "created_at": c["created_at"]}
+            for c in rec["comments"]
+        ],
+    )
     have = {r["revision"] for r in store.reports(aid)}
-    for report in rec["reports"]:
-        if report["revision"] not in have:
-            store.db["reports"].insert(
-                {
-                    "assessment_id": aid,
-                    "revision": report["revision"],
-                    "signer_role": report["signer_role"],
-                    "pdf": base64.b64decode(report["pdf"]),
-                    "sha256": report["sha256"],
-                    "created_at": report["created_at"],
-                }
+    for r in rec["reports"]:
+        if r["revision"] not in have:
+            store.insert_report(
+                aid, r["revision"], r["signer_role"], base64.b64decode(r["pdf"]), r["sha256"], r["created_at"]
             )
+    for e in rec["evidence"]:
+        store.add_signed_record(aid, e["kind"], e["payload"], base64.b64decode(e["signature"]), at)
     store.update_assessment(aid, **fields, status=rec["fields"]["status"], sync_hash=rec["content_hash"])
     if rec["fields"]["status"] == Status.APPROVED and fields["supersedes_id"]:
         store.update_assessment(fields["supersedes_id"], status=Status.SUPERSEDED.value)
 
 
 def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, take_theirs: bool) -> None:
-    """Close a conflict: keep our version, or replace it with the incoming one (not for approved records)."""
-    actor = service._actor(actor, Role.SUPERVISOR)
-    rows = list(service.db.query("SELECT * FROM conflicts WHERE id = ? AND resolved_at IS NULL", [conflict_id]))
-    if not rows:
+    """Close a conflict: keep our version, or replace it with the incoming one (replayed again; not for approved
+    records)."""
+    actor = service.active_actor(actor, Role.SUPERVISOR)
+    conflict = service.store.conflict(conflict_id)
+    if conflict is None:
         raise AppError(ErrorCode.NOT_FOUND, f"no open conflict {conflict_id}")
-    conflict = rows[0]
     incoming = json.loads(conflict["incoming_json"])
+    incoming = {"reports": [], "evidence": []} | incoming  # conflicts stored before evidence travelled
     _names, ids = _user_names(service)
-    at = service._now()
+    at = service.now()
     with transaction(service.db):
         if take_theirs:
             local = service.store.assessment_by_uid(conflict["assessment_uid"])
             if local is not None and local.status in (Status.APPROVED, Status.SUPERSEDED):
                 raise AppError(ErrorCode.LOCKED, "an approved assessment cannot be replaced; amend it instead")
-            _write(service, actor, incoming | {"reports": []}, ids, local, at)
-        service.db.execute(
-            "UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?",
-            [at, "theirs" if take_theirs else "ours", conflict_id],
-        )
+            why = replay.refusal(service, incoming, local, actor, [incoming])
+            if why:
+                raise AppError(ErrorCode.PERMISSION, f"assessment {conflict['assessment_uid']}: {why}")
+            _write(service, actor, incoming, ids, local, at)
+        service.store.close_conflict(conflict_id, at, "theirs" if take_theirs else "ours")
         audit.append(
             service.db,
             at=at,

@@ -170,6 +170,10 @@ class AssessmentService:
     def _now(self) -> str:
         return self._clock().isoformat(timespec="seconds")
 
+    def now(self) -> str:
+        """The current time as stored (for use cases that live outside this module, e.g. bundles)."""
+        return self._now()
+
     # --- users and login --------------------------------------------------------------------------
 
     def has_users(self) -> bool:
@@ -257,6 +261,10 @@ class AssessmentService:
             allowed = " or ".join(r.value for r in roles)
             raise AppError(ErrorCode.PERMISSION, f"only a {allowed} may do this ({current.username} is {current.role})")
         return current
+
+    def active_actor(self, actor: User, *roles: Role) -> User:
+        """``actor`` reloaded, refused when disabled or (with ``roles``) not in one of them."""
+        return self._actor(actor, *roles)
 
     def add_user(
         self,
@@ -617,6 +625,11 @@ class AssessmentService:
                         entity_id=aid,
                         new={"role": role, "sha256": hashlib.sha256(pdf).hexdigest()},
                     )
+                from ltc_assess import attestation
+
+                first, secret = record.assessor1_id, (passwords or {})["assessor1"]
+                attestation.sign_record(self, aid, "submission", first, secret, hashlib.sha256(pdf).hexdigest(), at)
+                attestation.sign_checkpoint(self, first, secret, at)
         return Changes(assessment_ids=(aid,), list_changed=True, status_changed=True, score_changed=True)
 
     def _reviewable(self, actor: User, aid: int, action: Action) -> tuple[User, Assessment, Status]:
@@ -755,6 +768,10 @@ class AssessmentService:
                     entity_id=aid,
                     new={"role": "supervisor", "sha256": digest},
                 )
+                from ltc_assess import attestation
+
+                attestation.sign_record(self, aid, "approval", actor.id, password, digest, at)
+                attestation.sign_checkpoint(self, actor.id, password, at)
         return Changes(assessment_ids=tuple(changed), list_changed=True, status_changed=True)
 
     def amend(self, actor: User, aid: int, reason: str) -> tuple[Assessment, Changes]:
@@ -934,6 +951,9 @@ class AssessmentService:
             )
         self.pki.setup_tsa(actor.id, passphrase)
         self.pki.issue_crl(actor.id, passphrase)
+        from ltc_assess.bundle_seal import init_transport
+
+        init_transport(self, actor, passphrase)  # bundles leave the machine encrypted to the agency
         return pair.cert_pem
 
     def root_certificate(self) -> bytes:
@@ -1209,6 +1229,10 @@ class AssessmentService:
         files["assessments.csv"] = insurer_pkg.to_csv(entries)
         files["assessments.xlsx"] = to_xlsx(entries, forms, {"sex": SEX_LABELS, "reason": REASON_LABELS})
         at = self._now()
+        from ltc_assess import attestation
+
+        with transaction(self.db):  # the package carries the audit chain's signed head (tamper evidence)
+            checkpoint = attestation.sign_checkpoint(self, actor.id, password, at)
         meta = {
             "format": insurer_pkg.FORMAT,
             "format_version": insurer_pkg.FORMAT_VERSION,
@@ -1218,6 +1242,7 @@ class AssessmentService:
             "exported_by": actor.username,
             "period": {"from": date_from, "to": date_to},
             "counts": {"assessments": len(entries)},
+            "audit_checkpoint": checkpoint,
         }
         manifest = write_package(
             out, files, meta, lambda data: sign_detached(data, pair, password, [self.root_certificate()])
@@ -1240,12 +1265,14 @@ class AssessmentService:
     # --- integrity --------------------------------------------------------------------------------
 
     def check(self) -> list[str]:
-        """Problems found by SQLite's integrity check and the audit chain (empty = healthy)."""
+        """Problems found by SQLite's integrity check, the audit chain and ``integrity`` (empty = healthy)."""
         problems = [r[0] for r in self.db.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
         report = audit.verify(self.db)
         if not report.ok:
             problems.append(report.problem or "audit chain broken")
-        return problems
+        from ltc_assess import integrity
+
+        return problems + integrity.problems(self)
 
     def audit_csv(self) -> str:
         return audit.to_csv(self.db)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -21,6 +23,20 @@ from ltc_assess.errors import AppError, ErrorCode
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.p7s"
+# Bounds applied while reading, before anything is expanded (a small zip can inflate to gigabytes).
+MAX_MANIFEST_BYTES = 16 << 20
+MAX_SIGNATURE_BYTES = 1 << 20
+MAX_FILE_BYTES = 1 << 30
+MAX_PACKAGE_BYTES = 4 << 30
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    zlib.error,
+)
 _ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 Signer = Callable[[bytes], bytes]  # manifest bytes -> detached signature
@@ -54,24 +70,37 @@ def write_package(out: Path, files: Mapping[str, bytes], meta: Mapping[str, Any]
     everything = {**{k: files[k] for k in sorted(files)}, MANIFEST: manifest_bytes, SIGNATURE: sign(manifest_bytes)}
     tmp = out.with_name(out.name + ".partial")
     if out.suffix == ".zip":
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name, data in everything.items():
-                info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                zf.writestr(info, data)
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+            os.chmod(tmp, 0o600)  # personal data: the owner only, whatever the umask or an old partial file
+            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                for name, data in everything.items():
+                    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    info.external_attr = 0o600 << 16
+                    zf.writestr(info, data)
         tmp.replace(out)
     else:
         if tmp.exists():
             _remove_tree(tmp)
+        tmp.parent.mkdir(parents=True, exist_ok=True)
         for name, data in everything.items():
             target = tmp / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            _private_dirs(target.parent, tmp.parent)
+            with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+                handle.write(data)
         if out.exists():
             _remove_tree(out)
         tmp.rename(out)
     return manifest
+
+
+def _private_dirs(folder: Path, top: Path) -> None:
+    """Create ``folder`` and its parents below ``top`` as 0700."""
+    if folder == top or folder.exists():
+        return
+    _private_dirs(folder.parent, top)
+    folder.mkdir(mode=0o700)
+    os.chmod(folder, 0o700)
 
 
 def _remove_tree(path: Path) -> None:
@@ -80,17 +109,56 @@ def _remove_tree(path: Path) -> None:
     path.rmdir()
 
 
+class _Source:
+    """The files of a package (folder or zip) read one at a time and never beyond a bound, so that a zip bomb
+    or an oversized entry is refused before it is expanded into memory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.zip: zipfile.ZipFile | None = None
+        if not path.exists():
+            raise AppError(ErrorCode.NOT_FOUND, f"no package at {path}")
+        if path.is_dir():
+            self.sizes = {
+                p.relative_to(path).as_posix(): p.stat().st_size for p in sorted(path.rglob("*")) if p.is_file()
+            }
+            return
+        try:
+            self.zip = zipfile.ZipFile(path)
+            infos = [i for i in self.zip.infolist() if not i.is_dir()]
+        except (*_ZIP_ERRORS, OSError) as exc:
+            raise AppError(ErrorCode.INTEGRITY, f"{path}: not a readable package ({exc})") from None
+        self.sizes = {i.filename: i.file_size for i in infos}
+        if len(self.sizes) != len(infos):
+            raise AppError(ErrorCode.INTEGRITY, f"{path}: not a readable package (a file name appears twice)")
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
+    def read(self, name: str, limit: int) -> bytes:
+        """The file's bytes; AppError when it holds more than ``limit`` bytes (read at most ``limit + 1``)."""
+        try:
+            if self.zip is None:
+                with (self.path / name).open("rb") as handle:
+                    data = handle.read(limit + 1)
+            else:
+                with self.zip.open(name) as handle:
+                    data = handle.read(limit + 1)
+        except (*_ZIP_ERRORS, OSError) as exc:
+            raise AppError(ErrorCode.INTEGRITY, f"{self.path}: not a readable package ({exc})") from None
+        if len(data) > limit:
+            raise AppError(ErrorCode.INTEGRITY, f"{name}: larger than the {limit} bytes allowed", where=str(self.path))
+        return data
+
+
 def read_package(path: Path) -> dict[str, bytes]:
-    """Every file of a package (folder or zip) by its relative POSIX name."""
-    if not path.exists():
-        raise AppError(ErrorCode.NOT_FOUND, f"no package at {path}")
-    if path.is_dir():
-        return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+    """Every file of a package (folder or zip) by its relative POSIX name, each at most ``MAX_FILE_BYTES``."""
+    source = _Source(path)
     try:
-        with zipfile.ZipFile(path) as zf:
-            return {name: zf.read(name) for name in zf.namelist() if not name.endswith("/")}
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise AppError(ErrorCode.INTEGRITY, f"{path}: not a readable package ({exc})") from None
+        return {name: source.read(name, MAX_FILE_BYTES) for name in source.sizes}
+    finally:
+        source.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,34 +170,58 @@ class VerifiedPackage:
     signer: str
 
 
-def verify_package(path: Path, check_signature: SignatureCheck) -> VerifiedPackage:
+def verify_package(path: Path, check_signature: SignatureCheck, max_bytes: int = MAX_PACKAGE_BYTES) -> VerifiedPackage:
     """Verify a package; raises AppError(INTEGRITY/SIGNATURE) naming the first bad file.
 
-    Order: manifest present → signature valid and trusted → every listed file present with its hash →
-    no unlisted file.
+    Order: manifest present → signature valid and trusted (before anything else is expanded) → every listed
+    file present with its hash, read no further than the size the signed manifest gives → no unlisted file.
+    ``max_bytes`` bounds what the signed manifest may list in all (the memory an import may take).
     """
-    files = read_package(path)
-    manifest_bytes = files.pop(MANIFEST, None)
-    signature = files.pop(SIGNATURE, None)
-    if manifest_bytes is None or signature is None:
-        missing = MANIFEST if manifest_bytes is None else SIGNATURE
-        raise AppError(ErrorCode.INTEGRITY, f"{missing}: missing from the package", where=str(path))
-    signer = check_signature(manifest_bytes, signature)
+    source = _Source(path)
+    try:
+        return _verify(source, check_signature, max_bytes)
+    finally:
+        source.close()
+
+
+def _verify(source: _Source, check_signature: SignatureCheck, max_bytes: int) -> VerifiedPackage:
+    where = str(source.path)
+    for name in (MANIFEST, SIGNATURE):
+        if name not in source.sizes:
+            raise AppError(ErrorCode.INTEGRITY, f"{name}: missing from the package", where=where)
+    manifest_bytes = source.read(MANIFEST, MAX_MANIFEST_BYTES)
+    signer = check_signature(manifest_bytes, source.read(SIGNATURE, MAX_SIGNATURE_BYTES))
+    entries = _entries(manifest_bytes, where, max_bytes)
+    files = {}
+    for name, size, digest in entries:
+        if name not in source.sizes:
+            raise AppError(ErrorCode.INTEGRITY, f"{name}: listed in the manifest but missing", where=where)
+        try:
+            data = source.read(name, size)
+        except AppError:
+            data = b""
+        if sha256(data) != digest or len(data) != size:
+            raise AppError(ErrorCode.INTEGRITY, f"{name}: content does not match the manifest hash", where=where)
+        files[name] = data
+    extra = sorted(set(source.sizes) - set(files) - {MANIFEST, SIGNATURE})
+    if extra:
+        raise AppError(ErrorCode.INTEGRITY, f"{extra[0]}: not listed in the manifest", where=where)
+    return VerifiedPackage(manifest=json.loads(manifest_bytes), files=files, signer=signer)
+
+
+def _entries(manifest_bytes: bytes, where: str, max_bytes: int) -> list[tuple[str, int, str]]:
+    """(path, bytes, sha256) of each listed file; AppError when the manifest is not one."""
+    bad = AppError(ErrorCode.INTEGRITY, f"{MANIFEST}: not a valid manifest", where=where)
     try:
         manifest = json.loads(manifest_bytes)
-        entries = manifest["files"]
-    except (ValueError, KeyError, TypeError):
-        raise AppError(ErrorCode.INTEGRITY, f"{MANIFEST}: not a valid manifest", where=str(path)) from None
-    listed = set()
-    for entry in entries:
-        name = entry["path"]
-        listed.add(name)
-        data = files.get(name)
-        if data is None:
-            raise AppError(ErrorCode.INTEGRITY, f"{name}: listed in the manifest but missing", where=str(path))
-        if sha256(data) != entry["sha256"] or len(data) != entry["bytes"]:
-            raise AppError(ErrorCode.INTEGRITY, f"{name}: content does not match the manifest hash", where=str(path))
-    extra = sorted(set(files) - listed)
-    if extra:
-        raise AppError(ErrorCode.INTEGRITY, f"{extra[0]}: not listed in the manifest", where=str(path))
-    return VerifiedPackage(manifest=manifest, files=files, signer=signer)
+        entries = [(e["path"], e["bytes"], e["sha256"]) for e in manifest["files"]]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise bad from None
+    for name, size, digest in entries:
+        if not (
+            isinstance(name, str) and isinstance(digest, str) and type(size) is int and 0 <= size <= MAX_FILE_BYTES
+        ):
+            raise bad
+    if sum(size for _n, size, _d in entries) > max_bytes:
+        raise AppError(ErrorCode.INTEGRITY, f"{MANIFEST}: the package is larger than allowed", where=where)
+    return entries

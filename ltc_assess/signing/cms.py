@@ -25,6 +25,12 @@ def sign_detached(data: bytes, pair: KeyPair, password: str, chain_pem: list[byt
 
 def verify_detached(data: bytes, signature: bytes, trust_roots_pem: list[bytes]) -> str:
     """Check a detached signature against trusted roots; returns who signed, raises AppError if not valid."""
+    who = subject_fields(detached_signer(data, signature, trust_roots_pem))
+    return f"{who['name']} ({who['username']}, {who['role']})"
+
+
+def detached_signer(data: bytes, signature: bytes, trust_roots_pem: list[bytes]) -> bytes:
+    """The signer's certificate (PEM) of a valid, trusted detached signature; raises AppError if not valid."""
     try:
         content = cms.ContentInfo.load(signature)
         signed_data = content["content"]
@@ -32,15 +38,16 @@ def verify_detached(data: bytes, signature: bytes, trust_roots_pem: list[bytes])
     except (ValueError, TypeError, KeyError):
         raise AppError(ErrorCode.SIGNATURE, "the signature file is not a CMS signature") from None
     roots = [c for pem in trust_roots_pem for c in load_certs_from_pemder_data(pem)]
-    status = asyncio.run(
-        async_validate_detached_cms(
-            data, signed_data, signer_validation_context=ValidationContext(trust_roots=roots, allow_fetching=False)
+    try:
+        status = asyncio.run(
+            async_validate_detached_cms(
+                data, signed_data, signer_validation_context=ValidationContext(trust_roots=roots, allow_fetching=False)
+            )
         )
-    )
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise AppError(ErrorCode.SIGNATURE, f"the signature cannot be checked ({type(exc).__name__})") from None
     if not status.intact:
         raise AppError(ErrorCode.SIGNATURE, "manifest.json does not match its signature (changed after signing)")
     if not status.trusted or not status.valid:
         raise AppError(ErrorCode.SIGNATURE, "the manifest signer is not trusted by the given root")
-    der = status.signing_cert.dump()
-    who = subject_fields(x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM))
-    return f"{who['name']} ({who['username']}, {who['role']})"
+    return x509.load_der_x509_certificate(status.signing_cert.dump()).public_bytes(serialization.Encoding.PEM)

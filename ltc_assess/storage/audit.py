@@ -92,6 +92,36 @@ def verify(db: Database) -> ChainReport:
     return ChainReport(count, None, None)
 
 
+def head(db: Database) -> tuple[int, str] | None:
+    """The last row's id and hash: what a checkpoint signs."""
+    row = db.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def hash_at(db: Database, audit_id: int) -> str | None:
+    row = db.execute("SELECT hash FROM audit WHERE id = ?", [audit_id]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def add_checkpoint(db: Database, audit_id: int, payload: str, signature: bytes) -> None:
+    db["audit_checkpoints"].insert({"audit_id": audit_id, "payload": payload, "signature": signature})
+
+
+def checkpoints(db: Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT id, audit_id, payload, signature FROM audit_checkpoints ORDER BY id"))
+
+
+def events(db: Database, entity: str, actions: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Rows about ``entity`` with one of ``actions``, oldest first (for checking records against their history)."""
+    marks = ", ".join("?" for _ in actions)
+    return list(
+        db.query(
+            f"SELECT * FROM audit WHERE entity = ? AND action IN ({marks}) ORDER BY id",
+            [entity, *actions],
+        )
+    )
+
+
 def to_csv(db: Database) -> str:
     """The whole log as CSV (UTF-8 with BOM so that Excel opens Chinese text correctly)."""
     out = io.StringIO()

@@ -263,6 +263,48 @@ def m003_bundles(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_signed_records_and_checkpoints(db: Database) -> None:
+    """Evidence that travels with a record and tamper evidence for the audit log.
+
+    ``signed_records``: the submission and approval records, each a canonical JSON payload with the detached CMS
+    signature of the user who made the change (what an import replays and ``db check`` re-verifies).
+    ``audit_checkpoints``: the audit chain's head signed by a user when they sign anything, so that a chain cut
+    short or recomputed after a database edit no longer matches a signature.
+    """
+    _execute_script(
+        db,
+        """
+        CREATE TABLE signed_records (
+            id INTEGER PRIMARY KEY,
+            assessment_id INTEGER NOT NULL REFERENCES assessments(id),
+            kind TEXT NOT NULL CHECK (kind IN ('submission', 'approval')),
+            payload TEXT NOT NULL,
+            signature BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (assessment_id, kind, payload)
+        );
+        CREATE INDEX signed_records_assessment ON signed_records(assessment_id);
+        CREATE TRIGGER signed_records_no_update BEFORE UPDATE ON signed_records
+        BEGIN SELECT RAISE(ABORT, 'signed records cannot change'); END;
+        CREATE TRIGGER signed_records_no_delete BEFORE DELETE ON signed_records
+        BEGIN SELECT RAISE(ABORT, 'signed records cannot change'); END;
+        CREATE TABLE audit_checkpoints (
+            id INTEGER PRIMARY KEY,
+            audit_id INTEGER NOT NULL,
+            payload TEXT NOT NULL,
+            signature BLOB NOT NULL
+        );
+        CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot change'); END;
+        CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'audit checkpoints cannot change'); END;
+        -- approvals logged up to here were made before approvals carried a signed record
+        INSERT INTO settings (key, value) SELECT 'evidence_from_audit_id', coalesce(max(id), 0) FROM audit;
+        """,
+    )
+
+
 def _execute_script(db: Database, script: str) -> None:
     """Run statements one by one: ``executescript`` would COMMIT the migration's open transaction."""
     buffer = ""

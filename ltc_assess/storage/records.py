@@ -67,6 +67,7 @@ class Subject:
             row["district"],
             row["phone"],
             json.loads(row["contacts_json"] or "[]"),
+            row["uid"] or "",
         )
 
 

@@ -276,16 +276,7 @@ class Store:
             "SELECT coalesce(max(revision), 0) FROM reports WHERE assessment_id = ?", [assessment_id]
         ).fetchone()
         revision = int(row[0]) + 1
-        self.db["reports"].insert(
-            {
-                "assessment_id": assessment_id,
-                "revision": revision,
-                "signer_role": signer_role,
-                "pdf": pdf,
-                "sha256": sha256,
-                "created_at": at,
-            }
-        )
+        self.insert_report(assessment_id, revision, signer_role, pdf, sha256, at)
         return revision
 
     def latest_report(self, assessment_id: int) -> bytes | None:
@@ -347,5 +338,56 @@ class Store:
         return list(
             self.db.query(
                 "SELECT id, assessment_uid, bundle_id, detected_at FROM conflicts WHERE resolved_at IS NULL ORDER BY id"
+            )
+        )
+
+    def set_sync_hash(self, assessment_id: int, content_hash: str) -> None:
+        self.db.execute("UPDATE assessments SET sync_hash = ? WHERE id = ?", [content_hash, assessment_id])
+
+    def replace_comments(self, assessment_id: int, comments: list[dict[str, Any]]) -> None:
+        """The review thread exactly as given (author ids, bodies, times)."""
+        self.db.execute("DELETE FROM review_comments WHERE assessment_id = ?", [assessment_id])
+        for c in comments:
+            self.db["review_comments"].insert({"assessment_id": assessment_id, **c})
+
+    def insert_report(
+        self, assessment_id: int, revision: int, signer_role: str, pdf: bytes, sha256: str, at: str
+    ) -> None:
+        """A signed report under a given revision number (made here, or elsewhere and imported)."""
+        self.db["reports"].insert(
+            {
+                "assessment_id": assessment_id,
+                "revision": revision,
+                "signer_role": signer_role,
+                "pdf": pdf,
+                "sha256": sha256,
+                "created_at": at,
+            }
+        )
+
+    def conflict(self, conflict_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM conflicts WHERE id = ? AND resolved_at IS NULL", [conflict_id]))
+        return rows[0] if rows else None
+
+    def close_conflict(self, conflict_id: int, at: str, resolution: str) -> None:
+        self.db.execute(
+            "UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?", [at, resolution, conflict_id]
+        )
+
+    # --- signed records (evidence of submissions and approvals) -------------------------------------
+
+    def add_signed_record(self, assessment_id: int, kind: str, payload: str, signature: bytes, at: str) -> None:
+        """Keep a signed record once (the same evidence arriving again changes nothing)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO signed_records (assessment_id, kind, payload, signature, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [assessment_id, kind, payload, signature, at],
+        )
+
+    def signed_records(self, assessment_id: int) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "SELECT kind, payload, signature, created_at FROM signed_records WHERE assessment_id = ? ORDER BY id",
+                [assessment_id],
             )
         )

@@ -1,0 +1,83 @@
+"""Signing what a user just did: the signed record of a submission or approval, and an audit checkpoint.
+
+Called by the service inside the transaction of the change, with the password the user typed for their
+signature anyway, so evidence and change are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ltc_assess import evidence
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.storage import audit
+from ltc_assess.storage.records import Assessment
+
+if TYPE_CHECKING:
+    from ltc_assess.service import AssessmentService
+
+
+def local_facts(service: AssessmentService, record: Assessment) -> evidence.Facts:
+    """The facts of a stored assessment, people by username."""
+    names = {u.id: u.username for u in service.store.users()}
+    subject = service.store.subject(record.subject_id)
+    supersedes = service.store.assessment(record.supersedes_id).uid if record.supersedes_id else None
+    return evidence.Facts(
+        uid=record.uid,
+        version_no=record.version_no,
+        id_number=subject.id_number,
+        name=subject.name,
+        form_ref=record.form_ref,
+        form_sha256=record.form_sha256,
+        answers=record.answers,
+        proposed_level=record.proposed_level,
+        decided_level=record.decided_level,
+        decision_reason=record.decision_reason,
+        decided_by=names.get(record.decided_by or -1),
+        approved_by=names.get(record.approved_by or -1),
+        approved_at=record.approved_at,
+        assessor1=names.get(record.assessor1_id),
+        assessor2=names.get(record.assessor2_id or -1),
+        submitted_at=record.submitted_at,
+        supersedes=supersedes,
+        score=record.score,
+    )
+
+
+def _signer(service: AssessmentService, user_id: int, password: str) -> Any:
+    from ltc_assess.signing.cms import sign_detached
+    from ltc_assess.signing.keys import KeyPair
+
+    stored = service.store.user_key(user_id)
+    if stored is None:
+        raise AppError(ErrorCode.SIGNATURE, f"{service.store.user(user_id).username} has no signing certificate")
+    pair = KeyPair(*stored)
+    root = service.root_certificate()
+    return lambda data: sign_detached(data, pair, password, [root])
+
+
+def sign_record(
+    service: AssessmentService, aid: int, kind: str, user_id: int, password: str, report_sha256: str, at: str
+) -> None:
+    """Sign and store the ``kind`` record of assessment ``aid`` as it now stands."""
+    payload = evidence.expected_payload(kind, local_facts(service, service.store.assessment(aid)), report_sha256)
+    record = evidence.sign(kind, payload, _signer(service, user_id, password))
+    service.store.add_signed_record(aid, kind, record.payload, record.signature, at)
+
+
+def sign_checkpoint(service: AssessmentService, user_id: int, password: str, at: str) -> dict[str, Any] | None:
+    """Sign the audit chain's head (call after the change's own audit row); returns the checkpoint for files
+    that carry it (bundles, insurer packages)."""
+    head = audit.head(service.db)
+    if head is None:
+        return None
+    payload = {
+        "kind": "checkpoint",
+        "audit_id": head[0],
+        "hash": head[1],
+        "at": at,
+        "signer": service.store.user(user_id).username,
+    }
+    record = evidence.sign("checkpoint", payload, _signer(service, user_id, password))
+    audit.add_checkpoint(service.db, head[0], record.payload, record.signature)
+    return {"payload": record.payload, "signature": record.signature.hex()}

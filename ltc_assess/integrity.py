@@ -1,0 +1,156 @@
+"""Tamper evidence beyond the audit chain: what ``db check`` verifies after the chain itself.
+
+A plain hash chain only proves that rows fit together; whoever edits the file can drop the triggers, delete
+the last rows or recompute every hash. So the check also asks things an editor cannot fake without a user's
+private key:
+
+- every trigger the schema defines is present;
+- every signed audit checkpoint verifies under this database's root and still matches the audit row it names
+  (a chain cut short before it, or recomputed, no longer does);
+- every user's role and disabled flag are what the audit log last recorded (a promotion by SQL is not);
+- every approved record matches the supervisor's signed approval record and its PAdES-signed report (answers,
+  level, person, approver); approvals logged before approvals were signed need their audit event instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from ltc_assess import evidence
+from ltc_assess.errors import LtcError
+from ltc_assess.storage import audit
+from ltc_assess.storage.triggers import missing_triggers
+from ltc_assess.workflow import Status
+
+if TYPE_CHECKING:
+    from ltc_assess.service import AssessmentService
+    from ltc_assess.storage.records import Assessment
+
+EVIDENCE_FROM = "evidence_from_audit_id"  # set by migration m004
+
+
+def problems(service: AssessmentService) -> list[str]:
+    """Everything found, one line each (empty: nothing found)."""
+    found = [
+        f"trigger {name} is missing (dropped behind the application's back?)" for name in missing_triggers(service.db)
+    ]
+    root = service.store.setting("root_cert_pem")
+    found += _checkpoints(service, root.encode() if root else None)
+    found += _users(service)
+    found += _approved(service, root.encode() if root else None)
+    return found
+
+
+def _checkpoints(service: AssessmentService, root: bytes | None) -> list[str]:
+    rows = audit.checkpoints(service.db)
+    if rows and root is None:
+        return ["audit checkpoints exist but the signing root is gone"]
+    usernames = {u.username for u in service.store.users()}
+    found = []
+    for row in rows:
+        where = f"audit checkpoint {row['id']}"
+        try:
+            signed = evidence.verify(evidence.SignedRecord("checkpoint", row["payload"], bytes(row["signature"])), root)  # type: ignore[arg-type]
+        except LtcError as exc:
+            found.append(f"{where}: {exc.message}")
+            continue
+        if signed.get("signer") not in usernames or signed.get("audit_id") != row["audit_id"]:
+            found.append(f"{where}: does not match its signed content")
+            continue
+        have = audit.hash_at(service.db, row["audit_id"])
+        if have is None:
+            found.append(f"{where}: audit row {row['audit_id']} signed by {signed['signer']} is missing")
+        elif have != signed.get("hash"):
+            found.append(f"{where}: audit row {row['audit_id']} differs from what {signed['signer']} signed")
+    first = int(rows[0]["audit_id"]) if rows else None
+    start = int(service.store.setting(EVIDENCE_FROM) or 0)
+    if first is not None and start > first:
+        found.append(f"setting {EVIDENCE_FROM} was raised behind the application's back")
+    return found
+
+
+def _users(service: AssessmentService) -> list[str]:
+    """Role and disabled flag against the last audit events that set them."""
+    logged: dict[str, dict[str, Any]] = {}
+    for row in audit.events(service.db, "user", ("user.add", "user.set_role", "user.disable", "user.enable")):
+        new = json.loads(row["new_json"] or "{}")
+        state = logged.setdefault(row["entity_id"], {"role": None, "disabled": False})
+        if row["action"] in ("user.add", "user.set_role"):
+            state["role"] = new.get("role")
+        else:
+            state["disabled"] = row["action"] == "user.disable"
+    found = []
+    for user in service.store.users():
+        state = logged.get(str(user.id))
+        if state is None:
+            found.append(f"user {user.username}: not in the audit log (added behind the application's back?)")
+        elif state["role"] != user.role.value:
+            found.append(f"user {user.username}: role {user.role.value}, but the audit log gave {state['role']}")
+        elif state["disabled"] != user.disabled:
+            found.append(f"user {user.username}: disabled flag differs from the audit log")
+    return found
+
+
+def _approved(service: AssessmentService, root: bytes | None) -> list[str]:
+    found = []
+    start = int(service.store.setting(EVIDENCE_FROM) or 0)
+    approvals = {r["entity_id"]: r["id"] for r in audit.events(service.db, "assessment", ("assessment.approve",))}
+    imported = _imported_uids(service)
+    for row in service.store.list_assessments(limit=10_000_000):
+        if row["status"] not in (Status.APPROVED, Status.SUPERSEDED):
+            continue
+        record = service.store.assessment(row["id"])
+        signed = [e for e in service.store.signed_records(record.id) if e["kind"] == evidence.APPROVAL]
+        logged = approvals.get(str(record.id))
+        if signed and root is not None:
+            problem = _against_evidence(service, record, signed[-1], root)
+        elif root is None or (logged is not None and logged <= start):
+            ok = logged is not None or record.uid in imported
+            problem = None if ok else "approved, but no approval is in the audit log"
+        else:
+            problem = "approved without the supervisor's signed approval record"
+        if problem:
+            found.append(f"assessment {record.id}: {problem}")
+    return found
+
+
+def _imported_uids(service: AssessmentService) -> set[str]:
+    uids: set[str] = set()
+    for row in audit.events(service.db, "bundle", ("bundle.import",)):
+        new = json.loads(row["new_json"] or "{}")
+        uids.update(new.get("added", []) + new.get("updated", []))
+    return uids
+
+
+def _against_evidence(service: AssessmentService, record: Assessment, row: dict[str, Any], root: bytes) -> str | None:
+    """Why the approved record does not match its signed approval and signed report (None: it does)."""
+    from ltc_assess.attestation import local_facts
+    from ltc_assess.signing.pades import verify_pdf
+
+    try:
+        signed = evidence.verify(evidence.SignedRecord(row["kind"], row["payload"], bytes(row["signature"])), root)
+    except LtcError as exc:
+        return exc.message
+    reports = {hashlib.sha256(bytes(r["pdf"])).hexdigest(): bytes(r["pdf"]) for r in service.store.reports(record.id)}
+    sha = signed.get("report_sha256")
+    differs = evidence.mismatch(
+        signed, evidence.expected_payload(evidence.APPROVAL, local_facts(service, record), str(sha))
+    )
+    if record.uid != signed.get("assessment"):
+        return "its signed approval belongs to another assessment"
+    if differs:
+        return f"{', '.join(differs)} differ from the supervisor's signed approval"
+    if sha not in reports:
+        return "the report the supervisor signed is missing"
+    latest = service.store.latest_report(record.id)
+    if latest is None or hashlib.sha256(latest).hexdigest() != sha:
+        return "its latest report is not the one the supervisor signed"
+    verdict = verify_pdf(reports[str(sha)], [root])
+    if not verdict.ok:
+        return f"the approved report: {'; '.join(verdict.problems)}"
+    last = verdict.signatures[-1]
+    if (last.field, last.username) != ("supervisor", signed.get("signer")):
+        return "the approved report's last signature is not the approver's"
+    return None

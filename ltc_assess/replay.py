@@ -1,0 +1,421 @@
+"""Replaying incoming records: the rules that decide whether a record made elsewhere may enter this database.
+
+The same rules apply wherever records arrive (bundle files today, the office server later). An incoming
+record is a claim: "this assessment is now in status S". It is accepted only when
+
+- the change from our status to S is a path of ``workflow.TRANSITIONS``;
+- everyone it names is a user *here* with the role the change needs, and active (never what the file says);
+- its evidence checks out against *this* database's signing root: a submission needs the assessors'
+  PAdES signatures on the submitted report and the signed submission record; an approval (or a decided
+  level) needs the approving supervisor's PAdES signature on the approved report and their signed approval
+  record; each signed record must match the incoming record field by field (answers, person, level, …);
+- every report it brings is one of those signed reports (or an earlier revision of one);
+- an assessor's bundle changes only assessments that assessor took part in; a return needs a supervisor's bundle.
+
+Nothing here writes: callers apply what is accepted and report the refusals.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from ltc_assess import evidence
+from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.schema.answers import check_answer
+from ltc_assess.storage.records import Assessment, User
+from ltc_assess.workflow import TRANSITIONS, Role, Status
+
+if TYPE_CHECKING:
+    from ltc_assess.service import AssessmentService
+
+Text = Annotated[str, StringConstraints(max_length=10_000)]
+Uid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+Sha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Small = Annotated[int, Field(ge=0, le=1_000_000)]
+USER_FIELDS = ("assessor1_id", "assessor2_id", "decided_by", "created_by", "approved_by")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class IncomingSubject(_Model):
+    uid: Uid
+    name: Text
+    sex: Literal["male", "female"]
+    birth_date: Text
+    id_number: Annotated[str, StringConstraints(max_length=32)]
+    insurance_no: Text | None
+    address: Text | None
+    district: Text | None
+    phone: Text | None
+    contacts: list[dict[str, Text]] = Field(max_length=100)
+
+
+class IncomingFields(_Model):
+    form_id: Text
+    form_version: Small
+    form_sha256: Sha
+    reason: Text
+    assessment_date: Text
+    place: Text | None
+    informant_name: Text | None
+    informant_relation: Text | None
+    status: Literal["draft", "submitted", "returned", "approved", "superseded"]
+    current_item: Text | None
+    score_json: Annotated[str, StringConstraints(max_length=10_000_000)] | None
+    engine_version: Text | None
+    proposed_level: Small | None
+    decided_level: Small | None
+    decision_reason: Text | None
+    version_no: Small
+    created_at: Text
+    updated_at: Text
+    submitted_at: Text | None
+    approved_at: Text | None
+    exported_at: Text | None
+
+
+class IncomingComment(_Model):
+    author: Text
+    item_id: Text | None
+    body: Text
+    created_at: Text
+
+
+class IncomingReport(_Model):
+    revision: Annotated[int, Field(ge=1, le=10_000)]
+    signer_role: Literal["assessor1", "assessor2", "supervisor"]
+    sha256: Sha
+    created_at: Text
+    pdf: str
+
+
+class IncomingEvidence(_Model):
+    kind: Literal["submission", "approval"]
+    payload: Annotated[str, StringConstraints(max_length=100_000)]
+    signature: str
+
+
+class IncomingRecord(_Model):
+    uid: Uid
+    content_hash: Sha
+    base_hash: Sha | None
+    subject: IncomingSubject
+    fields: IncomingFields
+    users: dict[Literal["assessor1_id", "assessor2_id", "decided_by", "created_by", "approved_by"], Text | None]
+    supersedes: Uid | None
+    answers: dict[Text, Any]
+    comments: list[IncomingComment]
+    signatures: dict[Literal["assessor1", "assessor2", "informant"], str]
+    reports: list[IncomingReport]
+    evidence: list[IncomingEvidence] = Field(default_factory=list)
+
+
+def parse_records(data: bytes, where: str) -> list[dict[str, Any]]:
+    """``records.json`` checked against the bundle format; one clear error naming the first bad place."""
+    try:
+        raw = json.loads(data)
+    except (ValueError, RecursionError):
+        raise AppError(ErrorCode.INTEGRITY, "records.json: not JSON", where=where) from None
+    if not isinstance(raw, list):
+        raise AppError(ErrorCode.INTEGRITY, "records.json: not a list of records", where=where)
+    records = []
+    for n, item in enumerate(raw):
+        try:
+            record = IncomingRecord.model_validate(item)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            place = ".".join(str(p) for p in first["loc"])
+            raise AppError(
+                ErrorCode.INTEGRITY, f"records.json: record {n}: {place}: {first['msg']}", where=where
+            ) from None
+        missing = sorted(set(USER_FIELDS) - set(record.users))
+        if missing:
+            raise AppError(ErrorCode.INTEGRITY, f"records.json: record {n}: users.{missing[0]}: missing", where=where)
+        for blob in [
+            *record.signatures.values(),
+            *(r.pdf for r in record.reports),
+            *(e.signature for e in record.evidence),
+        ]:
+            _b64(blob, f"records.json: record {n}", where)
+        records.append(record.model_dump())
+    return records
+
+
+def _b64(text: str, what: str, where: str = "") -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise AppError(ErrorCode.INTEGRITY, f"{what}: not base64", where=where or None) from None
+
+
+def reachable(start: Status | None, goal: Status) -> bool:
+    """Whether ``goal`` follows from ``start`` by workflow transitions (a new record starts as a draft)."""
+    frontier, seen = [start or Status.DRAFT], set()
+    if start is None and goal == Status.DRAFT:
+        return True
+    while frontier:
+        status = frontier.pop()
+        for (source, _action), (target, _roles) in TRANSITIONS.items():
+            if source == status and target not in seen:
+                if target == goal:
+                    return True
+                seen.add(target)
+                frontier.append(target)
+    return False
+
+
+def active_user(users: Mapping[str, User], username: str | None, role: Role, what: str) -> User:
+    """The user named ``username`` here, active and with ``role``; else AppError saying which rule failed."""
+    user = users.get(username or "")
+    if user is None:
+        raise AppError(ErrorCode.PERMISSION, f"{what} {username!r} is not a user here")
+    if user.disabled:
+        raise AppError(ErrorCode.PERMISSION, f"{what} {username} is disabled here")
+    if user.role != role:
+        raise AppError(ErrorCode.PERMISSION, f"{what} {username} is not a {role.value} here (but a {user.role.value})")
+    return user
+
+
+def certificate_problem(service: AssessmentService, cert_pem: bytes) -> str | None:
+    """Hook for revocation: a certificate revoked here makes whatever it signed unacceptable.
+
+    Revocation (a revocations table and CRL) is not part of this database schema yet; when it is, check the
+    certificate's serial here. Today every certificate that chains to this root is accepted."""
+    del service, cert_pem
+    return None
+
+
+def bundle_signer(service: AssessmentService, cert_pem: bytes) -> User:
+    """The user who signed a bundle: known here, active, an assessor or supervisor, certificate not revoked."""
+    from ltc_assess.signing.keys import subject_fields
+
+    username = subject_fields(cert_pem)["username"]
+    users = {u.username: u for u in service.store.users()}
+    user = users.get(username)
+    if user is None or user.role not in (Role.ASSESSOR, Role.SUPERVISOR):
+        raise AppError(ErrorCode.PERMISSION, f"the bundle signer {username!r} is no assessor or supervisor here")
+    active_user(users, username, user.role, "the bundle signer")
+    problem = certificate_problem(service, cert_pem)
+    if problem:
+        raise AppError(ErrorCode.SIGNATURE, f"the bundle signer's certificate: {problem}")
+    return user
+
+
+def incoming_facts(rec: Mapping[str, Any]) -> evidence.Facts:
+    fields, users = rec["fields"], rec["users"]
+    return evidence.Facts(
+        uid=rec["uid"],
+        version_no=fields["version_no"],
+        id_number=rec["subject"]["id_number"],
+        name=rec["subject"]["name"],
+        form_ref=f"{fields['form_id']}@{fields['form_version']}",
+        form_sha256=fields["form_sha256"],
+        answers=rec["answers"],
+        proposed_level=fields["proposed_level"],
+        decided_level=fields["decided_level"],
+        decision_reason=fields["decision_reason"],
+        decided_by=users["decided_by"],
+        approved_by=users["approved_by"],
+        approved_at=fields["approved_at"],
+        assessor1=users["assessor1_id"],
+        assessor2=users["assessor2_id"],
+        submitted_at=fields["submitted_at"],
+        supersedes=rec["supersedes"],
+        score=_score(fields["score_json"]),
+    )
+
+
+def _score(text: str | None) -> Any:
+    try:
+        return None if text is None else json.loads(text)
+    except (ValueError, RecursionError):
+        raise AppError(ErrorCode.INTEGRITY, "its score is not JSON") from None
+
+
+class _Evidence:
+    """The verified signed records and the reports of one incoming record (with what we hold already)."""
+
+    def __init__(self, service: AssessmentService, rec: Mapping[str, Any], local: Assessment | None) -> None:
+        self.root = service.root_certificate()
+        self.service = service
+        self.reports: dict[str, tuple[str, bytes]] = {}  # sha256 -> (signer_role, pdf)
+        held = service.store.reports(local.id) if local is not None else []
+        for r in held:
+            self.reports[r["sha256"]] = (r["signer_role"], bytes(r["pdf"]))
+        for r in rec["reports"]:
+            pdf = _b64(r["pdf"], f"report revision {r['revision']}")
+            if hashlib.sha256(pdf).hexdigest() != r["sha256"]:
+                raise AppError(ErrorCode.INTEGRITY, f"report revision {r['revision']} does not match its sha256")
+            self.reports[r["sha256"]] = (r["signer_role"], pdf)
+        stored = service.store.signed_records(local.id) if local is not None else []
+        records = [evidence.SignedRecord(e["kind"], e["payload"], bytes(e["signature"])) for e in stored]
+        records += [
+            evidence.SignedRecord(e["kind"], e["payload"], _b64(e["signature"], f"{e['kind']} record"))
+            for e in rec["evidence"]
+        ]
+        self.signed: list[dict[str, Any]] = []
+        for record in records:
+            payload = evidence.verify(record, self.root)
+            if payload.get("assessment") != rec["uid"]:
+                raise AppError(ErrorCode.SIGNATURE, f"a {record.kind} record of another assessment is attached")
+            self.signed.append(payload)
+
+    def bound(self) -> set[str]:
+        """Report hashes some signed record vouches for."""
+        return {p["report_sha256"] for p in self.signed if isinstance(p.get("report_sha256"), str)}
+
+    def matching(self, kind: str, facts: evidence.Facts) -> dict[str, Any]:
+        """The signed record of ``kind`` that states exactly these facts (with a report we have)."""
+        candidates = [p for p in self.signed if p["kind"] == kind]
+        if not candidates:
+            raise AppError(ErrorCode.SIGNATURE, f"no signed {kind} record")
+        for payload in reversed(candidates):
+            if payload.get("report_sha256") in self.reports and not evidence.mismatch(
+                payload, evidence.expected_payload(kind, facts, payload["report_sha256"])
+            ):
+                return payload
+        last = candidates[-1]
+        differs = evidence.mismatch(last, evidence.expected_payload(kind, facts, str(last.get("report_sha256"))))
+        raise AppError(
+            ErrorCode.SIGNATURE,
+            f"the record differs from what its signer signed in the {kind} record ({', '.join(differs) or 'report'})",
+        )
+
+    def check_report(self, sha: str, signers: dict[str, str | None]) -> None:
+        """The report ``sha`` verifies under our root and its signature fields are signed by ``signers``."""
+        from ltc_assess.signing.pades import verify_pdf
+
+        _role, pdf = self.reports[sha]
+        verdict = verify_pdf(pdf, [self.root])
+        if not verdict.ok:
+            raise AppError(ErrorCode.SIGNATURE, f"the signed report: {'; '.join(verdict.problems)}")
+        by_field = {s.field: s.username for s in verdict.signatures}
+        for field, username in signers.items():
+            if by_field.get(field) != username:
+                raise AppError(
+                    ErrorCode.SIGNATURE, f"the report's {field} signature is by {by_field.get(field)!r}, not {username}"
+                )
+        if list(signers)[-1] != verdict.signatures[-1].field:
+            raise AppError(ErrorCode.SIGNATURE, f"the report's last signature is not the {list(signers)[-1]}'s")
+
+
+def refusal(
+    service: AssessmentService,
+    rec: Mapping[str, Any],
+    local: Assessment | None,
+    signer: User,
+    incoming: Iterable[Mapping[str, Any]],
+) -> str | None:
+    """Why ``rec`` may not be written over ``local`` (None: it may)."""
+    try:
+        _check(service, rec, local, signer, incoming)
+    except LtcError as exc:
+        return exc.message
+    return None
+
+
+def _check(
+    service: AssessmentService,
+    rec: Mapping[str, Any],
+    local: Assessment | None,
+    signer: User,
+    incoming: Iterable[Mapping[str, Any]],
+) -> None:
+    users = {u.username: u for u in service.store.users()}
+    fields, named = rec["fields"], rec["users"]
+    status = Status(fields["status"])
+    for key, username in named.items():
+        if username is not None and username not in users:
+            raise AppError(ErrorCode.NOT_FOUND, f"{key.removesuffix('_id')} {username!r} is not a user here")
+    for comment in rec["comments"]:
+        if comment["author"] not in users:
+            raise AppError(ErrorCode.NOT_FOUND, f"comment author {comment['author']!r} is not a user here")
+    assessors = [named["assessor1_id"], named["assessor2_id"]]
+    active_user(users, assessors[0], Role.ASSESSOR, "assessor")
+    if assessors[1] is not None:
+        active_user(users, assessors[1], Role.ASSESSOR, "second assessor")
+    if signer.role == Role.ASSESSOR and signer.username not in assessors:
+        raise AppError(ErrorCode.PERMISSION, f"{signer.username} took no part in it and may not change it")
+    _check_person_and_answers(service, rec)
+    if rec["supersedes"] is not None and service.store.assessment_by_uid(rec["supersedes"]) is None:
+        if not any(r["uid"] == rec["supersedes"] for r in incoming):
+            raise AppError(ErrorCode.NOT_FOUND, f"it corrects assessment {rec['supersedes']}, unknown here")
+    start = local.status if local is not None else None
+    if start is not None and start != status and not reachable(start, status):
+        raise AppError(ErrorCode.TRANSITION, f"the workflow has no way from {start.value} to {status.value}")
+    if start == Status.SUBMITTED and status == Status.RETURNED:
+        if signer.role != Role.SUPERVISOR or signer.username in assessors:
+            raise AppError(ErrorCode.PERMISSION, "returned, but not in a bundle of a supervisor who may review it")
+    proof = _Evidence(service, rec, local)
+    unbound = [r["revision"] for r in rec["reports"] if not _vouched(r["sha256"], proof)]
+    if unbound:
+        raise AppError(ErrorCode.SIGNATURE, f"report revision {unbound[0]} is not covered by a signed record")
+    facts = incoming_facts(rec)
+    decided = (fields["decided_level"], named["decided_by"], fields["decision_reason"])
+    approval = (named["approved_by"], fields["approved_at"])
+    if status not in (Status.APPROVED, Status.SUPERSEDED):
+        if approval != (None, None):
+            raise AppError(ErrorCode.SIGNATURE, f"marked approved by {approval[0]} but its status is {status.value}")
+        here = local is not None and (local.decided_level, _name(users, local.decided_by), local.decision_reason)
+        if decided != (None, None, None) and decided != here:
+            raise AppError(ErrorCode.SIGNATURE, "a decided level without the supervisor's signed approval")
+    if status in (Status.SUBMITTED, Status.APPROVED, Status.SUPERSEDED):
+        submission = proof.matching(evidence.SUBMISSION, facts)
+        proof.check_report(submission["report_sha256"], {"assessor1": assessors[0], "assessor2": assessors[1]})
+    if status in (Status.APPROVED, Status.SUPERSEDED):
+        approver = active_user(users, named["approved_by"], Role.SUPERVISOR, "approver")
+        if approver.username in assessors:
+            raise AppError(ErrorCode.PERMISSION, f"approved by {approver.username}, who took part in it")
+        approved = proof.matching(evidence.APPROVAL, facts)
+        proof.check_report(approved["report_sha256"], {"supervisor": approver.username})
+    if status == Status.SUPERSEDED and not _corrected(service, rec, local, incoming):
+        raise AppError(ErrorCode.TRANSITION, "superseded, but no approved correction of it is known")
+
+
+def _name(users: Mapping[str, User], user_id: int | None) -> str | None:
+    return next((u.username for u in users.values() if u.id == user_id), None)
+
+
+def _vouched(sha: str, proof: _Evidence) -> bool:
+    """A report some signed record names, or an earlier revision (a byte prefix) of one."""
+    bound = proof.bound()
+    if sha in bound:
+        return True
+    pdf = proof.reports[sha][1]
+    return any(proof.reports[b][1].startswith(pdf) for b in bound if b in proof.reports)
+
+
+def _check_person_and_answers(service: AssessmentService, rec: Mapping[str, Any]) -> None:
+    subject = rec["subject"]
+    known = service.store.subject_by_uid_or_number(subject["uid"], subject["id_number"])
+    if known is not None and (known.id_number, known.name) != (subject["id_number"], subject["name"]):
+        raise AppError(ErrorCode.CONFLICT, "its person does not match the person of the same id here")
+    fields = rec["fields"]
+    form = service.form(f"{fields['form_id']}@{fields['form_version']}")
+    if form.sha256 != fields["form_sha256"]:
+        raise AppError(ErrorCode.INTEGRITY, f"form {form.ref} differs from the form installed here")
+    for item_id, value in rec["answers"].items():
+        check_answer(form, item_id, value)
+
+
+def _corrected(
+    service: AssessmentService,
+    rec: Mapping[str, Any],
+    local: Assessment | None,
+    incoming: Iterable[Mapping[str, Any]],
+) -> bool:
+    if any(r["supersedes"] == rec["uid"] and r["fields"]["status"] == Status.APPROVED for r in incoming):
+        return True
+    if local is None:
+        return False
+    rows = service.store.list_assessments(subject_id=local.subject_id, limit=1_000_000)
+    return any(r["supersedes_id"] == local.id and r["status"] == Status.APPROVED for r in rows)
