@@ -47,6 +47,7 @@ def test_backup_restores_to_a_healthy_copy(world: World, tmp_path: Path) -> None
     world.service.submit(world.a1, aid)
     out = world.service.backup(tmp_path / "backups" / "copy.db")
     restored = AssessmentService(out)
+    restored.login("a1", "a1-password")  # encrypted like the database, with its key slots beside it
     assert restored.check() == []
     assert restored.assessment(aid).status == Status.SUBMITTED
     assert restored.assessment(aid).answers == world.service.assessment(aid).answers
