@@ -16,8 +16,12 @@ DIR_MODE = 0o700
 
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) as 0700; an existing folder is left as it is (it may be shared)."""
-    if not path.exists():
-        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):  # mkdir(parents=True) would give the parents default modes
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=DIR_MODE)
+        with contextlib.suppress(OSError):
+            os.chmod(folder, DIR_MODE)  # mkdir's mode is filtered by the umask
     return path
 
 

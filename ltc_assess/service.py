@@ -283,7 +283,7 @@ class AssessmentService:
         if opened_here:  # the key opened, the account did not: locked again
             self.close()
             self._db, self._store, self._key = None, None, None
-        raise AppError(ErrorCode.AUTH, _("用户名或密码错误，或账户已停用或锁定"))
+        raise AppError(ErrorCode.AUTH, _("用户名或密码错误"))
 
     def _record_logins(self, guard: LoginGuard, user: User | None, source: str) -> None:
         """Failed logins waiting in the guard file, then this login (if any), into the audit chain."""

@@ -56,4 +56,29 @@ def password(prompt: str, env: str = PASSWORD_ENV) -> str:
 
 
 def login(service: AssessmentService, username: str) -> User:
-    return service.login(username, password(f"password for {username}: "))
+    return service.login(username, password(f"password for {username}: "), source=_source())
+
+
+def _source() -> str:
+    """Where a login comes from, for per-source lockout: this terminal's OS account."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def add_login_option(parser: argparse.ArgumentParser, help_text: str = "who reads (logged in and audited)") -> None:
+    """``--as USER``: commands that read personal data need a login (and so the key of an encrypted database)."""
+    parser.add_argument("--as", dest="user", required=True, metavar="USER", help=help_text)
+
+
+def open_as(args: argparse.Namespace) -> tuple[AssessmentService, User]:
+    """The service, unlocked by ``--as USER``'s password (closed again if the login fails)."""
+    service = open_service(args)
+    try:
+        return service, login(service, args.user)
+    except BaseException:
+        service.close()
+        raise

@@ -1,4 +1,5 @@
-"""``ltc-assess db check | backup | audit-csv``: integrity, backups, the audit trail for auditors."""
+"""``ltc-assess db check | backup | audit-csv | encrypt | recovery-key``: integrity, backups, the audit trail for
+auditors, encryption at rest. Every action needs a login (``--as USER``) and is audited."""
 
 from __future__ import annotations
 
@@ -7,27 +8,31 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from ltc_assess.cli.common import add_db_option, db_path, open_service
+from ltc_assess.cli.common import add_db_option, add_login_option, db_path, open_as
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("db", help="database integrity check, backup, audit export")
+    p = sub.add_parser("db", help="database integrity check, backup, audit export, encryption")
     dsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True, parser_class=type(p))
-    cp = dsub.add_parser("check", help="PRAGMA integrity_check + audit hash-chain verification")
-    add_db_option(cp)
-    cp.set_defaults(func=_check)
-    bp = dsub.add_parser("backup", help="online backup to a file")
+
+    def action(name: str, help_text: str, func: object) -> argparse.ArgumentParser:
+        ap = dsub.add_parser(name, help=help_text)
+        add_login_option(ap)
+        add_db_option(ap)
+        ap.set_defaults(func=func)
+        return ap
+
+    action("check", "PRAGMA integrity_check + audit hash-chain verification", _check)
+    bp = action("backup", "online backup to a file, encrypted like the database (admin)", _backup)
     bp.add_argument("--out", type=Path, help="backup file (default: next to the database, timestamped)")
-    add_db_option(bp)
-    bp.set_defaults(func=_backup)
-    ap = dsub.add_parser("audit-csv", help="write the audit log as CSV")
+    ap = action("audit-csv", "write the audit log as CSV (supervisor, admin)", _audit_csv)
     ap.add_argument("--out", type=Path, required=True)
-    add_db_option(ap)
-    ap.set_defaults(func=_audit_csv)
+    action("encrypt", "encrypt a plain (older) database in place, keeping every row (admin)", _encrypt)
+    action("recovery-key", "print the raw database key in hex, for the agency's escrow (admin)", _recovery_key)
 
 
 def _check(args: argparse.Namespace) -> int:
-    service = open_service(args)
+    service, _actor = open_as(args)
     try:
         problems = service.check()
     finally:
@@ -41,11 +46,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
+    from ltc_assess import access
+
     path = db_path(args)
     out = args.out or path.with_name(f"{path.stem}-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.db")
-    service = open_service(args)
+    service, actor = open_as(args)
     try:
-        service.backup(out)
+        access.backup(service, actor, out)
     finally:
         service.close()
     print(f"backup written: {out}")
@@ -53,10 +60,38 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _audit_csv(args: argparse.Namespace) -> int:
-    service = open_service(args)
+    from ltc_assess import access
+    from ltc_assess.files import write_private
+
+    service, actor = open_as(args)
     try:
-        args.out.write_text(service.audit_csv(), encoding="utf-8")
+        write_private(args.out, access.audit_log(service, actor).encode("utf-8"))
     finally:
         service.close()
     print(f"audit log written: {args.out}")
+    return 0
+
+
+def _encrypt(args: argparse.Namespace) -> int:
+    from ltc_assess import access
+
+    service, actor = open_as(args)
+    try:
+        service = access.encrypt(service, actor)
+        rows = service.store.count("assessments")
+    finally:
+        service.close()
+    print(f"encrypted: {db_path(args)} ({rows} assessments); every user's password opens it")
+    return 0
+
+
+def _recovery_key(args: argparse.Namespace) -> int:
+    from ltc_assess import access
+
+    service, actor = open_as(args)
+    try:
+        key = access.recovery_key(service, actor)
+    finally:
+        service.close()
+    print(key)
     return 0

@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ap.add_argument("username")
     ap.add_argument("--name", required=True, help="display name")
     ap.add_argument("--role", required=True, choices=roles)
-    action("list", "list users", _list, admin=False)
+    action("list", "list users", _list)
+    up = action("unlock", "lift a lockout after failed logins, for every source", _unlock)
+    up.add_argument("username")
     rp = action("set-role", "change a user's role", _set_role)
     rp.add_argument("username")
     rp.add_argument("role", choices=roles)
@@ -73,8 +75,9 @@ def _add(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     service = open_service(args)
     try:
+        login(service, args.admin)
         for u in service.users():
-            state = "disabled" if u.disabled else ("locked" if u.locked_until else "active")
+            state = "disabled" if u.disabled else ("locked" if service.locked_out(u.username) else "active")
             print(f"{u.username:<16} {u.role.value:<11} {state:<9} {u.display_name}")
     finally:
         service.close()
@@ -98,6 +101,16 @@ def _reset(args: argparse.Namespace) -> int:
     finally:
         service.close()
     print(f"password of {args.username} reset")
+    return 0
+
+
+def _unlock(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        service.unlock_user(login(service, args.admin), args.username)
+    finally:
+        service.close()
+    print(f"user {args.username} unlocked")
     return 0
 
 

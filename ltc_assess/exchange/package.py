@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.files import FILE_MODE, touch_private
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.p7s"
@@ -54,11 +55,13 @@ def write_package(out: Path, files: Mapping[str, bytes], meta: Mapping[str, Any]
     everything = {**{k: files[k] for k in sorted(files)}, MANIFEST: manifest_bytes, SIGNATURE: sign(manifest_bytes)}
     tmp = out.with_name(out.name + ".partial")
     if out.suffix == ".zip":
+        tmp.unlink(missing_ok=True)
+        touch_private(tmp)  # personal data: 0600 from the first byte
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for name, data in everything.items():
                 info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
                 info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
+                info.external_attr = FILE_MODE << 16
                 zf.writestr(info, data)
         tmp.replace(out)
     else:
@@ -66,7 +69,7 @@ def write_package(out: Path, files: Mapping[str, bytes], meta: Mapping[str, Any]
             _remove_tree(tmp)
         for name, data in everything.items():
             target = tmp / name
-            target.parent.mkdir(parents=True, exist_ok=True)
+            touch_private(target)  # 0600 files in 0700 folders
             target.write_bytes(data)
         if out.exists():
             _remove_tree(out)
