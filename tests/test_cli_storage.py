@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 from cli_runner import run
 
+from ltc_assess.storage.db import raw_connection
+
 pytestmark = pytest.mark.slow
+DEMO_PASSWORDS = {"admin": "demo-admin", "assessor1": "demo-assessor1", "supervisor1": "demo-supervisor1",
+                  "supervisor2": "demo-supervisor2"}
+
+
+def as_user(user: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A command that reads personal data, logged in as a demo user (README's passwords)."""
+    return run(*args, "--as", user, env={"LTC_ASSESS_PASSWORD": DEMO_PASSWORDS[user]})
 
 
 @pytest.fixture(scope="module")
@@ -23,19 +32,20 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_demo_then_db_check(demo_db: Path) -> None:
     """Test the issue's 'done when': demo, then db check, pass."""
-    proc = run("--db", str(demo_db), "db", "check")
+    proc = as_user("admin", "--db", str(demo_db), "db", "check")
     assert proc.returncode == 0 and "audit chain intact" in proc.stdout
 
 
 def test_demo_has_every_status_and_form(demo_db: Path) -> None:
     """Test that the demo holds every workflow state across all four forms, ID numbers masked."""
-    proc = run("assessments", "list", "--json", "--db", str(demo_db))
+    proc = as_user("supervisor1", "assessments", "list", "--json", "--db", str(demo_db))
     rows = json.loads(proc.stdout)
     assert {r["status"] for r in rows} == {"draft", "submitted", "returned", "approved", "superseded"}
     assert {r["form_id"] for r in rows} == {"gbt42195-2022", "nhsa-ltc-2021", "mzt039-2013", "barthel"}
     assert {r["form_id"] for r in rows if r["status"] == "approved"} >= {"gbt42195-2022", "barthel"}
     assert all("**********" in r["id_number"] for r in rows)
-    only = json.loads(run("assessments", "list", "--json", "--status", "approved", "--db", str(demo_db)).stdout)
+    only = json.loads(as_user("supervisor1", "assessments", "list", "--json", "--status", "approved", "--db",
+                              str(demo_db)).stdout)
     assert only and {r["status"] for r in only} == {"approved"}
 
 
@@ -48,23 +58,24 @@ def test_demo_refuses_existing_database(demo_db: Path) -> None:
 def test_db_check_names_a_tampered_row(demo_db: Path, tmp_path: Path) -> None:
     """Test that editing the audit log behind the app's back makes db check fail, naming the row."""
     copy = tmp_path / "tampered.db"
-    run("--db", str(demo_db), "db", "backup", "--out", str(copy))
-    raw = sqlite3.connect(copy)
+    as_user("admin", "--db", str(demo_db), "db", "backup", "--out", str(copy))
+    key = as_user("admin", "db", "recovery-key", "--db", str(copy)).stdout.strip()
+    raw = raw_connection(copy, bytes.fromhex(key))  # the escrowed key opens the file without the app
     raw.execute("DROP TRIGGER audit_no_update")
     raw.execute("UPDATE audit SET reason = 'edited' WHERE id = 12")
     raw.commit()
     raw.close()
-    proc = run("db", "check", "--db", str(copy))
+    proc = as_user("admin", "db", "check", "--db", str(copy))
     assert proc.returncode == 1 and "audit row 12 was changed" in proc.stderr
 
 
 def test_backup_and_audit_csv(demo_db: Path, tmp_path: Path) -> None:
     """Test that a backup passes db check and the audit CSV opens as UTF-8 with BOM."""
     out = tmp_path / "b.db"
-    assert run("db", "backup", "--out", str(out), "--db", str(demo_db)).returncode == 0
-    assert run("db", "check", "--db", str(out)).returncode == 0
+    assert as_user("admin", "db", "backup", "--out", str(out), "--db", str(demo_db)).returncode == 0
+    assert as_user("admin", "db", "check", "--db", str(out)).returncode == 0
     csv_path = tmp_path / "audit.csv"
-    assert run("db", "audit-csv", "--out", str(csv_path), "--db", str(demo_db)).returncode == 0
+    assert as_user("admin", "db", "audit-csv", "--out", str(csv_path), "--db", str(demo_db)).returncode == 0
     assert csv_path.read_bytes().startswith(b"\xef\xbb\xbfid,at,actor_id")
 
 
@@ -79,7 +90,8 @@ def test_users_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert run("users", "set-role", "zhang", "supervisor", "--as", "boss", "--db", db).returncode == 0
     assert run("users", "reset-password", "zhang", "--as", "boss", "--db", db).returncode == 0
     assert run("users", "disable", "zhang", "--as", "boss", "--db", db).returncode == 0
-    listing = run("users", "list", "--db", db).stdout
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "first-admin-pw")
+    listing = run("users", "list", "--as", "boss", "--db", db).stdout
     assert "zhang" in listing and "supervisor" in listing and "disabled" in listing
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "wrong-password")
     proc = run("users", "add", "li", "--name", "李四", "--role", "assessor", "--as", "boss", "--db", db)
@@ -88,7 +100,7 @@ def test_users_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:
     """Test that commands on a missing database explain how to create one."""
-    proc = run("assessments", "list", "--db", str(tmp_path / "none.db"))
+    proc = run("assessments", "list", "--as", "admin", "--db", str(tmp_path / "none.db"))
     assert proc.returncode == 2 and "ltc-assess demo" in proc.stderr
 
 
@@ -100,15 +112,17 @@ def test_db_location_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def _approved_id(demo_db: Path) -> int:
-    rows = json.loads(run("assessments", "list", "--json", "--status", "approved", "--db", str(demo_db)).stdout)
+    rows = json.loads(as_user("supervisor1", "assessments", "list", "--json", "--status", "approved", "--db",
+                              str(demo_db)).stdout)
     return next(r["id"] for r in rows if r["form_id"] == "gbt42195-2022")
 
 
 def test_approved_report_verifies_with_three_trusted_signatures(demo_db: Path, tmp_path: Path) -> None:
     """Test the issue's 'done when': an approved demo report verifies with three valid, trusted signatures."""
     pdf, root = tmp_path / "r.pdf", tmp_path / "root.pem"
-    assert run("report", str(_approved_id(demo_db)), "--out", str(pdf), "--db", str(demo_db)).returncode == 0
-    assert run("keys", "root", "--out", str(root), "--db", str(demo_db)).returncode == 0
+    assert as_user("supervisor1", "report", str(_approved_id(demo_db)), "--out", str(pdf), "--db",
+                   str(demo_db)).returncode == 0
+    assert as_user("admin", "keys", "root", "--out", str(root), "--db", str(demo_db)).returncode == 0
     proc = run("verify", str(pdf), "--trust", str(root))
     assert proc.returncode == 0, proc.stdout
     assert "3 signature(s)" in proc.stdout and proc.stdout.count("trusted yes") == 3 and "VALID" in proc.stdout
@@ -117,8 +131,8 @@ def test_approved_report_verifies_with_three_trusted_signatures(demo_db: Path, t
 def test_verify_fails_after_one_byte_changes(demo_db: Path, tmp_path: Path) -> None:
     """Test that flipping one byte of a signed report makes verify exit 1."""
     pdf, root = tmp_path / "r.pdf", tmp_path / "root.pem"
-    run("report", str(_approved_id(demo_db)), "--out", str(pdf), "--db", str(demo_db))
-    run("keys", "root", "--out", str(root), "--db", str(demo_db))
+    as_user("supervisor1", "report", str(_approved_id(demo_db)), "--out", str(pdf), "--db", str(demo_db))
+    as_user("admin", "keys", "root", "--out", str(root), "--db", str(demo_db))
     data = bytearray(pdf.read_bytes())
     data[len(data) // 3] ^= 0x01
     pdf.write_bytes(bytes(data))
@@ -137,9 +151,10 @@ def test_verify_bad_input_exits_2(tmp_path: Path) -> None:
 
 def test_draft_report_is_unsigned(demo_db: Path, tmp_path: Path) -> None:
     """Test that a draft renders as an unsigned report, which verify refuses."""
-    rows = json.loads(run("assessments", "list", "--json", "--status", "draft", "--db", str(demo_db)).stdout)
+    rows = json.loads(as_user("supervisor1", "assessments", "list", "--json", "--status", "draft", "--db",
+                              str(demo_db)).stdout)
     pdf = tmp_path / "d.pdf"
-    proc = run("report", str(rows[0]["id"]), "--out", str(pdf), "--db", str(demo_db))
+    proc = as_user("supervisor1", "report", str(rows[0]["id"]), "--out", str(pdf), "--db", str(demo_db))
     assert proc.returncode == 0 and "unsigned" in proc.stdout
     assert run("verify", str(pdf), "--db", str(demo_db)).returncode == 1
 
@@ -151,7 +166,7 @@ def test_export_and_verify_package(demo_db: Path, tmp_path: Path, monkeypatch: p
     proc = run("export", "--from", "2000-01-01", "--to", "2100-01-01", "--insurer", "示例医保中心", "--out", str(pkg),
                "--as", "supervisor2", "--db", str(demo_db))
     assert proc.returncode == 0, proc.stderr
-    run("keys", "root", "--out", str(root), "--db", str(demo_db))
+    as_user("admin", "keys", "root", "--out", str(root), "--db", str(demo_db))
     ok = run("verify-package", str(pkg), "--trust", str(root))
     assert ok.returncode == 0 and "VALID" in ok.stdout
     report = sorted((pkg / "reports").iterdir())[0]
@@ -165,8 +180,8 @@ def test_export_and_verify_package(demo_db: Path, tmp_path: Path, monkeypatch: p
 def test_bundle_commands_between_two_copies(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Test bundle export on a laptop copy and import at the office copy; importing again changes nothing."""
     laptop, office = tmp_path / "laptop.db", tmp_path / "office.db"
-    run("db", "backup", "--out", str(laptop), "--db", str(demo_db))
-    run("db", "backup", "--out", str(office), "--db", str(demo_db))
+    as_user("admin", "db", "backup", "--out", str(laptop), "--db", str(demo_db))
+    as_user("admin", "db", "backup", "--out", str(office), "--db", str(demo_db))
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-assessor1")
     bundle = tmp_path / "b.zip"
     proc = run("bundle", "export", "--all", "--out", str(bundle), "--as", "assessor1", "--db", str(laptop))
