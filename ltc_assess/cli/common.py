@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.errors import AppError, ErrorCode, LtcError
 
 if TYPE_CHECKING:
     from ltc_assess.service import AssessmentService
@@ -82,3 +84,18 @@ def open_as(args: argparse.Namespace) -> tuple[AssessmentService, User]:
     except BaseException:
         service.close()
         raise
+
+
+@contextmanager
+def untrusted_file(path: object) -> Iterator[None]:
+    """Parsing a file someone else made: whatever the parsers (pyHanko, asn1crypto, zip, JSON) raise on malformed
+    bytes becomes one line naming the file (exit 2), never a traceback. Our own errors pass through as they are."""
+    try:
+        yield
+    except LtcError:
+        raise
+    except (MemoryError, RecursionError) as exc:
+        raise AppError(ErrorCode.INVALID, f"{path}: malformed file ({type(exc).__name__})") from None
+    except Exception as exc:  # noqa: BLE001 - third-party parsers raise dozens of types on junk input
+        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise AppError(ErrorCode.INVALID, f"{path}: malformed file ({detail})") from None

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.cli.common import add_db_option, login, open_service, password, untrusted_file
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.exchange.insurer import check_insurer_package
 
@@ -79,16 +79,18 @@ def _verify(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise AppError(ErrorCode.INVALID, f"cannot read {path}: {exc.strerror}") from None
     try:
-        package = check_insurer_package(args.package, roots)
+        with untrusted_file(args.package):
+            package = check_insurer_package(args.package, roots)
+            entries = json.loads(package.files["assessments.json"])
+            count = len(entries)
     except AppError as exc:
         if exc.code in (ErrorCode.INTEGRITY, ErrorCode.SIGNATURE):
             print(f"NOT VALID: {exc}")
             return 1
         raise
-    entries = json.loads(package.files["assessments.json"])
     print(
         f"{args.package}: signed by {package.signer}; {len(package.files)} files intact; "
-        f"{len(entries)} assessments; every report signature valid"
+        f"{count} assessments; every report signature valid"
     )
     print("VALID")
     return 0

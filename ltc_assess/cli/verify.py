@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ltc_assess.cli.common import add_db_option, db_path, open_service
+from ltc_assess.cli.common import add_db_option, db_path, open_service, untrusted_file
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.signing.pades import verify_pdf
 
@@ -52,7 +52,8 @@ def _run(args: argparse.Namespace) -> int:
     if not data.startswith(b"%PDF"):
         raise AppError(ErrorCode.INVALID, f"{args.file} is not a PDF file")
     roots, trusted = _roots(args)
-    verdict = verify_pdf(data, roots)
+    with untrusted_file(args.file):
+        verdict = verify_pdf(data, roots)
     print(f"{args.file}: {len(verdict.signatures)} signature(s), trusting {trusted}")
     for n, c in enumerate(verdict.signatures, 1):
         print(
