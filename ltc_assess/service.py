@@ -35,6 +35,7 @@ from ltc_assess.schema.registry import get_form
 from ltc_assess.scoring import ScoreResult, score
 from ltc_assess.session import FormSession
 from ltc_assess.signing import keys as signing_keys
+from ltc_assess.signing import sealing
 from ltc_assess.storage import at_rest, audit
 from ltc_assess.storage.db import connect, new_key, transaction
 from ltc_assess.storage.keyslots import KeySlots, slots_path
@@ -254,10 +255,15 @@ class AssessmentService:
         """
         guard = LoginGuard.load(self.path)
         now = self._clock()
+        blocked = guard.blocked(username, source, now)
         opened_here = False
         if self._db is None:
             slots = KeySlots.load(self.path)
-            key = slots.unlock(username, password) if slots is not None else None
+            key = None
+            if blocked:
+                sealing.burn(password)  # a blocked source learns nothing, not even from the time taken
+            elif slots is not None:
+                key = slots.unlock(username, password)
             if key is not None:
                 self._key = key
                 self._open()
@@ -268,7 +274,7 @@ class AssessmentService:
             good = user is not None
         except (VerificationError, InvalidHashError):
             good = False
-        if user is not None and good and not user.disabled and not guard.blocked(username, source, now):
+        if user is not None and good and not user.disabled and not blocked:
             guard.succeeded(username, source)
             self._record_logins(guard, user, source)
             slots = KeySlots.load(self.path)

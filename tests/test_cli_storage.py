@@ -211,3 +211,22 @@ def test_run_command_without_a_display_prepares_the_demo_and_explains(tmp_path: 
     proc = subprocess.run([sys.executable, "-m", "ltc_assess", "--db", str(db)], capture_output=True, text=True,
                           env={**env, "PYTHONPATH": str(REPO)}, timeout=300)
     assert proc.returncode == 0 and "No display found" in proc.stdout and db.exists()
+
+
+def test_no_personal_data_of_the_demo_is_readable_from_its_files(demo_db: Path, tmp_path: Path) -> None:
+    """Test the issue's 'strings' check: no name, ID number or phone number of any demo person in the bytes of the
+    database, its WAL, its side files or a backup; the escrowed recovery key is what reads them."""
+    backup = tmp_path / "b.db"
+    assert as_user("admin", "db", "backup", "--out", str(backup), "--db", str(demo_db)).returncode == 0
+    key = bytes.fromhex(as_user("admin", "db", "recovery-key", "--db", str(demo_db)).stdout.strip())
+    raw = raw_connection(demo_db, key)
+    people = raw.execute("SELECT name, id_number, phone FROM subjects").fetchall()
+    raw.close()
+    secrets = {s.encode() for row in people for s in row if s} | {row[0].split("（")[0].encode() for row in people}
+    assert len(people) == 12 and len(secrets) >= 30
+    files = [p for folder in (demo_db.parent, tmp_path) for p in folder.iterdir() if p.is_file()]
+    assert {p.name for p in files} >= {"demo.db", "demo.db.keys", "b.db", "b.db.keys"}
+    for path in files:
+        data = path.read_bytes()
+        found = [s.decode() for s in secrets if s in data]
+        assert not found, f"{path.name} holds {found}"

@@ -42,6 +42,10 @@ def _roots(args: argparse.Namespace) -> tuple[list[bytes], str]:
         try:
             if service.signing_configured():
                 return [service.root_certificate()], f"the root of {db_path(args)}"
+        except AppError as exc:
+            if exc.code != ErrorCode.AUTH:
+                raise
+            return [], f"nothing: {db_path(args)} is encrypted (give --trust ROOT.pem)"
         finally:
             service.close()
     return [], "nothing (give --trust ROOT.pem)"
