@@ -361,35 +361,54 @@ class AssessmentService:
         return self._change_user(actor, username, "user.set_role", {"role": Role(role).value}, {"role": role})
 
     def reset_password(self, actor: User, username: str, password: str) -> User:
-        """A new password: the database key is sealed afresh for it and lockouts are lifted. The user's signing key
-        stays sealed with the old password, which nobody else knows: it is retired, and a new certificate is
-        issued (``keys issue``) when the user has chosen the new password."""
+        """A new password (admin): the database key is sealed afresh for it and lockouts are lifted. The user's
+        signing key stays sealed with the old password, which nobody else knows: it is retired, and a new
+        certificate is issued (``keys issue``) once the user has chosen the new password."""
+        actor = self._actor(actor, Role.ADMIN)
+        return self._new_password(actor.id, username, password, "user.reset_password")
+
+    def recover_account(self, key: bytes, username: str, password: str) -> User:
+        """A new password with the agency's escrowed database key instead of an admin's login (the last admin's
+        password is lost): the key is the authority, so it must be the one this database is open with."""
+        if self._key is None or not secrets.compare_digest(key, self._key):
+            raise AppError(ErrorCode.AUTH, "open the database with its recovery key first")
+        return self._new_password(None, username, password, "user.recover")
+
+    def _new_password(self, actor_id: int | None, username: str, password: str, action: str) -> User:
         _check_password(password, username)
-        user = self._change_user(
-            actor,
-            username,
-            "user.reset_password",
-            {"password_hash": _HASHER.hash(password), "failed_logins": 0, "locked_until": None},
-            {"password": "reset"},
-        )
+        target = self.store.user_by_name(username)
+        if target is None:
+            raise AppError(ErrorCode.NOT_FOUND, f"no user {username!r}")
+        retired = self.store.user_key(target.id)
+        with transaction(self.db):
+            fields = {"password_hash": _HASHER.hash(password), "failed_logins": 0, "locked_until": None}
+            self.store.update_user(target.id, **fields)
+            at = self._now()
+            audit.append(
+                self.db,
+                at=at,
+                actor_id=actor_id,
+                action=action,
+                entity="user",
+                entity_id=target.id,
+                new={"password": "reset"},
+            )
+            if retired is not None:
+                self.store.delete_user_key(target.id)
+                audit.append(
+                    self.db,
+                    at=at,
+                    actor_id=actor_id,
+                    action="keys.retire",
+                    entity="user",
+                    entity_id=target.id,
+                    new={"serial": signing_keys.serial_hex(retired[0]), "why": "password reset"},
+                )
         self._seal_key_for(username, password)
         guard = LoginGuard.load(self.path)
         guard.unlock(username)
         guard.save()
-        retired = self.store.user_key(user.id)
-        if retired is not None:
-            with transaction(self.db):
-                self.store.delete_user_key(user.id)
-                audit.append(
-                    self.db,
-                    at=self._now(),
-                    actor_id=actor.id,
-                    action="keys.retire",
-                    entity="user",
-                    entity_id=user.id,
-                    new={"serial": signing_keys.serial_hex(retired[0]), "why": "password reset"},
-                )
-        return user
+        return self.store.user(target.id)
 
     def set_disabled(self, actor: User, username: str, disabled: bool = True) -> User:
         """Disabling also drops the account's key slot: its password no longer unseals the database key

@@ -7,8 +7,10 @@ created or reset), or are typed at a prompt.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.cli.common import add_db_option, db_path, login, open_service, password
+from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.workflow import Role
 
 NEW_PASSWORD_ENV = "LTC_ASSESS_NEW_PASSWORD"
@@ -42,6 +44,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rp.add_argument("role", choices=roles)
     pp = action("reset-password", "set a new password (unlocks the account)", _reset)
     pp.add_argument("username")
+    rp = action("recover", "new password with the escrowed recovery key, when no admin can log in", _recover,
+                admin=False)
+    rp.add_argument("username")
+    rp.add_argument("--recovery-key-file", type=Path, required=True, metavar="FILE",
+                    help="file holding the key printed by db recovery-key (hex)")
     dp = action("disable", "disable an account", _disable)
     dp.add_argument("username")
 
@@ -101,6 +108,25 @@ def _reset(args: argparse.Namespace) -> int:
     finally:
         service.close()
     print(f"password of {args.username} reset")
+    return 0
+
+
+def _recover(args: argparse.Namespace) -> int:
+    from ltc_assess.service import AssessmentService
+
+    try:
+        key = bytes.fromhex(args.recovery_key_file.read_text(encoding="ascii").strip())
+    except (OSError, ValueError, UnicodeError):
+        raise AppError(ErrorCode.INVALID, f"{args.recovery_key_file}: not a recovery key (64 hex digits)") from None
+    path = db_path(args)
+    if not path.exists():
+        raise AppError(ErrorCode.NOT_FOUND, f"no database at {path}")
+    service = AssessmentService(path, key=key)
+    try:
+        service.recover_account(key, args.username, password("new password: ", NEW_PASSWORD_ENV))
+    finally:
+        service.close()
+    print(f"password of {args.username} set with the recovery key")
     return 0
 
 

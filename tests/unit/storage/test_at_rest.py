@@ -195,3 +195,20 @@ def test_cleared_answers_are_not_readable_in_the_audit_log(world: World) -> None
     rows = list(s.db.query("SELECT old_json, new_json FROM audit WHERE action = 'answer.save'"))
     assert len(rows) == 2 and not any("秘密备注内容" in (r["old_json"] or "") + (r["new_json"] or "") for r in rows)
     assert "sha256" in rows[1]["old_json"] and json.loads(rows[1]["new_json"]) == {"A.1.1": None}
+
+
+def test_the_recovery_key_resets_a_lost_admin_password(world: World) -> None:
+    """Test that with the escrowed key alone (no admin can log in) an account gets a new password, audited without
+    an actor, and that a service opened otherwise cannot use this door."""
+    s = world.service
+    key = bytes.fromhex(access.recovery_key(s, world.admin))
+    with pytest.raises(AppError, match="recovery key"):
+        s.recover_account(b"\0" * 32, "admin", "brand-new-admin-pw")
+    rescue = AssessmentService(s.path, clock=world.clock, key=key)
+    rescue.recover_account(key, "admin", "brand-new-admin-pw")
+    rescue.close()
+    fresh = AssessmentService(s.path, clock=world.clock)
+    assert fresh.login("admin", "brand-new-admin-pw").username == "admin"
+    row = next(fresh.db.query("SELECT actor_id, action FROM audit WHERE action = 'user.recover'"))
+    assert row["actor_id"] is None
+    fresh.close()
