@@ -230,3 +230,30 @@ def test_no_personal_data_of_the_demo_is_readable_from_its_files(demo_db: Path, 
         data = path.read_bytes()
         found = [s.decode() for s in secrets if s in data]
         assert not found, f"{path.name} holds {found}"
+
+
+def test_export_encrypted_to_the_insurer(demo_db: Path, tmp_path: Path) -> None:
+    """Test `export --encrypt-to CERT`: the file is 0600 CMS EnvelopedData holding no clear personal data, which
+    the insurer's key opens to a package that verify-package accepts."""
+    import stat
+
+    from certs import certificate
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    from ltc_assess.signing.envelope import recipient
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = tmp_path / "insurer.pem"
+    cert.write_bytes(certificate(key))
+    out, root = tmp_path / "pkg.zip.p7m", tmp_path / "root.pem"
+    proc = as_user("supervisor2", "export", "--from", "2000-01-01", "--to", "2100-01-01", "--out", str(out),
+                   "--encrypt-to", str(cert), "--db", str(demo_db))
+    assert proc.returncode == 0, proc.stderr
+    sealed = out.read_bytes()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600 and not sealed.startswith(b"PK") and "示例".encode() not in sealed
+    opened = tmp_path / "opened.zip"
+    opened.write_bytes(pkcs7.pkcs7_decrypt_der(sealed, recipient(cert.read_bytes()), key, []))
+    as_user("admin", "keys", "root", "--out", str(root), "--db", str(demo_db))
+    ok = run("verify-package", str(opened), "--trust", str(root))
+    assert ok.returncode == 0 and "VALID" in ok.stdout
