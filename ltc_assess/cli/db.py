@@ -1,5 +1,6 @@
 """``ltc-assess db check | backup | audit-csv | encrypt | recovery-key``: integrity, backups, the audit trail for
-auditors, encryption at rest. Every action needs a login (``--as USER``) and is audited."""
+auditors, encryption at rest. Every action needs a login (``--as USER``): the database is encrypted, and reads
+are audited."""
 
 from __future__ import annotations
 
@@ -12,23 +13,30 @@ from ltc_assess.cli.common import add_db_option, add_login_option, db_path, open
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("db", help="database integrity check, backup, audit export, encryption")
+    p = sub.add_parser("db", help="database integrity check, backup, audit export")
     dsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True, parser_class=type(p))
-
-    def action(name: str, help_text: str, func: object) -> argparse.ArgumentParser:
-        ap = dsub.add_parser(name, help=help_text)
-        add_login_option(ap)
-        add_db_option(ap)
-        ap.set_defaults(func=func)
-        return ap
-
-    action("check", "PRAGMA integrity_check + audit hash-chain verification", _check)
-    bp = action("backup", "online backup to a file, encrypted like the database (admin)", _backup)
+    cp = dsub.add_parser("check", help="PRAGMA integrity_check + audit hash-chain verification")
+    add_login_option(cp)
+    add_db_option(cp)
+    cp.set_defaults(func=_check)
+    bp = dsub.add_parser("backup", help="online backup to a file, encrypted like the database (admin)")
     bp.add_argument("--out", type=Path, help="backup file (default: next to the database, timestamped)")
-    ap = action("audit-csv", "write the audit log as CSV (supervisor, admin)", _audit_csv)
+    add_login_option(bp)
+    add_db_option(bp)
+    bp.set_defaults(func=_backup)
+    ap = dsub.add_parser("audit-csv", help="write the audit log as CSV (supervisor, admin)")
     ap.add_argument("--out", type=Path, required=True)
-    action("encrypt", "encrypt a plain (older) database in place, keeping every row (admin)", _encrypt)
-    action("recovery-key", "print the raw database key in hex, for the agency's escrow (admin)", _recovery_key)
+    add_login_option(ap)
+    add_db_option(ap)
+    ap.set_defaults(func=_audit_csv)
+    for name, help_text, func in (
+        ("encrypt", "encrypt a plain (older) database in place, keeping every row (admin)", _encrypt),
+        ("recovery-key", "print the raw database key in hex, for the agency's escrow (admin)", _recovery_key),
+    ):
+        ep = dsub.add_parser(name, help=help_text)
+        add_login_option(ep)
+        add_db_option(ep)
+        ep.set_defaults(func=func)
 
 
 def _check(args: argparse.Namespace) -> int:
