@@ -186,10 +186,6 @@ class AssessmentService:
         assert self._store is not None
         return self._store
 
-    @property
-    def encrypted(self) -> bool:
-        return self._key is not None or KeySlots.load(self.path) is not None
-
     def database_key(self) -> bytes | None:
         """The raw database key of an unlocked encrypted database (for the recovery escrow and other threads)."""
         return self._key
