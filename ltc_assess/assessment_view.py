@@ -88,7 +88,7 @@ def assessment_view(service: AssessmentService, actor: User, aid: int) -> Assess
 
     history = tuple(
         StatusEvent(row["at"], who(row["actor_id"]), _(STATUS_EVENTS[row["action"]]), _note(row))
-        for row in audit.events(service.db, "assessment", aid)
+        for row in audit.entity_history(service.db, "assessment", aid)
         if row["action"] in STATUS_EVENTS
     )
     return AssessmentView(

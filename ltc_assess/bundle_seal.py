@@ -28,8 +28,8 @@ TRANSPORT_CERT, TRANSPORT_KEY = "transport_cert_pem", "transport_key_pem"
 
 def init_transport(service: AssessmentService, actor: User, root_passphrase: str) -> bytes:
     """Create the agency's transport certificate (admin, once, needs the root passphrase); returns it (PEM)."""
-    from ltc_assess.signing.envelope import create_transport
     from ltc_assess.signing.keys import KeyPair
+    from ltc_assess.signing.transport import create_transport
 
     actor = service.active_actor(actor, Role.ADMIN)
     if service.store.setting(TRANSPORT_CERT) is not None:
@@ -70,7 +70,7 @@ def private_dir() -> Iterator[Path]:
 
 def seal(service: AssessmentService, plain: Path, out: Path) -> None:
     """Encrypt the package file ``plain`` to the agency and write it to ``out`` (0600)."""
-    from ltc_assess.signing.envelope import seal as seal_bytes
+    from ltc_assess.signing.transport import seal as seal_bytes
 
     cert = service.store.setting(TRANSPORT_CERT)
     if cert is None:
@@ -84,7 +84,7 @@ def seal(service: AssessmentService, plain: Path, out: Path) -> None:
 @contextmanager
 def opened(service: AssessmentService, path: Path, max_bytes: int) -> Iterator[Path]:
     """The package inside a bundle file: decrypted into a private temporary file when sealed, else as it is."""
-    from ltc_assess.signing.envelope import MAGIC, is_sealed, unseal
+    from ltc_assess.signing.transport import MAGIC, is_sealed, unseal
 
     if not path.is_file():
         yield path

@@ -103,7 +103,7 @@ class AgencyPki:
 
     # --- revocation -------------------------------------------------------------------------------
 
-    def revoke_user(self, actor_id: int, user_id: int, reason: str) -> None:
+    def revoke_user(self, actor_id: int | None, user_id: int, reason: str) -> None:
         """Revoke the user's certificate as of now, if the agency root issued it (a real CA revokes its own)."""
         from ltc_assess.signing.crl import cert_serial, issued_by
 

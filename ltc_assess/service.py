@@ -9,10 +9,11 @@ against ``workflow.TRANSITIONS``, and separation of duties is enforced here, nev
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
-import sqlite3
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,10 +22,12 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from PIL import Image
+from sqlite_utils import Database
 
 from ltc_assess import idnumber
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
+from ltc_assess.passwords import is_weak
 from ltc_assess.pki import AgencyPki
 from ltc_assess.report.data import ReportData, build_report_data, report_id
 from ltc_assess.schema.answers import check_answer
@@ -33,8 +36,11 @@ from ltc_assess.schema.registry import get_form
 from ltc_assess.scoring import ScoreResult, score
 from ltc_assess.session import FormSession
 from ltc_assess.signing import keys as signing_keys
-from ltc_assess.storage import audit
-from ltc_assess.storage.db import connect, transaction
+from ltc_assess.signing import sealing
+from ltc_assess.storage import at_rest, audit
+from ltc_assess.storage.db import connect, new_key, transaction
+from ltc_assess.storage.keyslots import KeySlots, slots_path
+from ltc_assess.storage.login_guard import LoginGuard
 from ltc_assess.storage.records import Assessment, Comment, Subject, User
 from ltc_assess.storage.store import Store
 from ltc_assess.workflow import REVIEW_ACTIONS, Action, Role, Status, allowed_actions, apply
@@ -42,16 +48,17 @@ from ltc_assess.workflow import REVIEW_ACTIONS, Action, Role, Status, allowed_ac
 # PDF, signature and export code (reportlab, pyHanko: ~0.6 s of imports) is imported where it is used, so the
 # desktop app and the CLI's everyday commands start quickly.
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = dt.timedelta(minutes=15)
+LOCAL_SOURCE = "local"
 SIGNATURE_ROLES = ("assessor1", "assessor2", "informant")
 SIGNER_LABELS = {"assessor1": "评估员（一）", "assessor2": "评估员（二）", "informant": "信息提供者"}
 
 
-def _check_password(password: str) -> None:
+def _check_password(password: str, username: str) -> None:
     """The one rule for login passwords, for new accounts and resets alike."""
     if len(password) < 8:
         raise AppError(ErrorCode.INVALID, _("密码至少需要8个字符"), where="password")
+    if is_weak(password, username):
+        raise AppError(ErrorCode.INVALID, _("密码太常见或与用户名相同，请另选"), where="password")
 
 
 def signature_item(role: str) -> str:
@@ -79,6 +86,12 @@ def _short_text(value: str, where: str, limit: int = 100) -> str:
 
 # argon2id at the OWASP minimum (19 MiB, t=2, p=1): ~30 ms here, so logins stay quick on old laptops.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check unknown users' passwords against, so that they take as long as known ones."""
+    return _HASHER.hash(secrets.token_hex(16))
 
 
 def utc_now() -> dt.datetime:
@@ -141,10 +154,14 @@ class NewAssessment:
 class AssessmentService:
     """Use cases over one database file.
 
+    An encrypted database (one with key slots) stays locked until ``login`` unseals its key; a new database
+    is encrypted from the start with a fresh random key, sealed for the first admin by ``create_first_admin``.
+
     Args:
-        path: the SQLite file (created and upgraded as needed).
+        path: the database file (created and upgraded as needed).
         clock: returns "now" (injected so that tests control lockouts and timestamps).
         forms: resolves ``form@version`` references (default: the installed forms).
+        key: the raw database key, when the caller already holds it (another thread, the recovery key).
     """
 
     def __init__(
@@ -152,20 +169,56 @@ class AssessmentService:
         path: str | Path,
         clock: Callable[[], dt.datetime] = utc_now,
         forms: Callable[[str], FormDef] = get_form,
+        key: bytes | None = None,
     ) -> None:
         self.path = Path(path)
-        self.db = connect(self.path)
-        self.store = Store(self.db)
         self._clock = clock
         self._forms = forms
-        self.pki = AgencyPki(self.store, self.path)
+        self._key = key
+        self._db: Database | None = None
+        self._store: Store | None = None
+        self._pki: AgencyPki | None = None
+        slots = KeySlots.load(self.path)
+        if key is None and slots is None and not self.path.exists():
+            self._key = new_key()
+        if self._key is not None or slots is None:
+            self._open()
+
+    def _open(self) -> None:
+        self._db = connect(self.path, self._key)
+        self._store = Store(self._db)
+        self._pki = AgencyPki(self._store, self.path)
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise AppError(ErrorCode.AUTH, _("数据库已加密，请先登录"))
+        return self._db
+
+    @property
+    def store(self) -> Store:
+        self.db  # noqa: B018 - the same "log in first" error
+        assert self._store is not None
+        return self._store
+
+    @property
+    def pki(self) -> AgencyPki:
+        """The agency's TSA, CRLs and revocations on this database (after login on an encrypted one)."""
+        self.db  # noqa: B018 - the same "log in first" error
+        assert self._pki is not None
+        return self._pki
+
+    def database_key(self) -> bytes | None:
+        """The raw database key of an unlocked encrypted database (for the recovery escrow and other threads)."""
+        return self._key
 
     def close(self) -> None:
-        self.db.close()
+        if self._db is not None:
+            self._db.close()
 
     def reopened(self) -> AssessmentService:
         """The same service on a connection of its own, for another thread (a connection belongs to its thread)."""
-        return AssessmentService(self.path, self._clock, self._forms)
+        return AssessmentService(self.path, self._clock, self._forms, key=self._key)
 
     def _now(self) -> str:
         return self._clock().isoformat(timespec="seconds")
@@ -177,6 +230,8 @@ class AssessmentService:
     # --- users and login --------------------------------------------------------------------------
 
     def has_users(self) -> bool:
+        if self._db is None:
+            return True  # locked: only a database with accounts has key slots
         return self.store.count("users") > 0
 
     def create_first_admin(self, username: str, display_name: str, password: str) -> User:
@@ -187,6 +242,14 @@ class AssessmentService:
             user = self._insert_user(None, username, display_name, Role.ADMIN, password)
         return user
 
+    def _seal_key_for(self, username: str, password: str) -> None:
+        """(Re)seal the database key for ``username`` (nothing to do on a plain database)."""
+        if self._key is None:
+            return
+        slots = KeySlots.load(self.path) or KeySlots(slots_path(self.path))
+        slots.put(username, password, self._key)
+        slots.save()
+
     def _insert_user(
         self,
         actor_id: int | None,
@@ -196,7 +259,7 @@ class AssessmentService:
         password: str,
         qualification_no: str | None = None,
     ) -> User:
-        _check_password(password)
+        _check_password(password, username)
         if not username or not username.replace("_", "").replace(".", "").isalnum():
             raise AppError(ErrorCode.INVALID, f"bad username {username!r} (letters, digits, . and _)", where="username")
         at = self._now()
@@ -204,6 +267,7 @@ class AssessmentService:
         if qualification_no is not None:
             self.store.update_user(user.id, qualification_no=_short_text(qualification_no, "qualification_no"))
             user = self.store.user(user.id)
+        self._seal_key_for(username, password)
         audit.append(
             self.db,
             at=at,
@@ -215,43 +279,88 @@ class AssessmentService:
         )
         return user
 
-    def login(self, username: str, password: str) -> User:
-        """Check a password; lock the account after repeated failures. Messages never say which part was wrong."""
-        user = self.store.user_by_name(username)
-        denied = AppError(ErrorCode.AUTH, _("用户名或密码错误"))
-        if user is None:
-            raise denied
+    def login(self, username: str, password: str, source: str = LOCAL_SOURCE) -> User:
+        """Check a password (unsealing the database key when it is locked); audit success and failure.
+
+        Unknown, disabled and locked accounts get the wrong password's message, after the same work (one key
+        derivation when encrypted, one hash check), so neither the answer nor its time tells them apart.
+        Five failures from one ``source`` block that source for 15 minutes (see ``login_guard``).
+        """
+        guard = LoginGuard.load(self.path)
         now = self._clock()
-        if user.disabled:
-            raise AppError(ErrorCode.AUTH, _("账户 {username} 已停用").format(username=username))
-        if user.locked_until and dt.datetime.fromisoformat(user.locked_until) > now:
-            raise AppError(
-                ErrorCode.AUTH,
-                _("多次登录失败，账户 {username} 锁定至 {until}").format(username=username, until=user.locked_until),
-            )
+        blocked = guard.blocked(username, source, now)
+        opened_here = False
+        if self._db is None:
+            slots = KeySlots.load(self.path)
+            key = None
+            if blocked:
+                sealing.burn(password)  # a blocked source learns nothing, not even from the time taken
+            elif slots is not None:
+                key = slots.unlock(username, password)
+            if key is not None:
+                self._key = key
+                self._open()
+                opened_here = True
+        user = self.store.user_by_name(username) if self._db is not None else None
         try:
-            _HASHER.verify(self.store.password_hash(user.id), password)
+            _HASHER.verify(self.store.password_hash(user.id) if user else _dummy_hash(), password)
+            good = user is not None
         except (VerificationError, InvalidHashError):
-            with transaction(self.db):
-                failed = user.failed_logins + 1
-                fields: dict[str, Any] = {"failed_logins": failed}
-                if failed >= MAX_FAILED_LOGINS:
-                    fields = {"failed_logins": 0, "locked_until": (now + LOCKOUT).isoformat(timespec="seconds")}
-                self.store.update_user(user.id, **fields)
+            good = False
+        if user is not None and good and not user.disabled and not blocked:
+            guard.succeeded(username, source)
+            self._record_logins(guard, user, source)
+            slots = KeySlots.load(self.path)
+            if slots is not None and slots.is_legacy(username):
+                self._seal_key_for(username, password)
+            return self.store.user(user.id)
+        guard.defer(guard.failed(username, source, now))
+        if self._db is not None:
+            self._record_logins(guard, None, source)
+        else:
+            guard.save()
+        if opened_here:  # the key opened, the account did not: locked again
+            self.close()
+            self._db, self._store, self._key = None, None, None
+        raise AppError(ErrorCode.AUTH, _("用户名或密码错误"))
+
+    def _record_logins(self, guard: LoginGuard, user: User | None, source: str) -> None:
+        """Failed logins waiting in the guard file, then this login (if any), into the audit chain."""
+        pending = guard.take_pending()
+        with transaction(self.db):
+            for event in pending:
+                who = self.store.user_by_name(str(event.get("username")))
+                audit.append(
+                    self.db,
+                    at=str(event.get("at")),
+                    actor_id=who.id if who else None,
+                    action="login.failed",
+                    entity="user",
+                    entity_id=who.id if who else None,
+                    new={k: event.get(k) for k in ("username", "source", "locked_until")},
+                )
+            if user is not None:
                 audit.append(
                     self.db,
                     at=self._now(),
                     actor_id=user.id,
-                    action="login.failed",
+                    action="login",
                     entity="user",
                     entity_id=user.id,
-                    new=fields,
+                    new={"source": source},
                 )
-            raise denied from None
-        if user.failed_logins or user.locked_until:
-            with transaction(self.db):
-                self.store.update_user(user.id, failed_logins=0, locked_until=None)
-        return self.store.user(user.id)
+        guard.save()
+
+    def unlock_user(self, actor: User, username: str) -> User:
+        """Lift a lockout at once, for every source (admin)."""
+        user = self._change_user(actor, username, "user.unlock", {"failed_logins": 0, "locked_until": None}, {})
+        guard = LoginGuard.load(self.path)
+        guard.unlock(username)
+        guard.save()
+        return user
+
+    def locked_out(self, username: str) -> bool:
+        return LoginGuard.load(self.path).locked_out(username, self._clock())
 
     def _actor(self, actor: User, *roles: Role) -> User:
         current = self.store.user(actor.id)
@@ -325,17 +434,61 @@ class AssessmentService:
         return self._change_user(actor, username, "user.set_role", {"role": Role(role).value}, {"role": role})
 
     def reset_password(self, actor: User, username: str, password: str) -> User:
-        _check_password(password)
-        return self._change_user(
-            actor,
-            username,
-            "user.reset_password",
-            {"password_hash": _HASHER.hash(password), "failed_logins": 0, "locked_until": None},
-            {"password": "reset"},
-        )
+        """A new password (admin): the database key is sealed afresh for it and lockouts are lifted. The user's
+        signing key stays sealed with the old password, which nobody else knows: it is retired, and a new
+        certificate is issued (``keys issue``) once the user has chosen the new password."""
+        actor = self._actor(actor, Role.ADMIN)
+        return self._new_password(actor.id, username, password, "user.reset_password")
+
+    def recover_account(self, key: bytes, username: str, password: str) -> User:
+        """A new password with the agency's escrowed database key instead of an admin's login (the last admin's
+        password is lost): the key is the authority, so it must be the one this database is open with."""
+        if self._key is None or not secrets.compare_digest(key, self._key):
+            raise AppError(ErrorCode.AUTH, "open the database with its recovery key first")
+        return self._new_password(None, username, password, "user.recover")
+
+    def _new_password(self, actor_id: int | None, username: str, password: str, action: str) -> User:
+        _check_password(password, username)
+        target = self.store.user_by_name(username)
+        if target is None:
+            raise AppError(ErrorCode.NOT_FOUND, f"no user {username!r}")
+        retired = self.store.user_key(target.id)
+        if retired is not None:  # the old key is sealed with a password nobody will type again: revoke it
+            self.pki.revoke_user(actor_id, target.id, "password reset")
+        with transaction(self.db):
+            fields = {"password_hash": _HASHER.hash(password), "failed_logins": 0, "locked_until": None}
+            self.store.update_user(target.id, **fields)
+            at = self._now()
+            audit.append(
+                self.db,
+                at=at,
+                actor_id=actor_id,
+                action=action,
+                entity="user",
+                entity_id=target.id,
+                new={"password": "reset"},
+            )
+            if retired is not None:
+                self.store.delete_user_key(target.id)
+                audit.append(
+                    self.db,
+                    at=at,
+                    actor_id=actor_id,
+                    action="keys.retire",
+                    entity="user",
+                    entity_id=target.id,
+                    new={"serial": signing_keys.serial_hex(retired[0]), "why": "password reset"},
+                )
+        self._seal_key_for(username, password)
+        guard = LoginGuard.load(self.path)
+        guard.unlock(username)
+        guard.save()
+        return self.store.user(target.id)
 
     def set_disabled(self, actor: User, username: str, disabled: bool = True) -> User:
-        """Disable (or enable) an account; disabling also revokes its signing certificate for good (next CRL)."""
+        """Disable (or enable) an account. Disabling revokes its signing certificate for good (next CRL) and
+        drops its key slot: its password no longer unseals the database key (enabling it again needs a password
+        reset, which seals a new slot)."""
         user = self._change_user(
             actor,
             username,
@@ -345,6 +498,10 @@ class AssessmentService:
         )
         if disabled:
             self.pki.revoke_user(actor.id, user.id, "account disabled")
+        slots = KeySlots.load(self.path)
+        if disabled and slots is not None:
+            slots.remove(username)
+            slots.save()
         return user
 
     def users(self, role: str | None = None) -> list[User]:
@@ -495,8 +652,8 @@ class AssessmentService:
                 action="answer.save",
                 entity="assessment",
                 entity_id=aid,
-                old={item_id: old},
-                new={item_id: value},
+                old={item_id: audit.digest(old)},
+                new={item_id: audit.digest(value)},
             )
         return SaveResult(Changes(assessment_ids=(aid,), score_changed=True), result, at)
 
@@ -1278,11 +1435,5 @@ class AssessmentService:
         return audit.to_csv(self.db)
 
     def backup(self, out: Path) -> Path:
-        """Online backup (SQLite backup API): consistent even while the app is writing."""
-        out.parent.mkdir(parents=True, exist_ok=True)
-        target = sqlite3.connect(str(out))
-        try:
-            self.db.conn.backup(target)
-        finally:
-            target.close()
-        return out
+        """Online backup: consistent even while the app is writing, encrypted like the database, 0600."""
+        return at_rest.backup(self.db, out, self._key, self.path)

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 from cli_runner import run
 
+from ltc_assess.storage.db import raw_connection
+
 pytestmark = pytest.mark.slow
+DEMO_PASSWORDS = {"admin": "demo-admin", "assessor1": "demo-assessor1", "supervisor1": "demo-supervisor1",
+                  "supervisor2": "demo-supervisor2"}
+
+
+def as_user(user: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A command that reads personal data, logged in as a demo user (README's passwords)."""
+    return run(*args, "--as", user, env={"LTC_ASSESS_PASSWORD": DEMO_PASSWORDS[user]})
 
 
 @pytest.fixture(scope="module")
@@ -23,19 +32,20 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_demo_then_db_check(demo_db: Path) -> None:
     """Test the issue's 'done when': demo, then db check, pass."""
-    proc = run("--db", str(demo_db), "db", "check")
+    proc = as_user("admin", "--db", str(demo_db), "db", "check")
     assert proc.returncode == 0 and "audit chain intact" in proc.stdout
 
 
 def test_demo_has_every_status_and_form(demo_db: Path) -> None:
     """Test that the demo holds every workflow state across all four forms, ID numbers masked."""
-    proc = run("assessments", "list", "--json", "--db", str(demo_db))
+    proc = as_user("supervisor1", "assessments", "list", "--json", "--db", str(demo_db))
     rows = json.loads(proc.stdout)
     assert {r["status"] for r in rows} == {"draft", "submitted", "returned", "approved", "superseded"}
     assert {r["form_id"] for r in rows} == {"gbt42195-2022", "nhsa-ltc-2021", "mzt039-2013", "barthel"}
     assert {r["form_id"] for r in rows if r["status"] == "approved"} >= {"gbt42195-2022", "barthel"}
     assert all("**********" in r["id_number"] for r in rows)
-    only = json.loads(run("assessments", "list", "--json", "--status", "approved", "--db", str(demo_db)).stdout)
+    only = json.loads(as_user("supervisor1", "assessments", "list", "--json", "--status", "approved", "--db",
+                              str(demo_db)).stdout)
     assert only and {r["status"] for r in only} == {"approved"}
 
 
@@ -48,23 +58,24 @@ def test_demo_refuses_existing_database(demo_db: Path) -> None:
 def test_db_check_names_a_tampered_row(demo_db: Path, tmp_path: Path) -> None:
     """Test that editing the audit log behind the app's back makes db check fail, naming the row."""
     copy = tmp_path / "tampered.db"
-    run("--db", str(demo_db), "db", "backup", "--out", str(copy))
-    raw = sqlite3.connect(copy)
+    as_user("admin", "--db", str(demo_db), "db", "backup", "--out", str(copy))
+    key = as_user("admin", "db", "recovery-key", "--db", str(copy)).stdout.strip()
+    raw = raw_connection(copy, bytes.fromhex(key))  # the escrowed key opens the file without the app
     raw.execute("DROP TRIGGER audit_no_update")
     raw.execute("UPDATE audit SET reason = 'edited' WHERE id = 12")
     raw.commit()
     raw.close()
-    proc = run("db", "check", "--db", str(copy))
+    proc = as_user("admin", "db", "check", "--db", str(copy))
     assert proc.returncode == 1 and "audit row 12 was changed" in proc.stderr
 
 
 def test_backup_and_audit_csv(demo_db: Path, tmp_path: Path) -> None:
     """Test that a backup passes db check and the audit CSV opens as UTF-8 with BOM."""
     out = tmp_path / "b.db"
-    assert run("db", "backup", "--out", str(out), "--db", str(demo_db)).returncode == 0
-    assert run("db", "check", "--db", str(out)).returncode == 0
+    assert as_user("admin", "db", "backup", "--out", str(out), "--db", str(demo_db)).returncode == 0
+    assert as_user("admin", "db", "check", "--db", str(out)).returncode == 0
     csv_path = tmp_path / "audit.csv"
-    assert run("db", "audit-csv", "--out", str(csv_path), "--db", str(demo_db)).returncode == 0
+    assert as_user("admin", "db", "audit-csv", "--out", str(csv_path), "--db", str(demo_db)).returncode == 0
     assert csv_path.read_bytes().startswith(b"\xef\xbb\xbfid,at,actor_id")
 
 
@@ -79,7 +90,8 @@ def test_users_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert run("users", "set-role", "zhang", "supervisor", "--as", "boss", "--db", db).returncode == 0
     assert run("users", "reset-password", "zhang", "--as", "boss", "--db", db).returncode == 0
     assert run("users", "disable", "zhang", "--as", "boss", "--db", db).returncode == 0
-    listing = run("users", "list", "--db", db).stdout
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "first-admin-pw")
+    listing = run("users", "list", "--as", "boss", "--db", db).stdout
     assert "zhang" in listing and "supervisor" in listing and "disabled" in listing
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "wrong-password")
     proc = run("users", "add", "li", "--name", "李四", "--role", "assessor", "--as", "boss", "--db", db)
@@ -88,7 +100,7 @@ def test_users_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:
     """Test that commands on a missing database explain how to create one."""
-    proc = run("assessments", "list", "--db", str(tmp_path / "none.db"))
+    proc = run("assessments", "list", "--as", "admin", "--db", str(tmp_path / "none.db"))
     assert proc.returncode == 2 and "ltc-assess demo" in proc.stderr
 
 
@@ -100,7 +112,8 @@ def test_db_location_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def _approved_id(demo_db: Path) -> int:
-    rows = json.loads(run("assessments", "list", "--json", "--status", "approved", "--db", str(demo_db)).stdout)
+    rows = json.loads(as_user("supervisor1", "assessments", "list", "--json", "--status", "approved", "--db",
+                              str(demo_db)).stdout)
     return next(r["id"] for r in rows if r["form_id"] == "gbt42195-2022")
 
 
@@ -110,8 +123,9 @@ def test_approved_report_verifies_with_three_trusted_signatures(demo_db: Path, t
     from ltc_assess.signing.attach import submitted_report
 
     pdf, root, inner = tmp_path / "r.pdf", tmp_path / "root.pem", tmp_path / "submitted.pdf"
-    assert run("report", str(_approved_id(demo_db)), "--out", str(pdf), "--db", str(demo_db)).returncode == 0
-    assert run("keys", "root", "--out", str(root), "--db", str(demo_db)).returncode == 0
+    assert as_user("supervisor1", "report", str(_approved_id(demo_db)), "--out", str(pdf), "--db",
+                   str(demo_db)).returncode == 0
+    assert as_user("admin", "keys", "root", "--out", str(root), "--db", str(demo_db)).returncode == 0
     inner.write_bytes(submitted_report(pdf.read_bytes()) or b"")
     outer = run("verify", str(pdf), "--trust", str(root))
     assert outer.returncode == 0 and "VALID" in outer.stdout and "(supervisor, supervisor" in outer.stdout, outer.stdout
@@ -124,8 +138,8 @@ def test_approved_report_verifies_with_three_trusted_signatures(demo_db: Path, t
 def test_verify_fails_after_one_byte_changes(demo_db: Path, tmp_path: Path) -> None:
     """Test that flipping one byte of a signed report makes verify exit 1."""
     pdf, root = tmp_path / "r.pdf", tmp_path / "root.pem"
-    run("report", str(_approved_id(demo_db)), "--out", str(pdf), "--db", str(demo_db))
-    run("keys", "root", "--out", str(root), "--db", str(demo_db))
+    as_user("supervisor1", "report", str(_approved_id(demo_db)), "--out", str(pdf), "--db", str(demo_db))
+    as_user("admin", "keys", "root", "--out", str(root), "--db", str(demo_db))
     data = bytearray(pdf.read_bytes())
     data[len(data) // 3] ^= 0x01
     pdf.write_bytes(bytes(data))
@@ -144,9 +158,10 @@ def test_verify_bad_input_exits_2(tmp_path: Path) -> None:
 
 def test_draft_report_is_unsigned(demo_db: Path, tmp_path: Path) -> None:
     """Test that a draft renders as an unsigned report, which verify refuses."""
-    rows = json.loads(run("assessments", "list", "--json", "--status", "draft", "--db", str(demo_db)).stdout)
+    rows = json.loads(as_user("supervisor1", "assessments", "list", "--json", "--status", "draft", "--db",
+                              str(demo_db)).stdout)
     pdf = tmp_path / "d.pdf"
-    proc = run("report", str(rows[0]["id"]), "--out", str(pdf), "--db", str(demo_db))
+    proc = as_user("supervisor1", "report", str(rows[0]["id"]), "--out", str(pdf), "--db", str(demo_db))
     assert proc.returncode == 0 and "unsigned" in proc.stdout
     assert run("verify", str(pdf), "--db", str(demo_db)).returncode == 1
 
@@ -158,7 +173,7 @@ def test_export_and_verify_package(demo_db: Path, tmp_path: Path, monkeypatch: p
     proc = run("export", "--from", "2000-01-01", "--to", "2100-01-01", "--insurer", "示例医保中心", "--out", str(pkg),
                "--as", "supervisor2", "--db", str(demo_db))
     assert proc.returncode == 0, proc.stderr
-    run("keys", "root", "--out", str(root), "--db", str(demo_db))
+    as_user("admin", "keys", "root", "--out", str(root), "--db", str(demo_db))
     ok = run("verify-package", str(pkg), "--trust", str(root))
     assert ok.returncode == 0 and "VALID" in ok.stdout
     report = sorted((pkg / "reports").iterdir())[0]
@@ -172,8 +187,8 @@ def test_export_and_verify_package(demo_db: Path, tmp_path: Path, monkeypatch: p
 def test_bundle_commands_between_two_copies(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Test bundle export on a laptop copy and import at the office copy; importing again changes nothing."""
     laptop, office = tmp_path / "laptop.db", tmp_path / "office.db"
-    run("db", "backup", "--out", str(laptop), "--db", str(demo_db))
-    run("db", "backup", "--out", str(office), "--db", str(demo_db))
+    as_user("admin", "db", "backup", "--out", str(laptop), "--db", str(demo_db))
+    as_user("admin", "db", "backup", "--out", str(office), "--db", str(demo_db))
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-assessor1")
     bundle = tmp_path / "b.zip"
     proc = run("bundle", "export", "--all", "--out", str(bundle), "--as", "assessor1", "--db", str(laptop))
@@ -203,3 +218,49 @@ def test_run_command_without_a_display_prepares_the_demo_and_explains(tmp_path: 
     proc = subprocess.run([sys.executable, "-m", "ltc_assess", "--db", str(db)], capture_output=True, text=True,
                           env={**env, "PYTHONPATH": str(REPO)}, timeout=300)
     assert proc.returncode == 0 and "No display found" in proc.stdout and db.exists()
+
+
+def test_no_personal_data_of_the_demo_is_readable_from_its_files(demo_db: Path, tmp_path: Path) -> None:
+    """Test the issue's 'strings' check: no name, ID number or phone number of any demo person in the bytes of the
+    database, its WAL, its side files or a backup; the escrowed recovery key is what reads them."""
+    backup = tmp_path / "b.db"
+    assert as_user("admin", "db", "backup", "--out", str(backup), "--db", str(demo_db)).returncode == 0
+    key = bytes.fromhex(as_user("admin", "db", "recovery-key", "--db", str(demo_db)).stdout.strip())
+    raw = raw_connection(demo_db, key)
+    people = raw.execute("SELECT name, id_number, phone FROM subjects").fetchall()
+    raw.close()
+    secrets = {s.encode() for row in people for s in row if s} | {row[0].split("（")[0].encode() for row in people}
+    assert len(people) == 12 and len(secrets) >= 30
+    files = [p for folder in (demo_db.parent, tmp_path) for p in folder.iterdir() if p.is_file()]
+    assert {p.name for p in files} >= {"demo.db", "demo.db.keys", "b.db", "b.db.keys"}
+    for path in files:
+        data = path.read_bytes()
+        found = [s.decode() for s in secrets if s in data]
+        assert not found, f"{path.name} holds {found}"
+
+
+def test_export_encrypted_to_the_insurer(demo_db: Path, tmp_path: Path) -> None:
+    """Test `export --encrypt-to CERT`: the file is 0600 CMS EnvelopedData holding no clear personal data, which
+    the insurer's key opens to a package that verify-package accepts."""
+    import stat
+
+    from certs import certificate
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    from ltc_assess.signing.envelope import recipient
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = tmp_path / "insurer.pem"
+    cert.write_bytes(certificate(key))
+    out, root = tmp_path / "pkg.zip.p7m", tmp_path / "root.pem"
+    proc = as_user("supervisor2", "export", "--from", "2000-01-01", "--to", "2100-01-01", "--out", str(out),
+                   "--encrypt-to", str(cert), "--db", str(demo_db))
+    assert proc.returncode == 0, proc.stderr
+    sealed = out.read_bytes()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600 and not sealed.startswith(b"PK") and "示例".encode() not in sealed
+    opened = tmp_path / "opened.zip"
+    opened.write_bytes(pkcs7.pkcs7_decrypt_der(sealed, recipient(cert.read_bytes()), key, []))
+    as_user("admin", "keys", "root", "--out", str(root), "--db", str(demo_db))
+    ok = run("verify-package", str(opened), "--trust", str(root))
+    assert ok.returncode == 0 and "VALID" in ok.stdout

@@ -6,10 +6,12 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ltc_assess.demo import signature_png
 from ltc_assess.idnumber import check_digit
 from ltc_assess.service import AssessmentService, NewAssessment
+from ltc_assess.storage.db import raw_connection
 from ltc_assess.storage.records import Subject, User
 
 
@@ -55,6 +57,12 @@ def make_world(tmp_path: Path) -> Iterator[World]:
 
 
 PNG = signature_png(1)
+
+
+def raw_sql(service: AssessmentService) -> Any:
+    """A bare SQLCipher connection to the service's file with its key: tampering behind the app's back, as an
+    insider who knows a password (and so the database key) could."""
+    return raw_connection(service.path, service.database_key())
 
 
 def with_signing_keys(world: World, users: tuple[str, ...] = ("a1", "a2", "sup1", "sup2")) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ltc_assess.cli.common import add_db_option, open_service
+from ltc_assess.cli.common import add_db_option, add_login_option, open_as
 from ltc_assess.idnumber import mask
 from ltc_assess.workflow import Status
 
@@ -33,17 +33,20 @@ FIELDS = (
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("assessments", help="list assessments")
     asub = p.add_subparsers(dest="assessments_command", metavar="ACTION", required=True, parser_class=type(p))
-    lp = asub.add_parser("list", help="list assessments (ID numbers masked)")
+    lp = asub.add_parser("list", help="list assessments with names (ID numbers masked; assessors see their own)")
     lp.add_argument("--status", choices=[s.value for s in Status])
     lp.add_argument("--json", action="store_true", help="one JSON array")
+    add_login_option(lp)
     add_db_option(lp)
     lp.set_defaults(func=_list)
 
 
 def _list(args: argparse.Namespace) -> int:
-    service = open_service(args)
+    from ltc_assess import access
+
+    service, actor = open_as(args)
     try:
-        rows = service.list_assessments(status=args.status)
+        rows = access.assessments(service, actor, args.status)
     finally:
         service.close()
     out = [{k: (mask(r[k]) if k == "id_number" else r[k]) for k in FIELDS} for r in rows]

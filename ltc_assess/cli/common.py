@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.errors import AppError, ErrorCode, LtcError
 
 if TYPE_CHECKING:
     from ltc_assess.service import AssessmentService
@@ -56,4 +58,44 @@ def password(prompt: str, env: str = PASSWORD_ENV) -> str:
 
 
 def login(service: AssessmentService, username: str) -> User:
-    return service.login(username, password(f"password for {username}: "))
+    return service.login(username, password(f"password for {username}: "), source=_source())
+
+
+def _source() -> str:
+    """Where a login comes from, for per-source lockout: this terminal's OS account."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def add_login_option(parser: argparse.ArgumentParser, help_text: str = "who reads (logged in and audited)") -> None:
+    """``--as USER``: commands that read personal data need a login (and so the key of an encrypted database)."""
+    parser.add_argument("--as", dest="user", required=True, metavar="USER", help=help_text)
+
+
+def open_as(args: argparse.Namespace) -> tuple[AssessmentService, User]:
+    """The service, unlocked by ``--as USER``'s password (closed again if the login fails)."""
+    service = open_service(args)
+    try:
+        return service, login(service, args.user)
+    except BaseException:
+        service.close()
+        raise
+
+
+@contextmanager
+def untrusted_file(path: object) -> Iterator[None]:
+    """Parsing a file someone else made: whatever the parsers (pyHanko, asn1crypto, zip, JSON) raise on malformed
+    bytes becomes one line naming the file (exit 2), never a traceback. Our own errors pass through as they are."""
+    try:
+        yield
+    except LtcError:
+        raise
+    except (MemoryError, RecursionError) as exc:
+        raise AppError(ErrorCode.INVALID, f"{path}: malformed file ({type(exc).__name__})") from None
+    except Exception as exc:  # noqa: BLE001 - third-party parsers raise dozens of types on junk input
+        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise AppError(ErrorCode.INVALID, f"{path}: malformed file ({detail})") from None

@@ -1,4 +1,6 @@
-"""``ltc-assess db check | backup | audit-csv``: integrity, backups, the audit trail for auditors."""
+"""``ltc-assess db check | backup | audit-csv | encrypt | recovery-key``: integrity, backups, the audit trail for
+auditors, encryption at rest. Every action needs a login (``--as USER``): the database is encrypted, and reads
+are audited."""
 
 from __future__ import annotations
 
@@ -7,27 +9,38 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from ltc_assess.cli.common import add_db_option, db_path, open_service
+from ltc_assess.cli.common import add_db_option, add_login_option, db_path, open_as
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("db", help="database integrity check, backup, audit export")
     dsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True, parser_class=type(p))
     cp = dsub.add_parser("check", help="PRAGMA integrity_check + audit hash-chain verification")
+    add_login_option(cp)
     add_db_option(cp)
     cp.set_defaults(func=_check)
-    bp = dsub.add_parser("backup", help="online backup to a file")
+    bp = dsub.add_parser("backup", help="online backup to a file, encrypted like the database (admin)")
     bp.add_argument("--out", type=Path, help="backup file (default: next to the database, timestamped)")
+    add_login_option(bp)
     add_db_option(bp)
     bp.set_defaults(func=_backup)
-    ap = dsub.add_parser("audit-csv", help="write the audit log as CSV")
+    ap = dsub.add_parser("audit-csv", help="write the audit log as CSV (supervisor, admin)")
     ap.add_argument("--out", type=Path, required=True)
+    add_login_option(ap)
     add_db_option(ap)
     ap.set_defaults(func=_audit_csv)
+    for name, help_text, func in (
+        ("encrypt", "encrypt a plain (older) database in place, keeping every row (admin)", _encrypt),
+        ("recovery-key", "print the raw database key in hex, for the agency's escrow (admin)", _recovery_key),
+    ):
+        ep = dsub.add_parser(name, help=help_text)
+        add_login_option(ep)
+        add_db_option(ep)
+        ep.set_defaults(func=func)
 
 
 def _check(args: argparse.Namespace) -> int:
-    service = open_service(args)
+    service, _actor = open_as(args)
     try:
         problems = service.check()
     finally:
@@ -41,11 +54,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
+    from ltc_assess import access
+
     path = db_path(args)
     out = args.out or path.with_name(f"{path.stem}-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.db")
-    service = open_service(args)
+    service, actor = open_as(args)
     try:
-        service.backup(out)
+        access.backup(service, actor, out)
     finally:
         service.close()
     print(f"backup written: {out}")
@@ -53,10 +68,38 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _audit_csv(args: argparse.Namespace) -> int:
-    service = open_service(args)
+    from ltc_assess import access
+    from ltc_assess.files import write_private
+
+    service, actor = open_as(args)
     try:
-        args.out.write_text(service.audit_csv(), encoding="utf-8")
+        write_private(args.out, access.audit_log(service, actor).encode("utf-8"))
     finally:
         service.close()
     print(f"audit log written: {args.out}")
+    return 0
+
+
+def _encrypt(args: argparse.Namespace) -> int:
+    from ltc_assess import access
+
+    service, actor = open_as(args)
+    try:
+        service = access.encrypt(service, actor)
+        rows = service.store.count("assessments")
+    finally:
+        service.close()
+    print(f"encrypted: {db_path(args)} ({rows} assessments); every user's password opens it")
+    return 0
+
+
+def _recovery_key(args: argparse.Namespace) -> int:
+    from ltc_assess import access
+
+    service, actor = open_as(args)
+    try:
+        key = access.recovery_key(service, actor)
+    finally:
+        service.close()
+    print(key)
     return 0

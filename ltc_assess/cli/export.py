@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.cli.common import add_db_option, login, open_service, password, untrusted_file
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.exchange.insurer import check_insurer_package
 
@@ -25,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
     p.add_argument("--insurer", help="recipient (recorded in the manifest and the audit log)")
     p.add_argument("--out", type=Path, required=True, help="a folder, or a file ending in .zip")
+    p.add_argument(
+        "--encrypt-to",
+        type=Path,
+        metavar="CERT",
+        help="encrypt the package (a zip) to the insurer's RSA certificate: --out gets CMS EnvelopedData (.p7m)",
+    )
     p.add_argument("--as", dest="user", required=True, metavar="USER", help="exporting user (signs the manifest)")
     add_db_option(p)
     p.set_defaults(func=_export)
@@ -35,12 +41,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _export(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from ltc_assess.signing import envelope
+
+    recipient = None
+    if args.encrypt_to:
+        try:
+            recipient = envelope.recipient(args.encrypt_to.read_bytes(), str(args.encrypt_to))
+        except OSError as exc:
+            raise AppError(ErrorCode.INVALID, f"cannot read {args.encrypt_to}: {exc.strerror}") from None
     service = open_service(args)
     try:
         actor = login(service, args.user)
-        manifest = service.export_package(
-            actor, password(f"password of {args.user}: "), args.out, args.date_from, args.date_to, args.insurer
-        )
+        with tempfile.TemporaryDirectory(prefix="ltc-export-") as private:  # 0700: the clear zip never leaves it
+            target = Path(private) / "package.zip" if recipient is not None else args.out
+            manifest = service.export_package(
+                actor, password(f"password of {args.user}: "), target, args.date_from, args.date_to, args.insurer
+            )
+            if recipient is not None:
+                from ltc_assess.files import write_private
+
+                write_private(args.out, envelope.encrypt_to(recipient, target.read_bytes()))
     finally:
         service.close()
     print(
@@ -57,16 +79,18 @@ def _verify(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise AppError(ErrorCode.INVALID, f"cannot read {path}: {exc.strerror}") from None
     try:
-        package = check_insurer_package(args.package, roots)
+        with untrusted_file(args.package):
+            package = check_insurer_package(args.package, roots)
+            entries = json.loads(package.files["assessments.json"])
+            count = len(entries)
     except AppError as exc:
         if exc.code in (ErrorCode.INTEGRITY, ErrorCode.SIGNATURE):
             print(f"NOT VALID: {exc}")
             return 1
         raise
-    entries = json.loads(package.files["assessments.json"])
     print(
         f"{args.package}: signed by {package.signer}; {len(package.files)} files intact; "
-        f"{len(entries)} assessments; every report signature valid"
+        f"{count} assessments; every report signature valid"
     )
     print("VALID")
     return 0

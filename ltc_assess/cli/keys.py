@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.cli.common import add_db_option, add_login_option, login, open_as, open_service, password
 from ltc_assess.errors import AppError, ErrorCode
 
 ROOT_ENV = "LTC_ASSESS_ROOT_PASSPHRASE"
@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     tp.set_defaults(func=_init_transport)
     rp = ksub.add_parser("root", help="export the root certificate for insurers")
     rp.add_argument("--out", type=Path, required=True)
+    add_login_option(rp, "any user (the database is encrypted)")
     add_db_option(rp)
     rp.set_defaults(func=_root)
     sp = ksub.add_parser("issue", help="issue a signing certificate to a user (admin; the user types their password)")
@@ -91,7 +92,7 @@ def _init_transport(args: argparse.Namespace) -> int:
 
 
 def _root(args: argparse.Namespace) -> int:
-    service = open_service(args)
+    service, _actor = open_as(args)
     try:
         args.out.write_bytes(service.root_certificate())
     finally:

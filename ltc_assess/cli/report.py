@@ -1,11 +1,12 @@
-"""``ltc-assess report ASSESSMENT_ID --out FILE.pdf``: the signed report (or a draft rendering)."""
+"""``ltc-assess report ASSESSMENT_ID --out FILE.pdf --as USER``: the signed report (or a draft rendering)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from ltc_assess.cli.common import add_db_option, open_service
+from ltc_assess.cli.common import add_db_option, add_login_option, open_as
+from ltc_assess.files import write_private
 from ltc_assess.signing.attach import SUBMITTED_NAME, submitted_report
 from ltc_assess.signing.pades import verify_pdf
 
@@ -14,14 +15,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("report", help="write an assessment's PDF report (signed where signatures exist)")
     p.add_argument("assessment_id", type=int)
     p.add_argument("--out", type=Path, required=True)
+    add_login_option(p)
     add_db_option(p)
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    service = open_service(args)
+    from ltc_assess import access
+
+    service, actor = open_as(args)
     try:
-        pdf = service.report_pdf(args.assessment_id)
+        pdf = access.report(service, actor, args.assessment_id)
         signers, inner = [], []
         if service.signing_configured():
             roots = [service.root_certificate()]
@@ -31,7 +35,7 @@ def _run(args: argparse.Namespace) -> int:
                 inner = [f"{c.signer}（{c.field}）" for c in verify_pdf(submitted, roots).signatures]
     finally:
         service.close()
-    args.out.write_bytes(pdf)
+    write_private(args.out, pdf)
     state = "signed by " + ", ".join(signers) if signers else "unsigned"
     if inner:
         state += f"; embeds {SUBMITTED_NAME} signed by " + ", ".join(inner)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from ltc_assess.errors import AnswerError, ErrorCode, LtcError
 from ltc_assess.schema.registry import get_form
@@ -26,20 +26,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=_run)
 
 
-def _open(name: str) -> TextIO:
+def _open(name: str) -> BinaryIO:
+    """Bytes: each case is decoded on its own, so one bad line cannot end a batch."""
     if name == "-":
-        return sys.stdin
+        return sys.stdin.buffer
     try:
-        return open(name, encoding="utf-8")  # noqa: SIM115 - closed by the caller
+        return open(name, "rb")  # noqa: SIM115 - closed by the caller
     except OSError as exc:
         raise AnswerError(ErrorCode.ANSWER_INPUT, f"cannot read {name}: {exc.strerror}") from None
 
 
-def _parse_case(text: str, where: str) -> dict[str, Any]:
+def _text(data: bytes, where: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise AnswerError(ErrorCode.ANSWER_INPUT, f"{where}: the file is UTF-16; save it as UTF-8")
     try:
-        case = json.loads(text)
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AnswerError(ErrorCode.ANSWER_INPUT, f"{where}: not UTF-8 text (byte {exc.start + 1})") from None
+
+
+def _parse_case(data: bytes, where: str) -> dict[str, Any]:
+    try:
+        case = json.loads(_text(data, where))
     except json.JSONDecodeError as exc:
         raise AnswerError(ErrorCode.ANSWER_INPUT, f"{where}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4,300 digits, nesting too deep
+        raise AnswerError(ErrorCode.ANSWER_INPUT, f"{where}: unreadable JSON value ({str(exc)[:80]})") from None
     if not isinstance(case, dict) or not isinstance(case.get("answers"), dict) or not isinstance(case.get("form"), str):
         raise AnswerError(ErrorCode.ANSWER_INPUT, f'{where}: expected {{"form": "...", "answers": {{...}}}}')
     return case
@@ -64,17 +76,17 @@ def _run(args: argparse.Namespace) -> int:
         print(_dump(score_case(case), indent=2 if args.pretty else None))
         return 0
     finally:
-        if src is not sys.stdin:
+        if src is not sys.stdin.buffer:
             src.close()
 
 
-def _lines(src: TextIO) -> Iterator[tuple[int, str]]:
+def _lines(src: BinaryIO) -> Iterator[tuple[int, bytes]]:
     for n, line in enumerate(src, 1):
         if line.strip():
             yield n, line
 
 
-def _batch(src: TextIO, name: str) -> int:
+def _batch(src: BinaryIO, name: str) -> int:
     failed = 0
     out = sys.stdout
     for n, line in _lines(src):
@@ -83,6 +95,7 @@ def _batch(src: TextIO, name: str) -> int:
             case = _parse_case(line, f"{name}:{n}")
             case_id = case.get("id")
             out.write(_dump(score_case(case)) + "\n")
+            out.flush()  # in order, as soon as scored (a reader sees progress; a closed pipe is noticed here)
         except LtcError as exc:
             failed += 1
             where = f"{name}:{n}"

@@ -8,8 +8,10 @@ created or reset), or are typed at a prompt.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.cli.common import add_db_option, db_path, login, open_service, password
+from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.workflow import Role
 
 NEW_PASSWORD_ENV = "LTC_ASSESS_NEW_PASSWORD"
@@ -36,7 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ap.add_argument("--name", required=True, help="display name")
     ap.add_argument("--role", required=True, choices=roles)
     ap.add_argument("--qualification-no", metavar="NO", help="assessor's qualification certificate number")
-    action("list", "list users", _list, admin=False)
+    action("list", "list users", _list)
+    up = action("unlock", "lift a lockout after failed logins, for every source", _unlock)
+    up.add_argument("username")
     sp = action("set", "change a user's details", _set)
     sp.add_argument("username")
     sp.add_argument("--qualification-no", metavar="NO", required=True, help="qualification number ('' clears it)")
@@ -48,6 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rp.add_argument("role", choices=roles)
     pp = action("reset-password", "set a new password (unlocks the account)", _reset)
     pp.add_argument("username")
+    rp = action("recover", "new password with the escrowed recovery key, when no admin can log in", _recover,
+                admin=False)
+    rp.add_argument("username")
+    rp.add_argument("--recovery-key-file", type=Path, required=True, metavar="FILE",
+                    help="file holding the key printed by db recovery-key (hex)")
     dp = action("disable", "disable an account", _disable)
     dp.add_argument("username")
 
@@ -82,8 +91,9 @@ def _add(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     service = open_service(args)
     try:
+        login(service, args.admin)
         for u in service.users():
-            state = "disabled" if u.disabled else ("locked" if u.locked_until else "active")
+            state = "disabled" if u.disabled else ("locked" if service.locked_out(u.username) else "active")
             qualification = f"  资格证号 {u.qualification_no}" if u.qualification_no else ""
             print(f"{u.username:<16} {u.role.value:<11} {state:<9} {u.display_name}{qualification}")
     finally:
@@ -129,6 +139,35 @@ def _reset(args: argparse.Namespace) -> int:
     finally:
         service.close()
     print(f"password of {args.username} reset")
+    return 0
+
+
+def _recover(args: argparse.Namespace) -> int:
+    from ltc_assess.service import AssessmentService
+
+    try:
+        key = bytes.fromhex(args.recovery_key_file.read_text(encoding="ascii").strip())
+    except (OSError, ValueError, UnicodeError):
+        raise AppError(ErrorCode.INVALID, f"{args.recovery_key_file}: not a recovery key (64 hex digits)") from None
+    path = db_path(args)
+    if not path.exists():
+        raise AppError(ErrorCode.NOT_FOUND, f"no database at {path}")
+    service = AssessmentService(path, key=key)
+    try:
+        service.recover_account(key, args.username, password("new password: ", NEW_PASSWORD_ENV))
+    finally:
+        service.close()
+    print(f"password of {args.username} set with the recovery key")
+    return 0
+
+
+def _unlock(args: argparse.Namespace) -> int:
+    service = open_service(args)
+    try:
+        service.unlock_user(login(service, args.admin), args.username)
+    finally:
+        service.close()
+    print(f"user {args.username} unlocked")
     return 0
 
 

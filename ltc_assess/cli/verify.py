@@ -13,7 +13,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from ltc_assess.cli.common import add_db_option, db_path, open_service
+from ltc_assess.cli.common import add_db_option, db_path, open_service, untrusted_file
 from ltc_assess.errors import AppError, ErrorCode
 
 
@@ -64,6 +64,10 @@ def _installation(args: argparse.Namespace) -> tuple[list[bytes], list[bytes], s
             return [], [], "nothing (give --trust ROOT.pem)"
         crl = service.pki.current_crl()
         return [service.root_certificate()], [crl] if crl else [], f"the root of {db_path(args)}"
+    except AppError as exc:
+        if exc.code != ErrorCode.AUTH:
+            raise
+        return [], [], f"nothing: {db_path(args)} is encrypted (give --trust ROOT.pem)"
     finally:
         service.close()
 
@@ -83,7 +87,8 @@ def _run(args: argparse.Namespace) -> int:
         roots, own_crls, trusted = _installation(args)
         crl_files = crl_files or [(c, "this installation's CRL") for c in own_crls]
     crls = [c for blob, where in crl_files for c in load_crls(blob, where)]
-    checks = validate_report(data, roots, crls, at)
+    with untrusted_file(args.file):
+        checks = validate_report(data, roots, crls, at)
     when = at.isoformat() if at else "now"
     print(f"{args.file}: {len(checks)} signature(s), trusting {trusted}, as of {when}")
     last: dict[str, bool] = {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.files import FILE_MODE, touch_private
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.p7s"
@@ -70,14 +70,14 @@ def write_package(out: Path, files: Mapping[str, bytes], meta: Mapping[str, Any]
     everything = {**{k: files[k] for k in sorted(files)}, MANIFEST: manifest_bytes, SIGNATURE: sign(manifest_bytes)}
     tmp = out.with_name(out.name + ".partial")
     if out.suffix == ".zip":
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-            os.chmod(tmp, 0o600)  # personal data: the owner only, whatever the umask or an old partial file
-            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                for name, data in everything.items():
-                    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.external_attr = 0o600 << 16
-                    zf.writestr(info, data)
+        tmp.unlink(missing_ok=True)
+        touch_private(tmp)  # personal data: 0600 from the first byte
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, data in everything.items():
+                info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = FILE_MODE << 16
+                zf.writestr(info, data)
         tmp.replace(out)
     else:
         if tmp.exists():
@@ -85,22 +85,12 @@ def write_package(out: Path, files: Mapping[str, bytes], meta: Mapping[str, Any]
         tmp.parent.mkdir(parents=True, exist_ok=True)
         for name, data in everything.items():
             target = tmp / name
-            _private_dirs(target.parent, tmp.parent)
-            with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-                handle.write(data)
+            touch_private(target)  # 0600 files in 0700 folders
+            target.write_bytes(data)
         if out.exists():
             _remove_tree(out)
         tmp.rename(out)
     return manifest
-
-
-def _private_dirs(folder: Path, top: Path) -> None:
-    """Create ``folder`` and its parents below ``top`` as 0700."""
-    if folder == top or folder.exists():
-        return
-    _private_dirs(folder.parent, top)
-    folder.mkdir(mode=0o700)
-    os.chmod(folder, 0o700)
 
 
 def _remove_tree(path: Path) -> None:

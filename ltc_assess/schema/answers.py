@@ -36,12 +36,9 @@ def _bad(item_id: str, message: str) -> AnswerError:
     return AnswerError(ErrorCode.ANSWER_VALUE, message, item=item_id)
 
 
-def _allowed(value: Any, allowed: set[tuple[type, Any]]) -> bool:
-    """Whether ``value`` is one of the choices; a list or dict (unhashable) never is."""
-    try:
-        return (type(value), value) in allowed
-    except TypeError:
-        return False
+def _allowed(allowed: set[tuple[type, Any]], value: Any) -> bool:
+    """Whether ``value`` is one of the choices (a list or object from JSON never is, and cannot be hashed)."""
+    return not isinstance(value, list | dict) and (type(value), value) in allowed
 
 
 def _single(item: SingleChoiceItem, item_id: str) -> Checker:
@@ -50,7 +47,7 @@ def _single(item: SingleChoiceItem, item_id: str) -> Checker:
     shown = _fmt(sorted(values, key=str) if not all(isinstance(v, int) for v in values) else sorted(values))
 
     def check(value: Any) -> None:
-        if not _allowed(value, allowed):
+        if not _allowed(allowed, value):
             raise _bad(item_id, f"value {value!r} is not allowed; allowed values: {shown}")
 
     return check
@@ -65,7 +62,7 @@ def _multi(item: MultiChoiceItem, item_id: str) -> Checker:
         if not isinstance(value, list | tuple):
             raise _bad(item_id, f"expected a list of choices, got {value!r}")
         for v in value:
-            if not _allowed(v, allowed):
+            if not _allowed(allowed, v):
                 raise _bad(item_id, f"value {v!r} is not allowed; allowed values: {_fmt(values)}")
         if len(set(value)) != len(value):
             raise _bad(item_id, "a choice is listed twice")

@@ -197,7 +197,8 @@ def _validate(plan: _Plan, form: FormDef, answers: Mapping[str, Any]) -> dict[st
     for item_id, value in answers.items():
         allowed = fast.get(item_id)
         # Fast path for single choices; the checker is still the one that decides (and words the error).
-        if allowed is None or (type(value), value) not in allowed:
+        # (lists and objects cannot be looked up in the set: the checker words their error)
+        if allowed is None or isinstance(value, list | dict) or (type(value), value) not in allowed:
             checker = check.get(item_id)
             if checker is None:
                 msg = f"unknown item {item_id!r} in form {form.ref}"

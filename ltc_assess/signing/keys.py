@@ -1,12 +1,17 @@
 """The agency's signing root and per-user certificates (cryptography, EC P-256).
 
-Private keys are only ever stored as PKCS#8 PEM encrypted with a password (the user's own for user keys,
-the administrator's root passphrase for the root), so a copied database yields no usable key.
+Private keys are only ever stored sealed with a password (the user's own for user keys, the administrator's
+root passphrase for the root) by argon2id at the login hash's strength (``sealing``), so a copied database
+yields no usable key, and guessing a key's password costs as much as guessing the login. Keys stored earlier
+as PBKDF2-encrypted PKCS#8 still open.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -17,6 +22,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
+from ltc_assess.signing import sealing
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
@@ -33,14 +39,31 @@ class KeyPair:
     key_pem: bytes
 
 
+SEALED_BEGIN, SEALED_END = b"-----BEGIN LTC-ASSESS SEALED KEY-----", b"-----END LTC-ASSESS SEALED KEY-----"
+_KEY_CONTEXT = "ltc-assess signing key"
+
+
 def _encrypt(key: PrivateKey, password: str) -> bytes:
+    """PKCS#8 DER sealed with the password, as a PEM-style block of base64 JSON."""
     if len(password) < 8:
         raise AppError(ErrorCode.INVALID, "a key password must have at least 8 characters")
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(password.encode("utf-8")),
-    )
+    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    body = base64.encodebytes(json.dumps(sealing.seal(der, password, _KEY_CONTEXT)).encode("ascii"))
+    return SEALED_BEGIN + b"\n" + body + SEALED_END + b"\n"
+
+
+def _unseal(key_pem: bytes, password: str) -> bytes | None:
+    try:
+        body = key_pem.strip().removeprefix(SEALED_BEGIN).removesuffix(SEALED_END)
+        box = json.loads(base64.decodebytes(body))
+    except (ValueError, binascii.Error):
+        return None
+    return sealing.unseal(box, password, _KEY_CONTEXT)
+
+
+def serial_hex(cert_pem: bytes) -> str:
+    """A certificate's serial number in hex (how revocation and audit entries name it)."""
+    return format(x509.load_pem_x509_certificate(cert_pem).serial_number, "x")
 
 
 def _key_usage(ca: bool) -> x509.KeyUsage:
@@ -61,7 +84,13 @@ def _key_usage(ca: bool) -> x509.KeyUsage:
 def load_key(key_pem: bytes, password: str) -> ec.EllipticCurvePrivateKey:
     """Unlock a private key; a wrong password is a clear AUTH error."""
     try:
-        key = serialization.load_pem_private_key(key_pem, password.encode("utf-8"))
+        if key_pem.lstrip().startswith(SEALED_BEGIN):
+            der = _unseal(key_pem, password)
+            if der is None:
+                raise ValueError("wrong password")
+            key = serialization.load_der_private_key(der, None)
+        else:
+            key = serialization.load_pem_private_key(key_pem, password.encode("utf-8"))
     except (ValueError, TypeError):
         raise AppError(ErrorCode.AUTH, _("签名密码错误")) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey):

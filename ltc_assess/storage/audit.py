@@ -24,6 +24,15 @@ def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def digest(value: Any) -> dict[str, str] | None:
+    """An answer as the log keeps it: its SHA-256, never the value (an answer cleared later must not stay readable
+    here, and rows cannot be redacted). A claimed value is checked by hashing it again."""
+    if value is None:
+        return None
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return {"sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+
+
 def row_hash(row: dict[str, Any], prev_hash: str) -> str:
     """SHA-256 over the previous hash and the row's fields in a fixed order."""
     payload = json.dumps([prev_hash, *[row.get(f) for f in FIELDS]], ensure_ascii=False, separators=(",", ":"))
@@ -133,7 +142,7 @@ def to_csv(db: Database) -> str:
     return "\ufeff" + out.getvalue()
 
 
-def events(db: Database, entity: str, entity_id: int | str) -> list[dict[str, Any]]:
+def entity_history(db: Database, entity: str, entity_id: int | str) -> list[dict[str, Any]]:
     """One entity's audit events, oldest first (an assessment's status history is read from them)."""
     return list(
         db.query(

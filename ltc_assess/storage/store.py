@@ -255,6 +255,9 @@ class Store:
             {"user_id": user_id, "cert_pem": cert_pem, "key_pem": key_pem, "created_at": at}, pk="user_id"
         )
 
+    def delete_user_key(self, user_id: int) -> None:
+        self.db.execute("DELETE FROM user_keys WHERE user_id = ?", [user_id])
+
     def user_key(self, user_id: int) -> tuple[bytes, bytes] | None:
         row = self.db.execute("SELECT cert_pem, key_pem FROM user_keys WHERE user_id = ?", [user_id]).fetchone()
         return None if row is None else (bytes(row[0]), bytes(row[1]))

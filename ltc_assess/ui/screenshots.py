@@ -36,7 +36,11 @@ def render_screenshots(out: Path, db: Path | None = None, language: str = "zh_CN
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "shots.db"
         if db is not None and db.exists():
+            from ltc_assess.storage.keyslots import slots_path
+
             shutil.copy(db, path)
+            if slots_path(db).exists():  # an encrypted database opens only with its key slots
+                shutil.copy(slots_path(db), slots_path(path))
         else:
             create_demo(str(path))
         service = AssessmentService(path)

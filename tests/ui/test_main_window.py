@@ -190,6 +190,7 @@ def test_bundle_round_trip_from_the_ui(qtbot: QtBot, world: World, tmp_path: Pat
     s.init_root(world.admin, "示例机构", "root-passphrase")
     s.issue_certificate(world.admin, "a1", "root-passphrase", "a1-password")
     office = AssessmentService(s.backup(tmp_path / "office.db"))
+    office.login("sup1", "sup1-password")  # the copy is encrypted: a password opens it
     aid = complete_barthel(world)
     messages: list[str] = []
     window = MainWindow(s, world.a1)

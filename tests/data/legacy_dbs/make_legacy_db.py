@@ -2,6 +2,8 @@
 file, never regenerate it afterwards (tests upgrade it to prove old installations keep working).
 
     .venv/bin/python tests/data/legacy_dbs/make_legacy_db.py tests/data/legacy_dbs/<last-migration>.sqlite
+
+Databases are encrypted since encryption at rest: commit the key slots written beside it (``.sqlite.keys``) too.
 """
 
 from __future__ import annotations

@@ -105,10 +105,33 @@ def test_wrong_password_does_not_sign(pki: dict[str, KeyPair]) -> None:
                  box=STAMP_BOXES["assessor1"], page=0, reason="x")
 
 
-def test_keys_are_stored_encrypted(pki: dict[str, KeyPair]) -> None:
-    """Test that the stored private key is encrypted PKCS#8 and opens only with the password."""
-    assert b"ENCRYPTED PRIVATE KEY" in pki["assessor1"].key_pem
-    assert load_key(pki["assessor1"].key_pem, "assessor1-password") is not None
+def test_keys_are_sealed_as_strongly_as_logins(pki: dict[str, KeyPair]) -> None:
+    """Test that the stored private key is sealed by argon2id with the login hash's parameters (not 2,048 PBKDF2
+    rounds), holds no key material in the clear, and opens only with the password."""
+    import base64
+    import json
+
+    from ltc_assess.signing import sealing
+    from ltc_assess.signing.keys import SEALED_BEGIN, SEALED_END
+
+    pem = pki["assessor1"].key_pem
+    assert pem.startswith(SEALED_BEGIN) and b"PRIVATE KEY" not in pem
+    box = json.loads(base64.decodebytes(pem.strip().removeprefix(SEALED_BEGIN).removesuffix(SEALED_END)))
+    assert box["kdf"]["name"] == "argon2id"
+    assert (box["kdf"]["t"], box["kdf"]["m"], box["kdf"]["p"]) >= (sealing.TIME_COST, sealing.MEMORY_KIB, 1)
+    assert load_key(pem, "assessor1-password") is not None
+    with pytest.raises(AppError, match="签名密码错误"):
+        load_key(pem, "assessor2-password")
+
+
+def test_keys_stored_before_sealing_still_open(pki: dict[str, KeyPair]) -> None:
+    """Test that a PBKDF2-encrypted PKCS#8 key from an older database still opens with its password."""
+    key = load_key(pki["assessor1"].key_pem, "assessor1-password")
+    old = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.BestAvailableEncryption(b"old-password"))
+    assert load_key(old, "old-password").private_numbers() == key.private_numbers()
+    with pytest.raises(AppError, match="签名密码错误"):
+        load_key(old, "wrong-password")
 
 
 def test_pkcs12_import_round_trip(pki: dict[str, KeyPair]) -> None:

@@ -20,7 +20,7 @@ from ltc_assess import bundle_seal, replay
 from ltc_assess.bundles import export_bundle, import_bundle
 from ltc_assess.errors import AppError, LtcError
 from ltc_assess.exchange.package import MANIFEST, SIGNATURE, read_package
-from ltc_assess.signing.envelope import MAGIC, seal
+from ltc_assess.signing.transport import MAGIC, seal
 
 SIGNERS = {"assessor1": "a1-password", "assessor2": "a2-password"}
 BOMB_BYTES = 512 << 20  # inflates from about half a megabyte

@@ -25,6 +25,7 @@ def sites(world: World, tmp_path: Path) -> tuple[World, AssessmentService]:
     s = world.service
     with_signing_keys(world)
     laptop = AssessmentService(s.backup(tmp_path / "laptop.db"), clock=world.clock)
+    laptop.login("a1", "a1-password")  # the copy is encrypted like the office database: a password opens it
     yield world, laptop
     laptop.close()
 

@@ -61,12 +61,13 @@ def test_acknowledged_answers_survive_sigkill(tmp_path: Path) -> None:
     admin = service.create_first_admin("admin", "管理员", "admin-password")
     a1 = service.add_user(admin, "a1", "评估员", "assessor", "a1-password")
     subject, _ = service.register_subject(a1, name="王秀英", sex="female", id_number=id_number())
+    key = service.database_key()
     service.close()
     rng = random.Random(42)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     acknowledged_total = 0
     for trial in range(TRIALS):
-        service = AssessmentService(db)
+        service = AssessmentService(db, key=key)
         record, _ = service.start_assessment(a1, NewAssessment(subject_id=subject.id, form="gbt42195-2022"))
         prefilled = dict(record.answers)
         service.close()
@@ -80,7 +81,7 @@ def test_acknowledged_answers_survive_sigkill(tmp_path: Path) -> None:
         child.wait()
         count = int(acked[-1]) + 1 if acked else 0
         acknowledged_total += count
-        service = AssessmentService(db)
+        service = AssessmentService(db, key=key)
         stored = {k: v for k, v in service.assessment(record.id).answers.items() if k not in prefilled}
         assert stored in (state_after(count), state_after(count + 1)), f"trial {trial}: lost acknowledged answers"
         assert service.check() == [], f"trial {trial}"

@@ -10,6 +10,7 @@ from world import World, complete_barthel
 
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage.db import connect
+from ltc_assess.storage.keyslots import slots_path
 from ltc_assess.storage.migrations import migrations, schema_version
 from ltc_assess.workflow import Status
 
@@ -30,7 +31,10 @@ def test_legacy_database_upgrades_and_keeps_data(tmp_path: Path, legacy: Path) -
     """Test that each released database upgrades cleanly, passes db check and keeps its records."""
     copy = tmp_path / legacy.name
     shutil.copy(legacy, copy)
+    if slots_path(legacy).exists():  # released after encryption at rest: the key slots travel with the file
+        shutil.copy(slots_path(legacy), slots_path(copy))
     service = AssessmentService(copy)
+    service.login("admin", "legacy-admin")
     assert schema_version(service.db) == migrations._migrations[-1].name
     assert service.check() == []
     statuses = sorted(r["status"] for r in service.list_assessments())
@@ -47,6 +51,7 @@ def test_backup_restores_to_a_healthy_copy(world: World, tmp_path: Path) -> None
     world.service.submit(world.a1, aid)
     out = world.service.backup(tmp_path / "backups" / "copy.db")
     restored = AssessmentService(out)
+    restored.login("a1", "a1-password")  # encrypted like the database, with its key slots beside it
     assert restored.check() == []
     assert restored.assessment(aid).status == Status.SUBMITTED
     assert restored.assessment(aid).answers == world.service.assessment(aid).answers

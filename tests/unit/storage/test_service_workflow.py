@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
-from world import PNG, World, complete_barthel, with_signing_keys
+from world import PNG, World, complete_barthel, raw_sql, with_signing_keys
 
 from ltc_assess.errors import AnswerError, AppError, ErrorCode
 from ltc_assess.service import NewAssessment
+from ltc_assess.storage.db import DatabaseError
 from ltc_assess.workflow import Status
 
 
@@ -123,12 +122,12 @@ def test_approved_is_immutable_in_service_and_sql(world: World) -> None:
     s.approve(world.sup1, aid)
     with pytest.raises(AppError, match="评估当前为“已批准”，不能修改"):
         s.save_answer(world.a1, aid, "BI.1", 5)
-    raw = sqlite3.connect(s.path)
+    raw = raw_sql(s)
     for sql in ("UPDATE assessments SET proposed_level = 3 WHERE id = ?",
                 "UPDATE answers SET value_json = '0' WHERE assessment_id = ?",
                 "DELETE FROM answers WHERE assessment_id = ?",
                 "DELETE FROM assessments WHERE id = ?"):
-        with pytest.raises(sqlite3.DatabaseError):
+        with pytest.raises(DatabaseError):
             raw.execute(sql, [aid])
     raw.close()
     assert s.assessment(aid).answers["BI.1"] == 10

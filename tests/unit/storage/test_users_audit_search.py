@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 import pytest
-from world import World, complete_barthel, id_number
+from world import World, complete_barthel, id_number, raw_sql
 
 from ltc_assess import idnumber
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.storage import audit
+from ltc_assess.storage.db import DatabaseError
 
 
 def test_login_and_lockout_after_five_failures(world: World) -> None:
-    """Test that five wrong passwords lock the account for 15 minutes, then it opens again."""
+    """Test that five wrong passwords lock the account for 15 minutes (saying no more than for a wrong password),
+    then it opens again."""
     s = world.service
     assert s.login("a1", "a1-password").id == world.a1.id
     for _ in range(5):
         with pytest.raises(AppError, match="用户名或密码错误"):
             s.login("a1", "nope")
-    with pytest.raises(AppError, match="锁定至"):
+    with pytest.raises(AppError, match="用户名或密码错误"):
         s.login("a1", "a1-password")
     world.clock.now += dt.timedelta(minutes=16)
     assert s.login("a1", "a1-password").username == "a1"
@@ -50,8 +51,8 @@ def test_reset_password_and_set_role(world: World) -> None:
     s.reset_password(world.admin, "a3", "fresh-password")
     assert s.login("a3", "fresh-password").role == "assessor"
     assert s.set_role(world.admin, "a3", "supervisor").role == "supervisor"
-    assert [r["action"] for r in s.db.query("SELECT action FROM audit WHERE entity = 'user'")][-2:] == [
-        "user.reset_password", "user.set_role"]
+    assert [r["action"] for r in s.db.query("SELECT action FROM audit WHERE entity = 'user'")][-3:] == [
+        "user.reset_password", "login", "user.set_role"]
 
 
 def test_audit_chain_verifies_and_exports(world: World) -> None:
@@ -70,7 +71,7 @@ def test_audit_chain_verifies_and_exports(world: World) -> None:
 def test_audit_tamper_is_detected_and_named(world: World, tamper: str) -> None:
     """Test that editing or deleting an audit row with plain sqlite3 breaks the chain at that row."""
     complete_barthel(world)
-    raw = sqlite3.connect(world.service.path)
+    raw = raw_sql(world.service)
     raw.execute("DROP TRIGGER audit_no_update")
     raw.execute("DROP TRIGGER audit_no_delete")
     raw.execute(tamper.replace("{row}", "7"))
@@ -82,8 +83,8 @@ def test_audit_tamper_is_detected_and_named(world: World, tamper: str) -> None:
 
 def test_audit_rows_cannot_be_changed_through_sqlite(world: World) -> None:
     """Test that the append-only triggers refuse updates and deletes."""
-    raw = sqlite3.connect(world.service.path)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    raw = raw_sql(world.service)
+    with pytest.raises(DatabaseError, match="append-only"):
         raw.execute("DELETE FROM audit")
     raw.close()
 
