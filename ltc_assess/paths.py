@@ -28,3 +28,8 @@ def resources_dir() -> Path:
 def font_path() -> Path:
     """The bundled CJK TrueType font used by Qt, reportlab and signature stamps."""
     return resources_dir() / "fonts" / "LXGWWenKai-Regular.ttf"
+
+
+def policies_dir() -> Path:
+    """Installed city policies (``policies/<city>/v<N>.yaml``)."""
+    return bundle_root() / "policies"

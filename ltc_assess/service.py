@@ -22,7 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from PIL import Image
 
-from ltc_assess import idnumber
+from ltc_assess import conclusions, idnumber
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.report.data import ReportData, build_report_data
@@ -511,6 +511,7 @@ class AssessmentService:
             listed = "; ".join(m.message for m in missing[:5]) + ("…" if len(missing) > 5 else "")
             message = _("尚不能提交：还有 {count} 项未完成（{listed}）").format(count=len(missing), listed=listed)
             raise AppError(ErrorCode.INVALID, message)
+        conclusions.check_submission(self.store, record)
         form = self._forms(record.form_ref)
         at = self._now()
         with transaction(self.db):
@@ -629,6 +630,7 @@ class AssessmentService:
             raise AppError(ErrorCode.PERMISSION, _("更正须由另一名审核员批准，发起人不能批准"))
         at = self._now()
         decided = record.decided_level if record.decided_level is not None else record.proposed_level
+        conclusions.check_approval(self.store, record, decided, actor.id)  # type: ignore[arg-type]
         changed = [aid]
         with transaction(self.db):
             self.store.update_assessment(
@@ -664,6 +666,7 @@ class AssessmentService:
                     new={"status": Status.SUPERSEDED.value, "by": aid},
                 )
                 changed.append(old.id)
+            changed += conclusions.record_conclusion(self.db, self.store, record, decided, at, actor.id)  # type: ignore[arg-type]
             if self.signing_configured():
                 if not password:
                     raise AppError(ErrorCode.AUTH, _("审核员需要输入自己的密码以签署批准"))

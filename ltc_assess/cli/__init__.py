@@ -28,6 +28,13 @@ COMMAND_MODULES = (
     "verify",
     "export",
     "bundle",
+    "policies",
+    "visit",
+    "publicity",
+    "objection",
+    "conclusion",
+    "due",
+    "letter",
     "gui",
 )
 

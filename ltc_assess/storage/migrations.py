@@ -263,6 +263,84 @@ def m003_bundles(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_lifecycle(db: Database) -> None:
+    """After the decision: staff qualification, the on-site visit record, expert confirmations, each
+    conclusion's policy version and validity, its 公示 and the objections that open a 复评."""
+    _execute_script(
+        db,
+        """
+        ALTER TABLE users ADD COLUMN qualification TEXT CHECK (qualification IN ('assessor', 'expert'));
+        CREATE TABLE visit_people (
+            assessment_id INTEGER NOT NULL REFERENCES assessments(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            check_in_at TEXT NOT NULL,
+            check_in_place TEXT NOT NULL,
+            check_out_at TEXT,
+            check_out_place TEXT,
+            PRIMARY KEY (assessment_id, user_id)
+        );
+        CREATE TABLE visit_checks (
+            assessment_id INTEGER PRIMARY KEY REFERENCES assessments(id),
+            identity_checked INTEGER NOT NULL CHECK (identity_checked IN (0, 1)),
+            guardian_present INTEGER NOT NULL CHECK (guardian_present IN (0, 1)),
+            guardian_name TEXT,
+            recorded_by INTEGER NOT NULL REFERENCES users(id),
+            recorded_at TEXT NOT NULL
+        );
+        CREATE TABLE expert_confirmations (
+            assessment_id INTEGER NOT NULL REFERENCES assessments(id),
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            level INTEGER NOT NULL,
+            confirmed_at TEXT NOT NULL,
+            PRIMARY KEY (assessment_id, user_id)
+        );
+        CREATE TABLE conclusions (
+            assessment_id INTEGER PRIMARY KEY REFERENCES assessments(id),
+            policy_ref TEXT NOT NULL,
+            policy_sha256 TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            eligible INTEGER NOT NULL,
+            decided_at TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_until TEXT NOT NULL,
+            reapply_after TEXT NOT NULL,
+            published_at TEXT,
+            publicity_until TEXT,
+            objection_until TEXT,
+            superseded_by INTEGER REFERENCES assessments(id),
+            confirmed_by INTEGER REFERENCES assessments(id),
+            status_review_on TEXT,
+            status_review_reason TEXT
+        );
+        CREATE TABLE objections (
+            id INTEGER PRIMARY KEY,
+            assessment_id INTEGER NOT NULL REFERENCES assessments(id),
+            lodged_at TEXT NOT NULL,
+            lodged_by TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            recorded_by INTEGER NOT NULL REFERENCES users(id),
+            review_id INTEGER UNIQUE REFERENCES assessments(id)
+        );
+        CREATE TRIGGER conclusions_no_delete BEFORE DELETE ON conclusions
+        BEGIN SELECT RAISE(ABORT, 'a conclusion cannot be deleted'); END;
+        CREATE TRIGGER conclusions_fixed BEFORE UPDATE ON conclusions
+        WHEN NEW.policy_ref IS NOT OLD.policy_ref OR NEW.level IS NOT OLD.level
+            OR NEW.valid_from IS NOT OLD.valid_from OR NEW.valid_until IS NOT OLD.valid_until
+            OR (OLD.published_at IS NOT NULL AND NEW.published_at IS NOT OLD.published_at)
+        BEGIN SELECT RAISE(ABORT, 'a conclusion cannot change once recorded'); END;
+        CREATE TRIGGER objections_no_delete BEFORE DELETE ON objections
+        BEGIN SELECT RAISE(ABORT, 'an objection cannot be deleted'); END;
+        CREATE TRIGGER visit_locked BEFORE INSERT ON visit_people
+        WHEN (SELECT status FROM assessments WHERE id = NEW.assessment_id) NOT IN ('draft', 'returned')
+        BEGIN SELECT RAISE(ABORT, 'the visit of a submitted assessment cannot change'); END;
+        CREATE TRIGGER visit_locked_update BEFORE UPDATE ON visit_people
+        WHEN (SELECT status FROM assessments WHERE id = OLD.assessment_id) NOT IN ('draft', 'returned')
+        BEGIN SELECT RAISE(ABORT, 'the visit of a submitted assessment cannot change'); END;
+        """,
+    )
+
+
 def _execute_script(db: Database, script: str) -> None:
     """Run statements one by one: ``executescript`` would COMMIT the migration's open transaction."""
     buffer = ""

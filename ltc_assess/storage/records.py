@@ -19,6 +19,7 @@ class User:
     disabled: bool
     failed_logins: int
     locked_until: str | None
+    qualification: str | None = None  # 'assessor' 评估员 / 'expert' 评估专家 (policies.model.QUALIFICATIONS)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> User:
@@ -30,6 +31,7 @@ class User:
             bool(row["disabled"]),
             row["failed_logins"],
             row["locked_until"],
+            row.get("qualification"),
         )
 
 

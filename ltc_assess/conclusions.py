@@ -1,0 +1,128 @@
+"""The city policy's checks at submission and approval, and the conclusion recorded at approval.
+
+The service calls these inside its use cases (so no caller can skip them); the use cases after the decision
+(publish, object, 复评, letters, due list) live in ``ltc_assess.lifecycle``. Without a chosen city no policy
+applies and these are no-ops, as before policies existed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlite_utils import Database
+
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
+from ltc_assess.policies import Policy, get_policy
+from ltc_assess.policies.rules import confirmation_problems, protocol_problems, validity
+from ltc_assess.storage import audit
+from ltc_assess.storage.lifecycle_store import LifecycleStore
+from ltc_assess.storage.records import Assessment
+from ltc_assess.storage.store import Store
+from ltc_assess.workflow import Action, Role, Status, apply
+
+POLICY_SETTING = "policy_city"
+
+
+def city_policy(store: Store) -> Policy | None:
+    """The newest installed version of the installation's city policy, None when no city was chosen."""
+    city = store.setting(POLICY_SETTING)
+    return get_policy(city) if city else None
+
+
+def _refuse(prefix: str, problems: list[str]) -> None:
+    if problems:
+        raise AppError(ErrorCode.INVALID, prefix + "；".join(problems))
+
+
+def check_submission(store: Store, record: Assessment) -> None:
+    """The on-site protocol (people, experts, identity check, guardian) before an assessment is handed in."""
+    policy = city_policy(store)
+    if policy is None:
+        return
+    lstore = LifecycleStore(store.db)
+    problems = protocol_problems(policy.onsite, lstore.visit_people(record.id), lstore.visit_checks(record.id))
+    if record.form_ref != policy.form:
+        problems.insert(
+            0,
+            _("{city}使用评估表 {form}，本评估使用 {used}").format(
+                city=policy.name, form=policy.form, used=record.form_ref
+            ),
+        )
+    _refuse(_("不符合{city}现场评估规定：").format(city=policy.name), problems)
+
+
+def participants(store: Store, record: Assessment) -> set[int]:
+    """Everyone who took part in an assessment: assessors, people on site, confirming experts, deciders."""
+    lstore = LifecycleStore(store.db)
+    ids = {record.assessor1_id, record.assessor2_id, record.created_by, record.decided_by, record.approved_by}
+    ids |= {p["user_id"] for p in lstore.visit_people(record.id)}
+    ids |= {c["user_id"] for c in lstore.confirmations(record.id)}
+    return {i for i in ids if i is not None}
+
+
+def check_approval(store: Store, record: Assessment, level: int, actor_id: int) -> None:
+    """Enough experts confirmed ``level``, and nobody from the original approves a 复评."""
+    policy = city_policy(store)
+    if policy is None:
+        return
+    lstore = LifecycleStore(store.db)
+    objection = lstore.objection_for_review(record.id)
+    if objection is not None and actor_id in participants(store, store.assessment(objection["assessment_id"])):
+        raise AppError(
+            ErrorCode.PERMISSION,
+            _("复评须由未参与原评估 {id} 的人员审核").format(id=objection["assessment_id"]),
+        )
+    _refuse(
+        _("不符合{city}结论确认规定：").format(city=policy.name),
+        confirmation_problems(policy.onsite, lstore.confirmations(record.id), level),
+    )
+
+
+def record_conclusion(db: Database, store: Store, record: Assessment, level: int, at: str, actor_id: int) -> list[int]:
+    """At approval (inside its transaction): the conclusion with its policy version and validity; a 复评's
+    conclusion confirms or supersedes the original. Returns other assessment ids it changed."""
+    policy = city_policy(store)
+    if policy is None:
+        return []
+    lstore = LifecycleStore(db)
+    span = validity(policy, level, dt.date.fromisoformat(at[:10]))
+    fields = {
+        "assessment_id": record.id,
+        "policy_ref": policy.ref,
+        "policy_sha256": policy.sha256,
+        "level": level,
+        "eligible": int(policy.eligible(level)),
+        "decided_at": at,
+        "valid_from": span.valid_from.isoformat(),
+        "valid_until": span.valid_until.isoformat(),
+        "reapply_after": span.reapply_after.isoformat(),
+    }
+    lstore.add_conclusion(fields)
+    audit.append(
+        db, at=at, actor_id=actor_id, action="conclusion.record", entity="assessment", entity_id=record.id, new=fields
+    )
+    objection = lstore.objection_for_review(record.id)
+    if objection is None:
+        return []
+    original = store.assessment(objection["assessment_id"])
+    previous = lstore.conclusion(original.id)
+    if previous is not None and previous["level"] == level:
+        lstore.update_conclusion(original.id, confirmed_by=record.id)
+        outcome = "confirmed"
+    else:
+        if previous is not None:
+            lstore.update_conclusion(original.id, superseded_by=record.id)
+        if original.status == Status.APPROVED:
+            store.update_assessment(original.id, status=apply(original.status, Action.SUPERSEDE, Role.SUPERVISOR).value)
+        outcome = "superseded"
+    audit.append(
+        db,
+        at=at,
+        actor_id=actor_id,
+        action=f"conclusion.{outcome}",
+        entity="assessment",
+        entity_id=original.id,
+        new={"by": record.id, "level": level},
+    )
+    return [original.id]
