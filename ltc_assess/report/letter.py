@@ -108,6 +108,7 @@ def render_letter(data: LetterData, invariant: bool = True) -> bytes:
             story.append(_grid([head, *lines], [20 * mm, 45 * mm, 65 * mm, width - 130 * mm], header=True))
         else:
             story.append(_para("本机构未收录该城市的待遇标准，请向医疗保障经办机构咨询。", st["warn"]))
+        story.append(Spacer(1, 2 * mm))
         story.append(
             _para("待遇自结论生效的次月起享受；请与定点护理服务机构签订服务协议并确认护理服务形式。", st["small"])
         )
