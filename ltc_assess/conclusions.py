@@ -13,7 +13,7 @@ from sqlite_utils import Database
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
-from ltc_assess.policies import Policy, get_policy
+from ltc_assess.policies import Policy, advice, get_policy
 from ltc_assess.policies.rules import confirmation_problems, protocol_problems, validity
 from ltc_assess.storage import audit
 from ltc_assess.storage.lifecycle_store import LifecycleStore
@@ -42,6 +42,8 @@ def check_submission(store: Store, record: Assessment) -> None:
         return
     lstore = LifecycleStore(store.db)
     problems = protocol_problems(policy.onsite, lstore.visit_people(record.id), lstore.visit_checks(record.id))
+    if advice.advice_for(record.form_id) is not None and lstore.care_advice(record.id) is None:
+        problems.append(_("照护建议尚未经评估员审阅保存"))
     if record.form_ref != policy.form:
         problems.insert(
             0,

@@ -68,6 +68,17 @@ ROOT_CERT, ROOT_KEY, AGENCY = "root_cert_pem", "root_key_pem", "agency_name"
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
+def require_png(png: bytes) -> None:
+    """A handwritten signature must be a complete PNG (a truncated image would break the PDFs later)."""
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            if image.format != "PNG":
+                raise ValueError(image.format)
+            image.load()  # decodes fully
+    except (OSError, ValueError, SyntaxError):
+        raise AppError(ErrorCode.INVALID, "a signature must be a complete PNG image") from None
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -438,13 +449,7 @@ class AssessmentService:
         actor, _record = self._editable(actor, aid)
         if role not in SIGNATURE_ROLES:
             raise AppError(ErrorCode.INVALID, f"signature role must be one of {', '.join(SIGNATURE_ROLES)}")
-        try:
-            with Image.open(io.BytesIO(png)) as image:
-                if image.format != "PNG":
-                    raise ValueError(image.format)
-                image.load()  # decodes fully: a truncated image would break the report later
-        except (OSError, ValueError, SyntaxError):
-            raise AppError(ErrorCode.INVALID, "a signature must be a complete PNG image") from None
+        require_png(png)
         at = self._now()
         with transaction(self.db):
             self.store.put_signature(aid, role, png, at)

@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "conclusion",
     "due",
     "letter",
+    "advice",
     "gui",
 )
 

@@ -11,6 +11,7 @@ from ltc_assess.cli.after_decision import acting, lifecycle
 from ltc_assess.cli.common import add_db_option, login
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _
+from ltc_assess.policies.advice import advice_files, load_advice
 from ltc_assess.policies.model import SETTINGS, Policy
 from ltc_assess.policies.registry import get_policy, installed_policies, load_policy, policy_files
 from ltc_assess.schema.loader import FormErrors
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("policies", help="city policies: list, validate, show; choose the installation's city")
     psub = p.add_subparsers(dest="policies_command", metavar="ACTION", required=True, parser_class=type(p))
     psub.add_parser("list", help="installed city policy versions").set_defaults(func=_list)
-    cp = psub.add_parser("check", help="validate policy files (default: every installed policy)")
+    cp = psub.add_parser("check", help="validate policy and care-advice files (default: every installed one)")
     cp.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="policy files or folders")
     cp.set_defaults(func=_check)
     sp = psub.add_parser("show", help="one city's rules and benefits (newest version, or CITY@N)")
@@ -48,13 +49,17 @@ def _list(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     paths: list[Path] = []
     for path in args.paths or [None]:
-        paths.extend(policy_files(path) if path is None or path.is_dir() else [path])
+        paths.extend(policy_files(path) + advice_files(path) if path is None or path.is_dir() else [path])
     if not paths:
         print("ltc-assess: error: no policy files found", file=sys.stderr)
         return 2
     failed = 0
     for path in paths:
         try:
+            if path.parent.name == "advice":
+                advice = load_advice(path)
+                print(f"ok  {path}  care advice for {advice.form} ({len(advice.dimensions) + len(advice.items)} rules)")
+                continue
             policy = load_policy(path, placed=path.parent.parent.name == "policies" or not args.paths)
         except FormErrors as exc:
             failed += 1

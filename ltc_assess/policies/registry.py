@@ -6,9 +6,9 @@ import hashlib
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ltc_assess import paths
 from ltc_assess.errors import ErrorCode, FormError
@@ -16,6 +16,7 @@ from ltc_assess.policies.model import Policy
 from ltc_assess.schema.loader import FormErrors, display_path, located_problems, read_yaml, where
 
 _FILE = re.compile(r"^v(\d+)\.yaml$")
+M = TypeVar("M", bound=BaseModel)
 GENERIC = "generic"
 
 
@@ -26,8 +27,8 @@ def policy_files(root: Path | None = None) -> list[Path]:
     return sorted(found, key=lambda p: (p.parent.name, int(_FILE.match(p.name).group(1))))  # type: ignore[union-attr]
 
 
-def load_policy(path: str | Path, placed: bool = True) -> Policy:
-    """Load and validate one policy file; ``placed`` also requires it at ``<city>/v<version>.yaml``.
+def read_model(path: str | Path, model: type[M]) -> tuple[M, str, Any, bytes]:
+    """Read and validate one data file against ``model``: (value, display name, ruamel tree, bytes).
 
     Raises:
         FormErrors: every problem, each as ``file:line path: message``.
@@ -37,14 +38,24 @@ def load_policy(path: str | Path, placed: bool = True) -> Policy:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise FormError(ErrorCode.POLICY_NOT_FOUND, f"cannot read policy file: {exc.strerror}", display) from None
+        raise FormError(ErrorCode.POLICY_NOT_FOUND, f"cannot read {path.name}: {exc.strerror}", display) from None
     raw = read_yaml(data, display, ErrorCode.POLICY_SCHEMA)
     if not isinstance(raw, dict):
-        raise FormErrors([FormError(ErrorCode.POLICY_SCHEMA, "a policy file must be a mapping", display)])
+        raise FormErrors([FormError(ErrorCode.POLICY_SCHEMA, "the file must be a mapping", display)])
     try:
-        policy = Policy.model_validate(raw)
+        return model.model_validate(raw), display, raw, data
     except ValidationError as exc:
         raise FormErrors(located_problems(exc, display, raw, ErrorCode.POLICY_SCHEMA)) from None
+
+
+def load_policy(path: str | Path, placed: bool = True) -> Policy:
+    """Load and validate one policy file; ``placed`` also requires it at ``<city>/v<version>.yaml``.
+
+    Raises:
+        FormErrors: every problem, each as ``file:line path: message``.
+    """
+    path = Path(path)
+    policy, display, raw, data = read_model(path, Policy)
     problems = _check(policy, display, raw)
     if placed and (path.parent.name, path.name) != (policy.city, f"v{policy.version}.yaml"):
         message = f"policy {policy.ref} must be stored as {policy.city}/v{policy.version}.yaml"

@@ -8,14 +8,14 @@ page leaves the supervisor's stamp box free for the PAdES signature, as the repo
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import SimpleDocTemplate, Spacer
+from reportlab.platypus import Image, SimpleDocTemplate, Spacer
 
 from ltc_assess.report.fonts import register
 from ltc_assess.report.pdf import MARGIN, PAGE_W, STAMP_BOXES, _grid, _para, _styles
@@ -54,7 +54,7 @@ class LetterData:
     form_note: str | None = None
     care_advice: tuple[str, ...] = ()
     history: tuple[str, ...] = ()  # the original conclusion and its 复评, shown together
-    extra: tuple[str, ...] = field(default_factory=tuple)
+    care_choice: tuple[str, bytes] | None = None  # the chosen care setting and the handwritten confirmation
 
 
 def render_letter(data: LetterData, invariant: bool = True) -> bytes:
@@ -130,7 +130,11 @@ def render_letter(data: LetterData, invariant: bool = True) -> bytes:
     if data.care_advice:
         story.append(_para("照护建议", st["h2"]))
         story += [_para("· " + line, st["base"]) for line in data.care_advice]
-    story += [_para(line, st["small"]) for line in data.extra]
+    if data.care_choice is not None:
+        text, png = data.care_choice
+        story.append(_para("护理服务形式信息确认", st["h2"]))
+        story.append(_para(text, st["base"]))
+        story.append(Image(io.BytesIO(png), width=42 * mm, height=14 * mm, kind="proportional"))
     story.append(Spacer(1, 4 * mm))
     story.append(_para(LETTER_TEMPLATE_NOTE, st["small"]))
 

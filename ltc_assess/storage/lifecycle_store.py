@@ -5,6 +5,7 @@ Like ``Store`` it decides nothing and opens no transactions: the service and ``l
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlite_utils import Database
@@ -123,3 +124,27 @@ class LifecycleStore:
 
     def set_review(self, objection_id: int, review_id: int) -> None:
         self.db["objections"].update(objection_id, {"review_id": review_id})
+
+    # --- care advice and the chosen care setting ----------------------------------------------------
+
+    def put_care_advice(self, assessment_id: int, lines: list[str], user_id: int, at: str) -> None:
+        self.db["care_advice"].upsert(
+            {
+                "assessment_id": assessment_id,
+                "lines_json": json.dumps(lines, ensure_ascii=False),
+                "saved_by": user_id,
+                "saved_at": at,
+            },
+            pk="assessment_id",
+        )
+
+    def care_advice(self, assessment_id: int) -> list[str] | None:
+        rows = list(self.db.query("SELECT lines_json FROM care_advice WHERE assessment_id = ?", [assessment_id]))
+        return json.loads(rows[0]["lines_json"]) if rows else None
+
+    def add_care_choice(self, fields: dict[str, Any]) -> None:
+        self.db["care_choices"].insert(fields)
+
+    def care_choice(self, assessment_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM care_choices WHERE assessment_id = ?", [assessment_id]))
+        return rows[0] if rows else None

@@ -266,7 +266,8 @@ def m003_bundles(db: Database) -> None:
 @migrations()
 def m004_lifecycle(db: Database) -> None:
     """After the decision: staff qualification, the on-site visit record, expert confirmations, each
-    conclusion's policy version and validity, its 公示 and the objections that open a 复评."""
+    conclusion's policy version and validity, its 公示, the objections that open a 复评, the reviewed care
+    advice and the care setting the person or guardian chose (signed)."""
     _execute_script(
         db,
         """
@@ -322,6 +323,29 @@ def m004_lifecycle(db: Database) -> None:
             recorded_by INTEGER NOT NULL REFERENCES users(id),
             review_id INTEGER UNIQUE REFERENCES assessments(id)
         );
+        CREATE TABLE care_advice (
+            assessment_id INTEGER PRIMARY KEY REFERENCES assessments(id),
+            lines_json TEXT NOT NULL,
+            saved_by INTEGER NOT NULL REFERENCES users(id),
+            saved_at TEXT NOT NULL
+        );
+        CREATE TABLE care_choices (
+            assessment_id INTEGER PRIMARY KEY REFERENCES assessments(id),
+            setting TEXT NOT NULL CHECK (setting IN ('home', 'community', 'institution', 'hospital')),
+            signer_name TEXT NOT NULL,
+            signer_relation TEXT,
+            signature_png BLOB NOT NULL,
+            recorded_by INTEGER NOT NULL REFERENCES users(id),
+            confirmed_at TEXT NOT NULL
+        );
+        CREATE TRIGGER care_advice_locked BEFORE INSERT ON care_advice
+        WHEN (SELECT status FROM assessments WHERE id = NEW.assessment_id) NOT IN ('draft', 'returned')
+        BEGIN SELECT RAISE(ABORT, 'the care advice of a submitted assessment cannot change'); END;
+        CREATE TRIGGER care_advice_locked_update BEFORE UPDATE ON care_advice
+        WHEN (SELECT status FROM assessments WHERE id = OLD.assessment_id) NOT IN ('draft', 'returned')
+        BEGIN SELECT RAISE(ABORT, 'the care advice of a submitted assessment cannot change'); END;
+        CREATE TRIGGER care_choices_fixed BEFORE UPDATE ON care_choices
+        BEGIN SELECT RAISE(ABORT, 'a signed care-setting choice cannot change'); END;
         CREATE TRIGGER conclusions_no_delete BEFORE DELETE ON conclusions
         BEGIN SELECT RAISE(ABORT, 'a conclusion cannot be deleted'); END;
         CREATE TRIGGER conclusions_fixed BEFORE UPDATE ON conclusions

@@ -50,6 +50,7 @@ def fill(c: City, assessor1: User, aid: int, adl: int = 0, rest: int = 0) -> int
         s.save_answer(assessor1, aid, item, rest)
     for role in ("assessor1", "assessor2", "informant"):
         s.save_signature(assessor1, aid, role, PNG)
+    c.lc.save_care_advice(assessor1, aid, c.lc.care_advice(aid))  # reviewed as generated
     return aid
 
 

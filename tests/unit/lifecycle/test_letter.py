@@ -11,7 +11,7 @@ import pytest
 from fontTools.ttLib import TTFont
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from world import World, with_signing_keys
+from world import PNG, World, with_signing_keys
 
 from ltc_assess import paths
 from ltc_assess.policies import installed_policies
@@ -34,6 +34,7 @@ def _approved(city: City, best: bool) -> int:
     if best:
         for item, value in BEST.items():
             w.service.save_answer(w.a1, aid, item, value)
+        city.lc.save_care_advice(w.a1, aid, city.lc.lstore.care_advice(aid) + ["定期复查血压"])
     visit(city, aid, w.a1, city.e1)
     w.service.submit(w.a1, aid, {"assessor1": "a1-password", "assessor2": "e1-password"})
     level = w.service.assessment(aid).proposed_level
@@ -57,6 +58,8 @@ def test_letter_per_outcome_is_signed_and_complete(world: World, tmp_path: Path,
     world.service.issue_certificate(world.admin, "e1", "root-passphrase", "e1-password")
     aid = _approved(city, best)
     city.lc.publish(world.sup2, "2026-11-01", "2026-11-30")
+    if not best:
+        city.lc.choose_care_setting(world.sup2, aid, "home", "王小明", PNG, "儿子")
     pdf, signed = city.lc.letter_pdf(aid, world.sup2, "sup2-password")
     (tmp_path / f"letter-{city_name}-{best}.pdf").write_bytes(pdf)
     assert signed
@@ -70,10 +73,13 @@ def test_letter_per_outcome_is_signed_and_complete(world: World, tmp_path: Path,
     assert "有效期自 2026-11-01 至 2028-10-31" in flat and f"请于 {deadline} 前提出" in flat
     if best:
         assert "未达到长期护理保险待遇享受条件" in flat and "元/" not in flat
+        assert "定期复查血压" in flat  # the assessor's own advice line
     else:
         assert "符合长期护理保险待遇享受条件" in flat
         assert "重度失能Ⅲ级" in flat and "（未核实）" in flat
         assert ("1437 元/月" if city_name == "chengdu" else "最高 70 元/天") in flat
+        assert "照护建议" in flat and "跌倒风险" in flat and "建议辅具：助行器" in flat
+        assert "选择的护理服务形式：居家；确认人：王小明（儿子）" in flat
     missing = sorted({c for c in text if c != "\n" and c not in _font_chars()})
     assert not missing, missing
 
