@@ -128,3 +128,19 @@ def record_conclusion(db: Database, store: Store, record: Assessment, level: int
         new={"by": record.id, "level": level},
     )
     return [original.id]
+
+
+def export_view(store: Store, aid: int) -> dict[str, object] | None:
+    """The conclusion as exports carry it (``schemas/assessments.schema.json``), None without one."""
+    row = LifecycleStore(store.db).conclusion(aid)
+    if row is None:
+        return None
+    keep = ("valid_from", "valid_until", "reapply_after", "published_at", "publicity_until", "objection_until")
+    return {
+        "policy": row["policy_ref"],
+        "policy_sha256": row["policy_sha256"],
+        "eligible": bool(row["eligible"]),
+        **{k: row[k] for k in keep},
+        "superseded_by": row["superseded_by"],
+        "confirmed_by": row["confirmed_by"],
+    }

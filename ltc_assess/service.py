@@ -1048,6 +1048,7 @@ class AssessmentService:
                     "score": record.score,
                     "report_file": report_file,
                     "report_sha256": hashlib.sha256(pdf).hexdigest(),
+                    "conclusion": conclusions.export_view(self.store, record.id),
                 }
             )
             files[f"fhir/Questionnaire-{form.form}-v{form.version}.json"] = insurer_pkg.json_bytes(
