@@ -144,3 +144,8 @@ def export_view(store: Store, aid: int) -> dict[str, object] | None:
         "superseded_by": row["superseded_by"],
         "confirmed_by": row["confirmed_by"],
     }
+
+
+def reviewed_advice(store: Store, aid: int) -> list[str]:
+    """The care advice as the assessor saved it (printed in the report), empty before review."""
+    return LifecycleStore(store.db).care_advice(aid) or []

@@ -14,7 +14,7 @@ import io
 import json
 import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -972,7 +972,7 @@ class AssessmentService:
         ]
         fields = {k: getattr(record, k) for k in record.__dataclass_fields__ if k not in ("score", "status")}
         fields["status"] = record.status.value
-        return build_report_data(
+        data = build_report_data(
             form,
             result,
             fields,
@@ -981,6 +981,7 @@ class AssessmentService:
             history=history,
             handwritten=self.store.signatures(aid),
         )
+        return replace(data, care_advice=tuple(conclusions.reviewed_advice(self.store, aid)))
 
     def render_report(self, aid: int) -> bytes:
         """An unsigned PDF of the assessment as it stands (drafts are marked as such)."""

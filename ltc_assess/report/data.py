@@ -92,6 +92,7 @@ class ReportData:
     informant: str
     handwritten: dict[str, bytes] = field(default_factory=dict)
     qr_payload: str = ""
+    care_advice: tuple[str, ...] = ()  # 照护建议 as the assessor reviewed it (ltc_assess.lifecycle)
 
 
 def record_digest(record: dict[str, Any]) -> str:

@@ -75,3 +75,24 @@ def test_broken_advice_file_is_located(tmp_path: Path, repo: Path) -> None:
     line = next(i for i, s in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "cognitoin" in s)
     assert result.returncode == 2
     assert f"nhsa-ltc-2021.yaml:{line} dimensions[4].dimension: nhsa-ltc-2021@1 has no dimension 'cognitoin'" in result.stderr
+
+
+def test_report_prints_the_reviewed_advice(world: World, tmp_path: Path) -> None:
+    """Test that the report's 照护建议 section shows the assessor's edited lines, each with a glyph."""
+    import io
+
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    from ltc_assess import paths
+
+    city = make_city(world)
+    aid = nhsa_ready(city, world.a1, city.e1)
+    city.lc.save_care_advice(world.a1, aid, [*city.lc.care_advice(aid)[:2], "家属每周陪同散步两次"])
+    pdf = world.service.render_report(aid)
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    flat = text.replace("\n", "")
+    assert "照护建议" in flat and "家属每周陪同散步两次" in flat and "建议辅具：护理床" in flat
+    glyphs = set(map(chr, TTFont(str(paths.font_path()), lazy=True).getBestCmap()))
+    assert not sorted({c for c in text if c != "\n" and c not in glyphs})
