@@ -69,6 +69,8 @@ def check_approval(store: Store, record: Assessment, level: int, actor_id: int) 
     if policy is None:
         return
     lstore = LifecycleStore(store.db)
+    if actor_id in {p["user_id"] for p in lstore.visit_people(record.id)}:
+        raise AppError(ErrorCode.PERMISSION, _("现场评估人员不能审核批准同一评估"))
     objection = lstore.objection_for_review(record.id)
     if objection is not None and actor_id in participants(store, store.assessment(objection["assessment_id"])):
         raise AppError(
@@ -149,3 +151,16 @@ def export_view(store: Store, aid: int) -> dict[str, object] | None:
 def reviewed_advice(store: Store, aid: int) -> list[str]:
     """The care advice as the assessor saved it (printed in the report), empty before review."""
     return LifecycleStore(store.db).care_advice(aid) or []
+
+
+def decided_policy(row: dict[str, object]) -> Policy:
+    """The policy version a conclusion was decided under, refused when its file changed since (a released
+    policy version is never edited: a change is a new version)."""
+    policy = get_policy(str(row["policy_ref"]))
+    if policy.sha256 != row["policy_sha256"]:
+        raise AppError(
+            ErrorCode.INTEGRITY,
+            _("政策文件 {ref} 在结论作出后被改动（sha256 不符）").format(ref=policy.ref),
+            where=policy.path,
+        )
+    return policy

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ltc_assess.conclusions import POLICY_SETTING, city_policy, participants
+from ltc_assess.conclusions import POLICY_SETTING, city_policy, decided_policy, participants
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.idnumber import mask
@@ -236,7 +236,7 @@ class Lifecycle:
         with transaction(self.service.db):
             for row in rows:
                 if row["published_at"] is None:
-                    policy = get_policy(row["policy_ref"])
+                    policy = decided_policy(row)
                     dates = {
                         "published_at": today.isoformat(),
                         "publicity_until": publicity_until(policy, today).isoformat(),
@@ -368,7 +368,7 @@ class Lifecycle:
         """The person or guardian confirms the care setting chosen from those the conclusion allows (signed)."""
         actor = self.service._actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
         row = self.conclusion(aid)
-        policy = get_policy(row["policy_ref"])
+        policy = decided_policy(row)
         offered = {b.setting for b, _text in policy.benefits_for(row["level"])}
         if setting not in offered:
             names = "、".join(_(SETTINGS[s]) for s in SETTINGS if s in offered) or "—"
@@ -458,7 +458,7 @@ class Lifecycle:
 
         record = self._store.assessment(aid)
         row = self.conclusion(aid)
-        policy = get_policy(row["policy_ref"])  # the version it was decided under, not today's
+        policy = decided_policy(row)  # the version it was decided under, not today's
         subject = self._store.subject(record.subject_id)
         level = row["level"]
         flag = "" if policy.verified else _("（未核实）")

@@ -349,8 +349,12 @@ def m004_lifecycle(db: Database) -> None:
         CREATE TRIGGER conclusions_no_delete BEFORE DELETE ON conclusions
         BEGIN SELECT RAISE(ABORT, 'a conclusion cannot be deleted'); END;
         CREATE TRIGGER conclusions_fixed BEFORE UPDATE ON conclusions
-        WHEN NEW.policy_ref IS NOT OLD.policy_ref OR NEW.level IS NOT OLD.level
+        WHEN NEW.policy_ref IS NOT OLD.policy_ref OR NEW.policy_sha256 IS NOT OLD.policy_sha256
+            OR NEW.level IS NOT OLD.level OR NEW.eligible IS NOT OLD.eligible OR NEW.decided_at IS NOT OLD.decided_at
             OR NEW.valid_from IS NOT OLD.valid_from OR NEW.valid_until IS NOT OLD.valid_until
+            OR NEW.reapply_after IS NOT OLD.reapply_after
+            OR (OLD.superseded_by IS NOT NULL AND NEW.superseded_by IS NOT OLD.superseded_by)
+            OR (OLD.confirmed_by IS NOT NULL AND NEW.confirmed_by IS NOT OLD.confirmed_by)
             OR (OLD.published_at IS NOT NULL AND NEW.published_at IS NOT OLD.published_at)
         BEGIN SELECT RAISE(ABORT, 'a conclusion cannot change once recorded'); END;
         CREATE TRIGGER objections_no_delete BEFORE DELETE ON objections

@@ -221,3 +221,24 @@ def test_without_a_city_nothing_changes(world: World) -> None:
     world.service.approve(world.sup1, aid)
     with pytest.raises(AppError, match="没有按城市政策记录的结论"):
         Lifecycle(world.service).conclusion(aid)
+
+
+def test_someone_on_site_cannot_approve(city: City) -> None:
+    """Test that a supervisor who checked in on the visit cannot approve the same assessment."""
+    w = city.world
+    aid = nhsa_ready(city, w.a1, city.e1)
+    visit(city, aid, w.a1, city.e1, w.sup1)
+    w.service.submit(w.a1, aid)
+    for e in (city.e1, city.e2):
+        city.lc.confirm(e, aid, 5)
+    with pytest.raises(AppError, match="现场评估人员不能审核批准同一评估"):
+        w.service.approve(w.sup1, aid)
+    w.service.approve(w.sup2, aid)
+
+
+def test_a_policy_file_edited_after_the_decision_is_refused() -> None:
+    """Test that a conclusion whose policy file no longer has the recorded sha256 is refused, not reinterpreted."""
+    from ltc_assess.conclusions import decided_policy
+
+    with pytest.raises(AppError, match="政策文件 chengdu@1 在结论作出后被改动"):
+        decided_policy({"policy_ref": "chengdu@1", "policy_sha256": "0" * 64})
