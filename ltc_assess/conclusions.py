@@ -41,8 +41,9 @@ def check_submission(store: Store, record: Assessment) -> None:
     if policy is None:
         return
     lstore = LifecycleStore(store.db)
-    problems = protocol_problems(policy.onsite, lstore.visit_people(record.id), lstore.visit_checks(record.id))
-    if advice.advice_for(record.form_id) is not None and lstore.care_advice(record.id) is None:
+    visit_id = visited(store, record)
+    problems = protocol_problems(policy.onsite, lstore.visit_people(visit_id), lstore.visit_checks(visit_id))
+    if advice.advice_for(record.form_id) is not None and not reviewed_advice(store, record.id):
         problems.append(_("照护建议尚未经评估员审阅保存"))
     if record.form_ref != policy.form:
         problems.insert(
@@ -54,11 +55,20 @@ def check_submission(store: Store, record: Assessment) -> None:
     _refuse(_("不符合{city}现场评估规定：").format(city=policy.name), problems)
 
 
+def visited(store: Store, record: Assessment) -> int:
+    """The assessment whose visit counts: its own, or for a correction (更正) without one, the visit of the
+    version it corrects (a correction fixes the record, it is not a new visit)."""
+    lstore = LifecycleStore(store.db)
+    while record.supersedes_id is not None and not lstore.visit_people(record.id):
+        record = store.assessment(record.supersedes_id)
+    return record.id
+
+
 def participants(store: Store, record: Assessment) -> set[int]:
     """Everyone who took part in an assessment: assessors, people on site, confirming experts, deciders."""
     lstore = LifecycleStore(store.db)
     ids = {record.assessor1_id, record.assessor2_id, record.created_by, record.decided_by, record.approved_by}
-    ids |= {p["user_id"] for p in lstore.visit_people(record.id)}
+    ids |= {p["user_id"] for p in lstore.visit_people(visited(store, record))}
     ids |= {c["user_id"] for c in lstore.confirmations(record.id)}
     return {i for i in ids if i is not None}
 
@@ -69,7 +79,7 @@ def check_approval(store: Store, record: Assessment, level: int, actor_id: int) 
     if policy is None:
         return
     lstore = LifecycleStore(store.db)
-    if actor_id in {p["user_id"] for p in lstore.visit_people(record.id)}:
+    if actor_id in {p["user_id"] for p in lstore.visit_people(visited(store, record))}:
         raise AppError(ErrorCode.PERMISSION, _("现场评估人员不能审核批准同一评估"))
     objection = lstore.objection_for_review(record.id)
     if objection is not None and actor_id in participants(store, store.assessment(objection["assessment_id"])):
@@ -149,8 +159,13 @@ def export_view(store: Store, aid: int) -> dict[str, object] | None:
 
 
 def reviewed_advice(store: Store, aid: int) -> list[str]:
-    """The care advice as the assessor saved it (printed in the report), empty before review."""
-    return LifecycleStore(store.db).care_advice(aid) or []
+    """The care advice as the assessor saved it (printed in the report), empty before review; a correction
+    keeps the advice of the version it corrects until its assessor saves new advice."""
+    lstore = LifecycleStore(store.db)
+    record = store.assessment(aid)
+    while (saved := lstore.care_advice(record.id)) is None and record.supersedes_id is not None:
+        record = store.assessment(record.supersedes_id)
+    return saved or []
 
 
 def decided_policy(row: dict[str, object]) -> Policy:

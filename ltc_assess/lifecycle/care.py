@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ltc_assess.conclusions import decided_policy
+from ltc_assess.conclusions import decided_policy, reviewed_advice
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle.base import LifecycleBase
@@ -18,9 +18,10 @@ class CareCases(LifecycleBase):
     """The care advice the assessor reviews and the care setting the person or guardian signs for."""
 
     def care_advice(self, aid: int) -> list[str]:
-        """The advice the assessor reviewed, else the advice generated from the current result."""
-        saved = self.lstore.care_advice(aid)
-        if saved is not None:
+        """The advice the assessor reviewed (for a correction: of the version it corrects), else the advice
+        generated from the current result."""
+        saved = reviewed_advice(self._store, aid)
+        if saved:
             return saved
         record = self._store.assessment(aid)
         return advice.generate(record.form_id, record.score, record.answers)

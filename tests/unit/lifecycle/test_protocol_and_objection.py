@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
+from pypdf import PdfReader
 from world import World
 
 from ltc_assess.errors import AppError
@@ -242,3 +244,27 @@ def test_a_policy_file_edited_after_the_decision_is_refused() -> None:
 
     with pytest.raises(AppError, match="政策文件 chengdu@1 在结论作出后被改动"):
         decided_policy({"policy_ref": "chengdu@1", "policy_sha256": "0" * 64})
+
+
+def test_a_correction_keeps_the_visit_and_gets_its_own_conclusion(city: City) -> None:
+    """Test that an approved conclusion corrected (更正) needs no second visit, keeps the reviewed advice, needs its
+    own expert confirmations, and its approval records a new conclusion while the old record is superseded."""
+    w = city.world
+    s = w.service
+    aid = _approved(city)
+    advice = city.lc.care_advice(aid)
+    correction, _changes = s.amend(w.sup2, aid, "ADL.1 录入错误")
+    s.save_answer(w.a1, correction.id, "ADL.1", 5)
+    assert city.lc.care_advice(correction.id) == advice
+    s.submit(w.a1, correction.id)
+    level = s.assessment(correction.id).proposed_level
+    with pytest.raises(AppError, match="至少 2 名评估专家确认"):
+        s.approve(w.sup1, correction.id)
+    for e in (city.e1, city.e2):
+        city.lc.confirm(e, correction.id, level)
+    s.approve(w.sup1, correction.id)
+    assert s.assessment(aid).status == "superseded"
+    assert city.lc.conclusion(correction.id)["policy_ref"] == "chengdu@1"
+    assert [e.assessment_id for e in city.lc.due(365)] == [correction.id]
+    report = PdfReader(io.BytesIO(s.render_report(correction.id)))
+    assert "照护建议" in "".join(page.extract_text() for page in report.pages)
