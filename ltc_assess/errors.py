@@ -19,6 +19,8 @@ class ErrorCode(StrEnum):
     FORM_EXPR = "FORM_005"  # expression does not parse or uses an unknown function
     FORM_COVERAGE = "FORM_006"  # bands/rules leave a reachable value ungraded or overlap
     FORM_NOT_FOUND = "FORM_007"  # no such form / version installed
+    POLICY_SCHEMA = "POL_001"  # a city policy file does not match the policy schema
+    POLICY_NOT_FOUND = "POL_002"  # no such city policy installed
     ANSWER_VALUE = "ANS_001"  # value outside the item's allowed set / range / type
     ANSWER_UNKNOWN = "ANS_002"  # answer for an item the form does not have
     ANSWER_MISSING = "ANS_003"  # a required scored item has no answer

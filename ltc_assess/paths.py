@@ -46,3 +46,8 @@ def sans_font_path() -> Path:
 def icon_path() -> Path:
     """The application icon (window icon; the .ico beside it is the Windows executable's)."""
     return resources_dir() / "icons" / "ltc-assess.png"
+
+
+def policies_dir() -> Path:
+    """Installed city policies (``policies/<city>/v<N>.yaml``)."""
+    return bundle_root() / "policies"

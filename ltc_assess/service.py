@@ -15,7 +15,7 @@ import io
 import json
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from PIL import Image
 from sqlite_utils import Database
 
-from ltc_assess import idnumber
+from ltc_assess import conclusions, idnumber
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.passwords import is_weak
@@ -92,6 +92,17 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 def _dummy_hash() -> str:
     """A hash to check unknown users' passwords against, so that they take as long as known ones."""
     return _HASHER.hash(secrets.token_hex(16))
+
+
+def require_png(png: bytes) -> None:
+    """A handwritten signature must be a complete PNG (a truncated image would break the PDFs later)."""
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            if image.format != "PNG":
+                raise ValueError(image.format)
+            image.load()  # decodes fully
+    except (OSError, ValueError, SyntaxError):
+        raise AppError(ErrorCode.INVALID, "a signature must be a complete PNG image") from None
 
 
 def utc_now() -> dt.datetime:
@@ -668,13 +679,7 @@ class AssessmentService:
         actor, _record = self._editable(actor, aid)
         if role not in SIGNATURE_ROLES:
             raise AppError(ErrorCode.INVALID, f"signature role must be one of {', '.join(SIGNATURE_ROLES)}")
-        try:
-            with Image.open(io.BytesIO(png)) as image:
-                if image.format != "PNG":
-                    raise ValueError(image.format)
-                image.load()  # decodes fully: a truncated image would break the report later
-        except (OSError, ValueError, SyntaxError):
-            raise AppError(ErrorCode.INVALID, "a signature must be a complete PNG image") from None
+        require_png(png)
         at = self._now()
         with transaction(self.db):
             self.store.put_signature(aid, role, png, at)
@@ -741,6 +746,7 @@ class AssessmentService:
             listed = "; ".join(m.message for m in missing[:5]) + ("…" if len(missing) > 5 else "")
             message = _("尚不能提交：还有 {count} 项未完成（{listed}）").format(count=len(missing), listed=listed)
             raise AppError(ErrorCode.INVALID, message)
+        conclusions.check_submission(self.store, record)
         form = self._forms(record.form_ref)
         at = self._now()
         with transaction(self.db):
@@ -864,6 +870,7 @@ class AssessmentService:
             raise AppError(ErrorCode.PERMISSION, _("更正须由另一名审核员批准，发起人不能批准"))
         at = self._now()
         decided = record.decided_level if record.decided_level is not None else record.proposed_level
+        conclusions.check_approval(self.store, record, decided, actor.id)  # type: ignore[arg-type]
         changed = [aid]
         with transaction(self.db):
             self.store.update_assessment(
@@ -899,6 +906,7 @@ class AssessmentService:
                     new={"status": Status.SUPERSEDED.value, "by": aid},
                 )
                 changed.append(old.id)
+            changed += conclusions.record_conclusion(self.db, self.store, record, decided, at, actor.id)  # type: ignore[arg-type]
             if self.signing_configured():
                 if not password:
                     raise AppError(ErrorCode.AUTH, _("审核员需要输入自己的密码以签署批准"))
@@ -1257,7 +1265,7 @@ class AssessmentService:
             replaces = report_id(old.id, old.version_no)
         fields = {k: getattr(record, k) for k in record.__dataclass_fields__ if k not in ("score", "status")}
         fields["status"] = record.status.value
-        return build_report_data(
+        data = build_report_data(
             form,
             result,
             fields,
@@ -1271,6 +1279,7 @@ class AssessmentService:
             qualifications={u.id: u.qualification_no for u in users if u.qualification_no},
             signed_at=self.store.signature_times(aid),
         )
+        return replace(data, care_advice=tuple(conclusions.reviewed_advice(self.store, aid)))
 
     def render_report(self, aid: int, submitted_attached: bool = False) -> bytes:
         """An unsigned PDF of the assessment as it stands (drafts are marked as such)."""
@@ -1350,6 +1359,7 @@ class AssessmentService:
                     "score": record.score,
                     "report_file": report_file,
                     "report_sha256": hashlib.sha256(pdf).hexdigest(),
+                    "conclusion": conclusions.export_view(self.store, record.id),
                 }
             )
             files[f"fhir/Questionnaire-{form.form}-v{form.version}.json"] = insurer_pkg.json_bytes(

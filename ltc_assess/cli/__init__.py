@@ -29,6 +29,14 @@ COMMAND_MODULES = (
     "verify",
     "export",
     "bundle",
+    "policies",
+    "visit",
+    "publicity",
+    "objection",
+    "conclusion",
+    "due",
+    "letter",
+    "advice",
     "gui",
 )
 

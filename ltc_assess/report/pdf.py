@@ -364,6 +364,10 @@ def render(data: ReportData, invariant: bool = True) -> bytes:
         answer_rows.append([_para(a.code, st["small"]), _para(a.label, st["small"]), _para(a.answer, st["small"])])
     story.append(_grid(answer_rows, [18 * mm, 52 * mm, width - 70 * mm], header=True))
 
+    if data.care_advice:
+        story.append(_para("照护建议", st["h2"]))
+        story += [_para("· " + line, st["base"]) for line in data.care_advice]
+
     story.append(PageBreak())
     story.append(_para("签名", st["h2"]))
     story.append(KeepTogether(_signature_table(data, st, width)))

@@ -85,10 +85,14 @@ class _Problems:
         self.items: list[FormError] = []
 
     def add(self, code: ErrorCode, path: Path_, message: str) -> None:
-        line, clean = _locate(self.raw, path)
-        loc = f"{self.display}:{line}" if line else self.display
-        where = f"{loc} {_fmt_path(clean)}" if clean else loc
-        self.items.append(FormError(code, message, where=where))
+        self.items.append(FormError(code, message, where=where(self.display, self.raw, path)))
+
+
+def where(display: str, raw: Any, path: Path_) -> str:
+    """``file:line path`` of the node at ``path`` in a ruamel tree, as every data-file message names it."""
+    line, clean = _locate(raw, path)
+    loc = f"{display}:{line}" if line else display
+    return f"{loc} {_fmt_path(clean)}" if clean else loc
 
 
 _TAGS = {
@@ -131,15 +135,7 @@ def load_form(path: str | Path) -> FormDef:
 
 def load_form_bytes(data: bytes, display: str = "<form>") -> FormDef:
     """Like :func:`load_form` for bytes already read (``display`` names them in messages)."""
-    try:
-        raw = YAML(typ="rt").load(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise FormError(ErrorCode.FORM_YAML, "file is not UTF-8 text", display) from None
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{display}:{mark.line + 1}" if mark else display
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise FormError(ErrorCode.FORM_YAML, f"invalid YAML: {problem}", where) from None
+    raw = read_yaml(data, display, ErrorCode.FORM_YAML)
     problems = _Problems(display, raw)
     if not isinstance(raw, dict):
         problems.add(ErrorCode.FORM_SCHEMA, (), "a form file must be a mapping with 'form', 'version', ...")
@@ -147,24 +143,42 @@ def load_form_bytes(data: bytes, display: str = "<form>") -> FormDef:
     try:
         form = FormDef.model_validate(raw)
     except ValidationError as exc:
-        errors = exc.errors()
-        deeper = [tuple(e["loc"]) for e in errors]
-        for err in errors:
-            loc = tuple(err["loc"])
-            if err["type"] == "union_tag_invalid":
-                loc = (*loc, str(err.get("ctx", {}).get("discriminator", "type")).strip("'"))
-            if err["type"] == "too_short" and any(d[: len(loc)] == loc and d != loc for d in deeper):
-                continue  # a list emptied only because its invalid entries were dropped
-            code = ErrorCode.FORM_EXPR if "bad expression" in err["msg"] else ErrorCode.FORM_SCHEMA
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.add(code, loc, msg)
-        raise FormErrors(problems.items) from None
+        raise FormErrors(located_problems(exc, display, raw, ErrorCode.FORM_SCHEMA)) from None
     _check(form, problems)
     if problems.items:
         raise FormErrors(problems.items)
     form._sha256 = hashlib.sha256(data).hexdigest()
     form._path = display
     return form
+
+
+def read_yaml(data: bytes, display: str, code: ErrorCode) -> Any:
+    """YAML 1.2 with line numbers (ruamel round-trip); a syntax error is one located ``code`` error."""
+    try:
+        return YAML(typ="rt").load(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise FormError(code, "file is not UTF-8 text", display) from None
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{display}:{mark.line + 1}" if mark else display
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise FormError(code, f"invalid YAML: {problem}", where) from None
+
+
+def located_problems(exc: ValidationError, display: str, raw: Any, code: ErrorCode) -> list[FormError]:
+    """pydantic's errors as ``file:line path: message`` problems (data files other than forms use it too)."""
+    problems = _Problems(display, raw)
+    errors = exc.errors()
+    deeper = [tuple(e["loc"]) for e in errors]
+    for err in errors:
+        loc = tuple(err["loc"])
+        if err["type"] == "union_tag_invalid":
+            loc = (*loc, str(err.get("ctx", {}).get("discriminator", "type")).strip("'"))
+        if err["type"] == "too_short" and any(d[: len(loc)] == loc and d != loc for d in deeper):
+            continue  # a list emptied only because its invalid entries were dropped
+        kind = ErrorCode.FORM_EXPR if "bad expression" in err["msg"] else code
+        problems.add(kind, loc, err["msg"].removeprefix("Value error, "))
+    return problems.items
 
 
 # --- cross checks ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ class User:
     failed_logins: int
     locked_until: str | None
     qualification_no: str | None = None  # an assessor's qualification certificate number (附录C)
+    qualification: str | None = None  # 'assessor' 评估员 / 'expert' 评估专家 (policies.model.QUALIFICATIONS)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> User:
@@ -32,6 +33,7 @@ class User:
             row["failed_logins"],
             row["locked_until"],
             row.get("qualification_no"),
+            row.get("qualification"),
         )
 
 

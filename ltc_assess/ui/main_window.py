@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ltc_assess import idnumber
+from ltc_assess.conclusions import city_policy
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import LANGUAGES, _, language
 from ltc_assess.report.data import REASON_LABELS
@@ -37,6 +38,7 @@ from ltc_assess.schema.registry import installed_forms
 from ltc_assess.service import REASONS, AssessmentService, NewAssessment
 from ltc_assess.storage.records import Subject, User
 from ltc_assess.ui.assessment_view import AssessmentViewDialog
+from ltc_assess.ui.due import DuePanel
 from ltc_assess.ui.exchange import ConflictsPanel, Exchange
 from ltc_assess.ui.focus import FOCUS_STYLE
 from ltc_assess.ui.language import remember_language, use_language
@@ -368,6 +370,10 @@ class MainWindow(QMainWindow):
             self._build_review()
             self.conflicts = ConflictsPanel(service, actor)
             self.tabs.addTab(self.conflicts, _("冲突"))
+        self.due: DuePanel | None = None
+        if city_policy(service.store) is not None:  # the due list exists only under a city policy
+            self.due = DuePanel(service, actor)
+            self.tabs.addTab(self.due, _("到期提醒"))
         self.refresh()
 
     # --- tabs ---------------------------------------------------------------------------------------
@@ -490,6 +496,8 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         self.subjects.refresh([_subject_row(s) for s in self.service.search_subjects(self.search.text())])
+        if self.due is not None:
+            self.due.refresh()
         self.work.refresh(
             self.service.my_work(self.actor, self.work_status.currentData()) if self.actor.role == Role.ASSESSOR else []
         )

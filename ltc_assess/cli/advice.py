@@ -1,0 +1,62 @@
+"""``ltc-assess advice show | set | choose``: the care advice (照护建议) and the care setting the person chose."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ltc_assess.cli.after_decision import acting, lifecycle
+from ltc_assess.cli.common import add_db_option, login
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.policies.model import SETTINGS
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("advice", help="care advice: show, save the reviewed text, record the chosen care setting")
+    asub = p.add_subparsers(dest="advice_command", metavar="ACTION", required=True, parser_class=type(p))
+    sp = asub.add_parser("show", help="the reviewed advice, else the advice generated from the result")
+    sp.add_argument("assessment_id", type=int)
+    add_db_option(sp)
+    sp.set_defaults(func=_show)
+    tp = acting(asub.add_parser("set", help="save the reviewed advice, one line each (from --file or stdin)"))
+    tp.add_argument("assessment_id", type=int)
+    tp.add_argument("--file", type=Path, help="UTF-8 text, one advice per line (default: stdin)")
+    tp.set_defaults(func=_set)
+    cp = acting(asub.add_parser("choose", help="the person or guardian confirms the care setting (signed)"))
+    cp.add_argument("assessment_id", type=int)
+    cp.add_argument("--setting", required=True, choices=list(SETTINGS))
+    cp.add_argument("--signer", required=True, help="who confirms (the person or the guardian)")
+    cp.add_argument("--relation", help="the signer's relation to the person")
+    cp.add_argument("--signature", type=Path, required=True, help="the handwritten signature as PNG")
+    cp.set_defaults(func=_choose)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise AppError(ErrorCode.INVALID, f"cannot read: {exc.strerror}", where=str(path)) from None
+
+
+def _show(args: argparse.Namespace) -> int:
+    with lifecycle(args) as lc:
+        print("\n".join(lc.care_advice(args.assessment_id)))
+    return 0
+
+
+def _set(args: argparse.Namespace) -> int:
+    text = _read(args.file).decode("utf-8", "replace") if args.file else sys.stdin.read()
+    with lifecycle(args) as lc:
+        lc.save_care_advice(login(lc.service, args.actor), args.assessment_id, text.splitlines())
+    print(f"care advice of assessment {args.assessment_id} saved")
+    return 0
+
+
+def _choose(args: argparse.Namespace) -> int:
+    png = _read(args.signature)
+    with lifecycle(args) as lc:
+        actor = login(lc.service, args.actor)
+        lc.choose_care_setting(actor, args.assessment_id, args.setting, args.signer, png, args.relation)
+    print(f"care setting {args.setting} confirmed by {args.signer}")
+    return 0

@@ -1,0 +1,32 @@
+"""Shared by the after-the-decision commands (policies, visit, publicity, objection, due, letter):
+open the service with its ``Lifecycle`` and close it again, whatever happens."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from ltc_assess.cli.common import add_db_option, open_service
+
+if TYPE_CHECKING:
+    from ltc_assess.lifecycle import Lifecycle
+
+
+@contextmanager
+def lifecycle(args: argparse.Namespace) -> Iterator[Lifecycle]:
+    from ltc_assess.lifecycle import Lifecycle  # here: only the command run pays for the core's imports
+
+    service = open_service(args)
+    try:
+        yield Lifecycle(service)
+    finally:
+        service.close()
+
+
+def acting(parser: argparse.ArgumentParser, who: str = "USER") -> argparse.ArgumentParser:
+    """``--db`` and ``--as USER`` (password from $LTC_ASSESS_PASSWORD or a prompt)."""
+    add_db_option(parser)
+    parser.add_argument("--as", dest="actor", required=True, metavar=who, help="acting user's username")
+    return parser

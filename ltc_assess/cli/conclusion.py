@@ -1,0 +1,36 @@
+"""``ltc-assess conclusion show ID | status-review ID --on D --reason R --as USER``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ltc_assess.cli.after_decision import acting, lifecycle
+from ltc_assess.cli.common import add_db_option, login
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("conclusion", help="a conclusion's policy version, validity, 公示; flag a 状态评估")
+    csub = p.add_subparsers(dest="conclusion_command", metavar="ACTION", required=True, parser_class=type(p))
+    sp = csub.add_parser("show", help="the conclusion recorded at approval (JSON)")
+    sp.add_argument("assessment_id", type=int)
+    add_db_option(sp)
+    sp.set_defaults(func=_show)
+    rp = acting(csub.add_parser("status-review", help="a clear change is expected: 状态评估 due on --on"))
+    rp.add_argument("assessment_id", type=int)
+    rp.add_argument("--on", required=True, metavar="YYYY-MM-DD")
+    rp.add_argument("--reason", required=True)
+    rp.set_defaults(func=_status_review)
+
+
+def _show(args: argparse.Namespace) -> int:
+    with lifecycle(args) as lc:
+        print(json.dumps(lc.conclusion(args.assessment_id), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _status_review(args: argparse.Namespace) -> int:
+    with lifecycle(args) as lc:
+        lc.flag_status_review(login(lc.service, args.actor), args.assessment_id, args.on, args.reason)
+    print(f"状态评估 of assessment {args.assessment_id} due on {args.on}")
+    return 0

@@ -1,0 +1,31 @@
+"""``ltc-assess letter ID --out F.pdf [--as SUPERVISOR]``: the 告知书 of an approved conclusion."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ltc_assess.cli.after_decision import lifecycle
+from ltc_assess.cli.common import add_db_option, password
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("letter", help="write the 告知书 (result letter) of an approved conclusion")
+    p.add_argument("assessment_id", type=int)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--as", dest="actor", metavar="SUPERVISOR", help="sign as this supervisor (where keys exist)")
+    add_db_option(p)
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    with lifecycle(args) as lc:
+        actor = None
+        secret = None
+        if args.actor:
+            secret = password(f"password for {args.actor}: ")
+            actor = lc.service.login(args.actor, secret)
+        pdf, signed = lc.letter_pdf(args.assessment_id, actor, secret)
+    args.out.write_bytes(pdf)
+    print(f"letter written: {args.out} ({'signed by ' + args.actor if signed else 'unsigned'})")
+    return 0

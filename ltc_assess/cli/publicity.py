@@ -1,0 +1,29 @@
+"""``ltc-assess publicity --from D --to D --out F.pdf|F.xlsx --as USER``: publish the 公示 list."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ltc_assess.cli.after_decision import acting, lifecycle
+from ltc_assess.cli.common import login
+from ltc_assess.errors import AppError, ErrorCode
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = acting(sub.add_parser("publicity", help="publish the 公示 list of conclusions (names and IDs masked)"))
+    p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD", help="conclusions decided from")
+    p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD", help="conclusions decided until")
+    p.add_argument("--out", type=Path, required=True, help="F.pdf or F.xlsx")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    fmt = args.out.suffix.lower().lstrip(".")
+    if fmt not in ("pdf", "xlsx"):
+        raise AppError(ErrorCode.INVALID, "the 公示 list is written as .pdf or .xlsx", where=str(args.out))
+    with lifecycle(args) as lc:
+        data, count = lc.publicity_file(login(lc.service, args.actor), args.date_from, args.date_to, fmt)
+    args.out.write_bytes(data)
+    print(f"公示 list written: {args.out} ({count} conclusions)")
+    return 0

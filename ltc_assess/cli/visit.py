@@ -1,0 +1,101 @@
+"""``ltc-assess visit …``: the two-person on-site protocol (qualification, check-in/out, identity and guardian
+checks, expert confirmation of the conclusion)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ltc_assess.cli.after_decision import acting, lifecycle
+from ltc_assess.cli.common import add_db_option, login
+from ltc_assess.policies.model import QUALIFICATIONS
+
+
+def _yes_no(value: str) -> bool:
+    if value not in ("yes", "no"):
+        raise argparse.ArgumentTypeError("answer yes or no")
+    return value == "yes"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("visit", help="on-site protocol: qualifications, check-in/out, checks, expert confirmation")
+    vsub = p.add_subparsers(dest="visit_command", metavar="ACTION", required=True, parser_class=type(p))
+    qp = acting(vsub.add_parser("qualify", help="set a user's qualification (admin)"), "ADMIN")
+    qp.add_argument("username")
+    qp.add_argument("kind", choices=[*QUALIFICATIONS, "none"], help="assessor 评估员 / expert 评估专家")
+    qp.set_defaults(func=_qualify)
+    for name, func in (("check-in", _check_in), ("check-out", _check_out)):
+        cp = acting(vsub.add_parser(name, help=f"{name} on site (time from the clock, --place as given)"))
+        cp.add_argument("assessment_id", type=int)
+        cp.add_argument("--place", required=True, help="where (address or coordinates)")
+        cp.set_defaults(func=func)
+    kp = acting(vsub.add_parser("checks", help="record the identity check and the guardian's presence"))
+    kp.add_argument("assessment_id", type=int)
+    kp.add_argument("--identity-checked", required=True, type=_yes_no, metavar="yes|no")
+    kp.add_argument("--guardian-present", required=True, type=_yes_no, metavar="yes|no")
+    kp.add_argument("--guardian", help="guardian's or agent's name")
+    kp.set_defaults(func=_checks)
+    fp = acting(vsub.add_parser("confirm", help="an expert confirms the conclusion's level"), "EXPERT")
+    fp.add_argument("assessment_id", type=int)
+    fp.add_argument("--level", type=int, required=True)
+    fp.set_defaults(func=_confirm)
+    sp = vsub.add_parser("show", help="who was on site, the checks, the confirmations")
+    sp.add_argument("assessment_id", type=int)
+    add_db_option(sp)
+    sp.set_defaults(func=_show)
+
+
+def _qualify(args: argparse.Namespace) -> int:
+    with lifecycle(args) as lc:
+        kind = None if args.kind == "none" else args.kind
+        user = lc.set_qualification(login(lc.service, args.actor), args.username, kind)
+    print(f"{user.username}: {QUALIFICATIONS.get(user.qualification or '', '—')}")
+    return 0
+
+
+def _check_in(args: argparse.Namespace) -> int:
+    with lifecycle(args) as lc:
+        lc.check_in(login(lc.service, args.actor), args.assessment_id, args.place)
+    print(f"{args.actor} checked in to assessment {args.assessment_id}")
+    return 0
+
+
+def _check_out(args: argparse.Namespace) -> int:
+    with lifecycle(args) as lc:
+        lc.check_out(login(lc.service, args.actor), args.assessment_id, args.place)
+    print(f"{args.actor} checked out of assessment {args.assessment_id}")
+    return 0
+
+
+def _checks(args: argparse.Namespace) -> int:
+    with lifecycle(args) as lc:
+        actor = login(lc.service, args.actor)
+        lc.record_checks(actor, args.assessment_id, args.identity_checked, args.guardian_present, args.guardian)
+    print(f"checks recorded for assessment {args.assessment_id}")
+    return 0
+
+
+def _confirm(args: argparse.Namespace) -> int:
+    with lifecycle(args) as lc:
+        lc.confirm(login(lc.service, args.actor), args.assessment_id, args.level)
+    print(f"{args.actor} confirmed level {args.level} of assessment {args.assessment_id}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    with lifecycle(args) as lc:
+        people, checks = lc.visit(args.assessment_id)
+        confirmations = lc.confirmations(args.assessment_id)
+    for p in people:
+        kind = QUALIFICATIONS.get(p["qualification"] or "", "—")
+        print(
+            f"{p['display_name']} ({kind}): in {p['check_in_at']} @ {p['check_in_place']}; "
+            f"out {p['check_out_at'] or '—'} @ {p['check_out_place'] or '—'}"
+        )
+    if checks:
+        print(
+            f"identity checked: {bool(checks['identity_checked'])}; guardian present: "
+            f"{bool(checks['guardian_present'])} {checks['guardian_name'] or ''}".rstrip()
+        )
+    for c in confirmations:
+        print(f"confirmed level {c['level']} by {c['display_name']} at {c['confirmed_at']}")
+    return 0

@@ -1,0 +1,181 @@
+"""The city policy's checks at submission and approval, and the conclusion recorded at approval.
+
+The service calls these inside its use cases (so no caller can skip them); the use cases after the decision
+(publish, object, 复评, letters, due list) live in ``ltc_assess.lifecycle``. Without a chosen city no policy
+applies and these are no-ops, as before policies existed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlite_utils import Database
+
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
+from ltc_assess.policies import Policy, advice, get_policy
+from ltc_assess.policies.rules import confirmation_problems, protocol_problems, validity
+from ltc_assess.storage import audit
+from ltc_assess.storage.lifecycle_store import LifecycleStore
+from ltc_assess.storage.records import Assessment
+from ltc_assess.storage.store import Store
+from ltc_assess.workflow import Action, Role, Status, apply
+
+POLICY_SETTING = "policy_city"
+
+
+def city_policy(store: Store) -> Policy | None:
+    """The newest installed version of the installation's city policy, None when no city was chosen."""
+    city = store.setting(POLICY_SETTING)
+    return get_policy(city) if city else None
+
+
+def _refuse(prefix: str, problems: list[str]) -> None:
+    if problems:
+        raise AppError(ErrorCode.INVALID, prefix + "；".join(problems))
+
+
+def check_submission(store: Store, record: Assessment) -> None:
+    """The on-site protocol (people, experts, identity check, guardian) before an assessment is handed in."""
+    policy = city_policy(store)
+    if policy is None:
+        return
+    lstore = LifecycleStore(store.db)
+    visit_id = visited(store, record)
+    problems = protocol_problems(policy.onsite, lstore.visit_people(visit_id), lstore.visit_checks(visit_id))
+    if advice.advice_for(record.form_id) is not None and not reviewed_advice(store, record.id):
+        problems.append(_("照护建议尚未经评估员审阅保存"))
+    if record.form_ref != policy.form:
+        problems.insert(
+            0,
+            _("{city}使用评估表 {form}，本评估使用 {used}").format(
+                city=policy.name, form=policy.form, used=record.form_ref
+            ),
+        )
+    _refuse(_("不符合{city}现场评估规定：").format(city=policy.name), problems)
+
+
+def visited(store: Store, record: Assessment) -> int:
+    """The assessment whose visit counts: its own, or for a correction (更正) without one, the visit of the
+    version it corrects (a correction fixes the record, it is not a new visit)."""
+    lstore = LifecycleStore(store.db)
+    while record.supersedes_id is not None and not lstore.visit_people(record.id):
+        record = store.assessment(record.supersedes_id)
+    return record.id
+
+
+def participants(store: Store, record: Assessment) -> set[int]:
+    """Everyone who took part in an assessment: assessors, people on site, confirming experts, deciders."""
+    lstore = LifecycleStore(store.db)
+    ids = {record.assessor1_id, record.assessor2_id, record.created_by, record.decided_by, record.approved_by}
+    ids |= {p["user_id"] for p in lstore.visit_people(visited(store, record))}
+    ids |= {c["user_id"] for c in lstore.confirmations(record.id)}
+    return {i for i in ids if i is not None}
+
+
+def check_approval(store: Store, record: Assessment, level: int, actor_id: int) -> None:
+    """Enough experts confirmed ``level``, and nobody from the original approves a 复评."""
+    policy = city_policy(store)
+    if policy is None:
+        return
+    lstore = LifecycleStore(store.db)
+    if actor_id in {p["user_id"] for p in lstore.visit_people(visited(store, record))}:
+        raise AppError(ErrorCode.PERMISSION, _("现场评估人员不能审核批准同一评估"))
+    objection = lstore.objection_for_review(record.id)
+    if objection is not None and actor_id in participants(store, store.assessment(objection["assessment_id"])):
+        raise AppError(
+            ErrorCode.PERMISSION,
+            _("复评须由未参与原评估 {id} 的人员审核").format(id=objection["assessment_id"]),
+        )
+    _refuse(
+        _("不符合{city}结论确认规定：").format(city=policy.name),
+        confirmation_problems(policy.onsite, lstore.confirmations(record.id), level),
+    )
+
+
+def record_conclusion(db: Database, store: Store, record: Assessment, level: int, at: str, actor_id: int) -> list[int]:
+    """At approval (inside its transaction): the conclusion with its policy version and validity; a 复评's
+    conclusion confirms or supersedes the original. Returns other assessment ids it changed."""
+    policy = city_policy(store)
+    if policy is None:
+        return []
+    lstore = LifecycleStore(db)
+    span = validity(policy, level, dt.date.fromisoformat(at[:10]))
+    fields = {
+        "assessment_id": record.id,
+        "policy_ref": policy.ref,
+        "policy_sha256": policy.sha256,
+        "level": level,
+        "eligible": int(policy.eligible(level)),
+        "decided_at": at,
+        "valid_from": span.valid_from.isoformat(),
+        "valid_until": span.valid_until.isoformat(),
+        "reapply_after": span.reapply_after.isoformat(),
+    }
+    lstore.add_conclusion(fields)
+    audit.append(
+        db, at=at, actor_id=actor_id, action="conclusion.record", entity="assessment", entity_id=record.id, new=fields
+    )
+    objection = lstore.objection_for_review(record.id)
+    if objection is None:
+        return []
+    original = store.assessment(objection["assessment_id"])
+    previous = lstore.conclusion(original.id)
+    if previous is not None and previous["level"] == level:
+        lstore.update_conclusion(original.id, confirmed_by=record.id)
+        outcome = "confirmed"
+    else:
+        if previous is not None:
+            lstore.update_conclusion(original.id, superseded_by=record.id)
+        if original.status == Status.APPROVED:
+            store.update_assessment(original.id, status=apply(original.status, Action.SUPERSEDE, Role.SUPERVISOR).value)
+        outcome = "superseded"
+    audit.append(
+        db,
+        at=at,
+        actor_id=actor_id,
+        action=f"conclusion.{outcome}",
+        entity="assessment",
+        entity_id=original.id,
+        new={"by": record.id, "level": level},
+    )
+    return [original.id]
+
+
+def export_view(store: Store, aid: int) -> dict[str, object] | None:
+    """The conclusion as exports carry it (``schemas/assessments.schema.json``), None without one."""
+    row = LifecycleStore(store.db).conclusion(aid)
+    if row is None:
+        return None
+    keep = ("valid_from", "valid_until", "reapply_after", "published_at", "publicity_until", "objection_until")
+    return {
+        "policy": row["policy_ref"],
+        "policy_sha256": row["policy_sha256"],
+        "eligible": bool(row["eligible"]),
+        **{k: row[k] for k in keep},
+        "superseded_by": row["superseded_by"],
+        "confirmed_by": row["confirmed_by"],
+    }
+
+
+def reviewed_advice(store: Store, aid: int) -> list[str]:
+    """The care advice as the assessor saved it (printed in the report), empty before review; a correction
+    keeps the advice of the version it corrects until its assessor saves new advice."""
+    lstore = LifecycleStore(store.db)
+    record = store.assessment(aid)
+    while (saved := lstore.care_advice(record.id)) is None and record.supersedes_id is not None:
+        record = store.assessment(record.supersedes_id)
+    return saved or []
+
+
+def decided_policy(row: dict[str, object]) -> Policy:
+    """The policy version a conclusion was decided under, refused when its file changed since (a released
+    policy version is never edited: a change is a new version)."""
+    policy = get_policy(str(row["policy_ref"]))
+    if policy.sha256 != row["policy_sha256"]:
+        raise AppError(
+            ErrorCode.INTEGRITY,
+            _("政策文件 {ref} 在结论作出后被改动（sha256 不符）").format(ref=policy.ref),
+            where=policy.path,
+        )
+    return policy

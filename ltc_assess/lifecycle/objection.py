@@ -1,0 +1,151 @@
+"""公示 of conclusions, objections and the 复评 they open."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ltc_assess.conclusions import decided_policy, participants
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
+from ltc_assess.idnumber import mask
+from ltc_assess.lifecycle.base import LifecycleBase
+from ltc_assess.policies.rules import objection_until, publicity_until
+from ltc_assess.service import NewAssessment
+from ltc_assess.storage.db import transaction
+from ltc_assess.storage.records import Assessment, User
+from ltc_assess.workflow import Role
+
+
+def mask_name(name: str) -> str:
+    """``张*三`` / ``张*``: the first (and, for longer names, last) character, as 公示 lists show names."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+class ObjectionCases(LifecycleBase):
+    """公示, objections within the window, and the 复评 by people who took no part in the original."""
+
+    def publish(self, actor: User, date_from: str, date_to: str) -> list[dict[str, Any]]:
+        """The 公示 list of conclusions decided in the range, names and ID numbers masked; the notice period of
+        each conclusion not yet published starts now and is recorded. Re-publishing keeps the first dates."""
+        actor = self.service._actor(actor, Role.SUPERVISOR, Role.ADMIN)
+        for value, name in ((date_from, "--from"), (date_to, "--to")):
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise AppError(ErrorCode.INVALID, f"bad date {value!r} (YYYY-MM-DD)", where=name) from None
+        today = self._today()
+        rows = [r for r in self.lstore.conclusions(date_from, date_to) if r["superseded_by"] is None]
+        out = []
+        with transaction(self.service.db):
+            for row in rows:
+                if row["published_at"] is None:
+                    policy = decided_policy(row)
+                    dates = {
+                        "published_at": today.isoformat(),
+                        "publicity_until": publicity_until(policy, today).isoformat(),
+                        "objection_until": objection_until(policy, today).isoformat(),
+                    }
+                    self.lstore.update_conclusion(row["assessment_id"], **dates)
+                    self._audit(actor, "conclusion.publish", row["assessment_id"], dates)
+                    row = {**row, **dates}
+                out.append(
+                    {
+                        **{
+                            k: row[k]
+                            for k in (
+                                "assessment_id",
+                                "level",
+                                "eligible",
+                                "decided_at",
+                                "policy_ref",
+                                "valid_from",
+                                "valid_until",
+                                "published_at",
+                                "publicity_until",
+                                "objection_until",
+                                "district",
+                                "form_id",
+                                "form_version",
+                            )
+                        },
+                        "name": mask_name(row["subject_name"]),
+                        "id_number": mask(row["id_number"]),
+                    }
+                )
+        return out
+
+    # --- objection and 复评 -----------------------------------------------------------------------
+
+    def lodge_objection(self, actor: User, aid: int, lodged_by: str, reason: str) -> int:
+        """Record an objection to a conclusion; outside the policy's window it is refused naming the deadline."""
+        actor = self.service._actor(actor, Role.SUPERVISOR, Role.ADMIN)
+        if not lodged_by.strip() or not reason.strip():
+            raise AppError(ErrorCode.INVALID, _("异议须写明提出人和理由"), where="objection")
+        conclusion = self.conclusion(aid)
+        if conclusion["superseded_by"] is not None:
+            raise AppError(ErrorCode.TRANSITION, _("结论 {id} 已被复评取代").format(id=aid))
+        today = self._today()
+        if conclusion["objection_until"] and today.isoformat() > conclusion["objection_until"]:
+            raise AppError(
+                ErrorCode.TRANSITION,
+                _("异议期已于 {date} 届满，不能再提出异议").format(date=conclusion["objection_until"]),
+            )
+        if any(o["review_id"] is None for o in self.lstore.objections(aid)):
+            raise AppError(ErrorCode.CONFLICT, _("评估 {id} 已有待处理的异议").format(id=aid))
+        at = self.service._now()
+        fields = {
+            "assessment_id": aid,
+            "lodged_at": at,
+            "lodged_by": lodged_by.strip(),
+            "reason": reason.strip(),
+            "recorded_by": actor.id,
+        }
+        with transaction(self.service.db):
+            oid = self.lstore.add_objection(fields)
+            self._audit(
+                actor, "objection.lodge", aid, {"objection": oid, "lodged_by": lodged_by.strip()}, reason.strip()
+            )
+        return oid
+
+    def start_review(self, actor: User, objection_id: int, assessor2_id: int) -> Assessment:
+        """An assessor opens the 复评 of an objection with a second assessor: a new draft of the same person and
+        form (reason ``review``); refused to anyone who took part in the original."""
+        actor = self.service._actor(actor, Role.ASSESSOR)
+        objection = self.lstore.objection(objection_id)
+        if objection["review_id"] is not None:
+            raise AppError(ErrorCode.CONFLICT, _("异议 {id} 已开始复评").format(id=objection_id))
+        original = self._store.assessment(objection["assessment_id"])
+        took_part = participants(self._store, original)
+        for user in (actor, self._store.user(assessor2_id)):
+            if user.id in took_part:
+                raise AppError(
+                    ErrorCode.PERMISSION,
+                    _("{name} 参与了原评估 {id}，不能参与复评").format(name=user.display_name, id=original.id),
+                )
+        new = NewAssessment(
+            subject_id=original.subject_id, form=original.form_ref, reason="review", assessor2_id=assessor2_id
+        )
+        with transaction(self.service.db):
+            review, _changes = self.service.start_assessment(actor, new)
+            self.lstore.set_review(objection_id, review.id)
+            self._audit(actor, "objection.review", original.id, {"objection": objection_id, "review": review.id})
+        return review
+
+    def reviews(self, aid: int) -> list[dict[str, Any]]:
+        """The objections to ``aid`` with their 复评 and its conclusion, to show both together."""
+        out = []
+        for o in self.lstore.objections(aid):
+            review = self._store.assessment(o["review_id"]) if o["review_id"] else None
+            out.append(
+                {
+                    **o,
+                    "review_status": review.status.value if review else None,
+                    "review_conclusion": self.lstore.conclusion(review.id) if review else None,
+                }
+            )
+        return out

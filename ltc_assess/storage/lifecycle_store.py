@@ -1,0 +1,150 @@
+"""Reads and writes of the after-the-decision tables: the visit, expert confirmations, conclusions, objections.
+
+Like ``Store`` it decides nothing and opens no transactions: the service and ``lifecycle`` do both.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from ltc_assess.errors import AppError, ErrorCode
+
+
+class LifecycleStore:
+    """Data access for the lifecycle tables of one open database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- the on-site visit --------------------------------------------------------------------------
+
+    def check_in(self, assessment_id: int, user_id: int, at: str, place: str) -> None:
+        self.db.execute(
+            "INSERT INTO visit_people (assessment_id, user_id, check_in_at, check_in_place) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (assessment_id, user_id) DO UPDATE SET check_in_at = excluded.check_in_at, "
+            "check_in_place = excluded.check_in_place, check_out_at = NULL, check_out_place = NULL",
+            [assessment_id, user_id, at, place],
+        )
+
+    def check_out(self, assessment_id: int, user_id: int, at: str, place: str) -> None:
+        cur = self.db.execute(
+            "UPDATE visit_people SET check_out_at = ?, check_out_place = ? WHERE assessment_id = ? AND user_id = ?",
+            [at, place, assessment_id, user_id],
+        )
+        if cur.rowcount == 0:
+            raise AppError(ErrorCode.TRANSITION, f"user {user_id} has not checked in to assessment {assessment_id}")
+
+    def visit_people(self, assessment_id: int) -> list[dict[str, Any]]:
+        """Who was on site, with their qualification, in check-in order."""
+        return list(
+            self.db.query(
+                "SELECT v.*, u.display_name, u.qualification FROM visit_people v JOIN users u ON u.id = v.user_id"
+                " WHERE v.assessment_id = ? ORDER BY v.check_in_at, v.user_id",
+                [assessment_id],
+            )
+        )
+
+    def put_visit_checks(self, assessment_id: int, fields: dict[str, Any]) -> None:
+        self.db["visit_checks"].upsert({"assessment_id": assessment_id, **fields}, pk="assessment_id")
+
+    def visit_checks(self, assessment_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM visit_checks WHERE assessment_id = ?", [assessment_id]))
+        return rows[0] if rows else None
+
+    # --- expert confirmations -----------------------------------------------------------------------
+
+    def confirm(self, assessment_id: int, user_id: int, level: int, at: str) -> None:
+        self.db.execute(
+            "INSERT INTO expert_confirmations (assessment_id, user_id, level, confirmed_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (assessment_id, user_id) DO UPDATE SET level = excluded.level, "
+            "confirmed_at = excluded.confirmed_at",
+            [assessment_id, user_id, level, at],
+        )
+
+    def confirmations(self, assessment_id: int) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "SELECT c.*, u.display_name, u.qualification FROM expert_confirmations c"
+                " JOIN users u ON u.id = c.user_id WHERE c.assessment_id = ? ORDER BY c.confirmed_at",
+                [assessment_id],
+            )
+        )
+
+    # --- conclusions --------------------------------------------------------------------------------
+
+    def add_conclusion(self, fields: dict[str, Any]) -> None:
+        self.db["conclusions"].insert(fields)
+
+    def conclusion(self, assessment_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM conclusions WHERE assessment_id = ?", [assessment_id]))
+        return rows[0] if rows else None
+
+    def update_conclusion(self, assessment_id: int, **fields: Any) -> None:
+        self.db["conclusions"].update(assessment_id, fields)
+
+    def conclusions(self, decided_from: str | None = None, decided_to: str | None = None) -> list[dict[str, Any]]:
+        """Conclusions with their person and assessment, oldest decision first (optionally a date range)."""
+        where, args = ["1 = 1"], []
+        if decided_from:
+            where.append("substr(c.decided_at, 1, 10) >= ?")
+            args.append(decided_from)
+        if decided_to:
+            where.append("substr(c.decided_at, 1, 10) <= ?")
+            args.append(decided_to)
+        return list(
+            self.db.query(
+                "SELECT c.*, a.subject_id, a.form_id, a.form_version, a.reason, a.status, s.name AS subject_name,"
+                " s.id_number, s.district FROM conclusions c JOIN assessments a ON a.id = c.assessment_id"
+                f" JOIN subjects s ON s.id = a.subject_id WHERE {' AND '.join(where)}"
+                " ORDER BY c.decided_at, c.assessment_id",
+                args,
+            )
+        )
+
+    # --- objections ---------------------------------------------------------------------------------
+
+    def add_objection(self, fields: dict[str, Any]) -> int:
+        return int(self.db["objections"].insert(fields).last_pk)  # type: ignore[arg-type]
+
+    def objection(self, objection_id: int) -> dict[str, Any]:
+        rows = list(self.db.query("SELECT * FROM objections WHERE id = ?", [objection_id]))
+        if not rows:
+            raise AppError(ErrorCode.NOT_FOUND, f"no objection with id {objection_id}")
+        return rows[0]
+
+    def objections(self, assessment_id: int) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM objections WHERE assessment_id = ? ORDER BY id", [assessment_id]))
+
+    def objection_for_review(self, review_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM objections WHERE review_id = ?", [review_id]))
+        return rows[0] if rows else None
+
+    def set_review(self, objection_id: int, review_id: int) -> None:
+        self.db["objections"].update(objection_id, {"review_id": review_id})
+
+    # --- care advice and the chosen care setting ----------------------------------------------------
+
+    def put_care_advice(self, assessment_id: int, lines: list[str], user_id: int, at: str) -> None:
+        self.db["care_advice"].upsert(
+            {
+                "assessment_id": assessment_id,
+                "lines_json": json.dumps(lines, ensure_ascii=False),
+                "saved_by": user_id,
+                "saved_at": at,
+            },
+            pk="assessment_id",
+        )
+
+    def care_advice(self, assessment_id: int) -> list[str] | None:
+        rows = list(self.db.query("SELECT lines_json FROM care_advice WHERE assessment_id = ?", [assessment_id]))
+        return json.loads(rows[0]["lines_json"]) if rows else None
+
+    def add_care_choice(self, fields: dict[str, Any]) -> None:
+        self.db["care_choices"].insert(fields)
+
+    def care_choice(self, assessment_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM care_choices WHERE assessment_id = ?", [assessment_id]))
+        return rows[0] if rows else None

@@ -1,0 +1,61 @@
+"""The after-the-decision commands as a user runs them (real subprocesses on a real database file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from cli_runner import run
+from pypdf import PdfReader
+from world import World
+
+from .helpers import decide, make_city, nhsa_ready, visit
+
+
+def test_city_visit_publicity_objection_letter_and_due(world: World, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test the CLI flow after a decision: 公示 file, objection refused after the window, letter, due list."""
+    city = make_city(world, "chengdu")
+    aid = nhsa_ready(city, world.a1, city.e1)
+    visit(city, aid, world.a1, city.e1)
+    world.service.submit(world.a1, aid)
+    decide(city, aid, world.sup1, city.e1, city.e2)
+    db = str(world.service.path)
+    world.service.close()
+
+    assert "成都 chengdu@1 [未核实]" in run("policies", "current", "--db", db).stdout
+    shown = run("visit", "show", str(aid), "--db", db).stdout
+    assert "专家一 (评估专家): in" in shown and "confirmed level 5 by 专家二" in shown
+
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "sup2-password")
+    out = tmp_path / "gs.pdf"
+    result = run("publicity", "--from", "2026-11-01", "--to", "2026-11-30", "--out", str(out), "--as", "sup2",
+                 "--db", db)
+    assert result.returncode == 0, result.stderr
+    assert "王*英" in PdfReader(out).pages[0].extract_text()
+    bad = run("publicity", "--from", "2026-11-01", "--to", "2026-13-01", "--out", str(out), "--as", "sup2", "--db", db)
+    assert bad.returncode == 2 and "--to: bad date '2026-13-01'" in bad.stderr and "Traceback" not in bad.stderr
+
+    conclusion = json.loads(run("conclusion", "show", str(aid), "--db", db).stdout)
+    today = dt.datetime.now(dt.UTC).date()  # the CLI runs on the real clock: the 公示 started today
+    assert conclusion["published_at"] == today.isoformat()
+    lodged = run("objection", "lodge", str(aid), "--by", "王小明", "--reason", "等级偏高", "--as", "sup2", "--db", db)
+    assert lodged.returncode == 0 and "objection 1 recorded" in lodged.stdout, lodged.stderr
+    again = run("objection", "lodge", str(aid), "--by", "王小明", "--reason", "再次", "--as", "sup2", "--db", db)
+    assert again.returncode == 2 and "已有待处理的异议" in again.stderr
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "a1-password")
+    refused = run("objection", "review", "1", "--with", "a4", "--as", "a1", "--db", db)
+    assert refused.returncode == 2 and "a1 名 参与了原评估" in refused.stderr
+
+    letter = tmp_path / "letter.pdf"
+    result = run("letter", str(aid), "--out", str(letter), "--db", db)
+    assert result.returncode == 0 and "unsigned" in result.stdout, result.stderr
+    assert "成都长期护理保险失能等级评估结论告知书" in PdfReader(letter).pages[0].extract_text()
+
+    due = json.loads(run("due", "--within", "30d", "--json", "--db", db).stdout)
+    expected = [("no_reapply", aid, conclusion["reapply_after"])] if today.isoformat() < conclusion["reapply_after"] else []
+    assert [(e["kind"], e["assessment_id"], e["date"]) for e in due] == expected
+    missing = run("letter", "999", "--out", str(letter), "--db", db)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
