@@ -182,7 +182,11 @@ def issue_tsa(root: KeyPair, root_passphrase: str, *, name: str, secret: str, no
         x509.NameAttribute(NameOID.COMMON_NAME, name),
     ]
     cert, key = _issue_leaf(root, root_passphrase, subject, years=TSA_YEARS, now=now, time_stamping=True)
-    return KeyPair(cert.public_bytes(serialization.Encoding.PEM), _encrypt(key, secret))
+    # ``secret`` is 256 random bits, not a password: no slow KDF is needed, and every timestamp unlocks the key.
+    locked = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(secret.encode())
+    )
+    return KeyPair(cert.public_bytes(serialization.Encoding.PEM), locked)
 
 
 def import_pkcs12(data: bytes, p12_password: str, new_password: str) -> tuple[KeyPair, list[bytes]]:
