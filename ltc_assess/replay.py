@@ -92,7 +92,7 @@ class IncomingComment(_Model):
 
 class IncomingReport(_Model):
     revision: Annotated[int, Field(ge=1, le=10_000)]
-    signer_role: Literal["assessor1", "assessor2", "supervisor"]
+    signer_role: Literal["assessor1", "assessor2", "supervisor", "export"]
     sha256: Sha
     created_at: Text
     pdf: str
@@ -290,6 +290,14 @@ class _Evidence:
             f"the record differs from what its signer signed in the {kind} record ({', '.join(differs) or 'report'})",
         )
 
+    def only_timestamped(self, pdf: bytes, signed: bytes) -> bool:
+        """``pdf`` is ``signed`` plus validation data and document timestamps only: it verifies under our root
+        and holds no signature more (an insider's own signature over added content would be one)."""
+        from ltc_assess.signing.pades import verify_pdf
+
+        later, before = verify_pdf(pdf, [self.root]), verify_pdf(signed, [self.root])
+        return later.ok and len(later.signatures) == len(before.signatures)
+
     def check_report(self, sha: str, signers: dict[str, str | None]) -> None:
         """The report ``sha`` verifies under our root and its signature fields are signed by ``signers``."""
         from ltc_assess.signing.pades import verify_pdf
@@ -386,12 +394,16 @@ def _name(users: Mapping[str, User], user_id: int | None) -> str | None:
 
 
 def _vouched(sha: str, proof: _Evidence) -> bool:
-    """A report some signed record names, or an earlier revision (a byte prefix) of one."""
+    """A report some signed record names, an earlier revision (a byte prefix) of one, or the copy of one that
+    went to insurers (the same bytes plus the document timestamp of its first export, verified intact)."""
     bound = proof.bound()
     if sha in bound:
         return True
-    pdf = proof.reports[sha][1]
-    return any(proof.reports[b][1].startswith(pdf) for b in bound if b in proof.reports)
+    role, pdf = proof.reports[sha]
+    held = [proof.reports[b][1] for b in bound if b in proof.reports]
+    if any(h.startswith(pdf) for h in held):
+        return True
+    return role == "export" and any(pdf.startswith(h) and proof.only_timestamped(pdf, h) for h in held)
 
 
 def _check_person_and_answers(service: AssessmentService, rec: Mapping[str, Any]) -> None:
