@@ -286,7 +286,12 @@ class AssessmentService:
             action="user.add",
             entity="user",
             entity_id=user.id,
-            new={"username": username, "display_name": display_name, "role": user.role.value},
+            new={
+                "username": username,
+                "display_name": display_name,
+                "role": user.role.value,
+                **({"qualification_no": user.qualification_no} if user.qualification_no else {}),
+            },
         )
         return user
 

@@ -8,8 +8,12 @@ approval where signing keys exist, unlocks the supervisor's signing key.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ltc_assess.cli.common import add_db_option, open_service, password
+
+if TYPE_CHECKING:
+    from ltc_assess.service import AssessmentService
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,16 +36,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     tp.add_argument("--comment", required=True, metavar="TEXT")
 
 
+def _decided(service: AssessmentService, aid: int) -> str:
+    """The stored decided level with its exact name, as the command reports it."""
+    record = service.assessment(aid)
+    return f"{record.decided_level} {service.form(record.form_ref).level_name(record.decided_level)}"
+
+
 def _decide(args: argparse.Namespace) -> int:
     service = open_service(args)
     try:
         actor = service.login(args.user, password(f"password for {args.user}: "))
         service.decide_level(actor, args.assessment_id, args.level, args.reason)
-        record = service.assessment(args.assessment_id)
-        name = service.form(record.form_ref).level_name(record.decided_level)
+        level = _decided(service, args.assessment_id)
     finally:
         service.close()
-    print(f"assessment {args.assessment_id}: decided level {record.decided_level} {name}")
+    print(f"assessment {args.assessment_id}: decided level {level}")
     return 0
 
 
@@ -51,11 +60,10 @@ def _approve(args: argparse.Namespace) -> int:
         secret = password(f"password for {args.user}: ")
         actor = service.login(args.user, secret)
         service.approve(actor, args.assessment_id, secret)
-        record = service.assessment(args.assessment_id)
-        name = service.form(record.form_ref).level_name(record.decided_level)
+        level = _decided(service, args.assessment_id)
     finally:
         service.close()
-    print(f"assessment {args.assessment_id}: approved with level {record.decided_level} {name}")
+    print(f"assessment {args.assessment_id}: approved with level {level}")
     return 0
 
 

@@ -116,3 +116,12 @@ def test_a_correction_says_so_and_names_the_report_it_replaces(approved: tuple[W
     text = _text(s.render_report(new.id), tmp_path)
     assert "（更正）" in text and f"本报告更正并取代报告LTC-{aid}-v1" in text
     assert f"LTC-{new.id}-v2" in text
+
+
+def test_embedded_files_of_junk_is_one_clear_error() -> None:
+    """Test that reading attachments from a file that is not a PDF raises a coded error, not a traceback."""
+    from ltc_assess.errors import AppError, ErrorCode
+
+    with pytest.raises(AppError) as info:
+        embedded_files(b"%PDF-1.4 not really")
+    assert info.value.code == ErrorCode.INVALID and "embedded files" in str(info.value)
