@@ -248,7 +248,8 @@ class WizardWindow(QWidget):
         section = self.session.section_of(item_id).title.get(self.lang)
         self.code.setText(section if isinstance(item, SignatureItem) else f"{section} · {item_id}")
         required = " *" if self.session.is_required(item) else ""
-        self.label.setText(item.label.get(self.lang) + required)
+        signer = f" — {self._signer(signature_role(item_id))}" if isinstance(item, SignatureItem) else ""
+        self.label.setText(item.label.get(self.lang) + signer + required)
         self._show_open_required()
         self.none_button.setEnabled(bool(self.session.none_answers(item_id)))
         helps = [t.get(self.lang) for t in (item.help, item.note) if t is not None]
@@ -274,6 +275,16 @@ class WizardWindow(QWidget):
             self.editor.setFocus(Qt.FocusReason.TabFocusReason)  # as by Tab: a pre-filled text is selected
         else:
             self.setFocus()  # digits choose options, arrows move
+
+    def _signer(self, role: str) -> str:
+        """Who signs this pad, by name (two assessors hand one laptop back and forth)."""
+        record = self.service.assessment(self.aid)
+        if role == "informant":
+            return record.informant_name or _("（未填写信息提供者）")
+        uid = record.assessor1_id if role == "assessor1" else record.assessor2_id
+        if uid is None:
+            return _("（尚未指定第二评估员）")
+        return next((u.display_name for u in self.service.users(role="assessor") if u.id == uid), "")
 
     def _editor_for(self, item_id: str) -> Editor:
         """The item's editor, built once and kept (building option buttons cost most of a keystroke)."""
