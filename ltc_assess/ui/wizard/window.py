@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _, language
-from ltc_assess.schema.model import SignatureItem, SingleChoiceItem
+from ltc_assess.schema.model import FormDef, SignatureItem, SingleChoiceItem
 from ltc_assess.scoring import ScoreResult
 from ltc_assess.service import AssessmentService, signature_item, signature_role
 from ltc_assess.session import FormSession
@@ -78,16 +78,23 @@ class ScorePanel(QWidget):
         ):
             layout.addWidget(w)
 
-    def show_result(self, result: ScoreResult, status_note: str | None) -> None:
+    def show_result(self, result: ScoreResult, status_note: str | None, form: FormDef) -> None:
+        """The result in the UI language: labels and names come from the form (the engine's are Chinese)."""
+        lang = language()
+        labels = {d.id: d.label.get(lang) for d in form.scoring.dimensions}
+        grades = {g.code: g.name.get(lang) for g in form.scoring.grades or ()}
+        levels = {lv.code: lv.name.get(lang) for lv in form.scoring.levels}
+        colon = ": " if lang == "en" else "："
         self.status.setText(status_note or "")
         lines = []
         for d in result.dimensions:
+            grade = None if d.grade is None else grades.get(d.grade, d.grade_name)
             if d.max is None:  # graded only: its items have no meaningful sum (MZ/T 感知觉与沟通)
-                shown = d.grade_name or "—"
+                shown = grade or "—"
             else:
                 shown = f"{d.score if d.score is not None else f'{d.partial_sum}…'}/{d.max}"
-                shown += f"（{d.grade_name}）" if d.grade_name else ""
-            lines.append(f"{d.label}：{shown}  [{d.answered}/{d.count}]")
+                shown += f"（{grade}）" if grade else ""
+            lines.append(f"{labels.get(d.id, d.label)}{colon}{shown}  [{d.answered}/{d.count}]")
         if result.total is not None:
             lines.append(_("总分：{total}").format(total=result.total))
         self.dims.setText("\n".join(lines))
@@ -95,11 +102,11 @@ class ScorePanel(QWidget):
             self.level.setText(_("建议等级：尚未完成"))
         elif result.provisional_level:
             self.level.setText(
-                _("建议等级（暂定）：{code} {name}").format(code=result.final_level, name=result.final_level_name)
+                _("建议等级（暂定）：{code} {name}").format(code=result.final_level, name=levels[result.final_level])
             )
         else:
             self.level.setText(
-                _("建议等级：{code} {name}").format(code=result.final_level, name=result.final_level_name)
+                _("建议等级：{code} {name}").format(code=result.final_level, name=levels[result.final_level])
             )
         blank = result.blank_rule_inputs
         self.provisional.setText(
@@ -330,9 +337,9 @@ class WizardWindow(QWidget):
             if self.form.status == "provisional" and self.form.status_note
             else None
         )
-        self.score_panel.show_result(result, note)
+        self.score_panel.show_result(result, note, self.form)
         self.warning.setText(
-            "\n".join("⚠ " + w for w in self.session.warnings_for(self.session.current_item or "", result))
+            "\n".join("⚠ " + w for w in self.session.warnings_for(self.session.current_item or "", result, self.lang))
         )
 
     # --- actions -----------------------------------------------------------------------------------
@@ -557,7 +564,8 @@ class ChecklistDialog(QDialog):
         self.list = QListWidget()
         for m in missing:
             code = m.item_id if m.item_id and not isinstance(wizard.form.items[m.item_id], SignatureItem) else ""
-            entry = QListWidgetItem(f"{code}  {m.message}".strip())
+            issues = wizard.session.item_issues(code) if code and wizard.lang == "en" else []
+            entry = QListWidgetItem(f"{code}  {issues[0].message_en if issues else m.message}".strip())
             entry.setData(Qt.ItemDataRole.UserRole, m.item_id)
             self.list.addItem(entry)
         self.list.itemDoubleClicked.connect(self._jump)
