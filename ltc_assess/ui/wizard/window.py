@@ -108,7 +108,7 @@ class ScorePanel(QWidget):
             self.level.setText(
                 _("建议等级：{code} {name}").format(code=result.final_level, name=levels[result.final_level])
             )
-        blank = result.blank_rule_inputs
+        blank = result.blank_rule_inputs if result.final_level is not None else None  # no level: nothing provisional
         self.provisional.setText(
             _("等级为暂定：{items} 未填写，暂按“无”计算；填写后方可确定（可能提高等级）。").format(
                 items="、".join(blank.items)
