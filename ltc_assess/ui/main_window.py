@@ -396,7 +396,8 @@ class MainWindow(QMainWindow):
             (_("查看"), self._open_subject, None),
             (_("新建评估"), self._new_assessment, QKeySequence("Ctrl+N")),
         ):
-            button = QPushButton(text if keys is None else f"{text} ({keys.toString(QKeySequence.NativeText)})")
+            native = "" if keys is None else keys.toString(QKeySequence.SequenceFormat.NativeText)
+            button = QPushButton(f"{text} ({native})" if native else text)
             button.clicked.connect(slot)
             button.setEnabled(self.actor.role != Role.ADMIN or text == _("查看"))
             button.setAutoDefault(False)
