@@ -726,10 +726,13 @@ class AssessmentService:
         session = FormSession(form, record.answers)
         missing = [MissingItem(i.item_id, i.message) for i in session.validate()]
         if record.assessor2_id is None:
-            missing.append(MissingItem(None, "需要第二名评估员"))
+            missing.append(MissingItem(None, _("需要第二名评估员")))
         have = self.store.signed_roles(aid)
         missing += [
-            MissingItem(signature_item(r) if signature_item(r) in form.items else None, f"缺少{SIGNER_LABELS[r]}签名")
+            MissingItem(
+                signature_item(r) if signature_item(r) in form.items else None,
+                _("缺少{who}签名").format(who=_(SIGNER_LABELS[r])),
+            )
             for r in SIGNATURE_ROLES
             if r not in have
         ]

@@ -163,9 +163,9 @@ class FormSession:
             out.append(Progress(s.id, answered, len(required)))
         return out
 
-    def warnings_for(self, item_id: str, result: ScoreResult) -> list[str]:
-        """Consistency warnings that name this item."""
-        return [w.text for w in result.warnings if item_id in w.items]
+    def warnings_for(self, item_id: str, result: ScoreResult, lang: str = "zh_CN") -> list[str]:
+        """Consistency warnings that name this item, in ``lang``."""
+        return [w.text_en if lang == "en" else w.text for w in result.warnings if item_id in w.items]
 
     # --- navigation --------------------------------------------------------------------------------
 

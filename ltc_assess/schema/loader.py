@@ -232,11 +232,8 @@ def _check(form: FormDef, p: _Problems) -> None:
             allowed = {c.value for c in getattr(form.items[item_id], "choices", ())}
             for source_value, value in fill.values.items():
                 if value not in allowed:
-                    p.add(
-                        ErrorCode.FORM_REF,
-                        ("prefill", item_id, "values", source_value),
-                        f"{value!r} is not a choice of {item_id!r}",
-                    )
+                    p.add(ErrorCode.FORM_REF, ("prefill", item_id, "values", source_value),
+                          f"{value!r} is not a choice of {item_id!r}")
 
 
 def _unique(p: _Problems, ids: list[str], where: str | Path_, what: str) -> None:

@@ -264,6 +264,7 @@ PrefillSource = Literal[
 ]
 
 
+
 class MappedPrefill(_Model):
     """A pre-fill whose source values are coded differently in this form (MZ/T: 性别 1 男, 2 女).
 

@@ -211,7 +211,7 @@ class RegisterDialog(QDialog):
         self.error = QLabel("")
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color:#b91c1c;")
-        labels = {
+        self.labels = labels = {
             "name": _("姓名"),
             "id_number": _("公民身份号码"),
             "phone": _("电话"),
@@ -219,6 +219,9 @@ class RegisterDialog(QDialog):
             "address": _("住址"),
             "insurance_no": _("参保号"),
         }
+        # 18 digits, fully visible, and room for an error said in words (it wraps)
+        self.fields["id_number"].setMinimumWidth(self.fields["id_number"].fontMetrics().horizontalAdvance("0" * 24))
+        self.setMinimumWidth(520)
         form.addRow(labels["name"], self.fields["name"])
         form.addRow(labels["id_number"], self.fields["id_number"])
         form.addRow("", self.derived)
@@ -262,10 +265,17 @@ class RegisterDialog(QDialog):
         return out
 
     def accept(self) -> None:
+        values = self.values()
+        missing = [self.labels[k] for k in ("name", "id_number") if not values[k]]
+        if missing:
+            self.error.setText(_("请填写{fields}").format(fields="、".join(missing)))
+            return
         try:
-            self.subject, _changes = self.service.register_subject(self.actor, **self.values())
-        except LtcError as exc:
-            self.error.setText(str(exc))  # the dialog stays open with everything typed
+            self.subject, _changes = self.service.register_subject(self.actor, **values)
+        except LtcError as exc:  # in words: the field by its label, not the internal name (id_number: …)
+            label = self.labels.get(exc.where or "")
+            named = exc.message if label is None or label in exc.message else f"{label}：{exc.message}"
+            self.error.setText(f"{named} [{exc.code.value}]")  # the dialog stays open with everything typed
             return
         super().accept()
 
@@ -392,7 +402,8 @@ class MainWindow(QMainWindow):
             (_("查看"), self._open_subject, None),
             (_("新建评估"), self._new_assessment, QKeySequence("Ctrl+N")),
         ):
-            button = QPushButton(text if keys is None else f"{text} ({keys.toString(QKeySequence.NativeText)})")
+            native = "" if keys is None else keys.toString(QKeySequence.SequenceFormat.NativeText)
+            button = QPushButton(f"{text} ({native})" if native else text)
             button.clicked.connect(slot)
             button.setEnabled(self.actor.role != Role.ADMIN or text == _("查看"))
             button.setAutoDefault(False)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from ltc_assess.demo import PASSWORDS, create_demo
 from ltc_assess.service import AssessmentService, NewAssessment
 from ltc_assess.ui.app import LoginDialog, load_font
+from ltc_assess.ui.assessment_view import AssessmentViewDialog
 from ltc_assess.ui.language import use_language
 from ltc_assess.ui.main_window import MainWindow, SubjectDialog
 from ltc_assess.ui.wizard.window import ChecklistDialog, WizardWindow
@@ -70,6 +71,12 @@ def render_screenshots(out: Path, db: Path | None = None, language: str = "zh_CN
             pad.draw_line(QPoint(20 + n * 25, 60 + (n % 3) * 12), QPoint(45 + n * 25, 50 + (n % 2) * 20))
         shots.append(_save(wizard, out, "06-signature"))
         shots.append(_save(ChecklistDialog(wizard), out, "07-submit-checklist"))
+        window.tabs.setCurrentIndex(1)  # my work: every status, filterable
+        shots.append(_save(window, out, "08-my-work"))
+        approved = next(r["id"] for r in service.my_work(actor, "approved"))
+        view = AssessmentViewDialog(service, actor, approved)
+        view.tabs.setCurrentIndex(1)  # scores and explanation
+        shots.append(_save(view, out, "09-read-only-view"))
         for widget in (window, wizard, wizard_nhsa):
             widget.deleteLater()
         QApplication.processEvents()

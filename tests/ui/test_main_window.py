@@ -70,7 +70,7 @@ def test_screenshots_render(qtbot: QtBot, world: World, tmp_path: Path) -> None:
     from ltc_assess.ui.screenshots import render_screenshots
 
     shots = render_screenshots(tmp_path / "shots", db=None)
-    assert [p.name for p in shots][:2] == ["01-login.png", "02-register.png"] and len(shots) == 7
+    assert [p.name for p in shots][:2] == ["01-login.png", "02-register.png"] and len(shots) == 9
     assert all(p.stat().st_size > 5000 for p in shots)
 
 

@@ -144,3 +144,60 @@ def test_live_panel_says_the_level_is_provisional(qtbot: QtBot, world: World) ->
     qtbot.keyClick(wizard, Qt.Key.Key_0)
     assert "暂定" not in panel.level.text() and not panel.provisional.isVisible()
     assert "未填写" not in panel.explain.toPlainText()
+
+
+def test_signature_pads_name_the_signer(qtbot: QtBot, world: World) -> None:
+    """Test that each signature card names its person: both assessors and the information provider."""
+    wizard = _wizard(qtbot, world)
+    for item_id, name in (("SIG.assessor1", world.a1.display_name), ("SIG.assessor2", world.a2.display_name),
+                          ("SIG.informant", "王小明")):
+        wizard.goto(item_id)
+        assert name in wizard.label.text(), item_id
+
+
+def test_register_dialog_fits_the_number_and_speaks_plainly(qtbot: QtBot, world: World) -> None:
+    """Test that the ID field shows 18 digits in full and that errors name the field in words, not `id_number:`."""
+    from ltc_assess.ui.main_window import RegisterDialog
+
+    dialog = RegisterDialog(world.service, world.a1)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    field = dialog.fields["id_number"]
+    field.setText("110105194003151236")
+    assert field.width() >= field.fontMetrics().horizontalAdvance(field.text()) + 8
+    dialog.accept()
+    assert dialog.error.text().startswith("请填写姓名")
+    dialog.fields["name"].setText("赵桂芳")
+    field.setText("1101051940031512")
+    dialog.accept()
+    assert "id_number" not in dialog.error.text() and "公民身份号码" in dialog.error.text()
+
+
+def test_english_wizard_has_no_chinese_on_the_card_panel_and_checklist(qtbot: QtBot, world: World) -> None:
+    """Test that in English the card, its options, the saved line, the score panel (labels, level, provisional
+    note) and the submission checklist carry no Chinese (the engine's explanation stays Chinese by contract)."""
+    import re
+
+    from ltc_assess.i18n import set_language
+    from ltc_assess.ui.wizard.window import ChecklistDialog
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    try:
+        set_language("en")
+        wizard = _wizard(qtbot, world)
+        wizard.goto("B.1.1")
+        for _ in wizard.form.scored_items:
+            qtbot.keyClick(wizard, wizard.editor.keys[0])  # type: ignore[union-attr]
+        wizard.goto("A.5.11")
+        texts = [wizard.label.text(), wizard.code.text(), wizard.open_required.text(), wizard.saved.text(),
+                 wizard.score_panel.dims.text(), wizard.score_panel.level.text(), wizard.score_panel.provisional.text(),
+                 wizard.none_button.text(), wizard.issue.text()]
+        texts += [b.label.text() for b in wizard.editor.group.buttons()]  # type: ignore[union-attr]
+        texts += [wizard.sections.item(n).text() for n in range(wizard.sections.count())]
+        dialog = ChecklistDialog(wizard)
+        qtbot.addWidget(dialog)
+        texts += [dialog.list.item(n).text() for n in range(dialog.list.count())]
+        assert "Provisional" in wizard.score_panel.level.text() or "provisional" in wizard.score_panel.level.text()
+        assert [t for t in texts if cjk.search(t)] == []
+    finally:
+        set_language("zh_CN")

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _, language
-from ltc_assess.schema.model import SignatureItem, SingleChoiceItem
+from ltc_assess.schema.model import FormDef, SignatureItem, SingleChoiceItem
 from ltc_assess.scoring import ScoreResult
 from ltc_assess.service import AssessmentService, signature_item, signature_role
 from ltc_assess.session import FormSession
@@ -78,16 +78,23 @@ class ScorePanel(QWidget):
         ):
             layout.addWidget(w)
 
-    def show_result(self, result: ScoreResult, status_note: str | None) -> None:
+    def show_result(self, result: ScoreResult, status_note: str | None, form: FormDef) -> None:
+        """The result in the UI language: labels and names come from the form (the engine's are Chinese)."""
+        lang = language()
+        labels = {d.id: d.label.get(lang) for d in form.scoring.dimensions}
+        grades = {g.code: g.name.get(lang) for g in form.scoring.grades or ()}
+        levels = {lv.code: lv.name.get(lang) for lv in form.scoring.levels}
+        colon = ": " if lang == "en" else "："
         self.status.setText(status_note or "")
         lines = []
         for d in result.dimensions:
+            grade = None if d.grade is None else grades.get(d.grade, d.grade_name)
             if d.max is None:  # graded only: its items have no meaningful sum (MZ/T 感知觉与沟通)
-                shown = d.grade_name or "—"
+                shown = grade or "—"
             else:
                 shown = f"{d.score if d.score is not None else f'{d.partial_sum}…'}/{d.max}"
-                shown += f"（{d.grade_name}）" if d.grade_name else ""
-            lines.append(f"{d.label}：{shown}  [{d.answered}/{d.count}]")
+                shown += f"（{grade}）" if grade else ""
+            lines.append(f"{labels.get(d.id, d.label)}{colon}{shown}  [{d.answered}/{d.count}]")
         if result.total is not None:
             lines.append(_("总分：{total}").format(total=result.total))
         self.dims.setText("\n".join(lines))
@@ -95,13 +102,13 @@ class ScorePanel(QWidget):
             self.level.setText(_("建议等级：尚未完成"))
         elif result.provisional_level:
             self.level.setText(
-                _("建议等级（暂定）：{code} {name}").format(code=result.final_level, name=result.final_level_name)
+                _("建议等级（暂定）：{code} {name}").format(code=result.final_level, name=levels[result.final_level])
             )
         else:
             self.level.setText(
-                _("建议等级：{code} {name}").format(code=result.final_level, name=result.final_level_name)
+                _("建议等级：{code} {name}").format(code=result.final_level, name=levels[result.final_level])
             )
-        blank = result.blank_rule_inputs
+        blank = result.blank_rule_inputs if result.final_level is not None else None  # no level: nothing provisional
         self.provisional.setText(
             _("等级为暂定：{items} 未填写，暂按“无”计算；填写后方可确定（可能提高等级）。").format(
                 items="、".join(blank.items)
@@ -248,7 +255,8 @@ class WizardWindow(QWidget):
         section = self.session.section_of(item_id).title.get(self.lang)
         self.code.setText(section if isinstance(item, SignatureItem) else f"{section} · {item_id}")
         required = " *" if self.session.is_required(item) else ""
-        self.label.setText(item.label.get(self.lang) + required)
+        signer = f" — {self._signer(signature_role(item_id))}" if isinstance(item, SignatureItem) else ""
+        self.label.setText(item.label.get(self.lang) + signer + required)
         self._show_open_required()
         self.none_button.setEnabled(bool(self.session.none_answers(item_id)))
         helps = [t.get(self.lang) for t in (item.help, item.note) if t is not None]
@@ -274,6 +282,16 @@ class WizardWindow(QWidget):
             self.editor.setFocus(Qt.FocusReason.TabFocusReason)  # as by Tab: a pre-filled text is selected
         else:
             self.setFocus()  # digits choose options, arrows move
+
+    def _signer(self, role: str) -> str:
+        """Who signs this pad, by name (two assessors hand one laptop back and forth)."""
+        record = self.service.assessment(self.aid)
+        if role == "informant":
+            return record.informant_name or _("（未填写信息提供者）")
+        uid = record.assessor1_id if role == "assessor1" else record.assessor2_id
+        if uid is None:
+            return _("（尚未指定第二评估员）")
+        return next((u.display_name for u in self.service.users(role="assessor") if u.id == uid), "")
 
     def _editor_for(self, item_id: str) -> Editor:
         """The item's editor, built once and kept (building option buttons cost most of a keystroke)."""
@@ -319,9 +337,9 @@ class WizardWindow(QWidget):
             if self.form.status == "provisional" and self.form.status_note
             else None
         )
-        self.score_panel.show_result(result, note)
+        self.score_panel.show_result(result, note, self.form)
         self.warning.setText(
-            "\n".join("⚠ " + w for w in self.session.warnings_for(self.session.current_item or "", result))
+            "\n".join("⚠ " + w for w in self.session.warnings_for(self.session.current_item or "", result, self.lang))
         )
 
     # --- actions -----------------------------------------------------------------------------------
@@ -546,7 +564,8 @@ class ChecklistDialog(QDialog):
         self.list = QListWidget()
         for m in missing:
             code = m.item_id if m.item_id and not isinstance(wizard.form.items[m.item_id], SignatureItem) else ""
-            entry = QListWidgetItem(f"{code}  {m.message}".strip())
+            issues = wizard.session.item_issues(code) if code and wizard.lang == "en" else []
+            entry = QListWidgetItem(f"{code}  {issues[0].message_en if issues else m.message}".strip())
             entry.setData(Qt.ItemDataRole.UserRole, m.item_id)
             self.list.addItem(entry)
         self.list.itemDoubleClicked.connect(self._jump)
