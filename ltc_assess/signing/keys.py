@@ -184,7 +184,9 @@ def issue_tsa(root: KeyPair, root_passphrase: str, *, name: str, secret: str, no
     cert, key = _issue_leaf(root, root_passphrase, subject, years=TSA_YEARS, now=now, time_stamping=True)
     # ``secret`` is 256 random bits, not a password: no slow KDF is needed, and every timestamp unlocks the key.
     locked = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(secret.encode())
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(secret.encode()),
     )
     return KeyPair(cert.public_bytes(serialization.Encoding.PEM), locked)
 
