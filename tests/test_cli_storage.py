@@ -258,7 +258,7 @@ def test_export_encrypted_to_the_insurer(demo_db: Path, tmp_path: Path) -> None:
                    "--encrypt-to", str(cert), "--db", str(demo_db))
     assert proc.returncode == 0, proc.stderr
     sealed = out.read_bytes()
-    assert stat.S_IMODE(out.stat().st_mode) == 0o600 and not sealed.startswith(b"PK") and "示例".encode() not in sealed
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600 and not sealed.startswith(b"PK") and "（示例）".encode() not in sealed
     opened = tmp_path / "opened.zip"
     opened.write_bytes(pkcs7.pkcs7_decrypt_der(sealed, recipient(cert.read_bytes()), key, []))
     as_user("admin", "keys", "root", "--out", str(root), "--db", str(demo_db))

@@ -34,5 +34,5 @@ def encrypt_to(cert: x509.Certificate, data: bytes) -> bytes:
         .set_data(data)
         .set_content_encryption_algorithm(algorithms.AES256)
         .add_recipient(cert)
-        .encrypt(serialization.Encoding.DER, [])
+        .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])  # bytes as they are, not MIME text
     )

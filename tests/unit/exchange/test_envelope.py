@@ -16,7 +16,7 @@ def test_only_the_recipient_key_opens_it() -> None:
     """Test that the envelope hides the content, opens with the insurer's key and not with another RSA key."""
     insurer = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = certificate(insurer)
-    secret = "王秀英 110105194003151236".encode() * 20
+    secret = ("王秀英 110105194003151236\n".encode() + bytes(range(256)) + b"\r\n") * 20  # binary, line ends too
     sealed = encrypt_to(recipient(pem), secret)
     assert secret[:20] not in sealed
     opened = pkcs7.pkcs7_decrypt_der(sealed, recipient(pem), insurer, [])
