@@ -156,7 +156,7 @@ def _tsa_serve(args: argparse.Namespace) -> int:
     if timestamper is None:
         raise AppError(ErrorCode.NOT_FOUND, "this installation has no TSA key here (ltc-assess keys tsa-init)")
     server = make_server(args.listen, timestamper, lambda line: print(line, flush=True))
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), int(server.server_address[1])
     print(f"RFC 3161 timestamp authority at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
