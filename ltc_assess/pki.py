@@ -128,6 +128,20 @@ class AgencyPki:
             self._audit(actor_id, "keys.crl", {"number": number, "revoked": len(revoked)})
         return pem
 
+    def install_crl(self, actor_id: int, data: bytes) -> int:
+        """Keep a CRL the office published (``keys crl``) as this installation's current one, so that a laptop
+        signs with validation data again; returns its number. Only a newer CRL signed by our root is taken."""
+        from ltc_assess.signing.crl import crl_number
+
+        number = crl_number(data, self._root().cert_pem)
+        if number <= int(self.store.setting(CRL_NUMBER) or 0):
+            raise AppError(ErrorCode.CONFLICT, f"CRL #{number} is not newer than the one held here")
+        with transaction(self.db):
+            self.store.set_setting(CRL_PEM, data.decode("ascii"))
+            self.store.set_setting(CRL_NUMBER, str(number))
+            self._audit(actor_id, "keys.crl_install", {"number": number})
+        return number
+
     def current_crl(self) -> bytes | None:
         pem = self.store.setting(CRL_PEM)
         return None if pem is None else pem.encode()
