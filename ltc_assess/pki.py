@@ -44,6 +44,7 @@ class AgencyPki:
 
     def __init__(self, store: Store, path: Path, clock: Callable[[], dt.datetime] = _utc_now) -> None:
         self.store, self.db, self.path, self._clock = store, store.db, path, clock
+        self._timestamper: tuple[str, AgencyTimeStamper] | None = None
 
     @property
     def secret_path(self) -> Path:
@@ -89,9 +90,14 @@ class AgencyPki:
         cert, key = self.store.setting(TSA_CERT), self.store.setting(TSA_KEY)
         if cert is None or key is None or not self.secret_path.exists():
             return None
+        cached = self._timestamper
+        if cached is not None and cached[0] == key:
+            return cached[1]
         secret = self.secret_path.read_text(encoding="ascii").strip()
         pair = signing_keys.KeyPair(cert.encode(), key.encode())
-        return local_timestamper(pair, secret, self._root().cert_pem)
+        timestamper = local_timestamper(pair, secret, self._root().cert_pem)
+        self._timestamper = (key, timestamper)  # unlocking costs ~0.1-0.2 s (key derivation): once per service
+        return timestamper
 
     def set_tsa_url(self, actor_id: int, url: str | None) -> None:
         """Use an external RFC 3161 TSA (None: back to this installation's own)."""
