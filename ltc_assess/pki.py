@@ -44,6 +44,7 @@ class AgencyPki:
 
     def __init__(self, store: Store, path: Path, clock: Callable[[], dt.datetime] = _utc_now) -> None:
         self.store, self.db, self.path, self._clock = store, store.db, path, clock
+        self._timestamper: tuple[str, AgencyTimeStamper] | None = None
 
     @property
     def secret_path(self) -> Path:
@@ -89,9 +90,14 @@ class AgencyPki:
         cert, key = self.store.setting(TSA_CERT), self.store.setting(TSA_KEY)
         if cert is None or key is None or not self.secret_path.exists():
             return None
+        cached = self._timestamper
+        if cached is not None and cached[0] == key:
+            return cached[1]
         secret = self.secret_path.read_text(encoding="ascii").strip()
         pair = signing_keys.KeyPair(cert.encode(), key.encode())
-        return local_timestamper(pair, secret, self._root().cert_pem)
+        timestamper = local_timestamper(pair, secret, self._root().cert_pem)
+        self._timestamper = (key, timestamper)  # unlocking costs ~0.1-0.2 s (key derivation): once per service
+        return timestamper
 
     def set_tsa_url(self, actor_id: int, url: str | None) -> None:
         """Use an external RFC 3161 TSA (None: back to this installation's own)."""
@@ -127,6 +133,20 @@ class AgencyPki:
             self.store.set_setting(CRL_NUMBER, str(number))
             self._audit(actor_id, "keys.crl", {"number": number, "revoked": len(revoked)})
         return pem
+
+    def install_crl(self, actor_id: int, data: bytes) -> int:
+        """Keep a CRL the office published (``keys crl``) as this installation's current one, so that a laptop
+        signs with validation data again; returns its number. Only a newer CRL signed by our root is taken."""
+        from ltc_assess.signing.crl import crl_number
+
+        number = crl_number(data, self._root().cert_pem)
+        if number <= int(self.store.setting(CRL_NUMBER) or 0):
+            raise AppError(ErrorCode.CONFLICT, f"CRL #{number} is not newer than the one held here")
+        with transaction(self.db):
+            self.store.set_setting(CRL_PEM, data.decode("ascii"))
+            self.store.set_setting(CRL_NUMBER, str(number))
+            self._audit(actor_id, "keys.crl_install", {"number": number})
+        return number
 
     def current_crl(self) -> bytes | None:
         pem = self.store.setting(CRL_PEM)

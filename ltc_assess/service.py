@@ -1139,6 +1139,10 @@ class AssessmentService:
         """Publish a new CRL of the agency root (admin); returns it (PEM) for insurers and laptops."""
         return self.pki.issue_crl(self._actor(actor, Role.ADMIN).id, root_passphrase)
 
+    def install_crl(self, actor: User, data: bytes) -> int:
+        """Take the office's newer CRL on this installation (admin); returns its number."""
+        return self.pki.install_crl(self._actor(actor, Role.ADMIN).id, data)
+
     def setup_tsa(self, actor: User, root_passphrase: str) -> bytes:
         """Give this installation its own timestamp authority certificate (admin); returns it (PEM)."""
         return self.pki.setup_tsa(self._actor(actor, Role.ADMIN).id, root_passphrase)

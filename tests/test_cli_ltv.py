@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -12,6 +13,9 @@ import pytest
 from asn1crypto import pem
 from cryptography import x509
 
+from ltc_assess.pki import AgencyPki
+from ltc_assess.signing.crl import build_crl
+from ltc_assess.signing.keys import KeyPair, create_root
 from ltc_assess.signing.validation import validate_report
 from tests.cli_runner import REPO, run
 from tests.unit.signing.test_ltv import CRL_2032, FUTURE, ROOT_PASSPHRASE, approve_one, crl_issued_at
@@ -105,3 +109,31 @@ def test_verify_bad_at_or_crl_is_one_line_exit_2(world: World, tmp_path: Path) -
         proc = run("verify", str(report), *extra)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_a_laptop_with_an_expired_crl_signs_b_t_until_it_installs_the_offices_newer_crl(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test the offline laptop: with only a CRL past its next update it cannot vouch for signers (no DSS, B-T);
+    `keys crl --install` takes the office's newer CRL (signed by our root, higher number) and the DSS is back.
+    A CRL from another root, or not newer, is refused with one line (exit 2)."""
+    with_signing_keys(world)
+    s, db = world.service, str(world.service.path)
+    stale_time = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+    AgencyPki(s.store, s.path, clock=lambda: stale_time).issue_crl(world.admin.id, ROOT_PASSPHRASE)
+    ltv = s.pki.ltv()
+    assert ltv is not None and ltv.crls == []
+    office = tmp_path / "office.pem"
+    root = KeyPair(s.root_certificate(), (s.store.setting("root_key_pem") or "").encode())
+    office.write_bytes(build_crl(root, ROOT_PASSPHRASE, [], number=9, now=dt.datetime.now(dt.UTC)))
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "admin-pass")
+    proc = run("keys", "crl", "--install", str(office), "--as", "admin", "--db", db)
+    assert proc.returncode == 0 and "#9" in proc.stdout, proc.stderr
+    ltv = s.pki.ltv()
+    assert ltv is not None and len(ltv.crls) == 1
+    foreign_root = create_root("别的机构", ROOT_PASSPHRASE, dt.datetime.now(dt.UTC))
+    foreign = tmp_path / "foreign.pem"
+    foreign.write_bytes(build_crl(foreign_root, ROOT_PASSPHRASE, [], number=99, now=dt.datetime.now(dt.UTC)))
+    for path in (office, foreign):
+        bad = run("keys", "crl", "--install", str(path), "--as", "admin", "--db", db)
+        assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr

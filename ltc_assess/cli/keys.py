@@ -49,8 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     pp.add_argument("--as", dest="user", required=True, metavar="USER", help="whose certificate this is")
     add_db_option(pp)
     pp.set_defaults(func=_import_p12)
-    cp = ksub.add_parser("crl", help="publish the agency's certificate revocation list (admin)")
-    cp.add_argument("--out", type=Path, required=True)
+    cp = ksub.add_parser("crl", help="publish the agency's revocation list, or take the office's here (admin)")
+    where = cp.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, help="issue a new CRL (root passphrase) and write it here")
+    where.add_argument("--install", type=Path, metavar="CRL.pem", help="keep the office's newer CRL on this machine")
     cp.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
     add_db_option(cp)
     cp.set_defaults(func=_crl)
@@ -135,6 +137,17 @@ def _import_p12(args: argparse.Namespace) -> int:
 
 def _crl(args: argparse.Namespace) -> int:
     service = open_service(args)
+    if args.install:
+        try:
+            try:
+                data = args.install.read_bytes()
+            except OSError as exc:
+                raise AppError(ErrorCode.INVALID, f"cannot read {args.install}: {exc.strerror}") from None
+            number = service.install_crl(login(service, args.admin), data)
+        finally:
+            service.close()
+        print(f"CRL #{number} from {args.install} is now this installation's")
+        return 0
     try:
         pem = service.issue_crl(login(service, args.admin), password("root passphrase: ", ROOT_ENV))
     finally:
@@ -176,7 +189,7 @@ def _tsa_serve(args: argparse.Namespace) -> int:
     if timestamper is None:
         raise AppError(ErrorCode.NOT_FOUND, "this installation has no TSA key here (ltc-assess keys tsa-init)")
     server = make_server(args.listen, timestamper, lambda line: print(line, flush=True))
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), int(server.server_address[1])
     print(f"RFC 3161 timestamp authority at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()

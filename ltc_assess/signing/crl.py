@@ -72,6 +72,19 @@ def load_crls(data: bytes, where: str = "CRL") -> list[asn1_crl.CertificateList]
     return crls
 
 
+def crl_number(data: bytes, root_pem: bytes) -> int:
+    """The number of a PEM CRL after checking the root signed it; anything else is a clear error."""
+    try:
+        crl = x509.load_pem_x509_crl(data)
+        number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    except (ValueError, x509.ExtensionNotFound):
+        raise AppError(ErrorCode.INVALID, "not a numbered CRL in PEM form") from None
+    root = x509.load_pem_x509_certificate(root_pem)
+    if crl.issuer != root.subject or not crl.is_signature_valid(root.public_key()):  # type: ignore[arg-type]
+        raise AppError(ErrorCode.SIGNATURE, "this CRL was not issued by this installation's root")
+    return int(number)
+
+
 def cert_serial(cert_pem: bytes) -> int:
     return int(x509.load_pem_x509_certificate(cert_pem).serial_number)
 

@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass, field
 
 from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
 from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -70,7 +71,6 @@ def document_timestamp(pdf: bytes, ltv: Ltv) -> bytes:
     return bytes(out.getvalue())
 
 
-def vouched(cert: object, ltv: Ltv) -> bool:
+def vouched(cert: asn1_x509.Certificate, ltv: Ltv) -> bool:
     """Whether one of our CRLs speaks about ``cert`` (same issuer): only then can its status be embedded."""
-    issuer = getattr(cert, "issuer", None)
-    return any(c["tbs_cert_list"]["issuer"] == issuer for c in ltv.crls)
+    return any(c["tbs_cert_list"]["issuer"] == cert.issuer for c in ltv.crls)

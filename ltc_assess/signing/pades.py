@@ -29,7 +29,6 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
-from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import TimestampRequestError
 from pyhanko.sign.validation import EmbeddedPdfSignature, validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.stamp import TextStampStyle
@@ -140,10 +139,8 @@ def sign_pdf(
         signers.PdfSigner(meta, signer=signer, stamp_style=style, timestamper=timestamper).sign_pdf(
             writer, output=out, bytes_reserved=ltv.reserve if ltv else None
         )
-    except (PdfReadError, ValueError) as exc:
+    except (PdfReadError, ValueError) as exc:  # also pyHanko's SigningError: a revoked signer, no current CRL
         raise AppError(ErrorCode.SIGNATURE, f"cannot sign: {exc}") from None
-    except SigningError as exc:  # pyHanko could not vouch for the signer: revoked, or no current CRL
-        raise AppError(ErrorCode.SIGNATURE, f"cannot sign: {exc.failure_message}") from None
     except (TimestampRequestError, OSError) as exc:
         raise AppError(ErrorCode.SIGNATURE, f"the timestamp authority did not answer: {exc}") from None
     return out.getvalue()

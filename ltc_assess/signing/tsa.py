@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from pyhanko.sign import general, timestamps
 from pyhanko.sign.general import get_pyca_cryptography_hash, simple_cms_attribute
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.signing.keys import KeyPair
@@ -57,7 +58,7 @@ class AgencyTimeStamper(timestamps.DummyTimeStamper):
                 serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
         )
-        super().__init__(tsa_cert=cert, tsa_key=key_info, certs_to_embed=[root])
+        super().__init__(tsa_cert=cert, tsa_key=key_info, certs_to_embed=SimpleCertificateStore.from_certs([root]))
         self._key = key
 
     def _build_tst_info(

@@ -140,7 +140,9 @@ def _pdf_attachments(reader: PdfFileReader) -> list[tuple[str, bytes]]:
             continue
         items = [_deref(entries[i]) for i in range(len(entries))]  # ArrayObject takes no slices
         for key, spec in zip(items[::2], items[1::2], strict=False):
-            files = _deref(spec.get("/EF")) if isinstance(spec, DictionaryObject) else None
+            if not isinstance(spec, DictionaryObject):
+                continue
+            files = _deref(spec.get("/EF"))
             stream = _deref(files.get("/F")) if isinstance(files, DictionaryObject) else None
             if not isinstance(stream, StreamObject):
                 continue
