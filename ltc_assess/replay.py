@@ -186,12 +186,13 @@ def active_user(users: Mapping[str, User], username: str | None, role: Role, wha
 
 
 def certificate_problem(service: AssessmentService, cert_pem: bytes) -> str | None:
-    """Hook for revocation: a certificate revoked here makes whatever it signed unacceptable.
+    """A certificate this agency has revoked (a disabled user's, a key retired at a password reset) makes
+    whatever it signs from now on unacceptable here."""
+    from ltc_assess.signing.crl import cert_serial
 
-    Revocation (a revocations table and CRL) is not part of this database schema yet; when it is, check the
-    certificate's serial here. Today every certificate that chains to this root is accepted."""
-    del service, cert_pem
-    return None
+    serial = cert_serial(cert_pem)
+    revoked = next((at for s, at in service.store.revocations() if s == serial), None)
+    return None if revoked is None else f"revoked on {revoked[:10]}"
 
 
 def bundle_signer(service: AssessmentService, cert_pem: bytes) -> User:

@@ -16,3 +16,12 @@ def run(
     env = {**os.environ, **(env or {}), "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-m", "ltc_assess", *args], input=stdin, capture_output=True, text=True,
                           env=env, cwd=cwd, timeout=300)
+
+
+DEMO_PASSWORDS = {"admin": "demo-admin", "assessor1": "demo-assessor1", "assessor2": "demo-assessor2",
+                  "supervisor1": "demo-supervisor1", "supervisor2": "demo-supervisor2"}
+
+
+def as_user(user: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A command that reads personal data, logged in as a demo user (README's passwords)."""
+    return run(*args, "--as", user, env={"LTC_ASSESS_PASSWORD": DEMO_PASSWORDS[user]})

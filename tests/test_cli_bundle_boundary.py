@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import sqlite3
 import stat
 from pathlib import Path
 
 import pytest
-from cli_runner import run
+from cli_runner import as_user, run
+from world import insider_sql, snapshot
 
 pytestmark = pytest.mark.slow
 
 
-def _dump(path: Path) -> list[str]:
-    con = sqlite3.connect(path)
+def _dump(path: Path) -> list[object]:
+    con = insider_sql(path, "supervisor1", "demo-supervisor1")
     try:
-        return list(con.iterdump())
+        return snapshot(con)
     finally:
         con.close()
 
@@ -28,8 +28,8 @@ def test_forged_approval_bundle_is_refused_at_the_office(tmp_path: Path, monkeyp
     assert run("demo", "--db", str(demo)).returncode == 0
     laptop, office = tmp_path / "laptop.db", tmp_path / "office.db"
     for copy in (laptop, office):
-        assert run("db", "backup", "--out", str(copy), "--db", str(demo)).returncode == 0
-    con = sqlite3.connect(laptop)
+        assert as_user("admin", "db", "backup", "--out", str(copy), "--db", str(demo)).returncode == 0
+    con = insider_sql(laptop, "assessor1", "demo-assessor1")  # the assessor's own password opens the file
     aid, uid = con.execute(
         "SELECT a.id, a.uid FROM assessments a JOIN users u ON u.id IN (a.assessor1_id, a.assessor2_id) "
         "WHERE a.status = 'submitted' AND u.username = 'assessor1' ORDER BY a.id LIMIT 1"
@@ -40,9 +40,8 @@ def test_forged_approval_bundle_is_refused_at_the_office(tmp_path: Path, monkeyp
         "approved_at = '2026-11-30T10:00:00+00:00' WHERE id = ?",
         [sup1, sup1, aid],
     )
-    con.commit()
     con.close()
-    check = run("db", "check", "--db", str(laptop))
+    check = as_user("assessor1", "db", "check", "--db", str(laptop))
     assert check.returncode == 1
     assert f"assessment {aid}: approved without the supervisor's signed approval record" in check.stderr
 
@@ -60,4 +59,4 @@ def test_forged_approval_bundle_is_refused_at_the_office(tmp_path: Path, monkeyp
     assert refused == [f"ltc-assess: refused: assessment {uid}: no signed approval record"]
     assert "1 record(s) refused, nothing imported" in proc.stderr
     assert _dump(office) == before
-    assert run("db", "check", "--db", str(office)).returncode == 0
+    assert as_user("supervisor1", "db", "check", "--db", str(office)).returncode == 0

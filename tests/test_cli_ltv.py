@@ -33,9 +33,10 @@ def test_real_rfc3161_exchange_with_tsa_serve_on_localhost(
     signing use it, and that every signature and document timestamp it issued validates in 2033."""
     with_signing_keys(world)
     db = str(world.service.path)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "LTC_ASSESS_PASSWORD": "admin-pass"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "ltc_assess", "keys", "tsa-serve", "--listen", "127.0.0.1:0", "--db", db],
+        [sys.executable, "-m", "ltc_assess", "keys", "tsa-serve", "--listen", "127.0.0.1:0", "--as", "admin",
+         "--db", db],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
     )
     try:

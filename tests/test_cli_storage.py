@@ -7,20 +7,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cli_runner import run
+from cli_runner import as_user, run
 
 from ltc_assess.storage.db import raw_connection
 
 pytestmark = pytest.mark.slow
-DEMO_PASSWORDS = {"admin": "demo-admin", "assessor1": "demo-assessor1", "supervisor1": "demo-supervisor1",
-                  "supervisor2": "demo-supervisor2"}
-
-
-def as_user(user: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """A command that reads personal data, logged in as a demo user (README's passwords)."""
-    return run(*args, "--as", user, env={"LTC_ASSESS_PASSWORD": DEMO_PASSWORDS[user]})
-
-
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
@@ -208,7 +199,6 @@ def test_run_command_without_a_display_prepares_the_demo_and_explains(tmp_path: 
     """Test that `ltc-assess` on a machine without a display creates the demo database and says how to proceed,
     instead of waiting forever on an invisible window."""
     import os
-    import subprocess
     import sys
 
     from cli_runner import REPO

@@ -65,6 +65,28 @@ def raw_sql(service: AssessmentService) -> Any:
     return raw_connection(service.path, service.database_key())
 
 
+def snapshot(con: Any) -> list[Any]:
+    """Every schema line and every row of every table, in order: equal snapshots mean nothing was written
+    (``iterdump`` for a SQLCipher connection, which has none). The audit log's login and read events are left
+    out: who logged in and read what is recorded whatever the outcome (PIPL access log)."""
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    schema = [tuple(r) for r in con.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")]
+    where = {"audit": " WHERE action NOT LIKE 'login%' AND action NOT LIKE 'read.%'"}
+    rows = [(t, sorted(repr(tuple(r)) for r in con.execute(f'SELECT * FROM "{t}"{where.get(t, "")}'))) for t in tables]
+    return schema + rows
+
+
+def insider_sql(path: Path, username: str, password: str) -> Any:
+    """The attacker's SQLite shell on an encrypted file: an insider unseals the database key with their own
+    password (their key slot beside the file) and connects behind the application's back."""
+    from ltc_assess.storage.keyslots import KeySlots
+
+    slots = KeySlots.load(path)
+    key = slots.unlock(username, password) if slots is not None else None
+    assert slots is None or key is not None, f"{username}'s password does not open {path}"
+    return raw_connection(path, key)
+
+
 def with_signing_keys(world: World, users: tuple[str, ...] = ("a1", "a2", "sup1", "sup2")) -> None:
     """The agency's signing root and a certificate for each of ``users`` (key password: '<user>-password')."""
     world.service.init_root(world.admin, "示例机构", "root-passphrase")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ltc_assess.cli.common import add_db_option, add_login_option, login, open_as, open_service, password
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.workflow import Role
 
 ROOT_ENV = "LTC_ASSESS_ROOT_PASSPHRASE"
 USER_ENV = "LTC_ASSESS_USER_PASSWORD"
@@ -67,6 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up.set_defaults(func=_tsa_url)
     vp = ksub.add_parser("tsa-serve", help="serve this installation's timestamp authority over HTTP (RFC 3161)")
     vp.add_argument("--listen", default="127.0.0.1:3161", metavar="HOST:PORT", help="port 0 picks a free one")
+    vp.add_argument("--as", dest="admin", required=True, metavar="ADMIN", help="the TSA key is in the database")
     add_db_option(vp)
     vp.set_defaults(func=_tsa_serve)
 
@@ -183,6 +185,7 @@ def _tsa_serve(args: argparse.Namespace) -> int:
 
     service = open_service(args)
     try:
+        service.active_actor(login(service, args.admin), Role.ADMIN)
         timestamper = service.pki.local_timestamper()
     finally:
         service.close()

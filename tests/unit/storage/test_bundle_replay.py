@@ -4,12 +4,11 @@ laptop and carried in a bundle signed with the assessor's own key are refused, a
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from world import World, complete_barthel, with_signing_keys
+from world import World, complete_barthel, raw_sql, snapshot, with_signing_keys
 
 from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle, resolve_conflict
 from ltc_assess.service import AssessmentService
@@ -24,7 +23,9 @@ class Sites:
     def __init__(self, world: World, tmp_path: Path) -> None:
         self.world, self.tmp = world, tmp_path
         self.office = world.service
-        self.laptop = AssessmentService(self.office.backup(tmp_path / "laptop.db"), clock=world.clock)
+        self.laptop = AssessmentService(
+            self.office.backup(tmp_path / "laptop.db"), clock=world.clock, key=self.office.database_key()
+        )
         self.laptop_world = World(self.laptop, world.clock, world.admin, world.a1, world.a2, world.a3,
                                   world.sup1, world.sup2, world.subject)
         self.n = 0
@@ -37,16 +38,15 @@ class Sites:
 
     def sql(self, service: AssessmentService, statement: str, *args: object) -> None:
         """An edit behind the application's back (the attacker's SQLite shell)."""
-        con = sqlite3.connect(service.path)
+        con = raw_sql(service)
         con.execute(statement, args)
-        con.commit()
         con.close()
 
 
-def dump(path: Path) -> list[str]:
-    con = sqlite3.connect(path)
+def dump(service: AssessmentService) -> list[object]:
+    con = raw_sql(service)
     try:
-        return list(con.iterdump())
+        return snapshot(con)
     finally:
         con.close()
 
@@ -69,11 +69,11 @@ def _submitted_on_laptop_and_at_office(s: Sites) -> tuple[int, str]:
 
 
 def _refused(s: Sites, bundle: Path, reason: str) -> BundleRefused:
-    before = dump(s.office.path)
+    before = dump(s.office)
     with pytest.raises(BundleRefused) as caught:
         import_bundle(s.office, s.world.sup1, bundle)
     assert any(reason in line for line in caught.value.refusals), caught.value.refusals
-    assert dump(s.office.path) == before  # nothing written, not even the bundle log or an audit row
+    assert dump(s.office) == before  # nothing written, not even the bundle log or an audit row
     return caught.value
 
 
@@ -162,10 +162,22 @@ def test_bundle_of_a_disabled_signer_is_refused(sites: Sites) -> None:
     del aid
     bundle = sites.bundle(sites.laptop, "a1")
     sites.office.set_disabled(sites.world.admin, "a1")
-    before = dump(sites.office.path)
+    before = dump(sites.office)
     with pytest.raises(Exception, match="the bundle signer a1 is disabled here"):
         import_bundle(sites.office, sites.world.sup1, bundle)
-    assert dump(sites.office.path) == before
+    assert dump(sites.office) == before
+
+
+def test_bundle_signed_with_a_revoked_certificate_is_refused(sites: Sites) -> None:
+    """Test that a bundle signed on a laptop with a key the office has since revoked (a password reset retires
+    and revokes the old key; the user stays active) is refused, and nothing changes."""
+    complete_barthel(sites.laptop_world)
+    sites.office.reset_password(sites.world.admin, "a1", "a1-new-Password-7")
+    bundle = sites.bundle(sites.laptop, "a1")  # the laptop has not heard of the reset: the old key signs
+    before = dump(sites.office)
+    with pytest.raises(Exception, match="the bundle signer's certificate: revoked on"):
+        import_bundle(sites.office, sites.world.sup1, bundle)
+    assert dump(sites.office) == before
 
 
 def test_submission_signed_by_a_since_disabled_assessor_is_refused(sites: Sites) -> None:

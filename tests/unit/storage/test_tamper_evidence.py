@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from world import World, complete_barthel, with_signing_keys
+import sqlcipher3
+from world import World, complete_barthel, raw_sql, with_signing_keys
 
 from ltc_assess.storage.audit import row_hash
 
@@ -26,17 +26,16 @@ def approved(world: World) -> Iterator[tuple[World, int]]:
 
 
 def _sql(world: World, *statements: str) -> None:
-    con = sqlite3.connect(world.service.path)
+    con = raw_sql(world.service)
     for statement in statements:
         con.execute(statement)
-    con.commit()
     con.close()
 
 
 def _recompute_chain(world: World) -> None:
     """What an attacker does after editing a row: rewrite every hash so that the plain chain verifies."""
-    con = sqlite3.connect(world.service.path)
-    con.row_factory = sqlite3.Row
+    con = raw_sql(world.service)
+    con.row_factory = sqlcipher3.Row
     prev = "0" * 64
     for row in [dict(r) for r in con.execute("SELECT * FROM audit ORDER BY id")]:
         new = row_hash(row, prev)
