@@ -28,8 +28,11 @@ from ltc_assess.exchange.package import write_package
 from ltc_assess.report.fonts import register
 from ltc_assess.report.pdf import STAMP_BOXES
 from ltc_assess.signing.cms import sign_detached
-from ltc_assess.signing.keys import create_root, issue_user
+from ltc_assess.signing.crl import build_crl, load_crls
+from ltc_assess.signing.keys import create_root, issue_tsa, issue_user
+from ltc_assess.signing.ltv import Ltv
 from ltc_assess.signing.pades import sign_pdf
+from ltc_assess.signing.tsa import local_timestamper
 
 EXAMPLES = int(os.environ.get("LTC_FUZZ_EXAMPLES", "60"))
 # capsys is read (and so emptied) after every run: sharing it between examples is safe.
@@ -61,8 +64,12 @@ def material() -> dict[str, bytes]:
     canvas.drawString(72, 720, "老年人能力评估报告")
     canvas.showPage()
     canvas.save()
+    now = dt.datetime.now(dt.UTC)  # the TSA and the CRL speak of the real time pyHanko checks against
+    tsa = issue_tsa(root, "root-passphrase", name="TSA", secret="tsa-secret-0123456789", now=now)
+    crls = load_crls(build_crl(root, "root-passphrase", [], number=1, now=now))
+    ltv = Ltv(local_timestamper(tsa, "tsa-secret-0123456789", root.cert_pem), [root.cert_pem], crls)
     pdf = sign_pdf(buffer.getvalue(), user, "supervisor1-password", [root.cert_pem], field="supervisor",
-                   box=STAMP_BOXES["supervisor"], page=0, reason="测试")
+                   box=STAMP_BOXES["supervisor"], page=0, reason="测试", ltv=ltv, document_timestamp=True)
     entries = [{"report_file": "reports/1.pdf", "report_sha256": hashlib.sha256(pdf).hexdigest()}]
     package = WORK / "package.zip"
     write_package(package, {"reports/1.pdf": pdf, "assessments.json": json.dumps(entries).encode()},

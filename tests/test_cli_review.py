@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_runner import run
+from cli_runner import as_user, run
 
 from ltc_assess.signing.attach import submitted_report
 from ltc_assess.signing.pades import verify_pdf
@@ -21,7 +21,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _submitted(db: Path, form: str) -> dict:
-    rows = json.loads(run("assessments", "list", "--json", "--status", "submitted", "--db", str(db)).stdout)
+    rows = json.loads(as_user("supervisor1", "assessments", "list", "--json", "--status", "submitted", "--db", str(db)).stdout)
     return next(r for r in rows if r["form_id"] == form)
 
 
@@ -48,11 +48,11 @@ def test_decide_and_approve_headless(demo_db: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-supervisor1")
     proc = run("review", "approve", aid, "--as", "supervisor1", "--db", db)
     assert proc.returncode == 0 and f"approved with level {level}" in proc.stdout, proc.stderr
-    rows = json.loads(run("assessments", "list", "--json", "--status", "approved", "--db", db).stdout)
+    rows = json.loads(as_user("supervisor1", "assessments", "list", "--json", "--status", "approved", "--db", db).stdout)
     assert next(r for r in rows if r["id"] == row["id"])["decided_level"] == int(level)
     pdf, root = tmp_path / "r.pdf", tmp_path / "root.pem"
-    assert run("report", aid, "--out", str(pdf), "--db", db).returncode == 0
-    assert run("keys", "root", "--out", str(root), "--db", db).returncode == 0
+    assert as_user("supervisor1", "report", aid, "--out", str(pdf), "--db", db).returncode == 0
+    assert as_user("supervisor1", "keys", "root", "--out", str(root), "--db", db).returncode == 0
     data = pdf.read_bytes()
     assert verify_pdf(data, [root.read_bytes()]).ok and submitted_report(data) is not None
     _refused(run("review", "approve", aid, "--as", "supervisor1", "--db", db), "APP_003")  # already approved
@@ -66,5 +66,5 @@ def test_return_headless(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None
     _refused(run("review", "return", aid, "--comment", " ", "--as", "supervisor2", "--db", db), "退回")
     proc = run("review", "return", aid, "--comment", "B.2.3 请复核", "--as", "supervisor2", "--db", db)
     assert proc.returncode == 0 and "returned" in proc.stdout, proc.stderr
-    rows = json.loads(run("assessments", "list", "--json", "--status", "returned", "--db", db).stdout)
+    rows = json.loads(as_user("supervisor2", "assessments", "list", "--json", "--status", "returned", "--db", db).stdout)
     assert row["id"] in [r["id"] for r in rows]

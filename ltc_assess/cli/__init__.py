@@ -96,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         return code
     except LtcError as exc:
-        print(f"ltc-assess: error: {exc}", file=sys.stderr)
+        one_line = " ".join(str(exc).split())  # a library's multi-line message still makes one line
+        print(f"ltc-assess: error: {one_line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

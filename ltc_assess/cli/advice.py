@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from ltc_assess.cli.after_decision import acting, lifecycle
-from ltc_assess.cli.common import add_db_option, login
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.policies.model import SETTINGS
 
@@ -17,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     asub = p.add_subparsers(dest="advice_command", metavar="ACTION", required=True, parser_class=type(p))
     sp = asub.add_parser("show", help="the reviewed advice, else the advice generated from the result")
     sp.add_argument("assessment_id", type=int)
-    add_db_option(sp)
+    acting(sp)
     sp.set_defaults(func=_show)
     tp = acting(asub.add_parser("set", help="save the reviewed advice, one line each (from --file or stdin)"))
     tp.add_argument("assessment_id", type=int)
@@ -40,23 +39,22 @@ def _read(path: Path) -> bytes:
 
 
 def _show(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
+    with lifecycle(args) as (lc, actor):
         print("\n".join(lc.care_advice(args.assessment_id)))
     return 0
 
 
 def _set(args: argparse.Namespace) -> int:
     text = _read(args.file).decode("utf-8", "replace") if args.file else sys.stdin.read()
-    with lifecycle(args) as lc:
-        lc.save_care_advice(login(lc.service, args.actor), args.assessment_id, text.splitlines())
+    with lifecycle(args) as (lc, actor):
+        lc.save_care_advice(actor, args.assessment_id, text.splitlines())
     print(f"care advice of assessment {args.assessment_id} saved")
     return 0
 
 
 def _choose(args: argparse.Namespace) -> int:
     png = _read(args.signature)
-    with lifecycle(args) as lc:
-        actor = login(lc.service, args.actor)
+    with lifecycle(args) as (lc, actor):
         lc.choose_care_setting(actor, args.assessment_id, args.setting, args.signer, png, args.relation)
     print(f"care setting {args.setting} confirmed by {args.signer}")
     return 0

@@ -8,19 +8,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from ltc_assess.cli.common import add_db_option, open_service
+from ltc_assess.cli.common import add_db_option, login, open_service
 
 if TYPE_CHECKING:
     from ltc_assess.lifecycle import Lifecycle
+    from ltc_assess.storage.records import User
 
 
 @contextmanager
-def lifecycle(args: argparse.Namespace) -> Iterator[Lifecycle]:
+def lifecycle(args: argparse.Namespace) -> Iterator[tuple[Lifecycle, User]]:
+    """The use cases, logged in as ``--as USER`` (every one of them reads or writes personal data, and the
+    database is encrypted: the login unlocks it)."""
     from ltc_assess.lifecycle import Lifecycle  # here: only the command run pays for the core's imports
 
     service = open_service(args)
     try:
-        yield Lifecycle(service)
+        actor = login(service, args.actor)
+        yield Lifecycle(service), actor
     finally:
         service.close()
 

@@ -6,7 +6,6 @@ import argparse
 import json
 
 from ltc_assess.cli.after_decision import acting, lifecycle
-from ltc_assess.cli.common import add_db_option, login
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -14,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     csub = p.add_subparsers(dest="conclusion_command", metavar="ACTION", required=True, parser_class=type(p))
     sp = csub.add_parser("show", help="the conclusion recorded at approval (JSON)")
     sp.add_argument("assessment_id", type=int)
-    add_db_option(sp)
+    acting(sp)
     sp.set_defaults(func=_show)
     rp = acting(csub.add_parser("status-review", help="a clear change is expected: 状态评估 due on --on"))
     rp.add_argument("assessment_id", type=int)
@@ -24,13 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _show(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
+    with lifecycle(args) as (lc, actor):
         print(json.dumps(lc.conclusion(args.assessment_id), ensure_ascii=False, indent=2))
     return 0
 
 
 def _status_review(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
-        lc.flag_status_review(login(lc.service, args.actor), args.assessment_id, args.on, args.reason)
+    with lifecycle(args) as (lc, actor):
+        lc.flag_status_review(actor, args.assessment_id, args.on, args.reason)
     print(f"状态评估 of assessment {args.assessment_id} due on {args.on}")
     return 0

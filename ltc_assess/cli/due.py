@@ -6,8 +6,7 @@ import argparse
 import json
 import re
 
-from ltc_assess.cli.after_decision import lifecycle
-from ltc_assess.cli.common import add_db_option
+from ltc_assess.cli.after_decision import acting, lifecycle
 from ltc_assess.i18n import _
 
 
@@ -22,14 +21,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("due", help="what falls due: expiring conclusions, 状态评估, re-application waits")
     p.add_argument("--within", type=_days, default=30, metavar="DAYS", help="horizon, e.g. 30d (default)")
     p.add_argument("--json", action="store_true", help="one JSON array")
-    add_db_option(p)
+    acting(p)
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from ltc_assess.lifecycle import DUE_LABELS
 
-    with lifecycle(args) as lc:
+    with lifecycle(args) as (lc, actor):
         entries = lc.due(args.within)
     if args.json:
         print(json.dumps([e.as_json() for e in entries], ensure_ascii=False, indent=2))

@@ -13,19 +13,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("letter", help="write the 告知书 (result letter) of an approved conclusion")
     p.add_argument("assessment_id", type=int)
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--as", dest="actor", metavar="SUPERVISOR", help="sign as this supervisor (where keys exist)")
+    p.add_argument("--as", dest="actor", required=True, metavar="USER", help="who reads it; a supervisor signs it")
     add_db_option(p)
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
-        actor = None
-        secret = None
-        if args.actor:
-            secret = password(f"password for {args.actor}: ")
-            actor = lc.service.login(args.actor, secret)
-        pdf, signed = lc.letter_pdf(args.assessment_id, actor, secret)
-    args.out.write_bytes(pdf)
+    from ltc_assess.files import write_private
+    from ltc_assess.workflow import Role
+
+    with lifecycle(args) as (lc, actor):
+        # a supervisor signs with the password just given (the environment's, or a second prompt)
+        secret = password(f"signing password for {args.actor}: ") if actor.role == Role.SUPERVISOR else None
+        pdf, signed = lc.letter_pdf(args.assessment_id, actor if secret else None, secret)
+    write_private(args.out, pdf)
     print(f"letter written: {args.out} ({'signed by ' + args.actor if signed else 'unsigned'})")
     return 0

@@ -6,7 +6,6 @@ import argparse
 import json
 
 from ltc_assess.cli.after_decision import acting, lifecycle
-from ltc_assess.cli.common import add_db_option, login
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,20 +22,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rp.set_defaults(func=_review)
     sp = osub.add_parser("show", help="objections to an assessment and their 复评")
     sp.add_argument("assessment_id", type=int)
-    add_db_option(sp)
+    acting(sp)
     sp.set_defaults(func=_show)
 
 
 def _lodge(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
-        oid = lc.lodge_objection(login(lc.service, args.actor), args.assessment_id, args.by, args.reason)
+    with lifecycle(args) as (lc, actor):
+        oid = lc.lodge_objection(actor, args.assessment_id, args.by, args.reason)
     print(f"objection {oid} recorded for assessment {args.assessment_id}")
     return 0
 
 
 def _review(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
-        actor = login(lc.service, args.actor)
+    with lifecycle(args) as (lc, actor):
         second = lc.service.store.user_by_name(args.assessor2)
         if second is None:
             from ltc_assess.errors import AppError, ErrorCode
@@ -48,6 +46,6 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
+    with lifecycle(args) as (lc, actor):
         print(json.dumps(lc.reviews(args.assessment_id), ensure_ascii=False, indent=2))
     return 0

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from ltc_assess.cli.after_decision import acting, lifecycle
-from ltc_assess.cli.common import add_db_option, login
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _
 from ltc_assess.policies.advice import advice_files, load_advice
@@ -32,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up.add_argument("city")
     up.set_defaults(func=_use)
     curp = psub.add_parser("current", help="the policy this installation applies")
-    add_db_option(curp)
+    acting(curp)
     curp.set_defaults(func=_current)
 
 
@@ -117,13 +116,13 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _use(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
-        policy = lc.use_city(login(lc.service, args.actor), args.city)
+    with lifecycle(args) as (lc, actor):
+        policy = lc.use_city(actor, args.city)
     print(f"this installation now applies {policy.ref} ({policy.name})")
     return 0
 
 
 def _current(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
+    with lifecycle(args) as (lc, actor):
         print("\n".join(describe(lc.policy())))
     return 0

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from ltc_assess.cli.after_decision import acting, lifecycle
-from ltc_assess.cli.common import login
 from ltc_assess.errors import AppError, ErrorCode
 
 
@@ -22,8 +21,8 @@ def _run(args: argparse.Namespace) -> int:
     fmt = args.out.suffix.lower().lstrip(".")
     if fmt not in ("pdf", "xlsx"):
         raise AppError(ErrorCode.INVALID, "the 公示 list is written as .pdf or .xlsx", where=str(args.out))
-    with lifecycle(args) as lc:
-        data, count = lc.publicity_file(login(lc.service, args.actor), args.date_from, args.date_to, fmt)
+    with lifecycle(args) as (lc, actor):
+        data, count = lc.publicity_file(actor, args.date_from, args.date_to, fmt)
     args.out.write_bytes(data)
     print(f"公示 list written: {args.out} ({count} conclusions)")
     return 0

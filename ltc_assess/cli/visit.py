@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 
 from ltc_assess.cli.after_decision import acting, lifecycle
-from ltc_assess.cli.common import add_db_option, login
 from ltc_assess.policies.model import QUALIFICATIONS
 
 
@@ -40,49 +39,48 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     fp.set_defaults(func=_confirm)
     sp = vsub.add_parser("show", help="who was on site, the checks, the confirmations")
     sp.add_argument("assessment_id", type=int)
-    add_db_option(sp)
+    acting(sp)
     sp.set_defaults(func=_show)
 
 
 def _qualify(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
+    with lifecycle(args) as (lc, actor):
         kind = None if args.kind == "none" else args.kind
-        user = lc.set_qualification(login(lc.service, args.actor), args.username, kind)
+        user = lc.set_qualification(actor, args.username, kind)
     print(f"{user.username}: {QUALIFICATIONS.get(user.qualification or '', '—')}")
     return 0
 
 
 def _check_in(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
-        lc.check_in(login(lc.service, args.actor), args.assessment_id, args.place)
+    with lifecycle(args) as (lc, actor):
+        lc.check_in(actor, args.assessment_id, args.place)
     print(f"{args.actor} checked in to assessment {args.assessment_id}")
     return 0
 
 
 def _check_out(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
-        lc.check_out(login(lc.service, args.actor), args.assessment_id, args.place)
+    with lifecycle(args) as (lc, actor):
+        lc.check_out(actor, args.assessment_id, args.place)
     print(f"{args.actor} checked out of assessment {args.assessment_id}")
     return 0
 
 
 def _checks(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
-        actor = login(lc.service, args.actor)
+    with lifecycle(args) as (lc, actor):
         lc.record_checks(actor, args.assessment_id, args.identity_checked, args.guardian_present, args.guardian)
     print(f"checks recorded for assessment {args.assessment_id}")
     return 0
 
 
 def _confirm(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
-        lc.confirm(login(lc.service, args.actor), args.assessment_id, args.level)
+    with lifecycle(args) as (lc, actor):
+        lc.confirm(actor, args.assessment_id, args.level)
     print(f"{args.actor} confirmed level {args.level} of assessment {args.assessment_id}")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    with lifecycle(args) as lc:
+    with lifecycle(args) as (lc, actor):
         people, checks = lc.visit(args.assessment_id)
         confirmations = lc.confirmations(args.assessment_id)
     for p in people:

@@ -25,11 +25,11 @@ def test_city_visit_publicity_objection_letter_and_due(world: World, tmp_path: P
     db = str(world.service.path)
     world.service.close()
 
-    assert "成都 chengdu@1 [未核实]" in run("policies", "current", "--db", db).stdout
-    shown = run("visit", "show", str(aid), "--db", db).stdout
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "sup2-password")  # every command logs in: the file is encrypted
+    assert "成都 chengdu@1 [未核实]" in run("policies", "current", "--as", "sup2", "--db", db).stdout
+    shown = run("visit", "show", str(aid), "--as", "sup2", "--db", db).stdout
     assert "专家一 (评估专家): in" in shown and "confirmed level 5 by 专家二" in shown
 
-    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "sup2-password")
     out = tmp_path / "gs.pdf"
     result = run("publicity", "--from", "2026-11-01", "--to", "2026-11-30", "--out", str(out), "--as", "sup2",
                  "--db", db)
@@ -38,7 +38,7 @@ def test_city_visit_publicity_objection_letter_and_due(world: World, tmp_path: P
     bad = run("publicity", "--from", "2026-11-01", "--to", "2026-13-01", "--out", str(out), "--as", "sup2", "--db", db)
     assert bad.returncode == 2 and "--to: bad date '2026-13-01'" in bad.stderr and "Traceback" not in bad.stderr
 
-    conclusion = json.loads(run("conclusion", "show", str(aid), "--db", db).stdout)
+    conclusion = json.loads(run("conclusion", "show", str(aid), "--as", "sup2", "--db", db).stdout)
     today = dt.datetime.now(dt.UTC).date()  # the CLI runs on the real clock: the 公示 started today
     assert conclusion["published_at"] == today.isoformat()
     lodged = run("objection", "lodge", str(aid), "--by", "王小明", "--reason", "等级偏高", "--as", "sup2", "--db", db)
@@ -50,12 +50,12 @@ def test_city_visit_publicity_objection_letter_and_due(world: World, tmp_path: P
     assert refused.returncode == 2 and "a1 名 参与了原评估" in refused.stderr
 
     letter = tmp_path / "letter.pdf"
-    result = run("letter", str(aid), "--out", str(letter), "--db", db)
+    result = run("letter", str(aid), "--out", str(letter), "--as", "a1", "--db", db)
     assert result.returncode == 0 and "unsigned" in result.stdout, result.stderr
     assert "成都长期护理保险失能等级评估结论告知书" in PdfReader(letter).pages[0].extract_text()
 
-    due = json.loads(run("due", "--within", "30d", "--json", "--db", db).stdout)
+    due = json.loads(run("due", "--within", "30d", "--json", "--as", "a1", "--db", db).stdout)
     expected = [("no_reapply", aid, conclusion["reapply_after"])] if today.isoformat() < conclusion["reapply_after"] else []
     assert [(e["kind"], e["assessment_id"], e["date"]) for e in due] == expected
-    missing = run("letter", "999", "--out", str(letter), "--db", db)
+    missing = run("letter", "999", "--out", str(letter), "--as", "a1", "--db", db)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
