@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--venv", type=Path, required=True, help="a fresh venv with the wheel installed")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    args.bundle, args.venv = args.bundle.resolve(), args.venv.resolve()  # runs happen in a temporary folder
     exe = ".exe" if sys.platform == "win32" else ""
     scripts = "Scripts" if sys.platform == "win32" else "bin"
     installs = {

@@ -153,6 +153,8 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     label, command = argv[0], argv[1:]
+    if Path(command[0]).exists():  # runs happen in a temporary folder
+        command[0] = str(Path(command[0]).resolve())
     with tempfile.TemporaryDirectory(prefix="ltc-smoke-") as tmp:
         try:
             check(Runner(label, command, Path(tmp)))
