@@ -22,18 +22,16 @@ import binascii
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from ltc_assess import evidence
 from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.record_source import RecordSource
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import TRANSITIONS, Role, Status
-
-if TYPE_CHECKING:
-    from ltc_assess.service import AssessmentService
 
 Text = Annotated[str, StringConstraints(max_length=10_000)]
 Uid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
@@ -185,7 +183,7 @@ def active_user(users: Mapping[str, User], username: str | None, role: Role, wha
     return user
 
 
-def certificate_problem(service: AssessmentService, cert_pem: bytes) -> str | None:
+def certificate_problem(service: RecordSource, cert_pem: bytes) -> str | None:
     """Hook for revocation: a certificate revoked here makes whatever it signed unacceptable.
 
     Revocation (a revocations table and CRL) is not part of this database schema yet; when it is, check the
@@ -194,7 +192,7 @@ def certificate_problem(service: AssessmentService, cert_pem: bytes) -> str | No
     return None
 
 
-def bundle_signer(service: AssessmentService, cert_pem: bytes) -> User:
+def bundle_signer(service: RecordSource, cert_pem: bytes) -> User:
     """The user who signed a bundle: known here, active, an assessor or supervisor, certificate not revoked."""
     from ltc_assess.signing.keys import subject_fields
 
@@ -236,7 +234,7 @@ def incoming_facts(rec: Mapping[str, Any]) -> evidence.Facts:
 class _Evidence:
     """The verified signed records and the reports of one incoming record (with what we hold already)."""
 
-    def __init__(self, service: AssessmentService, rec: Mapping[str, Any], local: Assessment | None) -> None:
+    def __init__(self, service: RecordSource, rec: Mapping[str, Any], local: Assessment | None) -> None:
         self.root = service.root_certificate()
         self.service = service
         self.reports: dict[str, tuple[str, bytes]] = {}  # sha256 -> (signer_role, pdf)
@@ -301,7 +299,7 @@ class _Evidence:
 
 
 def refusal(
-    service: AssessmentService,
+    service: RecordSource,
     rec: Mapping[str, Any],
     local: Assessment | None,
     signer: User,
@@ -316,7 +314,7 @@ def refusal(
 
 
 def _check(
-    service: AssessmentService,
+    service: RecordSource,
     rec: Mapping[str, Any],
     local: Assessment | None,
     signer: User,
@@ -386,7 +384,7 @@ def _vouched(sha: str, proof: _Evidence) -> bool:
     return any(proof.reports[b][1].startswith(pdf) for b in bound if b in proof.reports)
 
 
-def _check_person_and_answers(service: AssessmentService, rec: Mapping[str, Any]) -> None:
+def _check_person_and_answers(service: RecordSource, rec: Mapping[str, Any]) -> None:
     subject = rec["subject"]
     known = service.store.subject_by_uid_or_number(subject["uid"], subject["id_number"])
     if known is not None and (known.id_number, known.name) != (subject["id_number"], subject["name"]):
@@ -400,7 +398,7 @@ def _check_person_and_answers(service: AssessmentService, rec: Mapping[str, Any]
 
 
 def _corrected(
-    service: AssessmentService,
+    service: RecordSource,
     rec: Mapping[str, Any],
     local: Assessment | None,
     incoming: Iterable[Mapping[str, Any]],

@@ -28,6 +28,9 @@ COMMAND_MODULES = (
     "verify",
     "export",
     "bundle",
+    "sync",
+    "tasks",
+    "server",
     "gui",
 )
 

@@ -328,3 +328,27 @@ def schema_version(db: Database) -> str | None:
     """Name of the last applied step (the schema version)."""
     applied = migrations.applied(db)
     return applied[-1].name if applied else None
+
+
+@migrations()
+def m005_visit_tasks(db: Database) -> None:
+    """Visit tasks dispatched by the office server (派单), as this installation last pulled them, and the
+    assessment started from each."""
+    _execute_script(
+        db,
+        """
+        CREATE TABLE visit_tasks (
+            uid TEXT PRIMARY KEY,
+            person_json TEXT NOT NULL,
+            form_ref TEXT NOT NULL,
+            assessor_a TEXT NOT NULL,
+            assessor_b TEXT,
+            expert TEXT,
+            due_date TEXT NOT NULL,
+            note TEXT,
+            state TEXT NOT NULL,
+            assessment_uid TEXT,
+            linked_on_server INTEGER NOT NULL DEFAULT 0
+        );
+        """,
+    )
