@@ -76,7 +76,7 @@ class ServerClient:
 
     def login(self, username: str, cert_pem: bytes, key_pem: bytes, password: str, root_pem: bytes) -> str:
         """Sign the server's challenge with the user's agency key; keeps and returns the session token."""
-        from ltc_assess.server.auth import login_statement
+        from ltc_assess.server.protocol import login_statement
         from ltc_assess.signing.cms import sign_detached
         from ltc_assess.signing.keys import KeyPair
 

@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _pg(ip)
     add_db_option(ip)
     ip.set_defaults(func=_insurer)
+    op = ssub.add_parser("openapi", help="write the API's OpenAPI 3.1 document (docs/openapi.json)")
+    op.add_argument("--out", type=Path, required=True)
+    op.set_defaults(func=_openapi)
     kp = ssub.add_parser("token", help="a session token for an insurer's certificate (for curl)")
     kp.add_argument("--server", required=True, metavar="URL")
     kp.add_argument("--cert", type=Path, required=True)
@@ -69,31 +72,16 @@ def _conninfo(args: argparse.Namespace) -> str:
 def _migrate(args: argparse.Namespace) -> int:
     from ltc_assess.storage.pg.migrations import migrate
 
-    applied = _pg_call(lambda: migrate(_conninfo(args)))
+    applied = migrate(_conninfo(args))
     print(f"server schema up to date ({', '.join(applied) or 'nothing to apply'})")
     return 0
 
 
-def _pg_call(action):  # type: ignore[no-untyped-def]
-    """PostgreSQL's own errors (cannot connect, permission) as one line."""
-    import psycopg
-
-    try:
-        return action()
-    except psycopg.Error as exc:
-        raise AppError(ErrorCode.NOT_FOUND, f"PostgreSQL: {str(exc).strip().splitlines()[0]}") from None
-
-
 def _store_session(args: argparse.Namespace, work):  # type: ignore[no-untyped-def]
-    import psycopg
+    from ltc_assess.storage.pg.repository import session
 
-    from ltc_assess.storage.pg.repository import PgStore
-
-    def run():  # type: ignore[no-untyped-def]
-        with psycopg.connect(_conninfo(args)) as con, con.transaction():
-            return work(PgStore(con))
-
-    return _pg_call(run)
+    with session(_conninfo(args)) as store:
+        return work(store)
 
 
 def _enrol(args: argparse.Namespace) -> int:
@@ -165,6 +153,14 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _openapi(args: argparse.Namespace) -> int:
+    from ltc_assess.server.app import openapi_text
+
+    args.out.write_text(openapi_text(), encoding="utf-8")
+    print(f"OpenAPI document written: {args.out}")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -179,7 +175,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.tls_cert is None and host not in ("127.0.0.1", "localhost", "::1"):
         raise AppError(ErrorCode.INVALID, "without --tls-cert/--tls-key the server listens on loopback only")
     conninfo = _conninfo(args)
-    applied = _pg_call(lambda: migrate(conninfo))
+    applied = migrate(conninfo)
     if applied:
         print(f"server schema migrated ({', '.join(applied)}; {len(STEPS)} steps)")
     uvicorn.run(

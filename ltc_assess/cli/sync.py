@@ -13,6 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("sync", help="sync with the office server (same rules as bundles; resumable)")
     p.add_argument("--server", required=True, metavar="URL", help="e.g. https://office.example:8443")
     p.add_argument("--as", dest="user", required=True, metavar="USER")
+    p.add_argument("--chunk-bytes", type=int, default=1024 * 1024, help=argparse.SUPPRESS)  # tests: many requests
     add_db_option(p)
     p.set_defaults(func=_sync)
 
@@ -24,7 +25,7 @@ def _sync(args: argparse.Namespace) -> int:
     try:
         secret = password(f"password for {args.user}: ")
         actor = service.login(args.user, secret)
-        report = sync(service, actor, secret, args.server)
+        report = sync(service, actor, secret, args.server, chunk=args.chunk_bytes)
     finally:
         service.close()
     for line in report.refused:

@@ -14,9 +14,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import ConnectionPool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ltc_assess import __version__
 from ltc_assess.bundles import BundleRefused
@@ -85,6 +87,16 @@ def create_app(conninfo: str, pool_size: int = 8) -> FastAPI:
         lifespan=lifespan,
         responses=ERRORS,
     )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        place = ".".join(str(p) for p in first["loc"])
+        return JSONResponse({"error": f"{place}: {first['msg']}", "refusals": []}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail), "refusals": []}, status_code=exc.status_code)
 
     @app.exception_handler(BundleRefused)
     async def _refused(_request: Request, exc: BundleRefused) -> JSONResponse:
@@ -203,3 +215,10 @@ def create_app(conninfo: str, pool_size: int = 8) -> FastAPI:
         return Response(pdf, media_type="application/pdf")
 
     return app
+
+
+def openapi_text() -> str:
+    """The OpenAPI document as committed in docs/openapi.json (the app needs no database to describe itself)."""
+    import json
+
+    return json.dumps(create_app("").openapi(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"

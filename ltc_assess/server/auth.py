@@ -20,10 +20,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ltc_assess.errors import AppError, ErrorCode
-from ltc_assess.evidence import canonical
+from ltc_assess.server.protocol import AUDIENCE, login_statement
+from ltc_assess.storage.pg import sessions
 from ltc_assess.storage.pg.repository import PgStore, now
 
-AUDIENCE = "ltc-assess-server"
 CHALLENGE_SECONDS = 120
 TOKEN_MINUTES = 15
 
@@ -38,14 +38,8 @@ def challenge(store: PgStore, username: str) -> dict[str, Any]:
     """A fresh nonce, for any name (the answer does not reveal whether the user exists)."""
     nonce = secrets.token_hex(16)
     expires = now() + dt.timedelta(seconds=CHALLENGE_SECONDS)
-    store.con.execute("DELETE FROM challenges WHERE expires_at < %s", [now()])
-    store.con.execute("INSERT INTO challenges VALUES (%s, %s, %s)", [nonce, username, expires])
+    sessions.add_challenge(store, nonce, username, expires)
     return {"nonce": nonce, "audience": AUDIENCE, "expires_at": expires.isoformat()}
-
-
-def login_statement(username: str, nonce: str) -> bytes:
-    """What the client signs."""
-    return canonical({"kind": "login", "audience": AUDIENCE, "username": username, "nonce": nonce}).encode()
 
 
 def exchange(store: PgStore, root_pem: bytes, statement: str, signature: bytes) -> dict[str, Any]:
@@ -63,11 +57,7 @@ def exchange(store: PgStore, root_pem: bytes, statement: str, signature: bytes) 
         raise refused
     if statement.encode() != login_statement(username, nonce):
         raise refused
-    used = store.con.execute(
-        "DELETE FROM challenges WHERE nonce = %s AND username = %s AND expires_at >= %s RETURNING nonce",
-        [nonce, username, now()],
-    ).fetchone()
-    if used is None:  # unknown, expired or already used: a captured statement cannot be replayed
+    if not sessions.take_challenge(store, nonce, username):  # a captured statement cannot be replayed
         raise refused
     try:
         cert = detached_signer(statement.encode(), signature, [root_pem])
@@ -86,21 +76,14 @@ def exchange(store: PgStore, root_pem: bytes, statement: str, signature: bytes) 
         raise refused
     token = secrets.token_urlsafe(32)
     expires = now() + dt.timedelta(minutes=TOKEN_MINUTES)
-    store.con.execute("DELETE FROM tokens WHERE expires_at < %s", [now()])
-    store.con.execute(
-        "INSERT INTO tokens VALUES (%s, %s, %s)", [hashlib.sha256(token.encode()).hexdigest(), account["id"], expires]
-    )
+    sessions.add_token(store, hashlib.sha256(token.encode()).hexdigest(), account["id"], expires)
     store.audit(username, "login", "user", username, {})
     return {"token": token, "role": account["role"], "expires_at": expires.isoformat()}
 
 
 def session_user(store: PgStore, token: str) -> dict[str, Any]:
     """The active account a bearer token belongs to; AppError(AUTH) otherwise."""
-    row = store.con.execute(
-        "SELECT u.username, u.role FROM tokens t JOIN users u ON u.id = t.user_id"
-        " WHERE t.token_sha256 = %s AND t.expires_at >= %s AND NOT u.disabled",
-        [hashlib.sha256(token.encode()).hexdigest(), now()],
-    ).fetchone()
-    if row is None:
+    found = sessions.token_account(store, hashlib.sha256(token.encode()).hexdigest())
+    if found is None:
         raise AppError(ErrorCode.AUTH, "no valid session (log in again)")
-    return {"username": row[0], "role": row[1]}
+    return found

@@ -12,15 +12,11 @@ import json
 import uuid
 from typing import Any
 
-from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
-
 from ltc_assess import evidence
 from ltc_assess.errors import AppError, ErrorCode
-from ltc_assess.storage.pg.repository import PgStore, now
+from ltc_assess.storage.pg import tasks as task_rows
+from ltc_assess.storage.pg.repository import PgStore
 from ltc_assess.workflow import Role, Status
-
-TASK_COLUMNS = "uid, person, form_ref, assessor_a, assessor_b, expert, due_date, note, created_by, assessment_uid"
 
 
 def create(store: PgStore, task: dict[str, Any], created_by: str) -> dict[str, Any]:
@@ -39,27 +35,13 @@ def create(store: PgStore, task: dict[str, Any], created_by: str) -> dict[str, A
     if task["assessor_a"] == task["assessor_b"]:
         raise AppError(ErrorCode.INVALID, "assessor_b: must differ from assessor_a")
     uid = uuid.uuid4().hex
-    store.con.execute(
-        "INSERT INTO tasks (uid, person, form_ref, assessor_a, assessor_b, expert, due_date, note, created_by,"
-        " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        [
-            uid, Jsonb(task["person"]), task["form_ref"], task["assessor_a"], task["assessor_b"], task["expert"],
-            task["due_date"], task["note"], created_by, now(),
-        ],
-    )  # fmt: skip
+    task_rows.insert(store, task | {"uid": uid, "created_by": created_by})
     store.audit(created_by, "task.create", "task", uid, {k: v for k, v in task.items() if k != "person"})
     return _task(store, uid)
 
 
 def tasks(store: PgStore, assessor: str | None = None) -> list[dict[str, Any]]:
-    where = "WHERE t.assessor_a = %(who)s OR t.assessor_b = %(who)s" if assessor else ""
-    with store.con.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            f"SELECT {', '.join('t.' + c for c in TASK_COLUMNS.split(', '))}, a.status FROM tasks t"
-            f" LEFT JOIN assessments a ON a.uid = t.assessment_uid {where} ORDER BY t.due_date, t.uid",
-            {"who": assessor},
-        ).fetchall()
-    return [_with_state(r) for r in rows]
+    return [_with_state(r) for r in task_rows.rows(store, assessor)]
 
 
 def _task(store: PgStore, uid: str) -> dict[str, Any]:
@@ -97,21 +79,15 @@ def link(store: PgStore, task_uid: str, assessment_uid: str, username: str) -> d
         raise AppError(ErrorCode.PERMISSION, f"{username} took no part in assessment {assessment_uid}")
     if rec["subject"]["id_number"] != task["person"]["id_number"]:
         raise AppError(ErrorCode.CONFLICT, f"assessment {assessment_uid} is about another person than task {task_uid}")
-    store.con.execute("UPDATE tasks SET assessment_uid = %s WHERE uid = %s", [assessment_uid, task_uid])
+    task_rows.set_link(store, task_uid, assessment_uid)
     store.audit(username, "task.link", "task", task_uid, {"assessment": assessment_uid})
     return _task(store, task_uid)
 
 
 def decisions(store: PgStore, since: int, limit: int) -> list[dict[str, Any]]:
     """Approved and superseded records after cursor ``since``, as insurers see them."""
-    with store.con.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(
-            "SELECT id, uid, seq, status, record FROM assessments WHERE status IN ('approved', 'superseded')"
-            " AND seq > %s ORDER BY seq LIMIT %s",
-            [since, limit],
-        ).fetchall()
     out = []
-    for row in rows:
+    for row in task_rows.decision_rows(store, since, limit):
         rec, fields = row["record"], row["record"]["fields"]
         level = fields["decided_level"] if fields["decided_level"] is not None else fields["proposed_level"]
         out.append(
@@ -146,14 +122,11 @@ def _approval(store: PgStore, aid: int) -> dict[str, Any]:
 
 def approved_report(store: PgStore, uid: str) -> bytes:
     """The PDF the approval record names: signed by the assessors and the approving supervisor."""
-    with store.con.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(
-            "SELECT id FROM assessments WHERE uid = %s AND status IN ('approved', 'superseded')", [uid]
-        ).fetchone()
-    if row is None:
+    aid = task_rows.decided_id(store, uid)
+    if aid is None:
         raise AppError(ErrorCode.NOT_FOUND, f"no approved decision {uid}")
-    sha = _approval(store, row["id"]).get("report_sha256")
-    for report in store.reports(row["id"]):
+    sha = _approval(store, aid).get("report_sha256")
+    for report in store.reports(aid):
         if report["sha256"] == sha:
             return bytes(report["pdf"])
     raise AppError(ErrorCode.NOT_FOUND, f"decision {uid} has no signed report")

@@ -49,8 +49,7 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str) -> dict[str,
     bundle_id = meta["bundle_id"]
     records = replay.parse_records(package.files["records.json"], "push")
     records.sort(key=lambda r: r["supersedes"] is not None)  # originals before corrections
-    for key in sorted({bundle_id, *(r["uid"] for r in records)}):  # pushes touching one record: one at a time
-        store.con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+    store.lock(sorted({bundle_id, *(r["uid"] for r in records)}))  # pushes touching one record: one at a time
     if store.bundle_seen(bundle_id):
         return {"bundle_id": bundle_id, "already_imported": True}
     names = store.display_names()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,28 +20,36 @@ from ltc_assess.server.app import create_app
 from ltc_assess.server.enrol import enrol
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage.pg.migrations import migrate
-from ltc_assess.storage.pg.repository import PgStore
+from ltc_assess.storage.pg.repository import session
 from ltc_assess.sync_client import ServerClient
 
 ADMIN_DB = os.environ.get("LTC_TEST_PG", "dbname=postgres")
 _numbers = itertools.count()
 
 
-@pytest.fixture
-def pg() -> Iterator[str]:
+@contextmanager
+def fresh_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database (dropped afterwards); its conninfo."""
     name = f"ltc_test_{os.getpid()}_{next(_numbers)}"
     with psycopg.connect(ADMIN_DB, autocommit=True) as con:
         con.execute(f"DROP DATABASE IF EXISTS {name}")
         con.execute(f"CREATE DATABASE {name}")
-    yield f"{ADMIN_DB.replace('dbname=postgres', '')} dbname={name}".strip()
-    with psycopg.connect(ADMIN_DB, autocommit=True) as con:
-        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    try:
+        yield f"{ADMIN_DB.replace('dbname=postgres', '')} dbname={name}".strip()
+    finally:
+        with psycopg.connect(ADMIN_DB, autocommit=True) as con:
+            con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def pg() -> Iterator[str]:
+    with fresh_database() as conninfo:
+        yield conninfo
 
 
 def pg_store_do(conninfo: str, work):  # type: ignore[no-untyped-def]
-    with psycopg.connect(conninfo) as con, con.transaction():
-        return work(PgStore(con))
+    with session(conninfo) as store:
+        return work(store)
 
 
 @dataclass

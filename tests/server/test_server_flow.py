@@ -63,7 +63,7 @@ def _fill(service, aid: int, values: int = 0) -> None:  # type: ignore[no-untype
 
 
 def _server_row(agency: Agency, uid: str) -> dict:
-    rows = pg_store_do(agency.conninfo, lambda s: s._rows("SELECT * FROM assessments WHERE uid = %s", [uid]))
+    rows = pg_store_do(agency.conninfo, lambda s: s.rows("SELECT * FROM assessments WHERE uid = %s", [uid]))
     assert len(rows) <= 1
     return rows[0] if rows else {}
 
@@ -180,7 +180,7 @@ def _server_dump(agency: Agency) -> list:
     return pg_store_do(
         agency.conninfo,
         lambda s: [
-            s._rows(f"SELECT * FROM {t} ORDER BY 1") for t in ("assessments", "reports", "signed_records", "bundles")
+            s.rows(f"SELECT * FROM {t} ORDER BY 1") for t in ("assessments", "reports", "signed_records", "bundles")
         ],
     )
 
@@ -238,7 +238,7 @@ def test_same_bundle_through_usb_and_sync_gives_one_record(agency: Agency, tmp_p
     assert _server_row(agency, record.uid)["status"] == "returned"
     assert _sync(agency, laptop, "a1").refused == []
     count = pg_store_do(
-        agency.conninfo, lambda s: s._rows("SELECT count(*) AS n FROM assessments WHERE uid = %s", [record.uid])
+        agency.conninfo, lambda s: s.rows("SELECT count(*) AS n FROM assessments WHERE uid = %s", [record.uid])
     )
     assert count == [{"n": 1}]
     assert laptop.assessment(record.id).status == Status.RETURNED

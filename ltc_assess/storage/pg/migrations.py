@@ -143,8 +143,10 @@ def version(con: psycopg.Connection) -> int:
 
 def migrate(conninfo: str) -> list[str]:
     """Bring the database to the newest schema; returns the names of the steps applied now."""
+    from ltc_assess.storage.pg.repository import pg_errors
+
     applied = []
-    with psycopg.connect(conninfo, autocommit=True) as con:
+    with pg_errors(), psycopg.connect(conninfo, autocommit=True) as con:
         con.execute("SELECT pg_advisory_lock(15150)")  # two servers started at once migrate one after the other
         try:
             for number, step in enumerate(STEPS, start=1):

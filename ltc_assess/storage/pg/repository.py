@@ -11,12 +11,15 @@ import base64
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.storage.records import Assessment, Subject, User
 from ltc_assess.workflow import Role, Status
 
@@ -29,24 +32,46 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@contextmanager
+def pg_errors() -> Iterator[None]:
+    """PostgreSQL's own errors (cannot connect, no such database, permission) as one clear line."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise AppError(ErrorCode.NOT_FOUND, f"PostgreSQL: {first}") from None
+
+
+@contextmanager
+def session(conninfo: str) -> Iterator[PgStore]:
+    """One transaction on a connection of its own (command-line tools); committed when the block ends."""
+    with pg_errors(), psycopg.connect(conninfo) as con, con.transaction():
+        yield PgStore(con)
+
+
 class PgStore:
     """One connection (one transaction) of the server; callers commit or roll back."""
 
     def __init__(self, con: psycopg.Connection) -> None:
         self.con = con
 
-    def _rows(self, sql: str, args: Any = ()) -> list[dict[str, Any]]:
+    def rows(self, sql: str, args: Any = ()) -> list[dict[str, Any]]:
         with self.con.cursor(row_factory=dict_row) as cur:
             return list(cur.execute(sql, args).fetchall())
 
-    def _one(self, sql: str, args: Any = ()) -> dict[str, Any] | None:
-        rows = self._rows(sql, args)
+    def one(self, sql: str, args: Any = ()) -> dict[str, Any] | None:
+        rows = self.rows(sql, args)
         return rows[0] if rows else None
+
+    def lock(self, keys: list[str]) -> None:
+        """Hold these names until the transaction ends (sorted by the caller: no deadlock)."""
+        for key in keys:
+            self.con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
 
     # --- settings and people -------------------------------------------------------------------------
 
     def setting(self, key: str) -> str | None:
-        row = self._one("SELECT value FROM settings WHERE key = %s", [key])
+        row = self.one("SELECT value FROM settings WHERE key = %s", [key])
         return None if row is None else str(row["value"])
 
     def set_setting(self, key: str, value: str) -> None:
@@ -56,11 +81,11 @@ class PgStore:
 
     def users(self) -> list[User]:
         """The people of the workflow (insurers are no workflow users)."""
-        return [_user(r) for r in self._rows("SELECT * FROM users ORDER BY id") if r["role"] in WORKFLOW_ROLES]
+        return [_user(r) for r in self.rows("SELECT * FROM users ORDER BY id") if r["role"] in WORKFLOW_ROLES]
 
     def account(self, username: str) -> dict[str, Any] | None:
         """A user of any role (insurers included), with certificate."""
-        return self._one("SELECT * FROM users WHERE username = %s", [username])
+        return self.one("SELECT * FROM users WHERE username = %s", [username])
 
     def put_account(
         self, username: str, display_name: str, role: str, disabled: bool, cert_pem: str | None, sha: str | None
@@ -82,22 +107,22 @@ class PgStore:
         )
 
     def revoked(self, cert_sha256: str) -> bool:
-        return self._one("SELECT 1 FROM revoked_certificates WHERE cert_sha256 = %s", [cert_sha256]) is not None
+        return self.one("SELECT 1 FROM revoked_certificates WHERE cert_sha256 = %s", [cert_sha256]) is not None
 
     def display_names(self) -> dict[str, str]:
-        return {r["username"]: r["display_name"] for r in self._rows("SELECT username, display_name FROM users")}
+        return {r["username"]: r["display_name"] for r in self.rows("SELECT username, display_name FROM users")}
 
     # --- what replay reads (record_source.RecordStore) ---------------------------------------------------
 
     def assessment_by_uid(self, uid: str) -> Assessment | None:
-        row = self._one("SELECT * FROM assessments WHERE uid = %s", [uid])
+        row = self.one("SELECT * FROM assessments WHERE uid = %s", [uid])
         return None if row is None else self._assessment(row)
 
     def _assessment(self, row: dict[str, Any]) -> Assessment:
         rec, ids = row["record"], {u.username: u.id for u in self.users()}
         fields = dict(rec["fields"])
         score = fields.pop("score_json")
-        supersedes = self._one("SELECT id FROM assessments WHERE uid = %s", [rec["supersedes"]])
+        supersedes = self.one("SELECT id FROM assessments WHERE uid = %s", [rec["supersedes"]])
         return Assessment(
             **{k: v for k, v in fields.items() if k in Assessment.__dataclass_fields__ and k != "status"},
             id=row["id"],
@@ -116,7 +141,7 @@ class PgStore:
         )
 
     def subject_by_uid_or_number(self, uid: str, id_number: str) -> Subject | None:
-        row = self._one("SELECT * FROM subjects WHERE uid = %s OR id_number = %s LIMIT 1", [uid, id_number])
+        row = self.one("SELECT * FROM subjects WHERE uid = %s OR id_number = %s LIMIT 1", [uid, id_number])
         if row is None:
             return None
         d = row["data"]
@@ -126,20 +151,20 @@ class PgStore:
         )  # fmt: skip
 
     def reports(self, assessment_id: int) -> list[dict[str, Any]]:
-        return self._rows(
+        return self.rows(
             "SELECT revision, signer_role, pdf, sha256, created_at FROM reports WHERE assessment_id = %s"
             " ORDER BY revision",
             [assessment_id],
         )
 
     def signed_records(self, assessment_id: int) -> list[dict[str, Any]]:
-        return self._rows(
+        return self.rows(
             "SELECT kind, payload, signature FROM signed_records WHERE assessment_id = %s ORDER BY kind, payload",
             [assessment_id],
         )
 
     def list_assessments(self, *, subject_id: int | None = None, limit: int = 500) -> list[dict[str, Any]]:
-        rows = self._rows(
+        rows = self.rows(
             "SELECT a.id, a.status, s.id AS supersedes_id FROM assessments a"
             " LEFT JOIN assessments s ON s.uid = a.record->>'supersedes'"
             " WHERE %(subject)s::integer IS NULL OR a.subject_id = %(subject)s ORDER BY a.id DESC LIMIT %(limit)s",
@@ -154,7 +179,7 @@ class PgStore:
         person = rec["subject"]
         subject = self.subject_by_uid_or_number(person["uid"], person["id_number"])
         if subject is None:
-            subject_id = self._one(
+            subject_id = self.one(
                 "INSERT INTO subjects (uid, id_number, data) VALUES (%s, %s, %s) RETURNING id",
                 [person["uid"], person["id_number"], Jsonb(person)],
             )["id"]  # type: ignore[index]
@@ -162,7 +187,7 @@ class PgStore:
             subject_id = subject.id
         body = {k: v for k, v in rec.items() if k not in ("reports", "evidence")}
         users = rec["users"]
-        row = self._one(
+        row = self.one(
             "INSERT INTO assessments (uid, subject_id, status, content_hash, record, assessor1, assessor2,"
             " approved_by, changed_by, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (uid) DO UPDATE SET status = excluded.status, content_hash = excluded.content_hash,"
@@ -192,7 +217,7 @@ class PgStore:
 
     def record(self, uid: str) -> dict[str, Any] | None:
         """A record in the bundle format (``replay.IncomingRecord``) with who last changed it."""
-        row = self._one("SELECT * FROM assessments WHERE uid = %s", [uid])
+        row = self.one("SELECT * FROM assessments WHERE uid = %s", [uid])
         return None if row is None else self._full(row)
 
     def _full(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -215,7 +240,7 @@ class PgStore:
             where = "status <> 'draft'"
         else:
             where = "(assessor1 = %(user)s OR assessor2 = %(user)s)"
-        rows = self._rows(
+        rows = self.rows(
             f"SELECT * FROM assessments WHERE seq > %(since)s AND {where} ORDER BY seq LIMIT %(limit)s",
             {"user": username, "since": since, "limit": limit},
         )
@@ -223,7 +248,7 @@ class PgStore:
 
     def mark_superseded(self, uid: str, content_hash_of: Any) -> None:
         """The original of an approved correction: superseded (its hash follows its new status)."""
-        row = self._one("SELECT * FROM assessments WHERE uid = %s", [uid])
+        row = self.one("SELECT * FROM assessments WHERE uid = %s", [uid])
         if row is None or row["status"] == Status.SUPERSEDED:
             return
         rec = row["record"]
@@ -241,7 +266,7 @@ class PgStore:
         )
 
     def bundle_seen(self, bundle_id: str) -> bool:
-        return self._one("SELECT 1 FROM bundles WHERE bundle_id = %s", [bundle_id]) is not None
+        return self.one("SELECT 1 FROM bundles WHERE bundle_id = %s", [bundle_id]) is not None
 
     def log_bundle(self, bundle_id: str, signed_by: str, pushed_by: str, summary: dict[str, Any]) -> None:
         self.con.execute(
@@ -253,7 +278,7 @@ class PgStore:
     def audit(self, actor: str | None, action: str, entity: str, entity_id: str | None, data: dict[str, Any]) -> None:
         """Append one row to the agency's hash chain (serialised: one writer at a time extends it)."""
         self.con.execute("SELECT pg_advisory_xact_lock(15151)")
-        last = self._one("SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
+        last = self.one("SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
         prev = last["hash"] if last else GENESIS
         at = now().isoformat()
         row = [at, actor, action, entity, entity_id, data]
@@ -267,7 +292,7 @@ class PgStore:
     def audit_problems(self) -> list[str]:
         """Rows whose hash does not follow from their content and predecessor (``server check``)."""
         problems, prev = [], GENESIS
-        for r in self._rows("SELECT * FROM audit ORDER BY id"):
+        for r in self.rows("SELECT * FROM audit ORDER BY id"):
             row = [r["at"], r["actor"], r["action"], r["entity"], r["entity_id"], r["data"]]
             digest = hashlib.sha256((prev + json.dumps(row, sort_keys=True, ensure_ascii=False)).encode()).hexdigest()
             if r["prev_hash"] != prev or r["hash"] != digest:

@@ -1,0 +1,195 @@
+"""The server as a real process: uvicorn with TLS from a certificate issued by the agency root, clients as real
+processes. schemathesis over the served OpenAPI document; SIGKILL of the client mid-push."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from world import World, make_world, with_signing_keys
+
+from ltc_assess.server.enrol import enrol, enrol_insurer
+from ltc_assess.service import ROOT_KEY, AssessmentService, NewAssessment
+from ltc_assess.signing.keys import KeyPair
+from ltc_assess.signing.tls import issue_server
+from ltc_assess.storage.pg.migrations import migrate
+from ltc_assess.sync_client import ServerClient
+
+from .conftest import fresh_database, pg_store_do
+from .test_server_flow import SIGNERS, _fill
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Live:
+    url: str
+    root_pem: Path
+    conninfo: str
+    world: World
+    tmp: Path
+    tokens: dict[str, str]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    tmp = tmp_path_factory.mktemp("live")
+    world_iter = make_world(tmp)
+    world = next(world_iter)
+    with_signing_keys(world, ("a1", "a2", "a3", "sup1", "sup2"))
+    office = world.service
+    root = KeyPair(office.root_certificate(), (office.store.setting(ROOT_KEY) or "").encode())
+    cert, key = issue_server(root, "root-passphrase", ["127.0.0.1", "localhost"], dt.datetime.now(dt.UTC))
+    (tmp / "tls.pem").write_bytes(cert)
+    (tmp / "tls.key").write_bytes(key)
+    (tmp / "root.pem").write_bytes(office.root_certificate())
+    port = _free_port()
+    with fresh_database() as conninfo:
+        migrate(conninfo)
+        pg_store_do(conninfo, lambda store: enrol(office, world.admin, store))
+        ins_cert, ins_key = pg_store_do(conninfo, lambda store: enrol_insurer(
+            office, world.admin, store, "insurer1", "某市医保局", "root-passphrase", "insurer-password",
+            tmp / "insurer1"))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ltc_assess", "server", "--pg", conninfo, "--listen", f"127.0.0.1:{port}",
+             "--tls-cert", str(tmp / "tls.pem"), "--tls-key", str(tmp / "tls.key")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            _wait_listening(port, proc)
+            url = f"https://127.0.0.1:{port}"
+            tokens = {}
+            for user in ("a1", "sup1"):
+                stored = office.store.user_key(office.store.user_by_name(user).id)  # type: ignore[union-attr]
+                client = ServerClient(url, office.root_certificate())
+                tokens[user] = client.login(user, stored[0], stored[1], f"{user}-password", office.root_certificate())  # type: ignore[index]
+                client.close()
+            client = ServerClient(url, office.root_certificate())
+            tokens["insurer1"] = client.login("insurer1", ins_cert.read_bytes(), ins_key.read_bytes(),
+                                              "insurer-password", office.root_certificate())
+            client.close()
+            yield Live(url, tmp / "root.pem", conninfo, world, tmp, tokens)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    next(world_iter, None)
+
+
+def test_the_server_speaks_tls_with_a_certificate_from_the_agency_root_only(live: Live) -> None:
+    import ssl
+
+    import httpx
+
+    with pytest.raises(httpx.ConnectError):  # a client that trusts only the system CAs refuses the server
+        httpx.get(f"{live.url}/openapi.json", verify=ssl.create_default_context())
+    ok = httpx.get(f"{live.url}/openapi.json", verify=ssl.create_default_context(cafile=str(live.root_pem)))
+    assert ok.status_code == 200 and ok.json()["openapi"].startswith("3.1")
+
+
+@pytest.fixture(scope="module")
+def api_schema(live: Live):  # type: ignore[no-untyped-def]
+    return schemathesis.openapi.from_url(f"{live.url}/openapi.json", verify=str(live.root_pem))
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+ROLE_BY_TAG = {"insurer": "insurer1", "dispatch": "sup1", "sync": "a1", "auth": "a1"}
+
+
+@schema.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_matches_its_openapi_document(case, live: Live) -> None:  # type: ignore[no-untyped-def]
+    """No 5xx, every response as documented (status, content type, body schema)."""
+    tag = (case.operation.definition.raw.get("tags") or ["auth"])[0]
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {live.tokens[ROLE_BY_TAG[tag]]}"}, verify=str(live.root_pem)
+    )
+
+
+def _laptop_with_submissions(live: Live, n: int) -> AssessmentService:
+    office = live.world.service
+    laptop = AssessmentService(office.backup(live.tmp / f"laptop-{random.randrange(1 << 30)}.db"),
+                               clock=live.world.clock)
+    a1 = laptop.store.user_by_name("a1")
+    for _ in range(n):
+        record, _ = laptop.start_assessment(a1, NewAssessment(subject_id=live.world.subject.id, form="barthel",
+                                                              assessor2_id=live.world.a2.id))
+        _fill(laptop, record.id)
+        laptop.submit(a1, record.id, SIGNERS)  # type: ignore[arg-type]
+    return laptop
+
+
+def _sync_cli(live: Live, db: Path) -> subprocess.Popen[bytes]:
+    env = os.environ | {"LTC_ASSESS_PASSWORD": "a1-password"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "ltc_assess", "--db", str(db), "sync", "--server", live.url, "--as", "a1",
+         "--chunk-bytes", "4096"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_sigkill_of_the_client_mid_push_loses_and_doubles_nothing(live: Live) -> None:
+    laptop = _laptop_with_submissions(live, 3)
+    uids = sorted(laptop.assessment(r["id"]).uid for r in laptop.store.list_assessments())
+    db = laptop.path
+    laptop.close()
+    mid_push, rng = 0, random.Random(15)
+    for _trial in range(10):
+        proc = _sync_cli(live, db)
+        time.sleep(rng.uniform(1.0, 6.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        partial = pg_store_do(live.conninfo, lambda s: s.rows(
+            "SELECT received, size FROM uploads WHERE result IS NULL AND received > 0"))
+        mid_push += bool(partial)
+        if mid_push >= 2:
+            break
+    assert mid_push >= 1, "no kill landed in the middle of an upload"
+    done = _sync_cli(live, db)
+    out, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err.decode()
+    rows = pg_store_do(live.conninfo, lambda s: s.rows(
+        "SELECT uid, status, (SELECT count(*) FROM reports r WHERE r.assessment_id = a.id) AS reports"
+        " FROM assessments a WHERE uid = ANY(%s) ORDER BY uid", [uids]))
+    assert [r["uid"] for r in rows] == uids  # each once
+    assert {r["status"] for r in rows} == {"submitted"}
+    assert all(r["reports"] >= 1 for r in rows)
+    outbox = Path(f"{db}.outbox")
+    assert list(outbox.glob("*.zip")) == [] and list((outbox / "partial").glob("*")) == []
+    assert pg_store_do(live.conninfo, lambda s: s.audit_problems()) == []
+    # and one more sync changes nothing
+    again = _sync_cli(live, db)
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0 and "pushed 0 bundle(s)" in out.decode(), out.decode() + err.decode()
