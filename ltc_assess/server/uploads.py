@@ -39,7 +39,7 @@ def append(store: PgStore, sha256: str, offset: int, data: bytes) -> dict[str, A
     if offset != found["received"]:
         raise AppError(ErrorCode.CONFLICT, f"upload {sha256[:12]} holds {found['received']} bytes, not {offset}")
     if offset + len(data) > found["size"]:
-        raise AppError(ErrorCode.INVALID, f"upload {sha256[:12]}: more bytes than announced ({found['size']})")
+        raise AppError(ErrorCode.CONFLICT, f"upload {sha256[:12]}: more bytes than announced ({found['size']})")
     if data:
         rows.add_chunk(store, sha256, offset, data)
     return found | {"received": offset + len(data)}

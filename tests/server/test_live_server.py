@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from world import World, make_world, with_signing_keys
 
 from ltc_assess.server.enrol import enrol, enrol_insurer
@@ -120,23 +120,38 @@ def test_the_server_speaks_tls_with_a_certificate_from_the_agency_root_only(live
     assert ok.status_code == 200 and ok.json()["openapi"].startswith("3.1")
 
 
-@pytest.fixture(scope="module")
-def api_schema(live: Live):  # type: ignore[no-untyped-def]
-    return schemathesis.openapi.from_url(f"{live.url}/openapi.json", verify=str(live.root_pem))
+OFFICE_OPERATIONS = ("GET /api/v1/tasks", "POST /api/v1/tasks")
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
-ROLE_BY_TAG = {"insurer": "insurer1", "dispatch": "sup1", "sync": "a1", "auth": "a1"}
+def _role(operation) -> str:  # type: ignore[no-untyped-def]
+    """Each operation is explored with the role it is for (others get a documented 403)."""
+    if "insurer" in operation.tags:
+        return "insurer1"
+    return "sup1" if operation.label in OFFICE_OPERATIONS else "a1"
 
 
-@schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_matches_its_openapi_document(case, live: Live) -> None:  # type: ignore[no-untyped-def]
-    """No 5xx, every response as documented (status, content type, body schema)."""
-    tag = (case.operation.definition.raw.get("tags") or ["auth"])[0]
-    case.call_and_validate(
-        headers={"Authorization": f"Bearer {live.tokens[ROLE_BY_TAG[tag]]}"}, verify=str(live.root_pem)
-    )
+
+def test_api_matches_its_openapi_document(live: Live) -> None:
+    """schemathesis over the served document, every operation with the role it is for (bounded examples):
+    no 5xx, every response as documented (status, content type, body schema)."""
+    schema = schemathesis.openapi.from_url(f"{live.url}/openapi.json", verify=str(live.root_pem))
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 11
+    for operation in operations:
+        _explore(operation, {"Authorization": f"Bearer {live.tokens[_role(operation)]}"}, live)
+
+
+def _explore(operation, headers: dict[str, str], live: Live) -> None:  # type: ignore[no-untyped-def]
+    @given(case=operation.as_strategy())
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def check(case) -> None:  # type: ignore[no-untyped-def]
+        # schema-valid requests may still break a rule of the domain (a wrong ID check digit, an unknown assessor):
+        # 422 with one line is the answer then, so "positive data acceptance" is not a property of this API
+        case.call_and_validate(
+            headers=headers, verify=str(live.root_pem), excluded_checks=[schemathesis.checks.positive_data_acceptance]
+        )
+
+    check()
 
 
 def _laptop_with_submissions(live: Live, n: int) -> AssessmentService:
