@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _pg(ip)
     add_db_option(ip)
     ip.set_defaults(func=_insurer)
+    cp = ssub.add_parser("check", help="verify the server's audit hash chain")
+    _pg(cp)
+    cp.set_defaults(func=_check)
     op = ssub.add_parser("openapi", help="write the API's OpenAPI 3.1 document (docs/openapi.json)")
     op.add_argument("--out", type=Path, required=True)
     op.set_defaults(func=_openapi)
@@ -151,6 +154,14 @@ def _token(args: argparse.Namespace) -> int:
     finally:
         client.close()
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    problems = _store_session(args, lambda store: store.audit_problems())
+    for line in problems:
+        print(line)
+    print("server audit chain: " + ("intact" if not problems else f"{len(problems)} problem(s)"))
+    return 1 if problems else 0
 
 
 def _openapi(args: argparse.Namespace) -> int:

@@ -59,3 +59,19 @@ def test_bad_pg_url_is_one_line_exit_2(capsys) -> None:  # type: ignore[no-untyp
     assert main(["server", "migrate", "--pg", "host=127.0.0.1 port=1 dbname=nothing connect_timeout=2"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ltc-assess: error: PostgreSQL:") and err.count("\n") == 1
+
+
+def test_server_check_finds_an_edited_audit_row(pg: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    from ltc_assess.storage.pg.repository import session
+
+    migrate(pg)
+    with session(pg) as store:
+        store.audit("sup1", "assessment.approved", "assessment", "u1", {"level": 3})
+        store.audit("sup1", "bundle.import", "bundle", "b1", {})
+    assert main(["server", "check", "--pg", pg]) == 0
+    assert "intact" in capsys.readouterr().out
+    with psycopg.connect(pg) as con:  # the insider: triggers off, one row edited
+        con.execute("ALTER TABLE audit DISABLE TRIGGER audit_no_change")
+        con.execute("""UPDATE audit SET data = '{"level": 0}' WHERE entity_id = 'u1'""")
+    assert main(["server", "check", "--pg", pg]) == 1
+    assert "hash chain is broken" in capsys.readouterr().out
