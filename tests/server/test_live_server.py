@@ -175,23 +175,38 @@ def _sync_cli(live: Live, db: Path) -> subprocess.Popen[bytes]:
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def _partial_upload(live: Live, since: dt.datetime) -> tuple[int, int] | None:
+    """An upload begun since ``since`` (not one of schemathesis's) that has some but not all of its bytes."""
+    rows = pg_store_do(live.conninfo, lambda s: s.rows(
+        "SELECT received, size FROM uploads WHERE result IS NULL AND received > 0 AND received < size"
+        " AND created_at >= %s", [since]))
+    return (rows[0]["received"], rows[0]["size"]) if rows else None
+
+
 def test_sigkill_of_the_client_mid_push_loses_and_doubles_nothing(live: Live) -> None:
     laptop = _laptop_with_submissions(live, 3)
     uids = sorted(laptop.assessment(r["id"]).uid for r in laptop.store.list_assessments())
     db = laptop.path
     laptop.close()
-    mid_push, rng = 0, random.Random(15)
-    for _trial in range(10):
+    rng, since = random.Random(15), dt.datetime.now(dt.UTC)
+    kills: list[tuple[int, int]] = []  # (bytes the server held, of size) at each kill
+    for _trial in range(4):
         proc = _sync_cli(live, db)
-        time.sleep(rng.uniform(1.0, 6.0))
-        proc.send_signal(signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            held = _partial_upload(live, since)
+            if held is not None and held[0] > (kills[-1][0] if kills else 0):
+                time.sleep(rng.uniform(0, 0.3))  # somewhere in the middle of the transfer
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                kills.append(_partial_upload(live, since) or held)
+                break
+            time.sleep(0.02)
+        if proc.poll() is None:
+            proc.kill()
         proc.wait()
-        partial = pg_store_do(live.conninfo, lambda s: s.rows(
-            "SELECT received, size FROM uploads WHERE result IS NULL AND received > 0"))
-        mid_push += bool(partial)
-        if mid_push >= 2:
-            break
-    assert mid_push >= 1, "no kill landed in the middle of an upload"
+    assert kills, "no kill landed in the middle of an upload"
+    assert [k[0] for k in kills] == sorted(k[0] for k in kills)  # each run went on from where the last one stopped
     done = _sync_cli(live, db)
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err.decode()
