@@ -40,6 +40,7 @@ def local_facts(service: AssessmentService, record: Assessment) -> evidence.Fact
         assessor2=names.get(record.assessor2_id or -1),
         submitted_at=record.submitted_at,
         supersedes=supersedes,
+        score=record.score,
     )
 
 

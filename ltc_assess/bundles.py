@@ -24,9 +24,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from ltc_assess import replay
+from ltc_assess import bundle_seal, replay
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import audit
@@ -68,6 +69,10 @@ class BundleRefused(AppError):
     def __init__(self, path: Path, refusals: list[str]) -> None:
         self.refusals = refusals
         super().__init__(ErrorCode.PERMISSION, f"{len(refusals)} record(s) refused, nothing imported", where=str(path))
+
+    def __str__(self) -> str:
+        """The summary, then one line per refused record (what every surface shows)."""
+        return "\n".join([super().__str__(), *self.refusals])
 
 
 @dataclass(slots=True)
@@ -115,7 +120,8 @@ def _user_names(service: AssessmentService) -> tuple[dict[int, str], dict[str, i
 def export_bundle(
     service: AssessmentService, actor: User, password: str, out: Path, everything: bool = False
 ) -> dict[str, Any]:
-    """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``)."""
+    """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``),
+    encrypted to the agency (one file, 0600)."""
     from ltc_assess import attestation
     from ltc_assess.exchange.package import write_package
     from ltc_assess.signing.cms import sign_detached
@@ -198,12 +204,14 @@ def export_bundle(
         "audit_checkpoint": checkpoint,
     }
     body = json.dumps(records, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    manifest = write_package(
-        out,
-        {"records.json": body},
-        meta,
-        lambda data: sign_detached(data, pair, password, [service.root_certificate()]),
-    )
+    with bundle_seal.private_dir() as folder:
+        manifest = write_package(
+            folder / "bundle.zip",
+            {"records.json": body},
+            meta,
+            lambda data: sign_detached(data, pair, password, [service.root_certificate()]),
+        )
+        bundle_seal.seal(service, folder / "bundle.zip", out)
     with transaction(service.db):
         for rec in records:
             local = service.store.assessment_by_uid(rec["uid"])
@@ -236,7 +244,8 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
         signed_by.append(detached_signer(data, signature, [root]))
         return subject_fields(signed_by[-1])["username"]
 
-    package = verify_package(path, check, MAX_BUNDLE_BYTES)
+    with bundle_seal.opened(service, path, MAX_BUNDLE_BYTES) as inner:
+        package = verify_package(inner, check, MAX_BUNDLE_BYTES)
     meta = package.manifest
     if (
         meta.get("format") != FORMAT
@@ -248,7 +257,8 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
     if service.store.bundle_seen(meta["bundle_id"]):
         return ImportSummary(already_imported=True)
     records = replay.parse_records(package.files["records.json"], str(path))
-    return apply_records(service, actor, records, lambda _rec: signer, meta["bundle_id"], path)
+    their_head = {"their_audit_head": _their_head(meta)}
+    return apply_records(service, actor, records, lambda _rec: signer, meta["bundle_id"], path, their_head)
 
 
 def apply_records(
@@ -258,6 +268,7 @@ def apply_records(
     signer_of: Callable[[dict[str, Any]], User],
     source_id: str,
     where: Path | str,
+    audit_extra: Mapping[str, Any] = MappingProxyType({}),
 ) -> ImportSummary:
     """Replay parsed records (from a bundle file or a server's sync answer) made by ``signer_of(record)``; all or
     nothing (``BundleRefused`` names every refused record)."""
@@ -285,9 +296,21 @@ def apply_records(
             action="bundle.import",
             entity="bundle",
             entity_id=source_id,
-            new=_summary_dict(summary) | {"signed_by": ", ".join(sorted({signer_of(r).username for r in records}))},
+            new=_summary_dict(summary)
+            | {"signed_by": ", ".join(sorted({signer_of(r).username for r in records}))}
+            | dict(audit_extra),
         )
     return summary
+
+
+def _their_head(meta: dict[str, Any]) -> dict[str, str] | None:
+    """The sender's signed audit checkpoint, kept in our chain: their log cut short later would no longer match."""
+    checkpoint = meta.get("audit_checkpoint")
+    if not isinstance(checkpoint, dict) or not all(
+        isinstance(checkpoint.get(k), str) for k in ("payload", "signature")
+    ):
+        return None
+    return {"payload": checkpoint["payload"], "signature": checkpoint["signature"]}
 
 
 def _summary_dict(summary: ImportSummary) -> dict[str, Any]:

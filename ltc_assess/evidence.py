@@ -2,10 +2,10 @@
 
 A PAdES signature proves who signed a report, not which database row it belongs to. So when assessors submit
 and when a supervisor approves, the signer also signs a small canonical JSON record of what they decided —
-assessment uid and version, the person, the answers (hashed), proposed and decided level, reason, who, when,
-and the SHA-256 of the report they signed — as a detached CMS signature. An import replays a change only with
-its signed record, and ``db check`` re-derives the record from the database and compares: a row edited after
-signing (level, answers, person, approver) no longer matches what its signer signed.
+assessment uid and version, the person, the answers and stored score (hashed), proposed and decided level,
+reason, who, when, and the SHA-256 of the report they signed — as a detached CMS signature. An import replays
+a change only with its signed record, and ``db check`` re-derives the record from the database and compares: a
+row edited after signing (level, answers, score, person, approver) no longer matches what its signer signed.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class Facts:
     assessor2: str | None
     submitted_at: str | None
     supersedes: str | None
+    score: Any  # the stored result (levels, trace) that reports and insurer files show
 
 
 def expected_payload(kind: str, facts: Facts, report_sha256: str) -> dict[str, Any]:
@@ -63,6 +64,7 @@ def expected_payload(kind: str, facts: Facts, report_sha256: str) -> dict[str, A
         "person": digest([facts.id_number, facts.name]),
         "form": [facts.form_ref, facts.form_sha256],
         "answers": digest(facts.answers),
+        "score": digest(facts.score),
         "proposed_level": facts.proposed_level,
         "assessors": [facts.assessor1, facts.assessor2],
         "submitted_at": facts.submitted_at,

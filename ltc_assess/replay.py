@@ -228,7 +228,15 @@ def incoming_facts(rec: Mapping[str, Any]) -> evidence.Facts:
         assessor2=users["assessor2_id"],
         submitted_at=fields["submitted_at"],
         supersedes=rec["supersedes"],
+        score=_score(fields["score_json"]),
     )
+
+
+def _score(text: str | None) -> Any:
+    try:
+        return None if text is None else json.loads(text)
+    except (ValueError, RecursionError):
+        raise AppError(ErrorCode.INTEGRITY, "its score is not JSON") from None
 
 
 class _Evidence:
@@ -285,7 +293,12 @@ class _Evidence:
         from ltc_assess.signing.pades import verify_pdf
 
         _role, pdf = self.reports[sha]
-        verdict = verify_pdf(pdf, [self.root])
+        try:
+            verdict = verify_pdf(pdf, [self.root])
+        except LtcError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a hostile PDF may break the parser anywhere: refuse, never crash
+            raise AppError(ErrorCode.SIGNATURE, f"the signed report cannot be read ({type(exc).__name__})") from None
         if not verdict.ok:
             raise AppError(ErrorCode.SIGNATURE, f"the signed report: {'; '.join(verdict.problems)}")
         by_field = {s.field: s.username for s in verdict.signatures}

@@ -878,6 +878,9 @@ class AssessmentService:
                 entity_id=agency,
                 new={"agency": agency},
             )
+        from ltc_assess.bundle_seal import init_transport
+
+        init_transport(self, actor, passphrase)  # bundles leave the machine encrypted to the agency
         return pair.cert_pem
 
     def root_certificate(self) -> bytes:

@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
-from ltc_assess import replay
-from ltc_assess.bundles import BundleRefused, apply_records, content_hash, export_bundle
+from ltc_assess import bundle_seal, replay
+from ltc_assess.bundles import MAX_BUNDLE_BYTES, BundleRefused, apply_records, content_hash, export_bundle
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import tasks as task_store
@@ -131,7 +131,8 @@ def recover_outbox(service: AssessmentService) -> None:
     root = service.root_certificate()
     for partial in sorted(_partial(service).glob("*.zip")):
         try:
-            verify_package(partial, lambda data, sig: detached_signer(data, sig, [root]).decode(), 1 << 30)
+            with bundle_seal.opened(service, partial, MAX_BUNDLE_BYTES) as inner:
+                verify_package(inner, lambda data, sig: detached_signer(data, sig, [root]).decode(), MAX_BUNDLE_BYTES)
         except AppError:
             partial.unlink()
         else:

@@ -7,14 +7,16 @@ import sys
 from pathlib import Path
 
 from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle
+from ltc_assess.cli import EXIT_BAD_INPUT
 from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.errors import LtcError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("bundle", help="move work between laptops and the office (signed bundle files)")
     bsub = p.add_subparsers(dest="bundle_command", metavar="ACTION", required=True, parser_class=type(p))
     ep = bsub.add_parser("export", help="write a bundle of everything new or changed since the last bundle")
-    ep.add_argument("--out", type=Path, required=True, help="bundle file (.zip) or folder")
+    ep.add_argument("--out", type=Path, required=True, help="bundle file (one file, encrypted to the agency)")
     ep.add_argument("--all", action="store_true", help="every assessment, not only changes")
     ep.add_argument("--as", dest="user", required=True, metavar="USER", help="who signs the bundle")
     add_db_option(ep)
@@ -43,9 +45,10 @@ def _import(args: argparse.Namespace) -> int:
         summary = import_bundle(service, login(service, args.user), args.file)
         conflicts = service.store.open_conflicts()
     except BundleRefused as refused:
+        print(f"ltc-assess: error: {LtcError.__str__(refused)}", file=sys.stderr)
         for line in refused.refusals:
             print(f"ltc-assess: refused: {line}", file=sys.stderr)
-        raise
+        return EXIT_BAD_INPUT
     finally:
         service.close()
     if summary.already_imported:

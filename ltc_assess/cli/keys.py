@@ -1,4 +1,5 @@
-"""``ltc-assess keys init-root | root | issue``: the agency's signing root and users' certificates.
+"""``ltc-assess keys init-root | init-transport | root | issue``: the agency's root, bundle encryption, and
+users' certificates.
 
 Secrets come from the environment (scripts) or a prompt: $LTC_ASSESS_PASSWORD (acting admin),
 $LTC_ASSESS_ROOT_PASSPHRASE (the root key), $LTC_ASSESS_USER_PASSWORD (the user receiving a certificate),
@@ -26,6 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ip.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
     add_db_option(ip)
     ip.set_defaults(func=_init_root)
+    tp = ksub.add_parser(
+        "init-transport",
+        help="create the certificate bundles are encrypted to (admin; init-root makes it for new roots)",
+    )
+    tp.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
+    add_db_option(tp)
+    tp.set_defaults(func=_init_transport)
     rp = ksub.add_parser("root", help="export the root certificate for insurers")
     rp.add_argument("--out", type=Path, required=True)
     add_db_option(rp)
@@ -49,6 +57,18 @@ def _init_root(args: argparse.Namespace) -> int:
     finally:
         service.close()
     print(cert.decode().strip())
+    return 0
+
+
+def _init_transport(args: argparse.Namespace) -> int:
+    from ltc_assess.bundle_seal import init_transport
+
+    service = open_service(args)
+    try:
+        init_transport(service, login(service, args.admin), password("root passphrase: ", ROOT_ENV))
+    finally:
+        service.close()
+    print("transport certificate created: bundles are now encrypted to the agency")
     return 0
 
 

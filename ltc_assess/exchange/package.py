@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -69,24 +70,37 @@ def write_package(out: Path, files: Mapping[str, bytes], meta: Mapping[str, Any]
     everything = {**{k: files[k] for k in sorted(files)}, MANIFEST: manifest_bytes, SIGNATURE: sign(manifest_bytes)}
     tmp = out.with_name(out.name + ".partial")
     if out.suffix == ".zip":
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name, data in everything.items():
-                info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                zf.writestr(info, data)
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+            os.chmod(tmp, 0o600)  # personal data: the owner only, whatever the umask or an old partial file
+            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                for name, data in everything.items():
+                    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    info.external_attr = 0o600 << 16
+                    zf.writestr(info, data)
         tmp.replace(out)
     else:
         if tmp.exists():
             _remove_tree(tmp)
+        tmp.parent.mkdir(parents=True, exist_ok=True)
         for name, data in everything.items():
             target = tmp / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            _private_dirs(target.parent, tmp.parent)
+            with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+                handle.write(data)
         if out.exists():
             _remove_tree(out)
         tmp.rename(out)
     return manifest
+
+
+def _private_dirs(folder: Path, top: Path) -> None:
+    """Create ``folder`` and its parents below ``top`` as 0700."""
+    if folder == top or folder.exists():
+        return
+    _private_dirs(folder.parent, top)
+    folder.mkdir(mode=0o700)
+    os.chmod(folder, 0o700)
 
 
 def _remove_tree(path: Path) -> None:

@@ -36,13 +36,21 @@ def _bad(item_id: str, message: str) -> AnswerError:
     return AnswerError(ErrorCode.ANSWER_VALUE, message, item=item_id)
 
 
+def _allowed(value: Any, allowed: set[tuple[type, Any]]) -> bool:
+    """Whether ``value`` is one of the choices; a list or dict (unhashable) never is."""
+    try:
+        return (type(value), value) in allowed
+    except TypeError:
+        return False
+
+
 def _single(item: SingleChoiceItem, item_id: str) -> Checker:
     values = [c.value for c in item.choices]
     allowed = {(type(v), v) for v in values}
     shown = _fmt(sorted(values, key=str) if not all(isinstance(v, int) for v in values) else sorted(values))
 
     def check(value: Any) -> None:
-        if (type(value), value) not in allowed:
+        if not _allowed(value, allowed):
             raise _bad(item_id, f"value {value!r} is not allowed; allowed values: {shown}")
 
     return check
@@ -57,7 +65,7 @@ def _multi(item: MultiChoiceItem, item_id: str) -> Checker:
         if not isinstance(value, list | tuple):
             raise _bad(item_id, f"expected a list of choices, got {value!r}")
         for v in value:
-            if (type(v), v) not in allowed:
+            if not _allowed(v, allowed):
                 raise _bad(item_id, f"value {v!r} is not allowed; allowed values: {_fmt(values)}")
         if len(set(value)) != len(value):
             raise _bad(item_id, "a choice is listed twice")

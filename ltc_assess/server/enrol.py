@@ -11,6 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from ltc_assess.bundle_seal import TRANSPORT_CERT, TRANSPORT_KEY
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.server.auth import fingerprint
 from ltc_assess.service import ROOT_KEY, AssessmentService
@@ -23,13 +24,21 @@ from ltc_assess.workflow import Role
 
 
 def enrol(service: AssessmentService, admin: User, store: PgStore) -> dict[str, Any]:
-    """Copy root certificate and users (role, disabled, certificate) to the server; returns what was copied."""
+    """Copy root certificate, the transport key bundles are sealed to, and users (role, disabled, certificate)
+    to the server; returns what was copied."""
     admin = service.active_actor(admin, Role.ADMIN)
     root = service.root_certificate()
     held = store.setting(ROOT_CERT)
     if held is not None and fingerprint(held.encode()) != fingerprint(root):
         raise AppError(ErrorCode.CONFLICT, "the server already serves another agency root")
     store.set_setting(ROOT_CERT, root.decode())
+    for key in (TRANSPORT_CERT, TRANSPORT_KEY):  # the server opens the bundles sealed to the agency
+        value = service.store.setting(key)
+        if value is None:
+            raise AppError(
+                ErrorCode.NOT_FOUND, "the office has no transport certificate (ltc-assess keys init-transport)"
+            )
+        store.set_setting(key, value)
     names = []
     for user in service.store.users():
         stored = service.store.user_key(user.id)

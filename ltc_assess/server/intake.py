@@ -6,11 +6,10 @@ bundle id: whichever arrives second changes nothing.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from ltc_assess import replay
+from ltc_assess import bundle_seal, replay
 from ltc_assess.bundles import FORMAT, MAX_BUNDLE_BYTES, BundleRefused, outcome, record_hash
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.server.auth import fingerprint
@@ -33,10 +32,11 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str) -> dict[str,
         signed_by.append(detached_signer(manifest, signature, [root]))
         return subject_fields(signed_by[-1])["username"]
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "push.zip"
-        path.write_bytes(data)
-        package = verify_package(path, check, MAX_BUNDLE_BYTES)
+    with bundle_seal.private_dir() as tmp:
+        path = tmp / "push.zip"
+        bundle_seal.write_private(path, data)
+        with bundle_seal.opened(source, path, MAX_BUNDLE_BYTES) as inner:  # type: ignore[arg-type]
+            package = verify_package(inner, check, MAX_BUNDLE_BYTES)
     meta = package.manifest
     if (
         meta.get("format") != FORMAT

@@ -259,16 +259,7 @@ class Store:
             "SELECT coalesce(max(revision), 0) FROM reports WHERE assessment_id = ?", [assessment_id]
         ).fetchone()
         revision = int(row[0]) + 1
-        self.db["reports"].insert(
-            {
-                "assessment_id": assessment_id,
-                "revision": revision,
-                "signer_role": signer_role,
-                "pdf": pdf,
-                "sha256": sha256,
-                "created_at": at,
-            }
-        )
+        self.insert_report(assessment_id, revision, signer_role, pdf, sha256, at)
         return revision
 
     def latest_report(self, assessment_id: int) -> bytes | None:
@@ -345,7 +336,7 @@ class Store:
     def insert_report(
         self, assessment_id: int, revision: int, signer_role: str, pdf: bytes, sha256: str, at: str
     ) -> None:
-        """A signed report revision made elsewhere, under its own revision number."""
+        """A signed report under a given revision number (made here, or elsewhere and imported)."""
         self.db["reports"].insert(
             {
                 "assessment_id": assessment_id,

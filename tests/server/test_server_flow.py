@@ -266,6 +266,7 @@ def _bundle_of(agency: Agency, service, user: str) -> Path:  # type: ignore[no-u
 
 def test_a_record_whose_content_hash_lies_is_refused(agency: Agency, tmp_path: Path) -> None:
     """A bundle signed with a1's own key whose record claims another content hash than its content has."""
+    from ltc_assess import bundle_seal
     from ltc_assess.exchange.package import read_package, write_package
     from ltc_assess.signing.cms import sign_detached
     from ltc_assess.signing.keys import KeyPair
@@ -273,7 +274,8 @@ def test_a_record_whose_content_hash_lies_is_refused(agency: Agency, tmp_path: P
     _aid, _uid = _submitted_on_server(agency)
     laptop = agency.laptop1
     genuine = _bundle_of(agency, laptop, "a1")
-    files = read_package(genuine)
+    with bundle_seal.opened(laptop, genuine, 1 << 30) as inner:  # a1's laptop holds the agency's transport key
+        files = read_package(inner)
     meta = {k: v for k, v in json.loads(files["manifest.json"]).items() if k != "files"}
     records = json.loads(files["records.json"])
     records[0]["content_hash"] = "0" * 64

@@ -16,10 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from world import World, complete_barthel, with_signing_keys
 
-from ltc_assess import replay
+from ltc_assess import bundle_seal, replay
 from ltc_assess.bundles import export_bundle, import_bundle
 from ltc_assess.errors import AppError, LtcError
 from ltc_assess.exchange.package import MANIFEST, SIGNATURE, read_package
+from ltc_assess.signing.envelope import MAGIC, seal
 
 SIGNERS = {"assessor1": "a1-password", "assessor2": "a2-password"}
 BOMB_BYTES = 512 << 20  # inflates from about half a megabyte
@@ -32,8 +33,11 @@ def bundle(world: World, tmp_path: Path) -> Iterator[tuple[World, Path]]:
     with_signing_keys(world)
     aid = complete_barthel(world)
     world.service.submit(world.a1, aid, SIGNERS)
-    out = tmp_path / "genuine.zip"
-    export_bundle(world.service, world.a1, "a1-password", out)
+    sealed = tmp_path / "sealed.zip"
+    export_bundle(world.service, world.a1, "a1-password", sealed)
+    out = tmp_path / "genuine.zip"  # the signed package inside, as an insider holding the transport key has it
+    with bundle_seal.opened(world.service, sealed, 1 << 30) as inner:
+        out.write_bytes(inner.read_bytes())
     yield world, out
 
 
@@ -102,7 +106,10 @@ def test_fuzzed_bundle_files_give_one_clear_error(bundle: tuple[World, Path], tm
     """Test random bytes, and the genuine bundle cut short or with a byte flipped, end in AppError only."""
     world, genuine = bundle
     raw = genuine.read_bytes()
-    for variant in (data, raw[: max(1, len(raw) - cut)], _flipped(raw, flip)):
+    sealed = seal(raw, world.service.store.setting(bundle_seal.TRANSPORT_CERT).encode(),  # type: ignore[union-attr]
+                  world.service.root_certificate())
+    for variant in (data, raw[: max(1, len(raw) - cut)], _flipped(raw, flip), _flipped(sealed, flip),
+                    MAGIC + data):
         path = tmp_path / "fuzz.zip"
         path.write_bytes(variant)
         try:

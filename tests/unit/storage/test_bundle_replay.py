@@ -3,6 +3,7 @@ laptop and carried in a bundle signed with the assessor's own key are refused, a
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,3 +242,25 @@ def test_conflict_resolution_replays_the_incoming_record(sites: Sites) -> None:
     assert s.office.store.open_conflicts() == []
     with pytest.raises(Exception, match="no open conflict"):
         resolve_conflict(s.office, s.world.sup1, 1, True)
+
+
+def test_bundles_carry_the_persons_uid(sites: Sites) -> None:
+    """Test that the subject's uid survives the round trip (it was dropped, and import fell back to ID numbers)."""
+    from ltc_assess import bundle_seal
+    from ltc_assess.exchange.package import read_package
+
+    subject = sites.office.subject(sites.world.subject.id)
+    assert len(subject.uid) == 32
+    complete_barthel(sites.laptop_world)
+    bundle = sites.bundle(sites.laptop, "a1")
+    with bundle_seal.opened(sites.office, bundle, 1 << 30) as inner:
+        records = json.loads(read_package(inner)["records.json"])
+    assert [r["subject"]["uid"] for r in records] == [subject.uid]
+
+
+def test_forged_score_of_a_submitted_record_is_refused(sites: Sites) -> None:
+    """Test that the stored score (shown in reports and insurer files) changed by SQL no longer matches."""
+    aid, _uid = _submitted_on_laptop_and_at_office(sites)
+    sites.sql(sites.laptop, "UPDATE assessments SET score_json = json_set(score_json, '$.final_level.code', 0) "
+              "WHERE id=?", aid)
+    _refused(sites, sites.bundle(sites.laptop, "a1"), "submission record (score)")

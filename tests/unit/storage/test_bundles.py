@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from world import World, complete_barthel, with_signing_keys
 
+from ltc_assess import bundle_seal
 from ltc_assess.bundles import export_bundle, import_bundle
 from ltc_assess.errors import AppError
 from ltc_assess.exchange.insurer import check_insurer_package
@@ -114,18 +115,20 @@ def test_tampered_or_truncated_bundle_is_rejected_and_changes_nothing(
                          office_world.sup1, office_world.sup2, office_world.subject)
     complete_barthel(laptop_world)
     bundle = _bundle(laptop, "a1", tmp_path / "b.zip")
-    if damage == "flip":
-        files = read_package(bundle)
+    if damage == "flip":  # by someone holding the agency's transport key: only the signature can tell
+        with bundle_seal.opened(laptop, bundle, 1 << 30) as inner:
+            files = read_package(inner)
         data = bytearray(files["records.json"])
         data[len(data) // 2] ^= 0x01
         files["records.json"] = bytes(data)
-        with zipfile.ZipFile(bundle, "w") as zf:
+        with zipfile.ZipFile(tmp_path / "flipped.zip", "w") as zf:
             for name, content in files.items():
                 zf.writestr(name, content)
+        bundle_seal.seal(laptop, tmp_path / "flipped.zip", bundle)
     else:
         bundle.write_bytes(bundle.read_bytes()[:-200])
     before = office_world.service.store.count("assessments"), office_world.service.store.count("audit")
-    with pytest.raises(AppError, match="records.json: content does not match|not a readable package"):
+    with pytest.raises(AppError, match="records.json: content does not match|damaged or not for this agency"):
         import_bundle(office_world.service, office_world.sup1, bundle)
     assert (office_world.service.store.count("assessments"), office_world.service.store.count("audit")) == before
 
@@ -139,8 +142,11 @@ def test_foreign_bundle_is_rejected(sites: tuple[World, AssessmentService], tmp_
     other.init_root(admin, "别的机构", "root-passphrase")
     other.issue_certificate(admin, "a1", "root-passphrase", "a1-password")
     bundle = _bundle(other, "a1", tmp_path / "foreign.zip")
-    with pytest.raises(AppError, match="not trusted"):
+    with pytest.raises(AppError, match="not for this agency"):
         import_bundle(office_world.service, office_world.sup1, bundle)
+    with bundle_seal.opened(other, bundle, 1 << 30) as inner:  # were it not encrypted: the root does not trust it
+        with pytest.raises(AppError, match="not trusted"):
+            import_bundle(office_world.service, office_world.sup1, inner)
     other.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from world import World, complete_barthel, with_signing_keys
@@ -151,3 +152,33 @@ def test_missing_trigger_is_detected(approved: tuple[World, int], trigger: str) 
     world, _aid = approved
     _sql(world, f"DROP TRIGGER {trigger}")
     assert world.service.check() == [f"trigger {trigger} is missing (dropped behind the application's back?)"]
+
+
+def test_insurer_package_carries_a_signed_checkpoint_and_is_private(approved: tuple[World, int], tmp_path: Path) -> None:
+    """Test that an insurer package carries the audit head signed by the exporter, and is written 0600."""
+    import json
+    import stat
+
+    from ltc_assess import evidence
+    from ltc_assess.exchange.package import read_package
+
+    world, _aid = approved
+    out = tmp_path / "insurer.zip"
+    world.service.export_package(world.sup1, "sup1-password", out, "2000-01-01", "2100-01-01")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    checkpoint = json.loads(read_package(out)["manifest.json"])["audit_checkpoint"]
+    signed = evidence.verify(evidence.SignedRecord("checkpoint", checkpoint["payload"],
+                                                   bytes.fromhex(checkpoint["signature"])),
+                             world.service.root_certificate())
+    assert signed["signer"] == "sup1"
+    assert signed["hash"] == world.service.db.execute("SELECT hash FROM audit WHERE id = ?",
+                                                      [signed["audit_id"]]).fetchone()[0]
+
+
+def test_changed_score_of_an_approved_record_is_detected(approved: tuple[World, int]) -> None:
+    """Test that the stored score (what reports and insurer files show) edited by SQL is named."""
+    world, aid = approved
+    _sql(world, "DROP TRIGGER assessments_approved_immutable",
+         "UPDATE assessments SET score_json = json_set(score_json, '$.final_level.code', 0)")
+    problems = world.service.check()
+    assert problems == [f"assessment {aid}: score differ from the supervisor's signed approval"]

@@ -1,0 +1,63 @@
+"""The issue's forged-approval attack end to end with the real command line, on copies of the demo database."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from cli_runner import run
+
+pytestmark = pytest.mark.slow
+
+
+def _dump(path: Path) -> list[str]:
+    con = sqlite3.connect(path)
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()
+
+
+def test_forged_approval_bundle_is_refused_at_the_office(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test: SQL on the laptop marks assessor1's submitted assessment approved by supervisor1 at level 0; the
+    bundle (encrypted, 0600) is refused at the office with one line naming the record, exit 2, office unchanged;
+    db check names the forgery on the laptop."""
+    demo = tmp_path / "demo.db"
+    assert run("demo", "--db", str(demo)).returncode == 0
+    laptop, office = tmp_path / "laptop.db", tmp_path / "office.db"
+    for copy in (laptop, office):
+        assert run("db", "backup", "--out", str(copy), "--db", str(demo)).returncode == 0
+    con = sqlite3.connect(laptop)
+    aid, uid = con.execute(
+        "SELECT a.id, a.uid FROM assessments a JOIN users u ON u.id IN (a.assessor1_id, a.assessor2_id) "
+        "WHERE a.status = 'submitted' AND u.username = 'assessor1' ORDER BY a.id LIMIT 1"
+    ).fetchone()
+    sup1 = con.execute("SELECT id FROM users WHERE username = 'supervisor1'").fetchone()[0]
+    con.execute(
+        "UPDATE assessments SET status = 'approved', decided_level = 0, decided_by = ?, approved_by = ?, "
+        "approved_at = '2026-11-30T10:00:00+00:00' WHERE id = ?",
+        [sup1, sup1, aid],
+    )
+    con.commit()
+    con.close()
+    check = run("db", "check", "--db", str(laptop))
+    assert check.returncode == 1
+    assert f"assessment {aid}: approved without the supervisor's signed approval record" in check.stderr
+
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-assessor1")
+    bundle = tmp_path / "forged.zip"
+    assert run("bundle", "export", "--out", str(bundle), "--as", "assessor1", "--db", str(laptop)).returncode == 0
+    assert stat.S_IMODE(bundle.stat().st_mode) == 0o600
+    assert b"PK" not in bundle.read_bytes()[:8] and uid.encode() not in bundle.read_bytes()  # encrypted
+
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-supervisor1")
+    before = _dump(office)
+    proc = run("bundle", "import", str(bundle), "--as", "supervisor1", "--db", str(office))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    refused = [line for line in proc.stderr.splitlines() if line.startswith("ltc-assess: refused: ")]
+    assert refused == [f"ltc-assess: refused: assessment {uid}: no signed approval record"]
+    assert "1 record(s) refused, nothing imported" in proc.stderr
+    assert _dump(office) == before
+    assert run("db", "check", "--db", str(office)).returncode == 0
