@@ -62,6 +62,16 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], seconds: float = 6
     raise RuntimeError("server did not start")
 
 
+def _server(conninfo: str, tmp: Path, port: int) -> subprocess.Popen[bytes]:
+    """``ltc-assess server`` as a process, listening with TLS."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ltc_assess", "server", "--pg", conninfo, "--listen", f"127.0.0.1:{port}",
+         "--tls-cert", str(tmp / "tls.pem"), "--tls-key", str(tmp / "tls.key")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _wait_listening(port, proc)
+    return proc
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("live")
@@ -81,12 +91,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         ins_cert, ins_key = pg_store_do(conninfo, lambda store: enrol_insurer(
             office, world.admin, store, "insurer1", "某市医保局", "root-passphrase", "insurer-password",
             tmp / "insurer1"))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ltc_assess", "server", "--pg", conninfo, "--listen", f"127.0.0.1:{port}",
-             "--tls-cert", str(tmp / "tls.pem"), "--tls-key", str(tmp / "tls.key")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = _server(conninfo, tmp, port)
         try:
-            _wait_listening(port, proc)
             url = f"https://127.0.0.1:{port}"
             tokens = {}
             for user in ("a1", "sup1"):
@@ -167,10 +173,10 @@ def _laptop_with_submissions(live: Live, n: int) -> AssessmentService:
     return laptop
 
 
-def _sync_cli(live: Live, db: Path) -> subprocess.Popen[bytes]:
+def _sync_cli(live: Live, db: Path, url: str | None = None) -> subprocess.Popen[bytes]:
     env = os.environ | {"LTC_ASSESS_PASSWORD": "a1-password"}
     return subprocess.Popen(
-        [sys.executable, "-m", "ltc_assess", "--db", str(db), "sync", "--server", live.url, "--as", "a1",
+        [sys.executable, "-m", "ltc_assess", "--db", str(db), "sync", "--server", url or live.url, "--as", "a1",
          "--chunk-bytes", "4096"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -223,3 +229,37 @@ def test_sigkill_of_the_client_mid_push_loses_and_doubles_nothing(live: Live) ->
     again = _sync_cli(live, db)
     out, err = again.communicate(timeout=300)
     assert again.returncode == 0 and "pushed 0 bundle(s)" in out.decode(), out.decode() + err.decode()
+
+
+def test_sigkill_of_the_server_mid_push_loses_and_doubles_nothing(live: Live) -> None:
+    """A second server process on the same database dies mid-upload; the client says so in one line, and the
+    next sync (to the surviving server) completes the same upload."""
+    laptop = _laptop_with_submissions(live, 2)
+    uids = sorted(laptop.assessment(r["id"]).uid for r in laptop.store.list_assessments())
+    db = laptop.path
+    laptop.close()
+    port, since = _free_port(), dt.datetime.now(dt.UTC)
+    doomed = _server(live.conninfo, live.tmp, port)
+    client = _sync_cli(live, db, f"https://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 120
+        while _partial_upload(live, since) is None and client.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        held = _partial_upload(live, since)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait()
+        _out, err = client.communicate(timeout=120)
+    finally:
+        if doomed.poll() is None:
+            doomed.kill()
+    assert held is not None, "the server was not killed mid-upload"
+    assert client.returncode == 2 and "does not answer" in err.decode() and err.decode().count("\n") == 1
+    done = _sync_cli(live, db)
+    _out, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err.decode()
+    rows = pg_store_do(live.conninfo, lambda s: s.rows(
+        "SELECT uid FROM assessments WHERE uid = ANY(%s) ORDER BY uid", [uids]))
+    assert [r["uid"] for r in rows] == uids
+    leftover = pg_store_do(live.conninfo, lambda s: s.rows(
+        "SELECT count(*) AS n FROM uploads WHERE created_at >= %s AND result IS NULL", [since]))
+    assert leftover == [{"n": 0}]
