@@ -135,9 +135,10 @@ def main() -> None:
         url = f"https://127.0.0.1:{port}"
         latencies: list[float] = []
         errors: list[str] = []
+        keys = {u: base.store.user_key(base.store.user_by_name(u).id) for u in bundles}  # type: ignore[union-attr]
 
         def laptop(user: str) -> None:
-            stored = base.store.user_key(base.store.user_by_name(user).id)  # type: ignore[union-attr]
+            stored = keys[user]
             client = ServerClient(url, root)
             try:
                 client.login(user, stored[0], stored[1], f"{user}-password", root)  # type: ignore[index]

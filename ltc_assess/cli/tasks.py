@@ -69,7 +69,9 @@ def _start(args: argparse.Namespace) -> int:
     return 0
 
 
-def _office_call(args: argparse.Namespace, method: str, path: str, **kwargs: object) -> object:
+def _office_call(args: argparse.Namespace, method: str, path: str, with_task: bool = False) -> object:
+    """Call the server as ``args.user`` (logged in here, session opened with their agency key)."""
+    from ltc_assess.errors import AppError, ErrorCode
     from ltc_assess.sync_client import ServerClient
 
     service = open_service(args)
@@ -77,18 +79,14 @@ def _office_call(args: argparse.Namespace, method: str, path: str, **kwargs: obj
         secret = password(f"password for {args.user}: ")
         actor = service.login(args.user, secret)
         stored = service.store.user_key(actor.id)
+        if stored is None:
+            raise AppError(ErrorCode.SIGNATURE, f"{args.user} has no signing certificate")
+        body = _task_body(service, args) if with_task else None
         root = service.root_certificate()
         client = ServerClient(args.server, root)
         try:
-            if stored is None:
-                from ltc_assess.errors import AppError, ErrorCode
-
-                raise AppError(ErrorCode.SIGNATURE, f"{args.user} has no signing certificate")
             client.login(actor.username, stored[0], stored[1], secret, root)
-            if "subject" in kwargs:
-                kwargs["json"] = _task_body(service, args)
-                del kwargs["subject"]
-            return client.call(method, path, **kwargs)
+            return client.call(method, path, json=body) if body else client.call(method, path)
         finally:
             client.close()
     finally:
@@ -115,7 +113,7 @@ def _task_body(service: object, args: argparse.Namespace) -> dict[str, object]:
 
 
 def _create(args: argparse.Namespace) -> int:
-    task = _office_call(args, "POST", "/api/v1/tasks", subject=True)
+    task = _office_call(args, "POST", "/api/v1/tasks", with_task=True)
     print(f"task {task['uid']} dispatched to {args.assessor_a}, due {args.due}")  # type: ignore[index]
     return 0
 

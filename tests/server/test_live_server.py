@@ -263,3 +263,50 @@ def test_sigkill_of_the_server_mid_push_loses_and_doubles_nothing(live: Live) ->
     leftover = pg_store_do(live.conninfo, lambda s: s.rows(
         "SELECT count(*) AS n FROM uploads WHERE created_at >= %s AND result IS NULL", [since]))
     assert leftover == [{"n": 0}]
+
+
+def test_command_line_dispatch_sync_start_and_insurer_token(live: Live, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The README's commands against the running server: dispatch, sync, list and start, task states, a token for
+    curl; bad input is one line and exit 2."""
+    import httpx
+
+    from ltc_assess.cli import main
+
+    office = live.world.service
+    laptop = AssessmentService(office.backup(live.tmp / "cli-laptop.db"), clock=live.world.clock)
+    laptop.close()
+    due = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    common = ["--form", "barthel@1", "--a", "a1", "--b", "a2", "--due", due]
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "sup1-password")
+    number = live.world.subject.id_number
+    assert main(["--db", str(office.path), "tasks", "create", "--server", live.url, "--as", "sup1",
+                 "--subject", number, *common]) == 0
+    task_uid = capsys.readouterr().out.split()[1]
+    assert main(["--db", str(office.path), "tasks", "create", "--server", live.url, "--as", "sup1",
+                 "--subject", number, "--form", "barthel@1", "--a", "nobody", "--due", due]) == 2
+    err = capsys.readouterr().err
+    assert "assessor_a: nobody is no active assessor" in err and err.count("\n") == 1
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "a1-password")
+    db = ["--db", str(live.tmp / "cli-laptop.db")]
+    assert main([*db, "sync", "--server", live.url, "--as", "a1"]) == 0
+    assert "tasks 1" in capsys.readouterr().out
+    assert main([*db, "tasks", "list", "--as", "a1"]) == 0
+    assert task_uid in capsys.readouterr().out
+    assert main([*db, "tasks", "start", task_uid, "--as", "a1"]) == 0
+    assert f"started from task {task_uid}" in capsys.readouterr().out
+    assert main([*db, "sync", "--server", live.url, "--as", "a1"]) == 0  # the draft and the link reach the server
+    capsys.readouterr()
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "sup1-password")
+    assert main(["--db", str(office.path), "tasks", "status", "--server", live.url, "--as", "sup1"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith(task_uid))
+    assert " started " in line
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "insurer-password")
+    assert main(["server", "token", "--server", live.url, "--cert", str(live.tmp / "insurer1.pem"),
+                 "--key", str(live.tmp / "insurer1.key"), "--root", str(live.root_pem)]) == 0
+    token = capsys.readouterr().out.strip()
+    answer = httpx.get(f"{live.url}/api/v1/decisions", headers={"Authorization": f"Bearer {token}"},
+                       verify=__import__("ssl").create_default_context(cafile=str(live.root_pem)))
+    assert answer.status_code == 200 and "decisions" in answer.json()
+    assert main(["server", "--pg", live.conninfo, "--listen", "nonsense"]) == 2
+    assert main(["server", "--pg", live.conninfo, "--listen", "0.0.0.0:9"]) == 2  # no TLS off loopback
+    assert "loopback only" in capsys.readouterr().err
