@@ -103,6 +103,7 @@ def _enrol(args: argparse.Namespace) -> int:
 def _tls_cert(args: argparse.Namespace) -> int:
     import datetime as dt
 
+    from ltc_assess.bundle_seal import write_private
     from ltc_assess.service import ROOT_KEY
     from ltc_assess.signing.keys import KeyPair
     from ltc_assess.signing.tls import issue_server
@@ -119,8 +120,7 @@ def _tls_cert(args: argparse.Namespace) -> int:
         service.close()
     args.out.with_suffix(".pem").write_bytes(cert)
     key_path = args.out.with_suffix(".key")
-    key_path.touch(mode=0o600)
-    key_path.write_bytes(key)
+    write_private(key_path, key)
     print(f"TLS certificate for {', '.join(args.host)} by {admin.username}: {args.out.with_suffix('.pem')}, {key_path}")
     return 0
 

@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _sync(args: argparse.Namespace) -> int:
+    from ltc_assess.bundles import BundleRefused
     from ltc_assess.sync_client import sync
 
     service = open_service(args)
@@ -26,6 +27,10 @@ def _sync(args: argparse.Namespace) -> int:
         secret = password(f"password for {args.user}: ")
         actor = service.login(args.user, secret)
         report = sync(service, actor, secret, args.server, chunk=args.chunk_bytes)
+    except BundleRefused as refused:  # records pulled from the server that this database refuses
+        for line in refused.refusals:
+            print(f"ltc-assess: refused: {line}", file=sys.stderr)
+        raise
     finally:
         service.close()
     for line in report.refused:

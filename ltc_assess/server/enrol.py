@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from ltc_assess.bundle_seal import TRANSPORT_CERT, TRANSPORT_KEY
+from ltc_assess.bundle_seal import TRANSPORT_CERT, TRANSPORT_KEY, write_private
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.server.auth import fingerprint
 from ltc_assess.service import ROOT_KEY, AssessmentService
@@ -95,6 +95,5 @@ def enrol_insurer(
         )
     cert_path, key_path = out.with_suffix(".pem"), out.with_suffix(".key")
     cert_path.write_bytes(pair.cert_pem)
-    key_path.touch(mode=0o600)
-    key_path.write_bytes(pair.key_pem)
+    write_private(key_path, pair.key_pem)
     return cert_path, key_path
