@@ -47,7 +47,8 @@ def store(request: Request) -> Iterator[PgStore]:
         yield PgStore(con)
 
 
-Store = Annotated[PgStore, Depends(store)]
+# committed before the response is sent: a client never hears "done" of a change that is not yet durable
+Store = Annotated[PgStore, Depends(store, scope="function")]
 bearer = HTTPBearer(auto_error=False)
 
 
