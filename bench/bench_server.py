@@ -79,15 +79,19 @@ def laptop_bundles(service: AssessmentService, n: int, user: str, out: Path) -> 
 
 
 def rss_peak_mb(pid: int) -> float:
+    """Peak resident memory of the server: its process and every worker process under it."""
+    total = 0.0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+            total += int(line.split()[1]) / 1024
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return total + sum(rss_peak_mb(int(c)) for c in children)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--laptops", type=int, default=int(os.environ.get("LTC_BENCH_LAPTOPS", 4)))
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--assessments", type=int, default=int(os.environ.get("LTC_BENCH_ASSESSMENTS", 24)))
     args = parser.parse_args()
     per_laptop = max(1, args.assessments // args.laptops)
@@ -124,7 +128,7 @@ def main() -> None:
             port = s.getsockname()[1]
         proc = subprocess.Popen(
             [sys.executable, "-m", "ltc_assess", "server", "--pg", conninfo, "--listen", f"127.0.0.1:{port}",
-             "--tls-cert", str(tmp / "tls.pem"), "--tls-key", str(tmp / "tls.key")],
+             "--tls-cert", str(tmp / "tls.pem"), "--tls-key", str(tmp / "tls.key"), "--workers", str(args.workers)],
         )  # fmt: skip
         for _ in range(300):
             try:

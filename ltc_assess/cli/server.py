@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--listen", default="127.0.0.1:8443", metavar="HOST:PORT")
     p.add_argument("--tls-cert", type=Path, help="server certificate issued by the agency root (server tls-cert)")
     p.add_argument("--tls-key", type=Path)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=int, default=1, help="processes (signature checks are CPU-bound: one per core)")
     p.set_defaults(func=_run)
     ssub = p.add_subparsers(dest="server_command", metavar="ACTION", parser_class=type(p))
     mp = ssub.add_parser("migrate", help="create or upgrade the server's schema")
@@ -175,7 +175,6 @@ def _openapi(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ltc_assess.server.app import create_app
     from ltc_assess.storage.pg.migrations import STEPS, migrate
 
     host, _, port = args.listen.rpartition(":")
@@ -189,8 +188,11 @@ def _run(args: argparse.Namespace) -> int:
     applied = migrate(conninfo)
     if applied:
         print(f"server schema migrated ({', '.join(applied)}; {len(STEPS)} steps)")
+    os.environ[PG_ENV] = conninfo  # worker processes build the app from it (signature checks need processes)
     uvicorn.run(
-        create_app(conninfo),
+        "ltc_assess.server.app:app_from_env",
+        factory=True,
+        workers=args.workers,
         host=host,
         port=int(port),
         ssl_certfile=str(args.tls_cert) if args.tls_cert else None,

@@ -223,3 +223,10 @@ def openapi_text() -> str:
     import json
 
     return json.dumps(create_app("").openapi(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def app_from_env() -> FastAPI:
+    """The app for uvicorn's worker processes (``ltc-assess server --workers N``): PostgreSQL from $LTC_ASSESS_PG."""
+    import os
+
+    return create_app(os.environ["LTC_ASSESS_PG"])
