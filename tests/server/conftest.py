@@ -65,9 +65,6 @@ class Agency:
     transport: httpx.BaseTransport
     url: str = "https://testserver"
 
-    def laptop_world(self, service: AssessmentService) -> World:
-        w = self.world
-        return World(service, w.clock, w.admin, w.a1, w.a2, w.a3, w.sup1, w.sup2, w.subject)
 
 
 @pytest.fixture

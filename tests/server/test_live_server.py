@@ -8,6 +8,7 @@ import os
 import random
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -116,10 +118,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 
 def test_the_server_speaks_tls_with_a_certificate_from_the_agency_root_only(live: Live) -> None:
-    import ssl
-
-    import httpx
-
     with pytest.raises(httpx.ConnectError):  # a client that trusts only the system CAs refuses the server
         httpx.get(f"{live.url}/openapi.json", verify=ssl.create_default_context())
     ok = httpx.get(f"{live.url}/openapi.json", verify=ssl.create_default_context(cafile=str(live.root_pem)))
@@ -268,8 +266,6 @@ def test_sigkill_of_the_server_mid_push_loses_and_doubles_nothing(live: Live) ->
 def test_command_line_dispatch_sync_start_and_insurer_token(live: Live, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     """The README's commands against the running server: dispatch, sync, list and start, task states, a token for
     curl; bad input is one line and exit 2."""
-    import httpx
-
     from ltc_assess.cli import main
 
     office = live.world.service
@@ -305,7 +301,7 @@ def test_command_line_dispatch_sync_start_and_insurer_token(live: Live, monkeypa
                  "--key", str(live.tmp / "insurer1.key"), "--root", str(live.root_pem)]) == 0
     token = capsys.readouterr().out.strip()
     answer = httpx.get(f"{live.url}/api/v1/decisions", headers={"Authorization": f"Bearer {token}"},
-                       verify=__import__("ssl").create_default_context(cafile=str(live.root_pem)))
+                       verify=ssl.create_default_context(cafile=str(live.root_pem)))
     assert answer.status_code == 200 and "decisions" in answer.json()
     assert main(["server", "--pg", live.conninfo, "--listen", "nonsense"]) == 2
     assert main(["server", "--pg", live.conninfo, "--listen", "0.0.0.0:9"]) == 2  # no TLS off loopback

@@ -5,6 +5,7 @@ assessor are refused; a bundle through USB and through sync gives one record."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -14,6 +15,7 @@ from world import PNG, id_number
 
 from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle
 from ltc_assess.server.enrol import enrol_insurer
+from ltc_assess.service import NewAssessment
 from ltc_assess.signing.pades import verify_pdf
 from ltc_assess.sync_client import ServerClient, sync
 from ltc_assess.visits import my_tasks, start_from_task
@@ -29,10 +31,6 @@ def _sync(agency: Agency, service, user: str):  # type: ignore[no-untyped-def]
     return sync(service, service.store.user_by_name(user), f"{user}-password", agency.url, agency.transport)
 
 
-def _client(agency: Agency, user: str) -> ServerClient:
-    return office_client(agency, user)
-
-
 def _dispatch(agency: Agency) -> str:
     person = {
         "uid": "ab" * 16,
@@ -43,7 +41,7 @@ def _dispatch(agency: Agency) -> str:
         "district": "西城区",
         "phone": "13900001111",
     }
-    client = _client(agency, "sup1")
+    client = office_client(agency, "sup1")
     task = client.call(
         "POST",
         "/api/v1/tasks",
@@ -69,7 +67,7 @@ def _server_row(agency: Agency, uid: str) -> dict:
 
 
 def _task_state(agency: Agency, task_uid: str) -> str:
-    client = _client(agency, "sup1")
+    client = office_client(agency, "sup1")
     try:
         return next(t["state"] for t in client.call("GET", "/api/v1/tasks") if t["uid"] == task_uid)
     finally:
@@ -143,7 +141,7 @@ def test_dispatch_visit_sync_review_return_fix_approve_insurer(agency: Agency, t
     assert decision["uid"] == record.uid and decision["status"] == "approved"
     assert decision["level"] == approved.level and decision["approved_by"] == "sup1"
     pdf = insurer.call("GET", f"/api/v1/decisions/{record.uid}/report.pdf")
-    assert decision["report_sha256"] == __import__("hashlib").sha256(pdf).hexdigest()
+    assert decision["report_sha256"] == hashlib.sha256(pdf).hexdigest()
     verdict = verify_pdf(pdf, [root])
     assert verdict.ok and [s.username for s in verdict.signatures][-1] == "sup1"
     assert insurer.call("GET", "/api/v1/decisions", params={"since": page["cursor"]})["decisions"] == []
@@ -151,7 +149,7 @@ def test_dispatch_visit_sync_review_return_fix_approve_insurer(agency: Agency, t
     with pytest.raises(Exception, match="insurer may not"):
         insurer.call("GET", "/api/v1/sync/changes")
     insurer.close()
-    assessor = _client(agency, "a1")
+    assessor = office_client(agency, "a1")
     with pytest.raises(Exception, match="assessor may not"):
         assessor.call("GET", "/api/v1/decisions")
     assessor.close()
@@ -160,16 +158,8 @@ def test_dispatch_visit_sync_review_return_fix_approve_insurer(agency: Agency, t
 def _submitted_on_server(agency: Agency) -> tuple[int, str]:
     laptop = agency.laptop1
     a1 = laptop.store.user_by_name("a1")
-    aid = (
-        agency.laptop_world(laptop)
-        .service.start_assessment(
-            a1,
-            __import__("ltc_assess.service", fromlist=["NewAssessment"]).NewAssessment(
-                subject_id=agency.world.subject.id, form="barthel", assessor2_id=agency.world.a2.id
-            ),
-        )[0]
-        .id
-    )
+    new = NewAssessment(subject_id=agency.world.subject.id, form="barthel", assessor2_id=agency.world.a2.id)
+    aid = laptop.start_assessment(a1, new)[0].id  # type: ignore[arg-type]
     _fill(laptop, aid)
     laptop.submit(a1, aid, SIGNERS)
     assert _sync(agency, laptop, "a1").refused == []
@@ -211,8 +201,6 @@ def test_forged_approval_pushed_by_an_assessor_is_refused(agency: Agency) -> Non
 def test_same_bundle_through_usb_and_sync_gives_one_record(agency: Agency, tmp_path: Path) -> None:
     laptop, office = agency.laptop2, agency.office
     a1 = laptop.store.user_by_name("a1")
-    from ltc_assess.service import NewAssessment
-
     record, _ = laptop.start_assessment(
         a1, NewAssessment(subject_id=agency.world.subject.id, form="barthel", assessor2_id=agency.world.a2.id)
     )
@@ -223,7 +211,7 @@ def test_same_bundle_through_usb_and_sync_gives_one_record(agency: Agency, tmp_p
     # the stick goes to the office desktop, which imports it and later syncs
     import_bundle(office, agency.world.sup1, usb)
     # the same file is also pushed over the network (twice: idempotent)
-    client = _client(agency, "a1")
+    client = office_client(agency, "a1")
     first = client.push(usb)
     again = client.push(usb)
     client.close()
@@ -288,7 +276,7 @@ def test_a_record_whose_content_hash_lies_is_refused(agency: Agency, tmp_path: P
         lambda data: sign_detached(data, KeyPair(*stored), "a1-password", [laptop.root_certificate()]),
     )
     before = _server_dump(agency)
-    client = _client(agency, "a1")
+    client = office_client(agency, "a1")
     with pytest.raises(BundleRefused) as refused:
         client.push(forged)
     client.close()
