@@ -259,8 +259,19 @@ def test_bundles_carry_the_persons_uid(sites: Sites) -> None:
 
 
 def test_forged_score_of_a_submitted_record_is_refused(sites: Sites) -> None:
-    """Test that the stored score (shown in reports and insurer files) changed by SQL no longer matches."""
-    aid, _uid = _submitted_on_laptop_and_at_office(sites)
-    sites.sql(sites.laptop, "UPDATE assessments SET score_json = json_set(score_json, '$.final_level.code', 0) "
-              "WHERE id=?", aid)
+    """Test that the stored score (shown in reports and insurer files) changed by SQL no longer matches the
+    signed submission of a record new to the office; for a record the office holds, the score does not travel."""
+    aid = complete_barthel(sites.laptop_world)
+    sites.laptop.submit(sites.world.a1, aid, SIGNERS)
+    uid = sites.laptop.assessment(aid).uid
+    genuine = sites.laptop.store.assessment(aid).score
+    forge = "UPDATE assessments SET score_json = json_set(score_json, '$.final_level.code', 0) WHERE id=?"
+    sites.sql(sites.laptop, forge, aid)
     _refused(sites, sites.bundle(sites.laptop, "a1"), "submission record (score)")
+    sites.sql(sites.laptop, "UPDATE assessments SET score_json = ? WHERE id=?", json.dumps(genuine), aid)
+    export_bundle(sites.laptop, sites.world.a1, "a1-password", sites.tmp / "all.zip", everything=True)
+    assert import_bundle(sites.office, sites.world.sup1, sites.tmp / "all.zip").added == [uid]
+    sites.sql(sites.laptop, forge, aid)
+    export_bundle(sites.laptop, sites.world.a1, "a1-password", sites.tmp / "again.zip", everything=True)
+    assert import_bundle(sites.office, sites.world.sup1, sites.tmp / "again.zip").unchanged == [uid]
+    assert sites.office.store.assessment_by_uid(uid).score == genuine  # type: ignore[union-attr]

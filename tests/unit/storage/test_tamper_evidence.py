@@ -181,4 +181,4 @@ def test_changed_score_of_an_approved_record_is_detected(approved: tuple[World, 
     _sql(world, "DROP TRIGGER assessments_approved_immutable",
          "UPDATE assessments SET score_json = json_set(score_json, '$.final_level.code', 0)")
     problems = world.service.check()
-    assert problems == [f"assessment {aid}: score differ from the supervisor's signed approval"]
+    assert f"assessment {aid}: score differ from the supervisor's signed approval" in problems
