@@ -21,8 +21,10 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ltc_assess import bundle_seal, replay
@@ -91,9 +93,22 @@ def content_hash(service: AssessmentService, record: Assessment) -> str:
     fields = {k: getattr(record, k, None) for k in RECORD_FIELDS if k not in ("score_json", "exported_at")}
     fields["status"] = record.status.value
     fields["supersedes"] = service.assessment(record.supersedes_id).uid if record.supersedes_id else None
-    payload = json.dumps(
-        [fields, record.answers, comments, signatures], sort_keys=True, ensure_ascii=False, default=str
-    )
+    return _digest(fields, record.answers, comments, signatures)
+
+
+def record_hash(rec: Mapping[str, Any], display_names: Mapping[str, str]) -> str:
+    """``content_hash`` of a record in bundle form (how the office server holds records)."""
+    fields = {k: rec["fields"][k] for k in RECORD_FIELDS if k not in ("score_json", "exported_at")}
+    fields["supersedes"] = rec["supersedes"]
+    comments = [
+        (display_names.get(c["author"]), c["item_id"], c["body"], c["created_at"]) for c in rec["comments"]
+    ]
+    signatures = {role: hashlib.sha256(base64.b64decode(p)).hexdigest() for role, p in rec["signatures"].items()}
+    return _digest(fields, rec["answers"], comments, signatures)
+
+
+def _digest(fields: dict[str, Any], answers: Any, comments: list[Any], signatures: dict[str, str]) -> str:
+    payload = json.dumps([fields, answers, comments, signatures], sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -239,35 +254,51 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
     ):
         raise AppError(ErrorCode.INTEGRITY, f"{path}: not an ltc-assess bundle")
     signer = replay.bundle_signer(service, signed_by[-1])
-    summary = ImportSummary()
     if service.store.bundle_seen(meta["bundle_id"]):
-        summary.already_imported = True
-        return summary
-    records = sorted(
-        replay.parse_records(package.files["records.json"], str(path)), key=lambda r: r["supersedes"] is not None
-    )
-    plans = [(rec, _plan(service, rec)) for rec in records]  # originals before corrections
+        return ImportSummary(already_imported=True)
+    records = replay.parse_records(package.files["records.json"], str(path))
+    their_head = {"their_audit_head": _their_head(meta)}
+    return apply_records(service, actor, records, lambda _rec: signer, meta["bundle_id"], path, their_head)
+
+
+def apply_records(
+    service: AssessmentService,
+    actor: User,
+    records: list[dict[str, Any]],
+    signer_of: Callable[[dict[str, Any]], User],
+    source_id: str,
+    where: Path | str,
+    audit_extra: Mapping[str, Any] = MappingProxyType({}),
+) -> ImportSummary:
+    """Replay parsed records (from a bundle file or a server's sync answer) made by ``signer_of(record)``; all or
+    nothing (``BundleRefused`` names every refused record)."""
+    records = sorted(records, key=lambda r: r["supersedes"] is not None)  # originals before corrections
+    summary = ImportSummary()
+    plans = [(rec, _plan(service, rec)) for rec in records]
     refusals = [
         f"assessment {rec['uid']}: {why}"
         for rec, (outcome, local) in plans
-        if outcome in ("write", "conflict") and (why := replay.refusal(service, rec, local, signer, records))
+        if outcome in ("write", "conflict")
+        and (why := replay.refusal(service, rec, local, signer_of(rec), records))
     ]
     if refusals:
-        raise BundleRefused(path, refusals)
+        raise BundleRefused(Path(where), refusals)
     _names, ids = _user_names(service)
     at = service.now()
     with transaction(service.db):
         for rec, (outcome, local) in plans:
-            _apply(service, actor, rec, outcome, local, ids, meta["bundle_id"], at, summary)
-        service.store.log_bundle(meta["bundle_id"], "import", at, actor.id, _summary_dict(summary))
+            _apply(service, actor, rec, outcome, local, ids, source_id, at, summary)
+        service.store.log_bundle(source_id, "import", at, actor.id, _summary_dict(summary))
         audit.append(
             service.db,
             at=at,
             actor_id=actor.id,
             action="bundle.import",
             entity="bundle",
-            entity_id=meta["bundle_id"],
-            new=_summary_dict(summary) | {"signed_by": signer.username, "their_audit_head": _their_head(meta)},
+            entity_id=source_id,
+            new=_summary_dict(summary)
+            | {"signed_by": ", ".join(sorted({signer_of(r).username for r in records}))}
+            | dict(audit_extra),
         )
     return summary
 
@@ -295,16 +326,21 @@ def _summary_dict(summary: ImportSummary) -> dict[str, Any]:
 def _plan(service: AssessmentService, rec: dict[str, Any]) -> tuple[str, Assessment | None]:
     """What importing ``rec`` does here: unchanged, kept (ours is newer), conflict, or write."""
     local = service.store.assessment_by_uid(rec["uid"])
+    return outcome(rec, local, content_hash(service, local) if local is not None else None), local
+
+
+def outcome(rec: Mapping[str, Any], local: Assessment | None, ours: str | None) -> str:
+    """unchanged, kept (ours is newer), conflict, or write: the same decision wherever a record arrives."""
     if local is None:
-        return "write", None
-    ours, theirs, base = content_hash(service, local), rec["content_hash"], rec["base_hash"]
+        return "write"
+    theirs, base = rec["content_hash"], rec["base_hash"]
     if ours == theirs:
-        return "unchanged", local
+        return "unchanged"
     if theirs in (local.sync_hash, base):  # they did not change it since the shared base: ours is newer
-        return "kept", local
+        return "kept"
     if ours != base or local.status in (Status.APPROVED, Status.SUPERSEDED):  # both changed
-        return "conflict", local
-    return "write", local
+        return "conflict"
+    return "write"
 
 
 def _apply(

@@ -22,18 +22,16 @@ import binascii
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from ltc_assess import evidence
 from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.record_source import RecordSource
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import TRANSITIONS, Role, Status
-
-if TYPE_CHECKING:
-    from ltc_assess.service import AssessmentService
 
 Text = Annotated[str, StringConstraints(max_length=10_000)]
 Uid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
@@ -185,17 +183,14 @@ def active_user(users: Mapping[str, User], username: str | None, role: Role, wha
     return user
 
 
-def certificate_problem(service: AssessmentService, cert_pem: bytes) -> str | None:
+def certificate_problem(service: RecordSource, cert_pem: bytes) -> str | None:
     """A certificate this agency has revoked (a disabled user's, a key retired at a password reset) makes
     whatever it signs from now on unacceptable here."""
-    from ltc_assess.signing.crl import cert_serial
-
-    serial = cert_serial(cert_pem)
-    revoked = next((at for s, at in service.store.revocations() if s == serial), None)
+    revoked = service.store.revoked_at(cert_pem)
     return None if revoked is None else f"revoked on {revoked[:10]}"
 
 
-def bundle_signer(service: AssessmentService, cert_pem: bytes) -> User:
+def bundle_signer(service: RecordSource, cert_pem: bytes) -> User:
     """The user who signed a bundle: known here, active, an assessor or supervisor, certificate not revoked."""
     from ltc_assess.signing.keys import subject_fields
 
@@ -245,7 +240,7 @@ def _score(text: str | None) -> Any:
 class _Evidence:
     """The verified signed records and the reports of one incoming record (with what we hold already)."""
 
-    def __init__(self, service: AssessmentService, rec: Mapping[str, Any], local: Assessment | None) -> None:
+    def __init__(self, service: RecordSource, rec: Mapping[str, Any], local: Assessment | None) -> None:
         self.root = service.root_certificate()
         self.service = service
         self.reports: dict[str, tuple[str, bytes]] = {}  # sha256 -> (signer_role, pdf)
@@ -323,7 +318,7 @@ class _Evidence:
 
 
 def refusal(
-    service: AssessmentService,
+    service: RecordSource,
     rec: Mapping[str, Any],
     local: Assessment | None,
     signer: User,
@@ -338,7 +333,7 @@ def refusal(
 
 
 def _check(
-    service: AssessmentService,
+    service: RecordSource,
     rec: Mapping[str, Any],
     local: Assessment | None,
     signer: User,
@@ -412,7 +407,7 @@ def _vouched(sha: str, proof: _Evidence) -> bool:
     return role == "export" and any(pdf.startswith(h) and proof.only_timestamped(pdf, h) for h in held)
 
 
-def _check_person_and_answers(service: AssessmentService, rec: Mapping[str, Any]) -> None:
+def _check_person_and_answers(service: RecordSource, rec: Mapping[str, Any]) -> None:
     subject = rec["subject"]
     known = service.store.subject_by_uid_or_number(subject["uid"], subject["id_number"])
     if known is not None and (known.id_number, known.name) != (subject["id_number"], subject["name"]):
@@ -426,7 +421,7 @@ def _check_person_and_answers(service: AssessmentService, rec: Mapping[str, Any]
 
 
 def _corrected(
-    service: AssessmentService,
+    service: RecordSource,
     rec: Mapping[str, Any],
     local: Assessment | None,
     incoming: Iterable[Mapping[str, Any]],

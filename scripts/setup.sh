@@ -21,6 +21,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The office server's tests need PostgreSQL (issue 15): where none answers, install Debian's and start it
+# (no systemd in containers: pg_ctlcluster), with a superuser for the account that runs the tests.
+if ! command -v pg_isready >/dev/null || ! pg_isready -q; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  if ! command -v pg_ctlcluster >/dev/null; then
+    echo "setup: installing PostgreSQL" >&2
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+  fi
+  cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
+  # shellcheck disable=SC2086
+  $SUDO pg_ctlcluster $cluster start || true
+  for _ in $(seq 30); do pg_isready -q && break; sleep 1; done
+  $SUDO su postgres -c "createuser -s $(id -un)" 2>/dev/null || true
+fi
+
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 stamp=".venv/.stamp-$(sha256sum pyproject.toml | cut -c1-16)"

@@ -37,6 +37,9 @@ COMMAND_MODULES = (
     "due",
     "letter",
     "advice",
+    "sync",
+    "tasks",
+    "server",
     "gui",
 )
 

@@ -461,3 +461,27 @@ def m007_certificate_revocations(db: Database) -> None:
         BEGIN SELECT RAISE(ABORT, 'revocations cannot change'); END;
         """,
     )
+
+
+@migrations()
+def m008_visit_tasks(db: Database) -> None:
+    """Visit tasks dispatched by the office server (派单), as this installation last pulled them, and the
+    assessment started from each."""
+    _execute_script(
+        db,
+        """
+        CREATE TABLE visit_tasks (
+            uid TEXT PRIMARY KEY,
+            person_json TEXT NOT NULL,
+            form_ref TEXT NOT NULL,
+            assessor_a TEXT NOT NULL,
+            assessor_b TEXT,
+            expert TEXT,
+            due_date TEXT NOT NULL,
+            note TEXT,
+            state TEXT NOT NULL,
+            assessment_uid TEXT,
+            linked_on_server INTEGER NOT NULL DEFAULT 0
+        );
+        """,
+    )

@@ -269,6 +269,15 @@ class Store:
             ignore=True,
         )
 
+    def revoked_at(self, cert_pem: bytes) -> str | None:
+        """When the agency revoked this certificate (None: it has not), for the replay rules."""
+        from ltc_assess.signing.crl import cert_serial
+
+        row = self.db.execute(
+            "SELECT revoked_at FROM revocations WHERE serial_hex = ?", [format(cert_serial(cert_pem), "x")]
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def revocations(self) -> list[tuple[int, str]]:
         """(serial, revoked_at) of every revoked certificate, oldest first."""
         rows = self.db.execute("SELECT serial_hex, revoked_at FROM revocations ORDER BY revoked_at, serial_hex")

@@ -1,0 +1,196 @@
+"""The office server under N simulated laptops over loopback (TLS, real uvicorn process, real PostgreSQL).
+
+Each laptop (a copy of the office database) takes assessments through the real workflow (answers, signatures,
+submission signed by both assessors) and exports one bundle per assessment; then all laptops push at once,
+each push verified and replayed by the server (every PAdES and CMS signature checked). Reported: throughput,
+p50/p99 of a one-assessment push, the server's peak RSS, and — the baseline, same run, same bundles — ``bundle
+import`` of every bundle into one SQLite office database. Small by default; the issue's full size is
+``LTC_BENCH_LAPTOPS=100 LTC_BENCH_ASSESSMENTS=10000`` (set-up alone then takes hours of signing).
+
+    .venv/bin/python bench/bench_server.py [--laptops 4] [--assessments 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+from ltc_assess.bundles import export_bundle, import_bundle
+from ltc_assess.demo import signature_png
+from ltc_assess.idnumber import check_digit
+from ltc_assess.server.enrol import enrol
+from ltc_assess.service import ROOT_KEY, AssessmentService, NewAssessment
+from ltc_assess.signing.keys import KeyPair
+from ltc_assess.signing.tls import issue_server
+from ltc_assess.storage.pg.migrations import migrate
+from ltc_assess.storage.pg.repository import session
+from ltc_assess.sync_client import ServerClient
+
+ADMIN_DB = os.environ.get("LTC_TEST_PG", "dbname=postgres")
+
+
+def office(path: Path, laptops: int) -> AssessmentService:
+    service = AssessmentService(path)
+    admin = service.create_first_admin("admin", "管理员", "admin-password")
+    names = [f"a{i}" for i in range(laptops + 1)] + ["sup1"]
+    for u in names:
+        service.add_user(admin, u, u, "supervisor" if u == "sup1" else "assessor", f"{u}-password")
+    service.init_root(admin, "基准机构", "root-passphrase")
+    for u in names:
+        service.issue_certificate(admin, u, "root-passphrase", f"{u}-password")
+    return service
+
+
+def laptop_bundles(service: AssessmentService, n: int, user: str, out: Path) -> list[Path]:
+    """``n`` submitted assessments by ``user`` (second assessor a0), one bundle each."""
+    actor, second = service.store.user_by_name(user), service.store.user_by_name("a0")
+    assert actor is not None and second is not None
+    bundles = []
+    for k in range(n):
+        first17 = f"99010519{40 + k % 50:02d}0315{int(user[1:]) % 1000:03d}"
+        number = first17 + check_digit(first17)
+        subject = service.store.subject_by_uid_or_number("", number)
+        if subject is None:
+            subject, _ = service.register_subject(actor, name=f"示例{user}{k}", sex="female", id_number=number)
+        record, _ = service.start_assessment(
+            actor, NewAssessment(subject_id=subject.id, form="barthel", assessor2_id=second.id)
+        )
+        for i in range(1, 11):
+            service.save_answer(actor, record.id, f"BI.{i}", 5)
+        for role in ("assessor1", "assessor2", "informant"):
+            service.save_signature(actor, record.id, role, signature_png(1))
+        service.submit(actor, record.id, {"assessor1": f"{user}-password", "assessor2": "a0-password"})
+        path = out / f"{user}-{k}.zip"
+        export_bundle(service, actor, f"{user}-password", path)
+        bundles.append(path)
+    return bundles
+
+
+def rss_peak_mb(pid: int) -> float:
+    """Peak resident memory of the server: its process and every worker process under it."""
+    total = 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            total += int(line.split()[1]) / 1024
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return total + sum(rss_peak_mb(int(c)) for c in children)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--laptops", type=int, default=int(os.environ.get("LTC_BENCH_LAPTOPS", 4)))
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--assessments", type=int, default=int(os.environ.get("LTC_BENCH_ASSESSMENTS", 24)))
+    args = parser.parse_args()
+    per_laptop = max(1, args.assessments // args.laptops)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-server-"))
+    dbname = f"ltc_bench_{os.getpid()}"
+    t0 = time.perf_counter()
+    base = office(tmp / "office.db", args.laptops)
+    bundles: dict[str, list[Path]] = {}
+    for i in range(1, args.laptops + 1):
+        laptop = AssessmentService(base.backup(tmp / f"laptop{i}.db"))
+        bundles[f"a{i}"] = laptop_bundles(laptop, per_laptop, f"a{i}", tmp)
+        laptop.close()
+    root = base.root_certificate()
+    print(f"set-up: {args.laptops} laptops x {per_laptop} signed submissions in {time.perf_counter() - t0:.0f} s")
+    with psycopg.connect(ADMIN_DB, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {dbname}")
+    conninfo = f"{ADMIN_DB.replace('dbname=postgres', '')} dbname={dbname}".strip()
+    proc = None
+    try:
+        migrate(conninfo)
+        admin = base.store.user_by_name("admin")
+        with session(conninfo) as store:
+            enrol(base, admin, store)  # type: ignore[arg-type]
+        cert, key = issue_server(
+            KeyPair(root, (base.store.setting(ROOT_KEY) or "").encode()),
+            "root-passphrase",
+            ["127.0.0.1"],
+            dt.datetime.now(dt.UTC),
+        )
+        (tmp / "tls.pem").write_bytes(cert)
+        (tmp / "tls.key").write_bytes(key)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ltc_assess", "server", "--pg", conninfo, "--listen", f"127.0.0.1:{port}",
+             "--tls-cert", str(tmp / "tls.pem"), "--tls-key", str(tmp / "tls.key"), "--workers", str(args.workers)],
+        )  # fmt: skip
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        url = f"https://127.0.0.1:{port}"
+        latencies: list[float] = []
+        errors: list[str] = []
+        keys = {u: base.store.user_key(base.store.user_by_name(u).id) for u in bundles}  # type: ignore[union-attr]
+
+        def laptop(user: str) -> None:
+            stored = keys[user]
+            client = ServerClient(url, root)
+            try:
+                client.login(user, stored[0], stored[1], f"{user}-password", root)  # type: ignore[index]
+                for path in bundles[user]:
+                    start = time.perf_counter()
+                    result = client.push(path)
+                    latencies.append(time.perf_counter() - start)
+                    if len(result.get("added", [])) != 1:
+                        errors.append(f"{path.name}: {result}")
+                client.call("GET", "/api/v1/sync/tasks")
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(f"{user}: {exc}")
+            finally:
+                client.close()
+
+        threads = [threading.Thread(target=laptop, args=(u,)) for u in bundles]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        server_s = time.perf_counter() - t0
+        rss = rss_peak_mb(proc.pid)
+        total = sum(len(b) for b in bundles.values())
+        # baseline: the same bundles through `bundle import` into one SQLite office database
+        sup1 = base.store.user_by_name("sup1")
+        t0 = time.perf_counter()
+        for user_bundles in bundles.values():
+            for path in user_bundles:
+                import_bundle(base, sup1, path)  # type: ignore[arg-type]
+        sqlite_s = time.perf_counter() - t0
+        latencies.sort()
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        print(f"server: {total} one-assessment pushes from {len(bundles)} laptops at once in {server_s:.1f} s "
+              f"({total / server_s:.1f}/s); p50 {statistics.median(latencies):.2f} s, p99 {p99:.2f} s; "
+              f"server peak RSS {rss:.0f} MB; errors {len(errors)}")  # fmt: skip
+        print(f"baseline: bundle import into SQLite, one after another: {sqlite_s:.1f} s ({total / sqlite_s:.1f}/s)")
+        print(f"ratio server/baseline (time): {server_s / sqlite_s:.2f}")
+        for e in errors[:5]:
+            print("  error:", e)
+    finally:
+        if proc is not None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+        with psycopg.connect(ADMIN_DB, autocommit=True) as con:
+            con.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+        base.close()
+
+
+if __name__ == "__main__":
+    main()

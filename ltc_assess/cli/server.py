@@ -1,0 +1,202 @@
+"""``ltc-assess server``: run the office server, migrate its PostgreSQL schema, provision it from the office
+database (users, certificates, the TLS certificate, insurers) and get an insurer's session token for ``curl``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.errors import AppError, ErrorCode
+
+ROOT_ENV = "LTC_ASSESS_ROOT_PASSPHRASE"
+PG_ENV = "LTC_ASSESS_PG"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("server", help="the office server on PostgreSQL (run, migrate, enrol, tls-cert, insurer)")
+    _pg(p)
+    p.add_argument("--listen", default="127.0.0.1:8443", metavar="HOST:PORT")
+    p.add_argument("--tls-cert", type=Path, help="server certificate issued by the agency root (server tls-cert)")
+    p.add_argument("--tls-key", type=Path)
+    p.add_argument("--workers", type=int, default=1, help="processes (signature checks are CPU-bound: one per core)")
+    p.set_defaults(func=_run)
+    ssub = p.add_subparsers(dest="server_command", metavar="ACTION", parser_class=type(p))
+    mp = ssub.add_parser("migrate", help="create or upgrade the server's schema")
+    _pg(mp)
+    mp.set_defaults(func=_migrate)
+    ep = ssub.add_parser("enrol", help="copy the agency root, users and certificates from the office database")
+    _pg(ep)
+    ep.add_argument("--as", dest="user", required=True, metavar="ADMIN")
+    add_db_option(ep)
+    ep.set_defaults(func=_enrol)
+    tp = ssub.add_parser("tls-cert", help="issue the server's TLS certificate from the agency root")
+    tp.add_argument("--host", action="append", required=True, help="name or IP address clients use (repeatable)")
+    tp.add_argument("--out", type=Path, required=True, help="writes OUT.pem (certificate) and OUT.key (key, 0600)")
+    tp.add_argument("--as", dest="user", required=True, metavar="ADMIN")
+    add_db_option(tp)
+    tp.set_defaults(func=_tls_cert)
+    ip = ssub.add_parser("insurer", help="give an insurer's system a certificate and an account on the server")
+    ip.add_argument("username")
+    ip.add_argument("--name", required=True, help="the insurer's name")
+    ip.add_argument("--out", type=Path, required=True, help="writes OUT.pem (certificate) and OUT.key")
+    ip.add_argument("--as", dest="user", required=True, metavar="ADMIN")
+    _pg(ip)
+    add_db_option(ip)
+    ip.set_defaults(func=_insurer)
+    cp = ssub.add_parser("check", help="verify the server's audit hash chain")
+    _pg(cp)
+    cp.set_defaults(func=_check)
+    op = ssub.add_parser("openapi", help="write the API's OpenAPI 3.1 document (docs/openapi.json)")
+    op.add_argument("--out", type=Path, required=True)
+    op.set_defaults(func=_openapi)
+    kp = ssub.add_parser("token", help="a session token for an insurer's certificate (for curl)")
+    kp.add_argument("--server", required=True, metavar="URL")
+    kp.add_argument("--cert", type=Path, required=True)
+    kp.add_argument("--key", type=Path, required=True, help="key password: $LTC_ASSESS_PASSWORD or a prompt")
+    kp.add_argument("--root", type=Path, required=True, help="the agency root certificate (keys root --out)")
+    kp.set_defaults(func=_token)
+
+
+def _pg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pg", default=argparse.SUPPRESS, metavar="URL", help=f"PostgreSQL conninfo (default: ${PG_ENV})"
+    )
+
+
+def _conninfo(args: argparse.Namespace) -> str:
+    url = getattr(args, "pg", None) or os.environ.get(PG_ENV)
+    if not url:
+        raise AppError(ErrorCode.INVALID, f"which PostgreSQL database? (--pg URL or ${PG_ENV})")
+    return str(url)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from ltc_assess.storage.pg.migrations import migrate
+
+    applied = migrate(_conninfo(args))
+    print(f"server schema up to date ({', '.join(applied) or 'nothing to apply'})")
+    return 0
+
+
+def _store_session(args: argparse.Namespace, work):  # type: ignore[no-untyped-def]
+    from ltc_assess.storage.pg.repository import session
+
+    with session(_conninfo(args)) as store:
+        return work(store)
+
+
+def _enrol(args: argparse.Namespace) -> int:
+    from ltc_assess.server.enrol import enrol
+
+    service = open_service(args)
+    try:
+        admin = login(service, args.user)
+        done = _store_session(args, lambda store: enrol(service, admin, store))
+    finally:
+        service.close()
+    print(f"server enrolled: agency root and {len(done['users'])} users")
+    return 0
+
+
+def _tls_cert(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from ltc_assess.bundle_seal import write_private
+    from ltc_assess.service import ROOT_KEY
+    from ltc_assess.signing.keys import KeyPair
+    from ltc_assess.signing.tls import issue_server
+    from ltc_assess.workflow import Role
+
+    service = open_service(args)
+    try:
+        admin = service.active_actor(login(service, args.user), Role.ADMIN)
+        root = KeyPair(service.root_certificate(), (service.store.setting(ROOT_KEY) or "").encode())
+        cert, key = issue_server(
+            root, password("root passphrase: ", ROOT_ENV), args.host, dt.datetime.fromisoformat(service.now())
+        )
+    finally:
+        service.close()
+    args.out.with_suffix(".pem").write_bytes(cert)
+    key_path = args.out.with_suffix(".key")
+    write_private(key_path, key)
+    print(f"TLS certificate for {', '.join(args.host)} by {admin.username}: {args.out.with_suffix('.pem')}, {key_path}")
+    return 0
+
+
+def _insurer(args: argparse.Namespace) -> int:
+    from ltc_assess.server.enrol import enrol_insurer
+
+    service = open_service(args)
+    try:
+        admin = login(service, args.user)
+        root_pass = password("root passphrase: ", ROOT_ENV)
+        key_pass = password(f"key password for {args.username}: ", "LTC_ASSESS_NEW_PASSWORD")
+        cert, key = _store_session(
+            args,
+            lambda store: enrol_insurer(service, admin, store, args.username, args.name, root_pass, key_pass, args.out),
+        )
+    finally:
+        service.close()
+    print(f"insurer {args.username}: {cert}, {key}")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from ltc_assess.signing.keys import subject_fields
+    from ltc_assess.sync_client import ServerClient
+
+    cert, key, root = args.cert.read_bytes(), args.key.read_bytes(), args.root.read_bytes()
+    client = ServerClient(args.server, root)
+    try:
+        print(client.login(subject_fields(cert)["username"], cert, key, password("key password: "), root))
+    finally:
+        client.close()
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    problems = _store_session(args, lambda store: store.audit_problems())
+    for line in problems:
+        print(line)
+    print("server audit chain: " + ("intact" if not problems else f"{len(problems)} problem(s)"))
+    return 1 if problems else 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from ltc_assess.server.app import openapi_text
+
+    args.out.write_text(openapi_text(), encoding="utf-8")
+    print(f"OpenAPI document written: {args.out}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ltc_assess.storage.pg.migrations import STEPS, migrate
+
+    host, _, port = args.listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise AppError(ErrorCode.INVALID, f"--listen {args.listen}: expected HOST:PORT")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise AppError(ErrorCode.INVALID, "--tls-cert and --tls-key go together")
+    if args.tls_cert is None and host not in ("127.0.0.1", "localhost", "::1"):
+        raise AppError(ErrorCode.INVALID, "without --tls-cert/--tls-key the server listens on loopback only")
+    conninfo = _conninfo(args)
+    applied = migrate(conninfo)
+    if applied:
+        print(f"server schema migrated ({', '.join(applied)}; {len(STEPS)} steps)")
+    os.environ[PG_ENV] = conninfo  # worker processes build the app from it (signature checks need processes)
+    uvicorn.run(
+        "ltc_assess.server.app:app_from_env",
+        factory=True,
+        workers=args.workers,
+        host=host,
+        port=int(port),
+        ssl_certfile=str(args.tls_cert) if args.tls_cert else None,
+        ssl_keyfile=str(args.tls_key) if args.tls_key else None,
+        log_level="warning",
+    )
+    return 0

@@ -1,0 +1,43 @@
+"""``ltc-assess sync --server URL --as USER``: push this database's changes to the office server, pull what
+concerns the user (records, returns, comments, visit tasks)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ltc_assess.cli.common import add_db_option, open_service, password
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("sync", help="sync with the office server (same rules as bundles; resumable)")
+    p.add_argument("--server", required=True, metavar="URL", help="e.g. https://office.example:8443")
+    p.add_argument("--as", dest="user", required=True, metavar="USER")
+    p.add_argument("--chunk-bytes", type=int, default=1024 * 1024, help=argparse.SUPPRESS)  # tests: many requests
+    add_db_option(p)
+    p.set_defaults(func=_sync)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from ltc_assess.bundles import BundleRefused
+    from ltc_assess.sync_client import sync
+
+    service = open_service(args)
+    try:
+        secret = password(f"password for {args.user}: ")
+        actor = service.login(args.user, secret)
+        report = sync(service, actor, secret, args.server, chunk=args.chunk_bytes)
+    except BundleRefused as refused:  # records pulled from the server that this database refuses
+        for line in refused.refusals:
+            print(f"ltc-assess: refused: {line}", file=sys.stderr)
+        raise
+    finally:
+        service.close()
+    for line in report.refused:
+        print(f"ltc-assess: refused by the server: {line}", file=sys.stderr)
+    added = sum(len(p.get("added", [])) + len(p.get("updated", [])) for p in report.pushed)
+    print(
+        f"synced with {args.server}: pushed {len(report.pushed)} bundle(s) ({added} records written), "
+        f"pulled {report.pulled}, conflicts {len(report.conflicts)}, tasks {report.tasks}"
+    )
+    return 1 if report.refused else 0

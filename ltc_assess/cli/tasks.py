@@ -1,0 +1,124 @@
+"""``ltc-assess tasks``: visit tasks (派单). The office creates them on the server; assessors list the tasks their
+last sync brought and start an assessment from one."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+
+from ltc_assess.cli.common import add_db_option, login, open_service, password
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("tasks", help="visit tasks: dispatch on the server, list and start on a laptop")
+    tsub = p.add_subparsers(dest="tasks_command", metavar="ACTION", required=True, parser_class=type(p))
+    lp = tsub.add_parser("list", help="my tasks as of the last sync")
+    lp.add_argument("--as", dest="user", required=True, metavar="USER")
+    lp.add_argument("--json", action="store_true")
+    add_db_option(lp)
+    lp.set_defaults(func=_list)
+    sp = tsub.add_parser("start", help="start the assessment of a task (registers the person if new)")
+    sp.add_argument("task")
+    sp.add_argument("--as", dest="user", required=True, metavar="USER")
+    add_db_option(sp)
+    sp.set_defaults(func=_start)
+    cp = tsub.add_parser("create", help="dispatch a visit on the server (supervisor or admin)")
+    cp.add_argument("--server", required=True, metavar="URL")
+    cp.add_argument("--as", dest="user", required=True, metavar="USER")
+    cp.add_argument("--subject", required=True, metavar="ID_NUMBER", help="a person registered in this database")
+    cp.add_argument("--form", required=True, metavar="FORM@VERSION")
+    cp.add_argument("--a", dest="assessor_a", required=True, metavar="USER")
+    cp.add_argument("--b", dest="assessor_b", metavar="USER")
+    cp.add_argument("--expert", metavar="USER")
+    cp.add_argument("--due", required=True, type=dt.date.fromisoformat, metavar="YYYY-MM-DD")
+    cp.add_argument("--note")
+    add_db_option(cp)
+    cp.set_defaults(func=_create)
+    op = tsub.add_parser("status", help="every task on the server with its state")
+    op.add_argument("--server", required=True, metavar="URL")
+    op.add_argument("--as", dest="user", required=True, metavar="USER")
+    add_db_option(op)
+    op.set_defaults(func=_status)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from ltc_assess.visits import my_tasks
+
+    service = open_service(args)
+    try:
+        tasks = my_tasks(service, login(service, args.user))
+    finally:
+        service.close()
+    if args.json:
+        print(json.dumps(tasks, ensure_ascii=False, indent=2))
+    for t in [] if args.json else tasks:
+        print(f"{t['uid']}  {t['due_date']}  {t['state']:<9}  {t['form_ref']:<18}  {t['person']['name']}")
+    return 0
+
+
+def _start(args: argparse.Namespace) -> int:
+    from ltc_assess.visits import start_from_task
+
+    service = open_service(args)
+    try:
+        record = start_from_task(service, login(service, args.user), args.task)
+    finally:
+        service.close()
+    print(f"assessment {record.id} ({record.uid}) started from task {args.task}")
+    return 0
+
+
+def _office_call(args: argparse.Namespace, method: str, path: str, with_task: bool = False) -> object:
+    """Call the server as ``args.user`` (logged in here, session opened with their agency key)."""
+    from ltc_assess.errors import AppError, ErrorCode
+    from ltc_assess.sync_client import ServerClient
+
+    service = open_service(args)
+    try:
+        secret = password(f"password for {args.user}: ")
+        actor = service.login(args.user, secret)
+        stored = service.store.user_key(actor.id)
+        if stored is None:
+            raise AppError(ErrorCode.SIGNATURE, f"{args.user} has no signing certificate")
+        body = _task_body(service, args) if with_task else None
+        root = service.root_certificate()
+        client = ServerClient(args.server, root)
+        try:
+            client.login(actor.username, stored[0], stored[1], secret, root)
+            return client.call(method, path, json=body) if body else client.call(method, path)
+        finally:
+            client.close()
+    finally:
+        service.close()
+
+
+def _task_body(service: object, args: argparse.Namespace) -> dict[str, object]:
+    from ltc_assess.errors import AppError, ErrorCode
+
+    subject = service.store.subject_by_uid_or_number("", args.subject)  # type: ignore[attr-defined]
+    if subject is None:
+        raise AppError(ErrorCode.NOT_FOUND, f"no person with ID number {args.subject} in this database")
+    person = {k: getattr(subject, k) for k in ("uid", "name", "sex", "birth_date", "id_number")}
+    person |= {k: getattr(subject, k) for k in ("phone", "district", "address") if getattr(subject, k)}
+    return {
+        "person": person,
+        "form_ref": args.form,
+        "assessor_a": args.assessor_a,
+        "assessor_b": args.assessor_b,
+        "expert": args.expert,
+        "due_date": args.due.isoformat(),
+        "note": args.note,
+    }
+
+
+def _create(args: argparse.Namespace) -> int:
+    task = _office_call(args, "POST", "/api/v1/tasks", with_task=True)
+    print(f"task {task['uid']} dispatched to {args.assessor_a}, due {args.due}")  # type: ignore[index]
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    for t in _office_call(args, "GET", "/api/v1/tasks"):  # type: ignore[attr-defined]
+        print(f"{t['uid']}  {t['due_date']}  {t['state']:<10}  {t['assessor_a']:<10}  {t['person']['name']}")
+    return 0

@@ -1,0 +1,136 @@
+"""The shapes the server's HTTP API accepts and returns: they make its OpenAPI 3.1 document (docs/openapi.json)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Sha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Uid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    error: str
+    refusals: list[str] = Field(default_factory=list)
+
+
+class ChallengeIn(_In):
+    username: Name
+
+
+class Challenge(BaseModel):
+    nonce: str
+    audience: str
+    expires_at: str
+
+
+class TokenIn(_In):
+    statement: Annotated[str, StringConstraints(max_length=1000)]
+    signature: Annotated[str, StringConstraints(max_length=20_000)] = Field(description="detached CMS, base64")
+
+
+class Token(BaseModel):
+    token: str
+    role: str
+    expires_at: str
+
+
+class UploadIn(_In):
+    sha256: Sha
+    size: Annotated[int, Field(ge=1, le=256 * 1024 * 1024)]
+
+
+class Upload(BaseModel):
+    sha256: str
+    size: int
+    received: int
+    result: dict[str, Any] | None = None
+
+
+class Change(BaseModel):
+    cursor: int
+    changed_by: str
+    record: dict[str, Any] = Field(description="an assessment in the bundle format (records.json)")
+
+
+class Changes(BaseModel):
+    changes: list[Change]
+    cursor: int
+    more: bool
+
+
+class Person(_In):
+    uid: Uid
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    sex: Literal["male", "female"]
+    birth_date: dt.date
+    id_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{17}[0-9X]$")]
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    district: Annotated[str, StringConstraints(max_length=100)] | None = None
+    address: Annotated[str, StringConstraints(max_length=300)] | None = None
+
+
+class TaskIn(_In):
+    person: Person
+    form_ref: Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+@[0-9]+$")]
+    assessor_a: Name
+    assessor_b: Name | None = None
+    expert: Name | None = None
+    due_date: dt.date
+    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+TaskState = Literal["assigned", "started", "submitted", "returned", "approved", "superseded", "overdue"]
+
+
+class Task(BaseModel):
+    uid: str
+    person: dict[str, Any]
+    form_ref: str
+    assessor_a: str
+    assessor_b: str | None
+    expert: str | None
+    due_date: dt.date
+    note: str | None
+    created_by: str
+    assessment_uid: str | None
+    state: TaskState
+
+
+class LinkIn(_In):
+    assessment_uid: Uid
+
+
+class Decision(BaseModel):
+    """An approved (or since superseded) decision as the insurer receives it."""
+
+    uid: str
+    cursor: int
+    status: Literal["approved", "superseded"]
+    person_name: str
+    id_number: str
+    district: str | None
+    form_id: str
+    form_version: int
+    level: int | None = Field(description="the level that counts: the supervisor's decision, else the proposal")
+    proposed_level: int | None
+    decided_level: int | None
+    decision_reason: str | None
+    assessment_date: str
+    approved_by: str | None
+    approved_at: str | None
+    supersedes: str | None
+    report_sha256: str | None = Field(description="SHA-256 of the report PDF the supervisor signed")
+
+
+class Decisions(BaseModel):
+    decisions: list[Decision]
+    cursor: int
+    more: bool

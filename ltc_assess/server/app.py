@@ -1,0 +1,232 @@
+"""The office server's HTTP API (FastAPI over a psycopg connection pool); ``create_app`` builds it.
+
+Every request runs in one PostgreSQL transaction: it commits when the handler returns and rolls back on any
+error, so a refused push or a dropped connection leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg_pool import ConnectionPool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ltc_assess import __version__
+from ltc_assess.bundles import BundleRefused
+from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.server import api_models as m
+from ltc_assess.server import auth, dispatch, intake, uploads
+from ltc_assess.server.source import ServerSource
+from ltc_assess.storage.pg.repository import PgStore
+
+MAX_CHUNK = 4 * 1024 * 1024
+PAGE = Query(default=100, ge=1, le=500)
+STATUS = {
+    ErrorCode.AUTH: 401,
+    ErrorCode.PERMISSION: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.TRANSITION: 409,
+    ErrorCode.LOCKED: 409,
+}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": m.Problem} for code in (401, 403, 404, 409, 413, 422)}
+Account = dict[str, str]
+
+
+def store(request: Request) -> Iterator[PgStore]:
+    with request.app.state.pool.connection() as con, con.transaction():
+        yield PgStore(con)
+
+
+# committed before the response is sent: a client never hears "done" of a change that is not yet durable
+Store = Annotated[PgStore, Depends(store, scope="function")]
+bearer = HTTPBearer(auto_error=False)
+
+
+def account(store: Store, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Account:
+    if cred is None:
+        raise AppError(ErrorCode.AUTH, "log in first (POST /api/v1/auth/challenge, then /api/v1/auth/token)")
+    return auth.session_user(store, cred.credentials)
+
+
+def role(*roles: str) -> Any:
+    def check(who: Annotated[Account, Depends(account)]) -> Account:
+        if who["role"] not in roles:
+            raise AppError(ErrorCode.PERMISSION, f"a {who['role']} may not do this")
+        return who
+
+    return check
+
+
+Worker = Annotated[Account, Depends(role("assessor", "supervisor"))]
+Office = Annotated[Account, Depends(role("supervisor", "admin"))]
+Insurer = Annotated[Account, Depends(role("insurer"))]
+
+
+def create_app(conninfo: str, pool_size: int = 8) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=False)
+        pool.open(wait=True)
+        app.state.pool = pool
+        yield
+        pool.close()
+
+    app = FastAPI(
+        title="ltc-assess office server",
+        version=__version__,
+        summary="Sync for laptops and office desktops, visit dispatch, and the insurers' read-only decisions API.",
+        lifespan=lifespan,
+        responses=ERRORS,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        place = ".".join(str(p) for p in first["loc"])
+        return JSONResponse({"error": f"{place}: {first['msg']}", "refusals": []}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail), "refusals": []}, status_code=exc.status_code)
+
+    @app.exception_handler(BundleRefused)
+    async def _refused(_request: Request, exc: BundleRefused) -> JSONResponse:
+        return JSONResponse({"error": exc.message, "refusals": exc.refusals}, status_code=422)
+
+    @app.exception_handler(LtcError)
+    async def _error(_request: Request, exc: LtcError) -> JSONResponse:
+        code = STATUS.get(exc.code, 422) if isinstance(exc, AppError) else 422
+        return JSONResponse({"error": exc.message, "refusals": []}, status_code=code)
+
+    @app.post("/api/v1/auth/challenge", tags=["auth"])
+    def challenge(body: m.ChallengeIn, store: Store) -> m.Challenge:
+        """A one-time nonce to sign with the user's agency key (valid two minutes)."""
+        return m.Challenge(**auth.challenge(store, body.username))
+
+    @app.post("/api/v1/auth/token", tags=["auth"])
+    def token(body: m.TokenIn, store: Store) -> m.Token:
+        """A session token for a signed login statement (``{"audience","kind":"login","nonce","username"}``)."""
+        try:
+            signature = base64.b64decode(body.signature, validate=True)
+        except (binascii.Error, ValueError):
+            raise AppError(ErrorCode.AUTH, "login refused") from None
+        return m.Token(**auth.exchange(store, ServerSource(store).root_certificate(), body.statement, signature))
+
+    @app.post("/api/v1/uploads", tags=["sync"])
+    def start_upload(body: m.UploadIn, store: Store, who: Worker) -> m.Upload:
+        """Start (or find again) the upload of a bundle file, named by its SHA-256: resuming is asking again."""
+        return m.Upload(**uploads.start(store, body.sha256, body.size, who["username"]))
+
+    @app.get("/api/v1/uploads/{sha256}", tags=["sync"])
+    def upload_state(sha256: m.Sha, store: Store, who: Worker) -> m.Upload:
+        return m.Upload(**uploads.state(store, sha256))
+
+    @app.patch(
+        "/api/v1/uploads/{sha256}",
+        tags=["sync"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+    )
+    async def upload_chunk(
+        sha256: m.Sha,
+        request: Request,
+        who: Worker,
+        upload_offset: Annotated[int, Header(ge=0)],
+    ) -> m.Upload:
+        """Append bytes at ``Upload-Offset`` (which must equal what the server holds; else 409 with its count)."""
+        data = bytearray()
+        async for part in request.stream():
+            data += part
+            if len(data) > MAX_CHUNK:
+                raise HTTPException(413, "chunk too large")
+
+        def append() -> dict[str, Any]:
+            with request.app.state.pool.connection() as con, con.transaction():
+                return uploads.append(PgStore(con), sha256, upload_offset, bytes(data))
+
+        return m.Upload(**await run_in_threadpool(append))
+
+    @app.post("/api/v1/uploads/{sha256}/apply", tags=["sync"])
+    def apply_upload(sha256: m.Sha, store: Store, who: Worker) -> m.Upload:
+        """Verify the complete bundle and replay it (the rules of ``bundle import``); idempotent."""
+        return m.Upload(**uploads.apply(store, sha256, who["username"], intake.apply_bundle))
+
+    @app.get("/api/v1/sync/changes", tags=["sync"])
+    def changes(store: Store, who: Worker, since: Annotated[int, Query(ge=0)] = 0, limit: int = PAGE) -> m.Changes:
+        """Records changed after ``since`` that concern the caller, in the bundle format, oldest first."""
+        rows = store.changes_for(who["username"], who["role"], since, limit + 1)
+        page = rows[:limit]
+        store.audit(who["username"], "sync.pull", "records", None, {"uids": [r["record"]["uid"] for r in page]})
+        cursor = page[-1]["cursor"] if page else since
+        return m.Changes(changes=[m.Change(**r) for r in page], cursor=cursor, more=len(rows) > limit)
+
+    @app.get("/api/v1/sync/tasks", tags=["dispatch"])
+    def my_tasks(store: Store, who: Worker) -> list[m.Task]:
+        """The visit tasks assigned to the caller (assessor A or B)."""
+        return [m.Task(**t) for t in dispatch.tasks(store, assessor=who["username"])]
+
+    @app.post("/api/v1/tasks/{uid}/link", tags=["dispatch"])
+    def link(uid: m.Uid, body: m.LinkIn, store: Store, who: Worker) -> m.Task:
+        """Link the assessment started from a task (after its record reached the server)."""
+        return m.Task(**dispatch.link(store, uid, body.assessment_uid, who["username"]))
+
+    @app.post("/api/v1/tasks", tags=["dispatch"], status_code=201)
+    def create_task(body: m.TaskIn, store: Store, who: Office) -> m.Task:
+        """Dispatch a visit (派单): person, form, assessors A and B, due date."""
+        return m.Task(**dispatch.create(store, body.model_dump(mode="json"), who["username"]))
+
+    @app.get("/api/v1/tasks", tags=["dispatch"])
+    def all_tasks(store: Store, who: Office) -> list[m.Task]:
+        """Every task with its state (assigned, started, submitted, returned, approved, overdue)."""
+        return [m.Task(**t) for t in dispatch.tasks(store)]
+
+    @app.get("/api/v1/decisions", tags=["insurer"])
+    def decisions(store: Store, who: Insurer, since: Annotated[int, Query(ge=0)] = 0, limit: int = PAGE) -> m.Decisions:
+        """Approved decisions (and their later supersession) changed after cursor ``since``, oldest first."""
+        rows = dispatch.decisions(store, since, limit + 1)
+        page = rows[:limit]
+        store.audit(who["username"], "insurer.read", "decisions", None, {"uids": [r["uid"] for r in page]})
+        cursor = page[-1]["cursor"] if page else since
+        return m.Decisions(decisions=[m.Decision(**r) for r in page], cursor=cursor, more=len(rows) > limit)
+
+    @app.get(
+        "/api/v1/decisions/{uid}/report.pdf",
+        tags=["insurer"],
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
+    )
+    def report(uid: m.Uid, store: Store, who: Insurer) -> Response:
+        """The report PDF the supervisor signed for this decision (verify it with the agency root)."""
+        pdf = dispatch.approved_report(store, uid)
+        store.audit(who["username"], "insurer.report", "assessment", uid, {})
+        return Response(pdf, media_type="application/pdf")
+
+    return app
+
+
+def openapi_text() -> str:
+    """The OpenAPI document as committed in docs/openapi.json (the app needs no database to describe itself)."""
+    import json
+
+    return json.dumps(create_app("").openapi(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def app_from_env() -> FastAPI:
+    """The app for uvicorn's worker processes (``ltc-assess server --workers N``): PostgreSQL from $LTC_ASSESS_PG."""
+    import os
+
+    return create_app(os.environ["LTC_ASSESS_PG"])

@@ -1,0 +1,132 @@
+"""Visit tasks (派单) and what the office and insurers read about decisions.
+
+A task's state follows from the assessment linked to it, so it can never disagree with the record of place:
+assigned (nothing started), started, submitted, returned, approved (or superseded); overdue when the due date
+has passed before submission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+from ltc_assess import evidence
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.storage.pg import tasks as task_rows
+from ltc_assess.storage.pg.repository import PgStore
+from ltc_assess.workflow import Role, Status
+
+
+def create(store: PgStore, task: dict[str, Any], created_by: str) -> dict[str, Any]:
+    from ltc_assess.idnumber import check_digit
+    from ltc_assess.schema.registry import get_form
+
+    get_form(task["form_ref"])  # AppError when the form is not installed
+    number = task["person"]["id_number"]
+    if check_digit(number[:17]) != number[17]:
+        raise AppError(ErrorCode.INVALID, f"person.id_number {number}: wrong check digit")
+    for key, role in (("assessor_a", Role.ASSESSOR), ("assessor_b", Role.ASSESSOR), ("expert", Role.SUPERVISOR)):
+        name = task[key]
+        account = store.account(name) if name else None
+        if name and (account is None or account["role"] != role or account["disabled"]):
+            raise AppError(ErrorCode.INVALID, f"{key}: {name} is no active {role.value}")
+    if task["assessor_a"] == task["assessor_b"]:
+        raise AppError(ErrorCode.INVALID, "assessor_b: must differ from assessor_a")
+    uid = uuid.uuid4().hex
+    task_rows.insert(store, task | {"uid": uid, "created_by": created_by})
+    store.audit(created_by, "task.create", "task", uid, {k: v for k, v in task.items() if k != "person"})
+    return _task(store, uid)
+
+
+def tasks(store: PgStore, assessor: str | None = None) -> list[dict[str, Any]]:
+    return [_with_state(r) for r in task_rows.rows(store, assessor)]
+
+
+def _task(store: PgStore, uid: str) -> dict[str, Any]:
+    found = [t for t in tasks(store) if t["uid"] == uid]
+    if not found:
+        raise AppError(ErrorCode.NOT_FOUND, f"no task {uid}")
+    return found[0]
+
+
+def _with_state(row: dict[str, Any]) -> dict[str, Any]:
+    status = row.pop("status")
+    if row["assessment_uid"] is None:
+        state = "assigned"
+    else:
+        state = {Status.DRAFT: "started", None: "started"}.get(status, status)
+    if state in ("assigned", "started", "returned") and row["due_date"] < dt.date.today():
+        state = "overdue"
+    return row | {"state": state}
+
+
+def link(store: PgStore, task_uid: str, assessment_uid: str, username: str) -> dict[str, Any]:
+    """Link the assessment an assessor started from the task; only its own assessors, only its person."""
+    task = _task(store, task_uid)
+    if username not in (task["assessor_a"], task["assessor_b"]):
+        raise AppError(ErrorCode.PERMISSION, f"task {task_uid} is not assigned to {username}")
+    if task["assessment_uid"] == assessment_uid:
+        return task
+    if task["assessment_uid"] is not None:
+        raise AppError(ErrorCode.CONFLICT, f"task {task_uid} is linked to assessment {task['assessment_uid']}")
+    record = store.record(assessment_uid)
+    if record is None:
+        raise AppError(ErrorCode.NOT_FOUND, f"assessment {assessment_uid} has not reached the server yet")
+    rec = record["record"]
+    if username not in (rec["users"]["assessor1_id"], rec["users"]["assessor2_id"]):
+        raise AppError(ErrorCode.PERMISSION, f"{username} took no part in assessment {assessment_uid}")
+    if rec["subject"]["id_number"] != task["person"]["id_number"]:
+        raise AppError(ErrorCode.CONFLICT, f"assessment {assessment_uid} is about another person than task {task_uid}")
+    task_rows.set_link(store, task_uid, assessment_uid)
+    store.audit(username, "task.link", "task", task_uid, {"assessment": assessment_uid})
+    return _task(store, task_uid)
+
+
+def decisions(store: PgStore, since: int, limit: int) -> list[dict[str, Any]]:
+    """Approved and superseded records after cursor ``since``, as insurers see them."""
+    out = []
+    for row in task_rows.decision_rows(store, since, limit):
+        rec, fields = row["record"], row["record"]["fields"]
+        level = fields["decided_level"] if fields["decided_level"] is not None else fields["proposed_level"]
+        out.append(
+            {
+                "uid": row["uid"],
+                "cursor": row["seq"],
+                "status": row["status"],
+                "person_name": rec["subject"]["name"],
+                "id_number": rec["subject"]["id_number"],
+                "district": rec["subject"]["district"],
+                "form_id": fields["form_id"],
+                "form_version": fields["form_version"],
+                "level": level,
+                "proposed_level": fields["proposed_level"],
+                "decided_level": fields["decided_level"],
+                "decision_reason": fields["decision_reason"],
+                "assessment_date": fields["assessment_date"],
+                "approved_by": rec["users"]["approved_by"],
+                "approved_at": fields["approved_at"],
+                "supersedes": rec["supersedes"],
+                "report_sha256": _approval(store, row["id"]).get("report_sha256"),
+            }
+        )
+    return out
+
+
+def _approval(store: PgStore, aid: int) -> dict[str, Any]:
+    """The newest signed approval record of an assessment (its signature was verified when it arrived)."""
+    approvals = [json.loads(e["payload"]) for e in store.signed_records(aid) if e["kind"] == evidence.APPROVAL]
+    return max(approvals, key=lambda p: str(p.get("approved_at")), default={})
+
+
+def approved_report(store: PgStore, uid: str) -> bytes:
+    """The PDF the approval record names: signed by the assessors and the approving supervisor."""
+    aid = task_rows.decided_id(store, uid)
+    if aid is None:
+        raise AppError(ErrorCode.NOT_FOUND, f"no approved decision {uid}")
+    sha = _approval(store, aid).get("report_sha256")
+    for report in store.reports(aid):
+        if report["sha256"] == sha:
+            return bytes(report["pdf"])
+    raise AppError(ErrorCode.NOT_FOUND, f"decision {uid} has no signed report")

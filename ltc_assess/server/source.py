@@ -1,0 +1,22 @@
+"""The server database as a ``record_source.RecordSource``: what ``replay`` needs to judge an incoming record."""
+
+from __future__ import annotations
+
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.schema.model import FormDef
+from ltc_assess.schema.registry import get_form
+from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
+
+
+class ServerSource:
+    def __init__(self, store: PgStore) -> None:
+        self.store = store
+
+    def root_certificate(self) -> bytes:
+        cert = self.store.setting(ROOT_CERT)
+        if cert is None:
+            raise AppError(ErrorCode.NOT_FOUND, "the server has no agency root yet (ltc-assess server enrol)")
+        return cert.encode()
+
+    def form(self, ref: str) -> FormDef:
+        return get_form(ref)

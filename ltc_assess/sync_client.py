@@ -1,0 +1,225 @@
+"""Sync with the office server: push this installation's changes as bundle files, pull what concerns its user.
+
+Pushing writes the same signed bundle a USB stick would carry into an outbox next to the database (written in
+``partial/``, moved out when complete), then uploads it resumably: the server names an upload by its SHA-256 and
+says how many bytes it holds, so a sync cut off at any byte sends only the rest next time. A bundle leaves the
+outbox only when the server has applied it (idempotently: it remembers bundle ids). Pulling asks for records
+changed after a cursor, replays them with the rules of ``bundle import`` and stores the cursor afterwards:
+cut off before, the same records come again and change nothing. Tasks and task links travel with each sync.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ltc_assess import bundle_seal, replay
+from ltc_assess.bundles import MAX_BUNDLE_BYTES, BundleRefused, apply_records, content_hash, export_bundle
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.service import AssessmentService
+from ltc_assess.storage import tasks as task_store
+from ltc_assess.storage.db import transaction
+from ltc_assess.storage.records import User
+from ltc_assess.workflow import Role
+
+CHUNK = 1024 * 1024
+PAGE = 50
+
+
+@dataclass(slots=True)
+class SyncReport:
+    pushed: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    pulled: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    tasks: int = 0
+
+
+class ServerClient:
+    """HTTPS to the office server, trusting only the agency root (the server's certificate is issued by it)."""
+
+    def __init__(self, url: str, root_pem: bytes, transport: httpx.BaseTransport | None = None) -> None:
+        context = ssl.create_default_context(cadata=root_pem.decode())
+        self.url = url.rstrip("/")
+        self.http = httpx.Client(base_url=self.url, verify=context, transport=transport, timeout=120)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            answer = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise AppError(ErrorCode.NOT_FOUND, f"server {self.url} does not answer ({type(exc).__name__})") from None
+        if answer.status_code == 422 and answer.json().get("refusals"):
+            raise BundleRefused(Path(path), answer.json()["refusals"])
+        if answer.status_code >= 400:
+            try:
+                message = answer.json().get("error") or answer.text
+            except ValueError:
+                message = answer.text
+            code = {401: ErrorCode.AUTH, 403: ErrorCode.PERMISSION, 409: ErrorCode.CONFLICT}.get(
+                answer.status_code, ErrorCode.INTEGRITY
+            )
+            raise AppError(code, f"server: {message}", where=f"{method} {path}")
+        if answer.headers.get("content-type", "").startswith("application/json"):
+            return answer.json()
+        return answer.content
+
+    def login(self, username: str, cert_pem: bytes, key_pem: bytes, password: str, root_pem: bytes) -> str:
+        """Sign the server's challenge with the user's agency key; keeps and returns the session token."""
+        from ltc_assess.server.protocol import login_statement
+        from ltc_assess.signing.cms import sign_detached
+        from ltc_assess.signing.keys import KeyPair
+
+        nonce = self.call("POST", "/api/v1/auth/challenge", json={"username": username})["nonce"]
+        statement = login_statement(username, nonce)
+        signature = sign_detached(statement, KeyPair(cert_pem, key_pem), password, [root_pem])
+        token = self.call(
+            "POST",
+            "/api/v1/auth/token",
+            json={"statement": statement.decode(), "signature": base64.b64encode(signature).decode()},
+        )["token"]
+        self.http.headers["Authorization"] = f"Bearer {token}"
+        return str(token)
+
+    def push(self, path: Path, chunk: int = CHUNK) -> dict[str, Any]:
+        """Upload a bundle file (resuming where the server stands) and have it applied; returns the result."""
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        state = self.call("POST", "/api/v1/uploads", json={"sha256": sha, "size": len(data)})
+        while state["result"] is None:
+            if state["received"] < len(data):
+                start = state["received"]
+                state = self.call(
+                    "PATCH",
+                    f"/api/v1/uploads/{sha}",
+                    content=data[start : start + chunk],
+                    headers={"Upload-Offset": str(start), "Content-Type": "application/octet-stream"},
+                )
+            else:
+                state = self.call("POST", f"/api/v1/uploads/{sha}/apply")
+        return dict(state["result"])
+
+
+def outbox(service: AssessmentService) -> Path:
+    box = service.path.parent / f"{service.path.name}.outbox"
+    box.mkdir(mode=0o700, exist_ok=True)
+    return box
+
+
+def _partial(service: AssessmentService) -> Path:
+    box = outbox(service) / "partial"
+    box.mkdir(mode=0o700, exist_ok=True)
+    return box
+
+
+def recover_outbox(service: AssessmentService) -> None:
+    """A bundle whose writing was cut off is complete only if it verifies; a fragment is dropped (its records
+    were not yet marked as sent, so the next export carries them again)."""
+    from ltc_assess.exchange.package import verify_package
+    from ltc_assess.signing.cms import detached_signer
+
+    root = service.root_certificate()
+    for partial in sorted(_partial(service).glob("*.zip")):
+        try:
+            with bundle_seal.opened(service, partial, MAX_BUNDLE_BYTES) as inner:
+                verify_package(inner, lambda data, sig: detached_signer(data, sig, [root]).decode(), MAX_BUNDLE_BYTES)
+        except AppError:
+            partial.unlink()
+        else:
+            partial.rename(outbox(service) / partial.name)
+
+
+def has_changes(service: AssessmentService) -> bool:
+    for row in service.store.list_assessments(limit=1_000_000):
+        record = service.assessment(row["id"])
+        if content_hash(service, record) != record.sync_hash:
+            return True
+    return False
+
+
+def sync(
+    service: AssessmentService,
+    actor: User,
+    password: str,
+    url: str,
+    transport: httpx.BaseTransport | None = None,
+    chunk: int = CHUNK,
+) -> SyncReport:
+    """One full sync: recover and push the outbox, pull changes, exchange tasks and task links."""
+    actor = service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+    stored = service.store.user_key(actor.id)
+    if stored is None:
+        raise AppError(ErrorCode.SIGNATURE, f"{actor.username} has no signing certificate (ltc-assess keys issue)")
+    root = service.root_certificate()
+    report = SyncReport()
+    client = ServerClient(url, root, transport)
+    try:
+        client.login(actor.username, stored[0], stored[1], password, root)
+        recover_outbox(service)
+        if has_changes(service):
+            partial = _partial(service) / f"{service.now().replace(':', '')}-{uuid.uuid4().hex[:8]}.zip"
+            export_bundle(service, actor, password, partial)
+            partial.rename(outbox(service) / partial.name)
+        for path in sorted(outbox(service).glob("*.zip")):
+            try:
+                report.pushed.append(client.push(path, chunk))
+            except BundleRefused as refused:
+                report.refused += refused.refusals
+                (outbox(service) / "refused").mkdir(mode=0o700, exist_ok=True)
+                path.rename(outbox(service) / "refused" / path.name)
+                continue
+            path.unlink()
+        _pull(service, actor, client, report)
+        _tasks(service, client, report)
+    finally:
+        client.close()
+    return report
+
+
+def _pull(service: AssessmentService, actor: User, client: ServerClient, report: SyncReport) -> None:
+    key = f"sync_cursor:{client.url}"
+    users = {u.username: u for u in service.store.users()}
+
+    def signer_of(rec: dict[str, Any]) -> User:
+        name = made_by[rec["uid"]]
+        if name not in users:
+            raise AppError(ErrorCode.PERMISSION, f"the server says {name!r} changed it, who is no user here")
+        return users[name]
+
+    while True:
+        cursor = int(service.store.setting(key) or 0)
+        page = client.call("GET", "/api/v1/sync/changes", params={"since": cursor, "limit": PAGE})
+        if not page["changes"]:
+            return
+        made_by = {c["record"]["uid"]: c["changed_by"] for c in page["changes"]}
+        records = replay.parse_records(json.dumps([c["record"] for c in page["changes"]]).encode(), client.url)
+        summary = apply_records(service, actor, records, signer_of, f"sync-{uuid.uuid4().hex}", client.url)
+        report.pulled += len(summary.added) + len(summary.updated)
+        report.conflicts += summary.conflicts
+        with transaction(service.db):
+            service.store.set_setting(key, str(page["cursor"]))
+        if not page["more"]:
+            return
+
+
+def _tasks(service: AssessmentService, client: ServerClient, report: SyncReport) -> None:
+    for task_uid, assessment_uid in task_store.unsent_links(service.db):
+        try:
+            client.call("POST", f"/api/v1/tasks/{task_uid}/link", json={"assessment_uid": assessment_uid})
+        except AppError as exc:  # not pushed yet (a draft is pushed too, so this is rare): next time
+            if exc.code != ErrorCode.NOT_FOUND:
+                raise
+    tasks = client.call("GET", "/api/v1/sync/tasks")
+    with transaction(service.db):
+        task_store.put_tasks(service.db, tasks)
+    report.tasks = len(tasks)
