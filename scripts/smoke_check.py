@@ -85,12 +85,17 @@ def check(runner: Runner) -> None:
     db = work / "demo" / "demo.db"
     db.parent.mkdir()
     runner.run("demo", "--db", str(db))
-    approved = json.loads(runner.run("assessments", "list", "--status", "approved", "--json", "--db", str(db)))
+    supervisor = {"LTC_ASSESS_PASSWORD": "demo-supervisor1"}  # the demo database is encrypted: log in to read it
+    approved = json.loads(
+        runner.run("assessments", "list", "--status", "approved", "--json", "--db", str(db), "--as", "supervisor1",
+                   env=supervisor)
+    )
     if not approved:
         raise SmokeFailure("the demo database has no approved assessment")
     pdf = work / "report.pdf"
-    runner.run("report", str(approved[0]["id"]), "--db", str(db), "--out", str(pdf))
-    runner.run("keys", "root", "--db", str(db), "--out", str(work / "root.pem"))
+    login = ("--as", "supervisor1")
+    runner.run("report", str(approved[0]["id"]), "--db", str(db), "--out", str(pdf), *login, env=supervisor)
+    runner.run("keys", "root", "--db", str(db), "--out", str(work / "root.pem"), *login, env=supervisor)
     verdict = runner.run("verify", str(pdf), "--trust", str(work / "root.pem"))
     if "VALID" not in verdict.split():
         raise SmokeFailure(f"verify did not say VALID: {verdict}")
@@ -102,7 +107,7 @@ def check(runner: Runner) -> None:
     if len(pngs) < 6 or any(p.stat().st_size < 2000 for p in pngs):
         raise SmokeFailure(f"gui --screenshots made {len(pngs)} PNGs: {[p.name for p in pngs]}")
 
-    upgrade(runner, latest=_applied(db))
+    upgrade(runner, latest=_latest())
 
 
 def check_fonts(label: str, pdf: Path) -> None:
@@ -132,8 +137,11 @@ def upgrade(runner: Runner, latest: list[str]) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(legacy, target)
         before = _applied(target)
-        listed = json.loads(runner.run("assessments", "list", "--json"))  # no --db: the per-user database
-        runner.run("db", "check")
+        legacy_login = ("--as", "supervisor1")  # tests/data/legacy_dbs/make_legacy_db.py's accounts
+        password = {"LTC_ASSESS_PASSWORD": "legacy-supervisor1"}
+        # no --db: the per-user database
+        listed = json.loads(runner.run("assessments", "list", "--json", *legacy_login, env=password))
+        runner.run("db", "check", *legacy_login, env=password)
         after = _applied(target)
         if after != latest:
             raise SmokeFailure(f"{legacy.name}: not migrated to {latest[-1]} ({before} -> {after})")
@@ -141,6 +149,15 @@ def upgrade(runner: Runner, latest: list[str]) -> None:
             raise SmokeFailure(f"{legacy.name}: records lost in the upgrade: {listed}")
         print(f"  ok  {runner.label}: {legacy.name} upgraded in place {before[-1]} -> {after[-1]}, records kept")
         target.unlink()
+
+
+def _latest() -> list[str]:
+    """The migrations a new database gets from this source tree."""
+    from sqlite_utils import Database
+
+    from ltc_assess.storage.migrations import apply_migrations
+
+    return apply_migrations(Database(memory=True))
 
 
 def _applied(db: Path) -> list[str]:
