@@ -286,14 +286,6 @@ class _Evidence:
             f"the record differs from what its signer signed in the {kind} record ({', '.join(differs) or 'report'})",
         )
 
-    def only_timestamped(self, pdf: bytes, signed: bytes) -> bool:
-        """``pdf`` is ``signed`` plus validation data and document timestamps only: it verifies under our root
-        and holds no signature more (an insider's own signature over added content would be one)."""
-        from ltc_assess.signing.pades import verify_pdf
-
-        later, before = verify_pdf(pdf, [self.root]), verify_pdf(signed, [self.root])
-        return later.ok and len(later.signatures) == len(before.signatures)
-
     def check_report(self, sha: str, signers: dict[str, str | None]) -> None:
         """The report ``sha`` verifies under our root and its signature fields are signed by ``signers``."""
         from ltc_assess.signing.pades import verify_pdf
@@ -404,7 +396,9 @@ def _vouched(sha: str, proof: _Evidence) -> bool:
     held = [proof.reports[b][1] for b in bound if b in proof.reports]
     if any(h.startswith(pdf) for h in held):
         return True
-    return role == "export" and any(pdf.startswith(h) and proof.only_timestamped(pdf, h) for h in held)
+    from ltc_assess.signing.pades import only_timestamps_added
+
+    return role == "export" and any(only_timestamps_added(pdf, h, [proof.root]) for h in held)
 
 
 def _check_person_and_answers(service: RecordSource, rec: Mapping[str, Any]) -> None:

@@ -96,8 +96,10 @@ def test_new_version_upgrades_the_database_left_in_the_user_folder(tmp_path: Pat
         before = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
     latest = [m.name for m in migrations._migrations]
 
-    code = "import sys; from ltc_assess.cli import main; sys.exit(main(['assessments', 'list', '--json']))"
-    done = _python(code, REPO, cwd=tmp_path, XDG_DATA_HOME=str(data_home), HOME=str(tmp_path))
+    code = ("import sys; from ltc_assess.cli import main; "
+            "sys.exit(main(['assessments', 'list', '--json', '--as', 'supervisor1']))")  # make_legacy_db's account
+    done = _python(code, REPO, cwd=tmp_path, XDG_DATA_HOME=str(data_home), HOME=str(tmp_path),
+                   LTC_ASSESS_PASSWORD="legacy-supervisor1")
     assert done.returncode == 0, done.stderr
     assert '"approved"' in done.stdout and '"draft"' in done.stdout  # the records are still there
     with sqlite3.connect(user_db) as conn:

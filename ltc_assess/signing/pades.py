@@ -241,3 +241,13 @@ def subject_of(cert_der: bytes | None) -> dict[str, str]:
         return {}
     pem = x509.load_der_x509_certificate(cert_der).public_bytes(serialization.Encoding.PEM)
     return subject_fields(pem)
+
+
+def only_timestamps_added(later: bytes, signed: bytes, trust_roots_pem: list[bytes]) -> bool:
+    """``later`` is ``signed`` plus validation data and document timestamps only (the copy that went to insurers):
+    it starts with those bytes, verifies, and holds no signature more (an insider's own signature over added
+    content would be one)."""
+    if not later.startswith(signed):
+        return False
+    after, before = verify_pdf(later, trust_roots_pem), verify_pdf(signed, trust_roots_pem)
+    return after.ok and len(after.signatures) == len(before.signatures)

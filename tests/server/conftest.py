@@ -71,8 +71,8 @@ class Agency:
 def agency(world: World, tmp_path: Path, pg: str) -> Iterator[Agency]:
     with_signing_keys(world, ("a1", "a2", "a3", "sup1", "sup2"))
     office = world.service
-    laptop1 = AssessmentService(office.backup(tmp_path / "laptop1.db"), clock=world.clock)
-    laptop2 = AssessmentService(office.backup(tmp_path / "laptop2.db"), clock=world.clock)
+    laptop1 = AssessmentService(office.backup(tmp_path / "laptop1.db"), clock=world.clock, key=office.database_key())
+    laptop2 = AssessmentService(office.backup(tmp_path / "laptop2.db"), clock=world.clock, key=office.database_key())
     migrate(pg)
     pg_store_do(pg, lambda store: enrol(office, world.admin, store))
     with TestClient(create_app(pg, pool_size=4), base_url="https://testserver") as client:

@@ -161,7 +161,7 @@ def _explore(operation, headers: dict[str, str], live: Live) -> None:  # type: i
 def _laptop_with_submissions(live: Live, n: int) -> AssessmentService:
     office = live.world.service
     laptop = AssessmentService(office.backup(live.tmp / f"laptop-{random.randrange(1 << 30)}.db"),
-                               clock=live.world.clock)
+                               clock=live.world.clock, key=office.database_key())
     a1 = laptop.store.user_by_name("a1")
     for _ in range(n):
         record, _ = laptop.start_assessment(a1, NewAssessment(subject_id=live.world.subject.id, form="barthel",
@@ -269,7 +269,8 @@ def test_command_line_dispatch_sync_start_and_insurer_token(live: Live, monkeypa
     from ltc_assess.cli import main
 
     office = live.world.service
-    laptop = AssessmentService(office.backup(live.tmp / "cli-laptop.db"), clock=live.world.clock)
+    laptop = AssessmentService(office.backup(live.tmp / "cli-laptop.db"), clock=live.world.clock,
+                               key=office.database_key())
     laptop.close()
     due = (dt.date.today() + dt.timedelta(days=3)).isoformat()
     common = ["--form", "barthel@1", "--a", "a1", "--b", "a2", "--due", due]

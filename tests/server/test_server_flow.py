@@ -7,11 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
-from world import PNG, id_number
+from world import PNG, id_number, raw_sql
 
 from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle
 from ltc_assess.server.enrol import enrol_insurer
@@ -179,7 +178,7 @@ def test_forged_approval_pushed_by_an_assessor_is_refused(agency: Agency) -> Non
     """The trust-boundary attack over the network: SQL on the laptop marks it approved by sup1 at level 0."""
     aid, uid = _submitted_on_server(agency)
     laptop = agency.laptop1
-    con = sqlite3.connect(laptop.path)
+    con = raw_sql(laptop)  # the insider's SQLite shell on the (encrypted) laptop file
     con.execute("DROP TRIGGER IF EXISTS assessments_approved_immutable")
     sup1 = agency.world.sup1.id
     con.execute(
@@ -236,7 +235,7 @@ def test_push_of_a_foreign_assessment_by_an_assessor_is_refused(agency: Agency) 
     _aid, uid = _submitted_on_server(agency)
     laptop = agency.laptop2  # a3 never took part; an edit by SQL and a push signed by a3
     import_bundle(laptop, agency.world.a3, _bundle_of(agency, agency.laptop1, "a1"))
-    con = sqlite3.connect(laptop.path)
+    con = raw_sql(laptop)  # the insider's SQLite shell on the (encrypted) laptop file
     con.execute("UPDATE assessments SET reason = 'changed' WHERE uid = ?", [uid])
     con.commit()
     con.close()

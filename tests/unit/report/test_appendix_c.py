@@ -143,9 +143,9 @@ def test_users_cli_sets_qualification_and_agency(tmp_path: Path) -> None:
     env["LTC_ASSESS_NEW_PASSWORD"] = "new-password"
     proc = run("users", "add", "a9", "--name", "评估九", "--role", "assessor", "--qualification-no", "Q-9", "--as", "root")
     assert proc.returncode == 0, proc.stderr
-    assert "资格证号 Q-9" in run("users", "list").stdout
+    assert "资格证号 Q-9" in run("users", "list", "--as", "root").stdout
     assert run("users", "set", "a9", "--qualification-no", "Q-10", "--as", "root").returncode == 0
-    assert "资格证号 Q-10" in run("users", "list").stdout
+    assert "资格证号 Q-10" in run("users", "list", "--as", "root").stdout
     proc = run("users", "agency", "--name", "示例中心", "--code", "C-1", "--as", "root")
     assert proc.returncode == 0 and "示例中心 / code C-1" in proc.stdout
     bad = run("users", "agency", "--code", " ", "--as", "root")
