@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Image, SimpleDocTemplate, Spacer
+from reportlab.platypus import Image, Spacer
 
 from ltc_assess.report.fonts import register
-from ltc_assess.report.pdf import MARGIN, PAGE_W, STAMP_BOXES, _grid, _para, _styles
+from ltc_assess.report.pdf import MARGIN, PAGE_W, STAMP_BOXES, _grid, _para, _styles, document
 
 LETTER_TEMPLATE_NOTE = (
     "本告知书格式依据试点城市做法整理（国家统一表证单书官方文本未取得）；标注“未核实”的待遇标准来自第三方资料，"
@@ -62,18 +61,8 @@ def render_letter(data: LetterData, invariant: bool = True) -> bytes:
     font = register()
     st = _styles(font)
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + 32 * mm,  # the stamp boxes sit in the bottom margin of the last page
-        title=f"{data.city}长期护理保险失能等级评估结论告知书",
-        author="ltc-assess",
-        subject=data.letter_id,
-        invariant=int(invariant),
-    )
+    title = f"{data.city}长期护理保险失能等级评估结论告知书"
+    doc = document(buffer, title, data.letter_id, 32 * mm, invariant)  # stamps sit in the last page's bottom margin
     width = PAGE_W - 2 * MARGIN
     story: list[Any] = [
         _para(f"{data.city}长期护理保险失能等级评估结论告知书", st["title"]),

@@ -277,23 +277,28 @@ def _provisional_banner(note: str | None) -> str:
     return "暂行标准：" + (note or "评分表未经官方核实").removeprefix("暂行：")
 
 
-def render(data: ReportData, invariant: bool = True) -> bytes:
-    """The report as PDF bytes; ``invariant`` makes output byte-identical across runs (golden tests)."""
-    font = register()
-    st = _styles(font)
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
+def document(buffer: io.BytesIO, title: str, subject: str, bottom: float, invariant: bool) -> SimpleDocTemplate:
+    """The A4 page every document we print shares (report, letter): margins, metadata, deterministic output."""
+    return SimpleDocTemplate(
         buffer,
         pagesize=A4,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
         topMargin=MARGIN,
-        bottomMargin=MARGIN + 4 * mm,
-        title=data.title,
+        bottomMargin=MARGIN + bottom,
+        title=title,
         author="ltc-assess",
-        subject=data.report_id,
+        subject=subject,
         invariant=int(invariant),
     )
+
+
+def render(data: ReportData, invariant: bool = True) -> bytes:
+    """The report as PDF bytes; ``invariant`` makes output byte-identical across runs (golden tests)."""
+    font = register()
+    st = _styles(font)
+    buffer = io.BytesIO()
+    doc = document(buffer, data.title, data.report_id, 4 * mm, invariant)
     width = PAGE_W - 2 * MARGIN
     story: list[Any] = [
         _para(data.title, st["title"]),
