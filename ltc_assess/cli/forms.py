@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ltc_assess.errors import LtcError
+from ltc_assess.cli.file_check import check_files
 from ltc_assess.schema.jsonschema import form_json_schema_text
-from ltc_assess.schema.loader import FormErrors, load_form
+from ltc_assess.schema.loader import load_form
 from ltc_assess.schema.registry import check_placement, form_files, installed_forms
 
 
@@ -37,26 +37,14 @@ def _check(args: argparse.Namespace) -> int:
             paths.extend(form_files(path))
         else:
             paths.append(path)
-    failed = 0
-    for path in paths:
-        try:
-            form = load_form(path)
-            if path.parent.parent.name == "forms" or not args.paths:
-                check_placement(form, path)
-        except FormErrors as exc:
-            failed += 1
-            for line in exc.lines:
-                print(f"ltc-assess: error: {line}", file=sys.stderr)
-            continue
-        except LtcError as exc:
-            failed += 1
-            print(f"ltc-assess: error: {exc}", file=sys.stderr)
-            continue
-        print(f"ok  {form.path}  {form.ref} ({form.status}, {len(form.items)} items, sha256 {form.sha256[:12]})")
-    if not paths:
-        print("ltc-assess: error: no form files found", file=sys.stderr)
-        return 2
-    return 2 if failed else 0
+
+    def check(path: Path) -> str:
+        form = load_form(path)
+        if path.parent.parent.name == "forms" or not args.paths:
+            check_placement(form, path)
+        return f"ok  {form.path}  {form.ref} ({form.status}, {len(form.items)} items, sha256 {form.sha256[:12]})"
+
+    return check_files(paths, check, "form")
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from ltc_assess.cli.after_decision import acting, lifecycle
-from ltc_assess.errors import LtcError
+from ltc_assess.cli.file_check import check_files
 from ltc_assess.i18n import _
 from ltc_assess.policies.advice import advice_files, load_advice
 from ltc_assess.policies.model import SETTINGS, Policy
 from ltc_assess.policies.registry import get_policy, installed_policies, load_policy, policy_files
-from ltc_assess.schema.loader import FormErrors
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -49,28 +47,15 @@ def _check(args: argparse.Namespace) -> int:
     paths: list[Path] = []
     for path in args.paths or [None]:
         paths.extend(policy_files(path) + advice_files(path) if path is None or path.is_dir() else [path])
-    if not paths:
-        print("ltc-assess: error: no policy files found", file=sys.stderr)
-        return 2
-    failed = 0
-    for path in paths:
-        try:
-            if path.parent.name == "advice":
-                advice = load_advice(path)
-                print(f"ok  {path}  care advice for {advice.form} ({len(advice.dimensions) + len(advice.items)} rules)")
-                continue
-            policy = load_policy(path, placed=path.parent.parent.name == "policies" or not args.paths)
-        except FormErrors as exc:
-            failed += 1
-            for line in exc.lines:
-                print(f"ltc-assess: error: {line}", file=sys.stderr)
-            continue
-        except LtcError as exc:
-            failed += 1
-            print(f"ltc-assess: error: {exc}", file=sys.stderr)
-            continue
-        print(f"ok  {policy.path}  {policy.ref} ({len(policy.benefits)} benefits, {_flag(policy.verified)})")
-    return 2 if failed else 0
+
+    def check(path: Path) -> str:
+        if path.parent.name == "advice":
+            advice = load_advice(path)
+            return f"ok  {path}  care advice for {advice.form} ({len(advice.dimensions) + len(advice.items)} rules)"
+        policy = load_policy(path, placed=path.parent.parent.name == "policies" or not args.paths)
+        return f"ok  {policy.path}  {policy.ref} ({len(policy.benefits)} benefits, {_flag(policy.verified)})"
+
+    return check_files(paths, check, "policy")
 
 
 def describe(policy: Policy) -> list[str]:
