@@ -31,12 +31,12 @@ class LifecycleBase:
         return self.service.store
 
     def _today(self) -> dt.date:
-        return dt.date.fromisoformat(self.service._now()[:10])
+        return dt.date.fromisoformat(self.service.now()[:10])
 
     def _audit(self, actor: User, action: str, aid: int | None, new: Any, reason: str | None = None) -> None:
         audit.append(
             self.service.db,
-            at=self.service._now(),
+            at=self.service.now(),
             actor_id=actor.id,
             action=action,
             entity="assessment",
@@ -56,13 +56,13 @@ class LifecycleBase:
 
     def use_city(self, actor: User, city: str) -> Policy:
         """Admin: choose the city whose newest policy applies from now on (earlier conclusions keep theirs)."""
-        actor = self.service._actor(actor, Role.ADMIN)
+        actor = self.service.active_actor(actor, Role.ADMIN)
         policy = get_policy(city)
         with transaction(self.service.db):
             self._store.set_setting(POLICY_SETTING, policy.city)
             audit.append(
                 self.service.db,
-                at=self.service._now(),
+                at=self.service.now(),
                 actor_id=actor.id,
                 action="policy.use",
                 entity="settings",
@@ -77,7 +77,7 @@ class LifecycleBase:
             raise AppError(
                 ErrorCode.INVALID, f"unknown qualification {kind!r} (assessor, expert)", where="qualification"
             )
-        return self.service._change_user(
+        return self.service.change_user(
             actor, username, "user.set_qualification", {"qualification": kind}, {"qualification": kind}
         )
 
@@ -88,4 +88,4 @@ class LifecycleBase:
         return found
 
     def _level_name(self, form_id: str, version: int, level: int) -> str:
-        return self.service._forms(f"{form_id}@{version}").level_name(level) or str(level)
+        return self.service.form(f"{form_id}@{version}").level_name(level) or str(level)

@@ -28,9 +28,9 @@ class CareCases(LifecycleBase):
 
     def save_care_advice(self, actor: User, aid: int, lines: list[str]) -> Changes:
         """The assessor's reviewed (edited) advice, one line each; only while the assessment is editable."""
-        actor, _record = self.service._editable(actor, aid)
+        actor, _record = self.service.drafting.editable(actor, aid)
         cleaned = [line.strip() for line in lines if line.strip()]
-        at = self.service._now()
+        at = self.service.now()
         with transaction(self.service.db):
             self.lstore.put_care_advice(aid, cleaned, actor.id, at)
             self._audit(actor, "care_advice.save", aid, {"lines": len(cleaned)})
@@ -40,7 +40,7 @@ class CareCases(LifecycleBase):
         self, actor: User, aid: int, setting: str, signer_name: str, signature_png: bytes, relation: str | None = None
     ) -> Changes:
         """The person or guardian confirms the care setting chosen from those the conclusion allows (signed)."""
-        actor = self.service._actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+        actor = self.service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
         row = self.conclusion(aid)
         policy = decided_policy(row)
         offered = {b.setting for b, _text in policy.benefits_for(row["level"])}
@@ -63,7 +63,7 @@ class CareCases(LifecycleBase):
             "signer_relation": (relation or "").strip() or None,
             "signature_png": signature_png,
             "recorded_by": actor.id,
-            "confirmed_at": self.service._now(),
+            "confirmed_at": self.service.now(),
         }
         with transaction(self.service.db):
             self.lstore.add_care_choice(fields)

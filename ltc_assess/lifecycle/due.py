@@ -39,7 +39,7 @@ class DueCases(LifecycleBase):
 
     def flag_status_review(self, actor: User, aid: int, on: str, reason: str) -> Changes:
         """Supervisor: a clear change is expected, so a 状态评估 falls due on ``on``."""
-        actor = self.service._actor(actor, Role.SUPERVISOR)
+        actor = self.service.active_actor(actor, Role.SUPERVISOR)
         try:
             dt.date.fromisoformat(on)
         except ValueError:

@@ -32,7 +32,7 @@ class ObjectionCases(LifecycleBase):
     def publish(self, actor: User, date_from: str, date_to: str) -> list[dict[str, Any]]:
         """The 公示 list of conclusions decided in the range, names and ID numbers masked; the notice period of
         each conclusion not yet published starts now and is recorded. Re-publishing keeps the first dates."""
-        actor = self.service._actor(actor, Role.SUPERVISOR, Role.ADMIN)
+        actor = self.service.active_actor(actor, Role.SUPERVISOR, Role.ADMIN)
         for value, name in ((date_from, "--from"), (date_to, "--to")):
             try:
                 dt.date.fromisoformat(value)
@@ -83,7 +83,7 @@ class ObjectionCases(LifecycleBase):
 
     def lodge_objection(self, actor: User, aid: int, lodged_by: str, reason: str) -> int:
         """Record an objection to a conclusion; outside the policy's window it is refused naming the deadline."""
-        actor = self.service._actor(actor, Role.SUPERVISOR, Role.ADMIN)
+        actor = self.service.active_actor(actor, Role.SUPERVISOR, Role.ADMIN)
         if not lodged_by.strip() or not reason.strip():
             raise AppError(ErrorCode.INVALID, _("异议须写明提出人和理由"), where="objection")
         conclusion = self.conclusion(aid)
@@ -97,7 +97,7 @@ class ObjectionCases(LifecycleBase):
             )
         if any(o["review_id"] is None for o in self.lstore.objections(aid)):
             raise AppError(ErrorCode.CONFLICT, _("评估 {id} 已有待处理的异议").format(id=aid))
-        at = self.service._now()
+        at = self.service.now()
         fields = {
             "assessment_id": aid,
             "lodged_at": at,
@@ -115,7 +115,7 @@ class ObjectionCases(LifecycleBase):
     def start_review(self, actor: User, objection_id: int, assessor2_id: int) -> Assessment:
         """An assessor opens the 复评 of an objection with a second assessor: a new draft of the same person and
         form (reason ``review``); refused to anyone who took part in the original."""
-        actor = self.service._actor(actor, Role.ASSESSOR)
+        actor = self.service.active_actor(actor, Role.ASSESSOR)
         objection = self.lstore.objection(objection_id)
         if objection["review_id"] is not None:
             raise AppError(ErrorCode.CONFLICT, _("异议 {id} 已开始复评").format(id=objection_id))

@@ -18,7 +18,7 @@ class VisitCases(LifecycleBase):
     """The on-site visit and the experts' confirmation of the conclusion."""
 
     def _on_visit(self, actor: User, aid: int) -> tuple[User, Assessment]:
-        actor = self.service._actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+        actor = self.service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
         record = self._store.assessment(aid)
         if record.status not in (Status.DRAFT, Status.RETURNED):
             raise AppError(ErrorCode.TRANSITION, _("评估 {id} 已提交，现场记录不能再修改").format(id=aid))
@@ -45,7 +45,7 @@ class VisitCases(LifecycleBase):
             raise AppError(ErrorCode.INVALID, _("须填写签到地点"), where="place")
         actor, _record = self._on_visit(actor, aid)
         with transaction(self.service.db):
-            self.lstore.check_in(aid, actor.id, self.service._now(), place.strip())
+            self.lstore.check_in(aid, actor.id, self.service.now(), place.strip())
             self._audit(actor, "visit.check_in", aid, {"place": place.strip()})
         return Changes(assessment_ids=(aid,))
 
@@ -54,7 +54,7 @@ class VisitCases(LifecycleBase):
             raise AppError(ErrorCode.INVALID, _("须填写签退地点"), where="place")
         actor, _record = self._on_visit(actor, aid)
         with transaction(self.service.db):
-            self.lstore.check_out(aid, actor.id, self.service._now(), place.strip())
+            self.lstore.check_out(aid, actor.id, self.service.now(), place.strip())
             self._audit(actor, "visit.check_out", aid, {"place": place.strip()})
         return Changes(assessment_ids=(aid,))
 
@@ -70,7 +70,7 @@ class VisitCases(LifecycleBase):
             "guardian_present": int(guardian_present),
             "guardian_name": (guardian_name or "").strip() or None,
             "recorded_by": actor.id,
-            "recorded_at": self.service._now(),
+            "recorded_at": self.service.now(),
         }
         with transaction(self.service.db):
             self.lstore.put_visit_checks(aid, fields)
@@ -84,17 +84,17 @@ class VisitCases(LifecycleBase):
 
     def confirm(self, actor: User, aid: int, level: int) -> Changes:
         """An expert confirms the conclusion's level of a submitted assessment (before approval)."""
-        actor = self.service._actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+        actor = self.service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
         record = self._store.assessment(aid)
         if record.status != Status.SUBMITTED:
             raise AppError(ErrorCode.TRANSITION, _("只有已提交的评估可由专家确认"))
         if actor.qualification != "expert":
             raise AppError(ErrorCode.PERMISSION, _("{name} 不是评估专家，不能确认结论").format(name=actor.display_name))
-        if self.service._forms(record.form_ref).level_name(level) is None:
+        if self.service.form(record.form_ref).level_name(level) is None:
             raise AppError(ErrorCode.INVALID, f"level {level} does not exist in {record.form_ref}", where="level")
         self._refuse_original_people(actor, record)
         with transaction(self.service.db):
-            self.lstore.confirm(aid, actor.id, level, self.service._now())
+            self.lstore.confirm(aid, actor.id, level, self.service.now())
             self._audit(actor, "conclusion.confirm", aid, {"level": level})
         return Changes(assessment_ids=(aid,))
 
