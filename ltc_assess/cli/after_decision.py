@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from ltc_assess.cli.common import add_db_option, login, open_service
+from ltc_assess.cli.common import add_db_option, open_as
 
 if TYPE_CHECKING:
     from ltc_assess.lifecycle import Lifecycle
@@ -21,12 +21,8 @@ def lifecycle(args: argparse.Namespace) -> Iterator[tuple[Lifecycle, User]]:
     database is encrypted: the login unlocks it)."""
     from ltc_assess.lifecycle import Lifecycle  # here: only the command run pays for the core's imports
 
-    service = open_service(args)
-    try:
-        actor = login(service, args.actor)
+    with open_as(args, args.actor) as (service, actor):
         yield Lifecycle(service), actor
-    finally:
-        service.close()
 
 
 def acting(parser: argparse.ArgumentParser, who: str = "USER") -> argparse.ArgumentParser:

@@ -45,11 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _list(args: argparse.Namespace) -> int:
     from ltc_assess.visits import my_tasks
 
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         tasks = my_tasks(service, login(service, args.user))
-    finally:
-        service.close()
     if args.json:
         print(json.dumps(tasks, ensure_ascii=False, indent=2))
     for t in [] if args.json else tasks:
@@ -60,11 +57,8 @@ def _list(args: argparse.Namespace) -> int:
 def _start(args: argparse.Namespace) -> int:
     from ltc_assess.visits import start_from_task
 
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         record = start_from_task(service, login(service, args.user), args.task)
-    finally:
-        service.close()
     print(f"assessment {record.id} ({record.uid}) started from task {args.task}")
     return 0
 
@@ -74,8 +68,7 @@ def _office_call(args: argparse.Namespace, method: str, path: str, with_task: bo
     from ltc_assess.errors import AppError, ErrorCode
     from ltc_assess.sync_client import ServerClient
 
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         secret = password(f"password for {args.user}: ")
         actor = service.login(args.user, secret)
         stored = service.store.user_key(actor.id)
@@ -89,8 +82,6 @@ def _office_call(args: argparse.Namespace, method: str, path: str, with_task: bo
             return client.call(method, path, json=body) if body else client.call(method, path)
         finally:
             client.close()
-    finally:
-        service.close()
 
 
 def _task_body(service: object, args: argparse.Namespace) -> dict[str, object]:

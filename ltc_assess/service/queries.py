@@ -31,6 +31,10 @@ class Queries(Manager):
             Status(status)  # a clear error for an unknown status
         return self.store.list_assessments(status=status, **filters)
 
+    def count_assessments(self) -> int:
+        """How many assessment records (every version) the database holds."""
+        return self.store.count("assessments")
+
     def my_work(self, actor: User, status: str | None = None) -> list[dict[str, Any]]:
         """Every assessment the assessor took part in (drafts, returned, submitted, approved…), or one status."""
         return self.list_assessments(status=status, assessor_id=actor.id)
