@@ -8,17 +8,15 @@ from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService
-from ltc_assess.storage import at_rest, audit
-from ltc_assess.storage.db import new_key, transaction
+from ltc_assess.storage import at_rest
+from ltc_assess.storage.db import new_key
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role
 
 
 def _log(service: AssessmentService, actor: User, action: str, entity: str, entity_id: Any, new: Any = None) -> None:
-    with transaction(service.db):
-        audit.append(
-            service.db, at=service.now(), actor_id=actor.id, action=action, entity=entity, entity_id=entity_id, new=new
-        )
+    with service.unit_of_work(actor) as work:
+        work.audit(action, entity, entity_id, new=new)
 
 
 def report(service: AssessmentService, actor: User, aid: int) -> bytes:

@@ -30,8 +30,6 @@ from typing import Any
 from ltc_assess import bundle_seal, replay
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService
-from ltc_assess.storage import audit
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import Role, Status
 
@@ -192,7 +190,7 @@ def export_bundle(
         )
     bundle_id = uuid.uuid4().hex
     at = service.now()
-    with transaction(service.db):  # the bundle carries the audit chain's signed head (tamper evidence)
+    with service.unit_of_work(actor):  # the bundle carries the audit chain's signed head (tamper evidence)
         checkpoint = attestation.sign_checkpoint(service, actor.id, password, at)
     meta = {
         "format": FORMAT,
@@ -212,21 +210,13 @@ def export_bundle(
             lambda data: sign_detached(data, pair, password, [service.root_certificate()]),
         )
         bundle_seal.seal(service, folder / "bundle.zip", out)
-    with transaction(service.db):
+    with service.unit_of_work(actor) as work:
         for rec in records:
             local = service.store.assessment_by_uid(rec["uid"])
             if local is not None:
                 service.store.set_sync_hash(local.id, rec["content_hash"])
         service.store.log_bundle(bundle_id, "export", at, actor.id, {"assessments": [r["uid"] for r in records]})
-        audit.append(
-            service.db,
-            at=at,
-            actor_id=actor.id,
-            action="bundle.export",
-            entity="bundle",
-            entity_id=bundle_id,
-            new={"assessments": len(records), "file": str(out)},
-        )
+        work.audit("bundle.export", "bundle", bundle_id, new={"assessments": len(records), "file": str(out)}, at=at)
     return manifest
 
 
@@ -285,21 +275,13 @@ def apply_records(
         raise BundleRefused(Path(where), refusals)
     _names, ids = _user_names(service)
     at = service.now()
-    with transaction(service.db):
+    with service.unit_of_work(actor) as work:
         for rec, (outcome, local) in plans:
             _apply(service, actor, rec, outcome, local, ids, source_id, at, summary)
         service.store.log_bundle(source_id, "import", at, actor.id, _summary_dict(summary))
-        audit.append(
-            service.db,
-            at=at,
-            actor_id=actor.id,
-            action="bundle.import",
-            entity="bundle",
-            entity_id=source_id,
-            new=_summary_dict(summary)
-            | {"signed_by": ", ".join(sorted({signer_of(r).username for r in records}))}
-            | dict(audit_extra),
-        )
+        signers = ", ".join(sorted({signer_of(r).username for r in records}))
+        new = _summary_dict(summary) | {"signed_by": signers} | dict(audit_extra)
+        work.audit("bundle.import", "bundle", source_id, new=new, at=at)
     return summary
 
 
@@ -417,7 +399,7 @@ def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, 
     incoming = {"reports": [], "evidence": []} | incoming  # conflicts stored before evidence travelled
     _names, ids = _user_names(service)
     at = service.now()
-    with transaction(service.db):
+    with service.unit_of_work(actor) as work:
         if take_theirs:
             local = service.store.assessment_by_uid(conflict["assessment_uid"])
             if local is not None and local.status in (Status.APPROVED, Status.SUPERSEDED):
@@ -427,12 +409,5 @@ def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, 
                 raise AppError(ErrorCode.PERMISSION, f"assessment {conflict['assessment_uid']}: {why}")
             _write(service, actor, incoming, ids, local, at)
         service.store.close_conflict(conflict_id, at, "theirs" if take_theirs else "ours")
-        audit.append(
-            service.db,
-            at=at,
-            actor_id=actor.id,
-            action="bundle.resolve",
-            entity="assessment",
-            entity_id=conflict["assessment_uid"],
-            new={"kept": "theirs" if take_theirs else "ours"},
-        )
+        kept = "theirs" if take_theirs else "ours"
+        work.audit("bundle.resolve", "assessment", conflict["assessment_uid"], new={"kept": kept}, at=at)

@@ -26,7 +26,6 @@ from ltc_assess.bundles import MAX_BUNDLE_BYTES, BundleRefused, apply_records, c
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import tasks as task_store
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role
 
@@ -206,8 +205,8 @@ def _pull(service: AssessmentService, actor: User, client: ServerClient, report:
         summary = apply_records(service, actor, records, signer_of, f"sync-{uuid.uuid4().hex}", client.url)
         report.pulled += len(summary.added) + len(summary.updated)
         report.conflicts += summary.conflicts
-        with transaction(service.db):
-            service.store.set_setting(key, str(page["cursor"]))
+        with service.unit_of_work() as work:
+            work.store.set_setting(key, str(page["cursor"]))
         if not page["more"]:
             return
 
@@ -220,6 +219,6 @@ def _tasks(service: AssessmentService, client: ServerClient, report: SyncReport)
             if exc.code != ErrorCode.NOT_FOUND:
                 raise
     tasks = client.call("GET", "/api/v1/sync/tasks")
-    with transaction(service.db):
-        task_store.put_tasks(service.db, tasks)
+    with service.unit_of_work() as work:
+        task_store.put_tasks(work.store.db, tasks)
     report.tasks = len(tasks)

@@ -9,7 +9,6 @@ from typing import Any
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService, NewAssessment
 from ltc_assess.storage import tasks as task_store
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import Assessment, User
 
 
@@ -36,6 +35,6 @@ def start_from_task(service: AssessmentService, actor: User, task_uid: str) -> A
     record, _ = service.start_assessment(
         actor, NewAssessment(subject_id=subject.id, form=task["form_ref"], assessor2_id=second.id if second else None)
     )
-    with transaction(service.db):
-        task_store.link(service.db, task_uid, record.uid)
+    with service.unit_of_work(actor) as work:
+        task_store.link(work.store.db, task_uid, record.uid)
     return record

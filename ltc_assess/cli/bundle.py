@@ -40,7 +40,7 @@ def _import(args: argparse.Namespace) -> int:
     try:
         with open_as(args) as (service, actor):
             summary = import_bundle(service, actor, args.file)
-            conflicts = service.store.open_conflicts()
+            conflicts = service.queries.open_conflicts()
     except BundleRefused as refused:
         print(f"ltc-assess: error: {LtcError.__str__(refused)}", file=sys.stderr)
         for line in refused.refusals:

@@ -35,7 +35,7 @@ def _lodge(args: argparse.Namespace) -> int:
 
 def _review(args: argparse.Namespace) -> int:
     with lifecycle(args) as (lc, actor):
-        second = lc.service.store.user_by_name(args.assessor2)
+        second = lc.service.accounts.user_by_name(args.assessor2)
         if second is None:
             from ltc_assess.errors import AppError, ErrorCode
 

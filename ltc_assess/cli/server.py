@@ -101,17 +101,13 @@ def _tls_cert(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from ltc_assess.bundle_seal import write_private
-    from ltc_assess.service import ROOT_KEY
-    from ltc_assess.signing.keys import KeyPair
     from ltc_assess.signing.tls import issue_server
     from ltc_assess.workflow import Role
 
     with open_service(args) as service:
         admin = service.active_actor(login(service, args.user), Role.ADMIN)
-        root = KeyPair(service.root_certificate(), (service.store.setting(ROOT_KEY) or "").encode())
-        cert, key = issue_server(
-            root, password("root passphrase: ", ROOT_ENV), args.host, dt.datetime.fromisoformat(service.now())
-        )
+        now = dt.datetime.fromisoformat(service.now())
+        cert, key = issue_server(service.keys.root(), password("root passphrase: ", ROOT_ENV), args.host, now)
     args.out.with_suffix(".pem").write_bytes(cert)
     key_path = args.out.with_suffix(".key")
     write_private(key_path, key)

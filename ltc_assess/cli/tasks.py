@@ -6,8 +6,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
 from ltc_assess.cli.common import add_db_option, login, open_service, password
+
+if TYPE_CHECKING:
+    from ltc_assess.service import AssessmentService
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -71,23 +75,23 @@ def _office_call(args: argparse.Namespace, method: str, path: str, with_task: bo
     with open_service(args) as service:
         secret = password(f"password for {args.user}: ")
         actor = service.login(args.user, secret)
-        stored = service.store.user_key(actor.id)
-        if stored is None:
+        pair = service.keys.key_pair(actor.id)
+        if pair is None:
             raise AppError(ErrorCode.SIGNATURE, f"{args.user} has no signing certificate")
         body = _task_body(service, args) if with_task else None
         root = service.root_certificate()
         client = ServerClient(args.server, root)
         try:
-            client.login(actor.username, stored[0], stored[1], secret, root)
+            client.login(actor.username, pair.cert_pem, pair.key_pem, secret, root)
             return client.call(method, path, json=body) if body else client.call(method, path)
         finally:
             client.close()
 
 
-def _task_body(service: object, args: argparse.Namespace) -> dict[str, object]:
+def _task_body(service: AssessmentService, args: argparse.Namespace) -> dict[str, object]:
     from ltc_assess.errors import AppError, ErrorCode
 
-    subject = service.store.subject_by_uid_or_number("", args.subject)  # type: ignore[attr-defined]
+    subject = service.subjects.find("", args.subject)
     if subject is None:
         raise AppError(ErrorCode.NOT_FOUND, f"no person with ID number {args.subject} in this database")
     person = {k: getattr(subject, k) for k in ("uid", "name", "sex", "birth_date", "id_number")}

@@ -11,8 +11,6 @@ from ltc_assess.i18n import _
 from ltc_assess.policies import Policy, get_policy
 from ltc_assess.policies.model import QUALIFICATIONS
 from ltc_assess.service import AssessmentService
-from ltc_assess.storage import audit
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.lifecycle_store import LifecycleStore
 from ltc_assess.storage.records import User
 from ltc_assess.storage.store import Store
@@ -20,7 +18,7 @@ from ltc_assess.workflow import Role
 
 
 class LifecycleBase:
-    """What every group of use cases shares: the service, the lifecycle tables, the clock, the audit chain."""
+    """What every group of use cases shares: the service, the lifecycle tables, the clock."""
 
     def __init__(self, service: AssessmentService) -> None:
         self.service = service
@@ -32,18 +30,6 @@ class LifecycleBase:
 
     def _today(self) -> dt.date:
         return dt.date.fromisoformat(self.service.now()[:10])
-
-    def _audit(self, actor: User, action: str, aid: int | None, new: Any, reason: str | None = None) -> None:
-        audit.append(
-            self.service.db,
-            at=self.service.now(),
-            actor_id=actor.id,
-            action=action,
-            entity="assessment",
-            entity_id=aid,
-            new=new,
-            reason=reason,
-        )
 
     # --- the city and the staff -------------------------------------------------------------------
 
@@ -58,17 +44,9 @@ class LifecycleBase:
         """Admin: choose the city whose newest policy applies from now on (earlier conclusions keep theirs)."""
         actor = self.service.active_actor(actor, Role.ADMIN)
         policy = get_policy(city)
-        with transaction(self.service.db):
-            self._store.set_setting(POLICY_SETTING, policy.city)
-            audit.append(
-                self.service.db,
-                at=self.service.now(),
-                actor_id=actor.id,
-                action="policy.use",
-                entity="settings",
-                entity_id=POLICY_SETTING,
-                new={"policy": policy.ref},
-            )
+        with self.service.unit_of_work(actor, Role.ADMIN) as work:
+            work.store.set_setting(POLICY_SETTING, policy.city)
+            work.audit("policy.use", "settings", POLICY_SETTING, new={"policy": policy.ref})
         return policy
 
     def set_qualification(self, actor: User, username: str, kind: str | None) -> User:

@@ -9,7 +9,6 @@ from ltc_assess.lifecycle.base import LifecycleBase
 from ltc_assess.policies import advice
 from ltc_assess.policies.model import SETTINGS
 from ltc_assess.service import Changes, require_png
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role
 
@@ -31,9 +30,9 @@ class CareCases(LifecycleBase):
         actor, _record = self.service.drafting.editable(actor, aid)
         cleaned = [line.strip() for line in lines if line.strip()]
         at = self.service.now()
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             self.lstore.put_care_advice(aid, cleaned, actor.id, at)
-            self._audit(actor, "care_advice.save", aid, {"lines": len(cleaned)})
+            work.audit("care_advice.save", "assessment", aid, new={"lines": len(cleaned)})
         return Changes(assessment_ids=(aid,))
 
     def choose_care_setting(
@@ -65,7 +64,9 @@ class CareCases(LifecycleBase):
             "recorded_by": actor.id,
             "confirmed_at": self.service.now(),
         }
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             self.lstore.add_care_choice(fields)
-            self._audit(actor, "care_setting.confirm", aid, {"setting": setting, "signer": signer_name.strip()})
+            work.audit(
+                "care_setting.confirm", "assessment", aid, new={"setting": setting, "signer": signer_name.strip()}
+            )
         return Changes(assessment_ids=(aid,))

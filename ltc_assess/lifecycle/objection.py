@@ -12,7 +12,6 @@ from ltc_assess.idnumber import mask
 from ltc_assess.lifecycle.base import LifecycleBase
 from ltc_assess.policies.rules import objection_until, publicity_until
 from ltc_assess.service import NewAssessment
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import Role
 
@@ -41,7 +40,7 @@ class ObjectionCases(LifecycleBase):
         today = self._today()
         rows = [r for r in self.lstore.conclusions(date_from, date_to) if r["superseded_by"] is None]
         out = []
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             for row in rows:
                 if row["published_at"] is None:
                     policy = decided_policy(row)
@@ -51,7 +50,7 @@ class ObjectionCases(LifecycleBase):
                         "objection_until": objection_until(policy, today).isoformat(),
                     }
                     self.lstore.update_conclusion(row["assessment_id"], **dates)
-                    self._audit(actor, "conclusion.publish", row["assessment_id"], dates)
+                    work.audit("conclusion.publish", "assessment", row["assessment_id"], new=dates)
                     row = {**row, **dates}
                 out.append(
                     {
@@ -105,10 +104,14 @@ class ObjectionCases(LifecycleBase):
             "reason": reason.strip(),
             "recorded_by": actor.id,
         }
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             oid = self.lstore.add_objection(fields)
-            self._audit(
-                actor, "objection.lodge", aid, {"objection": oid, "lodged_by": lodged_by.strip()}, reason.strip()
+            work.audit(
+                "objection.lodge",
+                "assessment",
+                aid,
+                new={"objection": oid, "lodged_by": lodged_by.strip()},
+                reason=reason.strip(),
             )
         return oid
 
@@ -130,10 +133,12 @@ class ObjectionCases(LifecycleBase):
         new = NewAssessment(
             subject_id=original.subject_id, form=original.form_ref, reason="review", assessor2_id=assessor2_id
         )
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             review, _changes = self.service.start_assessment(actor, new)
             self.lstore.set_review(objection_id, review.id)
-            self._audit(actor, "objection.review", original.id, {"objection": objection_id, "review": review.id})
+            work.audit(
+                "objection.review", "assessment", original.id, new={"objection": objection_id, "review": review.id}
+            )
         return review
 
     def reviews(self, aid: int) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle.base import LifecycleBase
 from ltc_assess.service import Changes
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import Role, Status
 
@@ -44,18 +43,18 @@ class VisitCases(LifecycleBase):
         if not place.strip():
             raise AppError(ErrorCode.INVALID, _("须填写签到地点"), where="place")
         actor, _record = self._on_visit(actor, aid)
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             self.lstore.check_in(aid, actor.id, self.service.now(), place.strip())
-            self._audit(actor, "visit.check_in", aid, {"place": place.strip()})
+            work.audit("visit.check_in", "assessment", aid, new={"place": place.strip()})
         return Changes(assessment_ids=(aid,))
 
     def check_out(self, actor: User, aid: int, place: str) -> Changes:
         if not place.strip():
             raise AppError(ErrorCode.INVALID, _("须填写签退地点"), where="place")
         actor, _record = self._on_visit(actor, aid)
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             self.lstore.check_out(aid, actor.id, self.service.now(), place.strip())
-            self._audit(actor, "visit.check_out", aid, {"place": place.strip()})
+            work.audit("visit.check_out", "assessment", aid, new={"place": place.strip()})
         return Changes(assessment_ids=(aid,))
 
     def record_checks(
@@ -72,9 +71,9 @@ class VisitCases(LifecycleBase):
             "recorded_by": actor.id,
             "recorded_at": self.service.now(),
         }
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             self.lstore.put_visit_checks(aid, fields)
-            self._audit(actor, "visit.checks", aid, fields)
+            work.audit("visit.checks", "assessment", aid, new=fields)
         return Changes(assessment_ids=(aid,))
 
     def visit(self, aid: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -93,9 +92,9 @@ class VisitCases(LifecycleBase):
         if self.service.form(record.form_ref).level_name(level) is None:
             raise AppError(ErrorCode.INVALID, f"level {level} does not exist in {record.form_ref}", where="level")
         self._refuse_original_people(actor, record)
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             self.lstore.confirm(aid, actor.id, level, self.service.now())
-            self._audit(actor, "conclusion.confirm", aid, {"level": level})
+            work.audit("conclusion.confirm", "assessment", aid, new={"level": level})
         return Changes(assessment_ids=(aid,))
 
     def confirmations(self, aid: int) -> list[dict[str, Any]]:

@@ -258,6 +258,12 @@ class Accounts(Manager):
             slots.save()
         return user
 
+    def user(self, user_id: int) -> User:
+        return self.store.user(user_id)
+
+    def user_by_name(self, username: str) -> User | None:
+        return self.store.user_by_name(username)
+
     def users(self, role: str | None = None) -> list[User]:
         return [u for u in self.store.users() if role is None or u.role == role]
 

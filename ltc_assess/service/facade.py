@@ -17,8 +17,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-from sqlite_utils import Database
-
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.pki import AgencyPki
@@ -33,7 +31,7 @@ from ltc_assess.service.queries import Queries
 from ltc_assess.service.reports import Reports
 from ltc_assess.service.review import Review
 from ltc_assess.service.subjects import Subjects
-from ltc_assess.storage.db import connect, new_key
+from ltc_assess.storage.db import Database, connect, new_key
 from ltc_assess.storage.keyslots import KeySlots
 from ltc_assess.storage.records import User
 from ltc_assess.storage.store import Store

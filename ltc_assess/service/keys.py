@@ -60,6 +60,16 @@ class Keys(Manager):
         """The agency root's certificate and (passphrase-protected) key, to issue certificates with."""
         return signing_keys.KeyPair(self.root_certificate(), (self.store.setting(ROOT_KEY) or "").encode())
 
+    def certificate(self, user_id: int) -> bytes | None:
+        """The user's signing certificate (PEM), None when they have none."""
+        stored = self.store.user_key(user_id)
+        return stored[0] if stored else None
+
+    def key_pair(self, user_id: int) -> signing_keys.KeyPair | None:
+        """The user's certificate and password-locked key, None when they have none."""
+        stored = self.store.user_key(user_id)
+        return signing_keys.KeyPair(*stored) if stored else None
+
     def setting(self, key: str) -> str | None:
         """One of the agency's settings (transport certificate, TSA, policy city…), None when not set."""
         return self.store.setting(key)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ltc_assess.conclusions import city_policy
 from ltc_assess.plausibility import changed_items, improvement_warning
+from ltc_assess.policies import Policy
 from ltc_assess.service.base import Manager
 from ltc_assess.service.types import ReviewView
 from ltc_assess.storage.records import Assessment, Comment, User
@@ -16,6 +18,18 @@ class Queries(Manager):
 
     def assessment(self, aid: int) -> Assessment:
         return self.store.assessment(aid)
+
+    def assessment_by_uid(self, uid: str) -> Assessment | None:
+        """The record with this uid (the same on every installation), None when not here."""
+        return self.store.assessment_by_uid(uid)
+
+    def open_conflicts(self) -> list[dict[str, Any]]:
+        """Imported records that clashed with local changes and wait for a decision."""
+        return self.store.open_conflicts()
+
+    def city_policy(self) -> Policy | None:
+        """The city policy this installation works under, None when no city was chosen."""
+        return city_policy(self.store)
 
     def comments(self, aid: int) -> list[Comment]:
         return self.store.comments(aid)

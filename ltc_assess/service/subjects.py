@@ -36,3 +36,7 @@ class Subjects(Manager):
 
     def subject(self, subject_id: int) -> Subject:
         return self.store.subject(subject_id)
+
+    def find(self, uid: str, id_number: str) -> Subject | None:
+        """The person with this office uid or, failing that, this ID number (None: not registered here)."""
+        return self.store.subject_by_uid_or_number(uid, id_number)

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 )
 
 from ltc_assess import idnumber
-from ltc_assess.conclusions import city_policy
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import LANGUAGES, _, language
 from ltc_assess.report.data import REASON_LABELS
@@ -381,7 +380,7 @@ class MainWindow(QMainWindow):
             self.conflicts = ConflictsPanel(service, actor)
             self.tabs.addTab(self.conflicts, _("冲突"))
         self.due: DuePanel | None = None
-        if city_policy(service.store) is not None:  # the due list exists only under a city policy
+        if service.queries.city_policy() is not None:  # the due list exists only under a city policy
             self.due = DuePanel(service, actor)
             self.tabs.addTab(self.due, _("到期提醒"))
         self.refresh()
