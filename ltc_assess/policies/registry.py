@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import cache
 from pathlib import Path
@@ -62,8 +61,7 @@ def load_policy(path: str | Path, placed: bool = True) -> Policy:
         problems.append(FormError(ErrorCode.POLICY_SCHEMA, message, display))
     if problems:
         raise FormErrors(problems)
-    policy._sha256 = hashlib.sha256(data).hexdigest()
-    policy._path = display
+    policy.read_from(data, display)
     return policy
 
 

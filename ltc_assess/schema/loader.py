@@ -6,7 +6,6 @@ programmer) can go straight to the line. All problems in a file are collected; t
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -147,8 +146,7 @@ def load_form_bytes(data: bytes, display: str = "<form>") -> FormDef:
     _check(form, problems)
     if problems.items:
         raise FormErrors(problems.items)
-    form._sha256 = hashlib.sha256(data).hexdigest()
-    form._path = display
+    form.read_from(data, display)
     return form
 
 

@@ -173,7 +173,7 @@ class Review(Manager):
                 self._sign_approval(work, record, decided, password)
         return work.changes
 
-    def _sign_approval(self, work: Work, record: Assessment, decided: int, password: str | None) -> None:
+    def _sign_approval(self, work: Work, record: Assessment, decided: int | None, password: str | None) -> None:
         """A new rendering of the approved record, carrying the assessor-signed submission unchanged (why not an
         appended revision: see ltc_assess.signing.attach), signed by the supervisor; then the signed evidence."""
         if not password:

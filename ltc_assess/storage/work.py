@@ -6,6 +6,7 @@ and each returns ``Changes`` telling views what to refresh (Anki's OpChanges).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
@@ -106,8 +107,20 @@ class Work:
 def unit_of_work(store: Store, at: str, actor: User | None = None, *roles: Role) -> Iterator[Work]:
     """Check ``actor`` (active, one of ``roles``), then run the block in one transaction with its audit events.
 
-    Nested units share the outer transaction (a savepoint); an error anywhere rolls the unit back whole.
+    Nested units share the outer transaction (a savepoint) and add their ``Changes`` to the outer unit's; an
+    error anywhere rolls the unit back whole.
     """
     current = authorize(store, actor, *roles) if actor is not None else None
+    units = _open_units.setdefault(store, [])
     with transaction(store.db):
-        yield Work(store, current, at)
+        work = Work(store, current, at)
+        units.append(work)
+        try:
+            yield work
+        finally:
+            units.pop()
+    if units:  # a nested unit's changes are its outer unit's too
+        units[-1].changes = units[-1].changes.merged(work.changes)
+
+
+_open_units: weakref.WeakKeyDictionary[Store, list[Work]] = weakref.WeakKeyDictionary()
