@@ -43,20 +43,25 @@ R = TypeVar("R")
 
 
 class _Forward(Generic[P, R]):
-    """``service.name(...)`` calls ``service.<manager>.name(...)``: the facade keeps its one flat vocabulary."""
+    """``service.name(...)`` calls ``service.<manager>.name(...)``: the facade keeps its one flat vocabulary
+    (read on the class, it is a plain function of the service, so that tests may wrap it)."""
 
     def __init__(self, manager: str, method: Callable[Concatenate[Any, P], R]) -> None:
         self.manager, self.name = manager, method.__name__
 
     @overload
-    def __get__(self, service: None, owner: type) -> _Forward[P, R]: ...
+    def __get__(self, service: None, owner: type) -> Callable[Concatenate[Any, P], R]: ...
     @overload
     def __get__(self, service: object, owner: type | None = None) -> Callable[P, R]: ...
-    def __get__(self, service: object, owner: type | None = None) -> Callable[P, R] | _Forward[P, R]:
+    def __get__(self, service: object, owner: type | None = None) -> Callable[..., R]:
         if service is None:
-            return self
+            return self._unbound
         method: Callable[P, R] = getattr(getattr(service, self.manager), self.name)
         return method
+
+    def _unbound(self, service: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        method: Callable[P, R] = getattr(getattr(service, self.manager), self.name)
+        return method(*args, **kwargs)
 
 
 def utc_now() -> dt.datetime:
