@@ -51,7 +51,9 @@ class MainWindow(QMainWindow):
         self.resize(1100, 700)
         self.setStyleSheet(FOCUS_STYLE)  # dialogs opened from here inherit it
         policy = city_policy(service.store)
-        self.exchange = Exchange(self, service, actor, self.statusBar().showMessage, self.apply)
+        self.exchange = Exchange(
+            self, service, actor, lambda message: self.statusBar().showMessage(message), self.apply
+        )
         self._build_menus()
         self.tabs = QTabWidget()
         self.setCentralWidget(self.tabs)
