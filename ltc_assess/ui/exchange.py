@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -35,6 +34,7 @@ from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _
 from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.storage.records import User
+from ltc_assess.ui.form_dialog import add_ok_cancel, add_rows
 from ltc_assess.ui.workers import run_with_service
 
 Outcome = tuple[str, Changes]  # the message shown, and what the job changed
@@ -152,13 +152,8 @@ class InsurerDialog(QDialog):
             edit.setCalendarPopup(True)
             edit.setDate(date)
         self.insurer = QLineEdit()
-        form.addRow(_("起始日期"), self.start)
-        form.addRow(_("截止日期"), self.end)
-        form.addRow(_("接收机构"), self.insurer)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        add_rows(form, [(_("起始日期"), self.start), (_("截止日期"), self.end), (_("接收机构"), self.insurer)])
+        add_ok_cancel(self, form)
 
     def values(self) -> tuple[str, str, str | None]:
         return (

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLineEdit, QWidget
 
 from ltc_assess.i18n import _, language
 from ltc_assess.report.data import REASON_LABELS
 from ltc_assess.schema.model import FormDef
 from ltc_assess.service import REASONS, NewAssessment
 from ltc_assess.storage.records import Subject, User
+from ltc_assess.ui.form_dialog import add_ok_cancel, add_rows
 
 
 def offered_forms(installed: Sequence[FormDef], first: Sequence[str]) -> list[FormDef]:
@@ -55,15 +56,17 @@ class NewAssessmentDialog(QDialog):
             self.second.addItem(u.display_name, u.id)
         self.informant = QLineEdit()
         self.place = QLineEdit()
-        form.addRow(_("表单版本"), self.form_box)
-        form.addRow(_("评估原因"), self.reason)
-        form.addRow(_("第二评估员"), self.second)
-        form.addRow(_("信息提供者"), self.informant)
-        form.addRow(_("评估地点"), self.place)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        add_rows(
+            form,
+            [
+                (_("表单版本"), self.form_box),
+                (_("评估原因"), self.reason),
+                (_("第二评估员"), self.second),
+                (_("信息提供者"), self.informant),
+                (_("评估地点"), self.place),
+            ],
+        )
+        add_ok_cancel(self, form)
 
     def request(self) -> NewAssessment:
         """What was chosen, as the service's request."""

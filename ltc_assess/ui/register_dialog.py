@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLabel, QLineEdit, QWidget
 
 from ltc_assess import idnumber
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage.records import Subject, User
+from ltc_assess.ui.form_dialog import add_ok_cancel
 
 
 class RegisterDialog(QDialog):
@@ -55,10 +56,7 @@ class RegisterDialog(QDialog):
         for key in ("phone", "district", "address", "insurance_no"):
             form.addRow(labels[key], self.fields[key])
         form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        add_ok_cancel(self, form)
         self.fields["id_number"].textChanged.connect(self._id_changed)
         self.sex.currentIndexChanged.connect(lambda _i: self._show_derived())
 
