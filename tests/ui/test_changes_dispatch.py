@@ -162,3 +162,21 @@ def test_new_accounts_reach_the_assessor_filter(qtbot: QtBot, world: World, monk
     window.apply(Changes(users_changed=True))
     assert queue.queue_assessor.findText("新评估员") > 0 and queue.queue_assessor.currentData() == world.a2.id
     assert counts == Counter()
+
+
+def test_the_forms_offered_put_the_citys_then_the_recent_ones_first() -> None:
+    """Test the new-assessment form list: no form id is built in; the city policy's version leads (even when a
+    newer one is installed), then the forms the assessor used, most recent first; then final before provisional."""
+    from ltc_assess.schema.registry import installed_forms
+    from ltc_assess.ui.new_assessment_dialog import offered_forms
+
+    installed = installed_forms()
+    plain = [f.form for f in offered_forms(installed, [])]
+    assert sorted(plain) == sorted({f.form for f in installed})
+    assert [f.status for f in offered_forms(installed, [])][-1] == "provisional"
+    recent = [f.form for f in offered_forms(installed, ["nhsa-ltc-2021@1", "barthel", "mzt039-2013", "barthel"])]
+    assert recent[:3] == ["nhsa-ltc-2021", "barthel", "mzt039-2013"]
+    nhsa = next(f for f in installed if f.form == "nhsa-ltc-2021")
+    with_newer = (*installed, nhsa.model_copy(update={"version": nhsa.version + 1}))
+    assert "nhsa-ltc-2021@2" in [f.ref for f in offered_forms(with_newer, [])]  # the newest by default
+    assert [f.ref for f in offered_forms(with_newer, ["nhsa-ltc-2021@1"])][0] == "nhsa-ltc-2021@1"
