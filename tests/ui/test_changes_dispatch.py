@@ -180,3 +180,23 @@ def test_the_forms_offered_put_the_citys_then_the_recent_ones_first() -> None:
     with_newer = (*installed, nhsa.model_copy(update={"version": nhsa.version + 1}))
     assert "nhsa-ltc-2021@2" in [f.ref for f in offered_forms(with_newer, [])]  # the newest by default
     assert [f.ref for f in offered_forms(with_newer, ["nhsa-ltc-2021@1"])][0] == "nhsa-ltc-2021@1"
+
+
+def test_a_status_review_flagged_reaches_the_due_list_only(
+    qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test that flagging a 状态评估 (due_changed) puts it on the due list, and no assessment list is read again."""
+    from unit.lifecycle.helpers import decide, make_city, nhsa_ready, visit
+
+    city = make_city(world, "tianjin")
+    aid = nhsa_ready(city, world.a1, city.e1)
+    visit(city, aid, world.a1, city.e1)
+    world.service.submit(world.a1, aid)
+    decide(city, aid, world.sup1, city.e1, city.e2)
+    window = _window(qtbot, world.service, world.sup2)
+    assert window.due is not None
+    before = [row["kind"] for row in window.due.model.rows]
+    counts = count_refreshes(monkeypatch)
+    window.apply(city.lc.flag_status_review(world.sup2, aid, "2026-11-20", "术后康复"))
+    assert counts == Counter({"DuePanel": 1})
+    assert "status_review" not in before and "status_review" in [row["kind"] for row in window.due.model.rows]
