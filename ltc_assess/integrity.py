@@ -83,12 +83,12 @@ def _users(service: AssessmentService) -> list[str]:
             state["disabled"] = row["action"] == "user.disable"
     found = []
     for user in service.store.users():
-        state = logged.get(str(user.id))
-        if state is None:
+        last = logged.get(str(user.id))
+        if last is None:
             found.append(f"user {user.username}: not in the audit log (added behind the application's back?)")
-        elif state["role"] != user.role.value:
-            found.append(f"user {user.username}: role {user.role.value}, but the audit log gave {state['role']}")
-        elif state["disabled"] != user.disabled:
+        elif last["role"] != user.role.value:
+            found.append(f"user {user.username}: role {user.role.value}, but the audit log gave {last['role']}")
+        elif last["disabled"] != user.disabled:
             found.append(f"user {user.username}: disabled flag differs from the audit log")
     return found
 

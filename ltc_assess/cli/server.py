@@ -14,7 +14,7 @@ ROOT_ENV = "LTC_ASSESS_ROOT_PASSPHRASE"
 PG_ENV = "LTC_ASSESS_PG"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("server", help="the office server on PostgreSQL (run, migrate, enrol, tls-cert, insurer)")
     _pg(p)
     p.add_argument("--listen", default="127.0.0.1:8443", metavar="HOST:PORT")

@@ -10,7 +10,7 @@ import json
 from ltc_assess.cli.common import add_db_option, login, open_service, password
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("tasks", help="visit tasks: dispatch on the server, list and start on a laptop")
     tsub = p.add_subparsers(dest="tasks_command", metavar="ACTION", required=True, parser_class=type(p))
     lp = tsub.add_parser("list", help="my tasks as of the last sync")

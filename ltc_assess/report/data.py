@@ -154,9 +154,9 @@ def _rate(dim: Any, result: dict[str, Any], grade_top: int) -> float | None:
     without a meaningful sum (MZ/T 感知觉与沟通): by grade, 0 能力完好 = 100.
     """
     if result.get("score") is not None and result.get("max") and dim.summed:
-        share = 100 * result["score"] / result["max"]
+        share: float = 100 * result["score"] / result["max"]
         return 100 - share if dim.direction == "higher_worse" else share
-    grade = (result.get("grade") or {}).get("code")
+    grade: int | None = (result.get("grade") or {}).get("code")
     if grade is not None and grade_top:
         return 100 * (grade_top - grade) / grade_top
     return None

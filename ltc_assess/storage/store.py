@@ -40,14 +40,14 @@ class Store:
         return None if row is None else str(row[0])
 
     def set_setting(self, key: str, value: str) -> None:
-        self.db["settings"].upsert({"key": key, "value": value}, pk="key")
+        self.db.table("settings").upsert({"key": key, "value": value}, pk="key")
 
     # --- users --------------------------------------------------------------------------------------
 
     def add_user(self, username: str, display_name: str, role: str, password_hash: str, at: str) -> User:
         if self.user_by_name(username) is not None:
             raise AppError(ErrorCode.CONFLICT, f"user {username!r} already exists")
-        self.db["users"].insert(
+        self.db.table("users").insert(
             {
                 "username": username,
                 "display_name": display_name,
@@ -80,7 +80,7 @@ class Store:
         return [User.from_row(r) for r in self.db.query("SELECT * FROM users ORDER BY username")]
 
     def update_user(self, user_id: int, **fields: Any) -> None:
-        self.db["users"].update(user_id, fields)
+        self.db.table("users").update(user_id, fields)
 
     # --- subjects -----------------------------------------------------------------------------------
 
@@ -104,8 +104,8 @@ class Store:
             "updated_at": at,
             "uid": fields.get("uid") or uuid.uuid4().hex,
         }
-        subject_id = self.db["subjects"].insert(row).last_pk
-        self.db["subject_name_grams"].insert_all(
+        subject_id = self.db.table("subjects").insert(row).last_pk
+        self.db.table("subject_name_grams").insert_all(
             [{"gram": g, "subject_id": subject_id} for g in name_grams(fields["name"])]
         )
         return self.subject(int(subject_id))  # type: ignore[arg-type]
@@ -119,6 +119,7 @@ class Store:
     def search_subjects(self, query: str, limit: int = 50) -> list[Subject]:
         """By name fragment (any 1+ characters), ID-number suffix or phone suffix; all indexed."""
         q = "".join(query.split())
+        args: list[str | int]
         if not q:
             sql, args = "SELECT * FROM subjects ORDER BY id DESC LIMIT ?", [limit]
         elif q.isdigit() or (q[:-1].isdigit() and q[-1] in "Xx"):
@@ -145,7 +146,7 @@ class Store:
 
     def create_assessment(self, fields: dict[str, Any]) -> int:
         fields = {"uid": uuid.uuid4().hex, **fields}
-        return int(self.db["assessments"].insert(fields).last_pk)  # type: ignore[arg-type]
+        return int(self.db.table("assessments").insert(fields).last_pk)  # type: ignore[arg-type]
 
     def _row(self, assessment_id: int) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM assessments WHERE id = ?", [assessment_id]))
@@ -174,7 +175,7 @@ class Store:
             )
 
     def update_assessment(self, assessment_id: int, **fields: Any) -> None:
-        self.db["assessments"].update(assessment_id, fields)
+        self.db.table("assessments").update(assessment_id, fields)
 
     def list_assessments(
         self,
@@ -213,7 +214,7 @@ class Store:
     # --- comments and signatures --------------------------------------------------------------------
 
     def add_comment(self, assessment_id: int, author_id: int, body: str, item_id: str | None, at: str) -> None:
-        self.db["review_comments"].insert(
+        self.db.table("review_comments").insert(
             {"assessment_id": assessment_id, "author_id": author_id, "item_id": item_id, "body": body, "created_at": at}
         )
 
@@ -228,7 +229,7 @@ class Store:
         ]
 
     def put_signature(self, assessment_id: int, role: str, png: bytes, at: str) -> None:
-        self.db["signatures"].upsert(
+        self.db.table("signatures").upsert(
             {"assessment_id": assessment_id, "role": role, "png": png, "signed_at": at}, pk=("assessment_id", "role")
         )
 
@@ -251,7 +252,7 @@ class Store:
     # --- signing keys and signed reports ------------------------------------------------------------
 
     def put_user_key(self, user_id: int, cert_pem: bytes, key_pem: bytes, at: str) -> None:
-        self.db["user_keys"].upsert(
+        self.db.table("user_keys").upsert(
             {"user_id": user_id, "cert_pem": cert_pem, "key_pem": key_pem, "created_at": at}, pk="user_id"
         )
 
@@ -264,7 +265,7 @@ class Store:
 
     def add_revocation(self, serial: int, user_id: int | None, revoked_at: str, reason: str) -> None:
         """Revoke a certificate once; revoking it again keeps the first time."""
-        self.db["revocations"].insert(
+        self.db.table("revocations").insert(
             {"serial_hex": format(serial, "x"), "user_id": user_id, "revoked_at": revoked_at, "reason": reason},
             ignore=True,
         )
@@ -331,7 +332,7 @@ class Store:
         return self.db.execute("SELECT 1 FROM bundles WHERE bundle_id = ?", [bundle_id]).fetchone() is not None
 
     def log_bundle(self, bundle_id: str, direction: str, at: str, actor_id: int, summary: dict[str, Any]) -> None:
-        self.db["bundles"].insert(
+        self.db.table("bundles").insert(
             {
                 "bundle_id": bundle_id,
                 "direction": direction,
@@ -342,7 +343,7 @@ class Store:
         )
 
     def add_conflict(self, uid: str, bundle_id: str, at: str, incoming: dict[str, Any]) -> None:
-        self.db["conflicts"].insert(
+        self.db.table("conflicts").insert(
             {"assessment_uid": uid, "bundle_id": bundle_id, "detected_at": at, "incoming_json": _dumps(incoming)}
         )
 
@@ -360,13 +361,13 @@ class Store:
         """The review thread exactly as given (author ids, bodies, times)."""
         self.db.execute("DELETE FROM review_comments WHERE assessment_id = ?", [assessment_id])
         for c in comments:
-            self.db["review_comments"].insert({"assessment_id": assessment_id, **c})
+            self.db.table("review_comments").insert({"assessment_id": assessment_id, **c})
 
     def insert_report(
         self, assessment_id: int, revision: int, signer_role: str, pdf: bytes, sha256: str, at: str
     ) -> None:
         """A signed report under a given revision number (made here, or elsewhere and imported)."""
-        self.db["reports"].insert(
+        self.db.table("reports").insert(
             {
                 "assessment_id": assessment_id,
                 "revision": revision,

@@ -105,9 +105,9 @@ class OptionButton(QPushButton):
         self.label = QLabel(text)
         self.label.setWordWrap(True)
         self.label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.addWidget(self.label)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(12, 8, 12, 8)
+        self._layout.addWidget(self.label)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.MinimumExpanding)
         self.setMinimumHeight(44)
         self.setObjectName("option")  # styled by OPTION_STYLE on the card: one style sheet, not one per button
@@ -117,7 +117,7 @@ class OptionButton(QPushButton):
         self.label.setStyleSheet("color:white;" if checked else "")
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        hint = self.layout().sizeHint()
+        hint = self._layout.sizeHint()
         return QSize(hint.width(), max(44, hint.height()))
 
 
@@ -306,13 +306,14 @@ class GroupEditor(Editor):
     def value(self) -> Any:
         rows = []
         for r in range(self.table.rowCount()):
-            row = {
-                f.id: (self.table.item(r, c).text().strip() if self.table.item(r, c) else "")
-                for c, f in enumerate(self.fields)
-            }
+            row = {f.id: self._cell(r, c) for c, f in enumerate(self.fields)}
             if any(row.values()):
                 rows.append({k: v for k, v in row.items() if v})
         return rows
+
+    def _cell(self, row: int, column: int) -> str:
+        item = self.table.item(row, column)
+        return item.text().strip() if item is not None else ""
 
 
 @register("computed")
