@@ -11,6 +11,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.storage.store import inserted_id
 
 
 class LifecycleStore:
@@ -107,7 +108,7 @@ class LifecycleStore:
     # --- objections ---------------------------------------------------------------------------------
 
     def add_objection(self, fields: dict[str, Any]) -> int:
-        return int(self.db.table("objections").insert(fields).last_pk)  # type: ignore[arg-type]
+        return inserted_id(self.db.table("objections").insert(fields))
 
     def objection(self, objection_id: int) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM objections WHERE id = ?", [objection_id]))

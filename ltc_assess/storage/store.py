@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from sqlite_utils import Database
+from sqlite_utils.db import Table
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
@@ -21,6 +22,13 @@ def name_grams(name: str) -> set[str]:
     """Every 1- and 2-character piece of a name (the search index for short CJK names)."""
     text = "".join(name.split()).lower()
     return {text[i : i + n] for n in (1, 2) for i in range(len(text) - n + 1)}
+
+
+def inserted_id(table: Table) -> int:
+    """The rowid of the row just inserted (sqlite-utils types it Optional: it is set by every insert)."""
+    if table.last_pk is None:
+        raise RuntimeError(f"sqlite-utils gave no row id after an insert into {table.name}")
+    return int(table.last_pk)
 
 
 def _dumps(value: Any) -> str:
@@ -47,7 +55,7 @@ class Store:
     def add_user(self, username: str, display_name: str, role: str, password_hash: str, at: str) -> User:
         if self.user_by_name(username) is not None:
             raise AppError(ErrorCode.CONFLICT, f"user {username!r} already exists")
-        self.db.table("users").insert(
+        users = self.db.table("users").insert(
             {
                 "username": username,
                 "display_name": display_name,
@@ -56,7 +64,7 @@ class Store:
                 "created_at": at,
             }
         )
-        return self.user_by_name(username)  # type: ignore[return-value]
+        return self.user(inserted_id(users))
 
     def _user_row(self, where: str, args: list[Any]) -> dict[str, Any] | None:
         rows = list(self.db.query(f"SELECT * FROM users WHERE {where}", args))
@@ -104,11 +112,11 @@ class Store:
             "updated_at": at,
             "uid": fields.get("uid") or uuid.uuid4().hex,
         }
-        subject_id = self.db.table("subjects").insert(row).last_pk
+        subject_id = inserted_id(self.db.table("subjects").insert(row))
         self.db.table("subject_name_grams").insert_all(
             [{"gram": g, "subject_id": subject_id} for g in name_grams(fields["name"])]
         )
-        return self.subject(int(subject_id))  # type: ignore[arg-type]
+        return self.subject(subject_id)
 
     def subject(self, subject_id: int) -> Subject:
         rows = list(self.db.query("SELECT * FROM subjects WHERE id = ?", [subject_id]))
@@ -146,7 +154,7 @@ class Store:
 
     def create_assessment(self, fields: dict[str, Any]) -> int:
         fields = {"uid": uuid.uuid4().hex, **fields}
-        return int(self.db.table("assessments").insert(fields).last_pk)  # type: ignore[arg-type]
+        return inserted_id(self.db.table("assessments").insert(fields))
 
     def _row(self, assessment_id: int) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM assessments WHERE id = ?", [assessment_id]))

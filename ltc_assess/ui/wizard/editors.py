@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ltc_assess.i18n import _, language
-from ltc_assess.schema.model import AnyItem, GroupItem, NumberItem
+from ltc_assess.schema.model import AnyItem, GroupItem, MultiChoiceItem, NumberItem, SingleChoiceItem
 from ltc_assess.ui.signature_pad import SignaturePad
 from ltc_assess.ui.wizard.keys import choice_keys
 
@@ -133,14 +133,14 @@ def _option_button(key: str | None, text: str) -> OptionButton:
 class SingleChoiceEditor(Editor):
     """Large option buttons; one may be chosen (clicking the chosen one again keeps it)."""
 
-    def __init__(self, item: AnyItem, parent: QWidget | None = None) -> None:
+    def __init__(self, item: SingleChoiceItem, parent: QWidget | None = None) -> None:
         super().__init__(item, parent)
         layout = QVBoxLayout(self)
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
-        self.values = [c.value for c in item.choices]  # type: ignore[union-attr]
-        self.keys = choice_keys(item)  # type: ignore[arg-type]
-        for n, (choice, key) in enumerate(zip(item.choices, self.keys, strict=True)):  # type: ignore[union-attr]
+        self.values = [c.value for c in item.choices]
+        self.keys = choice_keys(item)
+        for n, (choice, key) in enumerate(zip(item.choices, self.keys, strict=True)):
             score = f"[{choice.value}] " if isinstance(choice.value, int) and str(choice.value) != key else ""
             button = _option_button(key, f"{score}{choice.label.get(self.lang)}")
             self.group.addButton(button, n)
@@ -172,11 +172,11 @@ class SingleChoiceEditor(Editor):
 class MultiChoiceEditor(Editor):
     """Toggle buttons; an exclusive option (无) clears the others and vice versa."""
 
-    def __init__(self, item: AnyItem, parent: QWidget | None = None) -> None:
+    def __init__(self, item: MultiChoiceItem, parent: QWidget | None = None) -> None:
         super().__init__(item, parent)
         layout = QVBoxLayout(self)
-        self.choices = list(item.choices)  # type: ignore[union-attr]
-        self.keys = choice_keys(item)  # type: ignore[arg-type]
+        self.choices = list(item.choices)
+        self.keys = choice_keys(item)
         self.buttons = []
         for n, (choice, key) in enumerate(zip(self.choices, self.keys, strict=True)):
             button = _option_button(key, choice.label.get(self.lang))
