@@ -45,14 +45,14 @@ def problems(service: AssessmentService) -> list[str]:
 
 def _checkpoints(service: AssessmentService, root: bytes | None) -> list[str]:
     rows = audit.checkpoints(service.db)
-    if rows and root is None:
-        return ["audit checkpoints exist but the signing root is gone"]
+    if root is None:
+        return ["audit checkpoints exist but the signing root is gone"] if rows else []
     usernames = {u.username for u in service.store.users()}
     found = []
     for row in rows:
         where = f"audit checkpoint {row['id']}"
         try:
-            signed = evidence.verify(evidence.SignedRecord("checkpoint", row["payload"], bytes(row["signature"])), root)  # type: ignore[arg-type]
+            signed = evidence.verify(evidence.SignedRecord("checkpoint", row["payload"], bytes(row["signature"])), root)
         except LtcError as exc:
             found.append(f"{where}: {exc.message}")
             continue

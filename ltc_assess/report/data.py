@@ -382,7 +382,10 @@ def build_report_data(
         handwritten=dict(handwritten or {}),
         qr_payload=json.dumps({"assessment": record.get("id"), "sha256": digest}, separators=(",", ":")),
         agency=(agency[0] or "", agency[1] or ""),
-        qualifications=tuple(quals.get(record.get(k) or -1, "") for k in ("assessor1_id", "assessor2_id")),  # type: ignore[arg-type]
+        qualifications=(
+            quals.get(record.get("assessor1_id") or -1, ""),
+            quals.get(record.get("assessor2_id") or -1, ""),
+        ),
         signed_on={role: local_date(at) for role, at in (signed_at or {}).items()},
         headings=_HEADINGS.get(form.form, _DEFAULT_HEADINGS),
         change_preamble=change_preamble,
