@@ -106,8 +106,8 @@ def _plan(form: FormDef) -> _Plan:
             by_condition.setdefault(key, (cond, []))[1].append(item_id)
     dims = []
     for dim in form.scoring.dimensions:
-        maxima = [max(c.value for c in items[i].choices) for i in dim.items]  # type: ignore[union-attr]
-        dims.append(_DimPlan(dim, f"sum:{dim.id}", dim.label.zh_CN, dim.items, sum(maxima) if dim.summed else None))  # type: ignore[arg-type]
+        maxima = [max(form.choice_scores(i)) for i in dim.items]
+        dims.append(_DimPlan(dim, f"sum:{dim.id}", dim.label.zh_CN, dim.items, sum(maxima) if dim.summed else None))
     plan = _Plan(
         form_id=form.form,
         form_version=form.version,
@@ -236,7 +236,7 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         )
     if missing and not partial:
         item = form.items[missing[0]]
-        values = ", ".join(str(c.value) for c in sorted(item.choices, key=lambda c: c.value))  # type: ignore[union-attr]
+        values = ", ".join(str(v) for v in sorted(form.choice_scores(missing[0])))
         raise AnswerError(
             ErrorCode.ANSWER_MISSING,
             f"required item {missing[0]} ({item.label.zh_CN}) has no answer; allowed values: {values}"
