@@ -145,7 +145,7 @@ def export_bundle(
     pair = KeyPair(*stored)
     load_key(pair.key_pem, password)
     names, _ids = _user_names(service)
-    records = []
+    records: list[dict[str, Any]] = []
     for row in service.store.list_assessments(limit=1_000_000):
         record = service.assessment(row["id"])
         current = content_hash(service, record)

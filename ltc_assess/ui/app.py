@@ -176,6 +176,6 @@ def main(db: Path, language: str | None = None) -> int:
         if login.exec() != QDialog.DialogCode.Accepted or login.user is None:
             return 0
         open_main_window(login.open_service(), login.user)
-        return QApplication.instance().exec()  # type: ignore[union-attr]
+        return QApplication.exec()
     finally:
         close_all_windows()

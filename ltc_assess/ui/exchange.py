@@ -6,11 +6,10 @@ responsive and shows the outcome when done, and refreshes what an import changed
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
@@ -145,9 +144,9 @@ class InsurerDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(_("导出保险机构数据包"))
         form = QFormLayout(self)
-        today = dt.date.today()
+        today = QDate.currentDate()
         self.start, self.end = QDateEdit(), QDateEdit()
-        for edit, date in ((self.start, today.replace(day=1)), (self.end, today)):
+        for edit, date in ((self.start, QDate(today.year(), today.month(), 1)), (self.end, today)):
             edit.setDisplayFormat("yyyy-MM-dd")
             edit.setCalendarPopup(True)
             edit.setDate(date)

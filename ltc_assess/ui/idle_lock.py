@@ -28,7 +28,9 @@ class IdleLock(QObject):
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.lock)
         self.timer.start()
-        QApplication.instance().installEventFilter(self)  # type: ignore[union-attr]
+        app = QApplication.instance()
+        assert app is not None  # the lock is made by the running app
+        app.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove):

@@ -96,7 +96,7 @@ class ScorePanel(QWidget):
             else:
                 shown = f"{d.score if d.score is not None else f'{d.partial_sum}…'}/{d.max}"
                 shown += f"（{grade}）" if grade else ""
-            lines.append(f"{labels.get(d.id, d.label)}{colon}{shown}  [{d.answered}/{d.count}]")
+            lines.append(f"{labels.get(d.id, d.label)}{colon}{shown}  [{d.answered}/{d.item_count}]")
         if result.total is not None:
             lines.append(_("总分：{total}").format(total=result.total))
         self.dims.setText("\n".join(lines))
