@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ltc_assess.cli.common import add_db_option, login, open_service, password
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ltc_assess.service import AssessmentService
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("tasks", help="visit tasks: dispatch on the server, list and start on a laptop")
     tsub = p.add_subparsers(dest="tasks_command", metavar="ACTION", required=True, parser_class=type(p))
     lp = tsub.add_parser("list", help="my tasks as of the last sync")
@@ -67,7 +67,7 @@ def _start(args: argparse.Namespace) -> int:
     return 0
 
 
-def _office_call(args: argparse.Namespace, method: str, path: str, with_task: bool = False) -> object:
+def _office_call(args: argparse.Namespace, method: str, path: str, with_task: bool = False) -> Any:
     """Call the server as ``args.user`` (logged in here, session opened with their agency key)."""
     from ltc_assess.errors import AppError, ErrorCode
     from ltc_assess.sync_client import ServerClient
@@ -109,11 +109,11 @@ def _task_body(service: AssessmentService, args: argparse.Namespace) -> dict[str
 
 def _create(args: argparse.Namespace) -> int:
     task = _office_call(args, "POST", "/api/v1/tasks", with_task=True)
-    print(f"task {task['uid']} dispatched to {args.assessor_a}, due {args.due}")  # type: ignore[index]
+    print(f"task {task['uid']} dispatched to {args.assessor_a}, due {args.due}")
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
-    for t in _office_call(args, "GET", "/api/v1/tasks"):  # type: ignore[attr-defined]
+    for t in _office_call(args, "GET", "/api/v1/tasks"):
         print(f"{t['uid']}  {t['due_date']}  {t['state']:<10}  {t['assessor_a']:<10}  {t['person']['name']}")
     return 0

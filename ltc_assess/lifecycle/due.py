@@ -49,7 +49,7 @@ class DueCases(LifecycleBase):
         with self.service.unit_of_work(actor) as work:
             self.lstore.update_conclusion(aid, status_review_on=on, status_review_reason=reason.strip())
             work.audit("conclusion.status_review", "assessment", aid, new={"on": on}, reason=reason.strip())
-        return Changes(assessment_ids=(aid,))
+        return Changes(assessment_ids=(aid,), due_changed=True)
 
     def due(self, within_days: int = 30) -> list[DueEntry]:
         """Conclusions expiring within ``within_days``, 状态评估 falling due, people who may not re-apply yet."""
