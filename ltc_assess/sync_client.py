@@ -21,8 +21,9 @@ from typing import Any
 
 import httpx
 
-from ltc_assess import bundle_seal, replay
-from ltc_assess.bundles import MAX_BUNDLE_BYTES, BundleRefused, apply_records, content_hash, export_bundle
+from ltc_assess import bundle_seal, incoming
+from ltc_assess.bundle_records import content_hash
+from ltc_assess.bundles import MAX_BUNDLE_BYTES, BundleRefused, apply_records, export_bundle
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import tasks as task_store
@@ -201,7 +202,7 @@ def _pull(service: AssessmentService, actor: User, client: ServerClient, report:
         if not page["changes"]:
             return
         made_by = {c["record"]["uid"]: c["changed_by"] for c in page["changes"]}
-        records = replay.parse_records(json.dumps([c["record"] for c in page["changes"]]).encode(), client.url)
+        records = incoming.parse_records(json.dumps([c["record"] for c in page["changes"]]).encode(), client.url)
         summary = apply_records(service, actor, records, signer_of, f"sync-{uuid.uuid4().hex}", client.url)
         report.pulled += len(summary.added) + len(summary.updated)
         report.conflicts += summary.conflicts
