@@ -80,8 +80,8 @@ def export_bundle(
 ) -> dict[str, Any]:
     """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``),
     encrypted to the agency (one file, 0600)."""
-    from ltc_assess import attestation
     from ltc_assess.exchange.package import write_package
+    from ltc_assess.service import attestation
     from ltc_assess.signing.cms import sign_detached
     from ltc_assess.signing.keys import KeyPair, load_key
 

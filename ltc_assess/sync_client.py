@@ -140,7 +140,7 @@ def recover_outbox(service: AssessmentService) -> None:
 
 
 def has_changes(service: AssessmentService) -> bool:
-    for row in service.store.list_assessments(limit=1_000_000):
+    for row in service.list_assessments(limit=1_000_000):
         record = service.assessment(row["id"])
         if content_hash(service, record) != record.sync_hash:
             return True
@@ -157,14 +157,14 @@ def sync(
 ) -> SyncReport:
     """One full sync: recover and push the outbox, pull changes, exchange tasks and task links."""
     actor = service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
-    stored = service.store.user_key(actor.id)
-    if stored is None:
+    pair = service.keys.key_pair(actor.id)
+    if pair is None:
         raise AppError(ErrorCode.SIGNATURE, f"{actor.username} has no signing certificate (ltc-assess keys issue)")
     root = service.root_certificate()
     report = SyncReport()
     client = ServerClient(url, root, transport)
     try:
-        client.login(actor.username, stored[0], stored[1], password, root)
+        client.login(actor.username, pair.cert_pem, pair.key_pem, password, root)
         recover_outbox(service)
         if has_changes(service):
             partial = _partial(service) / f"{service.now().replace(':', '')}-{uuid.uuid4().hex[:8]}.zip"
@@ -188,7 +188,7 @@ def sync(
 
 def _pull(service: AssessmentService, actor: User, client: ServerClient, report: SyncReport) -> None:
     key = f"sync_cursor:{client.url}"
-    users = {u.username: u for u in service.store.users()}
+    users = {u.username: u for u in service.users()}
 
     def signer_of(rec: dict[str, Any]) -> User:
         name = made_by[rec["uid"]]
@@ -197,7 +197,7 @@ def _pull(service: AssessmentService, actor: User, client: ServerClient, report:
         return users[name]
 
     while True:
-        cursor = int(service.store.setting(key) or 0)
+        cursor = int(service.keys.setting(key) or 0)
         page = client.call("GET", "/api/v1/sync/changes", params={"since": cursor, "limit": PAGE})
         if not page["changes"]:
             return
@@ -213,7 +213,7 @@ def _pull(service: AssessmentService, actor: User, client: ServerClient, report:
 
 
 def _tasks(service: AssessmentService, client: ServerClient, report: SyncReport) -> None:
-    for task_uid, assessment_uid in task_store.unsent_links(service.db):
+    for task_uid, assessment_uid in service.queries.unsent_task_links():
         try:
             client.call("POST", f"/api/v1/tasks/{task_uid}/link", json={"assessment_uid": assessment_uid})
         except AppError as exc:  # not pushed yet (a draft is pushed too, so this is rare): next time

@@ -6,10 +6,11 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from ltc_assess import attestation, conclusions
+from ltc_assess import conclusions
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.exchange.insurer_entry import entry
 from ltc_assess.schema.model import FormDef
+from ltc_assess.service import attestation
 from ltc_assess.service.base import Manager
 from ltc_assess.service.keys import AGENCY
 from ltc_assess.signing import keys as signing_keys

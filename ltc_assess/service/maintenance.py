@@ -18,7 +18,7 @@ class Maintenance(Manager):
         report = audit.verify(self.service.db)
         if not report.ok:
             problems.append(report.problem or "audit chain broken")
-        from ltc_assess import integrity
+        from ltc_assess.service import integrity
 
         return problems + integrity.problems(self.service)
 

@@ -9,6 +9,8 @@ from ltc_assess.plausibility import changed_items, improvement_warning
 from ltc_assess.policies import Policy
 from ltc_assess.service.base import Manager
 from ltc_assess.service.types import ReviewView
+from ltc_assess.storage import audit
+from ltc_assess.storage import tasks as task_store
 from ltc_assess.storage.records import Assessment, Comment, User
 from ltc_assess.workflow import REVIEW_ACTIONS, Action, Role, Status, allowed_actions
 
@@ -26,6 +28,22 @@ class Queries(Manager):
     def open_conflicts(self) -> list[dict[str, Any]]:
         """Imported records that clashed with local changes and wait for a decision."""
         return self.store.open_conflicts()
+
+    def audit_events(self, aid: int) -> list[dict[str, Any]]:
+        """The assessment's audit events, oldest first (its status history is read from them)."""
+        return audit.entity_history(self.service.db, "assessment", aid)
+
+    def signed_report_roles(self, aid: int) -> tuple[str, ...]:
+        """Who signed the stored report revisions, in revision order."""
+        return tuple(r["signer_role"] for r in self.store.reports(aid))
+
+    def tasks(self, username: str | None = None) -> list[dict[str, Any]]:
+        """Visit tasks as of the last sync (``username``'s, or all)."""
+        return task_store.tasks(self.service.db, username)
+
+    def unsent_task_links(self) -> list[tuple[str, str]]:
+        """(task, assessment) links made here that the server has not heard of yet."""
+        return task_store.unsent_links(self.service.db)
 
     def city_policy(self) -> Policy | None:
         """The city policy this installation works under, None when no city was chosen."""

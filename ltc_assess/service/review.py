@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 
-from ltc_assess import attestation, conclusions
+from ltc_assess import conclusions
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
+from ltc_assess.service import attestation
 from ltc_assess.service.base import Manager
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.storage.work import Changes, Work
