@@ -4,7 +4,7 @@ open the service with its ``Lifecycle`` and close it again, whatever happens."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -30,3 +30,12 @@ def acting(parser: argparse.ArgumentParser, who: str = "USER") -> argparse.Argum
     add_db_option(parser)
     parser.add_argument("--as", dest="actor", required=True, metavar=who, help="acting user's username")
     return parser
+
+
+def show_action(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], help_text: str, func: Callable[[argparse.Namespace], int]
+) -> None:
+    """The ``show ASSESSMENT_ID --as USER`` action each after-the-decision command has."""
+    sp = acting(sub.add_parser("show", help=help_text))
+    sp.add_argument("assessment_id", type=int)
+    sp.set_defaults(func=func)

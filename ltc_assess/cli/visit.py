@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ltc_assess.cli.after_decision import acting, lifecycle
+from ltc_assess.cli.after_decision import acting, lifecycle, show_action
 from ltc_assess.policies.model import QUALIFICATIONS
 
 
@@ -37,10 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fp.add_argument("assessment_id", type=int)
     fp.add_argument("--level", type=int, required=True)
     fp.set_defaults(func=_confirm)
-    sp = vsub.add_parser("show", help="who was on site, the checks, the confirmations")
-    sp.add_argument("assessment_id", type=int)
-    acting(sp)
-    sp.set_defaults(func=_show)
+    show_action(vsub, "who was on site, the checks, the confirmations", _show)
 
 
 def _qualify(args: argparse.Namespace) -> int:
