@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from ltc_assess import paths
 from ltc_assess.errors import ErrorCode, FormError
 from ltc_assess.policies.model import Policy
-from ltc_assess.schema.loader import FormErrors, display_path, located_problems, read_yaml, where
+from ltc_assess.schema.located import FormErrors, located_problems, read_file, read_yaml, where
 
 _FILE = re.compile(r"^v(\d+)\.yaml$")
 M = TypeVar("M", bound=BaseModel)
@@ -33,11 +33,7 @@ def read_model(path: str | Path, model: type[M]) -> tuple[M, str, Any, bytes]:
         FormErrors: every problem, each as ``file:line path: message``.
     """
     path = Path(path)
-    display = display_path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FormError(ErrorCode.POLICY_NOT_FOUND, f"cannot read {path.name}: {exc.strerror}", display) from None
+    data, display = read_file(path, ErrorCode.POLICY_NOT_FOUND, path.name)
     raw = read_yaml(data, display, ErrorCode.POLICY_SCHEMA)
     if not isinstance(raw, dict):
         raise FormErrors([FormError(ErrorCode.POLICY_SCHEMA, "the file must be a mapping", display)])
