@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.storage.records import User
@@ -70,8 +70,14 @@ def seal(service: AssessmentService, plain: Path, out: Path) -> None:
     write_private(out, seal_bytes(plain.read_bytes(), cert.encode(), service.root_certificate()))
 
 
+class Settings(Protocol):
+    """Where the agency's transport key is kept: the desktop's service, the office server's store."""
+
+    def setting(self, key: str) -> str | None: ...
+
+
 @contextmanager
-def opened(service: AssessmentService, path: Path, max_bytes: int) -> Iterator[Path]:
+def opened(settings: Settings, path: Path, max_bytes: int) -> Iterator[Path]:
     """The package inside a bundle file: decrypted into a private temporary file when sealed, else as it is."""
     from ltc_assess.signing.transport import MAGIC, is_sealed, unseal
 
@@ -85,7 +91,7 @@ def opened(service: AssessmentService, path: Path, max_bytes: int) -> Iterator[P
         return
     if path.stat().st_size > max_bytes + 4096:
         raise AppError(ErrorCode.INTEGRITY, f"{path}: larger than the {max_bytes} bytes a bundle may have")
-    cert, key = service.keys.setting(TRANSPORT_CERT), service.keys.setting(TRANSPORT_KEY)
+    cert, key = settings.setting(TRANSPORT_CERT), settings.setting(TRANSPORT_KEY)
     if cert is None or key is None:
         raise AppError(ErrorCode.NOT_FOUND, f"{path}: encrypted, but this database has no transport key")
     try:

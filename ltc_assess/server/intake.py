@@ -36,7 +36,7 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str) -> dict[str,
     with bundle_seal.private_dir() as tmp:
         path = tmp / "push.zip"
         bundle_seal.write_private(path, data)
-        with bundle_seal.opened(source, path, MAX_BUNDLE_BYTES) as inner:  # type: ignore[arg-type]
+        with bundle_seal.opened(source.store, path, MAX_BUNDLE_BYTES) as inner:
             package = verify_package(inner, check, MAX_BUNDLE_BYTES)
     meta = package.manifest
     if (

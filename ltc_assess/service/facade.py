@@ -234,6 +234,7 @@ class AssessmentService:
     actions_for = _Forward("queries", Queries.actions_for)
 
     agency = _Forward("keys", Keys.agency)
+    setting = _Forward("keys", Keys.setting)
     set_agency = _Forward("keys", Keys.set_agency)
     signing_configured = _Forward("keys", Keys.signing_configured)
     init_root = _Forward("keys", Keys.init_root)
