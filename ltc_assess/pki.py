@@ -21,6 +21,7 @@ from ltc_assess.storage.db import transaction
 from ltc_assess.storage.store import Store
 
 if TYPE_CHECKING:
+    from ltc_assess.signing.crl import Revocation
     from ltc_assess.signing.ltv import Ltv
     from ltc_assess.signing.tsa import AgencyTimeStamper
 
@@ -123,16 +124,25 @@ class AgencyPki:
 
     def issue_crl(self, actor_id: int, root_passphrase: str) -> bytes:
         """A new CRL listing every revocation, kept as this installation's current one; returns it (PEM)."""
-        from ltc_assess.signing.crl import Revocation, build_crl
+        from ltc_assess.signing.crl import build_crl
 
         number = int(self.store.setting(CRL_NUMBER) or 0) + 1
-        revoked = [Revocation(serial, dt.datetime.fromisoformat(at)) for serial, at in self.store.revocations()]
+        revoked = self.revocations()
         pem = build_crl(self._root(), root_passphrase, revoked, number=number, now=self._clock())
         with transaction(self.db):
             self.store.set_setting(CRL_PEM, pem.decode())
             self.store.set_setting(CRL_NUMBER, str(number))
             self._audit(actor_id, "keys.crl", {"number": number, "revoked": len(revoked)})
         return pem
+
+    def revocations(self) -> list[Revocation]:
+        """Every revocation recorded here, with its RFC 5280 reason (``signing.crl.REASONS``)."""
+        from ltc_assess.signing.crl import Revocation, reason_for
+
+        return [
+            Revocation(serial, dt.datetime.fromisoformat(at), reason_for(why))
+            for serial, at, why in self.store.revocations()
+        ]
 
     def install_crl(self, actor_id: int, data: bytes) -> int:
         """Keep a CRL the office published (``keys crl``) as this installation's current one, so that a laptop

@@ -10,15 +10,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.signing.keys import KeyPair, load_key
+from ltc_assess.signing.past_control import KEY_MISUSE_REASONS, Revoked
+
+# The RFC 5280 reason each way our users lose their key. Neither says the key was compromised, so what the
+# user signed before stays valid (``signing.past_control``); KEY_COMPROMISE voids the key's every signature.
+REASONS = {
+    "account disabled": x509.ReasonFlags.cessation_of_operation,
+    "password reset": x509.ReasonFlags.superseded,
+    "key compromise": x509.ReasonFlags.key_compromise,
+}
 
 # How long a CRL is current. Offline laptops sign with the last CRL they hold, so it must outlive a field trip;
 # a verifier with a newer CRL still sees a revocation made meanwhile.
@@ -27,10 +38,12 @@ CRL_DAYS = 30
 
 @dataclass(frozen=True, slots=True)
 class Revocation:
-    """One revoked certificate: its serial number and when it stopped being valid."""
+    """One revoked certificate: its serial number, when it stopped being valid, and why (RFC 5280)."""
 
     serial: int
     revoked_at: dt.datetime
+    reason: x509.ReasonFlags = x509.ReasonFlags.cessation_of_operation
+    invalid_since: dt.datetime | None = None  # key compromise: since when the key is suspect, where known
 
 
 def build_crl(
@@ -48,14 +61,68 @@ def build_crl(
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
     )
     for entry in revoked:
-        builder = builder.add_revoked_certificate(
+        item = (
             x509.RevokedCertificateBuilder()
             .serial_number(entry.serial)
             .revocation_date(entry.revoked_at)
-            .add_extension(x509.CRLReason(x509.ReasonFlags.cessation_of_operation), critical=False)
-            .build()
+            .add_extension(x509.CRLReason(entry.reason), critical=False)
         )
+        if entry.invalid_since is not None:
+            item = item.add_extension(x509.InvalidityDate(entry.invalid_since), critical=False)
+        builder = builder.add_revoked_certificate(item.build())
     return builder.sign(root_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+def reason_for(why: str) -> x509.ReasonFlags:
+    """The RFC 5280 reason for a revocation recorded as ``why`` (see REASONS; anything else: unspecified)."""
+    return REASONS.get(why, x509.ReasonFlags.unspecified)
+
+
+def revoked_entries(
+    crls: Iterable[asn1_crl.CertificateList], roots: Iterable[asn1_x509.Certificate]
+) -> dict[tuple[bytes, int], Revoked]:
+    """Every certificate listed on one of ``crls`` that a root in ``roots`` signed, by (issuer DER, serial).
+
+    Where CRLs differ about one certificate, a key-misuse reason wins, then the earliest revocation time.
+    """
+    trusted = [x509.load_der_x509_certificate(r.dump()) for r in roots]
+    found: dict[tuple[bytes, int], Revoked] = {}
+    for data in crls:
+        crl = x509.load_der_x509_crl(data.dump())
+        if not any(crl.issuer == r.subject and _signed_by(crl, r) for r in trusted):
+            continue
+        issuer = data["tbs_cert_list"]["issuer"].dump()
+        for entry in crl:
+            reason = _extension(entry, x509.CRLReason)
+            if reason is not None and reason.reason == x509.ReasonFlags.remove_from_crl:
+                continue
+            since = _extension(entry, x509.InvalidityDate)
+            new = Revoked(
+                entry.revocation_date_utc,
+                reason.reason.name if reason is not None else "unspecified",
+                since.invalidity_date_utc if since is not None else None,
+            )
+            old = found.get((issuer, entry.serial_number))
+            found[(issuer, entry.serial_number)] = new if old is None or _rank(new) < _rank(old) else old
+    return found
+
+
+def _rank(entry: Revoked) -> tuple[bool, dt.datetime]:
+    return entry.reason not in KEY_MISUSE_REASONS, entry.at
+
+
+def _extension(entry: x509.RevokedCertificate, kind: type[Any]) -> Any:
+    try:
+        return entry.extensions.get_extension_for_class(kind).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _signed_by(crl: x509.CertificateRevocationList, root: x509.Certificate) -> bool:
+    try:
+        return crl.is_signature_valid(root.public_key())  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
 
 
 def load_crls(data: bytes, where: str = "CRL") -> list[asn1_crl.CertificateList]:
