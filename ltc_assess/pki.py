@@ -144,18 +144,31 @@ class AgencyPki:
             for serial, at, why in self.store.revocations()
         ]
 
-    def install_crl(self, actor_id: int, data: bytes) -> int:
+    def install_crl(self, actor_id: int | None, data: bytes) -> int:
         """Keep a CRL the office published (``keys crl``) as this installation's current one, so that a laptop
         signs with validation data again; returns its number. Only a newer CRL signed by our root is taken."""
-        from ltc_assess.signing.crl import crl_number
+        number = self.take_crl(actor_id, data, "keys.crl_install")
+        if number is None:
+            held = self.store.setting(CRL_NUMBER)
+            raise AppError(ErrorCode.CONFLICT, f"this CRL is not newer than CRL #{held} held here")
+        return number
+
+    def take_crl(self, actor_id: int | None, data: bytes, action: str) -> int | None:
+        """Keep ``data`` (PEM) as the current CRL if our root signed it and it is newer than the one held (None:
+        it is not, and the newer one stays); its revocations join ours, so replay refuses what those keys sign
+        from now on. A CRL our root did not sign is a clear error."""
+        from ltc_assess.signing.crl import cert_serial, crl_number, listed
 
         number = crl_number(data, self._root().cert_pem)
         if number <= int(self.store.setting(CRL_NUMBER) or 0):
-            raise AppError(ErrorCode.CONFLICT, f"CRL #{number} is not newer than the one held here")
+            return None
+        serials = {cert_serial(key[0]): user.id for user in self.store.users() if (key := self.store.user_key(user.id))}
         with transaction(self.db):
+            for entry, why in listed(data):
+                self.store.add_revocation(entry.serial, serials.get(entry.serial), entry.revoked_at.isoformat(), why)
             self.store.set_setting(CRL_PEM, data.decode("ascii"))
             self.store.set_setting(CRL_NUMBER, str(number))
-            self._audit(actor_id, "keys.crl_install", {"number": number})
+            self._audit(actor_id, action, {"number": number})
         return number
 
     def current_crl(self) -> bytes | None:

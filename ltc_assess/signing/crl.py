@@ -74,8 +74,11 @@ def build_crl(
 
 
 def reason_for(why: str) -> x509.ReasonFlags:
-    """The RFC 5280 reason for a revocation recorded as ``why`` (see REASONS; anything else: unspecified)."""
-    return REASONS.get(why, x509.ReasonFlags.unspecified)
+    """The RFC 5280 reason for a revocation recorded as ``why`` (see REASONS, or an RFC 5280 reason's name as a
+    CRL from elsewhere gave it; anything else: unspecified)."""
+    if why in REASONS:
+        return REASONS[why]
+    return x509.ReasonFlags[why] if why in x509.ReasonFlags.__members__ else x509.ReasonFlags.unspecified
 
 
 def revoked_entries(
@@ -137,6 +140,17 @@ def load_crls(data: bytes, where: str = "CRL") -> list[asn1_crl.CertificateList]
     if not crls:
         raise AppError(ErrorCode.INVALID, f"{where}: no CRL in the file")
     return crls
+
+
+def listed(data: bytes) -> list[tuple[Revocation, str]]:
+    """Every entry of a PEM CRL (check its signature with ``crl_number`` first) with the reason as we record it."""
+    names = {flag: why for why, flag in REASONS.items()}
+    out = []
+    for entry in x509.load_pem_x509_crl(data):
+        found = _extension(entry, x509.CRLReason)
+        reason = found.reason if found is not None else x509.ReasonFlags.unspecified
+        out.append((Revocation(entry.serial_number, entry.revocation_date_utc, reason), names.get(reason, reason.name)))
+    return out
 
 
 def crl_number(data: bytes, root_pem: bytes) -> int:
