@@ -114,6 +114,8 @@ def test_provisional_form_says_so_on_every_page() -> None:
     note = data.matrix_note or ""
     assert f"日常生活活动能力分级为“{dims['adl']['grade']['name']}”" in note and f"为“{worse['name']}”" in note
     assert "第" not in note and "行" not in note
+    [step] = [t for t in result["trace"] if t["rule"] == "initial_level"]  # the 评分说明 line names them too
+    assert f"日常生活活动能力分级“{dims['adl']['grade']['name']}”（第{dims['adl']['grade']['code']}行）" in step["text"]
 
 
 def test_provisional_banner_does_not_repeat_the_prefix() -> None:
