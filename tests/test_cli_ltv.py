@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,23 @@ def test_verify_at_2033_with_that_years_crl(world: World, tmp_path: Path) -> Non
     report.write_bytes(bytes(bad))
     proc = run("verify", str(report), "--trust", str(root), "--at", "2033-01-01", "--crl", str(crl))
     assert proc.returncode == 1 and "NOT VALID" in proc.stdout
+
+
+def test_verify_at_2033_after_a_signer_was_disabled_still_says_valid(world: World, tmp_path: Path) -> None:
+    """Test the insurer's command after a2 was disabled (revoked) once the report was approved: with the CRL of
+    2032 every signature is still VALID, and a2's line says that and why the certificate was revoked."""
+    with_signing_keys(world)
+    _aid, pdf = approve_one(world)
+    time.sleep(1.05)  # CRL revocation times are to the second: keep the revocation after the signatures' second
+    world.service.set_disabled(world.admin, "a2")
+    report, root, crl = tmp_path / "r.pdf", tmp_path / "root.pem", tmp_path / "crl2032.pem"
+    report.write_bytes(pdf)
+    root.write_bytes(world.service.root_certificate())
+    crl.write_bytes(_pem(crl_issued_at(world, CRL_2032)))
+    proc = run("verify", str(report), "--trust", str(root), "--at", "2033-01-01", "--crl", str(crl))
+    assert proc.returncode == 0 and proc.stdout.rstrip().endswith("\nVALID"), proc.stdout + proc.stderr
+    [a2_line] = [line for line in proc.stdout.splitlines() if ", assessor2:" in line]
+    assert "— VALID (certificate revoked: cessation_of_operation 20" in a2_line, a2_line
 
 
 def test_verify_bad_at_or_crl_is_one_line_exit_2(world: World, tmp_path: Path) -> None:
