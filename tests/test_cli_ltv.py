@@ -15,7 +15,7 @@ from asn1crypto import pem
 from cryptography import x509
 
 from ltc_assess.pki import AgencyPki
-from ltc_assess.signing.crl import build_crl
+from ltc_assess.signing.crl import EXPIRED_CERTS_ON_CRL, build_crl
 from ltc_assess.signing.keys import KeyPair, create_root
 from ltc_assess.signing.validation import validate_report
 from tests.cli_runner import REPO, run
@@ -73,7 +73,10 @@ def test_keys_crl_lists_a_disabled_users_certificate(
     assert crl.is_signature_valid(root.public_key())
     a2 = x509.load_pem_x509_certificate(world.service.store.user_key(world.a2.id)[0])
     a1 = x509.load_pem_x509_certificate(world.service.store.user_key(world.a1.id)[0])
-    assert crl.get_revoked_certificate_by_serial_number(a2.serial_number) is not None
+    entry = crl.get_revoked_certificate_by_serial_number(a2.serial_number)
+    assert entry is not None
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.cessation_of_operation
+    assert crl.extensions.get_extension_for_oid(EXPIRED_CERTS_ON_CRL).critical is False  # entries outlive expiry
     assert crl.get_revoked_certificate_by_serial_number(a1.serial_number) is None
     monkeypatch.setenv("LTC_ASSESS_ROOT_PASSPHRASE", "wrong-passphrase")
     bad = run("keys", "crl", "--out", str(out), "--as", "admin", "--db", db)

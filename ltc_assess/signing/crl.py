@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from asn1crypto import core as asn1_core
 from asn1crypto import crl as asn1_crl
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
@@ -30,6 +31,8 @@ REASONS = {
     "password reset": x509.ReasonFlags.superseded,
     "key compromise": x509.ReasonFlags.key_compromise,
 }
+
+EXPIRED_CERTS_ON_CRL = x509.ObjectIdentifier("2.5.29.60")  # X.509 (2019) §9.6.2.6, ExpiredCertsOnCRL
 
 # How long a CRL is current. Offline laptops sign with the last CRL they hold, so it must outlive a field trip;
 # a verifier with a newer CRL still sees a revocation made meanwhile.
@@ -59,6 +62,9 @@ def build_crl(
         .next_update(now + dt.timedelta(days=CRL_DAYS))
         .add_extension(x509.CRLNumber(number), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+        # X.509 expiredCertsOnCRL: entries stay after the certificates expire (since the root's start), so a
+        # verifier years later may read a missing entry as "never revoked"
+        .add_extension(x509.UnrecognizedExtension(EXPIRED_CERTS_ON_CRL, _generalized(root_cert)), critical=False)
     )
     for entry in revoked:
         item = (
@@ -71,6 +77,10 @@ def build_crl(
             item = item.add_extension(x509.InvalidityDate(entry.invalid_since), critical=False)
         builder = builder.add_revoked_certificate(item.build())
     return builder.sign(root_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+def _generalized(root_cert: x509.Certificate) -> bytes:
+    return bytes(asn1_core.GeneralizedTime(root_cert.not_valid_before_utc).dump())
 
 
 def reason_for(why: str) -> x509.ReasonFlags:
