@@ -259,3 +259,13 @@ def test_ticked_box_is_drawn_unmistakably(tmp_path: Path) -> None:
     x1, y1, x2, y2 = box
     assert x2 - x1 <= 20 and y2 - y1 <= 20, box  # within one check box (8 pt = 16 px)
     assert sum(diff.histogram()[129:]) >= 30  # pixels darkened by over half: a heavy tick, not a hairline
+
+
+@pytest.mark.parametrize("form", installed_forms(), ids=lambda f: f.ref)
+def test_no_line_starts_with_closing_punctuation(form: FormDef, tmp_path: Path) -> None:
+    """Test GB/T 15834 line breaking in every form's report: a closing quote or bracket never begins a line
+    (the GB/T C.4 preamble used to wrap as ``…照护风险事件`` / ``”确定是否…``)."""
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render(_data(form)[0]))
+    text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert not [line for line in text.splitlines() if line and line[0] in "”’）》」』】〕，。、；：？！"], text
