@@ -32,5 +32,6 @@ def register() -> str:
     # GB/T 15834 line breaking: closing quotes and brackets and full-width punctuation never begin a line.
     # reportlab's CJK wrap knows the Japanese set but not ” ’ ， ； ： ？ ！ 》 〉 … (both wrappers read a global).
     for module in (rl_textsplit, rl_paragraph):
-        module.ALL_CANNOT_START += "".join(c for c in CLOSING_PUNCTUATION if c not in module.ALL_CANNOT_START)
+        held: str = getattr(module, "ALL_CANNOT_START")  # noqa: B009 - paragraph's copy is untyped
+        module.ALL_CANNOT_START = held + "".join(c for c in CLOSING_PUNCTUATION if c not in held)  # type: ignore[attr-defined]
     return FONT

@@ -19,6 +19,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.signing.keys import KeyPair, load_key
@@ -132,10 +133,8 @@ def _extension(entry: x509.RevokedCertificate, kind: type[Any]) -> Any:
 
 
 def _signed_by(crl: x509.CertificateRevocationList, root: x509.Certificate) -> bool:
-    try:
-        return crl.is_signature_valid(root.public_key())  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
+    key = root.public_key()
+    return isinstance(key, _ISSUER_KEYS) and crl.is_signature_valid(key)
 
 
 def load_crls(data: bytes, where: str = "CRL") -> list[asn1_crl.CertificateList]:
@@ -163,6 +162,10 @@ def listed(data: bytes) -> list[tuple[Revocation, str]]:
     return out
 
 
+_ISSUER_KEYS = (dsa.DSAPublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey,
+                ed448.Ed448PublicKey)
+
+
 def crl_number(data: bytes, root_pem: bytes) -> int:
     """The number of a PEM CRL after checking the root signed it; anything else is a clear error."""
     try:
@@ -171,7 +174,8 @@ def crl_number(data: bytes, root_pem: bytes) -> int:
     except (ValueError, x509.ExtensionNotFound):
         raise AppError(ErrorCode.INVALID, "not a numbered CRL in PEM form") from None
     root = x509.load_pem_x509_certificate(root_pem)
-    if crl.issuer != root.subject or not crl.is_signature_valid(root.public_key()):  # type: ignore[arg-type]
+    key = root.public_key()  # a key that cannot sign (X25519, X448) cannot have issued it either
+    if crl.issuer != root.subject or not isinstance(key, _ISSUER_KEYS) or not crl.is_signature_valid(key):
         raise AppError(ErrorCode.SIGNATURE, "this CRL was not issued by this installation's root")
     return int(number)
 

@@ -62,11 +62,13 @@ _AS_OF: ContextVar[_AsOf | None] = ContextVar("ltc_assess_validation_as_of", def
 
 def start_of_slide(cert: asn1_x509.Certificate, at: dt.datetime, entry: Revoked | None) -> dt.datetime:
     """The control time the slide for ``cert`` starts from when validating as of ``at``."""
-    start = min(at, cert.not_valid_after)
+    expires: dt.datetime = cert.not_valid_after
+    issued: dt.datetime = cert.not_valid_before
+    start = min(at, expires)
     if entry is None:
         return start
     if entry.reason in KEY_MISUSE_REASONS:
-        return min(start, entry.invalid_since or cert.not_valid_before)
+        return min(start, entry.invalid_since or issued)
     return min(start, entry.at)
 
 
@@ -104,7 +106,7 @@ class _Clock(dt.datetime):
 if pyhanko_ades.past_validate is not past_validate or pyhanko_poe.datetime is not dt.datetime:  # pragma: no cover
     raise ImportError("pyHanko's AdES internals changed: re-check ltc_assess.signing.past_control before upgrading")
 pyhanko_ades.past_validate = _past_validate_as_of
-pyhanko_poe.datetime = _Clock  # type: ignore[attr-defined,misc]
+pyhanko_poe.datetime = _Clock  # type: ignore[misc]
 
 
 @contextmanager

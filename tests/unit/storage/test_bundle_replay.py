@@ -17,6 +17,8 @@ from ltc_assess.signing.crl import build_crl
 from ltc_assess.signing.keys import create_root
 from ltc_assess.workflow import Status
 
+pytestmark = pytest.mark.slow  # signed submissions and approvals travel between two databases
+
 SIGNERS = {"assessor1": "a1-password", "assessor2": "a2-password"}
 
 
