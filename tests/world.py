@@ -149,8 +149,10 @@ def with_signing_keys(world: World, users: tuple[str, ...] = ("a1", "a2", "sup1"
         source.backup(world.service.db.conn)
     finally:
         source.close()
+    # the TSA secret only: the world's own key slots already seal the key its database keeps after the backup
+    # (the keyed copy's slots did not, so other processes could not open the file: "file is not a database")
     for side in _keyed[users].iterdir():
-        if side.suffix in (".keys", ".tsa-secret"):
+        if side.suffix == ".tsa-secret":
             shutil.copy2(side, world.service.path.parent / side.name)
 
 

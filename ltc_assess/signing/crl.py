@@ -103,7 +103,7 @@ def revoked_entries(
     found: dict[tuple[bytes, int], Revoked] = {}
     for data in crls:
         crl = x509.load_der_x509_crl(data.dump())
-        if not any(crl.issuer == r.subject and _signed_by(crl, r) for r in trusted):
+        if not any(_signed_by(crl, r) for r in trusted):
             continue
         issuer = data["tbs_cert_list"]["issuer"].dump()
         for entry in crl:
@@ -133,8 +133,9 @@ def _extension(entry: x509.RevokedCertificate, kind: type[Any]) -> Any:
 
 
 def _signed_by(crl: x509.CertificateRevocationList, root: x509.Certificate) -> bool:
+    """Whether ``root`` issued ``crl`` (a key that cannot sign, X25519 or X448, cannot have issued it either)."""
     key = root.public_key()
-    return isinstance(key, _ISSUER_KEYS) and crl.is_signature_valid(key)
+    return crl.issuer == root.subject and isinstance(key, _ISSUER_KEYS) and crl.is_signature_valid(key)
 
 
 def load_crls(data: bytes, where: str = "CRL") -> list[asn1_crl.CertificateList]:
@@ -173,9 +174,7 @@ def crl_number(data: bytes, root_pem: bytes) -> int:
         number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
     except (ValueError, x509.ExtensionNotFound):
         raise AppError(ErrorCode.INVALID, "not a numbered CRL in PEM form") from None
-    root = x509.load_pem_x509_certificate(root_pem)
-    key = root.public_key()  # a key that cannot sign (X25519, X448) cannot have issued it either
-    if crl.issuer != root.subject or not isinstance(key, _ISSUER_KEYS) or not crl.is_signature_valid(key):
+    if not _signed_by(crl, x509.load_pem_x509_certificate(root_pem)):
         raise AppError(ErrorCode.SIGNATURE, "this CRL was not issued by this installation's root")
     return int(number)
 
