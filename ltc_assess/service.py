@@ -576,6 +576,7 @@ class AssessmentService:
             second = self.store.user(new.assessor2_id)
             if second.role != Role.ASSESSOR or second.id == actor.id:
                 raise AppError(ErrorCode.INVALID, _("第二评估员须是另一名评估员"), where="assessor2")
+        conclusions.check_start(self.store, subject.id, new.reason, self._now()[:10])
         at = self._now()
         with transaction(self.db):
             aid = self.store.create_assessment(

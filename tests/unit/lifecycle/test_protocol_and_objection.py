@@ -268,3 +268,29 @@ def test_a_correction_keeps_the_visit_and_gets_its_own_conclusion(city: City) ->
     assert [e.assessment_id for e in city.lc.due(365)] == [correction.id]
     report = PdfReader(io.BytesIO(s.render_report(correction.id)))
     assert "照护建议" in "".join(page.extract_text() for page in report.pages)
+
+
+def test_reapplying_before_the_interval_is_refused_with_the_earliest_date(city: City) -> None:
+    """Test that a new application within the policy's minimum interval (成都: 6 months) is refused naming the
+    earliest date, that 即时评估 (a change of condition) may come at once, and that the earliest date is accepted."""
+    from ltc_assess.service import NewAssessment
+
+    w = city.world
+    aid = _approved(city)
+    assert city.lc.conclusion(aid)["reapply_after"] == "2027-05-01"
+    for reason in ("first", "routine", "other"):
+        with pytest.raises(AppError, match=f"距评估 {aid} 的结论.*最早 2027-05-01 可重新申请") as caught:
+            w.service.start_assessment(w.a1, NewAssessment(subject_id=w.subject.id, form="nhsa-ltc-2021", reason=reason))
+        assert caught.value.where == "reason"
+    changed, _ = w.service.start_assessment(
+        w.a1, NewAssessment(subject_id=w.subject.id, form="nhsa-ltc-2021", reason="immediate")
+    )
+    assert changed.reason == "immediate"
+    w.clock.now = dt.datetime(2027, 4, 30, 9, 0, tzinfo=dt.UTC)
+    with pytest.raises(AppError, match="最早 2027-05-01 可"):
+        w.service.start_assessment(w.a1, NewAssessment(subject_id=w.subject.id, form="nhsa-ltc-2021", reason="first"))
+    w.clock.now = dt.datetime(2027, 5, 1, 9, 0, tzinfo=dt.UTC)
+    again, _ = w.service.start_assessment(
+        w.a1, NewAssessment(subject_id=w.subject.id, form="nhsa-ltc-2021", reason="first")
+    )
+    assert again.status == "draft"
