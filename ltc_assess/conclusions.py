@@ -175,6 +175,23 @@ def export_view(store: Store, aid: int) -> dict[str, object] | None:
     }
 
 
+def report_lines(store: Store, aid: int) -> tuple[tuple[str, str], ...]:
+    """The report's 结论有效期 block: the policy version (marked where unverified), validity, re-application."""
+    row = LifecycleStore(store.db).conclusion(aid)
+    if row is None:
+        return ()
+    policy = decided_policy(row)
+    flag = "" if policy.verified else "（未核实）"
+    lines = [
+        ("城市政策", f"{policy.name} {policy.ref}{flag}"),
+        ("结论有效期", f"{row['valid_from']} 至 {row['valid_until']}"),
+        ("可重新申请日期", f"{row['reapply_after']} 起（状况明显变化可申请即时评估）"),
+    ]
+    if not row["eligible"]:
+        lines.insert(1, ("待遇资格", "该等级不在本市长期护理保险待遇范围内"))
+    return tuple(lines)
+
+
 def reviewed_advice(store: Store, aid: int) -> list[str]:
     """The care advice as the assessor saved it (printed in the report), empty before review; a correction
     keeps the advice of the version it corrects until its assessor saves new advice."""

@@ -1292,7 +1292,11 @@ class AssessmentService:
             qualifications={u.id: u.qualification_no for u in users if u.qualification_no},
             signed_at=self.store.signature_times(aid),
         )
-        return replace(data, care_advice=tuple(conclusions.reviewed_advice(self.store, aid)))
+        return replace(
+            data,
+            care_advice=tuple(conclusions.reviewed_advice(self.store, aid)),
+            conclusion=conclusions.report_lines(self.store, aid),
+        )
 
     def render_report(self, aid: int, submitted_attached: bool = False) -> bytes:
         """An unsigned PDF of the assessment as it stands (drafts are marked as such)."""
@@ -1399,6 +1403,7 @@ class AssessmentService:
                     decided_level=record.decided_level,  # type: ignore[arg-type]  # approved: always decided
                     proposed_level=record.proposed_level,
                     score=record.score or {},
+                    conclusion=entries[-1]["conclusion"],
                 )
             )
         if forms:

@@ -58,6 +58,12 @@ def _columns(forms: Mapping[str, FormDef]) -> list[tuple[str, str]]:
         ("assessor2", "评估员（二）"),
         ("approved_by", "审核批准人"),
         ("approved_at", "批准时间"),
+        ("policy", "城市政策版本"),
+        ("valid_from", "结论有效期起"),
+        ("valid_until", "结论有效期止"),
+        ("reapply_after", "可重新申请日期"),
+        ("published_at", "公示日期"),
+        ("objection_until", "异议截止日期"),
         ("report_file", "报告文件"),
         ("report_sha256", "报告SHA-256"),
     ]
@@ -66,6 +72,8 @@ def _columns(forms: Mapping[str, FormDef]) -> list[tuple[str, str]]:
 
 # Identifiers that look like numbers but are not: they must stay text cells.
 _TEXT = {"id_number", "insurance_no", "phone", "birth_date", "assessment_date", "approved_at", "report_sha256"}
+# The conclusion under a city policy (empty cells without one).
+_CONCLUSION = ("policy", "valid_from", "valid_until", "reapply_after", "published_at", "objection_until")
 
 
 def _row(entry: dict[str, Any], forms: Mapping[str, FormDef], labels: Mapping[str, Mapping[str, str]]) -> dict:
@@ -89,6 +97,7 @@ def _row(entry: dict[str, Any], forms: Mapping[str, FormDef], labels: Mapping[st
         "assessor2": assessors[1].get("name"),
         "approved_by": entry.get("approved_by"),
     }
+    row.update({k: (entry.get("conclusion") or {}).get(k) for k in _CONCLUSION})
     for dim_id, result in entry["score"].get("dimensions", {}).items():
         row[f"dim:{form.form}:{dim_id}"] = result.get("score")
     return row

@@ -60,7 +60,13 @@ def _styles(font: str) -> dict[str, ParagraphStyle]:
         ),
         "sub": ParagraphStyle("sub", parent=base, fontSize=9, leading=12, alignment=1, textColor=colors.grey),
         "h2": ParagraphStyle(
-            "h2", parent=base, fontName=HEADING_FONT, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4,
+            "h2",
+            parent=base,
+            fontName=HEADING_FONT,
+            fontSize=12,
+            leading=18,
+            spaceBefore=8,
+            spaceAfter=4,
             textColor=ACCENT,
         ),
         "warn": ParagraphStyle("warn", parent=base, textColor=colors.HexColor("#b91c1c")),
@@ -368,6 +374,14 @@ def render(data: ReportData, invariant: bool = True) -> bytes:
     for a in data.answers:
         answer_rows.append([_para(a.code, st["small"]), _para(a.label, st["small"]), _para(a.answer, st["small"])])
     story.append(_grid(answer_rows, [18 * mm, 52 * mm, width - 70 * mm], header=True))
+
+    if data.conclusion:
+        story.append(_para("结论有效期", st["h2"]))
+        story.append(
+            _grid(
+                [[_para(k, st["small"]), _para(v, st["small"])] for k, v in data.conclusion], [40 * mm, width - 40 * mm]
+            )
+        )
 
     if data.care_advice:
         story.append(_para("照护建议", st["h2"]))
