@@ -136,6 +136,29 @@ class ObjectionCases(LifecycleBase):
             self._audit(actor, "objection.review", original.id, {"objection": objection_id, "review": review.id})
         return review
 
+    def review_candidates(self, objection_id: int) -> list[User]:
+        """The active, qualified assessors who took no part in the original: the people a 复评 may go to."""
+        original = self._store.assessment(self.lstore.objection(objection_id)["assessment_id"])
+        took_part = participants(self._store, original)
+        return [
+            u
+            for u in self.service.users(Role.ASSESSOR.value)
+            if u.id not in took_part and not u.disabled and u.qualification
+        ]
+
+    def open_objections(self) -> list[dict[str, Any]]:
+        """Objections whose 复评 has not started, with the person and the original level (for assessors)."""
+        out = []
+        for row in self.lstore.conclusions():
+            for o in self.lstore.objections(row["assessment_id"]):
+                if o["review_id"] is None:
+                    out.append({**o, "subject_name": row["subject_name"], "level": row["level"]})
+        return out
+
+    def conclusions(self) -> list[dict[str, Any]]:
+        """Every conclusion with its person and assessment, newest decision first (the app's list)."""
+        return list(reversed(self.lstore.conclusions()))
+
     def reviews(self, aid: int) -> list[dict[str, Any]]:
         """The objections to ``aid`` with their 复评 and its conclusion, to show both together."""
         out = []

@@ -37,6 +37,7 @@ from ltc_assess.report.data import REASON_LABELS
 from ltc_assess.schema.registry import installed_forms
 from ltc_assess.service import REASONS, AssessmentService, NewAssessment
 from ltc_assess.storage.records import Subject, User
+from ltc_assess.ui.after_decision import AfterDecisionPanel
 from ltc_assess.ui.assessment_view import AssessmentViewDialog
 from ltc_assess.ui.due import DuePanel
 from ltc_assess.ui.exchange import ConflictsPanel, Exchange
@@ -384,6 +385,8 @@ class MainWindow(QMainWindow):
         if city_policy(service.store) is not None:  # the due list exists only under a city policy
             self.due = DuePanel(service, actor)
             self.tabs.addTab(self.due, _("到期提醒"))
+        self.after = AfterDecisionPanel(service, actor)
+        self.tabs.addTab(self.after, _("结论后续"))
         self.refresh()
 
     # --- tabs ---------------------------------------------------------------------------------------
@@ -509,6 +512,7 @@ class MainWindow(QMainWindow):
         self.subjects.refresh([_subject_row(s) for s in self.service.search_subjects(self.search.text())])
         if self.due is not None:
             self.due.refresh()
+        self.after.refresh()
         self.work.refresh(
             self.service.my_work(self.actor, self.work_status.currentData()) if self.actor.role == Role.ASSESSOR else []
         )
