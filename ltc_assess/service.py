@@ -425,6 +425,19 @@ class AssessmentService:
             actor, username, "user.qualification_no", {"qualification_no": number}, {"qualification_no": number}
         )
 
+    def set_qualification(self, actor: User, username: str, kind: str | None) -> User:
+        """Admin: a user's qualification, 评估员 (``assessor``) or 评估专家 (``expert``), or none (the on-site
+        protocol of a city policy counts them; ``ltc_assess.lifecycle``)."""
+        from ltc_assess.policies.model import QUALIFICATIONS
+
+        if kind is not None and kind not in QUALIFICATIONS:
+            raise AppError(
+                ErrorCode.INVALID, f"unknown qualification {kind!r} (assessor, expert)", where="qualification"
+            )
+        return self._change_user(
+            actor, username, "user.set_qualification", {"qualification": kind}, {"qualification": kind}
+        )
+
     def agency(self) -> tuple[str | None, str | None]:
         """The assessment institution's name and code as reports print them (附录C)."""
         return self.store.setting(AGENCY), self.store.setting(AGENCY_CODE)

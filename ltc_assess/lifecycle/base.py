@@ -9,7 +9,6 @@ from ltc_assess.conclusions import POLICY_SETTING, city_policy
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.policies import Policy, get_policy
-from ltc_assess.policies.model import QUALIFICATIONS
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import audit
 from ltc_assess.storage.db import transaction
@@ -73,13 +72,7 @@ class LifecycleBase:
 
     def set_qualification(self, actor: User, username: str, kind: str | None) -> User:
         """Admin: a user's qualification, 评估员 (``assessor``) or 评估专家 (``expert``), or none."""
-        if kind is not None and kind not in QUALIFICATIONS:
-            raise AppError(
-                ErrorCode.INVALID, f"unknown qualification {kind!r} (assessor, expert)", where="qualification"
-            )
-        return self.service._change_user(
-            actor, username, "user.set_qualification", {"qualification": kind}, {"qualification": kind}
-        )
+        return self.service.set_qualification(actor, username, kind)
 
     def conclusion(self, aid: int) -> dict[str, Any]:
         found = self.lstore.conclusion(aid)
