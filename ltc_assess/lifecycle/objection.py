@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from ltc_assess.conclusions import decided_policy, participants
@@ -18,12 +19,15 @@ from ltc_assess.workflow import Role
 
 
 def mask_name(name: str) -> str:
-    """``张*三`` / ``张*``: the first (and, for longer names, last) character, as 公示 lists show names."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
+    """``张*三`` / ``张*``: the first (and, for longer names, last) character, as 公示 lists show names; a note in
+    brackets after the name (``（示例）``) is kept, not counted as part of the name."""
+    match = re.fullmatch(r"(.+?)\s*([（(][^（()）]*[）)])", name)
+    base, note = (match.group(1), match.group(2)) if match else (name, "")
+    if len(base) <= 1:
+        return base + note
+    if len(base) == 2:
+        return base[0] + "*" + note
+    return base[0] + "*" * (len(base) - 2) + base[-1] + note
 
 
 class ObjectionCases(LifecycleBase):

@@ -199,6 +199,8 @@ def test_review_with_the_same_level_confirms_the_original(city: City) -> None:
     decide(city, review.id, w.sup2, s.store.user_by_name("e3"), w.sup2)
     assert s.assessment(aid).status == "approved"
     assert city.lc.conclusion(aid)["confirmed_by"] == review.id
+    # the person is listed once in the due list, under the newer conclusion (the 复评's)
+    assert [(e.kind, e.assessment_id) for e in city.lc.due(30)] == [("no_reapply", review.id)]
 
 
 def test_due_list_shows_expiry_status_review_and_reapply_wait(city: City) -> None:
