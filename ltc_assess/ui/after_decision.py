@@ -17,6 +17,7 @@ from ltc_assess.service import AssessmentService
 from ltc_assess.storage.records import User
 from ltc_assess.ui.conclusions import ConclusionsPage, ConfirmPage, ReviewPage
 from ltc_assess.ui.onsite import OnSitePage, message_label, run
+from ltc_assess.ui.qualifications import QualificationsPage
 from ltc_assess.workflow import Role
 
 
@@ -48,6 +49,10 @@ class AfterDecisionPanel(QWidget):
         layout.addWidget(self.message)
         self.pages = QTabWidget()
         layout.addWidget(self.pages, 1)
+        self.staff: QualificationsPage | None = None
+        if actor.role == Role.ADMIN:  # qualifications count once a city applies; set them before choosing
+            self.staff = QualificationsPage(self.lifecycle, actor)
+            self.pages.addTab(self.staff, _("人员资格"))
         self.onsite: OnSitePage | None = None
         self.review: ReviewPage | None = None
         self.confirm: ConfirmPage | None = None
@@ -56,7 +61,8 @@ class AfterDecisionPanel(QWidget):
 
     def _build_pages(self) -> None:
         """The pages of the actor's role, once a city is chosen."""
-        if self.pages.count() or city_policy(self.lifecycle.service.store) is None:
+        built = self.onsite or self.review or self.confirm or self.conclusions
+        if built is not None or city_policy(self.lifecycle.service.store) is None:
             return
         if self.actor.role == Role.ASSESSOR:
             self.onsite = OnSitePage(self.lifecycle, self.actor)
@@ -82,7 +88,7 @@ class AfterDecisionPanel(QWidget):
             if self.city is not None:
                 self.city.setCurrentIndex(self.city.findData(policy.city))
         self._build_pages()
-        for page in (self.onsite, self.review, self.confirm, self.conclusions):
+        for page in (self.staff, self.onsite, self.review, self.confirm, self.conclusions):
             if page is not None:
                 page.refresh()
 

@@ -50,11 +50,13 @@ def message_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()  # no empty gap before the first message
     return label
 
 
 def run(label: QLabel, action: Callable[[], object], done: str) -> bool:
     """Run one use case; show ``done`` or the error's message in ``label``."""
+    label.show()
     try:
         action()
     except LtcError as exc:
@@ -116,6 +118,7 @@ class OnSitePage(QWidget):
         cbox = QVBoxLayout(care)
         self.advice = QPlainTextEdit()
         self.advice.setTabChangesFocus(True)  # Tab leaves the editor (keyboard use)
+        self.advice.setPlaceholderText(_("此评估表没有照护建议模板；可在此填写"))
         cbox.addWidget(self.advice)
         crow = QHBoxLayout()
         crow.addStretch()

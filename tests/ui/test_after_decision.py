@@ -24,6 +24,9 @@ from ltc_assess.ui.main_window import MainWindow
 
 
 def _window(qtbot: QtBot, world: World, username: str) -> tuple[MainWindow, AfterDecisionPanel]:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    load_font(app)  # the app's CJK font before any widget is laid out, as the installed app shows it
     actor = world.service.store.user_by_name(username)
     assert actor is not None
     window = MainWindow(world.service, actor)
@@ -34,9 +37,6 @@ def _window(qtbot: QtBot, world: World, username: str) -> tuple[MainWindow, Afte
 
 
 def _shot(widget: QWidget, tmp_path: Path, name: str) -> None:
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    load_font(app)  # the app's CJK font, as the installed app shows it
     path = tmp_path / f"{name}.png"
     assert widget.grab().save(str(path))
     assert path.stat().st_size > 5000
@@ -56,7 +56,13 @@ def test_without_a_city_the_tab_says_so_and_the_admin_chooses_one(qtbot: QtBot, 
     _w, assessor_panel = _window(qtbot, world, "a1")
     assert "policies use CITY" in assessor_panel.policy.text() and assessor_panel.pages.count() == 0
     window, panel = _window(qtbot, world, "admin")
-    assert panel.city is not None
+    assert panel.city is not None and panel.staff is not None
+    panel.staff.select("a2")  # qualifications are set before a city applies
+    panel.staff.kind.setCurrentIndex(panel.staff.kind.findData("expert"))
+    qtbot.mouseClick(panel.staff.set_button, Qt.MouseButton.LeftButton)
+    assert panel.staff.message.text() == "资格已设置"
+    assert world.service.store.user_by_name("a2").qualification == "expert"  # type: ignore[union-attr]
+    _shot(window, tmp_path, "staff")
     panel.city.setCurrentIndex(panel.city.findData("chengdu"))
     panel.city.setFocus()
     use = next(w for w in _focus_chain(panel.city) if getattr(w, "text", lambda: "")() == "设为本机构城市")
