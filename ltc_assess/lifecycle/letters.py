@@ -43,6 +43,11 @@ class LetterCases(ObjectionCases, CareCases):
 
         record = self._store.assessment(aid)
         row = self.conclusion(aid)
+        if row["superseded_by"] is not None:  # a letter states the conclusion in force, never a replaced one
+            raise AppError(
+                ErrorCode.TRANSITION,
+                _("评估 {id} 的结论已被复评 {by} 取代，请出具复评结论的告知书").format(id=aid, by=row["superseded_by"]),
+            )
         policy = decided_policy(row)  # the version it was decided under, not today's
         subject = self._store.subject(record.subject_id)
         level = row["level"]
