@@ -53,7 +53,7 @@ def conclusion_model() -> RowsModel:
             ("id", _("编号"), lambda r: r["id"]),
             ("subject_name", _("评估对象"), lambda r: r["subject_name"]),
             ("level", _("等级"), lambda r: r["level"]),
-            ("eligible", _("待遇资格"), lambda r: _("有") if r["eligible"] else _("无")),
+            ("eligible", _("待遇资格"), lambda r: _("符合") if r["eligible"] else _("不符合")),
             ("valid_until", _("有效期至"), lambda r: r["valid_until"]),
             ("objection_until", _("异议截止"), lambda r: r["objection_until"] or ""),
             ("state", _("状态"), _state),
