@@ -77,7 +77,9 @@ class LifecycleBase:
     def conclusion(self, aid: int) -> dict[str, Any]:
         found = self.lstore.conclusion(aid)
         if found is None:
-            raise AppError(ErrorCode.NOT_FOUND, _("评估 {id} 没有按城市政策记录的结论").format(id=aid))
+            self.policy()  # no city chosen: the message says how to choose one
+            text = _("评估 {id} 没有按城市政策记录的结论（未批准，或在选择城市之前批准）")
+            raise AppError(ErrorCode.NOT_FOUND, text.format(id=aid))
         return found
 
     def _level_name(self, form_id: str, version: int, level: int) -> str:

@@ -63,6 +63,7 @@ class DueCases(LifecycleBase):
 
     def due(self, within_days: int = 30) -> list[DueEntry]:
         """Conclusions expiring within ``within_days``, 状态评估 falling due, people who may not re-apply yet."""
+        self.policy()  # without a city nothing is due under a policy: say how to choose one, not "nothing due"
         today = self._today()
         horizon = (today + dt.timedelta(days=within_days)).isoformat()
         entries = []

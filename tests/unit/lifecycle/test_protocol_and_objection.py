@@ -226,8 +226,15 @@ def test_without_a_city_nothing_changes(world: World) -> None:
     aid = complete_barthel(world)
     world.service.submit(world.a1, aid)
     world.service.approve(world.sup1, aid)
-    with pytest.raises(AppError, match="没有按城市政策记录的结论"):
-        Lifecycle(world.service).conclusion(aid)
+    lc = Lifecycle(world.service)
+    for use_case in (lambda: lc.conclusion(aid), lambda: lc.due(30), lambda: lc.letter_pdf(aid),
+                     lambda: lc.lodge_objection(world.sup2, aid, "王小明", "异议"),
+                     lambda: lc.publicity_file(world.sup2, "2026-01-01", "2026-12-31", "pdf")):
+        with pytest.raises(AppError, match=r"尚未选择本机构所在城市（ltc-assess policies use CITY）"):
+            use_case()  # not "nothing due" or "no conclusion": the message says how to choose a city
+    lc.use_city(world.admin, "chengdu")
+    with pytest.raises(AppError, match="没有按城市政策记录的结论（未批准，或在选择城市之前批准）"):
+        lc.conclusion(aid)  # approved before the city was chosen
 
 
 def test_someone_on_site_cannot_approve(city: City) -> None:
