@@ -119,6 +119,8 @@ class Changes:
     status_changed: bool = False
     score_changed: bool = False
     users_changed: bool = False
+    conflicts_changed: bool = False  # bundle conflicts opened or closed
+    due_changed: bool = False  # what falls due under the city policy, beyond approvals (a status review flagged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1346,7 +1348,7 @@ class AssessmentService:
             if date_from <= r["assessment_date"] <= date_to
         ]
         files: dict[str, bytes] = {}
-        entries = []
+        entries: list[dict[str, Any]] = []
         people = {u.id: u.display_name for u in self.store.users()}
         qualifications = {u.id: u.qualification_no for u in self.store.users()}
         forms: dict[str, FormDef] = {}

@@ -76,7 +76,9 @@ _TEXT = {"id_number", "insurance_no", "phone", "birth_date", "assessment_date", 
 _CONCLUSION = ("policy", "valid_from", "valid_until", "reapply_after", "published_at", "objection_until")
 
 
-def _row(entry: dict[str, Any], forms: Mapping[str, FormDef], labels: Mapping[str, Mapping[str, str]]) -> dict:
+def _row(
+    entry: dict[str, Any], forms: Mapping[str, FormDef], labels: Mapping[str, Mapping[str, str]]
+) -> dict[str, Any]:
     subject = entry["subject"]
     form = forms[entry["form"]]
     assessors = [*entry.get("assessors", []), {}, {}]

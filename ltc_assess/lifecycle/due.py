@@ -50,7 +50,7 @@ class DueCases(LifecycleBase):
         with transaction(self.service.db):
             self.lstore.update_conclusion(aid, status_review_on=on, status_review_reason=reason.strip())
             self._audit(actor, "conclusion.status_review", aid, {"on": on}, reason.strip())
-        return Changes(assessment_ids=(aid,))
+        return Changes(assessment_ids=(aid,), due_changed=True)
 
     def _current(self) -> list[dict[str, Any]]:
         """Each person's newest standing conclusion: a later one (a 复评 that confirmed it, a reassessment)

@@ -7,23 +7,32 @@ says so and names the admin setting; the admin chooses the city here (``ltc-asse
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from ltc_assess.conclusions import city_policy
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle import Lifecycle
 from ltc_assess.policies.registry import installed_policies
-from ltc_assess.service import AssessmentService
+from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.storage.records import User
-from ltc_assess.ui.conclusions import ConclusionsPage, ConfirmPage, ReviewPage
-from ltc_assess.ui.onsite import OnSitePage, message_label, run
+from ltc_assess.ui.conclusions import ConclusionsPage
+from ltc_assess.ui.confirm_review import ConfirmPage, ReviewPage
+from ltc_assess.ui.feedback import message_label, run
+from ltc_assess.ui.onsite import OnSitePage
 from ltc_assess.ui.qualifications import QualificationsPage
 from ltc_assess.workflow import Role
 
 
 class AfterDecisionPanel(QWidget):
-    """Role-aware: admins choose the city; assessors visit, advise and (experts) confirm; supervisors publish,
-    record objections, assign 复评 and issue letters."""
+    """Role-aware: admins choose the city and qualifications; assessors visit, advise, take 复评 and (experts)
+    confirm; supervisors publish, record objections, take the care-setting signature and issue letters.
+
+    Signals:
+        changed: one of its pages recorded something. args: the service's ``Changes``
+    """
+
+    changed = Signal(object)
 
     def __init__(self, service: AssessmentService, actor: User, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +61,7 @@ class AfterDecisionPanel(QWidget):
         self.staff: QualificationsPage | None = None
         if actor.role == Role.ADMIN:  # qualifications count once a city applies; set them before choosing
             self.staff = QualificationsPage(self.lifecycle, actor)
+            self.staff.changed.connect(self.changed.emit)
             self.pages.addTab(self.staff, _("人员资格"))
         self.onsite: OnSitePage | None = None
         self.review: ReviewPage | None = None
@@ -66,15 +76,19 @@ class AfterDecisionPanel(QWidget):
             return
         if self.actor.role == Role.ASSESSOR:
             self.onsite = OnSitePage(self.lifecycle, self.actor)
-            self.pages.addTab(self.onsite, _("现场评估与照护建议"))
+            self._add(self.onsite, _("现场评估与照护建议"))
             self.review = ReviewPage(self.lifecycle, self.actor)
-            self.pages.addTab(self.review, _("复评"))
+            self._add(self.review, _("复评"))
         if self.actor.role in (Role.ASSESSOR, Role.SUPERVISOR) and self.actor.qualification == "expert":
             self.confirm = ConfirmPage(self.lifecycle, self.actor)
-            self.pages.addTab(self.confirm, _("专家确认"))
+            self._add(self.confirm, _("专家确认"))
         if self.actor.role == Role.SUPERVISOR:
             self.conclusions = ConclusionsPage(self.lifecycle, self.actor)
-            self.pages.addTab(self.conclusions, _("结论、公示与异议"))
+            self._add(self.conclusions, _("结论、公示与异议"))
+
+    def _add(self, page: OnSitePage | ReviewPage | ConfirmPage | ConclusionsPage, title: str) -> None:
+        page.changed.connect(self.changed.emit)
+        self.pages.addTab(page, title)
 
     def refresh(self) -> None:
         policy = city_policy(self.lifecycle.service.store)
@@ -98,3 +112,4 @@ class AfterDecisionPanel(QWidget):
             self.message, lambda: self.lifecycle.use_city(self.actor, city), _("已设为本机构城市，新的结论按此政策作出")
         ):
             self.refresh()
+            self.changed.emit(Changes(due_changed=True))

@@ -1,5 +1,5 @@
-"""The pages after the decision: experts confirm a submitted conclusion; the conclusions with 公示, objection and
-复评 (original and 复评 shown together), the care setting the person or guardian signs for, and the 告知书.
+"""The supervisor's page after the decision: the conclusions with 公示, objection and 复评 (original and 复评 shown
+together), the care setting the person or guardian signs for, and the 告知书 (rendered off the GUI thread).
 Thin over ``Lifecycle``: who may do what is checked by the service, the page only offers and reports."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -30,10 +29,12 @@ from ltc_assess.conclusions import decided_policy
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle import Lifecycle
 from ltc_assess.policies.model import SETTINGS
+from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.storage.records import User
+from ltc_assess.ui.feedback import message_label, run, run_slow
 from ltc_assess.ui.models import RowsModel
-from ltc_assess.ui.onsite import message_label, run
 from ltc_assess.ui.signature_pad import SignaturePad
+from ltc_assess.ui.tables import table
 
 
 def _state(row: dict[str, Any]) -> str:
@@ -61,121 +62,22 @@ def conclusion_model() -> RowsModel:
     )
 
 
-class ConfirmPage(QWidget):
-    """For an expert: the submitted assessments awaiting confirmation; confirm the level of the chosen one."""
-
-    def __init__(self, lifecycle: Lifecycle, actor: User, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.lifecycle, self.actor = lifecycle, actor
-        layout = QFormLayout(self)
-        self.assessment = QComboBox()
-        self.assessment.currentIndexChanged.connect(lambda _i: self._show())
-        self.level = QSpinBox()
-        self.level.setRange(0, 9)
-        self.confirmed = QLabel()
-        self.confirmed.setWordWrap(True)
-        self.confirm_button = QPushButton(_("确认结论等级"))
-        self.confirm_button.clicked.connect(self.confirm)
-        layout.addRow(_("已提交的评估"), self.assessment)
-        layout.addRow(_("确认的等级"), self.level)
-        layout.addRow(_("已有确认"), self.confirmed)
-        layout.addRow(self.confirm_button)
-        self.message = message_label()
-        layout.addRow(self.message)
-        self.refresh()
-
-    def refresh(self) -> None:
-        self.assessment.clear()
-        for row in self.lifecycle.service.list_assessments(status="submitted"):
-            level = row["decided_level"] if row["decided_level"] is not None else row["proposed_level"]
-            self.assessment.addItem(
-                _("{id} {name}（建议等级 {level}）").format(id=row["id"], name=row["subject_name"], level=level),
-                (row["id"], level),
-            )
-        self._show()
-
-    def _show(self) -> None:
-        data = self.assessment.currentData()
-        self.confirm_button.setEnabled(data is not None)
-        if data is None:
-            self.confirmed.setText("—")
-            return
-        self.level.setValue(data[1] or 0)
-        done = self.lifecycle.confirmations(data[0])
-        self.confirmed.setText(
-            "；".join(f"{c['display_name']} {c['level']} {c['confirmed_at'][:10]}" for c in done) or _("尚无")
-        )
-
-    def confirm(self) -> None:
-        data = self.assessment.currentData()
-        if data is not None and run(
-            self.message, lambda: self.lifecycle.confirm(self.actor, data[0], self.level.value()), _("已确认")
-        ):
-            self._show()
-
-
-class ReviewPage(QWidget):
-    """For an assessor: objections waiting for a 复评; take one with a second assessor, both from outside the
-    original (the service refuses anyone who took part)."""
-
-    def __init__(self, lifecycle: Lifecycle, actor: User, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.lifecycle, self.actor = lifecycle, actor
-        layout = QFormLayout(self)
-        self.objection = QComboBox()
-        self.objection.currentIndexChanged.connect(lambda _i: self._show())
-        self.second = QComboBox()
-        self.start_button = QPushButton(_("承接复评"))
-        self.start_button.clicked.connect(self.start)
-        layout.addRow(_("待复评的异议"), self.objection)
-        layout.addRow(_("第二评估员（未参与原评估）"), self.second)
-        layout.addRow(self.start_button)
-        self.message = message_label()
-        layout.addRow(self.message)
-        self.refresh()
-
-    def refresh(self) -> None:
-        self.objection.clear()
-        for o in self.lifecycle.open_objections():
-            self.objection.addItem(
-                _("评估 {id} {name}（等级 {level}）：{reason}").format(
-                    id=o["assessment_id"], name=o["subject_name"], level=o["level"], reason=o["reason"]
-                ),
-                o["id"],
-            )
-        self._show()
-
-    def _show(self) -> None:
-        self.second.clear()
-        objection = self.objection.currentData()
-        if objection is not None:
-            for user in self.lifecycle.review_candidates(objection):
-                if user.id != self.actor.id:
-                    self.second.addItem(user.display_name, user.id)
-        self.start_button.setEnabled(objection is not None and self.second.count() > 0)
-
-    def start(self) -> None:
-        objection, second = self.objection.currentData(), self.second.currentData()
-        if objection is None or second is None:
-            return
-        made: list[int] = []
-        if run(self.message, lambda: made.append(self.lifecycle.start_review(self.actor, objection, second).id), ""):
-            self.message.setText(_("已开始复评：评估 {id}（在“我的评估”中填写）").format(id=made[0]))
-            self.refresh()
-
-
 class ConclusionsPage(QWidget):
-    """The conclusions under the city policy and what follows each: 公示, objection, 复评, care setting, letter."""
+    """The conclusions under the city policy and what follows each: 公示, objection, 复评, care setting, letter.
+
+    Signals:
+        changed: something after the decision was recorded. args: the service's ``Changes``
+    """
+
+    changed = Signal(object)
 
     def __init__(self, lifecycle: Lifecycle, actor: User, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lifecycle, self.actor = lifecycle, actor
         layout = QVBoxLayout(self)
         layout.addWidget(self._publicity_box())
-        from ltc_assess.ui.main_window import _table  # the app's one table style; imported late: it imports us
-
         self.model = conclusion_model()
-        self.view = _table(self.model)
+        self.view = table(self.model)
         self.view.selectionModel().selectionChanged.connect(lambda *_a: self.show_selected())
         layout.addWidget(self.view, 1)
         self.together = QTextBrowser()
@@ -305,9 +207,9 @@ class ConclusionsPage(QWidget):
 
     # --- acting -----------------------------------------------------------------------------------
 
-    def _done(self, ok: bool) -> None:
-        if ok:
-            self.refresh()
+    def _changed(self, aid: int) -> None:
+        self.refresh()
+        self.changed.emit(Changes(assessment_ids=(aid,)))
 
     def lodge(self) -> None:
         aid = self.selected_id()
@@ -319,46 +221,60 @@ class ConclusionsPage(QWidget):
         ):
             self.lodged_by.clear()
             self.objection_reason.clear()
-            self.refresh()
+            self._changed(aid)
 
     def confirm_setting(self) -> None:
         aid = self.selected_id()
-        setting = self.setting.currentData()
-        if aid is not None:
-            self._done(
-                run(
-                    self.message,
-                    lambda: self.lifecycle.choose_care_setting(
-                        self.actor, aid, setting or "", self.signer.text(), self.pad.to_png(), self.relation.text()
-                    ),
-                    _("护理服务形式已确认"),
-                )
-            )
+        setting = self.setting.currentData() or ""
+        signer, relation, png = self.signer.text(), self.relation.text(), self.pad.to_png()
+        choose = self.lifecycle.choose_care_setting
+        if aid is not None and run(
+            self.message, lambda: choose(self.actor, aid, setting, signer, png, relation), _("护理服务形式已确认")
+        ):
+            self._changed(aid)
 
-    def publish_to(self, target: Path, fmt: str) -> int:
-        """Publish the 公示 list for the chosen range and write it; returns how many conclusions it lists."""
-        data, count = self.lifecycle.publicity_file(
-            self.actor, self.date_from.date().toString("yyyy-MM-dd"), self.date_to.date().toString("yyyy-MM-dd"), fmt
-        )
-        target.write_bytes(data)
-        return count
+    def publish(self, target: Path, fmt: str) -> None:
+        """Publish the 公示 list for the chosen range (its notice periods start and are recorded) and write it as
+        ``pdf`` or ``xlsx``; rendered off the GUI thread, the message says how many it lists."""
+        actor = self.actor
+        start, end = (d.date().toString("yyyy-MM-dd") for d in (self.date_from, self.date_to))
+
+        def job(own: AssessmentService) -> int:
+            data, count = Lifecycle(own).publicity_file(actor, start, end, fmt)
+            target.write_bytes(data)
+            return count
+
+        def done(count: int) -> str:
+            self.refresh()
+            self.changed.emit(Changes(list_changed=True, due_changed=True))
+            return _("已发布公示名单：{count} 项，{file}").format(count=count, file=target)
+
+        button = self.publish_pdf_button if fmt == "pdf" else self.publish_xlsx_button
+        run_slow(self.message, button, self.lifecycle.service, job, done)
 
     def _publish_clicked(self, fmt: str) -> None:
         name, _filter = QFileDialog.getSaveFileName(
             self, _("公示名单"), f"publicity-{dt.date.today().isoformat()}.{fmt}", f"{fmt.upper()} (*.{fmt})"
         )
         if name:
-            counted: list[int] = []
-            self._done(run(self.message, lambda: counted.append(self.publish_to(Path(name), fmt)), _("已发布")))
-            if counted:
-                self.message.setText(_("已发布公示名单：{count} 项，{file}").format(count=counted[0], file=name))
+            self.publish(Path(name), fmt)
 
-    def write_letter(self, aid: int, target: Path) -> bool:
-        """The 告知书, signed when a password is given (supervisor); returns whether it is signed."""
+    def write_letter(self, aid: int, target: Path) -> None:
+        """The 告知书, signed when the supervisor gives a password, rendered off the GUI thread; the password
+        does not stay in the field."""
         password = self.letter_password.text() or None
-        pdf, signed = self.lifecycle.letter_pdf(aid, self.actor if password else None, password)
-        target.write_bytes(pdf)
-        return signed
+        self.letter_password.clear()
+        actor = self.actor if password else None
+
+        def job(own: AssessmentService) -> bool:
+            pdf, signed = Lifecycle(own).letter_pdf(aid, actor, password)
+            target.write_bytes(pdf)
+            return signed
+
+        def done(signed: bool) -> str:
+            return (_("已签署的告知书已导出：{file}") if signed else _("告知书已导出：{file}")).format(file=target)
+
+        run_slow(self.message, self.letter_button, self.lifecycle.service, job, done)
 
     def _letter_clicked(self) -> None:
         aid = self.selected_id()
@@ -366,11 +282,4 @@ class ConclusionsPage(QWidget):
             return
         name, _filter = QFileDialog.getSaveFileName(self, _("告知书"), f"letter-{aid}.pdf", "PDF (*.pdf)")
         if name:
-            self._done(
-                run(
-                    self.message,
-                    lambda: self.write_letter(aid, Path(name)),
-                    _("告知书已导出：{file}").format(file=name),
-                )
-            )
-            self.letter_password.clear()
+            self.write_letter(aid, Path(name))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,13 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle import Lifecycle
 from ltc_assess.policies.model import QUALIFICATIONS
+from ltc_assess.service import Changes
 from ltc_assess.storage.records import User
+from ltc_assess.ui.feedback import message_label, run
 from ltc_assess.ui.models import RowsModel
 from ltc_assess.ui.review import local_time
+from ltc_assess.ui.tables import table
 
 
 def _check_out(row: dict[str, object]) -> str:
@@ -45,31 +47,14 @@ def visit_model() -> RowsModel:
     )
 
 
-def message_label() -> QLabel:
-    """The page's one line of feedback: what was saved, or the service's refusal (in red)."""
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.hide()  # no empty gap before the first message
-    return label
-
-
-def run(label: QLabel, action: Callable[[], object], done: str) -> bool:
-    """Run one use case; show ``done`` or the error's message in ``label``."""
-    label.show()
-    try:
-        action()
-    except LtcError as exc:
-        label.setStyleSheet("color: #b91c1c")
-        label.setText(str(exc))
-        return False
-    label.setStyleSheet("color: #166534")
-    label.setText(done)
-    return True
-
-
 class OnSitePage(QWidget):
-    """For the acting assessor: pick an open assessment, check in and out, record the checks, review advice."""
+    """For the acting assessor: pick an open assessment, check in and out, record the checks, review advice.
+
+    Signals:
+        changed: a visit record or the advice was saved. args: the service's ``Changes``
+    """
+
+    changed = Signal(object)
 
     def __init__(self, lifecycle: Lifecycle, actor: User, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,10 +69,8 @@ class OnSitePage(QWidget):
 
         visit = QGroupBox(_("现场签到 / 签退（每人各自记录时间和地点）"))
         vbox = QVBoxLayout(visit)
-        from ltc_assess.ui.main_window import _table  # the app's one table style; imported late: it imports us
-
         self.people = visit_model()
-        self.people_view = _table(self.people, Qt.SortOrder.AscendingOrder)
+        self.people_view = table(self.people, Qt.SortOrder.AscendingOrder)
         self.people_view.setMaximumHeight(110)
         vbox.addWidget(self.people_view)
         row = QHBoxLayout()
@@ -163,10 +146,12 @@ class OnSitePage(QWidget):
         self.guardian_name.setText((checks or {}).get("guardian_name") or "")
         self.advice.setPlainText("\n".join(self.lifecycle.care_advice(aid)))
 
-    def _act(self, action: Callable[[int], object], done: str) -> None:
+    def _act(self, action: Callable[[int], Changes], done: str) -> None:
         aid = self.aid()
-        if aid is not None and run(self.message, lambda: action(aid), done):
+        made: list[Changes] = []
+        if aid is not None and run(self.message, lambda: made.append(action(aid)), done):
             self.show_assessment()
+            self.changed.emit(made[0])
 
     def check_in(self) -> None:
         self._act(lambda aid: self.lifecycle.check_in(self.actor, aid, self.place.text()), _("已签到"))

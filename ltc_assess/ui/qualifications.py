@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle import Lifecycle
 from ltc_assess.policies.model import QUALIFICATIONS
+from ltc_assess.service import Changes
 from ltc_assess.storage.records import User
+from ltc_assess.ui.feedback import message_label, run
 from ltc_assess.ui.models import RowsModel
-from ltc_assess.ui.onsite import message_label, run
+from ltc_assess.ui.tables import table
 from ltc_assess.workflow import ROLE_LABELS, Role
 
 
@@ -31,16 +33,20 @@ def staff_model() -> RowsModel:
 
 
 class QualificationsPage(QWidget):
-    """Assessors and supervisors with their qualification; the admin sets one for the selected person."""
+    """Assessors and supervisors with their qualification; the admin sets one for the selected person.
+
+    Signals:
+        changed: a qualification was set. args: the service's ``Changes``
+    """
+
+    changed = Signal(object)
 
     def __init__(self, lifecycle: Lifecycle, actor: User, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lifecycle, self.actor = lifecycle, actor
         layout = QVBoxLayout(self)
-        from ltc_assess.ui.main_window import _table  # the app's one table style; imported late: it imports us
-
         self.model = staff_model()
-        self.view = _table(self.model, Qt.SortOrder.AscendingOrder)
+        self.view = table(self.model, Qt.SortOrder.AscendingOrder)
         layout.addWidget(self.view, 1)
         row = QHBoxLayout()
         self.kind = QComboBox()
@@ -87,3 +93,4 @@ class QualificationsPage(QWidget):
         if run(self.message, lambda: self.lifecycle.set_qualification(self.actor, username, kind), _("资格已设置")):
             self.refresh()
             self.select(username)
+            self.changed.emit(Changes(users_changed=True))

@@ -183,10 +183,12 @@ def test_publicity_objection_review_setting_and_letter_on_screen(
     out = tmp_path / "publicity.pdf"
     monkeypatch.setattr("ltc_assess.ui.conclusions.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     qtbot.mouseClick(page.publish_pdf_button, Qt.MouseButton.LeftButton)
-    assert "已发布公示名单：1 项" in page.message.text()
+    assert not page.publish_pdf_button.isEnabled()  # rendered off the GUI thread; the button waits
+    qtbot.waitUntil(lambda: "已发布公示名单：1 项" in page.message.text(), timeout=30000)
     text = PdfReader(out).pages[0].extract_text()
     assert "天津长期护理保险失能等级评估结论公示" in text and world.subject.name not in text
-    assert page.publish_to(tmp_path / "publicity.xlsx", "xlsx") == 1
+    page.publish(tmp_path / "publicity.xlsx", "xlsx")
+    qtbot.waitUntil(lambda: "publicity.xlsx" in page.message.text(), timeout=30000)
     assert openpyxl.load_workbook(io.BytesIO((tmp_path / "publicity.xlsx").read_bytes())).active.max_row >= 4
     assert city.lc.conclusion(aid)["published_at"] == "2026-11-01"
     page.select(aid)
@@ -248,7 +250,7 @@ def test_publicity_objection_review_setting_and_letter_on_screen(
     letter = tmp_path / "letter.pdf"
     monkeypatch.setattr("ltc_assess.ui.conclusions.QFileDialog.getSaveFileName", lambda *a, **k: (str(letter), ""))
     qtbot.mouseClick(page.letter_button, Qt.MouseButton.LeftButton)
-    assert page.message.text().startswith("告知书已导出"), page.message.text()
+    qtbot.waitUntil(lambda: page.message.text().startswith("已签署的告知书已导出"), timeout=30000)
     assert page.letter_password.text() == ""  # the password does not linger in the field
     reader = PdfReader(letter)
     assert "/Sig" in str(reader.trailer["/Root"]["/AcroForm"]["/Fields"][0].get_object()["/FT"])
