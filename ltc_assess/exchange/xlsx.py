@@ -16,6 +16,7 @@ from typing import Any
 
 import xlsxwriter
 
+from ltc_assess.exchange.insurer import CONCLUSION_COLUMNS
 from ltc_assess.schema.model import FormDef
 
 # A fixed document date: the file's bytes depend only on its content (packages are reproducible).
@@ -72,8 +73,6 @@ def _columns(forms: Mapping[str, FormDef]) -> list[tuple[str, str]]:
 
 # Identifiers that look like numbers but are not: they must stay text cells.
 _TEXT = {"id_number", "insurance_no", "phone", "birth_date", "assessment_date", "approved_at", "report_sha256"}
-# The conclusion under a city policy (empty cells without one).
-_CONCLUSION = ("policy", "valid_from", "valid_until", "reapply_after", "published_at", "objection_until")
 
 
 def _row(
@@ -99,7 +98,7 @@ def _row(
         "assessor2": assessors[1].get("name"),
         "approved_by": entry.get("approved_by"),
     }
-    row.update({k: (entry.get("conclusion") or {}).get(k) for k in _CONCLUSION})
+    row.update({k: (entry.get("conclusion") or {}).get(k) for k in CONCLUSION_COLUMNS})
     for dim_id, result in entry["score"].get("dimensions", {}).items():
         row[f"dim:{form.form}:{dim_id}"] = result.get("score")
     return row

@@ -3,6 +3,7 @@ report), and still fits its schema."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import subprocess
@@ -48,6 +49,8 @@ def test_export_carries_policy_and_validity(world: World, tmp_path: Path) -> Non
     cells = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))
     assert (cells["城市政策版本"], cells["结论有效期起"], cells["结论有效期止"]) == ("tianjin@1", "2026-11-01", "2028-10-31")
     assert (cells["可重新申请日期"], cells["公示日期"], cells["异议截止日期"]) == ("2027-05-01", "2026-11-01", "2026-12-07")
+    row = next(csv.DictReader(io.StringIO(package.files["assessments.csv"].decode("utf-8-sig"))))
+    assert (row["policy"], row["valid_from"], row["valid_until"]) == ("tianjin@1", "2026-11-01", "2028-10-31")
     obs = json.loads(package.files[f"fhir/Observation-{aid}.json"])
     Observation.model_validate(obs)
     parts = {c["code"]["coding"][0]["code"]: c for c in obs["component"]}
