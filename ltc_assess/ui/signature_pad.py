@@ -79,6 +79,6 @@ class SignaturePad(QWidget):
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        # PySide6 6.12 refuses bytes here at run time ("wrong argument values") although its stub asks for them
+        # PySide6's stubs say bytes, its runtime takes only str for the format
         self._image.save(buffer, "PNG")  # type: ignore[call-overload]
         return bytes(data.data())
