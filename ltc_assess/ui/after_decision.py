@@ -10,7 +10,6 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
-from ltc_assess.conclusions import city_policy
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle import Lifecycle
 from ltc_assess.policies.registry import installed_policies
@@ -72,7 +71,7 @@ class AfterDecisionPanel(QWidget):
     def _build_pages(self) -> None:
         """The pages of the actor's role, once a city is chosen."""
         built = self.onsite or self.review or self.confirm or self.conclusions
-        if built is not None or city_policy(self.lifecycle.service.store) is None:
+        if built is not None or self.lifecycle.service.queries.city_policy() is None:
             return
         if self.actor.role == Role.ASSESSOR:
             self.onsite = OnSitePage(self.lifecycle, self.actor)
@@ -91,7 +90,7 @@ class AfterDecisionPanel(QWidget):
         self.pages.addTab(page, title)
 
     def refresh(self) -> None:
-        policy = city_policy(self.lifecycle.service.store)
+        policy = self.lifecycle.service.queries.city_policy()
         if policy is None:
             self.policy.setText(
                 _("尚未选择本机构所在城市，不适用城市政策：请管理员在此选择（ltc-assess policies use CITY）")
