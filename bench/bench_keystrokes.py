@@ -39,7 +39,8 @@ def one_assessment(service: Any, seed: int) -> dict[str, Any]:
     from ltc_assess.demo import PASSWORDS
     from ltc_assess.schema.model import SignatureItem
     from ltc_assess.service import NewAssessment
-    from ltc_assess.ui.wizard.window import ChecklistDialog, WizardWindow
+    from ltc_assess.ui.wizard.checklist import ChecklistDialog
+    from ltc_assess.ui.wizard.window import WizardWindow
     from ltc_assess.workflow import Status
 
     app = QApplication.instance()

@@ -15,7 +15,8 @@ from ltc_assess.ui.app import LoginDialog, load_font
 from ltc_assess.ui.assessment_view import AssessmentViewDialog
 from ltc_assess.ui.language import use_language
 from ltc_assess.ui.main_window import MainWindow, SubjectDialog
-from ltc_assess.ui.wizard.window import ChecklistDialog, WizardWindow
+from ltc_assess.ui.wizard.checklist import ChecklistDialog
+from ltc_assess.ui.wizard.window import WizardWindow
 
 
 def _save(widget: QWidget, out: Path, name: str) -> Path:

@@ -19,8 +19,9 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.schema.model import MultiChoiceItem, SignatureItem, SingleChoiceItem
 from ltc_assess.scoring import score
 from ltc_assess.service import NewAssessment
+from ltc_assess.ui.wizard.checklist import ChecklistDialog
 from ltc_assess.ui.wizard.editors import EDITORS
-from ltc_assess.ui.wizard.window import ChecklistDialog, WizardWindow
+from ltc_assess.ui.wizard.window import WizardWindow
 from ltc_assess.workflow import Status
 
 REPO = Path(__file__).resolve().parents[2]

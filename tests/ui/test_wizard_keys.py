@@ -179,7 +179,7 @@ def test_english_wizard_has_no_chinese_on_the_card_panel_and_checklist(qtbot: Qt
     import re
 
     from ltc_assess.i18n import set_language
-    from ltc_assess.ui.wizard.window import ChecklistDialog
+    from ltc_assess.ui.wizard.checklist import ChecklistDialog
 
     cjk = re.compile(r"[\u4e00-\u9fff]")
     try:
