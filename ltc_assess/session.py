@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ltc_assess.errors import AnswerError, ErrorCode
-from ltc_assess.i18n import _, language
+from ltc_assess.i18n import _, language, say
 from ltc_assess.schema.answers import check_answer, default_answers, evaluation_env
 from ltc_assess.schema.model import AnyItem, ComputedItem, FormDef, MultiChoiceItem, Section, SignatureItem
 from ltc_assess.schema.rule_inputs import rule_inputs
@@ -165,7 +165,7 @@ class FormSession:
 
     def warnings_for(self, item_id: str, result: ScoreResult, lang: str = "zh_CN") -> list[str]:
         """Consistency warnings that name this item, in ``lang``."""
-        return [w.text_en if lang == "en" else w.text for w in result.warnings if item_id in w.items]
+        return [say(w.says, lang) for w in result.warnings if item_id in w.items]
 
     # --- navigation --------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ltc_assess.errors import AnswerError, ErrorCode
+from ltc_assess.i18n import N_, Msg
 from ltc_assess.schema.answers import Checker, checkers, default_answers
 from ltc_assess.schema.expressions import Expression
 from ltc_assess.schema.model import Adjustment as AdjustmentRule
@@ -24,6 +25,7 @@ from ltc_assess.schema.model import (
     Named,
     RulesTable,
     SingleChoiceItem,
+    Text,
 )
 from ltc_assess.schema.rule_inputs import rule_inputs
 from ltc_assess.scoring.result import Adjustment, DimensionResult, ScoreResult, TraceStep, Warning
@@ -49,23 +51,26 @@ class _AdjPlan:
     refs: tuple[str, ...]
     set: int | None
     raise_: int
-    texts: tuple[str, str]  # (not fired, fired)
+    texts: tuple[Msg, Msg]  # (not fired, fired)
     fired: Adjustment
-    text: str  # the standard's wording, for the trace when an input was left blank
+    text: Text  # the standard's wording, for the trace when an input was left blank
 
 
 def _adj_plan(rule: AdjustmentRule) -> _AdjPlan:
     eff = rule.effect
-    text = rule.text.zh_CN
+    text = rule.text
     return _AdjPlan(
         trace_id=f"adjust:{rule.id}",
         evaluate=rule.when.evaluate,
         refs=rule.when.refs,
         set=eff.set,
         raise_=eff.raise_ or 0,
-        texts=(f"{rule.id}不成立：{text}", f"{rule.id}成立：{text}"),
+        texts=(
+            Msg(N_("{rule}不成立：{text}"), {"rule": rule.id, "text": text}),
+            Msg(N_("{rule}成立：{text}"), {"rule": rule.id, "text": text}),
+        ),
         text=text,
-        fired=Adjustment(rule.id, text, f"={eff.set}" if eff.set is not None else f"+{eff.raise_}"),
+        fired=Adjustment(rule.id, text.zh_CN, f"={eff.set}" if eff.set is not None else f"+{eff.raise_}"),
     )
 
 
@@ -84,11 +89,11 @@ class _Plan:
     required: tuple[tuple[Expression | None, tuple[str, ...]], ...]
     computed: tuple[tuple[str, Expression], ...]
     dims: tuple[_DimPlan, ...]
-    grade_names: dict[int, str]
-    level_names: dict[int, str]
+    grade_names: dict[int, Text]
+    level_names: dict[int, Text]
     top_level: int
     adjustments: tuple[_AdjPlan, ...]
-    rule_inputs: tuple[tuple[str, str, str], ...]  # (item id, zh label, en label) of level rules' inputs
+    rule_inputs: tuple[tuple[str, Text], ...]  # (item id, label) of level rules' inputs
 
 
 def _plan(form: FormDef) -> _Plan:
@@ -127,14 +132,22 @@ def _plan(form: FormDef) -> _Plan:
         level_names=_names(form.scoring.levels),
         top_level=max(lv.code for lv in form.scoring.levels),
         adjustments=tuple(_adj_plan(r) for r in (form.scoring.adjustments.rules if form.scoring.adjustments else ())),
-        rule_inputs=tuple((i, items[i].label.zh_CN, items[i].label.en) for i in rule_inputs(form)),
+        rule_inputs=tuple((i, items[i].label) for i in rule_inputs(form)),
     )
     form._plan = plan
     return plan
 
 
-def _names(named: tuple[Named, ...]) -> dict[int, str]:
-    return {n.code: n.name.zh_CN for n in named}
+def _names(named: tuple[Named, ...]) -> dict[int, Text]:
+    return {n.code: n.name for n in named}
+
+
+def _zh(names: dict[int, Text], code: int | None) -> str | None:
+    name = None if code is None else names.get(code)
+    return None if name is None else name.zh_CN
+
+
+_INITIAL = Msg(N_("初步等级"))
 
 
 def _fmt_num(x: float) -> str:
@@ -145,17 +158,17 @@ def _band_text(band_min: float, band_max: float) -> str:
     return _fmt_num(band_min) if band_min == band_max else f"{_fmt_num(band_min)}–{_fmt_num(band_max)}"
 
 
-def _unknown(subject: str) -> str:
-    return f"{subject}：数据不完整，无法判定"
+def _unknown(subject: Msg) -> Msg:
+    return Msg(N_("{subject}：数据不完整，无法判定"), {"subject": subject})
 
 
 def _apply_rule(
     rule: BandsRule | RulesTable | MatrixRule,
     env: Mapping[str, Any],
     value: Any,
-    names: dict[int, str],
-    subject: str,
-) -> tuple[int | None, dict[str, Any], str]:
+    names: dict[int, Text],
+    subject: Msg,
+) -> tuple[int | None, dict[str, Any], Msg]:
     """Evaluate a grading/level rule; returns (code, inputs, explanation)."""
     if isinstance(rule, BandsRule):
         if rule.input is not None:
@@ -166,27 +179,34 @@ def _apply_rule(
         for band in rule.bands:
             if band.min <= value <= band.max:
                 span = _band_text(band.min, band.max)
-                return band.code, inputs, f"{subject}：{_fmt_num(value)}分，落在{span}区间 → {names[band.code]}"
-        return None, inputs, f"{subject}：{_fmt_num(value)}分不在任何区间内"
+                said = {"subject": subject, "value": _fmt_num(value), "span": span, "name": names[band.code]}
+                return band.code, inputs, Msg(N_("{subject}：{value}分，落在{span}区间 → {name}"), said)
+        return (
+            None,
+            inputs,
+            Msg(N_("{subject}：{value}分不在任何区间内"), {"subject": subject, "value": _fmt_num(value)}),
+        )
     if isinstance(rule, RulesTable):
         refs = tuple(dict.fromkeys(r for row in rule.rules for r in row.when.refs))
         inputs = {r: env.get(r) for r in refs}
         for n, row in enumerate(rule.rules, 1):
             if row.when(env):
-                why = row.text.zh_CN if row.text else row.when.source
-                return row.code, inputs, f"{subject}：第{n}条规则成立（{why}）→ {names[row.code]}"
+                said = {"subject": subject, "n": n, "why": row.text or row.when.source, "name": names[row.code]}
+                return row.code, inputs, Msg(N_("{subject}：第{n}条规则成立（{why}）→ {name}"), said)
         if rule.otherwise is not None and all(v is not None for v in inputs.values()):
-            return rule.otherwise, inputs, f"{subject}：其余情况 → {names[rule.otherwise]}"
+            said = {"subject": subject, "name": names[rule.otherwise]}
+            return rule.otherwise, inputs, Msg(N_("{subject}：其余情况 → {name}"), said)
         return None, inputs, _unknown(subject)
     r, c = rule.rows(env), rule.columns(env)
     inputs = {"row": r, "column": c}
     if r is None or c is None:
         return None, inputs, _unknown(subject)
     code = rule.cells[r][c]
+    said = {"subject": subject, "rows": rule.row_label, "row": r, "columns": rule.column_label, "column": c}
     return (
         code,
         inputs,
-        (f"{subject}：{rule.row_label.zh_CN}第{r}行 × {rule.column_label.zh_CN}第{c}列 → {names[code]}"),
+        Msg(N_("{subject}：{rows}第{row}行 × {columns}第{column}列 → {name}"), said | {"name": names[code]}),
     )
 
 
@@ -258,29 +278,30 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         if dp.dim.summed:
             env[dp.dim.id] = dim_score
             summed_total = None if summed_total is None or dim_score is None else summed_total + dim_score
+            result: Msg | str
             if complete:
                 result = f"{dim_score}/{dp.max}"
                 parts = "+".join(map(str, vals))
             else:
-                result = "不完整"
+                result = Msg(N_("不完整"))
                 parts = "+".join("?" if v is None else str(v) for v in vals)
             trace.append(
                 TraceStep(
                     dp.rule_id,
                     dict(zip(dp.items, vals)),  # noqa: B905 - same length by construction; strict costs per case
-                    result,
-                    f"{dp.label} = {parts} = {result}",
+                    str(result),
+                    Msg(N_("{label} = {parts} = {result}"), {"label": dp.dim.label, "parts": parts, "result": result}),
                 )
             )
         grade = None
         if dp.dim.grade is not None:
-            subject = f"{dp.label}分级"
+            subject = Msg(N_("{label}分级"), {"label": dp.dim.label})
             if incomplete.intersection(dp.items):  # a rule could fire on the answers so far, then change
                 grade, inputs, text = None, {"missing": sorted(incomplete.intersection(dp.items))}, _unknown(subject)
             else:
                 grade, inputs, text = _apply_rule(dp.dim.grade, env, dim_score, plan.grade_names, subject)
             env[f"{dp.dim.id}.grade"] = grade
-            out = "—" if grade is None else f"{grade} {plan.grade_names[grade]}"
+            out = "—" if grade is None else f"{grade} {plan.grade_names[grade].zh_CN}"
             trace.append(TraceStep(f"grade:{dp.dim.id}", inputs, out, text))
         dims.append(
             DimensionResult(
@@ -289,7 +310,7 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
                 score=dim_score,
                 max=dp.max,
                 grade=grade,
-                grade_name=None if grade is None else plan.grade_names[grade],
+                grade_name=None if grade is None else plan.grade_names[grade].zh_CN,
                 answered=answered,
                 count=len(vals),
                 partial_sum=answered_sum,
@@ -301,26 +322,25 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         total = summed_total
         env["total"] = total
         total_max = sum(d.max or 0 for d in dims if d.max is not None)
-        out = "不完整" if total is None else f"{total}/{total_max}"
-        trace.append(TraceStep("total", {d.id: d.score for d in dims if d.max is not None}, out, f"总分 = {out}"))
+        out: Msg | str = Msg(N_("不完整")) if total is None else f"{total}/{total_max}"
+        said = Msg(N_("总分 = {out}"), {"out": out})
+        trace.append(TraceStep("total", {d.id: d.score for d in dims if d.max is not None}, str(out), said))
 
     if incomplete:  # partial scoring: no level while a required scored item is open (it could change it)
-        initial, inputs, text = None, {"missing": list(missing)}, _unknown("初步等级")
+        initial, inputs, text = None, {"missing": list(missing)}, _unknown(_INITIAL)
     else:
-        initial, inputs, text = _apply_rule(form.scoring.initial_level, env, None, plan.level_names, "初步等级")
+        initial, inputs, text = _apply_rule(form.scoring.initial_level, env, None, plan.level_names, _INITIAL)
     env["initial_level"] = initial
     trace.append(
         TraceStep(
             "initial_level",
             inputs,
-            "—" if initial is None else f"{initial} {plan.level_names[initial]}",
+            "—" if initial is None else f"{initial} {plan.level_names[initial].zh_CN}",
             text,
         )
     )
     final, fired = _adjust(form, plan, env, initial, trace, {r[0] for r in blank})
-    warnings = tuple(
-        Warning(rule.id, rule.items, rule.message.zh_CN, rule.message.en) for rule in form.consistency if rule.when(env)
-    )
+    warnings = tuple(Warning(rule.id, rule.items, rule.message) for rule in form.consistency if rule.when(env))
     return ScoreResult(
         form_id=plan.form_id,
         form_version=plan.form_version,
@@ -330,9 +350,9 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         dimensions=tuple(dims),
         total=total,
         initial_level=initial,
-        initial_level_name=plan.level_names.get(initial) if initial is not None else None,
+        initial_level_name=_zh(plan.level_names, initial),
         final_level=final,
-        final_level_name=plan.level_names.get(final) if final is not None else None,
+        final_level_name=_zh(plan.level_names, final),
         adjustments=fired,
         trace=tuple(trace),
         warnings=warnings,
@@ -341,16 +361,13 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
     )
 
 
-def _blank_warning(blank: list[tuple[str, str, str]]) -> Warning:
-    zh = "；".join(f"{i} {label}" for i, label, _en in blank)
-    en = "; ".join(f"{i} {label}" for i, _zh, label in blank)
-    return Warning(
-        MISSING_RULE_INPUT,
-        tuple(i for i, _zh, _en in blank),
-        f"等级变更规则的输入未填写，已按“无”处理：{zh}。提交前须逐项填写（包括“无”）",
-        f"Inputs of level rules not answered, treated as none: {en}. Each must be answered (none included) "
-        "before submission",
-    )
+def _blank_warning(blank: list[tuple[str, Text]]) -> Warning:
+    items: Msg | str = ""  # "A.4.1 疾病诊断；A.5.11 昏迷", the separator said in the language too
+    for i, label in blank:
+        one = Msg(N_("{id} {label}"), {"id": i, "label": label})
+        items = one if items == "" else Msg(N_("{items}；{item}"), {"items": items, "item": one})
+    said = Msg(N_("等级变更规则的输入未填写，已按“无”处理：{items}。提交前须逐项填写（包括“无”）"), {"items": items})
+    return Warning(MISSING_RULE_INPUT, tuple(i for i, _label in blank), said)
 
 
 def _adjust(
@@ -369,7 +386,7 @@ def _adjust(
     spec = form.scoring.adjustments
     names = plan.level_names
     if spec is None:
-        trace.append(_final_step(initial, names, "无等级变更规则，最终等级 = 初步等级", {"initial": initial}))
+        trace.append(_final_step(initial, names, Msg(N_("无等级变更规则，最终等级 = 初步等级")), {"initial": initial}))
         return initial, ()
     fired: list[Adjustment] = []
     sets: list[int] = []
@@ -380,7 +397,8 @@ def _adjust(
         unanswered = sorted(blank.intersection(rule.refs)) if blank and not hit else []
         inputs = {r: None if r in unanswered else get(r) for r in rule.refs}
         if unanswered:
-            text = f"{rule.fired.rule}未填写，按无处理（{'、'.join(unanswered)}）：{rule.text}"
+            said = {"rule": rule.fired.rule, "items": "、".join(unanswered), "text": rule.text}
+            text = Msg(N_("{rule}未填写，按无处理（{items}）：{text}"), said)
         else:
             text = rule.texts[hit]
         trace.append(TraceStep(rule.trace_id, inputs, "fired" if hit else "not fired", text))
@@ -394,23 +412,24 @@ def _adjust(
     inputs = {"initial": initial, "sets": sets, "raises": raises, "stacking": spec.stacking, "cap": cap}
     if sets:
         final = max(sets)
-        text = f"直接评定：{final} {names[final]}（不论初步等级）"
+        text = Msg(N_("直接评定：{level} {name}（不论初步等级）"), {"level": final, "name": names[final]})
     elif initial is None:
         return None, tuple(fired)
     elif raises:
         step = max(raises) if spec.stacking == "max_one" else sum(raises)
         final = initial if initial >= cap else min(cap, initial + step)
-        how = "多项成立时至多提高一级" if spec.stacking == "max_one" and len(raises) > 1 else "逐项累加"
+        how = Msg(N_("多项成立时至多提高一级") if spec.stacking == "max_one" and len(raises) > 1 else N_("逐项累加"))
         if len(raises) == 1:
-            how = "提高一级" if step == 1 else f"提高{step}级"
-        capped = "，已达上限" if initial + step > cap else ""
-        text = f"初步等级{initial}，{how}{capped} → 最终等级{final} {names[final]}"
+            how = Msg(N_("提高一级")) if step == 1 else Msg(N_("提高{step}级"), {"step": step})
+        capped = Msg(N_("，已达上限")) if initial + step > cap else ""
+        said = {"initial": initial, "how": how, "capped": capped, "final": final, "name": names[final]}
+        text = Msg(N_("初步等级{initial}，{how}{capped} → 最终等级{final} {name}"), said)
     else:
         final = initial
-        text = f"无等级变更，最终等级 = 初步等级 {initial} {names[initial]}"
+        text = Msg(N_("无等级变更，最终等级 = 初步等级 {initial} {name}"), {"initial": initial, "name": names[initial]})
     trace.append(_final_step(final, names, text, inputs))
     return final, tuple(fired)
 
 
-def _final_step(final: int | None, names: dict[int, str], text: str, inputs: dict[str, Any]) -> TraceStep:
-    return TraceStep("final_level", inputs, "—" if final is None else f"{final} {names[final]}", text)
+def _final_step(final: int | None, names: dict[int, Text], text: Msg, inputs: dict[str, Any]) -> TraceStep:
+    return TraceStep("final_level", inputs, "—" if final is None else f"{final} {names[final].zh_CN}", text)

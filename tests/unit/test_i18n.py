@@ -13,7 +13,7 @@ from ltc_assess.lifecycle import DUE_LABELS
 from ltc_assess.policies.model import PAYERS, QUALIFICATIONS, SETTINGS, UNITS
 from ltc_assess.workflow import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS
 
-LITERAL = re.compile(r'_\("((?:[^"\\]|\\.)*)"\)')
+LITERAL = re.compile(r'\bN?_\("((?:[^"\\]|\\.)*)"\)')
 DYNAMIC = ("首次评估", "常规评估", "即时评估", "因对评估结果有疑问进行的复评", "其他",
            *STATUS_LABELS.values(), *ACTION_LABELS.values(), *ROLE_LABELS.values(),
            *SETTINGS.values(), *UNITS.values(), *PAYERS.values(), *QUALIFICATIONS.values(), *DUE_LABELS.values())

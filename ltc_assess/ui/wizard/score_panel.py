@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from ltc_assess.i18n import _, language
+from ltc_assess.i18n import _, language, say
 from ltc_assess.schema.model import FormDef
 from ltc_assess.scoring import ScoreResult
 
@@ -79,4 +79,4 @@ class ScorePanel(QWidget):
             else ""
         )
         self.provisional.setVisible(blank is not None)
-        self.explain.setPlainText("\n".join("· " + t.text for t in result.trace))
+        self.explain.setPlainText("\n".join("· " + say(t.says) for t in result.trace))
