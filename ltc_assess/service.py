@@ -1080,7 +1080,11 @@ class AssessmentService:
                 and previous.level - record.level >= 2
                 and months <= 6
             ):
-                warnings.append(f"等级在{months:.0f}个月内改善两级或以上（{previous.level} → {record.level}），请核实")
+                warnings.append(
+                    _("等级在{months}个月内改善两级或以上（{before} → {after}），请核实").format(
+                        months=f"{months:.0f}", before=previous.level, after=record.level
+                    )
+                )
         return ReviewView(record, previous, changed, tuple(warnings))
 
     def history(self, subject_id: int) -> list[dict[str, Any]]:

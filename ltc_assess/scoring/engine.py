@@ -361,11 +361,17 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
     )
 
 
+def _joined(parts: list[Msg] | list[str], template: str) -> Msg | str:
+    """``parts`` joined by ``template`` (``{items}`` so far, then ``{item}``), so the separator is said too."""
+    out: Msg | str = ""
+    for part in parts:
+        out = part if out == "" else Msg(template, {"items": out, "item": part})
+    return out
+
+
 def _blank_warning(blank: list[tuple[str, Text]]) -> Warning:
-    items: Msg | str = ""  # "A.4.1 疾病诊断；A.5.11 昏迷", the separator said in the language too
-    for i, label in blank:
-        one = Msg(N_("{id} {label}"), {"id": i, "label": label})
-        items = one if items == "" else Msg(N_("{items}；{item}"), {"items": items, "item": one})
+    one = [Msg(N_("{id} {label}"), {"id": i, "label": label}) for i, label in blank]
+    items = _joined(one, N_("{items}；{item}"))  # "A.4.1 疾病诊断；A.5.11 昏迷", the separator said in the language too
     said = Msg(N_("等级变更规则的输入未填写，已按“无”处理：{items}。提交前须逐项填写（包括“无”）"), {"items": items})
     return Warning(MISSING_RULE_INPUT, tuple(i for i, _label in blank), said)
 
@@ -397,7 +403,7 @@ def _adjust(
         unanswered = sorted(blank.intersection(rule.refs)) if blank and not hit else []
         inputs = {r: None if r in unanswered else get(r) for r in rule.refs}
         if unanswered:
-            said = {"rule": rule.fired.rule, "items": "、".join(unanswered), "text": rule.text}
+            said = {"rule": rule.fired.rule, "items": _joined(unanswered, N_("{items}、{item}")), "text": rule.text}
             text = Msg(N_("{rule}未填写，按无处理（{items}）：{text}"), said)
         else:
             text = rule.texts[hit]

@@ -43,7 +43,7 @@ from ltc_assess.ui.exchange import ConflictsPanel, Exchange
 from ltc_assess.ui.focus import FOCUS_STYLE
 from ltc_assess.ui.language import remember_language, use_language
 from ltc_assess.ui.models import RowsModel, assessment_model, form_name, subject_model
-from ltc_assess.ui.review import ReviewDialog, local_time
+from ltc_assess.ui.review import ReviewDialog, comment_line
 from ltc_assess.ui.wizard.window import WizardWindow
 from ltc_assess.ui.workers import run_with_service
 from ltc_assess.workflow import ROLE_LABELS, STATUS_LABELS, Role, Status
@@ -268,13 +268,15 @@ class RegisterDialog(QDialog):
         values = self.values()
         missing = [self.labels[k] for k in ("name", "id_number") if not values[k]]
         if missing:
-            self.error.setText(_("请填写{fields}").format(fields="、".join(missing)))
+            self.error.setText(_("请填写{fields}").format(fields=_("、").join(missing)))
             return
         try:
             self.subject, _changes = self.service.register_subject(self.actor, **values)
         except LtcError as exc:  # in words: the field by its label, not the internal name (id_number: …)
             label = self.labels.get(exc.where or "")
-            named = exc.message if label is None or label in exc.message else f"{label}：{exc.message}"
+            named = exc.message
+            if label is not None and label not in exc.message:
+                named = _("{label}：{value}").format(label=label, value=exc.message)
             self.error.setText(f"{named} [{exc.code.value}]")  # the dialog stays open with everything typed
             return
         super().accept()
@@ -609,12 +611,7 @@ class MainWindow(QMainWindow):
     def _show_comments(self) -> None:
         aid = _selected_id(self.work_view)
         comments = self.service.comments(aid) if aid is not None else []
-        self.comments.setPlainText(
-            "\n".join(
-                f"{local_time(c.created_at)} {c.author}：{c.body}" + (f"（{c.item_id}）" if c.item_id else "")
-                for c in comments
-            )
-        )
+        self.comments.setPlainText("\n".join(comment_line(c) for c in comments))
 
     def _review(self) -> None:
         aid = _selected_id(self.queue_view)

@@ -46,7 +46,6 @@ class ScorePanel(QWidget):
         labels = {d.id: d.label.get(lang) for d in form.scoring.dimensions}
         grades = {g.code: g.name.get(lang) for g in form.scoring.grades or ()}
         levels = {lv.code: lv.name.get(lang) for lv in form.scoring.levels}
-        colon = ": " if lang == "en" else "："
         self.status.setText(status_note or "")
         lines = []
         for d in result.dimensions:
@@ -55,8 +54,9 @@ class ScorePanel(QWidget):
                 shown = grade or "—"
             else:
                 shown = f"{d.score if d.score is not None else f'{d.partial_sum}…'}/{d.max}"
-                shown += f"（{grade}）" if grade else ""
-            lines.append(f"{labels.get(d.id, d.label)}{colon}{shown}  [{d.answered}/{d.count}]")
+                shown = _("{text}（{detail}）").format(text=shown, detail=grade) if grade else shown
+            line = _("{label}：{value}").format(label=labels.get(d.id, d.label), value=shown)
+            lines.append(f"{line}  [{d.answered}/{d.count}]")
         if result.total is not None:
             lines.append(_("总分：{total}").format(total=result.total))
         self.dims.setText("\n".join(lines))
@@ -73,7 +73,7 @@ class ScorePanel(QWidget):
         blank = result.blank_rule_inputs if result.final_level is not None else None  # no level: nothing provisional
         self.provisional.setText(
             _("等级为暂定：{items} 未填写，暂按“无”计算；填写后方可确定（可能提高等级）。").format(
-                items="、".join(blank.items)
+                items=_("、").join(blank.items)
             )
             if blank
             else ""

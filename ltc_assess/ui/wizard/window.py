@@ -151,7 +151,7 @@ class WizardWindow(QWidget):
             if not isinstance(i, SignatureItem) and self.session.is_required(i) and not self.session.is_answered(i.id)
         ]
         self.open_required.setText(
-            _("本节必填未填（{key} 跳转）：{items}").format(key=REQUIRED_KEY, items="；".join(open_items))
+            _("本节必填未填（{key} 跳转）：{items}").format(key=REQUIRED_KEY, items=_("；").join(open_items))
             if open_items
             else ""
         )
@@ -234,7 +234,7 @@ class WizardWindow(QWidget):
         item = self.form.items[item_id]
         choices = {c.value: c.label.get(self.lang) for c in getattr(item, "choices", ())}
         if isinstance(value, list):
-            return "、".join(choices.get(v, str(v)) for v in value) if value else _("无")
+            return _("、").join(choices.get(v, str(v)) for v in value) if value else _("无")
         text = choices.get(value, str(value))
         return text if len(text) <= 18 else text[:17] + "…"
 
