@@ -79,4 +79,6 @@ class ScorePanel(QWidget):
             else ""
         )
         self.provisional.setVisible(blank is not None)
-        self.explain.setPlainText("\n".join("· " + say(t.says) for t in result.trace))
+        explanation = "\n".join("· " + say(t.says) for t in result.trace)
+        if explanation != self.explain.toPlainText():  # laying the text out again costs a keystroke milliseconds
+            self.explain.setPlainText(explanation)

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QListWidgetItem, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
@@ -85,9 +85,13 @@ class WizardWindow(QWidget):
         splitter.setSizes([240, 680, 360])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
-        self._refresh_sections()
+        self._result = self.session.live_score()
+        self._side = QTimer(self)  # the section list and the score panel follow once the next card is shown
+        self._side.setSingleShot(True)
+        self._side.setInterval(0)
+        self._side.timeout.connect(self._refresh_side)
         self._show_item()
-        self._show_score(self.session.live_score())
+        self._refresh_side()
 
     @property
     def editor(self) -> Editor | None:
@@ -97,7 +101,17 @@ class WizardWindow(QWidget):
     # --- rendering ---------------------------------------------------------------------------------
 
     def _refresh_sections(self) -> None:
+        """Section progress and the live score, right after the card (the key's answer on screen comes first)."""
+        self._side.start()
+
+    def _refresh_side(self) -> None:
         self.sections.refresh(self.session, {signature_item(role) for role in self.service.signed_roles(self.aid)})
+        note = (
+            self.form.status_note.get(self.lang)
+            if self.form.status == "provisional" and self.form.status_note
+            else None
+        )
+        self.score_panel.show_result(self._result, note, self.form)
 
     def _show_item(self) -> None:
         item_id = self.session.current_item
@@ -121,6 +135,7 @@ class WizardWindow(QWidget):
         editor.show_value(value)
         editor.show()
         self._show_issues()
+        self._show_warnings()
         notes = [
             _("审核意见（{author}）：{body}").format(author=c.author, body=c.body)
             for c in self.comments
@@ -163,15 +178,14 @@ class WizardWindow(QWidget):
         self.issue.setText("\n".join(i.message for i in issues))
 
     def _show_score(self, result: ScoreResult) -> None:
-        note = (
-            self.form.status_note.get(self.lang)
-            if self.form.status == "provisional" and self.form.status_note
-            else None
-        )
-        self.score_panel.show_result(result, note, self.form)
-        self.warning.setText(
-            "\n".join("⚠ " + w for w in self.session.warnings_for(self.session.current_item or "", result, self.lang))
-        )
+        self._result = result
+        self._show_warnings()
+        self._refresh_sections()
+
+    def _show_warnings(self) -> None:
+        """The latest score's consistency warnings on the current item's card."""
+        item_id = self.session.current_item or ""
+        self.warning.setText("\n".join("⚠ " + w for w in self.session.warnings_for(item_id, self._result, self.lang)))
 
     # --- actions -----------------------------------------------------------------------------------
 
@@ -189,7 +203,6 @@ class WizardWindow(QWidget):
             return
         if moving_on:
             self._remember()  # the save recorded the next item; the cursor stays here
-        self._refresh_sections()
         self._show_issues()
         self._show_open_required()
         self._show_score(result)
@@ -265,7 +278,6 @@ class WizardWindow(QWidget):
         self._show_score(result)
         if self.session.is_last():
             self._show_item()
-            self._refresh_sections()
         else:
             self.go(1)
 
