@@ -45,14 +45,14 @@ def problems(service: AssessmentService) -> list[str]:
 
 def _checkpoints(service: AssessmentService, root: bytes | None) -> list[str]:
     rows = audit.checkpoints(service.db)
-    if rows and root is None:
-        return ["audit checkpoints exist but the signing root is gone"]
+    if root is None:
+        return ["audit checkpoints exist but the signing root is gone"] if rows else []
     usernames = {u.username for u in service.store.users()}
     found = []
     for row in rows:
         where = f"audit checkpoint {row['id']}"
         try:
-            signed = evidence.verify(evidence.SignedRecord("checkpoint", row["payload"], bytes(row["signature"])), root)  # type: ignore[arg-type]
+            signed = evidence.verify(evidence.SignedRecord("checkpoint", row["payload"], bytes(row["signature"])), root)
         except LtcError as exc:
             found.append(f"{where}: {exc.message}")
             continue
@@ -83,12 +83,12 @@ def _users(service: AssessmentService) -> list[str]:
             state["disabled"] = row["action"] == "user.disable"
     found = []
     for user in service.store.users():
-        state = logged.get(str(user.id))
-        if state is None:
+        last = logged.get(str(user.id))
+        if last is None:
             found.append(f"user {user.username}: not in the audit log (added behind the application's back?)")
-        elif state["role"] != user.role.value:
-            found.append(f"user {user.username}: role {user.role.value}, but the audit log gave {state['role']}")
-        elif state["disabled"] != user.disabled:
+        elif last["role"] != user.role.value:
+            found.append(f"user {user.username}: role {user.role.value}, but the audit log gave {last['role']}")
+        elif last["disabled"] != user.disabled:
             found.append(f"user {user.username}: disabled flag differs from the audit log")
     return found
 

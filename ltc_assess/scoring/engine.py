@@ -98,9 +98,10 @@ class _Plan:
 
 def _plan(form: FormDef) -> _Plan:
     # Read the private slot directly: pydantic's private-attribute lookup costs more than scoring a case.
-    cached = form.__pydantic_private__.get("_plan")  # type: ignore[union-attr]
+    # pydantic types the slot Optional; a model with private attributes always has it.
+    cached: _Plan | None = form.__pydantic_private__.get("_plan")  # type: ignore[union-attr]
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     items = form.items
     by_condition: dict[str | None, tuple[Expression | None, list[str]]] = {}
     for item_id in form.scored_items:
@@ -110,8 +111,8 @@ def _plan(form: FormDef) -> _Plan:
             by_condition.setdefault(key, (cond, []))[1].append(item_id)
     dims = []
     for dim in form.scoring.dimensions:
-        maxima = [max(c.value for c in items[i].choices) for i in dim.items]  # type: ignore[union-attr]
-        dims.append(_DimPlan(dim, f"sum:{dim.id}", dim.label.zh_CN, dim.items, sum(maxima) if dim.summed else None))  # type: ignore[arg-type]
+        maxima = [max(form.choice_scores(i)) for i in dim.items]
+        dims.append(_DimPlan(dim, f"sum:{dim.id}", dim.label.zh_CN, dim.items, sum(maxima) if dim.summed else None))
     plan = _Plan(
         form_id=form.form,
         form_version=form.version,
@@ -255,7 +256,7 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         )
     if missing and not partial:
         item = form.items[missing[0]]
-        values = ", ".join(str(c.value) for c in sorted(item.choices, key=lambda c: c.value))  # type: ignore[union-attr]
+        values = ", ".join(str(v) for v in sorted(form.choice_scores(missing[0])))
         raise AnswerError(
             ErrorCode.ANSWER_MISSING,
             f"required item {missing[0]} ({item.label.zh_CN}) has no answer; allowed values: {values}"
@@ -271,9 +272,10 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
     summed_total: int | None = 0
     for dp in plan.dims:
         vals = [get(i) for i in dp.items]
-        complete = None not in vals
-        answered_sum = sum(vals) if complete else sum(v for v in vals if v is not None)
-        answered = len(vals) if complete else sum(1 for v in vals if v is not None)
+        given = [v for v in vals if v is not None]
+        complete = len(given) == len(vals)
+        answered_sum = sum(given)
+        answered = len(given)
         dim_score = answered_sum if complete and dp.dim.summed else None
         if dp.dim.summed:
             env[dp.dim.id] = dim_score
@@ -312,7 +314,7 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
                 grade=grade,
                 grade_name=None if grade is None else plan.grade_names[grade].zh_CN,
                 answered=answered,
-                count=len(vals),
+                item_count=len(vals),
                 partial_sum=answered_sum,
             )
         )
@@ -322,9 +324,9 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         total = summed_total
         env["total"] = total
         total_max = sum(d.max or 0 for d in dims if d.max is not None)
-        out: Msg | str = Msg(N_("不完整")) if total is None else f"{total}/{total_max}"
-        said = Msg(N_("总分 = {out}"), {"out": out})
-        trace.append(TraceStep("total", {d.id: d.score for d in dims if d.max is not None}, str(out), said))
+        shown: Msg | str = Msg(N_("不完整")) if total is None else f"{total}/{total_max}"
+        said = Msg(N_("总分 = {out}"), {"out": shown})
+        trace.append(TraceStep("total", {d.id: d.score for d in dims if d.max is not None}, str(shown), said))
 
     if incomplete:  # partial scoring: no level while a required scored item is open (it could change it)
         initial, inputs, text = None, {"missing": list(missing)}, _unknown(_INITIAL)
@@ -403,8 +405,11 @@ def _adjust(
         unanswered = sorted(blank.intersection(rule.refs)) if blank and not hit else []
         inputs = {r: None if r in unanswered else get(r) for r in rule.refs}
         if unanswered:
-            said = {"rule": rule.fired.rule, "items": _joined(unanswered, N_("{items}、{item}")), "text": rule.text}
-            text = Msg(N_("{rule}未填写，按无处理（{items}）：{text}"), said)
+            blank_items = _joined(unanswered, N_("{items}、{item}"))
+            text = Msg(
+                N_("{rule}未填写，按无处理（{items}）：{text}"),
+                {"rule": rule.fired.rule, "items": blank_items, "text": rule.text},
+            )
         else:
             text = rule.texts[hit]
         trace.append(TraceStep(rule.trace_id, inputs, "fired" if hit else "not fired", text))
@@ -428,8 +433,8 @@ def _adjust(
         if len(raises) == 1:
             how = Msg(N_("提高一级")) if step == 1 else Msg(N_("提高{step}级"), {"step": step})
         capped = Msg(N_("，已达上限")) if initial + step > cap else ""
-        said = {"initial": initial, "how": how, "capped": capped, "final": final, "name": names[final]}
-        text = Msg(N_("初步等级{initial}，{how}{capped} → 最终等级{final} {name}"), said)
+        step_said: dict[str, Any] = {"initial": initial, "how": how, "capped": capped, "final": final}
+        text = Msg(N_("初步等级{initial}，{how}{capped} → 最终等级{final} {name}"), step_said | {"name": names[final]})
     else:
         final = initial
         text = Msg(N_("无等级变更，最终等级 = 初步等级 {initial} {name}"), {"initial": initial, "name": names[initial]})

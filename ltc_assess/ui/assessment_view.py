@@ -83,7 +83,7 @@ class AssessmentViewDialog(QDialog):
             grade = got.get("grade") or {}
             shown = "—" if got.get("score") is None else f"{got['score']}/{got.get('max')}"
             if grade:
-                shown = detailed(shown, grades.get(grade.get("code"), grade.get("name")))
+                shown = detailed(shown, grades.get(int(grade.get("code", -1)), grade.get("name")))
             lines.append(_("{label}：{value}").format(label=dim.label.get(lang), value=shown))
         if score.get("total") is not None:
             lines.append(_("总分：{total}").format(total=score["total"]))

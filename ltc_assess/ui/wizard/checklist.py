@@ -6,10 +6,10 @@ assessment, and three actions — no reaching into the wizard's own state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, SignalInstance
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -34,16 +34,18 @@ from ltc_assess.storage.records import User
 
 
 class ChecklistHost(Protocol):
-    """What the submission dialog reads and may ask for."""
+    """What the submission dialog reads, hears and may ask for."""
 
     service: AssessmentService
     actor: User
     aid: int
     form: FormDef
+    submitted: SignalInstance  # the submission went through: the dialog closes
+    changed: SignalInstance  # the record changed (second assessor set): args its ``Changes``
 
     def goto(self, item_id: str) -> None: ...
 
-    def submit(self, passwords: Mapping[str, str] | None) -> None: ...
+    def submit(self, passwords: Mapping[str, str] | None, failed: Callable[[BaseException], None]) -> None: ...
 
     def open_checklist(self) -> None: ...
 
@@ -97,7 +99,7 @@ class ChecklistDialog(QDialog):
                 field = QLineEdit()
                 field.setEchoMode(QLineEdit.EchoMode.Password)
                 self.passwords[role] = field
-                form.addRow(label.format(name=names.get(uid, "")), field)
+                form.addRow(label.format(name=names.get(uid, "") if uid is not None else ""), field)
             layout.addWidget(QLabel(_("两名评估员输入各自密码，以电子签名确认报告：")))
             layout.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -110,13 +112,16 @@ class ChecklistDialog(QDialog):
             self.passwords["assessor1"].setFocus()
         elif missing:
             self.list.setCurrentRow(0)
+        self.busy = False  # a submission under way
+        host.submitted.connect(self.accept)
 
     def _set_second(self) -> None:
         try:
-            self.host.service.set_second_assessor(self.host.actor, self.host.aid, self.second.currentData())
+            changes = self.host.service.set_second_assessor(self.host.actor, self.host.aid, self.second.currentData())
         except LtcError as exc:
             QMessageBox.warning(self, _("操作未完成"), str(exc))
             return
+        self.host.changed.emit(changes)
         self.accept()
         self.host.open_checklist()
 
@@ -127,10 +132,20 @@ class ChecklistDialog(QDialog):
             self.accept()
 
     def _submit(self) -> None:
+        """Submit in the background; the dialog closes with the wizard, or shows why not and stays."""
         passwords = {role: field.text() for role, field in self.passwords.items()} or None
-        try:
-            self.host.submit(passwords)
-        except LtcError as exc:
-            QMessageBox.warning(self, _("无法提交"), str(exc))
-            return
-        self.accept()
+        self.busy = True
+        self.submit_button.setEnabled(False)
+        self.setCursor(Qt.CursorShape.BusyCursor)
+        self.host.submit(passwords, self._refused)
+
+    def _refused(self, exc: BaseException) -> None:
+        self.busy = False
+        self.submit_button.setEnabled(True)
+        self.unsetCursor()
+        QMessageBox.warning(self, _("无法提交"), str(exc))
+
+    def reject(self) -> None:
+        """Closing waits for a submission under way: its outcome must be seen, not lost."""
+        if not self.busy:
+            super().reject()

@@ -72,8 +72,9 @@ class ItemCard(QFrame):
             editor.hide()
             editor.answer_changed.connect(self._on_answer)
             self.editor_host.addWidget(editor)
-            if editor.focusProxy() is not None:
-                editor.focusProxy().installEventFilter(self._key_filter)
+            proxy = editor.focusProxy()
+            if proxy is not None:
+                proxy.installEventFilter(self._key_filter)
         return editor
 
     def _build_next(self) -> None:

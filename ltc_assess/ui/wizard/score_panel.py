@@ -56,7 +56,7 @@ class ScorePanel(QWidget):
                 shown = f"{d.score if d.score is not None else f'{d.partial_sum}…'}/{d.max}"
                 shown = _("{text}（{detail}）").format(text=shown, detail=grade) if grade else shown
             line = _("{label}：{value}").format(label=labels.get(d.id, d.label), value=shown)
-            lines.append(f"{line}  [{d.answered}/{d.count}]")
+            lines.append(f"{line}  [{d.answered}/{d.item_count}]")
         if result.total is not None:
             lines.append(_("总分：{total}").format(total=result.total))
         self.dims.setText("\n".join(lines))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -20,7 +20,7 @@ from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _, language
 from ltc_assess.schema.model import SignatureItem, SingleChoiceItem
 from ltc_assess.scoring import ScoreResult
-from ltc_assess.service import AssessmentService, signature_item, signature_role
+from ltc_assess.service import AssessmentService, Changes, signature_item, signature_role
 from ltc_assess.session import FormSession
 from ltc_assess.storage.records import User
 from ltc_assess.ui.focus import FOCUS_STYLE
@@ -30,6 +30,7 @@ from ltc_assess.ui.wizard.item_card import ItemCard
 from ltc_assess.ui.wizard.keys import NONE_KEY, REQUIRED_KEY, key_text
 from ltc_assess.ui.wizard.navigation import NavBar, SectionList
 from ltc_assess.ui.wizard.score_panel import ScorePanel
+from ltc_assess.ui.workers import run_with_service
 
 
 class WizardWindow(QWidget):
@@ -37,9 +38,11 @@ class WizardWindow(QWidget):
 
     Signals:
         submitted: the assessment was submitted. args: assessment id (int)
+        changed: the record changed beyond its answers (submitted, second assessor set). args: its ``Changes``
     """
 
     submitted = Signal(int)
+    changed = Signal(object)
 
     def __init__(
         self, service: AssessmentService, actor: User, assessment_id: int, parent: QWidget | None = None
@@ -248,7 +251,7 @@ class WizardWindow(QWidget):
         choices = {c.value: c.label.get(self.lang) for c in getattr(item, "choices", ())}
         if isinstance(value, list):
             return _("、").join(choices.get(v, str(v)) for v in value) if value else _("无")
-        text = choices.get(value, str(value))
+        text = str(choices.get(value, value))
         return text if len(text) <= 18 else text[:17] + "…"
 
     def _may_advance(self, item_id: str, result: ScoreResult) -> bool:
@@ -357,7 +360,7 @@ class WizardWindow(QWidget):
         commands = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
         text = None if event.modifiers() & commands else key_text(key)
         if text is not None and self.editor is not None:
-            item_id = self.session.current_item
+            item_id = self.session.current_item or ""
             if self.editor.choose_key(text):
                 # the same option again saves nothing: move on all the same
                 if item_id == self.session.current_item and isinstance(self.editor.item, SingleChoiceItem):
@@ -384,8 +387,13 @@ class WizardWindow(QWidget):
     def open_checklist(self) -> None:
         ChecklistDialog(self).exec()
 
-    def submit(self, passwords: Mapping[str, str] | None) -> None:
-        """Hand in; the wizard closes (a submitted assessment is read-only) and the main window confirms it."""
-        self.service.submit(self.actor, self.aid, passwords)
+    def submit(self, passwords: Mapping[str, str] | None, failed: Callable[[BaseException], None]) -> None:
+        """Hand in, in the background (rendering and signing the report takes seconds); then the wizard closes (a
+        submitted assessment is read-only) and the main window confirms it, or ``failed`` gets the refusal."""
+        actor, aid = self.actor, self.aid
+        run_with_service(self.service, lambda own: own.submit(actor, aid, passwords), self._submitted, failed)
+
+    def _submitted(self, changes: Changes) -> None:
+        self.changed.emit(changes)
         self.submitted.emit(self.aid)
         self.close()
