@@ -79,5 +79,5 @@ class SignaturePad(QWidget):
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        self._image.save(buffer, b"PNG")
+        self._image.save(buffer, "PNG")  # type: ignore[call-overload]  # stubs: bytes; PySide6 6.12 refuses bytes
         return bytes(data.data())

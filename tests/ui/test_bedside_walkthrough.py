@@ -108,12 +108,12 @@ def test_keyboard_only_on_every_form(qtbot: QtBot, world: World, form_id: str) -
     window = MainWindow(world.service, world.a1)
     qtbot.addWidget(window)
     window.show()
-    window.work_status.setCurrentIndex(window.work_status.findData("submitted"))
-    rows = [row["id"] for row in window.work.rows]
+    window.my_work.work_status.setCurrentIndex(window.my_work.work_status.findData("submitted"))
+    rows = [row["id"] for row in window.my_work.work.rows]
     assert record.id in rows
     window.tabs.setCurrentIndex(1)
-    window.work_view.setFocus()
-    window.work_view.selectRow(rows.index(record.id))
+    window.my_work.work_view.setFocus()
+    window.my_work.work_view.selectRow(rows.index(record.id))
     opened: list[AssessmentViewDialog] = []
 
     def look() -> None:
@@ -124,5 +124,5 @@ def test_keyboard_only_on_every_form(qtbot: QtBot, world: World, form_id: str) -
         QTest.keyClick(dialog, Qt.Key.Key_Escape)
 
     QTimer.singleShot(0, look)
-    qtbot.keyClick(window.work_view, Qt.Key.Key_Return)
+    qtbot.keyClick(window.my_work.work_view, Qt.Key.Key_Return)
     assert len(opened) == 1 and "只读" in opened[0].windowTitle()
