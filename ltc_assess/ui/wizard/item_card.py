@@ -31,7 +31,7 @@ class ItemCard(QFrame):
         self.form, self._on_answer, self._key_filter = form, on_answer, key_filter
         self.editor: Editor | None = None
         self._editors: dict[str, Editor] = {}
-        self._next: str | None = None
+        self._upcoming: Callable[[], list[str]] = list
         self._prefetch = QTimer(self)
         self._prefetch.setSingleShot(True)
         self._prefetch.setInterval(60)
@@ -55,12 +55,13 @@ class ItemCard(QFrame):
             layout.addWidget(w)
         layout.addStretch()
 
-    def open(self, item_id: str, following: str | None) -> Editor:
-        """Swap in ``item_id``'s editor; build ``following``'s soon, while the assessor reads this card."""
+    def open(self, item_id: str, upcoming: Callable[[], list[str]]) -> Editor:
+        """Swap in ``item_id``'s editor; while the assessor reads this card, build the editors of the items the
+        next key may show (``upcoming()``: the next item, the next open required one)."""
         if self.editor is not None:
             self.editor.hide()
         self.editor = self._editor_for(item_id)
-        self._next = following
+        self._upcoming = upcoming
         self._prefetch.start()
         return self.editor
 
@@ -78,5 +79,5 @@ class ItemCard(QFrame):
         return editor
 
     def _build_next(self) -> None:
-        if self._next is not None:
-            self._editor_for(self._next)
+        for item_id in self._upcoming():
+            self._editor_for(item_id)

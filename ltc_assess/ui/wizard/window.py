@@ -131,7 +131,7 @@ class WizardWindow(QWidget):
         helps = [t.get(self.lang) for t in (item.help, item.note) if t is not None]
         self.help.setText("\n".join(helps))
         self.help.setVisible(bool(helps))
-        editor = self.card.open(item_id, self.session.peek(1))
+        editor = self.card.open(item_id, self._upcoming)
         value = self.session.computed_value(item_id) if item.type == "computed" else self.session.value(item_id)
         if isinstance(item, SignatureItem):
             value = self.service.signatures(self.aid).get(signature_role(item_id))
@@ -149,6 +149,11 @@ class WizardWindow(QWidget):
             editor.setFocus(Qt.FocusReason.TabFocusReason)  # as by Tab: a pre-filled text is selected
         else:
             self.setFocus()  # digits choose options, arrows move
+
+    def _upcoming(self) -> list[str]:
+        """The items the next key may show: the next one (a choice moves on) and the next open required one (R)."""
+        signed = {signature_item(role) for role in self.service.signed_roles(self.aid)}
+        return [i for i in (self.session.peek(1), self.session.next_required(signed)) if i is not None]
 
     def _signer(self, role: str) -> str:
         """Who signs this pad, by name (two assessors hand one laptop back and forth)."""
@@ -270,19 +275,22 @@ class WizardWindow(QWidget):
         if not item_id or not targets:
             return
         result = None
+        last = list(targets)[-1]
         for target, value in targets.items():
-            result = self._save(target, value)
+            if target == last:  # its save also records the item after the group as the place to resume
+                self.session.goto(last)
+            result = self._save(target, value, moving_on=target == last and not self.session.is_last())
             if result is None:
+                self.session.goto(item_id)  # the card still shows the group's first item, with why it failed
                 return
         assert result is not None
         self.saved.setText("")
         self._confirm(item_id, None, targets[item_id])
-        self.session.goto(list(targets)[-1])
         self._show_score(result)
         if self.session.is_last():
             self._show_item()
         else:
-            self.go(1)
+            self.go(1, remember=False)
 
     def goto_required(self) -> None:
         """Jump to the next required item that is still open (the required-items key)."""
