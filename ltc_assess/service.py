@@ -654,25 +654,35 @@ class AssessmentService:
 
         When this returns, the answer is on disk: the UI may show it as saved.
         """
+        return self.save_answers(actor, aid, {item_id: value}, current_item=current_item or item_id)
+
+    def save_answers(
+        self, actor: User, aid: int, answers: Mapping[str, Any], current_item: str | None = None
+    ) -> SaveResult:
+        """Validate all, then store them in one transaction (one durable write: "none of these" answers a group
+        with one key), each with its own audit event; then the live score. Nothing is stored if one is refused."""
+        if not answers:
+            raise AppError(ErrorCode.INVALID, _("没有要保存的答案"))
         actor, record = self._editable(actor, aid)
         form = self._forms(record.form_ref)
-        check_answer(form, item_id, value)
+        for item_id, value in answers.items():
+            check_answer(form, item_id, value)
         at = self._now()
         with transaction(self.db):
-            old = record.answers.get(item_id)
-            self.store.put_answer(aid, item_id, value, actor.id, at)
-            self.store.update_assessment(aid, updated_at=at, current_item=current_item or item_id)
+            for item_id, value in answers.items():
+                self.store.put_answer(aid, item_id, value, actor.id, at)
+                audit.append(
+                    self.db,
+                    at=at,
+                    actor_id=actor.id,
+                    action="answer.save",
+                    entity="assessment",
+                    entity_id=aid,
+                    old={item_id: audit.digest(record.answers.get(item_id))},
+                    new={item_id: audit.digest(value)},
+                )
+            self.store.update_assessment(aid, updated_at=at, current_item=current_item or next(iter(answers)))
             result = self._store_score(aid, form, partial=True)
-            audit.append(
-                self.db,
-                at=at,
-                actor_id=actor.id,
-                action="answer.save",
-                entity="assessment",
-                entity_id=aid,
-                old={item_id: audit.digest(old)},
-                new={item_id: audit.digest(value)},
-            )
         return SaveResult(Changes(assessment_ids=(aid,), score_changed=True), result, at)
 
     def set_current_item(self, actor: User, aid: int, item_id: str) -> None:

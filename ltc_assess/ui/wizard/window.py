@@ -274,16 +274,21 @@ class WizardWindow(QWidget):
         targets = self.session.none_answers(item_id) if item_id else {}
         if not item_id or not targets:
             return
-        result = None
         last = list(targets)[-1]
-        for target, value in targets.items():
-            if target == last:  # its save also records the item after the group as the place to resume
-                self.session.goto(last)
-            result = self._save(target, value, moving_on=target == last and not self.session.is_last())
-            if result is None:
-                self.session.goto(item_id)  # the card still shows the group's first item, with why it failed
-                return
-        assert result is not None
+        stored = {target: self.session.value(target) for target in targets}
+        self.session.goto(last)
+        resume = last if self.session.is_last() else self.session.peek(1)  # where a reopened assessment resumes
+        try:
+            for target, value in targets.items():
+                self.session.set_answer(target, value)
+            result = self.service.save_answers(self.actor, self.aid, targets, current_item=resume).score
+        except LtcError as exc:  # nothing was stored: the screen shows what is
+            for target, old in stored.items():
+                self._restore(target, old)
+            self.session.goto(item_id)
+            self.saved.setText("")
+            self.issue.setText(str(exc))
+            return
         self.saved.setText("")
         self._confirm(item_id, None, targets[item_id])
         self._show_score(result)
