@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlite_utils import Database
-
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.policies import Policy, advice, get_policy
 from ltc_assess.policies.rules import confirmation_problems, protocol_problems, validity
-from ltc_assess.storage import audit
 from ltc_assess.storage.lifecycle_store import LifecycleStore
 from ltc_assess.storage.records import Assessment
 from ltc_assess.storage.store import Store
+from ltc_assess.storage.work import Work
 from ltc_assess.workflow import Action, Role, Status, apply
 
 POLICY_SETTING = "policy_city"
@@ -33,6 +31,23 @@ def city_policy(store: Store) -> Policy | None:
 def _refuse(prefix: str, problems: list[str]) -> None:
     if problems:
         raise AppError(ErrorCode.INVALID, prefix + "；".join(problems))
+
+
+# Reasons that are a re-application and so wait for the policy's minimum interval; 即时评估 (a clear change of
+# condition) and 复评 (after an objection) may come at any time.
+REAPPLICATION_REASONS = ("first", "routine", "other")
+
+
+def check_start(store: Store, subject_id: int, reason: str, today: str) -> None:
+    """Refuse a re-application before the policy's minimum interval since the person's standing conclusion,
+    naming the earliest date (the interval is the one the conclusion was decided under)."""
+    if reason not in REAPPLICATION_REASONS:
+        return
+    for row in LifecycleStore(store.db).standing_conclusions(subject_id):
+        if today < row["reapply_after"]:
+            text = _("距评估 {id} 的结论（{date}）未满规定间隔，最早 {earliest} 可重新申请；状况明显变化请选“即时评估”")
+            text = text.format(id=row["assessment_id"], date=row["decided_at"][:10], earliest=row["reapply_after"])
+            raise AppError(ErrorCode.TRANSITION, text, where="reason")
 
 
 def check_submission(store: Store, record: Assessment) -> None:
@@ -93,13 +108,14 @@ def check_approval(store: Store, record: Assessment, level: int, actor_id: int) 
     )
 
 
-def record_conclusion(db: Database, store: Store, record: Assessment, level: int, at: str, actor_id: int) -> list[int]:
-    """At approval (inside its transaction): the conclusion with its policy version and validity; a 复评's
+def record_conclusion(work: Work, record: Assessment, level: int) -> list[int]:
+    """At approval (inside its unit of work): the conclusion with its policy version and validity; a 复评's
     conclusion confirms or supersedes the original. Returns other assessment ids it changed."""
+    store, at = work.store, work.at
     policy = city_policy(store)
     if policy is None:
         return []
-    lstore = LifecycleStore(db)
+    lstore = LifecycleStore(store.db)
     span = validity(policy, level, dt.date.fromisoformat(at[:10]))
     fields = {
         "assessment_id": record.id,
@@ -113,9 +129,7 @@ def record_conclusion(db: Database, store: Store, record: Assessment, level: int
         "reapply_after": span.reapply_after.isoformat(),
     }
     lstore.add_conclusion(fields)
-    audit.append(
-        db, at=at, actor_id=actor_id, action="conclusion.record", entity="assessment", entity_id=record.id, new=fields
-    )
+    work.audit("conclusion.record", "assessment", record.id, new=fields)
     objection = lstore.objection_for_review(record.id)
     if objection is None:
         return []
@@ -130,15 +144,7 @@ def record_conclusion(db: Database, store: Store, record: Assessment, level: int
         if original.status == Status.APPROVED:
             store.update_assessment(original.id, status=apply(original.status, Action.SUPERSEDE, Role.SUPERVISOR).value)
         outcome = "superseded"
-    audit.append(
-        db,
-        at=at,
-        actor_id=actor_id,
-        action=f"conclusion.{outcome}",
-        entity="assessment",
-        entity_id=original.id,
-        new={"by": record.id, "level": level},
-    )
+    work.audit(f"conclusion.{outcome}", "assessment", original.id, new={"by": record.id, "level": level})
     return [original.id]
 
 
@@ -156,6 +162,23 @@ def export_view(store: Store, aid: int) -> dict[str, object] | None:
         "superseded_by": row["superseded_by"],
         "confirmed_by": row["confirmed_by"],
     }
+
+
+def report_lines(store: Store, aid: int) -> tuple[tuple[str, str], ...]:
+    """The report's 结论有效期 block: the policy version (marked where unverified), validity, re-application."""
+    row = LifecycleStore(store.db).conclusion(aid)
+    if row is None:
+        return ()
+    policy = decided_policy(row)
+    flag = "" if policy.verified else "（未核实）"
+    lines = [
+        ("城市政策", f"{policy.name} {policy.ref}{flag}"),
+        ("结论有效期", f"{row['valid_from']} 至 {row['valid_until']}"),
+        ("可重新申请日期", f"{row['reapply_after']} 起（状况明显变化可申请即时评估）"),
+    ]
+    if not row["eligible"]:
+        lines.insert(1, ("待遇资格", "该等级不在本市长期护理保险待遇范围内"))
+    return tuple(lines)
 
 
 def reviewed_advice(store: Store, aid: int) -> list[str]:

@@ -10,7 +10,6 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle.base import LifecycleBase
 from ltc_assess.service import Changes
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role, Status
 
@@ -39,7 +38,7 @@ class DueCases(LifecycleBase):
 
     def flag_status_review(self, actor: User, aid: int, on: str, reason: str) -> Changes:
         """Supervisor: a clear change is expected, so a 状态评估 falls due on ``on``."""
-        actor = self.service._actor(actor, Role.SUPERVISOR)
+        actor = self.service.active_actor(actor, Role.SUPERVISOR)
         try:
             dt.date.fromisoformat(on)
         except ValueError:
@@ -47,19 +46,27 @@ class DueCases(LifecycleBase):
         if not reason.strip():
             raise AppError(ErrorCode.INVALID, _("须写明需要状态评估的理由"), where="reason")
         self.conclusion(aid)
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             self.lstore.update_conclusion(aid, status_review_on=on, status_review_reason=reason.strip())
-            self._audit(actor, "conclusion.status_review", aid, {"on": on}, reason.strip())
+            work.audit("conclusion.status_review", "assessment", aid, new={"on": on}, reason=reason.strip())
         return Changes(assessment_ids=(aid,), due_changed=True)
+
+    def _current(self) -> list[dict[str, Any]]:
+        """Each person's newest standing conclusion: a later one (a 复评 that confirmed it, a reassessment)
+        takes over what falls due, so nobody is listed twice."""
+        newest: dict[int, dict[str, Any]] = {}
+        for row in self.lstore.conclusions():  # oldest decision first
+            if row["superseded_by"] is None and row["status"] == Status.APPROVED.value:
+                newest[row["subject_id"]] = row
+        return list(newest.values())
 
     def due(self, within_days: int = 30) -> list[DueEntry]:
         """Conclusions expiring within ``within_days``, 状态评估 falling due, people who may not re-apply yet."""
+        self.policy()  # without a city nothing is due under a policy: say how to choose one, not "nothing due"
         today = self._today()
         horizon = (today + dt.timedelta(days=within_days)).isoformat()
         entries = []
-        for row in self.lstore.conclusions():
-            if row["superseded_by"] is not None or row["status"] != Status.APPROVED.value:
-                continue
+        for row in self._current():
             base = (row["assessment_id"], row["subject_id"], row["subject_name"], row["level"])
             if row["valid_until"] <= horizon:
                 note = _("已过期") if row["valid_until"] < today.isoformat() else _("到期前30日内可申请期末评估")

@@ -7,140 +7,24 @@ compiled once into a plan (kept on the form object) so batch scoring stays fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from ltc_assess.errors import AnswerError, ErrorCode
 from ltc_assess.i18n import N_, Msg
-from ltc_assess.schema.answers import Checker, checkers, default_answers
-from ltc_assess.schema.expressions import Expression
-from ltc_assess.schema.model import Adjustment as AdjustmentRule
 from ltc_assess.schema.model import (
     BandsRule,
-    ComputedItem,
-    Dimension,
     FormDef,
     MatrixRule,
-    Named,
     RulesTable,
-    SingleChoiceItem,
     Text,
 )
-from ltc_assess.schema.rule_inputs import rule_inputs
+from ltc_assess.scoring.plan import Plan, compiled
 from ltc_assess.scoring.result import Adjustment, DimensionResult, ScoreResult, TraceStep, Warning
 
 MISSING_RULE_INPUT = "MISSING-RULE-INPUT"
 
 ENGINE_VERSION = "1.1.0"  # 1.1: the MISSING-RULE-INPUT warning and "未填写，按无处理" in the trace
-
-
-@dataclass(frozen=True, slots=True)
-class _DimPlan:
-    dim: Dimension
-    rule_id: str  # trace id, e.g. "sum:self_care"
-    label: str
-    items: tuple[str, ...]
-    max: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class _AdjPlan:
-    trace_id: str
-    evaluate: Callable[[Mapping[str, Any]], Any]
-    refs: tuple[str, ...]
-    set: int | None
-    raise_: int
-    texts: tuple[Msg, Msg]  # (not fired, fired)
-    fired: Adjustment
-    text: Text  # the standard's wording, for the trace when an input was left blank
-
-
-def _adj_plan(rule: AdjustmentRule) -> _AdjPlan:
-    eff = rule.effect
-    text = rule.text
-    return _AdjPlan(
-        trace_id=f"adjust:{rule.id}",
-        evaluate=rule.when.evaluate,
-        refs=rule.when.refs,
-        set=eff.set,
-        raise_=eff.raise_ or 0,
-        texts=(
-            Msg(N_("{rule}不成立：{text}"), {"rule": rule.id, "text": text}),
-            Msg(N_("{rule}成立：{text}"), {"rule": rule.id, "text": text}),
-        ),
-        text=text,
-        fired=Adjustment(rule.id, text.zh_CN, f"={eff.set}" if eff.set is not None else f"+{eff.raise_}"),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    form_id: str
-    form_version: int
-    form_sha256: str
-    status: str
-    has_total: bool
-    checkers: dict[str, Checker]
-    choice_sets: dict[str, frozenset[tuple[type, Any]]]  # single-choice items: allowed (type, value) pairs
-    defaults: dict[str, Any]
-    # scored items grouped by their condition (None = always required); a shared condition such as
-    # "not in a coma" is evaluated once per case, not once per item
-    required: tuple[tuple[Expression | None, tuple[str, ...]], ...]
-    computed: tuple[tuple[str, Expression], ...]
-    dims: tuple[_DimPlan, ...]
-    grade_names: dict[int, Text]
-    level_names: dict[int, Text]
-    top_level: int
-    adjustments: tuple[_AdjPlan, ...]
-    rule_inputs: tuple[tuple[str, Text], ...]  # (item id, label) of level rules' inputs
-
-
-def _plan(form: FormDef) -> _Plan:
-    # Read the private slot directly: pydantic's private-attribute lookup costs more than scoring a case.
-    # pydantic types the slot Optional; a model with private attributes always has it.
-    cached: _Plan | None = form.__pydantic_private__.get("_plan")  # type: ignore[union-attr]
-    if cached is not None:
-        return cached
-    items = form.items
-    by_condition: dict[str | None, tuple[Expression | None, list[str]]] = {}
-    for item_id in form.scored_items:
-        cond = items[item_id].required_if
-        if cond is not None or items[item_id].required:
-            key = None if cond is None else cond.source
-            by_condition.setdefault(key, (cond, []))[1].append(item_id)
-    dims = []
-    for dim in form.scoring.dimensions:
-        maxima = [max(form.choice_scores(i)) for i in dim.items]
-        dims.append(_DimPlan(dim, f"sum:{dim.id}", dim.label.zh_CN, dim.items, sum(maxima) if dim.summed else None))
-    plan = _Plan(
-        form_id=form.form,
-        form_version=form.version,
-        form_sha256=form.sha256,
-        status=form.status,
-        has_total=form.scoring.total,
-        checkers=checkers(form),
-        choice_sets={
-            i: frozenset((type(c.value), c.value) for c in it.choices)
-            for i, it in items.items()
-            if isinstance(it, SingleChoiceItem)
-        },
-        defaults=default_answers(form),
-        required=tuple((cond, tuple(ids)) for cond, ids in by_condition.values()),
-        computed=tuple((i, it.expression) for i, it in items.items() if isinstance(it, ComputedItem)),
-        dims=tuple(dims),
-        grade_names=_names(form.scoring.grades or ()),
-        level_names=_names(form.scoring.levels),
-        top_level=max(lv.code for lv in form.scoring.levels),
-        adjustments=tuple(_adj_plan(r) for r in (form.scoring.adjustments.rules if form.scoring.adjustments else ())),
-        rule_inputs=tuple((i, items[i].label) for i in rule_inputs(form)),
-    )
-    form._plan = plan
-    return plan
-
-
-def _names(named: tuple[Named, ...]) -> dict[int, Text]:
-    return {n.code: n.name for n in named}
 
 
 def _zh(names: dict[int, Text], code: int | None) -> str | None:
@@ -169,8 +53,10 @@ def _apply_rule(
     value: Any,
     names: dict[int, Text],
     subject: Msg,
+    grade_names: Mapping[int, Text] | None = None,
 ) -> tuple[int | None, dict[str, Any], Msg]:
-    """Evaluate a grading/level rule; returns (code, inputs, explanation)."""
+    """Evaluate a grading/level rule; returns (code, inputs, explanation). A matrix's row and column are named
+    by ``grade_names`` (the dimension grades they stand for), with their index beside."""
     if isinstance(rule, BandsRule):
         if rule.input is not None:
             value = rule.input(env)
@@ -203,15 +89,20 @@ def _apply_rule(
     if r is None or c is None:
         return None, inputs, _unknown(subject)
     code = rule.cells[r][c]
-    said = {"subject": subject, "rows": rule.row_label, "row": r, "columns": rule.column_label, "column": c}
-    return (
-        code,
-        inputs,
-        Msg(N_("{subject}：{rows}第{row}行 × {columns}第{column}列 → {name}"), said | {"name": names[code]}),
-    )
+    axis = grade_names or {}
+    at_row = _at(axis, r, N_("“{name}”（第{index}行）"), N_("第{index}行"))
+    at_column = _at(axis, c, N_("“{name}”（第{index}列）"), N_("第{index}列"))
+    said = {"subject": subject, "rows": rule.row_label, "row": at_row, "columns": rule.column_label}
+    said |= {"column": at_column, "name": names[code]}
+    return code, inputs, Msg(N_("{subject}：{rows}{row} × {columns}{column} → {name}"), said)
 
 
-def _validate(plan: _Plan, form: FormDef, answers: Mapping[str, Any]) -> dict[str, Any]:
+def _at(axis: Mapping[int, Text], index: int, named: str, unnamed: str) -> Msg:
+    """A matrix row or column: the grade it stands for, with its index beside (the index alone if unnamed)."""
+    return Msg(named, {"name": axis[index], "index": index}) if index in axis else Msg(unnamed, {"index": index})
+
+
+def _validate(plan: Plan, form: FormDef, answers: Mapping[str, Any]) -> dict[str, Any]:
     env = dict(plan.defaults)
     check = plan.checkers
     fast = plan.choice_sets
@@ -246,7 +137,7 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         AnswerError: an unknown item, a value outside the item's allowed set, or (unless ``partial``) a
             missing required scored item — each naming the item.
     """
-    plan = _plan(form)
+    plan = compiled(form)
     env = _validate(plan, form, answers)
     get = env.get
     missing: tuple[str, ...] = ()
@@ -331,7 +222,9 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
     if incomplete:  # partial scoring: no level while a required scored item is open (it could change it)
         initial, inputs, text = None, {"missing": list(missing)}, _unknown(_INITIAL)
     else:
-        initial, inputs, text = _apply_rule(form.scoring.initial_level, env, None, plan.level_names, _INITIAL)
+        initial, inputs, text = _apply_rule(
+            form.scoring.initial_level, env, None, plan.level_names, _INITIAL, plan.grade_names
+        )
     env["initial_level"] = initial
     trace.append(
         TraceStep(
@@ -380,7 +273,7 @@ def _blank_warning(blank: list[tuple[str, Text]]) -> Warning:
 
 def _adjust(
     form: FormDef,
-    plan: _Plan,
+    plan: Plan,
     env: Mapping[str, Any],
     initial: int | None,
     trace: list[TraceStep],

@@ -18,9 +18,10 @@ from pypdf import PdfReader
 from reportlab.graphics.shapes import Drawing, Group, String, UserNode, mmult
 
 from ltc_assess import paths
+from ltc_assess.report.charts import dimension_chart, trend_chart
 from ltc_assess.report.data import build_report_data
 from ltc_assess.report.fonts import register
-from ltc_assess.report.pdf import _dimension_chart, _trend_chart, render
+from ltc_assess.report.pdf import render
 from ltc_assess.schema.model import FormDef, SingleChoiceItem
 from ltc_assess.schema.registry import get_form, installed_forms
 from ltc_assess.scoring import score
@@ -114,6 +115,8 @@ def test_provisional_form_says_so_on_every_page() -> None:
     note = data.matrix_note or ""
     assert f"日常生活活动能力分级为“{dims['adl']['grade']['name']}”" in note and f"为“{worse['name']}”" in note
     assert "第" not in note and "行" not in note
+    [step] = [t for t in result["trace"] if t["rule"] == "initial_level"]  # the 评分说明 line names them too
+    assert f"日常生活活动能力分级“{dims['adl']['grade']['name']}”（第{dims['adl']['grade']['code']}行）" in step["text"]
 
 
 def test_provisional_banner_does_not_repeat_the_prefix() -> None:
@@ -161,7 +164,7 @@ def _chart_texts(node: Any, transform: tuple[float, ...] = (1, 0, 0, 1, 0, 0)) -
     return [(node.text, (a * x1 + c * y1 + e, b * x1 + d * y1 + f, a * x2 + c * y2 + e, b * x2 + d * y2 + f))]
 
 
-@pytest.mark.parametrize("chart", [_dimension_chart, _trend_chart], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("chart", [dimension_chart, trend_chart], ids=lambda c: c.__name__)
 def test_chart_texts_do_not_overlap(chart: Any) -> None:
     """Test that no two texts of a chart overlap (axis titles against tick labels) and all stay inside it."""
     drawing: Drawing = chart(_data(get_form("gbt42195-2022"))[0], register())
@@ -257,3 +260,13 @@ def test_ticked_box_is_drawn_unmistakably(tmp_path: Path) -> None:
     x1, y1, x2, y2 = box
     assert x2 - x1 <= 20 and y2 - y1 <= 20, box  # within one check box (8 pt = 16 px)
     assert sum(diff.histogram()[129:]) >= 30  # pixels darkened by over half: a heavy tick, not a hairline
+
+
+@pytest.mark.parametrize("form", installed_forms(), ids=lambda f: f.ref)
+def test_no_line_starts_with_closing_punctuation(form: FormDef, tmp_path: Path) -> None:
+    """Test GB/T 15834 line breaking in every form's report: a closing quote or bracket never begins a line
+    (the GB/T C.4 preamble used to wrap as ``…照护风险事件`` / ``”确定是否…``)."""
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render(_data(form)[0]))
+    text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert not [line for line in text.splitlines() if line and line[0] in "”’）》」』】〕，。、；：？！"], text
