@@ -212,6 +212,7 @@ class AssessmentService:
 
     start_assessment = _Forward("drafting", Drafting.start_assessment)
     save_answer = _Forward("drafting", Drafting.save_answer)
+    save_answers = _Forward("drafting", Drafting.save_answers)
     set_current_item = _Forward("drafting", Drafting.set_current_item)
     save_signature = _Forward("drafting", Drafting.save_signature)
     set_second_assessor = _Forward("drafting", Drafting.set_second_assessor)

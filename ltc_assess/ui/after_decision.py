@@ -46,7 +46,7 @@ class AfterDecisionPanel(QWidget):
         if actor.role == Role.ADMIN:
             self.city = QComboBox()
             for policy in sorted({p.city: p for p in installed_policies()}.values(), key=lambda p: p.city):
-                self.city.addItem(f"{policy.name}（{policy.city}）", policy.city)
+                self.city.addItem(_("{name}（{city}）").format(name=policy.name, city=policy.city), policy.city)
             use = QPushButton(_("设为本机构城市"))
             use.clicked.connect(self.use_city)
             top.addWidget(QLabel(_("城市政策")))

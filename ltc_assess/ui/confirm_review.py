@@ -61,7 +61,7 @@ class ConfirmPage(QWidget):
         self.level.setValue(data[1] or 0)
         done = self.lifecycle.confirmations(data[0])
         self.confirmed.setText(
-            "；".join(f"{c['display_name']} {c['level']} {c['confirmed_at'][:10]}" for c in done) or _("尚无")
+            _("；").join(f"{c['display_name']} {c['level']} {c['confirmed_at'][:10]}" for c in done) or _("尚无")
         )
 
     def confirm(self) -> None:
