@@ -12,6 +12,7 @@ from typing import Any
 from ltc_assess.incoming import USER_FIELDS
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage.records import Assessment, User
+from ltc_assess.storage.store import Store
 from ltc_assess.workflow import Status
 
 RECORD_FIELDS = (
@@ -98,20 +99,20 @@ def bundle_record(
                 "created_at": r["created_at"],
                 "pdf": base64.b64encode(bytes(r["pdf"])).decode(),
             }
-            for r in service.store.reports(record.id)
+            for r in service.queries.report_revisions(record.id)
         ],
         "evidence": [
             {"kind": e["kind"], "payload": e["payload"], "signature": base64.b64encode(e["signature"]).decode()}
-            for e in service.store.signed_records(record.id)
+            for e in service.queries.signed_records(record.id)
         ],
     }
 
 
 def write_record(
-    service: AssessmentService, actor: User, rec: dict[str, Any], ids: dict[str, int], local: Assessment | None, at: str
+    store: Store, actor: User, rec: dict[str, Any], ids: dict[str, int], local: Assessment | None, at: str
 ) -> None:
-    """Make the local copy of ``rec`` exactly the incoming record (inserting it when new)."""
-    store = service.store
+    """Make the local copy of ``rec`` exactly the incoming record (inserting it when new), inside the caller's
+    unit of work (``store`` is its ``work.store``)."""
     subject = store.subject_by_uid_or_number(rec["subject"]["uid"], rec["subject"]["id_number"])
     if subject is None:
         subject = store.add_subject(dict(rec["subject"]), at)

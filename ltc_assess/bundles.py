@@ -31,6 +31,7 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.incoming import parse_records
 from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.storage.records import Assessment, User
+from ltc_assess.storage.work import Work
 from ltc_assess.workflow import Role, Status
 
 FORMAT = "ltc-assess-bundle"
@@ -60,7 +61,7 @@ class ImportSummary:
 
 def import_changes(service: AssessmentService, summary: ImportSummary) -> Changes:
     """What an import changed, so that open views refresh: the records written, their people, new conflicts."""
-    written = [service.store.assessment_by_uid(uid) for uid in (*summary.added, *summary.updated)]
+    written = [service.queries.assessment_by_uid(uid) for uid in (*summary.added, *summary.updated)]
     records = [r for r in written if r is not None]
     return Changes(
         assessment_ids=tuple(r.id for r in records),
@@ -72,7 +73,7 @@ def import_changes(service: AssessmentService, summary: ImportSummary) -> Change
 
 
 def _user_names(service: AssessmentService) -> tuple[dict[int, str], dict[str, int]]:
-    users = service.store.users()
+    users = service.users()
     return {u.id: u.username for u in users}, {u.username: u.id for u in users}
 
 
@@ -84,17 +85,16 @@ def export_bundle(
     from ltc_assess.exchange.package import write_package
     from ltc_assess.service import attestation
     from ltc_assess.signing.cms import sign_detached
-    from ltc_assess.signing.keys import KeyPair, load_key
+    from ltc_assess.signing.keys import load_key
 
     actor = service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
-    stored = service.store.user_key(actor.id)
-    if stored is None:
+    pair = service.keys.key_pair(actor.id)
+    if pair is None:
         raise AppError(ErrorCode.SIGNATURE, f"{actor.username} has no signing certificate to sign the bundle")
-    pair = KeyPair(*stored)
     load_key(pair.key_pem, password)
     names, _ids = _user_names(service)
     records: list[dict[str, Any]] = []
-    for row in service.store.list_assessments(limit=1_000_000):
+    for row in service.list_assessments(limit=1_000_000):
         record = service.assessment(row["id"])
         current = content_hash(service, record)
         if not everything and current == record.sync_hash:
@@ -128,10 +128,10 @@ def export_bundle(
         bundle_seal.seal(service, folder / "bundle.zip", out)
     with service.unit_of_work(actor) as work:
         for rec in records:
-            local = service.store.assessment_by_uid(rec["uid"])
+            local = service.queries.assessment_by_uid(rec["uid"])
             if local is not None:
-                service.store.set_sync_hash(local.id, rec["content_hash"])
-        service.store.log_bundle(bundle_id, "export", at, actor.id, {"assessments": [r["uid"] for r in records]})
+                work.store.set_sync_hash(local.id, rec["content_hash"])
+        work.store.log_bundle(bundle_id, "export", at, actor.id, {"assessments": [r["uid"] for r in records]})
         work.audit("bundle.export", "bundle", bundle_id, new={"assessments": len(records), "file": str(out)}, at=at)
     return manifest
 
@@ -165,7 +165,7 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
         except AppError as exc:
             raise AppError(exc.code, f"{CRL_FILE}: {exc.message}", where=str(path)) from None
     signer = replay.bundle_signer(service, signed_by[-1])
-    if service.store.bundle_seen(meta["bundle_id"]):
+    if service.queries.bundle_seen(meta["bundle_id"]):
         return ImportSummary(already_imported=True)
     records = parse_records(package.files["records.json"], str(path))
     their_head = {"their_audit_head": _their_head(meta)}
@@ -197,8 +197,8 @@ def apply_records(
     at = service.now()
     with service.unit_of_work(actor) as work:
         for rec, (outcome, local) in plans:
-            _apply(service, actor, rec, outcome, local, ids, source_id, at, summary)
-        service.store.log_bundle(source_id, "import", at, actor.id, _summary_dict(summary))
+            _apply(work, actor, rec, outcome, local, ids, source_id, at, summary)
+        work.store.log_bundle(source_id, "import", at, actor.id, _summary_dict(summary))
         signers = ", ".join(sorted({signer_of(r).username for r in records}))
         new = _summary_dict(summary) | {"signed_by": signers} | dict(audit_extra)
         work.audit("bundle.import", "bundle", source_id, new=new, at=at)
@@ -227,7 +227,7 @@ def _summary_dict(summary: ImportSummary) -> dict[str, Any]:
 
 def _plan(service: AssessmentService, rec: dict[str, Any]) -> tuple[str, Assessment | None]:
     """What importing ``rec`` does here: unchanged, kept (ours is newer), conflict, or write."""
-    local = service.store.assessment_by_uid(rec["uid"])
+    local = service.queries.assessment_by_uid(rec["uid"])
     return outcome(rec, local, content_hash(service, local) if local is not None else None), local
 
 
@@ -246,7 +246,7 @@ def outcome(rec: Mapping[str, Any], local: Assessment | None, ours: str | None) 
 
 
 def _apply(
-    service: AssessmentService,
+    work: Work,
     actor: User,
     rec: dict[str, Any],
     outcome: str,
@@ -258,14 +258,14 @@ def _apply(
 ) -> None:
     if outcome == "unchanged":
         summary.unchanged.append(rec["uid"])
-        service.store.set_sync_hash(local.id, rec["content_hash"])  # type: ignore[union-attr]
+        work.store.set_sync_hash(local.id, rec["content_hash"])  # type: ignore[union-attr]
     elif outcome == "kept":
         summary.kept_ours.append(rec["uid"])
     elif outcome == "conflict":
-        service.store.add_conflict(rec["uid"], bundle_id, at, rec)
+        work.store.add_conflict(rec["uid"], bundle_id, at, rec)
         summary.conflicts.append(rec["uid"])
     else:
-        write_record(service, actor, rec, ids, local, at)
+        write_record(work.store, actor, rec, ids, local, at)
         (summary.added if local is None else summary.updated).append(rec["uid"])
 
 
@@ -273,7 +273,7 @@ def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, 
     """Close a conflict: keep our version, or replace it with the incoming one (replayed again; not for approved
     records)."""
     actor = service.active_actor(actor, Role.SUPERVISOR)
-    conflict = service.store.conflict(conflict_id)
+    conflict = service.queries.conflict(conflict_id)
     if conflict is None:
         raise AppError(ErrorCode.NOT_FOUND, f"no open conflict {conflict_id}")
     incoming = json.loads(conflict["incoming_json"])
@@ -282,14 +282,14 @@ def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, 
     at = service.now()
     with service.unit_of_work(actor) as work:
         if take_theirs:
-            local = service.store.assessment_by_uid(conflict["assessment_uid"])
+            local = service.queries.assessment_by_uid(conflict["assessment_uid"])
             if local is not None and local.status in (Status.APPROVED, Status.SUPERSEDED):
                 raise AppError(ErrorCode.LOCKED, "an approved assessment cannot be replaced; amend it instead")
             why = replay.refusal(service, incoming, local, actor, [incoming])
             if why:
                 raise AppError(ErrorCode.PERMISSION, f"assessment {conflict['assessment_uid']}: {why}")
-            write_record(service, actor, incoming, ids, local, at)
-        service.store.close_conflict(conflict_id, at, "theirs" if take_theirs else "ours")
+            write_record(work.store, actor, incoming, ids, local, at)
+        work.store.close_conflict(conflict_id, at, "theirs" if take_theirs else "ours")
         kept = "theirs" if take_theirs else "ours"
         work.audit("bundle.resolve", "assessment", conflict["assessment_uid"], new={"kept": kept}, at=at)
     summary = ImportSummary(updated=[conflict["assessment_uid"]] if take_theirs else [])

@@ -25,6 +25,22 @@ class Queries(Manager):
         """The record with this uid (the same on every installation), None when not here."""
         return self.store.assessment_by_uid(uid)
 
+    def report_revisions(self, aid: int) -> list[dict[str, Any]]:
+        """Every stored report revision (number, signer role, PDF, SHA-256, time), oldest first."""
+        return self.store.reports(aid)
+
+    def signed_records(self, aid: int) -> list[dict[str, Any]]:
+        """The signed evidence of the assessment's submission and approval."""
+        return self.store.signed_records(aid)
+
+    def bundle_seen(self, bundle_id: str) -> bool:
+        """Whether a bundle with this id was imported (or made) here before."""
+        return self.store.bundle_seen(bundle_id)
+
+    def conflict(self, conflict_id: int) -> dict[str, Any] | None:
+        """An open conflict with the incoming record it holds, None when there is no such open one."""
+        return self.store.conflict(conflict_id)
+
     def open_conflicts(self) -> list[dict[str, Any]]:
         """Imported records that clashed with local changes and wait for a decision."""
         return self.store.open_conflicts()
