@@ -101,7 +101,7 @@ def main() -> None:
     base = office(tmp / "office.db", args.laptops)
     bundles: dict[str, list[Path]] = {}
     for i in range(1, args.laptops + 1):
-        laptop = AssessmentService(base.backup(tmp / f"laptop{i}.db"))
+        laptop = AssessmentService(base.backup(tmp / f"laptop{i}.db"), key=base.database_key())
         bundles[f"a{i}"] = laptop_bundles(laptop, per_laptop, f"a{i}", tmp)
         laptop.close()
     root = base.root_certificate()
