@@ -21,7 +21,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -37,6 +37,7 @@ Text = Annotated[str, StringConstraints(max_length=10_000)]
 Uid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 Sha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Small = Annotated[int, Field(ge=0, le=1_000_000)]
+MAX_REPORT_BYTES = 20 << 20  # a signed report has some hundred KB; a larger one is refused before any PDF parsing
 USER_FIELDS = ("assessor1_id", "assessor2_id", "decided_by", "created_by", "approved_by")
 
 
@@ -309,6 +310,22 @@ class _Evidence:
             raise AppError(ErrorCode.SIGNATURE, f"the report's last signature is not the {list(signers)[-1]}'s")
 
 
+def screen(
+    records: list[Mapping[str, Any]], why: Callable[[Mapping[str, Any], list[Mapping[str, Any]]], str | None]
+) -> dict[str, str]:
+    """Judge each record (``why(record, the records still in play)``: the reason it may not enter, or None) and
+    return the refusals by uid. A correction judged alongside an original that was then refused is judged again
+    without it, so nothing enters on the strength of a record that did not."""
+    refused: dict[str, str] = {}
+    todo = list(records)
+    while todo:
+        in_play = [r for r in records if r["uid"] not in refused]
+        fresh = {r["uid"]: reason for r in todo if (reason := why(r, in_play))}
+        refused |= fresh
+        todo = [r for r in records if r["uid"] not in refused and r["supersedes"] in fresh]
+    return refused
+
+
 def refusal(
     service: RecordSource,
     rec: Mapping[str, Any],
@@ -346,6 +363,14 @@ def _check(
         active_user(users, assessors[1], Role.ASSESSOR, "second assessor")
     if signer.role == Role.ASSESSOR and signer.username not in assessors:
         raise AppError(ErrorCode.PERMISSION, f"{signer.username} took no part in it and may not change it")
+    for report in rec["reports"]:
+        size = len(report["pdf"]) * 3 // 4
+        if size > MAX_REPORT_BYTES:
+            raise AppError(
+                ErrorCode.INVALID,
+                f"report revision {report['revision']} has {size >> 20} MB, more than the {MAX_REPORT_BYTES >> 20} MB"
+                " a report may have",
+            )
     _check_person_and_answers(service, rec)
     if rec["supersedes"] is not None and service.store.assessment_by_uid(rec["supersedes"]) is None:
         if not any(r["uid"] == rec["supersedes"] for r in incoming):

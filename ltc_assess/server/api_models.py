@@ -44,7 +44,7 @@ class Token(BaseModel):
 
 class UploadIn(_In):
     sha256: Sha
-    size: Annotated[int, Field(ge=1, le=256 * 1024 * 1024)]
+    size: Annotated[int, Field(ge=1, description="bytes; more than the server takes: 413")]
 
 
 class Upload(BaseModel):

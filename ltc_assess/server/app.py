@@ -10,14 +10,15 @@ import base64
 import binascii
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ltc_assess import __version__
@@ -25,10 +26,10 @@ from ltc_assess.bundles import BundleRefused
 from ltc_assess.errors import AppError, ErrorCode, LtcError
 from ltc_assess.server import api_models as m
 from ltc_assess.server import auth, dispatch, intake, uploads
+from ltc_assess.server.limits import DEFAULT_LIMITS, BodyLimit, Limits, TooLarge, size
 from ltc_assess.server.source import ServerSource
 from ltc_assess.storage.pg.repository import PgStore
 
-MAX_CHUNK = 4 * 1024 * 1024
 PAGE = Query(default=100, ge=1, le=500)
 STATUS = {
     ErrorCode.AUTH: 401,
@@ -38,7 +39,7 @@ STATUS = {
     ErrorCode.TRANSITION: 409,
     ErrorCode.LOCKED: 409,
 }
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": m.Problem} for code in (401, 403, 404, 409, 413, 422)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": m.Problem} for code in (401, 403, 404, 409, 413, 422, 503)}
 Account = dict[str, str]
 
 
@@ -58,21 +59,26 @@ def account(store: Store, cred: Annotated[HTTPAuthorizationCredentials | None, D
     return auth.session_user(store, cred.credentials)
 
 
+def check_role(who: Account, roles: tuple[str, ...]) -> Account:
+    if who["role"] not in roles:
+        raise AppError(ErrorCode.PERMISSION, f"a {who['role']} may not do this")
+    return who
+
+
 def role(*roles: str) -> Any:
     def check(who: Annotated[Account, Depends(account)]) -> Account:
-        if who["role"] not in roles:
-            raise AppError(ErrorCode.PERMISSION, f"a {who['role']} may not do this")
-        return who
+        return check_role(who, roles)
 
     return check
 
 
-Worker = Annotated[Account, Depends(role("assessor", "supervisor"))]
+WORKERS = ("assessor", "supervisor")
+Worker = Annotated[Account, Depends(role(*WORKERS))]
 Office = Annotated[Account, Depends(role("supervisor", "admin"))]
 Insurer = Annotated[Account, Depends(role("insurer"))]
 
 
-def create_app(conninfo: str, pool_size: int = 8) -> FastAPI:
+def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMITS) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=False)
@@ -88,6 +94,16 @@ def create_app(conninfo: str, pool_size: int = 8) -> FastAPI:
         lifespan=lifespan,
         responses=ERRORS,
     )
+    app.add_middleware(BodyLimit, limits=limits)
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(_request: Request, _exc: PoolTimeout) -> JSONResponse:
+        headers = {"Retry-After": "5"}
+        return JSONResponse({"error": "the server is busy; try again shortly", "refusals": []}, 503, headers)
+
+    @app.exception_handler(TooLarge)
+    async def _too_large(_request: Request, exc: TooLarge) -> JSONResponse:
+        return JSONResponse({"error": exc.message, "refusals": []}, status_code=413)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -125,6 +141,10 @@ def create_app(conninfo: str, pool_size: int = 8) -> FastAPI:
     @app.post("/api/v1/uploads", tags=["sync"])
     def start_upload(body: m.UploadIn, store: Store, who: Worker) -> m.Upload:
         """Start (or find again) the upload of a bundle file, named by its SHA-256: resuming is asking again."""
+        if body.size > limits.upload_bytes:
+            raise TooLarge(
+                f"a bundle of {size(body.size)} is more than this server takes ({size(limits.upload_bytes)})"
+            )
         return m.Upload(**uploads.start(store, body.sha256, body.size, who["username"]))
 
     @app.get("/api/v1/uploads/{sha256}", tags=["sync"])
@@ -144,26 +164,28 @@ def create_app(conninfo: str, pool_size: int = 8) -> FastAPI:
     async def upload_chunk(
         sha256: m.Sha,
         request: Request,
-        who: Worker,
+        cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
         upload_offset: Annotated[int, Header(ge=0)],
     ) -> m.Upload:
         """Append bytes at ``Upload-Offset`` (which must equal what the server holds; else 409 with its count)."""
         data = bytearray()
-        async for part in request.stream():
+        async for part in request.stream():  # at most limits.chunk_bytes (BodyLimit)
             data += part
-            if len(data) > MAX_CHUNK:
-                raise HTTPException(413, "chunk too large")
 
         def append() -> dict[str, Any]:
+            # a connection only once the bytes are here: a slow upload holds none of the pool
             with request.app.state.pool.connection() as con, con.transaction():
-                return uploads.append(PgStore(con), sha256, upload_offset, bytes(data))
+                store = PgStore(con)
+                check_role(account(store, cred), WORKERS)
+                return uploads.append(store, sha256, upload_offset, bytes(data))
 
         return m.Upload(**await run_in_threadpool(append))
 
     @app.post("/api/v1/uploads/{sha256}/apply", tags=["sync"])
     def apply_upload(sha256: m.Sha, store: Store, who: Worker) -> m.Upload:
         """Verify the complete bundle and replay it (the rules of ``bundle import``); idempotent."""
-        return m.Upload(**uploads.apply(store, sha256, who["username"], intake.apply_bundle))
+        applier = partial(intake.apply_bundle, max_records=limits.records_per_push)
+        return m.Upload(**uploads.apply(store, sha256, who["username"], applier))
 
     @app.get("/api/v1/sync/changes", tags=["sync"])
     def changes(store: Store, who: Worker, since: Annotated[int, Query(ge=0)] = 0, limit: int = PAGE) -> m.Changes:
