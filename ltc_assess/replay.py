@@ -381,11 +381,6 @@ def _check(
     if start == Status.SUBMITTED and status == Status.RETURNED:
         if signer.role != Role.SUPERVISOR or signer.username in assessors:
             raise AppError(ErrorCode.PERMISSION, "returned, but not in a bundle of a supervisor who may review it")
-    proof = _Evidence(service, rec, local)
-    unbound = [r["revision"] for r in rec["reports"] if not _vouched(r["sha256"], proof)]
-    if unbound:
-        raise AppError(ErrorCode.SIGNATURE, f"report revision {unbound[0]} is not covered by a signed record")
-    facts = incoming_facts(rec)
     decided = (fields["decided_level"], named["decided_by"], fields["decision_reason"])
     approval = (named["approved_by"], fields["approved_at"])
     if status not in (Status.APPROVED, Status.SUPERSEDED):
@@ -394,17 +389,34 @@ def _check(
         here = local is not None and (local.decided_level, _name(users, local.decided_by), local.decision_reason)
         if decided != (None, None, None) and decided != here:
             raise AppError(ErrorCode.SIGNATURE, "a decided level without the supervisor's signed approval")
-    if status in (Status.SUBMITTED, Status.APPROVED, Status.SUPERSEDED):
-        submission = proof.matching(evidence.SUBMISSION, facts)
-        proof.check_report(submission["report_sha256"], {"assessor1": assessors[0], "assessor2": assessors[1]})
     if status in (Status.APPROVED, Status.SUPERSEDED):
         approver = active_user(users, named["approved_by"], Role.SUPERVISOR, "approver")
         if approver.username in assessors:
             raise AppError(ErrorCode.PERMISSION, f"approved by {approver.username}, who took part in it")
-        approved = proof.matching(evidence.APPROVAL, facts)
-        proof.check_report(approved["report_sha256"], {"supervisor": approver.username})
+    check_evidence(service, rec, local)
     if status == Status.SUPERSEDED and not _corrected(service, rec, local, incoming):
         raise AppError(ErrorCode.TRANSITION, "superseded, but no approved correction of it is known")
+
+
+def check_evidence(service: RecordSource, rec: Mapping[str, Any], local: Assessment | None) -> None:
+    """The record's signed evidence under our root: every report it brings vouched for by a signed record; if
+    submitted or later, the assessors' signed submission states exactly its facts and their PAdES signatures on
+    that report verify; if approved, likewise the approver's signed approval and signature. Raises AppError.
+
+    Also what ``server check`` asks of every record the server holds (the same rule, not a copy)."""
+    named, status = rec["users"], Status(rec["fields"]["status"])
+    proof = _Evidence(service, rec, local)
+    unbound = [r["revision"] for r in rec["reports"] if not _vouched(r["sha256"], proof)]
+    if unbound:
+        raise AppError(ErrorCode.SIGNATURE, f"report revision {unbound[0]} is not covered by a signed record")
+    facts = incoming_facts(rec)
+    if status in (Status.SUBMITTED, Status.APPROVED, Status.SUPERSEDED):
+        submission = proof.matching(evidence.SUBMISSION, facts)
+        signers = {"assessor1": named["assessor1_id"], "assessor2": named["assessor2_id"]}
+        proof.check_report(submission["report_sha256"], signers)
+    if status in (Status.APPROVED, Status.SUPERSEDED):
+        approved = proof.matching(evidence.APPROVAL, facts)
+        proof.check_report(approved["report_sha256"], {"supervisor": named["approved_by"]})
 
 
 def _name(users: Mapping[str, User], user_id: int | None) -> str | None:

@@ -44,6 +44,7 @@ class SyncReport:
     pulled: int = 0
     conflicts: list[str] = field(default_factory=list)
     tasks: int = 0
+    checkpoint: int | None = None  # the server's audit row this user vouched for at the end
 
 
 class ServerClient:
@@ -193,6 +194,7 @@ def sync(
             path.unlink()
         _pull(service, actor, client, report)
         _tasks(service, client, report)
+        report.checkpoint = _checkpoint(service, actor, stored, password, client)
     finally:
         client.close()
     return report
@@ -238,3 +240,21 @@ def _tasks(service: AssessmentService, client: ServerClient, report: SyncReport)
     with transaction(service.db):
         task_store.put_tasks(service.db, tasks)
     report.tasks = len(tasks)
+
+
+def _checkpoint(
+    service: AssessmentService, actor: User, stored: tuple[bytes, bytes], password: str, client: ServerClient
+) -> int:
+    """Sign the server's audit head as this sync leaves it (``server check`` holds the chain to it)."""
+    from ltc_assess import evidence
+    from ltc_assess.attestation import checkpoint_payload
+    from ltc_assess.signing.cms import sign_detached
+    from ltc_assess.signing.keys import KeyPair
+
+    head = client.call("GET", "/api/v1/audit/head")
+    root = service.root_certificate()
+    payload = checkpoint_payload(head["audit_id"], head["hash"], service.now(), actor.username)
+    record = evidence.sign("checkpoint", payload, lambda data: sign_detached(data, KeyPair(*stored), password, [root]))
+    signature = base64.b64encode(record.signature).decode()
+    client.call("POST", "/api/v1/audit/checkpoints", json={"payload": record.payload, "signature": signature})
+    return int(head["audit_id"])

@@ -25,7 +25,7 @@ from ltc_assess import __version__
 from ltc_assess.bundles import BundleRefused
 from ltc_assess.errors import AppError, ErrorCode, LtcError
 from ltc_assess.server import api_models as m
-from ltc_assess.server import auth, dispatch, intake, uploads
+from ltc_assess.server import auth, checks, dispatch, intake, uploads
 from ltc_assess.server.limits import DEFAULT_LIMITS, BodyLimit, Limits, TooLarge, size
 from ltc_assess.server.source import ServerSource
 from ltc_assess.storage.pg.repository import PgStore
@@ -195,6 +195,16 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
         store.audit(who["username"], "sync.pull", "records", None, {"uids": [r["record"]["uid"] for r in page]})
         cursor = page[-1]["cursor"] if page else since
         return m.Changes(changes=[m.Change(**r) for r in page], cursor=cursor, more=len(rows) > limit)
+
+    @app.get("/api/v1/audit/head", tags=["sync"])
+    def audit_head(store: Store, who: Worker) -> m.AuditHead:
+        """The last row of the agency's audit chain: what the client signs as a checkpoint after a sync."""
+        return m.AuditHead(**checks.head(store))
+
+    @app.post("/api/v1/audit/checkpoints", tags=["sync"], status_code=201)
+    def checkpoint(body: m.CheckpointIn, store: Store, who: Worker) -> m.Checkpoint:
+        """The caller's signature over the chain up to a row (checked: their certificate, the row's hash)."""
+        return m.Checkpoint(**checks.accept(store, who["username"], body.payload, body.signature))
 
     @app.get("/api/v1/sync/tasks", tags=["dispatch"])
     def my_tasks(store: Store, who: Worker) -> list[m.Task]:
