@@ -63,6 +63,8 @@ class ServerClient:
             try:
                 answer = self.http.request(method, path, **kwargs)
             except httpx.HTTPError as exc:
+                if isinstance(exc, httpx.RemoteProtocolError) and attempt < BUSY_RETRIES:
+                    continue  # a kept-alive connection the server closed just then; every request may be repeated
                 why = type(exc).__name__
                 raise AppError(ErrorCode.NOT_FOUND, f"server {self.url} does not answer ({why})") from None
             if answer.status_code != 503 or attempt == BUSY_RETRIES:

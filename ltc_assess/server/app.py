@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -78,12 +79,25 @@ Office = Annotated[Account, Depends(role("supervisor", "admin"))]
 Insurer = Annotated[Account, Depends(role("insurer"))]
 
 
-def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMITS) -> FastAPI:
+def warm_up() -> None:
+    """What the first push of every worker process would otherwise wait for (seconds): the signature and PDF
+    libraries, and the installed forms parsed and validated."""
+    import ltc_assess.signing.cms
+    import ltc_assess.signing.pades  # noqa: F401
+    from ltc_assess.schema.registry import installed_forms
+
+    installed_forms()
+
+
+def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMITS, verifiers: int = 2) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=False)
         pool.open(wait=True)
         app.state.pool = pool
+        if conninfo:
+            await anyio.to_thread.run_sync(warm_up)
+        app.state.verifiers = anyio.CapacityLimiter(verifiers)
         yield
         pool.close()
 
@@ -182,10 +196,21 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
         return m.Upload(**await run_in_threadpool(append))
 
     @app.post("/api/v1/uploads/{sha256}/apply", tags=["sync"])
-    def apply_upload(sha256: m.Sha, store: Store, who: Worker) -> m.Upload:
+    async def apply_upload(
+        sha256: m.Sha, request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> m.Upload:
         """Verify the complete bundle and replay it (the rules of ``bundle import``); idempotent."""
         applier = partial(intake.apply_bundle, max_records=limits.records_per_push)
-        return m.Upload(**uploads.apply(store, sha256, who["username"], applier))
+
+        def apply() -> dict[str, Any]:
+            with request.app.state.pool.connection() as con, con.transaction():
+                store = PgStore(con)
+                who = check_role(account(store, cred), WORKERS)
+                return uploads.apply(store, sha256, who["username"], applier)
+
+        # signature checks are CPU work under one GIL: a few at a time per process, the rest wait without holding
+        # a thread or a connection, so logins, pulls and chunks are answered meanwhile
+        return m.Upload(**await anyio.to_thread.run_sync(apply, limiter=request.app.state.verifiers))
 
     @app.get("/api/v1/sync/changes", tags=["sync"])
     def changes(store: Store, who: Worker, since: Annotated[int, Query(ge=0)] = 0, limit: int = PAGE) -> m.Changes:
