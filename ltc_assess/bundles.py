@@ -22,14 +22,14 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from ltc_assess import bundle_seal, replay
 from ltc_assess.errors import AppError, ErrorCode
-from ltc_assess.service import AssessmentService
+from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.storage import audit
 from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import Assessment, User
@@ -86,6 +86,19 @@ class ImportSummary:
     already_imported: bool = False
 
 
+def import_changes(service: AssessmentService, summary: ImportSummary) -> Changes:
+    """What an import changed, so that open views refresh: the records written, their people, new conflicts."""
+    written = [service.store.assessment_by_uid(uid) for uid in (*summary.added, *summary.updated)]
+    records = [r for r in written if r is not None]
+    return Changes(
+        assessment_ids=tuple(r.id for r in records),
+        subject_ids=tuple(sorted({r.subject_id for r in records})),
+        list_changed=bool(records),
+        status_changed=bool(records),
+        conflicts_changed=bool(summary.conflicts),
+    )
+
+
 def content_hash(service: AssessmentService, record: Assessment) -> str:
     """What two installations compare: everything a person could have changed in the record."""
     comments = [(c.author, c.item_id, c.body, c.created_at) for c in service.comments(record.id)]
@@ -101,9 +114,7 @@ def record_hash(rec: Mapping[str, Any], display_names: Mapping[str, str]) -> str
     """``content_hash`` of a record in bundle form (how the office server holds records)."""
     fields = {k: rec["fields"][k] for k in RECORD_FIELDS if k not in ("score_json", "exported_at")}
     fields["supersedes"] = rec["supersedes"]
-    comments = [
-        (display_names.get(c["author"]), c["item_id"], c["body"], c["created_at"]) for c in rec["comments"]
-    ]
+    comments = [(display_names.get(c["author"]), c["item_id"], c["body"], c["created_at"]) for c in rec["comments"]]
     signatures = {role: hashlib.sha256(base64.b64decode(p)).hexdigest() for role, p in rec["signatures"].items()}
     return _digest(fields, rec["answers"], comments, signatures)
 
@@ -141,7 +152,7 @@ def export_bundle(
     pair = KeyPair(*stored)
     load_key(pair.key_pem, password)
     names, _ids = _user_names(service)
-    records = []
+    records: list[dict[str, Any]] = []
     for row in sorted(service.store.list_assessments(limit=1_000_000), key=lambda r: r["id"]):
         if limit is not None and len(records) >= limit:
             break
@@ -424,7 +435,7 @@ def _write(
         store.update_assessment(fields["supersedes_id"], status=Status.SUPERSEDED.value)
 
 
-def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, take_theirs: bool) -> None:
+def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, take_theirs: bool) -> Changes:
     """Close a conflict: keep our version, or replace it with the incoming one (replayed again; not for approved
     records)."""
     actor = service.active_actor(actor, Role.SUPERVISOR)
@@ -454,3 +465,5 @@ def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, 
             entity_id=conflict["assessment_uid"],
             new={"kept": "theirs" if take_theirs else "ours"},
         )
+    summary = ImportSummary(updated=[conflict["assessment_uid"]] if take_theirs else [])
+    return replace(import_changes(service, summary), conflicts_changed=True)

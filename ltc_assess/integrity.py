@@ -61,13 +61,13 @@ def checkpoint_problems(
     """Signed audit checkpoints (``id``, ``audit_id``, ``payload``, ``signature``) against the chain they name,
     wherever it is kept (``hash_at``: the hash of an audit row, None when it is gone): each must verify under
     ``root``, be signed by a known user and still match its row — a chain cut short or recomputed does not."""
-    if rows and root is None:
-        return ["audit checkpoints exist but the signing root is gone"]
+    if root is None:
+        return ["audit checkpoints exist but the signing root is gone"] if rows else []
     found = []
     for row in rows:
         where = f"audit checkpoint {row['id']}"
         try:
-            signed = evidence.verify(evidence.SignedRecord("checkpoint", row["payload"], bytes(row["signature"])), root)  # type: ignore[arg-type]
+            signed = evidence.verify(evidence.SignedRecord("checkpoint", row["payload"], bytes(row["signature"])), root)
         except LtcError as exc:
             found.append(f"{where}: {exc.message}")
             continue
@@ -94,12 +94,12 @@ def _users(service: AssessmentService) -> list[str]:
             state["disabled"] = row["action"] == "user.disable"
     found = []
     for user in service.store.users():
-        state = logged.get(str(user.id))
-        if state is None:
+        last = logged.get(str(user.id))
+        if last is None:
             found.append(f"user {user.username}: not in the audit log (added behind the application's back?)")
-        elif state["role"] != user.role.value:
-            found.append(f"user {user.username}: role {user.role.value}, but the audit log gave {state['role']}")
-        elif state["disabled"] != user.disabled:
+        elif last["role"] != user.role.value:
+            found.append(f"user {user.username}: role {user.role.value}, but the audit log gave {last['role']}")
+        elif last["disabled"] != user.disabled:
             found.append(f"user {user.username}: disabled flag differs from the audit log")
     return found
 

@@ -17,7 +17,7 @@ def bundle_root() -> Path:
     ``_MEIPASS`` when frozen, the package's ``_data`` folder in an installed wheel, else the repository root.
     """
     if FROZEN:
-        return Path(sys._MEIPASS)  # type: ignore[attr-defined]
+        return Path(sys._MEIPASS)  # type: ignore[attr-defined]  # set by PyInstaller's bootloader, unknown to typeshed
     if PACKAGE_DATA.is_dir():
         return PACKAGE_DATA
     return Path(__file__).resolve().parent.parent

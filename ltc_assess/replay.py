@@ -275,7 +275,7 @@ class _Evidence:
         candidates = [p for p in self.signed if p["kind"] == kind]
         if not candidates:
             raise AppError(ErrorCode.SIGNATURE, f"no signed {kind} record")
-        for payload in reversed(candidates):
+        for payload in candidates[::-1]:  # newest first (reversed() of Any-valued dicts types as Any)
             if payload.get("report_sha256") in self.reports and not evidence.mismatch(
                 payload, evidence.expected_payload(kind, facts, payload["report_sha256"])
             ):

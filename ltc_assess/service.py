@@ -119,6 +119,8 @@ class Changes:
     status_changed: bool = False
     score_changed: bool = False
     users_changed: bool = False
+    conflicts_changed: bool = False  # bundle conflicts opened or closed
+    due_changed: bool = False  # what falls due under the city policy, beyond approvals (a status review flagged)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,19 @@ os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="ltc-assess-tests-config
 REPO = Path(__file__).resolve().parent.parent
 
 
+SERVER_TESTS = REPO / "tests" / "server"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs a QApplication as ``gui`` (qutebrowser's hook)."""
+    """Mark every test that needs a QApplication as ``gui`` (qutebrowser's hook), and every office-server test
+    (a PostgreSQL database made per test, a uvicorn process) as ``slow``: the fast tier is ``-m "not slow and not
+    gui"`` (CONTRIBUTING.md)."""
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         if "qtbot" in fixtures or "qapp" in fixtures:
             item.add_marker(pytest.mark.gui)
+        if item.path.is_relative_to(SERVER_TESTS):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

@@ -43,6 +43,7 @@ def test_module_imports(name: str) -> None:
     importlib.import_module(name)
 
 
+@pytest.mark.slow  # a subprocess importing the whole core
 def test_core_runs_without_qt() -> None:
     """Test that every core module imports and the CLI works when PySide6 cannot be imported."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -34,6 +34,8 @@ from ltc_assess.signing.ltv import Ltv
 from ltc_assess.signing.pades import sign_pdf
 from ltc_assess.signing.tsa import local_timestamper
 
+pytestmark = pytest.mark.slow  # hypothesis over the real CLI entry point
+
 EXAMPLES = int(os.environ.get("LTC_FUZZ_EXAMPLES", "60"))
 # capsys is read (and so emptied) after every run: sharing it between examples is safe.
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[

@@ -21,6 +21,8 @@ from tests.cli_runner import REPO, run
 from tests.unit.signing.test_ltv import CRL_2032, FUTURE, ROOT_PASSPHRASE, approve_one, crl_issued_at
 from tests.world import World, with_signing_keys
 
+pytestmark = pytest.mark.slow  # subprocesses, a TSA server, signing and validation
+
 
 def _pem(crls: list) -> bytes:
     return b"".join(pem.armor("X509 CRL", c.dump()) for c in crls)

@@ -12,6 +12,8 @@ from cli_runner import as_user, run
 from ltc_assess.signing.attach import submitted_report
 from ltc_assess.signing.pades import verify_pdf
 
+pytestmark = pytest.mark.slow  # real subprocesses on a demo database
+
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:

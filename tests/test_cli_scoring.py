@@ -10,6 +10,8 @@ from cli_runner import REPO, run
 
 from ltc_assess.schema.registry import get_form, installed_forms
 
+pytestmark = pytest.mark.slow  # a real subprocess per command
+
 
 def _max_answers(form_ref: str) -> dict[str, int]:
     form = get_form(form_ref)

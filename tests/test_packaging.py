@@ -84,6 +84,7 @@ def test_bundled_fonts_have_truetype_outlines_and_allow_embedding() -> None:
     assert "SIL OPEN FONT LICENSE Version 1.1" in (paths.resources_dir() / "fonts" / "OFL.txt").read_text("utf-8")
 
 
+@pytest.mark.slow  # a subprocess per legacy database
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="redirects the per-user folder via XDG_DATA_HOME")
 @pytest.mark.parametrize("legacy", sorted(LEGACY.glob("*.sqlite")), ids=lambda p: p.stem)
 def test_new_version_upgrades_the_database_left_in_the_user_folder(tmp_path: Path, legacy: Path) -> None:

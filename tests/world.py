@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,17 +45,54 @@ class World:
     subject: Subject
 
 
+USERS = ("admin", "a1", "a2", "a3", "sup1", "sup2")
+_template: tuple[Path, bytes, int] | None = None  # folder, database key, audit rows
+_keyed: dict[tuple[str, ...], Path] = {}  # the template with signing keys for these users
+
+
+def _template_world() -> tuple[Path, bytes, int]:
+    """The world's files and database key, built once per test process.
+
+    Why: each account costs two argon2id derivations (login hash and key slot), over a second per world on a
+    loaded machine; a test gets a copy of the files instead (the same bytes a fresh build would give, except
+    for random uids and keys, which no test compares across worlds)."""
+    global _template
+    if _template is None:
+        folder = Path(tempfile.mkdtemp(prefix="ltc-world-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        service = AssessmentService(folder / "ltc.db", clock=Clock())
+        admin = service.create_first_admin("admin", "管理员", "admin-pass")
+        for name, role in (("a1", "assessor"), ("a2", "assessor"), ("a3", "assessor"),
+                           ("sup1", "supervisor"), ("sup2", "supervisor")):
+            service.add_user(admin, name, f"{name} 名", role, f"{name}-password")
+        a1 = service.store.user_by_name("a1")
+        assert a1 is not None
+        service.register_subject(a1, name="王秀英", sex="female", id_number=id_number(), phone="13800001234",
+                                 district="东城区")
+        key = service.database_key()
+        assert key is not None
+        rows = service.store.count("audit")
+        service.close()
+        _template = (folder, key, rows)
+    return _template
+
+
 def make_world(tmp_path: Path) -> Iterator[World]:
-    """Users admin, a1–a3 (assessors), sup1–sup2 (supervisors), passwords '<name>-password'; one subject."""
+    """Users admin, a1–a3 (assessors), sup1–sup2 (supervisors), passwords '<name>-password' (the admin's:
+    'admin-pass'); one subject. A copy of one world built per test process (see ``_template_world``)."""
+    folder, key, _rows = _template_world()
+    for f in folder.iterdir():
+        shutil.copy2(f, tmp_path / f.name)
     clock = Clock()
-    service = AssessmentService(tmp_path / "ltc.db", clock=clock)
-    admin = service.create_first_admin("admin", "管理员", "admin-pass")
-    users = {name: service.add_user(admin, name, f"{name} 名", role, f"{name}-password")
-             for name, role in (("a1", "assessor"), ("a2", "assessor"), ("a3", "assessor"),
-                                ("sup1", "supervisor"), ("sup2", "supervisor"))}
-    subject, _ = service.register_subject(users["a1"], name="王秀英", sex="female", id_number=id_number(),
-                                          phone="13800001234", district="东城区")
-    yield World(service, clock, admin, users["a1"], users["a2"], users["a3"], users["sup1"], users["sup2"], subject)
+    service = AssessmentService(tmp_path / "ltc.db", clock=clock, key=key)
+    users = {}
+    for name in USERS:
+        user = service.store.user_by_name(name)
+        assert user is not None
+        users[name] = user
+    (subject,) = service.store.search_subjects("")
+    yield World(service, clock, users["admin"], users["a1"], users["a2"], users["a3"], users["sup1"], users["sup2"],
+                subject)
     service.close()
 
 
@@ -88,7 +128,33 @@ def insider_sql(path: Path, username: str, password: str) -> Any:
 
 
 def with_signing_keys(world: World, users: tuple[str, ...] = ("a1", "a2", "sup1", "sup2")) -> None:
-    """The agency's signing root and a certificate for each of ``users`` (key password: '<user>-password')."""
+    """The agency's signing root and a certificate for each of ``users`` (key password: '<user>-password').
+
+    A world nothing has happened in yet (its audit log and clock as copied) gets them restored from a copy made
+    once per test process for these users (SQLite's backup into its open connection, the side files beside it):
+    the root and each key cost an argon2id derivation or two. Any other world gets them issued."""
+    _folder, key, rows = _template_world()
+    if world.clock.now != Clock().now or world.service.store.count("audit") != rows:
+        _issue_keys(world, users)
+        return
+    if users not in _keyed:
+        folder = Path(tempfile.mkdtemp(prefix="ltc-world-keys-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        keyed = make_world(folder)
+        _issue_keys(next(keyed), users)
+        next(keyed, None)
+        _keyed[users] = folder
+    source = raw_connection(_keyed[users] / "ltc.db", key)
+    try:
+        source.backup(world.service.db.conn)
+    finally:
+        source.close()
+    for side in _keyed[users].iterdir():
+        if side.suffix in (".keys", ".tsa-secret"):
+            shutil.copy2(side, world.service.path.parent / side.name)
+
+
+def _issue_keys(world: World, users: tuple[str, ...]) -> None:
     world.service.init_root(world.admin, "示例机构", "root-passphrase")
     for user in users:
         world.service.issue_certificate(world.admin, user, "root-passphrase", f"{user}-password")

@@ -11,7 +11,7 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.policies.model import SETTINGS
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("advice", help="care advice: show, save the reviewed text, record the chosen care setting")
     asub = p.add_subparsers(dest="advice_command", metavar="ACTION", required=True, parser_class=type(p))
     sp = asub.add_parser("show", help="the reviewed advice, else the advice generated from the result")

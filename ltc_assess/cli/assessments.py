@@ -30,7 +30,7 @@ FIELDS = (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("assessments", help="list assessments")
     asub = p.add_subparsers(dest="assessments_command", metavar="ACTION", required=True, parser_class=type(p))
     lp = asub.add_parser("list", help="list assessments with names (ID numbers masked; assessors see their own)")

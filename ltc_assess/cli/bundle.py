@@ -12,7 +12,7 @@ from ltc_assess.cli.common import add_db_option, login, open_service, password
 from ltc_assess.errors import LtcError
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("bundle", help="move work between laptops and the office (signed bundle files)")
     bsub = p.add_subparsers(dest="bundle_command", metavar="ACTION", required=True, parser_class=type(p))
     ep = bsub.add_parser("export", help="write a bundle of everything new or changed since the last bundle")

@@ -8,7 +8,7 @@ import json
 from ltc_assess.cli.after_decision import acting, lifecycle
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("conclusion", help="a conclusion's policy version, validity, 公示; flag a 状态评估")
     csub = p.add_subparsers(dest="conclusion_command", metavar="ACTION", required=True, parser_class=type(p))
     sp = csub.add_parser("show", help="the conclusion recorded at approval (JSON)")

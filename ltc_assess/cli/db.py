@@ -12,7 +12,7 @@ from pathlib import Path
 from ltc_assess.cli.common import add_db_option, add_login_option, db_path, open_as
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("db", help="database integrity check, backup, audit export")
     dsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True, parser_class=type(p))
     cp = dsub.add_parser("check", help="PRAGMA integrity_check + audit hash-chain verification")

@@ -9,7 +9,7 @@ from ltc_assess.demo import DEMO_ROOT_PASSPHRASE, DEMO_USERS, create_demo
 from ltc_assess.errors import AppError, ErrorCode
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="create a demo database (fictitious people, demo accounts)")
     add_db_option(p)
     p.set_defaults(func=_run)

@@ -17,7 +17,7 @@ def _days(value: str) -> int:
     return int(match.group(1))
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("due", help="what falls due: expiring conclusions, 状态评估, re-application waits")
     p.add_argument("--within", type=_days, default=30, metavar="DAYS", help="horizon, e.g. 30d (default)")
     p.add_argument("--json", action="store_true", help="one JSON array")

@@ -19,7 +19,7 @@ def _date(text: str) -> str:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("export", help="write a signed insurer package of approved assessments")
     p.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
     p.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")

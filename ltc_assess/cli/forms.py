@@ -12,7 +12,7 @@ from ltc_assess.schema.loader import load_form
 from ltc_assess.schema.registry import check_placement, form_files, installed_forms
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("forms", help="list installed forms; validate form files")
     fsub = p.add_subparsers(dest="forms_command", metavar="ACTION", required=True, parser_class=type(p))
     lp = fsub.add_parser("list", help="list installed form versions")

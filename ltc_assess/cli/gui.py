@@ -10,7 +10,7 @@ from pathlib import Path
 from ltc_assess.cli.common import add_db_option, db_path
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("gui", help="open the desktop app (or render its screens with --screenshots)")
     p.add_argument("--screenshots", type=Path, metavar="DIR", help="render the main screens to PNG and exit")
     p.add_argument("--lang", choices=["zh_CN", "en"], help="the UI language (default: the one last chosen in the app)")

@@ -20,7 +20,7 @@ USER_ENV = "LTC_ASSESS_USER_PASSWORD"
 P12_ENV = "LTC_ASSESS_P12_PASSWORD"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("keys", help="signing root and user certificates")
     ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True, parser_class=type(p))
     ip = ksub.add_parser("init-root", help="create the agency's signing root (admin)")

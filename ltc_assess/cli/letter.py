@@ -9,7 +9,7 @@ from ltc_assess.cli.after_decision import lifecycle
 from ltc_assess.cli.common import add_db_option, password
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("letter", help="write the 告知书 (result letter) of an approved conclusion")
     p.add_argument("assessment_id", type=int)
     p.add_argument("--out", type=Path, required=True)

@@ -8,7 +8,7 @@ import json
 from ltc_assess.cli.after_decision import acting, lifecycle
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("objection", help="record an objection to a conclusion; open its 复评")
     osub = p.add_subparsers(dest="objection_command", metavar="ACTION", required=True, parser_class=type(p))
     lp = acting(osub.add_parser("lodge", help="record an objection (refused after the window, naming the date)"))

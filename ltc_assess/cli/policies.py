@@ -14,7 +14,7 @@ from ltc_assess.policies.model import SETTINGS, Policy
 from ltc_assess.policies.registry import get_policy, installed_policies, load_policy, policy_files
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("policies", help="city policies: list, validate, show; choose the installation's city")
     psub = p.add_subparsers(dest="policies_command", metavar="ACTION", required=True, parser_class=type(p))
     psub.add_parser("list", help="installed city policy versions").set_defaults(func=_list)

@@ -9,7 +9,7 @@ from ltc_assess.cli.after_decision import acting, lifecycle
 from ltc_assess.errors import AppError, ErrorCode
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = acting(sub.add_parser("publicity", help="publish the 公示 list of conclusions (names and IDs masked)"))
     p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD", help="conclusions decided from")
     p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD", help="conclusions decided until")

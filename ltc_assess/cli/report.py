@@ -11,7 +11,7 @@ from ltc_assess.signing.attach import SUBMITTED_NAME, submitted_report
 from ltc_assess.signing.pades import verify_pdf
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("report", help="write an assessment's PDF report (signed where signatures exist)")
     p.add_argument("assessment_id", type=int)
     p.add_argument("--out", type=Path, required=True)

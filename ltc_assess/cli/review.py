@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ltc_assess.service import AssessmentService
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("review", help="decide a level, approve or return a submitted assessment (supervisor)")
     rsub = p.add_subparsers(dest="review_command", metavar="ACTION", required=True, parser_class=type(p))
 

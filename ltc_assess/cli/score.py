@@ -13,7 +13,7 @@ from ltc_assess.schema.registry import get_form
 from ltc_assess.scoring import score
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "score",
         help="score an answers file (JSON), or JSON Lines with --batch",

@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from ltc_assess.cli.common import add_db_option, login, open_service, password
 from ltc_assess.errors import AppError, ErrorCode
+
+if TYPE_CHECKING:
+    from ltc_assess.storage.pg.repository import PgStore
+
+T = TypeVar("T")
 
 ROOT_ENV = "LTC_ASSESS_ROOT_PASSPHRASE"
 PG_ENV = "LTC_ASSESS_PG"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("server", help="the office server on PostgreSQL (run, migrate, enrol, tls-cert, insurer)")
     _pg(p)
     p.add_argument("--listen", default="127.0.0.1:8443", metavar="HOST:PORT")
@@ -80,7 +87,7 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store_session(args: argparse.Namespace, work):  # type: ignore[no-untyped-def]
+def _store_session(args: argparse.Namespace, work: Callable[[PgStore], T]) -> T:
     from ltc_assess.storage.pg.repository import session
 
     with session(_conninfo(args)) as store:

@@ -9,7 +9,7 @@ import sys
 from ltc_assess.cli.common import add_db_option, open_service, password
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sync", help="sync with the office server (same rules as bundles; resumable)")
     p.add_argument("--server", required=True, metavar="URL", help="e.g. https://office.example:8443")
     p.add_argument("--as", dest="user", required=True, metavar="USER")

@@ -6,11 +6,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from typing import TYPE_CHECKING, Any
 
 from ltc_assess.cli.common import add_db_option, login, open_service, password
 
+if TYPE_CHECKING:
+    from ltc_assess.service import AssessmentService
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("tasks", help="visit tasks: dispatch on the server, list and start on a laptop")
     tsub = p.add_subparsers(dest="tasks_command", metavar="ACTION", required=True, parser_class=type(p))
     lp = tsub.add_parser("list", help="my tasks as of the last sync")
@@ -69,7 +73,7 @@ def _start(args: argparse.Namespace) -> int:
     return 0
 
 
-def _office_call(args: argparse.Namespace, method: str, path: str, with_task: bool = False) -> object:
+def _office_call(args: argparse.Namespace, method: str, path: str, with_task: bool = False) -> Any:
     """Call the server as ``args.user`` (logged in here, session opened with their agency key)."""
     from ltc_assess.errors import AppError, ErrorCode
     from ltc_assess.sync_client import ServerClient
@@ -93,10 +97,10 @@ def _office_call(args: argparse.Namespace, method: str, path: str, with_task: bo
         service.close()
 
 
-def _task_body(service: object, args: argparse.Namespace) -> dict[str, object]:
+def _task_body(service: AssessmentService, args: argparse.Namespace) -> dict[str, object]:
     from ltc_assess.errors import AppError, ErrorCode
 
-    subject = service.store.subject_by_uid_or_number("", args.subject)  # type: ignore[attr-defined]
+    subject = service.store.subject_by_uid_or_number("", args.subject)
     if subject is None:
         raise AppError(ErrorCode.NOT_FOUND, f"no person with ID number {args.subject} in this database")
     person = {k: getattr(subject, k) for k in ("uid", "name", "sex", "birth_date", "id_number")}
@@ -114,11 +118,11 @@ def _task_body(service: object, args: argparse.Namespace) -> dict[str, object]:
 
 def _create(args: argparse.Namespace) -> int:
     task = _office_call(args, "POST", "/api/v1/tasks", with_task=True)
-    print(f"task {task['uid']} dispatched to {args.assessor_a}, due {args.due}")  # type: ignore[index]
+    print(f"task {task['uid']} dispatched to {args.assessor_a}, due {args.due}")
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
-    for t in _office_call(args, "GET", "/api/v1/tasks"):  # type: ignore[attr-defined]
+    for t in _office_call(args, "GET", "/api/v1/tasks"):
         print(f"{t['uid']}  {t['due_date']}  {t['state']:<10}  {t['assessor_a']:<10}  {t['person']['name']}")
     return 0

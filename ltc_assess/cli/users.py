@@ -17,7 +17,7 @@ from ltc_assess.workflow import Role
 NEW_PASSWORD_ENV = "LTC_ASSESS_NEW_PASSWORD"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("users", help="add users, set roles, reset passwords (admin)")
     usub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True, parser_class=type(p))
     roles = [r.value for r in Role]

@@ -17,7 +17,7 @@ from ltc_assess.cli.common import add_db_option, db_path, open_service, untruste
 from ltc_assess.errors import AppError, ErrorCode
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("verify", help="validate the signatures of a report PDF (long-term, as of a date)")
     p.add_argument("file", type=Path)
     p.add_argument(

@@ -15,7 +15,7 @@ def _yes_no(value: str) -> bool:
     return value == "yes"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("visit", help="on-site protocol: qualifications, check-in/out, checks, expert confirmation")
     vsub = p.add_subparsers(dest="visit_command", metavar="ACTION", required=True, parser_class=type(p))
     qp = acting(vsub.add_parser("qualify", help="set a user's qualification (admin)"), "ADMIN")

@@ -68,7 +68,9 @@ def _columns(forms: Mapping[str, FormDef]) -> list[tuple[str, str]]:
 _TEXT = {"id_number", "insurance_no", "phone", "birth_date", "assessment_date", "approved_at", "report_sha256"}
 
 
-def _row(entry: dict[str, Any], forms: Mapping[str, FormDef], labels: Mapping[str, Mapping[str, str]]) -> dict:
+def _row(
+    entry: dict[str, Any], forms: Mapping[str, FormDef], labels: Mapping[str, Mapping[str, str]]
+) -> dict[str, Any]:
     subject = entry["subject"]
     form = forms[entry["form"]]
     assessors = [*entry.get("assessors", []), {}, {}]

@@ -50,7 +50,7 @@ class DueCases(LifecycleBase):
         with transaction(self.service.db):
             self.lstore.update_conclusion(aid, status_review_on=on, status_review_reason=reason.strip())
             self._audit(actor, "conclusion.status_review", aid, {"on": on}, reason.strip())
-        return Changes(assessment_ids=(aid,))
+        return Changes(assessment_ids=(aid,), due_changed=True)
 
     def due(self, within_days: int = 30) -> list[DueEntry]:
         """Conclusions expiring within ``within_days``, 状态评估 falling due, people who may not re-apply yet."""

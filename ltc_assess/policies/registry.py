@@ -23,8 +23,8 @@ GENERIC = "generic"
 def policy_files(root: Path | None = None) -> list[Path]:
     """Every policy file under ``root`` (default: the installed policies), sorted by city then version."""
     base = root or paths.policies_dir()
-    found = [p for p in base.glob("*/v*.yaml") if _FILE.match(p.name)]
-    return sorted(found, key=lambda p: (p.parent.name, int(_FILE.match(p.name).group(1))))  # type: ignore[union-attr]
+    found = [(p.parent.name, int(m.group(1)), p) for p in base.glob("*/v*.yaml") if (m := _FILE.match(p.name))]
+    return [p for _name, _version, p in sorted(found)]
 
 
 def read_model(path: str | Path, model: type[M]) -> tuple[M, str, Any, bytes]:

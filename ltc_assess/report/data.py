@@ -154,9 +154,9 @@ def _rate(dim: Any, result: dict[str, Any], grade_top: int) -> float | None:
     without a meaningful sum (MZ/T 感知觉与沟通): by grade, 0 能力完好 = 100.
     """
     if result.get("score") is not None and result.get("max") and dim.summed:
-        share = 100 * result["score"] / result["max"]
+        share: float = 100 * result["score"] / result["max"]
         return 100 - share if dim.direction == "higher_worse" else share
-    grade = (result.get("grade") or {}).get("code")
+    grade: int | None = (result.get("grade") or {}).get("code")
     if grade is not None and grade_top:
         return 100 * (grade_top - grade) / grade_top
     return None
@@ -382,7 +382,10 @@ def build_report_data(
         handwritten=dict(handwritten or {}),
         qr_payload=json.dumps({"assessment": record.get("id"), "sha256": digest}, separators=(",", ":")),
         agency=(agency[0] or "", agency[1] or ""),
-        qualifications=tuple(quals.get(record.get(k) or -1, "") for k in ("assessor1_id", "assessor2_id")),  # type: ignore[arg-type]
+        qualifications=(
+            quals.get(record.get("assessor1_id") or -1, ""),
+            quals.get(record.get("assessor2_id") or -1, ""),
+        ),
         signed_on={role: local_date(at) for role, at in (signed_at or {}).items()},
         headings=_HEADINGS.get(form.form, _DEFAULT_HEADINGS),
         change_preamble=change_preamble,

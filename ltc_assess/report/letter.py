@@ -144,7 +144,7 @@ class _LetterCanvas(Canvas):
 
     def showPage(self) -> None:  # noqa: N802 - reportlab API
         self._pages.append(dict(self.__dict__))
-        self._startPage()
+        self._startPage()  # type: ignore[attr-defined]  # reportlab's own next-page step, private, not in its stubs
 
     def save(self) -> None:
         total = len(self._pages)

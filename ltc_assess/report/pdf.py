@@ -137,7 +137,7 @@ class _CheckBoxes(Flowable):
 
 def _grid(rows: list[list[Any]], widths: list[float], header: bool = False) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
-    style = [
+    style: list[tuple[Any, ...]] = [
         ("FONTNAME", (0, 0), (-1, -1), register()),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -164,7 +164,8 @@ def _dimension_chart(data: ReportData, font: str) -> Drawing:
     drawing = Drawing(width, height)
     chart = HorizontalBarChart()
     # The value labels hang 17 pt below the axis; the axis title goes on their baseline, right of "100", not on it.
-    chart.x, chart.y, chart.width, chart.height = 150, 18, width - 205, height - 43
+    # reportlab's stubs type a plot area's size as int; the library takes any number.
+    chart.x, chart.y, chart.width, chart.height = 150, 18, width - 205, height - 43  # type: ignore[assignment]
     chart.data = [[round(d.rate or 0) for d in dims]]
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
     chart.valueAxis.labels.fontName = font
@@ -192,7 +193,7 @@ def _trend_chart(data: ReportData, font: str) -> Drawing | None:
     drawing = Drawing(PAGE_W - 2 * MARGIN, 120)
     plot = LinePlot()
     # The y value labels reach 6 pt above the plot's top; the axis title sits above them.
-    plot.x, plot.y, plot.width, plot.height = 40, 20, PAGE_W - 2 * MARGIN - 80, 80
+    plot.x, plot.y, plot.width, plot.height = 40, 20, PAGE_W - 2 * MARGIN - 80, 80  # type: ignore[assignment]  # as above
     plot.data = [[(n, p.level) for n, p in enumerate(points)]]
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax, plot.yValueAxis.valueStep = 0, max(data.level_count - 1, 1), 1
     plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = -0.3, len(points) - 0.7
@@ -220,7 +221,7 @@ class _NumberedCanvas(Canvas):
 
     def showPage(self) -> None:  # noqa: N802 - reportlab API
         self._pages.append(dict(self.__dict__))
-        self._startPage()
+        self._startPage()  # type: ignore[attr-defined]  # reportlab's own next-page step, private, not in its stubs
 
     def save(self) -> None:
         total = len(self._pages)
@@ -318,7 +319,9 @@ def render(data: ReportData, invariant: bool = True) -> bytes:
 
     heading = data.headings
     story.append(_para(heading["dims"], st["h2"]))
-    dim_rows = [[_para(h, st["base"]) for h in ("编号", "一级指标", "得分", "满分", "分级")]]
+    dim_rows: list[list[Paragraph | str]] = [
+        [_para(h, st["base"]) for h in ("编号", "一级指标", "得分", "满分", "分级")]
+    ]
     for d in data.dimensions:
         dim_rows.append(
             [

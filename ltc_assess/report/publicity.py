@@ -64,9 +64,11 @@ def render_publicity_pdf(title: str, notice: str, entries: list[dict[str, Any]],
 def render_publicity_xlsx(title: str, notice: str, entries: list[dict[str, Any]]) -> bytes:
     """The same list as an .xlsx workbook (title, notice, header, one row per conclusion)."""
     from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
     book = Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook starts with one plain sheet
     sheet.title = "公示"
     sheet.append([title])
     sheet.append([notice])

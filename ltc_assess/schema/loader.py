@@ -308,7 +308,7 @@ def _check_scoring(form: FormDef, item_paths: dict[str, Path_], p: _Problems) ->
         if not ok:
             continue
         for ref in dim.items:
-            domains[ref] = {c.value for c in form.items[ref].choices}  # type: ignore[union-attr]
+            domains[ref] = set(form.choice_scores(ref))
         if dim.summed:
             domains[dim.id] = _sumset(domains[ref] for ref in dim.items)
         elif dim.grade is not None and isinstance(dim.grade, BandsRule) and dim.grade.input is None:

@@ -326,6 +326,16 @@ class FormDef(_Model):
         used = {i for d in self.scoring.dimensions for i in d.items}
         return [i for i in self._items if i in used]
 
+    def choice_scores(self, item_id: str) -> tuple[int, ...]:
+        """The option values of a scored item, in form order (the loader checks that each scored item is a
+        single choice with integer values)."""
+        item = self._items[item_id]
+        choices = item.choices if isinstance(item, SingleChoiceItem) else ()
+        scores = tuple(c.value for c in choices if isinstance(c.value, int))
+        if not scores or len(scores) != len(choices):
+            raise TypeError(f"{item_id} is not a single choice with integer values")
+        return scores
+
     def level_name(self, code: int | None) -> str | None:
         """Exact Chinese level name for a code (the public contract)."""
         for level in self.scoring.levels:

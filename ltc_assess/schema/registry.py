@@ -23,8 +23,8 @@ _loading = threading.Lock()  # the app loads forms in a background thread while 
 def form_files(root: Path | None = None) -> list[Path]:
     """Every form file under ``root`` (default: the installed forms), sorted by id then version."""
     base = root or paths.forms_dir()
-    found = [p for p in base.glob("*/v*.yaml") if _FILE.match(p.name)]
-    return sorted(found, key=lambda p: (p.parent.name, int(_FILE.match(p.name).group(1))))  # type: ignore[union-attr]
+    found = [(p.parent.name, int(m.group(1)), p) for p in base.glob("*/v*.yaml") if (m := _FILE.match(p.name))]
+    return [p for _name, _version, p in sorted(found)]
 
 
 def check_placement(form: FormDef, path: Path) -> None:

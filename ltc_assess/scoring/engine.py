@@ -93,9 +93,10 @@ class _Plan:
 
 def _plan(form: FormDef) -> _Plan:
     # Read the private slot directly: pydantic's private-attribute lookup costs more than scoring a case.
-    cached = form.__pydantic_private__.get("_plan")  # type: ignore[union-attr]
+    # pydantic types the slot Optional; a model with private attributes always has it.
+    cached: _Plan | None = form.__pydantic_private__.get("_plan")  # type: ignore[union-attr]
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     items = form.items
     by_condition: dict[str | None, tuple[Expression | None, list[str]]] = {}
     for item_id in form.scored_items:
@@ -105,8 +106,8 @@ def _plan(form: FormDef) -> _Plan:
             by_condition.setdefault(key, (cond, []))[1].append(item_id)
     dims = []
     for dim in form.scoring.dimensions:
-        maxima = [max(c.value for c in items[i].choices) for i in dim.items]  # type: ignore[union-attr]
-        dims.append(_DimPlan(dim, f"sum:{dim.id}", dim.label.zh_CN, dim.items, sum(maxima) if dim.summed else None))  # type: ignore[arg-type]
+        maxima = [max(form.choice_scores(i)) for i in dim.items]
+        dims.append(_DimPlan(dim, f"sum:{dim.id}", dim.label.zh_CN, dim.items, sum(maxima) if dim.summed else None))
     plan = _Plan(
         form_id=form.form,
         form_version=form.version,
@@ -235,7 +236,7 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         )
     if missing and not partial:
         item = form.items[missing[0]]
-        values = ", ".join(str(c.value) for c in sorted(item.choices, key=lambda c: c.value))  # type: ignore[union-attr]
+        values = ", ".join(str(v) for v in sorted(form.choice_scores(missing[0])))
         raise AnswerError(
             ErrorCode.ANSWER_MISSING,
             f"required item {missing[0]} ({item.label.zh_CN}) has no answer; allowed values: {values}"
@@ -251,9 +252,10 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
     summed_total: int | None = 0
     for dp in plan.dims:
         vals = [get(i) for i in dp.items]
-        complete = None not in vals
-        answered_sum = sum(vals) if complete else sum(v for v in vals if v is not None)
-        answered = len(vals) if complete else sum(1 for v in vals if v is not None)
+        given = [v for v in vals if v is not None]
+        complete = len(given) == len(vals)
+        answered_sum = sum(given)
+        answered = len(given)
         dim_score = answered_sum if complete and dp.dim.summed else None
         if dp.dim.summed:
             env[dp.dim.id] = dim_score
@@ -291,7 +293,7 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
                 grade=grade,
                 grade_name=None if grade is None else plan.grade_names[grade],
                 answered=answered,
-                count=len(vals),
+                item_count=len(vals),
                 partial_sum=answered_sum,
             )
         )

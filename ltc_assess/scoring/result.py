@@ -20,7 +20,7 @@ class DimensionResult(NamedTuple):
     grade: int | None
     grade_name: str | None
     answered: int
-    count: int
+    item_count: int
     partial_sum: int  # sum of the answered items, for live display while incomplete
 
 

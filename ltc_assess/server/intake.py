@@ -70,7 +70,7 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records:
         what, local = plans[rec["uid"]]
         if what not in ("write", "conflict"):
             return None
-        return replay.refusal(source, rec, local, signer, in_play)  # type: ignore[arg-type]
+        return replay.refusal(source, rec, local, signer, in_play)
 
     refused = replay.screen(records, why)  # type: ignore[arg-type]
     refusals = [f"assessment {uid}: {reason}" for uid, reason in refused.items()]

@@ -16,6 +16,7 @@ from asn1crypto import pem
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.signing.keys import KeyPair, load_key
@@ -72,6 +73,10 @@ def load_crls(data: bytes, where: str = "CRL") -> list[asn1_crl.CertificateList]
     return crls
 
 
+_ISSUER_KEYS = (dsa.DSAPublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey,
+                ed448.Ed448PublicKey)
+
+
 def crl_number(data: bytes, root_pem: bytes) -> int:
     """The number of a PEM CRL after checking the root signed it; anything else is a clear error."""
     try:
@@ -80,7 +85,8 @@ def crl_number(data: bytes, root_pem: bytes) -> int:
     except (ValueError, x509.ExtensionNotFound):
         raise AppError(ErrorCode.INVALID, "not a numbered CRL in PEM form") from None
     root = x509.load_pem_x509_certificate(root_pem)
-    if crl.issuer != root.subject or not crl.is_signature_valid(root.public_key()):  # type: ignore[arg-type]
+    key = root.public_key()  # a key that cannot sign (X25519, X448) cannot have issued it either
+    if crl.issuer != root.subject or not isinstance(key, _ISSUER_KEYS) or not crl.is_signature_valid(key):
         raise AppError(ErrorCode.SIGNATURE, "this CRL was not issued by this installation's root")
     return int(number)
 

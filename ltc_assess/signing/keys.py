@@ -126,7 +126,7 @@ def create_root(agency: str, passphrase: str, now: dt.datetime) -> KeyPair:
 def _issue_leaf(
     root: KeyPair,
     root_passphrase: str,
-    subject: list[x509.NameAttribute],
+    subject: list[x509.NameAttribute[str]],
     *,
     years: int,
     now: dt.datetime,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 import io
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.ades.report import AdESPassed
+from pyhanko.sign.ades.report import AdESSubIndic
 from pyhanko.sign.validation.ades import ades_lta_validation
 from pyhanko.sign.validation.policy_decl import (
     CertificateFetchingRule,
@@ -113,7 +114,7 @@ def _validate_file(
                 revisions=revisions,
                 intact=bool(status is not None and status.intact),
                 trusted=bool(status is not None and status.trusted),
-                ades="OK" if result.ades_subindic == AdESPassed.OK else result.ades_subindic.name,
+                ades=_subindication(result.ades_subindic),
                 closes_file=_closes_file(status),
             )
         )
@@ -154,6 +155,11 @@ def _pdf_attachments(reader: PdfFileReader) -> list[tuple[str, bytes]]:
 
 def _deref(obj: object) -> object:
     return obj.get_object() if isinstance(obj, IndirectObject) else obj
+
+
+def _subindication(sub: AdESSubIndic) -> str:
+    """pyHanko's AdES sub-indication by name ("OK" when it passed): every concrete one is an enum member."""
+    return sub.name if isinstance(sub, enum.Enum) else str(sub)
 
 
 def _closes_file(status: object) -> bool:

@@ -67,7 +67,7 @@ def append(
     }
     row["prev_hash"] = prev_hash
     row["hash"] = row_hash(row, prev_hash)
-    db["audit"].insert(row)
+    db.table("audit").insert(row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ def hash_at(db: Database, audit_id: int) -> str | None:
 
 
 def add_checkpoint(db: Database, audit_id: int, payload: str, signature: bytes) -> None:
-    db["audit_checkpoints"].insert({"audit_id": audit_id, "payload": payload, "signature": signature})
+    db.table("audit_checkpoints").insert({"audit_id": audit_id, "payload": payload, "signature": signature})
 
 
 def checkpoints(db: Database) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.storage.store import inserted_id
 
 
 class LifecycleStore:
@@ -48,7 +49,7 @@ class LifecycleStore:
         )
 
     def put_visit_checks(self, assessment_id: int, fields: dict[str, Any]) -> None:
-        self.db["visit_checks"].upsert({"assessment_id": assessment_id, **fields}, pk="assessment_id")
+        self.db.table("visit_checks").upsert({"assessment_id": assessment_id, **fields}, pk="assessment_id")
 
     def visit_checks(self, assessment_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM visit_checks WHERE assessment_id = ?", [assessment_id]))
@@ -76,14 +77,14 @@ class LifecycleStore:
     # --- conclusions --------------------------------------------------------------------------------
 
     def add_conclusion(self, fields: dict[str, Any]) -> None:
-        self.db["conclusions"].insert(fields)
+        self.db.table("conclusions").insert(fields)
 
     def conclusion(self, assessment_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM conclusions WHERE assessment_id = ?", [assessment_id]))
         return rows[0] if rows else None
 
     def update_conclusion(self, assessment_id: int, **fields: Any) -> None:
-        self.db["conclusions"].update(assessment_id, fields)
+        self.db.table("conclusions").update(assessment_id, fields)
 
     def conclusions(self, decided_from: str | None = None, decided_to: str | None = None) -> list[dict[str, Any]]:
         """Conclusions with their person and assessment, oldest decision first (optionally a date range)."""
@@ -107,7 +108,7 @@ class LifecycleStore:
     # --- objections ---------------------------------------------------------------------------------
 
     def add_objection(self, fields: dict[str, Any]) -> int:
-        return int(self.db["objections"].insert(fields).last_pk)  # type: ignore[arg-type]
+        return inserted_id(self.db.table("objections").insert(fields))
 
     def objection(self, objection_id: int) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM objections WHERE id = ?", [objection_id]))
@@ -123,12 +124,12 @@ class LifecycleStore:
         return rows[0] if rows else None
 
     def set_review(self, objection_id: int, review_id: int) -> None:
-        self.db["objections"].update(objection_id, {"review_id": review_id})
+        self.db.table("objections").update(objection_id, {"review_id": review_id})
 
     # --- care advice and the chosen care setting ----------------------------------------------------
 
     def put_care_advice(self, assessment_id: int, lines: list[str], user_id: int, at: str) -> None:
-        self.db["care_advice"].upsert(
+        self.db.table("care_advice").upsert(
             {
                 "assessment_id": assessment_id,
                 "lines_json": json.dumps(lines, ensure_ascii=False),
@@ -143,7 +144,7 @@ class LifecycleStore:
         return json.loads(rows[0]["lines_json"]) if rows else None
 
     def add_care_choice(self, fields: dict[str, Any]) -> None:
-        self.db["care_choices"].insert(fields)
+        self.db.table("care_choices").insert(fields)
 
     def care_choice(self, assessment_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM care_choices WHERE assessment_id = ?", [assessment_id]))

@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from sqlite_utils import Database
+from sqlite_utils.db import Table
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
@@ -21,6 +22,13 @@ def name_grams(name: str) -> set[str]:
     """Every 1- and 2-character piece of a name (the search index for short CJK names)."""
     text = "".join(name.split()).lower()
     return {text[i : i + n] for n in (1, 2) for i in range(len(text) - n + 1)}
+
+
+def inserted_id(table: Table) -> int:
+    """The rowid of the row just inserted (sqlite-utils types it Optional: it is set by every insert)."""
+    if table.last_pk is None:
+        raise RuntimeError(f"sqlite-utils gave no row id after an insert into {table.name}")
+    return int(table.last_pk)
 
 
 def _dumps(value: Any) -> str:
@@ -40,14 +48,14 @@ class Store:
         return None if row is None else str(row[0])
 
     def set_setting(self, key: str, value: str) -> None:
-        self.db["settings"].upsert({"key": key, "value": value}, pk="key")
+        self.db.table("settings").upsert({"key": key, "value": value}, pk="key")
 
     # --- users --------------------------------------------------------------------------------------
 
     def add_user(self, username: str, display_name: str, role: str, password_hash: str, at: str) -> User:
         if self.user_by_name(username) is not None:
             raise AppError(ErrorCode.CONFLICT, f"user {username!r} already exists")
-        self.db["users"].insert(
+        users = self.db.table("users").insert(
             {
                 "username": username,
                 "display_name": display_name,
@@ -56,7 +64,7 @@ class Store:
                 "created_at": at,
             }
         )
-        return self.user_by_name(username)  # type: ignore[return-value]
+        return self.user(inserted_id(users))
 
     def _user_row(self, where: str, args: list[Any]) -> dict[str, Any] | None:
         rows = list(self.db.query(f"SELECT * FROM users WHERE {where}", args))
@@ -80,7 +88,7 @@ class Store:
         return [User.from_row(r) for r in self.db.query("SELECT * FROM users ORDER BY username")]
 
     def update_user(self, user_id: int, **fields: Any) -> None:
-        self.db["users"].update(user_id, fields)
+        self.db.table("users").update(user_id, fields)
 
     # --- subjects -----------------------------------------------------------------------------------
 
@@ -104,11 +112,11 @@ class Store:
             "updated_at": at,
             "uid": fields.get("uid") or uuid.uuid4().hex,
         }
-        subject_id = self.db["subjects"].insert(row).last_pk
-        self.db["subject_name_grams"].insert_all(
+        subject_id = inserted_id(self.db.table("subjects").insert(row))
+        self.db.table("subject_name_grams").insert_all(
             [{"gram": g, "subject_id": subject_id} for g in name_grams(fields["name"])]
         )
-        return self.subject(int(subject_id))  # type: ignore[arg-type]
+        return self.subject(subject_id)
 
     def subject(self, subject_id: int) -> Subject:
         rows = list(self.db.query("SELECT * FROM subjects WHERE id = ?", [subject_id]))
@@ -119,6 +127,7 @@ class Store:
     def search_subjects(self, query: str, limit: int = 50) -> list[Subject]:
         """By name fragment (any 1+ characters), ID-number suffix or phone suffix; all indexed."""
         q = "".join(query.split())
+        args: list[str | int]
         if not q:
             sql, args = "SELECT * FROM subjects ORDER BY id DESC LIMIT ?", [limit]
         elif q.isdigit() or (q[:-1].isdigit() and q[-1] in "Xx"):
@@ -145,7 +154,7 @@ class Store:
 
     def create_assessment(self, fields: dict[str, Any]) -> int:
         fields = {"uid": uuid.uuid4().hex, **fields}
-        return int(self.db["assessments"].insert(fields).last_pk)  # type: ignore[arg-type]
+        return inserted_id(self.db.table("assessments").insert(fields))
 
     def _row(self, assessment_id: int) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM assessments WHERE id = ?", [assessment_id]))
@@ -174,7 +183,7 @@ class Store:
             )
 
     def update_assessment(self, assessment_id: int, **fields: Any) -> None:
-        self.db["assessments"].update(assessment_id, fields)
+        self.db.table("assessments").update(assessment_id, fields)
 
     def list_assessments(
         self,
@@ -213,7 +222,7 @@ class Store:
     # --- comments and signatures --------------------------------------------------------------------
 
     def add_comment(self, assessment_id: int, author_id: int, body: str, item_id: str | None, at: str) -> None:
-        self.db["review_comments"].insert(
+        self.db.table("review_comments").insert(
             {"assessment_id": assessment_id, "author_id": author_id, "item_id": item_id, "body": body, "created_at": at}
         )
 
@@ -228,7 +237,7 @@ class Store:
         ]
 
     def put_signature(self, assessment_id: int, role: str, png: bytes, at: str) -> None:
-        self.db["signatures"].upsert(
+        self.db.table("signatures").upsert(
             {"assessment_id": assessment_id, "role": role, "png": png, "signed_at": at}, pk=("assessment_id", "role")
         )
 
@@ -251,7 +260,7 @@ class Store:
     # --- signing keys and signed reports ------------------------------------------------------------
 
     def put_user_key(self, user_id: int, cert_pem: bytes, key_pem: bytes, at: str) -> None:
-        self.db["user_keys"].upsert(
+        self.db.table("user_keys").upsert(
             {"user_id": user_id, "cert_pem": cert_pem, "key_pem": key_pem, "created_at": at}, pk="user_id"
         )
 
@@ -264,7 +273,7 @@ class Store:
 
     def add_revocation(self, serial: int, user_id: int | None, revoked_at: str, reason: str) -> None:
         """Revoke a certificate once; revoking it again keeps the first time."""
-        self.db["revocations"].insert(
+        self.db.table("revocations").insert(
             {"serial_hex": format(serial, "x"), "user_id": user_id, "revoked_at": revoked_at, "reason": reason},
             ignore=True,
         )
@@ -331,7 +340,7 @@ class Store:
         return self.db.execute("SELECT 1 FROM bundles WHERE bundle_id = ?", [bundle_id]).fetchone() is not None
 
     def log_bundle(self, bundle_id: str, direction: str, at: str, actor_id: int, summary: dict[str, Any]) -> None:
-        self.db["bundles"].insert(
+        self.db.table("bundles").insert(
             {
                 "bundle_id": bundle_id,
                 "direction": direction,
@@ -342,7 +351,7 @@ class Store:
         )
 
     def add_conflict(self, uid: str, bundle_id: str, at: str, incoming: dict[str, Any]) -> None:
-        self.db["conflicts"].insert(
+        self.db.table("conflicts").insert(
             {"assessment_uid": uid, "bundle_id": bundle_id, "detected_at": at, "incoming_json": _dumps(incoming)}
         )
 
@@ -360,13 +369,13 @@ class Store:
         """The review thread exactly as given (author ids, bodies, times)."""
         self.db.execute("DELETE FROM review_comments WHERE assessment_id = ?", [assessment_id])
         for c in comments:
-            self.db["review_comments"].insert({"assessment_id": assessment_id, **c})
+            self.db.table("review_comments").insert({"assessment_id": assessment_id, **c})
 
     def insert_report(
         self, assessment_id: int, revision: int, signer_role: str, pdf: bytes, sha256: str, at: str
     ) -> None:
         """A signed report under a given revision number (made here, or elsewhere and imported)."""
-        self.db["reports"].insert(
+        self.db.table("reports").insert(
             {
                 "assessment_id": assessment_id,
                 "revision": revision,

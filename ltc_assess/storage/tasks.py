@@ -13,7 +13,7 @@ def put_tasks(db: Database, tasks: list[dict[str, Any]]) -> None:
     for t in tasks:
         local = db.execute("SELECT assessment_uid FROM visit_tasks WHERE uid = ?", [t["uid"]]).fetchone()
         link = t["assessment_uid"] or (local[0] if local else None)
-        db["visit_tasks"].upsert(
+        db.table("visit_tasks").upsert(
             {
                 "uid": t["uid"],
                 "person_json": json.dumps(t["person"], ensure_ascii=False),

@@ -1,5 +1,5 @@
 """The 到期提醒 tab: what falls due under the city policy (expiring conclusions, 状态评估, re-application waits),
-and the 告知书 of a selected conclusion written to a file."""
+and the 告知书 of a selected conclusion written to a file (rendered off the GUI thread)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle import DUE_LABELS, Lifecycle
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage.records import User
 from ltc_assess.ui.models import RowsModel
+from ltc_assess.ui.tables import table
+from ltc_assess.ui.workers import run_with_service
 
 
 def due_model() -> RowsModel:
@@ -43,8 +44,7 @@ class DuePanel(QWidget):
 
     def __init__(self, service: AssessmentService, actor: User, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.lifecycle = Lifecycle(service)
-        self.actor = actor
+        self.service, self.lifecycle, self.actor = service, Lifecycle(service), actor
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
         self.policy = QLabel()
@@ -60,10 +60,8 @@ class DuePanel(QWidget):
         self.letter_button.clicked.connect(self._letter_clicked)
         row.addWidget(self.letter_button)
         layout.addLayout(row)
-        from ltc_assess.ui.main_window import _table  # the app's one table style; imported late: it imports us
-
         self.model = due_model()
-        self.view = _table(self.model, Qt.SortOrder.AscendingOrder)  # soonest first
+        self.view = table(self.model, Qt.SortOrder.AscendingOrder)  # soonest first
         layout.addWidget(self.view)
         self.refresh()
 
@@ -79,9 +77,19 @@ class DuePanel(QWidget):
         return self.model.rows[indexes[0].row()]["id"] if indexes else None
 
     def write_letter(self, aid: int, target: Path) -> None:
-        """The unsigned letter (signing needs the supervisor's password: ``ltc-assess letter --as``)."""
-        pdf, _signed = self.lifecycle.letter_pdf(aid)
-        target.write_bytes(pdf)
+        """The unsigned letter, rendered in the background (signing needs the supervisor's password:
+        ``ltc-assess letter --as``); the button waits meanwhile, a refusal is shown."""
+        self.letter_button.setEnabled(False)
+
+        def saved(pdf: bytes) -> None:
+            target.write_bytes(pdf)
+            self.letter_button.setEnabled(True)
+
+        def failed(exc: BaseException) -> None:
+            self.letter_button.setEnabled(True)
+            QMessageBox.warning(self, _("告知书"), str(exc))
+
+        run_with_service(self.service, lambda own: Lifecycle(own).letter_pdf(aid)[0], saved, failed)
 
     def _letter_clicked(self) -> None:
         aid = self.selected_id()
@@ -89,9 +97,5 @@ class DuePanel(QWidget):
             QMessageBox.information(self, _("告知书"), _("请先选择一项"))
             return
         name, _filter = QFileDialog.getSaveFileName(self, _("导出告知书"), f"letter-{aid}.pdf", "PDF (*.pdf)")
-        if not name:
-            return
-        try:
+        if name:
             self.write_letter(aid, Path(name))
-        except LtcError as exc:
-            QMessageBox.warning(self, _("告知书"), str(exc))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
 from ltc_assess.i18n import _
-from ltc_assess.ui.app import LoginDialog
-from ltc_assess.ui.main_window import MainWindow
+from ltc_assess.ui.login import LoginDialog
+
+if TYPE_CHECKING:
+    from ltc_assess.ui.main_window import MainWindow
 
 IDLE_LOCK_MINUTES = float(os.environ.get("LTC_ASSESS_IDLE_MINUTES", "10"))  # configurable per installation
 
@@ -25,7 +28,9 @@ class IdleLock(QObject):
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.lock)
         self.timer.start()
-        QApplication.instance().installEventFilter(self)  # type: ignore[union-attr]
+        app = QApplication.instance()
+        assert app is not None  # the lock is made by the running app
+        app.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         if event.type() in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QCollator, QLocale, QModelIndex, QPersistentModelIndex, Qt
@@ -10,6 +11,7 @@ from PySide6.QtCore import QAbstractTableModel, QCollator, QLocale, QModelIndex,
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _, language
 from ltc_assess.schema.registry import get_form
+from ltc_assess.storage.records import Subject
 from ltc_assess.workflow import STATUS_LABELS
 
 Index = QModelIndex | QPersistentModelIndex
@@ -78,6 +80,11 @@ class RowsModel(QAbstractTableModel):
         self.layoutAboutToBeChanged.emit()
         self.rows.sort(key=self._key(column), reverse=order == Qt.SortOrder.DescendingOrder)
         self.layoutChanged.emit()
+
+
+def subject_row(s: Subject) -> dict[str, Any]:
+    """A person as a row of ``subject_model`` (the ID number masked)."""
+    return {**asdict(s), "masked_id": s.masked_id}
 
 
 def subject_model() -> RowsModel:

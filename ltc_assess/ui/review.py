@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,7 +31,7 @@ from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _, language
 from ltc_assess.report.data import answer_text
 from ltc_assess.schema.model import FormDef
-from ltc_assess.service import AssessmentService, ReviewView
+from ltc_assess.service import AssessmentService, Changes, ReviewView
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.ui.workers import run_with_service
 from ltc_assess.workflow import Action
@@ -81,7 +81,12 @@ class ReviewDialog(QDialog):
 
     Approval with signing keys runs in the background (signing the report takes seconds); the dialog stays
     busy until it ends, then confirms and closes, or shows the error and stays open.
+
+    Signals:
+        changed: a decision was stored (核定, 退回, 批准). args: its ``Changes``
     """
+
+    changed = Signal(object)
 
     def __init__(self, service: AssessmentService, actor: User, aid: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -216,12 +221,14 @@ class ReviewDialog(QDialog):
     def _fail(self, exc: BaseException) -> None:
         QMessageBox.warning(self, _("操作未完成"), str(exc))
 
-    def _run(self, fn: Callable[[], object]) -> bool:
+    def _run(self, fn: Callable[[], Changes]) -> bool:
+        """A quick decision on the GUI thread; its changes are announced, a refusal shown."""
         try:
-            fn()
+            changes = fn()
         except LtcError as exc:
             self._fail(exc)
             return False
+        self.changed.emit(changes)
         return True
 
     def _decide(self) -> None:
@@ -252,9 +259,13 @@ class ReviewDialog(QDialog):
         run_with_service(
             self.service,
             lambda own: own.approve(actor, aid, password),
-            lambda _r: self._approved(),
+            self._signed_approval_done,
             self._approval_failed,
         )
+
+    def _signed_approval_done(self, changes: Changes) -> None:
+        self.changed.emit(changes)
+        self._approved()
 
     def _approval_failed(self, exc: BaseException) -> None:
         self._set_busy(False)

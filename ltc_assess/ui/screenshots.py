@@ -11,10 +11,12 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from ltc_assess.demo import PASSWORDS, create_demo
 from ltc_assess.service import AssessmentService, NewAssessment
-from ltc_assess.ui.app import LoginDialog, load_font
+from ltc_assess.ui.app import load_font
 from ltc_assess.ui.assessment_view import AssessmentViewDialog
 from ltc_assess.ui.language import use_language
-from ltc_assess.ui.main_window import MainWindow, SubjectDialog
+from ltc_assess.ui.login import LoginDialog
+from ltc_assess.ui.main_window import MainWindow
+from ltc_assess.ui.subject_dialog import SubjectDialog
 from ltc_assess.ui.wizard.window import ChecklistDialog, WizardWindow
 
 

@@ -79,5 +79,5 @@ class SignaturePad(QWidget):
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        self._image.save(buffer, "PNG")
+        self._image.save(buffer, b"PNG")
         return bytes(data.data())

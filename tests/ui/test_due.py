@@ -38,5 +38,6 @@ def test_due_tab_lists_and_writes_the_letter(qtbot: QtBot, qtmodeltester: ModelT
     window.grab().save(str(tmp_path / "due.png"))
     panel.view.selectRow(0)
     assert panel.selected_id() == aid
-    panel.write_letter(aid, tmp_path / "letter.pdf")
+    panel.write_letter(aid, tmp_path / "letter.pdf")  # rendered by a worker thread
+    qtbot.waitUntil(lambda: (tmp_path / "letter.pdf").exists() and panel.letter_button.isEnabled(), timeout=20000)
     assert "天津长期护理保险失能等级评估结论告知书" in PdfReader(tmp_path / "letter.pdf").pages[0].extract_text()

@@ -10,7 +10,9 @@ from pytestqt.qtbot import QtBot
 from world import World, complete_barthel
 
 from ltc_assess.ui.assessment_view import AssessmentViewDialog
-from ltc_assess.ui.main_window import MainWindow, NewAssessmentDialog, SubjectDialog
+from ltc_assess.ui.main_window import MainWindow
+from ltc_assess.ui.new_assessment_dialog import NewAssessmentDialog
+from ltc_assess.ui.subject_dialog import SubjectDialog
 from ltc_assess.ui.wizard.window import WizardWindow
 
 
@@ -36,15 +38,15 @@ def test_tab_leaves_the_table_and_enter_opens_the_person(qtbot: QtBot, world: Wo
     """Test that Tab goes search -> people -> buttons (not trapped in the table), and Enter on a person opens their
     page, which Esc closes."""
     window = _window(qtbot, world)
-    window.search.setFocus()
-    qtbot.keyClick(window.search, Qt.Key.Key_Return)  # Enter in the search goes to the people found
-    assert window.focusWidget() is window.subject_view and window.subject_view.selectionModel().selectedRows()
-    qtbot.keyClick(window.subject_view, Qt.Key.Key_Tab)
+    window.people.search.setFocus()
+    qtbot.keyClick(window.people.search, Qt.Key.Key_Return)  # Enter in the search goes to the people found
+    assert window.focusWidget() is window.people.subject_view and window.people.subject_view.selectionModel().selectedRows()
+    qtbot.keyClick(window.people.subject_view, Qt.Key.Key_Tab)
     assert window.focusWidget().text() == "登记"  # type: ignore[attr-defined]  # on to the buttons
-    window.subject_view.setFocus()
+    window.people.subject_view.setFocus()
     seen: list[str] = []
     QTimer.singleShot(0, lambda: _close_modal_with_escape(seen))
-    qtbot.keyClick(window.subject_view, Qt.Key.Key_Return)
+    qtbot.keyClick(window.people.subject_view, Qt.Key.Key_Return)
     assert seen == [SubjectDialog.__name__]
 
 
@@ -53,11 +55,11 @@ def test_ctrl_n_starts_a_new_assessment(qtbot: QtBot, world: World) -> None:
     window = _window(qtbot, world)
     QApplication.setActiveWindow(window)  # shortcuts reach the active window only
     qtbot.waitUntil(window.isActiveWindow)
-    window.subject_view.setFocus()
-    window.subject_view.selectRow(0)
+    window.people.subject_view.setFocus()
+    window.people.subject_view.selectRow(0)
     seen: list[str] = []
     QTimer.singleShot(0, lambda: _close_modal_with_escape(seen))
-    qtbot.keyClick(window.subject_view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.people.subject_view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert seen == [NewAssessmentDialog.__name__]
 
 
@@ -72,21 +74,21 @@ def test_my_work_shows_every_status_and_opens_read_only(qtbot: QtBot, world: Wor
     s.approve(world.sup1, approved)
     draft = complete_barthel(world)
     window = _window(qtbot, world)
-    assert {window.work.rows[r]["id"] for r in range(window.work.rowCount())} == {submitted, approved, draft}
-    window.work_status.setCurrentIndex(window.work_status.findData("approved"))
-    assert [row["id"] for row in window.work.rows] == [approved]
-    assert window.work.data(window.work.index(0, 2)) == "Barthel指数评定量表"  # the form's name, not barthel@1
+    assert {window.my_work.work.rows[r]["id"] for r in range(window.my_work.work.rowCount())} == {submitted, approved, draft}
+    window.my_work.work_status.setCurrentIndex(window.my_work.work_status.findData("approved"))
+    assert [row["id"] for row in window.my_work.work.rows] == [approved]
+    assert window.my_work.work.data(window.my_work.work.index(0, 2)) == "Barthel指数评定量表"  # the form's name, not barthel@1
     window.tabs.setCurrentIndex(1)
-    window.work_view.setFocus()
-    window.work_view.selectRow(0)
+    window.my_work.work_view.setFocus()
+    window.my_work.work_view.selectRow(0)
     seen: list[str] = []
     QTimer.singleShot(0, lambda: _close_modal_with_escape(seen))
-    qtbot.keyClick(window.work_view, Qt.Key.Key_Return)
+    qtbot.keyClick(window.my_work.work_view, Qt.Key.Key_Return)
     assert seen == [AssessmentViewDialog.__name__]
-    window.work_status.setCurrentIndex(window.work_status.findData("draft"))
-    window.work_view.setFocus()
-    window.work_view.selectRow(0)
-    qtbot.keyClick(window.work_view, Qt.Key.Key_Return)
+    window.my_work.work_status.setCurrentIndex(window.my_work.work_status.findData("draft"))
+    window.my_work.work_view.setFocus()
+    window.my_work.work_view.selectRow(0)
+    qtbot.keyClick(window.my_work.work_view, Qt.Key.Key_Return)
     assert [w.aid for w in window.wizards] == [draft] and isinstance(window.wizards[0], WizardWindow)
     window.wizards[0].close()
 

@@ -9,14 +9,15 @@ from pytestqt.qtbot import QtBot
 from world import World, id_number
 
 from ltc_assess.i18n import set_language
-from ltc_assess.ui.main_window import MainWindow, SubjectDialog, _subject_row
-from ltc_assess.ui.models import assessment_model, subject_model
+from ltc_assess.ui.main_window import MainWindow
+from ltc_assess.ui.models import assessment_model, subject_model, subject_row
+from ltc_assess.ui.subject_dialog import SubjectDialog
 
 
 def test_models_pass_qt_model_tests(qtmodeltester: ModelTester, world: World) -> None:
     """Test both table models with Qt's model tester, with data in them."""
     subjects = subject_model()
-    subjects.refresh([_subject_row(s) for s in world.service.search_subjects("")])
+    subjects.refresh([subject_row(s) for s in world.service.search_subjects("")])
     qtmodeltester.check(subjects)
     assessments = assessment_model()
     assessments.refresh(world.service.list_assessments())
@@ -28,13 +29,13 @@ def test_register_search_masks_and_sorts(qtbot: QtBot, world: World) -> None:
     world.service.register_subject(world.a1, name="李秀兰", sex="female", id_number=id_number("11010519420101002"))
     window = MainWindow(world.service, world.a1)
     qtbot.addWidget(window)
-    assert window.subjects.rowCount() == 2
-    masked = window.subjects.data(window.subjects.index(0, 3))
+    assert window.people.subjects.rowCount() == 2
+    masked = window.people.subjects.data(window.people.subjects.index(0, 3))
     assert "**********" in masked
-    window.search.setText("李")
-    assert window.subjects.rowCount() == 1
-    window.subjects.sort(0)
-    assert window.subjects.data(window.subjects.index(0, 0)) == "李秀兰"
+    window.people.search.setText("李")
+    assert window.people.subjects.rowCount() == 1
+    window.people.subjects.sort(0)
+    assert window.people.subjects.data(window.people.subjects.index(0, 0)) == "李秀兰"
 
 
 def test_language_switch_rebuilds_in_english(qtbot: QtBot, world: World) -> None:
@@ -120,8 +121,8 @@ def test_idle_lock_hides_and_resumes_with_password(qtbot: QtBot, world: World, m
     from PySide6.QtWidgets import QDialog
 
     from ltc_assess.service import NewAssessment
-    from ltc_assess.ui.app import LoginDialog
     from ltc_assess.ui.idle_lock import IdleLock
+    from ltc_assess.ui.login import LoginDialog
 
     window = MainWindow(world.service, world.a1)
     qtbot.addWidget(window)
@@ -215,11 +216,12 @@ def test_review_queue_filters_by_form(qtbot: QtBot, world: World) -> None:
     world.service.submit(world.a1, aid)
     window = MainWindow(world.service, world.sup1)
     qtbot.addWidget(window)
-    assert window.queue.rowCount() == 1
-    window.queue_form.setCurrentIndex(window.queue_form.findData("gbt42195-2022"))
-    assert window.queue.rowCount() == 0
-    window.queue_form.setCurrentIndex(window.queue_form.findData("barthel"))
-    assert window.queue.rowCount() == 1
+    queue = window.review_queue
+    assert queue is not None and queue.queue.rowCount() == 1
+    queue.queue_form.setCurrentIndex(queue.queue_form.findData("gbt42195-2022"))
+    assert queue.queue.rowCount() == 0
+    queue.queue_form.setCurrentIndex(queue.queue_form.findData("barthel"))
+    assert queue.queue.rowCount() == 1
 
 
 def test_supervisor_starts_a_correction_from_the_persons_page(qtbot: QtBot, world: World) -> None:
@@ -243,23 +245,25 @@ def test_review_queue_filters_by_status_level_and_date(qtbot: QtBot, world: Worl
     world.service.submit(world.a1, aid)
     window = MainWindow(world.service, world.sup1)
     qtbot.addWidget(window)
-    window.queue_level.setCurrentIndex(window.queue_level.findText("1"))
-    assert window.queue.rowCount() == 1
-    window.queue_level.setCurrentIndex(window.queue_level.findText("2"))
-    assert window.queue.rowCount() == 0
-    window.queue_level.setCurrentIndex(0)
-    window.queue_from.setText("2027-01-01")
-    window.refresh()
-    assert window.queue.rowCount() == 0
-    window.queue_from.setText("")
-    window.queue_status.setCurrentIndex(window.queue_status.findData("approved"))
-    assert window.queue.rowCount() == 0
+    queue = window.review_queue
+    assert queue is not None
+    queue.queue_level.setCurrentIndex(queue.queue_level.findText("1"))
+    assert queue.queue.rowCount() == 1
+    queue.queue_level.setCurrentIndex(queue.queue_level.findText("2"))
+    assert queue.queue.rowCount() == 0
+    queue.queue_level.setCurrentIndex(0)
+    queue.queue_from.setText("2027-01-01")
+    queue.refresh()
+    assert queue.queue.rowCount() == 0
+    queue.queue_from.setText("")
+    queue.queue_status.setCurrentIndex(queue.queue_status.findData("approved"))
+    assert queue.queue.rowCount() == 0
 
 
 def test_register_dialog_keeps_what_was_typed_and_reads_the_id_number(qtbot: QtBot, world: World) -> None:
     """Test that a refused registration keeps the dialog open with every field, that a valid ID number sets
     the sex and shows the birth date, and that choosing the other sex is pointed out."""
-    from ltc_assess.ui.main_window import RegisterDialog
+    from ltc_assess.ui.register_dialog import RegisterDialog
 
     dialog = RegisterDialog(world.service, world.a1)
     qtbot.addWidget(dialog)
@@ -307,7 +311,8 @@ def test_names_sort_by_pinyin_and_the_register_opens_a_to_z(qtbot: QtBot, world:
                                        id_number=id_number(f"11010519400101{n + 1}02"))
     window = MainWindow(world.service, world.a1)
     qtbot.addWidget(window)
-    names = [window.subjects.data(window.subjects.index(r, 0)) for r in range(window.subjects.rowCount())]
+    subjects = window.people.subjects
+    names = [subjects.data(subjects.index(r, 0)) for r in range(subjects.rowCount())]
     assert names == ["陈淑珍", "黄凤英", "李桂兰", "王秀英", "张玉兰"]
-    window.subjects.sort(0, Qt.SortOrder.DescendingOrder)
-    assert window.subjects.data(window.subjects.index(0, 0)) == "张玉兰"
+    subjects.sort(0, Qt.SortOrder.DescendingOrder)
+    assert subjects.data(subjects.index(0, 0)) == "张玉兰"

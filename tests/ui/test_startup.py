@@ -15,6 +15,8 @@ from world import World
 from ltc_assess.cli import COMMAND_MODULES, _commands_needed
 from ltc_assess.service import NewAssessment
 
+pytestmark = pytest.mark.slow  # starts the app in subprocesses
+
 REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("ltc_assess.service", "pydantic", "sqlite_utils", "cryptography", "reportlab", "ruamel.yaml")
 

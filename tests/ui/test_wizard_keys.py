@@ -157,7 +157,7 @@ def test_signature_pads_name_the_signer(qtbot: QtBot, world: World) -> None:
 
 def test_register_dialog_fits_the_number_and_speaks_plainly(qtbot: QtBot, world: World) -> None:
     """Test that the ID field shows 18 digits in full and that errors name the field in words, not `id_number:`."""
-    from ltc_assess.ui.main_window import RegisterDialog
+    from ltc_assess.ui.register_dialog import RegisterDialog
 
     dialog = RegisterDialog(world.service, world.a1)
     qtbot.addWidget(dialog)

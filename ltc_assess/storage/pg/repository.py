@@ -66,6 +66,11 @@ class PgStore:
         rows = self.rows(sql, args)
         return rows[0] if rows else None
 
+    def returning_id(self, sql: str, args: Any) -> int:
+        """The id an ``INSERT … RETURNING id`` (or upsert) gives: always exactly one row."""
+        (row,) = self.rows(sql, args)
+        return int(row["id"])
+
     def lock(self, keys: list[str]) -> None:
         """Hold these names until the transaction ends (sorted by the caller: no deadlock)."""
         for key in keys:
@@ -188,15 +193,15 @@ class PgStore:
         person = rec["subject"]
         subject = self.subject_by_uid_or_number(person["uid"], person["id_number"])
         if subject is None:
-            subject_id = self.one(
+            subject_id = self.returning_id(
                 "INSERT INTO subjects (uid, id_number, data) VALUES (%s, %s, %s) RETURNING id",
                 [person["uid"], person["id_number"], Jsonb(person)],
-            )["id"]  # type: ignore[index]
+            )
         else:
             subject_id = subject.id
         body = {k: v for k, v in rec.items() if k not in ("reports", "evidence")}
         users = rec["users"]
-        row = self.one(
+        aid = self.returning_id(
             "INSERT INTO assessments (uid, subject_id, status, content_hash, record, assessor1, assessor2,"
             " approved_by, changed_by, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (uid) DO UPDATE SET status = excluded.status, content_hash = excluded.content_hash,"
@@ -208,7 +213,6 @@ class PgStore:
                 users["assessor2_id"], users["approved_by"], changed_by, now(),
             ],
         )  # fmt: skip
-        aid = int(row["id"])  # type: ignore[index]
         for r in rec["reports"]:
             self.con.execute(
                 "INSERT INTO reports VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ltc_assess.i18n import _, language
-from ltc_assess.schema.model import AnyItem, GroupItem, NumberItem
+from ltc_assess.schema.model import AnyItem, GroupItem, MultiChoiceItem, NumberItem, SingleChoiceItem
 from ltc_assess.ui.signature_pad import SignaturePad
 from ltc_assess.ui.wizard.keys import choice_keys
 
@@ -105,9 +105,9 @@ class OptionButton(QPushButton):
         self.label = QLabel(text)
         self.label.setWordWrap(True)
         self.label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.addWidget(self.label)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(12, 8, 12, 8)
+        self._layout.addWidget(self.label)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.MinimumExpanding)
         self.setMinimumHeight(44)
         self.setObjectName("option")  # styled by OPTION_STYLE on the card: one style sheet, not one per button
@@ -117,7 +117,7 @@ class OptionButton(QPushButton):
         self.label.setStyleSheet("color:white;" if checked else "")
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        hint = self.layout().sizeHint()
+        hint = self._layout.sizeHint()
         return QSize(hint.width(), max(44, hint.height()))
 
 
@@ -133,14 +133,14 @@ def _option_button(key: str | None, text: str) -> OptionButton:
 class SingleChoiceEditor(Editor):
     """Large option buttons; one may be chosen (clicking the chosen one again keeps it)."""
 
-    def __init__(self, item: AnyItem, parent: QWidget | None = None) -> None:
+    def __init__(self, item: SingleChoiceItem, parent: QWidget | None = None) -> None:
         super().__init__(item, parent)
         layout = QVBoxLayout(self)
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
-        self.values = [c.value for c in item.choices]  # type: ignore[union-attr]
-        self.keys = choice_keys(item)  # type: ignore[arg-type]
-        for n, (choice, key) in enumerate(zip(item.choices, self.keys, strict=True)):  # type: ignore[union-attr]
+        self.values = [c.value for c in item.choices]
+        self.keys = choice_keys(item)
+        for n, (choice, key) in enumerate(zip(item.choices, self.keys, strict=True)):
             score = f"[{choice.value}] " if isinstance(choice.value, int) and str(choice.value) != key else ""
             button = _option_button(key, f"{score}{choice.label.get(self.lang)}")
             self.group.addButton(button, n)
@@ -172,11 +172,11 @@ class SingleChoiceEditor(Editor):
 class MultiChoiceEditor(Editor):
     """Toggle buttons; an exclusive option (无) clears the others and vice versa."""
 
-    def __init__(self, item: AnyItem, parent: QWidget | None = None) -> None:
+    def __init__(self, item: MultiChoiceItem, parent: QWidget | None = None) -> None:
         super().__init__(item, parent)
         layout = QVBoxLayout(self)
-        self.choices = list(item.choices)  # type: ignore[union-attr]
-        self.keys = choice_keys(item)  # type: ignore[arg-type]
+        self.choices = list(item.choices)
+        self.keys = choice_keys(item)
         self.buttons = []
         for n, (choice, key) in enumerate(zip(self.choices, self.keys, strict=True)):
             button = _option_button(key, choice.label.get(self.lang))
@@ -306,13 +306,14 @@ class GroupEditor(Editor):
     def value(self) -> Any:
         rows = []
         for r in range(self.table.rowCount()):
-            row = {
-                f.id: (self.table.item(r, c).text().strip() if self.table.item(r, c) else "")
-                for c, f in enumerate(self.fields)
-            }
+            row = {f.id: self._cell(r, c) for c, f in enumerate(self.fields)}
             if any(row.values()):
                 rows.append({k: v for k, v in row.items() if v})
         return rows
+
+    def _cell(self, row: int, column: int) -> str:
+        item = self.table.item(row, column)
+        return item.text().strip() if item is not None else ""
 
 
 @register("computed")

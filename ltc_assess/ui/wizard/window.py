@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -36,12 +37,13 @@ from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _, language
 from ltc_assess.schema.model import FormDef, SignatureItem, SingleChoiceItem
 from ltc_assess.scoring import ScoreResult
-from ltc_assess.service import AssessmentService, signature_item, signature_role
+from ltc_assess.service import AssessmentService, Changes, signature_item, signature_role
 from ltc_assess.session import FormSession
 from ltc_assess.storage.records import User
 from ltc_assess.ui.focus import FOCUS_STYLE
 from ltc_assess.ui.wizard.editors import EDITORS, OPTION_STYLE, Editor
 from ltc_assess.ui.wizard.keys import NONE_KEY, REQUIRED_KEY, key_text
+from ltc_assess.ui.workers import run_with_service
 
 _SAVED_STYLE = "color:#047857;padding:2px 6px;"
 _SAVED_FLASH = "color:white;background:#047857;border-radius:4px;padding:2px 6px;"
@@ -94,7 +96,7 @@ class ScorePanel(QWidget):
             else:
                 shown = f"{d.score if d.score is not None else f'{d.partial_sum}…'}/{d.max}"
                 shown += f"（{grade}）" if grade else ""
-            lines.append(f"{labels.get(d.id, d.label)}{colon}{shown}  [{d.answered}/{d.count}]")
+            lines.append(f"{labels.get(d.id, d.label)}{colon}{shown}  [{d.answered}/{d.item_count}]")
         if result.total is not None:
             lines.append(_("总分：{total}").format(total=result.total))
         self.dims.setText("\n".join(lines))
@@ -125,9 +127,11 @@ class WizardWindow(QWidget):
 
     Signals:
         submitted: the assessment was submitted. args: assessment id (int)
+        changed: the record changed beyond its answers (submitted, second assessor set). args: its ``Changes``
     """
 
     submitted = Signal(int)
+    changed = Signal(object)
 
     def __init__(
         self, service: AssessmentService, actor: User, assessment_id: int, parent: QWidget | None = None
@@ -544,9 +548,14 @@ class WizardWindow(QWidget):
         dialog = ChecklistDialog(self)
         dialog.exec()
 
-    def submit(self, passwords: dict[str, str] | None) -> None:
-        """Hand in; the wizard closes (a submitted assessment is read-only) and the main window confirms it."""
-        self.service.submit(self.actor, self.aid, passwords)
+    def submit(self, passwords: dict[str, str] | None, failed: Callable[[BaseException], None]) -> None:
+        """Hand in, in the background (rendering and signing the report takes seconds); then the wizard closes (a
+        submitted assessment is read-only) and the main window confirms it, or ``failed`` gets the refusal."""
+        actor, aid = self.actor, self.aid
+        run_with_service(self.service, lambda own: own.submit(actor, aid, passwords), self._submitted, failed)
+
+    def _submitted(self, changes: Changes) -> None:
+        self.changed.emit(changes)
         self.submitted.emit(self.aid)
         self.close()
 
@@ -613,13 +622,18 @@ class ChecklistDialog(QDialog):
             self.passwords["assessor1"].setFocus()
         elif missing:
             self.list.setCurrentRow(0)
+        self.busy = False  # a submission under way
+        wizard.submitted.connect(self.accept)
 
     def _set_second(self) -> None:
         try:
-            self.wizard.service.set_second_assessor(self.wizard.actor, self.wizard.aid, self.second.currentData())
+            changes = self.wizard.service.set_second_assessor(
+                self.wizard.actor, self.wizard.aid, self.second.currentData()
+            )
         except LtcError as exc:
             QMessageBox.warning(self, _("操作未完成"), str(exc))
             return
+        self.wizard.changed.emit(changes)
         self.accept()
         self.wizard.open_checklist()
 
@@ -630,10 +644,20 @@ class ChecklistDialog(QDialog):
             self.accept()
 
     def _submit(self) -> None:
+        """Submit in the background; the dialog closes with the wizard, or shows why not and stays."""
         passwords = {role: field.text() for role, field in self.passwords.items()} or None
-        try:
-            self.wizard.submit(passwords)
-        except LtcError as exc:
-            QMessageBox.warning(self, _("无法提交"), str(exc))
-            return
-        self.accept()
+        self.busy = True
+        self.submit_button.setEnabled(False)
+        self.setCursor(Qt.CursorShape.BusyCursor)
+        self.wizard.submit(passwords, self._refused)
+
+    def _refused(self, exc: BaseException) -> None:
+        self.busy = False
+        self.submit_button.setEnabled(True)
+        self.unsetCursor()
+        QMessageBox.warning(self, _("无法提交"), str(exc))
+
+    def reject(self) -> None:
+        """Closing waits for a submission under way: its outcome must be seen, not lost."""
+        if not self.busy:
+            super().reject()

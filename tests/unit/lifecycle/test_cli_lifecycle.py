@@ -13,6 +13,8 @@ from world import World
 
 from .helpers import decide, make_city, nhsa_ready, visit
 
+pytestmark = pytest.mark.slow  # real subprocesses, one per command
+
 
 def test_city_visit_publicity_objection_letter_and_due(world: World, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:

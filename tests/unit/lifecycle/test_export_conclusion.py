@@ -6,12 +6,15 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 from world import World, with_signing_keys
 
 from ltc_assess import paths
 from ltc_assess.exchange.insurer import check_insurer_package
 
 from .helpers import make_city, nhsa_ready, visit
+
+pytestmark = pytest.mark.slow  # signs, approves and exports
 
 
 def test_export_carries_policy_and_validity(world: World, tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ from ltc_assess.signing.pades import verify_pdf
 
 from .helpers import City, decide, make_city, nhsa_ready, visit
 
+pytestmark = pytest.mark.slow  # signs letters and reports
+
 BEST = {**{f"ADL.{i}": v for i, v in enumerate((10, 10, 5, 10, 10, 10, 15, 15, 10, 5), 1)},
         **{i: 4 for i in ("COG.1", "COG.2", "COG.3", "COG.4", "SEN.1", "SEN.2", "SEN.3")}}
 

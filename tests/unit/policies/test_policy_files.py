@@ -16,6 +16,7 @@ from ltc_assess.schema.loader import FormErrors
 SHIPPED = {"generic", "tianjin", "shanghai", "chengdu", "tengzhou", "qingdao", "jiashan"}
 
 
+@pytest.mark.slow  # a real subprocess
 def test_every_shipped_policy_passes_the_cli_check() -> None:
     """Test that `policies check` accepts every installed policy and advice file and names each one."""
     result = run("policies", "check")
@@ -68,6 +69,7 @@ def test_amounts_render_with_unit_share_payer_and_unverified() -> None:
     assert [t for _b, t in get_policy("shanghai").benefits_for(3)][0].startswith("最高 5 小时/周")
 
 
+@pytest.mark.slow  # a real subprocess
 def test_cli_show_labels_unverified_amounts() -> None:
     """Test that `policies show` prints every amount with 未核实 and the sources."""
     result = run("policies", "show", "chengdu")

@@ -125,6 +125,7 @@ def test_bad_institution_and_qualification_input_is_refused(world: World) -> Non
         s.set_agency(world.sup1, code="X")
 
 
+@pytest.mark.slow  # real subprocesses
 def test_users_cli_sets_qualification_and_agency(tmp_path: Path) -> None:
     """Test ``users add --qualification-no``, ``users set`` and ``users agency`` end to end, and the migration
     that adds the column to a database created before it."""

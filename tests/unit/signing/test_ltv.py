@@ -22,6 +22,8 @@ from ltc_assess.signing.pades import page_count, sign_pdf, verify_pdf
 from ltc_assess.signing.validation import validate_report
 from tests.world import World, complete_barthel, with_signing_keys
 
+pytestmark = pytest.mark.slow  # PAdES B-LTA: timestamps, CRLs, validation as of later dates
+
 ROOT_PASSPHRASE = "root-passphrase"
 FUTURE = dt.datetime(2033, 1, 1, tzinfo=dt.UTC)
 CRL_2032 = dt.datetime(2032, 12, 20, tzinfo=dt.UTC)  # the agency's CRL an insurer holds on 2033-01-01

@@ -20,6 +20,8 @@ from ltc_assess.report.pdf import STAMP_BOXES
 from ltc_assess.signing.keys import KeyPair, create_root, import_pkcs12, issue_user, load_key
 from ltc_assess.signing.pades import sign_pdf, verify_pdf
 
+pytestmark = pytest.mark.slow  # PAdES signing and pdfsig on every test
+
 NOW = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
 
 

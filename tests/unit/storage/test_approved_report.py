@@ -16,6 +16,8 @@ from world import World, complete_barthel, with_signing_keys
 from ltc_assess.signing.attach import SUBMITTED_NAME, embedded_files, submitted_report
 from ltc_assess.signing.pades import verify_pdf
 
+pytestmark = pytest.mark.slow  # signs and approves reports, checks them with pdfsig
+
 
 def _text(pdf: bytes, tmp_path: Path, name: str = "r.pdf") -> str:
     path = tmp_path / name

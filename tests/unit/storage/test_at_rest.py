@@ -95,6 +95,7 @@ def test_recovery_key_opens_the_file_with_plain_sqlcipher(world: World) -> None:
     assert actions == ["db.recovery_key"]
 
 
+@pytest.mark.slow  # an argon2id derivation per account
 def test_encrypting_a_legacy_database_keeps_every_row_and_every_password(tmp_path: Path) -> None:
     """Test `db encrypt` on a released plain database: same rows in every table, the file no longer plain, each
     user's old password opens it, and a first login replaces the slot derived from the login hash."""
@@ -124,6 +125,7 @@ def test_encrypting_a_legacy_database_keeps_every_row_and_every_password(tmp_pat
         access.encrypt(service, service.login("admin", "legacy-admin"))
 
 
+@pytest.mark.slow  # issues and retires signing keys
 def test_password_reset_reseals_the_database_key_and_retires_the_signing_key(world: World) -> None:
     """Test that after a reset the new password opens the database, the old one does not, and the user's signing
     key (sealed with the old password) is retired, audited, so that a new certificate must be issued."""

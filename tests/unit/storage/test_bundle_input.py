@@ -22,6 +22,8 @@ from ltc_assess.errors import AppError, LtcError
 from ltc_assess.exchange.package import MANIFEST, SIGNATURE, read_package
 from ltc_assess.signing.transport import MAGIC, seal
 
+pytestmark = pytest.mark.slow  # fuzzes signed bundles (hypothesis) over signed reports
+
 SIGNERS = {"assessor1": "a1-password", "assessor2": "a2-password"}
 BOMB_BYTES = 512 << 20  # inflates from about half a megabyte
 MEMORY_BOUND = 64 << 20

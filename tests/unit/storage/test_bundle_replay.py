@@ -14,6 +14,8 @@ from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle, reso
 from ltc_assess.service import AssessmentService
 from ltc_assess.workflow import Status
 
+pytestmark = pytest.mark.slow  # signed submissions and approvals travel between two databases
+
 SIGNERS = {"assessor1": "a1-password", "assessor2": "a2-password"}
 
 

@@ -16,6 +16,8 @@ from ltc_assess.exchange.package import read_package
 from ltc_assess.service import AssessmentService
 from ltc_assess.workflow import Status
 
+pytestmark = pytest.mark.slow  # signed reports and bundles between laptop, office and insurer
+
 SIGNERS = {"assessor1": "a1-password", "assessor2": "a2-password"}
 
 

@@ -16,6 +16,8 @@ from ltc_assess.errors import AppError
 from ltc_assess.exchange.insurer import check_insurer_package
 from ltc_assess.exchange.package import read_package
 
+pytestmark = pytest.mark.slow  # signs, approves and exports insurer packages
+
 
 @pytest.fixture
 def signed_world(world: World) -> World:

@@ -19,6 +19,8 @@ from ltc_assess.exchange.fhir_result import CODE_SYSTEM_URL
 from ltc_assess.exchange.insurer import check_insurer_package
 from ltc_assess.storage.records import Subject
 
+pytestmark = pytest.mark.slow  # signs, approves and exports insurer packages (pdftotext, pdfsig)
+
 
 @pytest.fixture
 def package(world: World, tmp_path: Path) -> tuple[World, dict[str, bytes], int, int]:

@@ -35,6 +35,7 @@ def _median_seconds(attempt: Callable[[], None], n: int = 7) -> float:
     return statistics.median(times)
 
 
+@pytest.mark.slow  # times many argon2id logins
 @pytest.mark.parametrize("locked", [False, True], ids=["open service", "locked database"])
 def test_unknown_disabled_locked_and_wrong_get_one_answer_in_the_same_time(world: World, locked: bool) -> None:
     """Test that the message is the same for all four and no case is answered much faster than a wrong password

@@ -178,6 +178,7 @@ def test_other_assessor_cannot_edit(world: World) -> None:
         s.save_answer(world.a3, aid, "BI.1", 5)
 
 
+@pytest.mark.slow  # PAdES signing
 def test_signed_submission_and_approval(world: World) -> None:
     """Test that with keys configured both assessors sign on submit and the supervisor on approval."""
     from ltc_assess.signing.attach import submitted_report
@@ -232,6 +233,7 @@ def test_review_view_compares_with_previous_and_flags_big_improvement(world: Wor
     assert s.review_view(first).previous is None
 
 
+@pytest.mark.slow  # PAdES signing
 def test_users_can_sign_with_a_certificate_from_a_real_ca(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Test that a PKCS#12 from another CA is imported for the user and signs, verifiable against that CA."""
     import datetime as dt

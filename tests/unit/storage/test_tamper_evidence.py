@@ -11,6 +11,8 @@ from world import World, complete_barthel, raw_sql, with_signing_keys
 
 from ltc_assess.storage.audit import row_hash
 
+pytestmark = pytest.mark.slow  # every test signs and approves a report (PAdES, timestamps)
+
 SIGNERS = {"assessor1": "a1-password", "assessor2": "a2-password"}
 
 

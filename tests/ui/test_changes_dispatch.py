@@ -1,0 +1,202 @@
+"""The main window refreshes only the views a mutation's ``Changes`` concern (the shell's one dispatcher)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QDialog
+from pytestqt.qtbot import QtBot
+from world import PNG, World, complete_barthel, id_number, with_signing_keys
+
+from ltc_assess.service import AssessmentService, Changes, NewAssessment
+from ltc_assess.ui.due import DuePanel
+from ltc_assess.ui.exchange import ConflictsPanel, Exchange
+from ltc_assess.ui.main_window import MainWindow
+from ltc_assess.ui.my_work_tab import MyWorkTab
+from ltc_assess.ui.new_assessment_dialog import NewAssessmentDialog
+from ltc_assess.ui.people_tab import PeopleTab
+from ltc_assess.ui.register_dialog import RegisterDialog
+from ltc_assess.ui.review import ReviewDialog
+from ltc_assess.ui.review_queue_tab import ReviewQueueTab
+
+VIEWS = (PeopleTab, MyWorkTab, ReviewQueueTab, ConflictsPanel, DuePanel)
+
+
+def count_refreshes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often each view reads its rows again from now on (call it after the window is built)."""
+    seen: Counter[str] = Counter()
+    for view in VIEWS:
+
+        def counting(self: object, _original=view.refresh, _name=view.__name__) -> None:  # type: ignore[no-untyped-def]
+            seen[_name] += 1
+            _original(self)
+
+        monkeypatch.setattr(view, "refresh", counting)
+    return seen
+
+
+def _window(qtbot: QtBot, service: AssessmentService, actor: object) -> MainWindow:
+    window = MainWindow(service, actor)  # type: ignore[arg-type]
+    qtbot.addWidget(window)
+    return window
+
+
+def test_registering_a_person_refreshes_the_people_list_only(
+    qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test that a person registered from the people tab appears there, and no assessment list is read again."""
+    window = _window(qtbot, world.service, world.sup1)
+
+    def fill_in(dialog: RegisterDialog) -> int:
+        dialog.fields["name"].setText("赵桂芳")
+        dialog.fields["id_number"].setText(id_number("11010119450101002"))
+        dialog.accept()
+        return dialog.result()
+
+    monkeypatch.setattr(RegisterDialog, "exec", fill_in)
+    counts = count_refreshes(monkeypatch)
+    window.people.register()
+    assert counts == Counter({"PeopleTab": 1})
+    assert "赵桂芳" in [row["name"] for row in window.people.subjects.rows]
+
+
+def test_starting_an_assessment_refreshes_my_work_and_opens_the_wizard(
+    qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test that a new assessment shows in my work (read again) and opens its wizard; the people list is not read."""
+    window = _window(qtbot, world.service, world.a1)
+    window.people.subject_view.selectRow(0)
+    monkeypatch.setattr(NewAssessmentDialog, "exec", lambda _d: QDialog.DialogCode.Accepted)
+    counts = count_refreshes(monkeypatch)
+    window.people.new_assessment()
+    assert counts == Counter({"MyWorkTab": 1})
+    [wizard] = window.wizards
+    assert [row["id"] for row in window.my_work.work.rows] == [wizard.aid]
+    wizard.close()
+
+
+def test_a_change_to_a_record_no_list_shows_reads_nothing_again(
+    qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test that a signature saved on a draft (its real Changes) refreshes my work while the draft is listed
+    there, and nothing at all once the list is filtered to approved work; the supervisor's queue never."""
+    draft, _ = world.service.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel"))
+    mine = _window(qtbot, world.service, world.a1)
+    supervisor = _window(qtbot, world.service, world.sup1)
+    counts = count_refreshes(monkeypatch)
+    changes = world.service.save_signature(world.a1, draft.id, "informant", PNG)
+    mine.apply(changes)
+    supervisor.apply(changes)
+    assert counts == Counter({"MyWorkTab": 1})
+    mine.my_work.work_status.setCurrentIndex(mine.my_work.work_status.findData("approved"))
+    counts.clear()
+    mine.apply(world.service.save_signature(world.a1, draft.id, "informant", PNG))
+    assert counts == Counter()
+
+
+def test_a_decision_in_the_review_refreshes_the_queue(
+    qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test that a level decided in a review opened from the queue shows in the queue at once, without reading
+    the people or the conflicts again."""
+    aid = complete_barthel(world)
+    world.service.submit(world.a1, aid)
+    window = _window(qtbot, world.service, world.sup1)
+    queue = window.review_queue
+    assert queue is not None
+    queue.queue_view.selectRow(0)
+
+    def decide(dialog: ReviewDialog) -> int:
+        dialog.level.setCurrentIndex(dialog.level.findData(2))
+        dialog.reason.setText("夜间需要照护")
+        dialog._decide()
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(ReviewDialog, "exec", decide)
+    counts = count_refreshes(monkeypatch)
+    queue.review_selected()
+    assert counts["ReviewQueueTab"] == 1 and not counts["PeopleTab"] and not counts["ConflictsPanel"]
+    assert queue.queue.rows[0]["decided_level"] == 2
+
+
+def test_an_import_refreshes_the_lists_it_wrote_to(
+    qtbot: QtBot, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test that a bundle imported from the menu's exchange puts the submitted record in the office's queue (read
+    again from the import's Changes) and leaves the conflicts list alone when there were none."""
+    s = world.service
+    with_signing_keys(world, ("a1", "a2"))
+    office = AssessmentService(s.backup(tmp_path / "office.db"))
+    sup1 = office.login("sup1", "sup1-password")
+    aid = complete_barthel(world)
+    s.submit(world.a1, aid, {"assessor1": "a1-password", "assessor2": "a2-password"})
+    messages: list[str] = []
+    Exchange(_window(qtbot, s, world.a1), s, world.a1, messages.append).export_bundle(tmp_path / "b.zip", "a1-password")
+    qtbot.waitUntil(lambda: bool(messages), timeout=20000)
+    window = _window(qtbot, office, sup1)
+    queue = window.review_queue
+    assert queue is not None and queue.queue.rowCount() == 0
+    counts = count_refreshes(monkeypatch)
+    window.exchange.import_bundle(tmp_path / "b.zip")
+    qtbot.waitUntil(lambda: "导入" in window.statusBar().currentMessage(), timeout=20000)
+    assert "新增 1" in window.statusBar().currentMessage()
+    assert [row["id"] for row in queue.queue.rows] == [office.store.assessment_by_uid(s.assessment(aid).uid).id]  # type: ignore[union-attr]
+    assert counts["ReviewQueueTab"] == 1 and counts["PeopleTab"] == 1 and not counts["ConflictsPanel"]
+    counts.clear()
+    window.exchange.import_bundle(tmp_path / "b.zip")  # the same again: nothing changes, nothing is read
+    qtbot.waitUntil(lambda: "已导入过" in window.statusBar().currentMessage(), timeout=20000)
+    assert counts == Counter()
+    office.close()
+
+
+def test_new_accounts_reach_the_assessor_filter(qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test that users_changed refills the queue's assessor filter (keeping the choice) and reads no list."""
+    window = _window(qtbot, world.service, world.sup1)
+    queue = window.review_queue
+    assert queue is not None
+    queue.queue_assessor.setCurrentIndex(queue.queue_assessor.findData(world.a2.id))
+    world.service.add_user(world.admin, "a9", "新评估员", "assessor", "a9-password-long")
+    counts = count_refreshes(monkeypatch)
+    window.apply(Changes(users_changed=True))
+    assert queue.queue_assessor.findText("新评估员") > 0 and queue.queue_assessor.currentData() == world.a2.id
+    assert counts == Counter()
+
+
+def test_the_forms_offered_put_the_citys_then_the_recent_ones_first() -> None:
+    """Test the new-assessment form list: no form id is built in; the city policy's version leads (even when a
+    newer one is installed), then the forms the assessor used, most recent first; then final before provisional."""
+    from ltc_assess.schema.registry import installed_forms
+    from ltc_assess.ui.new_assessment_dialog import offered_forms
+
+    installed = installed_forms()
+    plain = [f.form for f in offered_forms(installed, [])]
+    assert sorted(plain) == sorted({f.form for f in installed})
+    assert [f.status for f in offered_forms(installed, [])][-1] == "provisional"
+    recent = [f.form for f in offered_forms(installed, ["nhsa-ltc-2021@1", "barthel", "mzt039-2013", "barthel"])]
+    assert recent[:3] == ["nhsa-ltc-2021", "barthel", "mzt039-2013"]
+    nhsa = next(f for f in installed if f.form == "nhsa-ltc-2021")
+    with_newer = (*installed, nhsa.model_copy(update={"version": nhsa.version + 1}))
+    assert "nhsa-ltc-2021@2" in [f.ref for f in offered_forms(with_newer, [])]  # the newest by default
+    assert [f.ref for f in offered_forms(with_newer, ["nhsa-ltc-2021@1"])][0] == "nhsa-ltc-2021@1"
+
+
+def test_a_status_review_flagged_reaches_the_due_list_only(
+    qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test that flagging a 状态评估 (due_changed) puts it on the due list, and no assessment list is read again."""
+    from unit.lifecycle.helpers import decide, make_city, nhsa_ready, visit
+
+    city = make_city(world, "tianjin")
+    aid = nhsa_ready(city, world.a1, city.e1)
+    visit(city, aid, world.a1, city.e1)
+    world.service.submit(world.a1, aid)
+    decide(city, aid, world.sup1, city.e1, city.e2)
+    window = _window(qtbot, world.service, world.sup2)
+    assert window.due is not None
+    before = [row["kind"] for row in window.due.model.rows]
+    counts = count_refreshes(monkeypatch)
+    window.apply(city.lc.flag_status_review(world.sup2, aid, "2026-11-20", "术后康复"))
+    assert counts == Counter({"DuePanel": 1})
+    assert "status_review" not in before and "status_review" in [row["kind"] for row in window.due.model.rows]

@@ -1,0 +1,127 @@
+"""The worker rule: every call that can take over ~50 ms (rendering, signing, exports, imports, the 告知书) runs
+off the GUI thread, whichever screen starts it. Each slow service call is wrapped to record the thread it ran on
+while the real UI is driven through submission, approval, report export, bundle export and import, the insurer
+package and the letter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QThread
+from PySide6.QtWidgets import QInputDialog
+from pytestqt.qtbot import QtBot
+from unit.lifecycle.helpers import decide, make_city, nhsa_ready, visit
+from world import World, complete_barthel, with_signing_keys
+
+import ltc_assess.ui.exchange as exchange_ui
+from ltc_assess.lifecycle import Lifecycle
+from ltc_assess.service import AssessmentService
+from ltc_assess.ui.main_window import MainWindow
+from ltc_assess.ui.review import ReviewDialog
+from ltc_assess.ui.subject_dialog import SubjectDialog
+from ltc_assess.ui.wizard.window import ChecklistDialog
+from ltc_assess.workflow import Action, Status
+
+SLOW: tuple[tuple[Any, str], ...] = (
+    (AssessmentService, "submit"),  # renders the report; both assessors sign it
+    (AssessmentService, "approve"),  # with signing keys: renders and signs the approved report
+    (AssessmentService, "render_report"),
+    (AssessmentService, "report_pdf"),
+    (AssessmentService, "export_package"),
+    (Lifecycle, "letter_pdf"),
+    (exchange_ui, "export_bundle"),
+    (exchange_ui, "import_bundle"),
+)
+
+
+def _recording(original: Callable[..., Any], runs: list[bool]) -> Callable[..., Any]:
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        runs.append(QThread.currentThread() == QCoreApplication.instance().thread())  # type: ignore[union-attr]
+        return original(*args, **kwargs)
+
+    return recording
+
+
+@pytest.fixture
+def threads(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[bool]]:
+    """For each slow call: whether each run of it was on the GUI thread."""
+    seen: dict[str, list[bool]] = {name: [] for _owner, name in SLOW}
+    for owner, name in SLOW:
+        monkeypatch.setattr(owner, name, _recording(getattr(owner, name), seen[name]))
+    return seen
+
+
+def _window(qtbot: QtBot, service: AssessmentService, actor: Any) -> MainWindow:
+    window = MainWindow(service, actor)
+    qtbot.addWidget(window)
+    return window
+
+
+def test_slow_work_runs_on_the_worker(
+    qtbot: QtBot, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: dict[str, list[bool]]
+) -> None:
+    """Test submission with signatures, signed approval, report export, bundle export and import and the insurer
+    package, each started from its screen: all of it ran, and none of it on the GUI thread."""
+    with_signing_keys(world, ("a1", "a2", "sup1"))
+    office = AssessmentService(world.service.backup(tmp_path / "office.db"))
+    office_sup = office.login("sup1", "sup1-password")
+    aid = complete_barthel(world)
+    assessor = _window(qtbot, world.service, world.a1)
+    wizard = assessor.open_wizard(aid)
+    checklist = ChecklistDialog(wizard)
+    qtbot.addWidget(checklist)
+    checklist.passwords["assessor1"].setText("a1-password")
+    checklist.passwords["assessor2"].setText("a2-password")
+    with qtbot.waitSignal(wizard.submitted, timeout=30000):
+        checklist.submit_button.click()
+        assert not checklist.submit_button.isEnabled()  # busy while the worker renders and signs
+    assert world.service.assessment(aid).status == Status.SUBMITTED
+
+    assessor.exchange.export_bundle(tmp_path / "b.zip", "a1-password")
+    qtbot.waitUntil(lambda: "数据包已导出" in assessor.statusBar().currentMessage(), timeout=30000)
+    office_window = _window(qtbot, office, office_sup)
+    office_window.exchange.import_bundle(tmp_path / "b.zip")
+    qtbot.waitUntil(lambda: "新增 1" in office_window.statusBar().currentMessage(), timeout=30000)
+
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: ("sup1-password", True))
+    supervisor = _window(qtbot, world.service, world.sup1)
+    review = ReviewDialog(world.service, world.sup1, aid)
+    qtbot.addWidget(review)
+    review.changed.connect(supervisor.apply)
+    review.buttons[Action.APPROVE].click()
+    qtbot.waitUntil(lambda: review.confirmation is not None, timeout=30000)
+    assert world.service.assessment(aid).status == Status.APPROVED
+
+    page = SubjectDialog(world.service, world.subject, None, world.sup1)
+    qtbot.addWidget(page)
+    page.export_report(aid, tmp_path / "r.pdf")
+    qtbot.waitUntil(lambda: (tmp_path / "r.pdf").exists(), timeout=30000)
+    today = dt.date.today().isoformat()
+    supervisor.exchange.export_insurer(tmp_path / "insurer.zip", "sup1-password", "2000-01-01", today, None)
+    qtbot.waitUntil(lambda: "保险机构数据包已导出" in supervisor.statusBar().currentMessage(), timeout=30000)
+
+    not_run = [name for name, runs in threads.items() if not runs and name != "letter_pdf"]
+    assert not not_run, f"never called, so not proven: {not_run}"
+    on_gui = [name for name, runs in threads.items() if any(runs)]
+    assert not on_gui, f"ran on the GUI thread: {on_gui}"
+    office.close()
+
+
+def test_the_letter_is_rendered_on_the_worker(
+    qtbot: QtBot, world: World, tmp_path: Path, threads: dict[str, list[bool]]
+) -> None:
+    """Test that the 告知书 written from the due list is rendered off the GUI thread."""
+    city = make_city(world, "tianjin")
+    aid = nhsa_ready(city, world.a1, city.e1)
+    visit(city, aid, world.a1, city.e1)
+    world.service.submit(world.a1, aid)
+    decide(city, aid, world.sup1, city.e1, city.e2)
+    window = _window(qtbot, world.service, world.sup2)
+    assert window.due is not None
+    window.due.write_letter(aid, tmp_path / "letter.pdf")
+    qtbot.waitUntil(lambda: (tmp_path / "letter.pdf").exists(), timeout=30000)
+    assert threads["letter_pdf"] == [False]
