@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -244,6 +245,7 @@ def main() -> None:
         with psycopg.connect(ADMIN_DB, autocommit=True) as con:
             con.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
         base.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

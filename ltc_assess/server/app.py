@@ -27,7 +27,7 @@ from ltc_assess.bundles import BundleRefused
 from ltc_assess.errors import AppError, ErrorCode, LtcError
 from ltc_assess.server import api_models as m
 from ltc_assess.server import auth, checks, dispatch, intake, uploads
-from ltc_assess.server.limits import DEFAULT_LIMITS, BodyLimit, Limits, TooLarge, size
+from ltc_assess.server.limits import DEFAULT_LIMITS, BodyLimit, InFlight, Limits, TooLarge, size
 from ltc_assess.server.source import ServerSource
 from ltc_assess.storage.pg.repository import PgStore
 
@@ -98,6 +98,7 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
         if conninfo:
             await anyio.to_thread.run_sync(warm_up)
         app.state.verifiers = anyio.CapacityLimiter(verifiers)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = limits.in_flight + 10  # see InFlight
         yield
         pool.close()
 
@@ -109,6 +110,7 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
         responses=ERRORS,
     )
     app.add_middleware(BodyLimit, limits=limits)
+    app.add_middleware(InFlight, limit=limits.in_flight)
 
     @app.exception_handler(PoolTimeout)
     async def _busy(_request: Request, _exc: PoolTimeout) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""How much one request may bring: body sizes, bundle size and records per push, with clear 413 answers.
+"""How much one request may bring (body sizes, bundle size, records per push: clear 413 answers), and how many
+requests are handled at once.
 
 Why caps: every byte a client sends is held in memory and every record is verified (PAdES, CMS) inside one
 transaction, so an unbounded push lets one account starve the others. The client splits its work to fit
@@ -24,6 +25,7 @@ class Limits:
     chunk_bytes: int = 4 * MB  # one PATCH of an upload
     upload_bytes: int = 256 * MB  # one bundle file
     records_per_push: int = 200
+    in_flight: int = 150  # requests handled at once per process; more wait (asynchronously) for their turn
 
 
 DEFAULT_LIMITS = Limits()
@@ -81,3 +83,25 @@ async def _refuse(send: Send, message: str) -> None:
     headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class InFlight:
+    """ASGI middleware: at most ``limit`` requests at once; the rest wait without a thread.
+
+    Why: a request's database connection is taken in one worker thread (FastAPI's dependency) and used in
+    another (the handler). Were the thread pool ever exhausted, requests holding connections would wait for
+    threads while threads wait for connections: the pool stalls for its 30 s timeout (it did, with 50 laptops at
+    once). The thread pool is made larger than this limit, so a request never waits for a thread."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        import anyio
+
+        self.app = app
+        self.slots = anyio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self.slots:
+            await self.app(scope, receive, send)
