@@ -66,6 +66,7 @@ class Agency:
     url: str = "https://testserver"
 
 
+
 @pytest.fixture
 def agency(world: World, tmp_path: Path, pg: str) -> Iterator[Agency]:
     with_signing_keys(world, ("a1", "a2", "a3", "sup1", "sup2"))

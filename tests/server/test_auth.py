@@ -51,32 +51,19 @@ def test_statement_signed_by_someone_else_or_a_foreign_root_is_refused(agency: A
     statement = login_statement("sup1", nonce)  # a1 claims to be sup1
     signature = sign_detached(statement, a1_pair, "a1-password", [office.root_certificate()])
     with pytest.raises(AppError, match="login refused"):
-        client.call(
-            "POST",
-            "/api/v1/auth/token",
-            json={"statement": statement.decode(), "signature": base64.b64encode(signature).decode()},
-        )
+        client.call("POST", "/api/v1/auth/token",
+                    json={"statement": statement.decode(), "signature": base64.b64encode(signature).decode()})
     # a certificate for "sup1" from another root (a forged agency)
     now = dt.datetime.now(dt.UTC)
     fake_root = create_root("假机构", "fake-root-pass", now)
-    fake = issue_user(
-        fake_root,
-        "fake-root-pass",
-        username="sup1",
-        display_name="x",
-        role="supervisor",
-        password="fake-password",
-        now=now,
-    )
+    fake = issue_user(fake_root, "fake-root-pass", username="sup1", display_name="x", role="supervisor",
+                      password="fake-password", now=now)
     nonce = client.call("POST", "/api/v1/auth/challenge", json={"username": "sup1"})["nonce"]
     statement = login_statement("sup1", nonce)
     signature = sign_detached(statement, fake, "fake-password", [fake_root.cert_pem])
     with pytest.raises(AppError, match="login refused"):
-        client.call(
-            "POST",
-            "/api/v1/auth/token",
-            json={"statement": statement.decode(), "signature": base64.b64encode(signature).decode()},
-        )
+        client.call("POST", "/api/v1/auth/token",
+                    json={"statement": statement.decode(), "signature": base64.b64encode(signature).decode()})
     client.close()
 
 

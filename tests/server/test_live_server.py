@@ -67,23 +67,9 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], seconds: float = 6
 def _server(conninfo: str, tmp: Path, port: int) -> subprocess.Popen[bytes]:
     """``ltc-assess server`` as a process, listening with TLS."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ltc_assess",
-            "server",
-            "--pg",
-            conninfo,
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--tls-cert",
-            str(tmp / "tls.pem"),
-            "--tls-key",
-            str(tmp / "tls.key"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+        [sys.executable, "-m", "ltc_assess", "server", "--pg", conninfo, "--listen", f"127.0.0.1:{port}",
+         "--tls-cert", str(tmp / "tls.pem"), "--tls-key", str(tmp / "tls.key")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _wait_listening(port, proc)
     return proc
 
@@ -104,19 +90,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     with fresh_database() as conninfo:
         migrate(conninfo)
         pg_store_do(conninfo, lambda store: enrol(office, world.admin, store))
-        ins_cert, ins_key = pg_store_do(
-            conninfo,
-            lambda store: enrol_insurer(
-                office,
-                world.admin,
-                store,
-                "insurer1",
-                "某市医保局",
-                "root-passphrase",
-                "insurer-password",
-                tmp / "insurer1",
-            ),
-        )
+        ins_cert, ins_key = pg_store_do(conninfo, lambda store: enrol_insurer(
+            office, world.admin, store, "insurer1", "某市医保局", "root-passphrase", "insurer-password",
+            tmp / "insurer1"))
         proc = _server(conninfo, tmp, port)
         try:
             url = f"https://127.0.0.1:{port}"
@@ -127,9 +103,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                 tokens[user] = client.login(user, stored[0], stored[1], f"{user}-password", office.root_certificate())  # type: ignore[index]
                 client.close()
             client = ServerClient(url, office.root_certificate())
-            tokens["insurer1"] = client.login(
-                "insurer1", ins_cert.read_bytes(), ins_key.read_bytes(), "insurer-password", office.root_certificate()
-            )
+            tokens["insurer1"] = client.login("insurer1", ins_cert.read_bytes(), ins_key.read_bytes(),
+                                              "insurer-password", office.root_certificate())
             client.close()
             yield Live(url, tmp / "root.pem", conninfo, world, tmp, tokens)
         finally:
@@ -159,6 +134,7 @@ def _role(operation) -> str:  # type: ignore[no-untyped-def]
     return "sup1" if operation.label in OFFICE_OPERATIONS else "a1"
 
 
+
 def test_api_matches_its_openapi_document(live: Live) -> None:
     """schemathesis over the served document, every operation with the role it is for (bounded examples):
     no 5xx, every response as documented (status, content type, body schema)."""
@@ -184,16 +160,12 @@ def _explore(operation, headers: dict[str, str], live: Live) -> None:  # type: i
 
 def _laptop_with_submissions(live: Live, n: int) -> AssessmentService:
     office = live.world.service
-    laptop = AssessmentService(
-        office.backup(live.tmp / f"laptop-{random.randrange(1 << 30)}.db"),
-        clock=live.world.clock,
-        key=office.database_key(),
-    )
+    laptop = AssessmentService(office.backup(live.tmp / f"laptop-{random.randrange(1 << 30)}.db"),
+                               clock=live.world.clock, key=office.database_key())
     a1 = laptop.store.user_by_name("a1")
     for _ in range(n):
-        record, _ = laptop.start_assessment(
-            a1, NewAssessment(subject_id=live.world.subject.id, form="barthel", assessor2_id=live.world.a2.id)
-        )
+        record, _ = laptop.start_assessment(a1, NewAssessment(subject_id=live.world.subject.id, form="barthel",
+                                                              assessor2_id=live.world.a2.id))
         _fill(laptop, record.id)
         laptop.submit(a1, record.id, SIGNERS)  # type: ignore[arg-type]
     return laptop
@@ -202,36 +174,16 @@ def _laptop_with_submissions(live: Live, n: int) -> AssessmentService:
 def _sync_cli(live: Live, db: Path, url: str | None = None) -> subprocess.Popen[bytes]:
     env = os.environ | {"LTC_ASSESS_PASSWORD": "a1-password"}
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ltc_assess",
-            "--db",
-            str(db),
-            "sync",
-            "--server",
-            url or live.url,
-            "--as",
-            "a1",
-            "--chunk-bytes",
-            "4096",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+        [sys.executable, "-m", "ltc_assess", "--db", str(db), "sync", "--server", url or live.url, "--as", "a1",
+         "--chunk-bytes", "4096"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def _partial_upload(live: Live, since: dt.datetime) -> tuple[int, int] | None:
     """An upload begun since ``since`` (not one of schemathesis's) that has some but not all of its bytes."""
-    rows = pg_store_do(
-        live.conninfo,
-        lambda s: s.rows(
-            "SELECT received, size FROM uploads WHERE result IS NULL AND received > 0 AND received < size"
-            " AND created_at >= %s",
-            [since],
-        ),
-    )
+    rows = pg_store_do(live.conninfo, lambda s: s.rows(
+        "SELECT received, size FROM uploads WHERE result IS NULL AND received > 0 AND received < size"
+        " AND created_at >= %s", [since]))
     return (rows[0]["received"], rows[0]["size"]) if rows else None
 
 
@@ -262,14 +214,9 @@ def test_sigkill_of_the_client_mid_push_loses_and_doubles_nothing(live: Live) ->
     done = _sync_cli(live, db)
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err.decode()
-    rows = pg_store_do(
-        live.conninfo,
-        lambda s: s.rows(
-            "SELECT uid, status, (SELECT count(*) FROM reports r WHERE r.assessment_id = a.id) AS reports"
-            " FROM assessments a WHERE uid = ANY(%s) ORDER BY uid",
-            [uids],
-        ),
-    )
+    rows = pg_store_do(live.conninfo, lambda s: s.rows(
+        "SELECT uid, status, (SELECT count(*) FROM reports r WHERE r.assessment_id = a.id) AS reports"
+        " FROM assessments a WHERE uid = ANY(%s) ORDER BY uid", [uids]))
     assert [r["uid"] for r in rows] == uids  # each once
     assert {r["status"] for r in rows} == {"submitted"}
     assert all(r["reports"] >= 1 for r in rows)
@@ -308,14 +255,11 @@ def test_sigkill_of_the_server_mid_push_loses_and_doubles_nothing(live: Live) ->
     done = _sync_cli(live, db)
     _out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err.decode()
-    rows = pg_store_do(
-        live.conninfo, lambda s: s.rows("SELECT uid FROM assessments WHERE uid = ANY(%s) ORDER BY uid", [uids])
-    )
+    rows = pg_store_do(live.conninfo, lambda s: s.rows(
+        "SELECT uid FROM assessments WHERE uid = ANY(%s) ORDER BY uid", [uids]))
     assert [r["uid"] for r in rows] == uids
-    leftover = pg_store_do(
-        live.conninfo,
-        lambda s: s.rows("SELECT count(*) AS n FROM uploads WHERE created_at >= %s AND result IS NULL", [since]),
-    )
+    leftover = pg_store_do(live.conninfo, lambda s: s.rows(
+        "SELECT count(*) AS n FROM uploads WHERE created_at >= %s AND result IS NULL", [since]))
     assert leftover == [{"n": 0}]
 
 
@@ -325,56 +269,18 @@ def test_command_line_dispatch_sync_start_and_insurer_token(live: Live, monkeypa
     from ltc_assess.cli import main
 
     office = live.world.service
-    laptop = AssessmentService(
-        office.backup(live.tmp / "cli-laptop.db"), clock=live.world.clock, key=office.database_key()
-    )
+    laptop = AssessmentService(office.backup(live.tmp / "cli-laptop.db"), clock=live.world.clock,
+                               key=office.database_key())
     laptop.close()
     due = (dt.date.today() + dt.timedelta(days=3)).isoformat()
     common = ["--form", "barthel@1", "--a", "a1", "--b", "a2", "--due", due]
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "sup1-password")
     number = live.world.subject.id_number
-    assert (
-        main(
-            [
-                "--db",
-                str(office.path),
-                "tasks",
-                "create",
-                "--server",
-                live.url,
-                "--as",
-                "sup1",
-                "--subject",
-                number,
-                *common,
-            ]
-        )
-        == 0
-    )
+    assert main(["--db", str(office.path), "tasks", "create", "--server", live.url, "--as", "sup1",
+                 "--subject", number, *common]) == 0
     task_uid = capsys.readouterr().out.split()[1]
-    assert (
-        main(
-            [
-                "--db",
-                str(office.path),
-                "tasks",
-                "create",
-                "--server",
-                live.url,
-                "--as",
-                "sup1",
-                "--subject",
-                number,
-                "--form",
-                "barthel@1",
-                "--a",
-                "nobody",
-                "--due",
-                due,
-            ]
-        )
-        == 2
-    )
+    assert main(["--db", str(office.path), "tasks", "create", "--server", live.url, "--as", "sup1",
+                 "--subject", number, "--form", "barthel@1", "--a", "nobody", "--due", due]) == 2
     err = capsys.readouterr().err
     assert "assessor_a: nobody is no active assessor" in err and err.count("\n") == 1
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "a1-password")
@@ -392,29 +298,11 @@ def test_command_line_dispatch_sync_start_and_insurer_token(live: Live, monkeypa
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith(task_uid))
     assert " started " in line
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "insurer-password")
-    assert (
-        main(
-            [
-                "server",
-                "token",
-                "--server",
-                live.url,
-                "--cert",
-                str(live.tmp / "insurer1.pem"),
-                "--key",
-                str(live.tmp / "insurer1.key"),
-                "--root",
-                str(live.root_pem),
-            ]
-        )
-        == 0
-    )
+    assert main(["server", "token", "--server", live.url, "--cert", str(live.tmp / "insurer1.pem"),
+                 "--key", str(live.tmp / "insurer1.key"), "--root", str(live.root_pem)]) == 0
     token = capsys.readouterr().out.strip()
-    answer = httpx.get(
-        f"{live.url}/api/v1/decisions",
-        headers={"Authorization": f"Bearer {token}"},
-        verify=ssl.create_default_context(cafile=str(live.root_pem)),
-    )
+    answer = httpx.get(f"{live.url}/api/v1/decisions", headers={"Authorization": f"Bearer {token}"},
+                       verify=ssl.create_default_context(cafile=str(live.root_pem)))
     assert answer.status_code == 200 and "decisions" in answer.json()
     assert main(["server", "--pg", live.conninfo, "--listen", "nonsense"]) == 2
     assert main(["server", "--pg", live.conninfo, "--listen", "0.0.0.0:9"]) == 2  # no TLS off loopback

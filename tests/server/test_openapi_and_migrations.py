@@ -23,9 +23,7 @@ def test_committed_openapi_document_equals_the_served_one(pg: str) -> None:
     assert committed == served, "regenerate: ltc-assess server openapi --out docs/openapi.json"
     assert served["openapi"].startswith("3.1")
     assert openapi_text() == (REPO / "docs" / "openapi.json").read_text(encoding="utf-8")
-    insurer_paths = [
-        p for p, ops in served["paths"].items() if any("insurer" in o.get("tags", []) for o in ops.values())
-    ]
+    insurer_paths = [p for p, ops in served["paths"].items() if any("insurer" in o.get("tags", []) for o in ops.values())]
     assert insurer_paths and all(p.startswith("/api/v1/") for p in insurer_paths)
     assert all(set(served["paths"][p]) == {"get"} for p in insurer_paths)  # read-only
 
