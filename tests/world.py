@@ -43,11 +43,12 @@ class World:
     sup1: User
     sup2: User
     subject: Subject
+    copied_audit_rows: int = -1  # the audit log's length as copied: nothing has happened in the world while equal
 
 
 USERS = ("admin", "a1", "a2", "a3", "sup1", "sup2")
 _template: tuple[Path, bytes, int] | None = None  # folder, database key, audit rows
-_keyed: dict[tuple[str, ...], Path] = {}  # the template with signing keys for these users
+_keyed: dict[tuple[bytes, tuple[str, ...]], Path] = {}  # (database key, users) -> a keyed copy's folder
 
 
 def _template_world() -> tuple[Path, bytes, int]:
@@ -80,7 +81,7 @@ def _template_world() -> tuple[Path, bytes, int]:
 def make_world(tmp_path: Path) -> Iterator[World]:
     """Users admin, a1–a3 (assessors), sup1–sup2 (supervisors), passwords '<name>-password' (the admin's:
     'admin-pass'); one subject. A copy of one world built per test process (see ``_template_world``)."""
-    folder, key, _rows = _template_world()
+    folder, key, rows = _template_world()
     for f in folder.iterdir():
         shutil.copy2(f, tmp_path / f.name)
     clock = Clock()
@@ -92,7 +93,7 @@ def make_world(tmp_path: Path) -> Iterator[World]:
         users[name] = user
     (subject,) = service.store.search_subjects("")
     yield World(service, clock, users["admin"], users["a1"], users["a2"], users["a3"], users["sup1"], users["sup2"],
-                subject)
+                subject, rows)
     service.close()
 
 
@@ -130,34 +131,53 @@ def insider_sql(path: Path, username: str, password: str) -> Any:
 def with_signing_keys(world: World, users: tuple[str, ...] = ("a1", "a2", "sup1", "sup2")) -> None:
     """The agency's signing root and a certificate for each of ``users`` (key password: '<user>-password').
 
-    A world nothing has happened in yet (its audit log and clock as copied) gets them restored from a copy made
-    once per test process for these users (SQLite's backup into its open connection, the side files beside it):
-    the root and each key cost an argon2id derivation or two. Any other world gets them issued."""
-    _folder, key, rows = _template_world()
-    if world.clock.now != Clock().now or world.service.store.count("audit") != rows:
-        _issue_keys(world, users)
+    The root and each key cost an argon2id derivation or two, so a world nothing has happened in yet gets them
+    from a keyed copy of such a world, made once per test process and database key (SQLite's backup into the
+    world's open connection, and the key files beside it). Any other world gets them issued."""
+    service = world.service
+    key = service.database_key()
+    fresh = world.clock.now == Clock().now and service.store.count("audit") == world.copied_audit_rows
+    if key is None or not fresh:
+        _issue_keys(service, world.admin, users)
         return
-    if users not in _keyed:
-        folder = Path(tempfile.mkdtemp(prefix="ltc-world-keys-"))
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        keyed = make_world(folder)
-        _issue_keys(next(keyed), users)
-        next(keyed, None)
-        _keyed[users] = folder
-    source = raw_connection(_keyed[users] / "ltc.db", key)
+    folder = _keyed.get((key, users))
+    if folder is None:
+        folder = _keyed[(key, users)] = _keyed_copy(service, key, world.admin, users)
+    keyed = raw_connection(folder / "ltc.db", key)
     try:
-        source.backup(world.service.db.conn)
+        keyed.backup(service.db.conn)  # every page, under the same key
     finally:
-        source.close()
-    for side in _keyed[users].iterdir():
-        if side.suffix in (".keys", ".tsa-secret"):
-            shutil.copy2(side, world.service.path.parent / side.name)
+        keyed.close()
+    for side in folder.iterdir():
+        if side.suffix in _SIDE_FILES:
+            shutil.copy2(side, service.path.with_name(service.path.name + side.suffix))
 
 
-def _issue_keys(world: World, users: tuple[str, ...]) -> None:
-    world.service.init_root(world.admin, "示例机构", "root-passphrase")
+_SIDE_FILES = (".keys", ".tsa-secret")  # beside the database: the sealed database key, the sealed TSA key
+
+
+def _keyed_copy(service: AssessmentService, key: bytes, admin: User, users: tuple[str, ...]) -> Path:
+    """A copy of ``service``'s database and side files in a folder of its own, with the keys issued there."""
+    folder = Path(tempfile.mkdtemp(prefix="ltc-world-keys-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    target = raw_connection(folder / "ltc.db", key)
+    try:
+        service.db.conn.backup(target)
+    finally:
+        target.close()
+    for side in service.path.parent.iterdir():
+        if side.name.startswith(service.path.name) and side.suffix in _SIDE_FILES:
+            shutil.copy2(side, folder / ("ltc.db" + side.suffix))
+    copy = AssessmentService(folder / "ltc.db", clock=Clock(), key=key)
+    _issue_keys(copy, admin, users)
+    copy.close()
+    return folder
+
+
+def _issue_keys(service: AssessmentService, admin: User, users: tuple[str, ...]) -> None:
+    service.init_root(admin, "示例机构", "root-passphrase")
     for user in users:
-        world.service.issue_certificate(world.admin, user, "root-passphrase", f"{user}-password")
+        service.issue_certificate(admin, user, "root-passphrase", f"{user}-password")
 
 
 def complete_barthel(world: World, values: int = 10) -> int:

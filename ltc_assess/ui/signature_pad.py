@@ -79,5 +79,6 @@ class SignaturePad(QWidget):
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        self._image.save(buffer, b"PNG")
+        # PySide6's stubs say bytes, its runtime takes only str for the format
+        self._image.save(buffer, "PNG")  # type: ignore[call-overload]
         return bytes(data.data())
