@@ -5,7 +5,10 @@ submission signed by both assessors) and exports one bundle per assessment; then
 each push verified and replayed by the server (every PAdES and CMS signature checked). Reported: throughput,
 p50/p99 of a one-assessment push, the server's peak RSS, and — the baseline, same run, same bundles — ``bundle
 import`` of every bundle into one SQLite office database. Small by default; the issue's full size is
-``LTC_BENCH_LAPTOPS=100 LTC_BENCH_ASSESSMENTS=10000`` (set-up alone then takes hours of signing).
+``LTC_BENCH_LAPTOPS=100 LTC_BENCH_ASSESSMENTS=10000`` (set-up alone then takes hours of signing: 0.6–1.5 s per
+assessment). Also reported: CPU per push of the server, PostgreSQL and the laptops, which do not depend on how
+loaded the machine is, and what 2 idle cores would therefore take; ``--burst`` laptops push one assessment each
+at the same instant first (the p99 "with 50 clients at once").
 
     .venv/bin/python bench/bench_server.py [--laptops 4] [--assessments 24]
 """
