@@ -15,9 +15,9 @@ from typing import Any
 
 from ltc_assess import evidence, replay
 from ltc_assess.errors import AppError, ErrorCode, LtcError
-from ltc_assess.integrity import checkpoint_problems
 from ltc_assess.server.auth import fingerprint
 from ltc_assess.server.source import ServerSource
+from ltc_assess.service.integrity import checkpoint_problems
 from ltc_assess.storage.pg import checkpoints
 from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
 

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from ltc_assess import evidence
-from ltc_assess.attestation import checkpoint_payload
 from ltc_assess.cli import main
+from ltc_assess.service.attestation import checkpoint_payload
 from ltc_assess.signing.cms import sign_detached
 from ltc_assess.signing.keys import KeyPair
 from ltc_assess.storage.pg.repository import GENESIS
