@@ -106,6 +106,7 @@ class ReportData:
     status_line: str = ""  # page 1: 已审核批准 with approver and date, or the state and 未经审核批准
     correction: str | None = None  # a correction names the report it replaces
     submitted_attached: bool = False  # the assessor-signed submitted report is embedded (approved reports)
+    conclusion: tuple[tuple[str, str], ...] = ()  # policy version and validity under a city policy
     care_advice: tuple[str, ...] = ()  # 照护建议 as the assessor reviewed it (ltc_assess.lifecycle)
 
 

@@ -43,8 +43,10 @@ def _apply_rule(
     value: Any,
     names: dict[int, str],
     subject: str,
+    grade_names: Mapping[int, str] | None = None,
 ) -> tuple[int | None, dict[str, Any], str]:
-    """Evaluate a grading/level rule; returns (code, inputs, explanation)."""
+    """Evaluate a grading/level rule; returns (code, inputs, explanation). A matrix's row and column are named
+    by ``grade_names`` (the dimension grades they stand for), with their index beside."""
     if isinstance(rule, BandsRule):
         if rule.input is not None:
             value = rule.input(env)
@@ -71,11 +73,10 @@ def _apply_rule(
     if r is None or c is None:
         return None, inputs, _unknown(subject)
     code = rule.cells[r][c]
-    return (
-        code,
-        inputs,
-        (f"{subject}：{rule.row_label.zh_CN}第{r}行 × {rule.column_label.zh_CN}第{c}列 → {names[code]}"),
-    )
+    axis = grade_names or {}
+    at_row, at_column = (f"“{axis[i]}”（第{i}{n}）" if i in axis else f"第{i}{n}" for i, n in ((r, "行"), (c, "列")))
+    text = f"{subject}：{rule.row_label.zh_CN}{at_row} × {rule.column_label.zh_CN}{at_column} → {names[code]}"
+    return code, inputs, text
 
 
 def _validate(plan: Plan, form: FormDef, answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -196,7 +197,9 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
     if incomplete:  # partial scoring: no level while a required scored item is open (it could change it)
         initial, inputs, text = None, {"missing": list(missing)}, _unknown("初步等级")
     else:
-        initial, inputs, text = _apply_rule(form.scoring.initial_level, env, None, plan.level_names, "初步等级")
+        initial, inputs, text = _apply_rule(
+            form.scoring.initial_level, env, None, plan.level_names, "初步等级", plan.grade_names
+        )
     env["initial_level"] = initial
     trace.append(
         TraceStep(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ltc_assess import conclusions
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.inputs import require_png
@@ -35,6 +36,7 @@ class Drafting(Manager):
         date = new.assessment_date or self.service.clock().date().isoformat()
         if new.assessor2_id is not None:
             self._check_second(actor, new.assessor2_id)
+        conclusions.check_start(self.store, subject.id, new.reason, self.service.now()[:10])
         with self.service.unit_of_work(actor, Role.ASSESSOR) as work:
             at = work.at
             aid = self.store.create_assessment(

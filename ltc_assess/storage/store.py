@@ -288,10 +288,12 @@ class Store(SyncLog):
         ).fetchone()
         return None if row is None else str(row[0])
 
-    def revocations(self) -> list[tuple[int, str]]:
-        """(serial, revoked_at) of every revoked certificate, oldest first."""
-        rows = self.db.execute("SELECT serial_hex, revoked_at FROM revocations ORDER BY revoked_at, serial_hex")
-        return [(int(r[0], 16), str(r[1])) for r in rows.fetchall()]
+    def revocations(self) -> list[tuple[int, str, str]]:
+        """(serial, revoked_at, reason) of every revoked certificate, oldest first."""
+        rows = self.db.execute(
+            "SELECT serial_hex, revoked_at, reason FROM revocations ORDER BY revoked_at, serial_hex"
+        )
+        return [(int(r[0], 16), str(r[1]), str(r[2])) for r in rows.fetchall()]
 
     def add_report(self, assessment_id: int, signer_role: str, pdf: bytes, sha256: str, at: str) -> int:
         row = self.db.execute(
