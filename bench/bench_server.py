@@ -5,7 +5,10 @@ submission signed by both assessors) and exports one bundle per assessment; then
 each push verified and replayed by the server (every PAdES and CMS signature checked). Reported: throughput,
 p50/p99 of a one-assessment push, the server's peak RSS, and — the baseline, same run, same bundles — ``bundle
 import`` of every bundle into one SQLite office database. Small by default; the issue's full size is
-``LTC_BENCH_LAPTOPS=100 LTC_BENCH_ASSESSMENTS=10000`` (set-up alone then takes hours of signing).
+``LTC_BENCH_LAPTOPS=100 LTC_BENCH_ASSESSMENTS=10000`` (set-up alone then takes hours of signing: 0.6–1.5 s per
+assessment). Also reported: CPU per push of the server, PostgreSQL and the laptops, which do not depend on how
+loaded the machine is, and what 2 idle cores would therefore take; ``--burst`` laptops push one assessment each
+at the same instant first (the p99 "with 50 clients at once").
 
     .venv/bin/python bench/bench_server.py [--laptops 4] [--assessments 24]
 """
@@ -15,9 +18,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -88,10 +91,53 @@ def rss_peak_mb(pid: int) -> float:
     return total + sum(rss_peak_mb(int(c)) for c in children)
 
 
+def cpu_seconds(pid: int, children: bool = True) -> float:
+    """User + system CPU time of a process (and, with ``children``, every process under it) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    if children:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total += sum(cpu_seconds(int(c)) for c in kids)
+    return total
+
+
+def pct(values: list[float], p: int) -> float:
+    ordered = sorted(values) or [float("nan")]
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+
+
+def run_pushes(clients: dict[str, ServerClient], work: dict[str, list[Path]]) -> tuple[list[float], list[str]]:
+    """Each laptop (one thread) pushes its bundles, all starting at the same instant; latencies and errors."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    start = threading.Barrier(len(work))
+
+    def laptop(user: str) -> None:
+        start.wait()
+        try:
+            for path in work[user]:
+                t0 = time.perf_counter()
+                result = clients[user].push(path)
+                latencies.append(time.perf_counter() - t0)
+                if len(result.get("added", [])) != 1:
+                    errors.append(f"{path.name}: {result}")
+            clients[user].call("GET", "/api/v1/sync/tasks")
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
+            errors.append(f"{user}: {exc}")
+
+    threads = [threading.Thread(target=laptop, args=(u,)) for u in work]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--laptops", type=int, default=int(os.environ.get("LTC_BENCH_LAPTOPS", 4)))
     parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--burst", type=int, default=50, help="laptops pushing one assessment at the same instant")
     parser.add_argument("--assessments", type=int, default=int(os.environ.get("LTC_BENCH_ASSESSMENTS", 24)))
     args = parser.parse_args()
     per_laptop = max(1, args.assessments // args.laptops)
@@ -101,11 +147,12 @@ def main() -> None:
     base = office(tmp / "office.db", args.laptops)
     bundles: dict[str, list[Path]] = {}
     for i in range(1, args.laptops + 1):
-        laptop = AssessmentService(base.backup(tmp / f"laptop{i}.db"))
+        laptop = AssessmentService(base.backup(tmp / f"laptop{i}.db"), key=base.database_key())
         bundles[f"a{i}"] = laptop_bundles(laptop, per_laptop, f"a{i}", tmp)
         laptop.close()
     root = base.root_certificate()
-    print(f"set-up: {args.laptops} laptops x {per_laptop} signed submissions in {time.perf_counter() - t0:.0f} s")
+    print(f"set-up: {args.laptops} laptops x {per_laptop} signed submissions in {time.perf_counter() - t0:.0f} s",
+          flush=True)  # fmt: skip
     with psycopg.connect(ADMIN_DB, autocommit=True) as con:
         con.execute(f"CREATE DATABASE {dbname}")
     conninfo = f"{ADMIN_DB.replace('dbname=postgres', '')} dbname={dbname}".strip()
@@ -137,50 +184,61 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         url = f"https://127.0.0.1:{port}"
-        latencies: list[float] = []
-        errors: list[str] = []
         keys = {u: base.store.user_key(base.store.user_by_name(u).id) for u in bundles}  # type: ignore[union-attr]
-
-        def laptop(user: str) -> None:
+        burst = sorted(bundles)[: args.burst]
+        clients: dict[str, ServerClient] = {}
+        for user in bundles:  # every laptop logged in before the clock starts
+            clients[user] = ServerClient(url, root)
             stored = keys[user]
-            client = ServerClient(url, root)
-            try:
-                client.login(user, stored[0], stored[1], f"{user}-password", root)  # type: ignore[index]
-                for path in bundles[user]:
-                    start = time.perf_counter()
-                    result = client.push(path)
-                    latencies.append(time.perf_counter() - start)
-                    if len(result.get("added", [])) != 1:
-                        errors.append(f"{path.name}: {result}")
-                client.call("GET", "/api/v1/sync/tasks")
-            except Exception as exc:  # noqa: BLE001 - reported below
-                errors.append(f"{user}: {exc}")
-            finally:
-                client.close()
-
-        threads = [threading.Thread(target=laptop, args=(u,)) for u in bundles]
+            clients[user].login(user, stored[0], stored[1], f"{user}-password", root)  # type: ignore[index]
+        cpu0 = cpu_seconds(proc.pid), time.process_time()
+        # phase 1: `burst` laptops push one assessment each at the same instant
+        burst_latencies, errors = run_pushes(clients, {u: bundles[u][:1] for u in burst})
+        # phase 2: every laptop pushes the rest of its work at once, then pulls its tasks
         t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        latencies, more_errors = run_pushes(clients, {u: bundles[u][1 if u in burst else 0 :] for u in bundles})
         server_s = time.perf_counter() - t0
+        errors += more_errors
+        cpu1 = cpu_seconds(proc.pid), time.process_time()
+        with psycopg.connect(conninfo) as con:
+            backends = [r[0] for r in con.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [dbname])]
+        pg_cpu = sum(cpu_seconds(pid, children=False) for pid in backends)
         rss = rss_peak_mb(proc.pid)
+        for client in clients.values():
+            client.close()
         total = sum(len(b) for b in bundles.values())
+        pushed = total - len(burst)
         # baseline: the same bundles through `bundle import` into one SQLite office database
         sup1 = base.store.user_by_name("sup1")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for user_bundles in bundles.values():
             for path in user_bundles:
                 import_bundle(base, sup1, path)  # type: ignore[arg-type]
-        sqlite_s = time.perf_counter() - t0
-        latencies.sort()
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        print(f"server: {total} one-assessment pushes from {len(bundles)} laptops at once in {server_s:.1f} s "
-              f"({total / server_s:.1f}/s); p50 {statistics.median(latencies):.2f} s, p99 {p99:.2f} s; "
-              f"server peak RSS {rss:.0f} MB; errors {len(errors)}")  # fmt: skip
-        print(f"baseline: bundle import into SQLite, one after another: {sqlite_s:.1f} s ({total / sqlite_s:.1f}/s)")
-        print(f"ratio server/baseline (time): {server_s / sqlite_s:.2f}")
+        sqlite_s, sqlite_cpu = time.perf_counter() - t0, time.process_time() - c0
+        server_cpu, client_cpu = (cpu1[0] - cpu0[0]) / total, (cpu1[1] - cpu0[1]) / total
+        per_push = server_cpu + pg_cpu / total + client_cpu
+        print(
+            f"burst: {len(burst)} laptops push one assessment each at once: p50 {pct(burst_latencies, 50):.2f} s, "
+            f"p99 {pct(burst_latencies, 99):.2f} s"
+        )
+        print(
+            f"server: {pushed} one-assessment pushes from {len(bundles)} laptops at once in {server_s:.1f} s "
+            f"({pushed / server_s:.1f}/s); p50 {pct(latencies, 50):.2f} s, p99 {pct(latencies, 99):.2f} s; "
+            f"server peak RSS {rss:.0f} MB; errors {len(errors)}"
+        )
+        print(
+            f"CPU per push: server {server_cpu * 1000:.0f} ms, PostgreSQL {pg_cpu / total * 1000:.0f} ms, "
+            f"laptops (TLS, hashing) {client_cpu * 1000:.0f} ms: 2 idle cores would take about "
+            f"{2 / per_push:.0f} pushes/s, 10,000 in {10_000 * per_push / 2 / 60:.1f} min"
+        )
+        print(
+            f"baseline: bundle import into SQLite, one after another: {sqlite_s:.1f} s ({total / sqlite_s:.1f}/s), "
+            f"CPU {sqlite_cpu / total * 1000:.0f} ms each"
+        )
+        print(
+            f"ratio server/baseline: wall time {server_s / pushed / (sqlite_s / total):.2f}, "
+            f"CPU (server + PostgreSQL) {(server_cpu + pg_cpu / total) / (sqlite_cpu / total):.2f}"
+        )
         for e in errors[:5]:
             print("  error:", e)
     finally:
@@ -190,6 +248,7 @@ def main() -> None:
         with psycopg.connect(ADMIN_DB, autocommit=True) as con:
             con.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
         base.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

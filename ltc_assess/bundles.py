@@ -56,6 +56,7 @@ class ImportSummary:
     unchanged: list[str] = field(default_factory=list)
     kept_ours: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
     already_imported: bool = False
 
 
@@ -78,10 +79,16 @@ def _user_names(service: AssessmentService) -> tuple[dict[int, str], dict[str, i
 
 
 def export_bundle(
-    service: AssessmentService, actor: User, password: str, out: Path, everything: bool = False
+    service: AssessmentService,
+    actor: User,
+    password: str,
+    out: Path,
+    everything: bool = False,
+    limit: int | None = None,
 ) -> dict[str, Any]:
-    """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``),
-    encrypted to the agency (one file, 0600)."""
+    """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``;
+    the oldest ``limit`` of them, with ``limit``: the next bundle carries the rest), encrypted to the agency (one
+    file, 0600)."""
     from ltc_assess.exchange.package import write_package
     from ltc_assess.service import attestation
     from ltc_assess.signing.cms import sign_detached
@@ -94,7 +101,9 @@ def export_bundle(
     load_key(pair.key_pem, password)
     names, _ids = _user_names(service)
     records: list[dict[str, Any]] = []
-    for row in service.list_assessments(limit=1_000_000):
+    for row in sorted(service.list_assessments(limit=1_000_000), key=lambda r: r["id"]):
+        if limit is not None and len(records) >= limit:
+            break
         record = service.assessment(row["id"])
         current = content_hash(service, record)
         if not everything and current == record.sync_hash:
@@ -180,23 +189,33 @@ def apply_records(
     source_id: str,
     where: Path | str,
     audit_extra: Mapping[str, Any] = MappingProxyType({}),
+    partial: bool = False,
 ) -> ImportSummary:
     """Replay parsed records (from a bundle file or a server's sync answer) made by ``signer_of(record)``; all or
-    nothing (``BundleRefused`` names every refused record)."""
+    nothing (``BundleRefused`` names every refused record), or with ``partial`` (a sync pull) every acceptable
+    record, the refused ones named in ``summary.refused``: one bad record must not hold back the others."""
     records = sorted(records, key=lambda r: r["supersedes"] is not None)  # originals before corrections
     summary = ImportSummary()
-    plans = [(rec, _plan(service, rec)) for rec in records]
-    refusals = [
-        f"assessment {rec['uid']}: {why}"
-        for rec, (outcome, local) in plans
-        if outcome in ("write", "conflict") and (why := replay.refusal(service, rec, local, signer_of(rec), records))
-    ]
-    if refusals:
-        raise BundleRefused(Path(where), refusals)
+    plans = {rec["uid"]: _plan(service, rec) for rec in records}
+
+    def why(rec: Mapping[str, Any], in_play: list[Mapping[str, Any]]) -> str | None:
+        outcome, local = plans[rec["uid"]]
+        if outcome not in ("write", "conflict"):
+            return None
+        return replay.refusal(service, rec, local, signer_of(rec), in_play)  # type: ignore[arg-type]
+
+    refused = replay.screen(records, why)  # type: ignore[arg-type]
+    summary.refused = [f"assessment {uid}: {reason}" for uid, reason in refused.items()]
+    if refused and not partial:
+        raise BundleRefused(Path(where), summary.refused)
+    records = [r for r in records if r["uid"] not in refused]
+    if not records and refused:
+        return summary
     _names, ids = _user_names(service)
     at = service.now()
     with service.unit_of_work(actor) as work:
-        for rec, (outcome, local) in plans:
+        for rec in records:
+            outcome, local = plans[rec["uid"]]
             _apply(work, actor, rec, outcome, local, ids, source_id, at, summary)
         work.store.log_bundle(source_id, "import", at, actor.id, _summary_dict(summary))
         signers = ", ".join(sorted({signer_of(r).username for r in records}))
@@ -222,7 +241,7 @@ def _summary_dict(summary: ImportSummary) -> dict[str, Any]:
         "unchanged": summary.unchanged,
         "kept_ours": summary.kept_ours,
         "conflicts": summary.conflicts,
-    }
+    } | ({"refused": summary.refused} if summary.refused else {})
 
 
 def _plan(service: AssessmentService, rec: dict[str, Any]) -> tuple[str, Assessment | None]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ltc_assess import evidence, incoming
@@ -28,6 +28,8 @@ from ltc_assess.record_source import RecordSource
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import TRANSITIONS, Role, Status
+
+MAX_REPORT_BYTES = 20 << 20  # a signed report has some hundred KB; a larger one is refused before any PDF parsing
 
 
 def reachable(start: Status | None, goal: Status) -> bool:
@@ -184,6 +186,22 @@ class _Evidence:
             raise AppError(ErrorCode.SIGNATURE, f"the report's last signature is not the {list(signers)[-1]}'s")
 
 
+def screen(
+    records: list[Mapping[str, Any]], why: Callable[[Mapping[str, Any], list[Mapping[str, Any]]], str | None]
+) -> dict[str, str]:
+    """Judge each record (``why(record, the records still in play)``: the reason it may not enter, or None) and
+    return the refusals by uid. A correction judged alongside an original that was then refused is judged again
+    without it, so nothing enters on the strength of a record that did not."""
+    refused: dict[str, str] = {}
+    todo = list(records)
+    while todo:
+        in_play = [r for r in records if r["uid"] not in refused]
+        fresh = {r["uid"]: reason for r in todo if (reason := why(r, in_play))}
+        refused |= fresh
+        todo = [r for r in records if r["uid"] not in refused and r["supersedes"] in fresh]
+    return refused
+
+
 def refusal(
     service: RecordSource,
     rec: Mapping[str, Any],
@@ -221,6 +239,14 @@ def _check(
         active_user(users, assessors[1], Role.ASSESSOR, "second assessor")
     if signer.role == Role.ASSESSOR and signer.username not in assessors:
         raise AppError(ErrorCode.PERMISSION, f"{signer.username} took no part in it and may not change it")
+    for report in rec["reports"]:
+        size = len(report["pdf"]) * 3 // 4
+        if size > MAX_REPORT_BYTES:
+            raise AppError(
+                ErrorCode.INVALID,
+                f"report revision {report['revision']} has {size >> 20} MB, more than the {MAX_REPORT_BYTES >> 20} MB"
+                " a report may have",
+            )
     _check_person_and_answers(service, rec)
     if rec["supersedes"] is not None and service.store.assessment_by_uid(rec["supersedes"]) is None:
         if not any(r["uid"] == rec["supersedes"] for r in incoming):
@@ -231,11 +257,6 @@ def _check(
     if start == Status.SUBMITTED and status == Status.RETURNED:
         if signer.role != Role.SUPERVISOR or signer.username in assessors:
             raise AppError(ErrorCode.PERMISSION, "returned, but not in a bundle of a supervisor who may review it")
-    proof = _Evidence(service, rec, local)
-    unbound = [r["revision"] for r in rec["reports"] if not _vouched(r["sha256"], proof)]
-    if unbound:
-        raise AppError(ErrorCode.SIGNATURE, f"report revision {unbound[0]} is not covered by a signed record")
-    facts = incoming_facts(rec)
     decided = (fields["decided_level"], named["decided_by"], fields["decision_reason"])
     approval = (named["approved_by"], fields["approved_at"])
     if status not in (Status.APPROVED, Status.SUPERSEDED):
@@ -244,17 +265,34 @@ def _check(
         here = local is not None and (local.decided_level, _name(users, local.decided_by), local.decision_reason)
         if decided != (None, None, None) and decided != here:
             raise AppError(ErrorCode.SIGNATURE, "a decided level without the supervisor's signed approval")
-    if status in (Status.SUBMITTED, Status.APPROVED, Status.SUPERSEDED):
-        submission = proof.matching(evidence.SUBMISSION, facts)
-        proof.check_report(submission["report_sha256"], {"assessor1": assessors[0], "assessor2": assessors[1]})
     if status in (Status.APPROVED, Status.SUPERSEDED):
         approver = active_user(users, named["approved_by"], Role.SUPERVISOR, "approver")
         if approver.username in assessors:
             raise AppError(ErrorCode.PERMISSION, f"approved by {approver.username}, who took part in it")
-        approved = proof.matching(evidence.APPROVAL, facts)
-        proof.check_report(approved["report_sha256"], {"supervisor": approver.username})
+    check_evidence(service, rec, local)
     if status == Status.SUPERSEDED and not _corrected(service, rec, local, incoming):
         raise AppError(ErrorCode.TRANSITION, "superseded, but no approved correction of it is known")
+
+
+def check_evidence(service: RecordSource, rec: Mapping[str, Any], local: Assessment | None) -> None:
+    """The record's signed evidence under our root: every report it brings vouched for by a signed record; if
+    submitted or later, the assessors' signed submission states exactly its facts and their PAdES signatures on
+    that report verify; if approved, likewise the approver's signed approval and signature. Raises AppError.
+
+    Also what ``server check`` asks of every record the server holds (the same rule, not a copy)."""
+    named, status = rec["users"], Status(rec["fields"]["status"])
+    proof = _Evidence(service, rec, local)
+    unbound = [r["revision"] for r in rec["reports"] if not _vouched(r["sha256"], proof)]
+    if unbound:
+        raise AppError(ErrorCode.SIGNATURE, f"report revision {unbound[0]} is not covered by a signed record")
+    facts = incoming_facts(rec)
+    if status in (Status.SUBMITTED, Status.APPROVED, Status.SUPERSEDED):
+        submission = proof.matching(evidence.SUBMISSION, facts)
+        signers = {"assessor1": named["assessor1_id"], "assessor2": named["assessor2_id"]}
+        proof.check_report(submission["report_sha256"], signers)
+    if status in (Status.APPROVED, Status.SUPERSEDED):
+        approved = proof.matching(evidence.APPROVAL, facts)
+        proof.check_report(approved["report_sha256"], {"supervisor": named["approved_by"]})
 
 
 def _name(users: Mapping[str, User], user_id: int | None) -> str | None:

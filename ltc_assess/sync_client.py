@@ -14,10 +14,11 @@ import base64
 import hashlib
 import json
 import ssl
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -30,8 +31,13 @@ from ltc_assess.storage import tasks as task_store
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role
 
+if TYPE_CHECKING:
+    from ltc_assess.signing.keys import KeyPair
+
 CHUNK = 1024 * 1024
 PAGE = 50
+BUSY_RETRIES = 5
+RECORDS_PER_PUSH = 100  # the server takes 200 by default (server.limits)
 
 
 @dataclass(slots=True)
@@ -41,6 +47,7 @@ class SyncReport:
     pulled: int = 0
     conflicts: list[str] = field(default_factory=list)
     tasks: int = 0
+    checkpoint: int | None = None  # the server's audit row this user vouched for at the end
 
 
 class ServerClient:
@@ -55,10 +62,17 @@ class ServerClient:
         self.http.close()
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            answer = self.http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise AppError(ErrorCode.NOT_FOUND, f"server {self.url} does not answer ({type(exc).__name__})") from None
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                answer = self.http.request(method, path, **kwargs)
+            except httpx.HTTPError as exc:
+                if isinstance(exc, httpx.RemoteProtocolError) and attempt < BUSY_RETRIES:
+                    continue  # a kept-alive connection the server closed just then; every request may be repeated
+                why = type(exc).__name__
+                raise AppError(ErrorCode.NOT_FOUND, f"server {self.url} does not answer ({why})") from None
+            if answer.status_code != 503 or attempt == BUSY_RETRIES:
+                break
+            time.sleep(min(float(answer.headers.get("Retry-After", "1")), 30.0))  # busy: it did nothing, ask again
         if answer.status_code == 422 and answer.json().get("refusals"):
             raise BundleRefused(Path(path), answer.json()["refusals"])
         if answer.status_code >= 400:
@@ -166,21 +180,26 @@ def sync(
     try:
         client.login(actor.username, pair.cert_pem, pair.key_pem, password, root)
         recover_outbox(service)
-        if has_changes(service):
-            partial = _partial(service) / f"{service.now().replace(':', '')}-{uuid.uuid4().hex[:8]}.zip"
-            export_bundle(service, actor, password, partial)
+        batch = 0
+        while has_changes(service):  # bundles of at most RECORDS_PER_PUSH records (what the server takes)
+            batch += 1  # in the name: pushed in the order written
+            partial = _partial(service) / f"{service.now().replace(':', '')}-{batch:04d}-{uuid.uuid4().hex[:8]}.zip"
+            export_bundle(service, actor, password, partial, limit=RECORDS_PER_PUSH)
             partial.rename(outbox(service) / partial.name)
         for path in sorted(outbox(service).glob("*.zip")):
             try:
-                report.pushed.append(client.push(path, chunk))
+                result = client.push(path, chunk)
             except BundleRefused as refused:
                 report.refused += refused.refusals
                 (outbox(service) / "refused").mkdir(mode=0o700, exist_ok=True)
                 path.rename(outbox(service) / "refused" / path.name)
                 continue
+            report.pushed.append(result)
+            report.refused += result.get("refused", [])  # the server took the rest of this bundle
             path.unlink()
         _pull(service, actor, client, report)
         _tasks(service, client, report)
+        report.checkpoint = _checkpoint(service, actor, pair, password, client)
     finally:
         client.close()
     return report
@@ -203,9 +222,12 @@ def _pull(service: AssessmentService, actor: User, client: ServerClient, report:
             return
         made_by = {c["record"]["uid"]: c["changed_by"] for c in page["changes"]}
         records = incoming.parse_records(json.dumps([c["record"] for c in page["changes"]]).encode(), client.url)
-        summary = apply_records(service, actor, records, signer_of, f"sync-{uuid.uuid4().hex}", client.url)
+        summary = apply_records(
+            service, actor, records, signer_of, f"sync-{uuid.uuid4().hex}", client.url, partial=True
+        )
         report.pulled += len(summary.added) + len(summary.updated)
         report.conflicts += summary.conflicts
+        report.refused += summary.refused  # left out with the reason; the cursor moves on past them
         with service.unit_of_work() as work:
             work.store.set_setting(key, str(page["cursor"]))
         if not page["more"]:
@@ -223,3 +245,20 @@ def _tasks(service: AssessmentService, client: ServerClient, report: SyncReport)
     with service.unit_of_work() as work:
         task_store.put_tasks(work.store.db, tasks)
     report.tasks = len(tasks)
+
+
+def _checkpoint(
+    service: AssessmentService, actor: User, pair: KeyPair, password: str, client: ServerClient
+) -> int:
+    """Sign the server's audit head as this sync leaves it (``server check`` holds the chain to it)."""
+    from ltc_assess import evidence
+    from ltc_assess.service.attestation import checkpoint_payload
+    from ltc_assess.signing.cms import sign_detached
+
+    head = client.call("GET", "/api/v1/audit/head")
+    root = service.root_certificate()
+    payload = checkpoint_payload(head["audit_id"], head["hash"], service.now(), actor.username)
+    record = evidence.sign("checkpoint", payload, lambda data: sign_detached(data, pair, password, [root]))
+    signature = base64.b64encode(record.signature).decode()
+    client.call("POST", "/api/v1/audit/checkpoints", json={"payload": record.payload, "signature": signature})
+    return int(head["audit_id"])

@@ -44,7 +44,7 @@ class Token(BaseModel):
 
 class UploadIn(_In):
     sha256: Sha
-    size: Annotated[int, Field(ge=1, le=256 * 1024 * 1024)]
+    size: Annotated[int, Field(ge=1, description="bytes; more than the server takes: 413")]
 
 
 class Upload(BaseModel):
@@ -134,3 +134,20 @@ class Decisions(BaseModel):
     decisions: list[Decision]
     cursor: int
     more: bool
+
+
+class AuditHead(BaseModel):
+    audit_id: int
+    hash: str
+
+
+class CheckpointIn(_In):
+    payload: Annotated[str, StringConstraints(max_length=2000)] = Field(
+        description='canonical JSON {"kind":"checkpoint","audit_id","hash","at","signer"}'
+    )
+    signature: Annotated[str, StringConstraints(max_length=20_000)] = Field(description="detached CMS, base64")
+
+
+class Checkpoint(BaseModel):
+    id: int
+    audit_id: int

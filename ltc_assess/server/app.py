@@ -10,25 +10,27 @@ import base64
 import binascii
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+import anyio
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ltc_assess import __version__
 from ltc_assess.bundles import BundleRefused
 from ltc_assess.errors import AppError, ErrorCode, LtcError
 from ltc_assess.server import api_models as m
-from ltc_assess.server import auth, dispatch, intake, uploads
+from ltc_assess.server import auth, checks, dispatch, intake, uploads
+from ltc_assess.server.limits import DEFAULT_LIMITS, BodyLimit, InFlight, Limits, TooLarge, size
 from ltc_assess.server.source import ServerSource
 from ltc_assess.storage.pg.repository import PgStore
 
-MAX_CHUNK = 4 * 1024 * 1024
 PAGE = Query(default=100, ge=1, le=500)
 STATUS = {
     ErrorCode.AUTH: 401,
@@ -38,7 +40,7 @@ STATUS = {
     ErrorCode.TRANSITION: 409,
     ErrorCode.LOCKED: 409,
 }
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": m.Problem} for code in (401, 403, 404, 409, 413, 422)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": m.Problem} for code in (401, 403, 404, 409, 413, 422, 503)}
 Account = dict[str, str]
 
 
@@ -58,26 +60,45 @@ def account(store: Store, cred: Annotated[HTTPAuthorizationCredentials | None, D
     return auth.session_user(store, cred.credentials)
 
 
+def check_role(who: Account, roles: tuple[str, ...]) -> Account:
+    if who["role"] not in roles:
+        raise AppError(ErrorCode.PERMISSION, f"a {who['role']} may not do this")
+    return who
+
+
 def role(*roles: str) -> Any:
     def check(who: Annotated[Account, Depends(account)]) -> Account:
-        if who["role"] not in roles:
-            raise AppError(ErrorCode.PERMISSION, f"a {who['role']} may not do this")
-        return who
+        return check_role(who, roles)
 
     return check
 
 
-Worker = Annotated[Account, Depends(role("assessor", "supervisor"))]
+WORKERS = ("assessor", "supervisor")
+Worker = Annotated[Account, Depends(role(*WORKERS))]
 Office = Annotated[Account, Depends(role("supervisor", "admin"))]
 Insurer = Annotated[Account, Depends(role("insurer"))]
 
 
-def create_app(conninfo: str, pool_size: int = 8) -> FastAPI:
+def warm_up() -> None:
+    """What the first push of every worker process would otherwise wait for (seconds): the signature and PDF
+    libraries, and the installed forms parsed and validated."""
+    import ltc_assess.signing.cms
+    import ltc_assess.signing.pades  # noqa: F401
+    from ltc_assess.schema.registry import installed_forms
+
+    installed_forms()
+
+
+def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMITS, verifiers: int = 2) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=False)
         pool.open(wait=True)
         app.state.pool = pool
+        if conninfo:
+            await anyio.to_thread.run_sync(warm_up)
+        app.state.verifiers = anyio.CapacityLimiter(verifiers)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = limits.in_flight + 10  # see InFlight
         yield
         pool.close()
 
@@ -88,6 +109,17 @@ def create_app(conninfo: str, pool_size: int = 8) -> FastAPI:
         lifespan=lifespan,
         responses=ERRORS,
     )
+    app.add_middleware(BodyLimit, limits=limits)
+    app.add_middleware(InFlight, limit=limits.in_flight)
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(_request: Request, _exc: PoolTimeout) -> JSONResponse:
+        headers = {"Retry-After": "5"}
+        return JSONResponse({"error": "the server is busy; try again shortly", "refusals": []}, 503, headers)
+
+    @app.exception_handler(TooLarge)
+    async def _too_large(_request: Request, exc: TooLarge) -> JSONResponse:
+        return JSONResponse({"error": exc.message, "refusals": []}, status_code=413)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -125,6 +157,10 @@ def create_app(conninfo: str, pool_size: int = 8) -> FastAPI:
     @app.post("/api/v1/uploads", tags=["sync"])
     def start_upload(body: m.UploadIn, store: Store, who: Worker) -> m.Upload:
         """Start (or find again) the upload of a bundle file, named by its SHA-256: resuming is asking again."""
+        if body.size > limits.upload_bytes:
+            raise TooLarge(
+                f"a bundle of {size(body.size)} is more than this server takes ({size(limits.upload_bytes)})"
+            )
         return m.Upload(**uploads.start(store, body.sha256, body.size, who["username"]))
 
     @app.get("/api/v1/uploads/{sha256}", tags=["sync"])
@@ -144,26 +180,39 @@ def create_app(conninfo: str, pool_size: int = 8) -> FastAPI:
     async def upload_chunk(
         sha256: m.Sha,
         request: Request,
-        who: Worker,
+        cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
         upload_offset: Annotated[int, Header(ge=0)],
     ) -> m.Upload:
         """Append bytes at ``Upload-Offset`` (which must equal what the server holds; else 409 with its count)."""
         data = bytearray()
-        async for part in request.stream():
+        async for part in request.stream():  # at most limits.chunk_bytes (BodyLimit)
             data += part
-            if len(data) > MAX_CHUNK:
-                raise HTTPException(413, "chunk too large")
 
         def append() -> dict[str, Any]:
+            # a connection only once the bytes are here: a slow upload holds none of the pool
             with request.app.state.pool.connection() as con, con.transaction():
-                return uploads.append(PgStore(con), sha256, upload_offset, bytes(data))
+                store = PgStore(con)
+                check_role(account(store, cred), WORKERS)
+                return uploads.append(store, sha256, upload_offset, bytes(data))
 
         return m.Upload(**await run_in_threadpool(append))
 
     @app.post("/api/v1/uploads/{sha256}/apply", tags=["sync"])
-    def apply_upload(sha256: m.Sha, store: Store, who: Worker) -> m.Upload:
+    async def apply_upload(
+        sha256: m.Sha, request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> m.Upload:
         """Verify the complete bundle and replay it (the rules of ``bundle import``); idempotent."""
-        return m.Upload(**uploads.apply(store, sha256, who["username"], intake.apply_bundle))
+        applier = partial(intake.apply_bundle, max_records=limits.records_per_push)
+
+        def apply() -> dict[str, Any]:
+            with request.app.state.pool.connection() as con, con.transaction():
+                store = PgStore(con)
+                who = check_role(account(store, cred), WORKERS)
+                return uploads.apply(store, sha256, who["username"], applier)
+
+        # signature checks are CPU work under one GIL: a few at a time per process, the rest wait without holding
+        # a thread or a connection, so logins, pulls and chunks are answered meanwhile
+        return m.Upload(**await anyio.to_thread.run_sync(apply, limiter=request.app.state.verifiers))
 
     @app.get("/api/v1/sync/changes", tags=["sync"])
     def changes(store: Store, who: Worker, since: Annotated[int, Query(ge=0)] = 0, limit: int = PAGE) -> m.Changes:
@@ -173,6 +222,16 @@ def create_app(conninfo: str, pool_size: int = 8) -> FastAPI:
         store.audit(who["username"], "sync.pull", "records", None, {"uids": [r["record"]["uid"] for r in page]})
         cursor = page[-1]["cursor"] if page else since
         return m.Changes(changes=[m.Change(**r) for r in page], cursor=cursor, more=len(rows) > limit)
+
+    @app.get("/api/v1/audit/head", tags=["sync"])
+    def audit_head(store: Store, who: Worker) -> m.AuditHead:
+        """The last row of the agency's audit chain: what the client signs as a checkpoint after a sync."""
+        return m.AuditHead(**checks.head(store))
+
+    @app.post("/api/v1/audit/checkpoints", tags=["sync"], status_code=201)
+    def checkpoint(body: m.CheckpointIn, store: Store, who: Worker) -> m.Checkpoint:
+        """The caller's signature over the chain up to a row (checked: their certificate, the row's hash)."""
+        return m.Checkpoint(**checks.accept(store, who["username"], body.payload, body.signature))
 
     @app.get("/api/v1/sync/tasks", tags=["dispatch"])
     def my_tasks(store: Store, who: Worker) -> list[m.Task]:

@@ -6,6 +6,7 @@ bundle id: whichever arrives second changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,16 @@ from ltc_assess.bundle_records import record_hash
 from ltc_assess.bundles import FORMAT, MAX_BUNDLE_BYTES, BundleRefused, outcome
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.server.auth import fingerprint
+from ltc_assess.server.limits import TooLarge
 from ltc_assess.server.source import ServerSource
 from ltc_assess.workflow import Status
 
 
-def apply_bundle(source: ServerSource, data: bytes, pushed_by: str) -> dict[str, Any]:
-    """Verify the bundle ``data`` and replay its records into the server database (the caller's transaction);
-    raises ``BundleRefused`` (nothing written) when any record may not enter."""
+def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records: int) -> dict[str, Any]:
+    """Verify the bundle ``data`` and replay its records into the server database (the caller's transaction).
+    Records that may not enter are left out and named with their reason in the result's ``refused``; the others
+    enter (one bad record must not hold back a laptop's other work). ``BundleRefused`` (nothing written) when
+    none may enter."""
     from ltc_assess.exchange.package import verify_package
     from ltc_assess.signing.cms import detached_signer
     from ltc_assess.signing.keys import subject_fields
@@ -49,27 +53,35 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str) -> dict[str,
     signer = replay.bundle_signer(source, signed_by[-1])
     bundle_id = meta["bundle_id"]
     records = incoming.parse_records(package.files["records.json"], "push")
+    if len(records) > max_records:
+        raise TooLarge(f"a push may carry at most {max_records} assessments, not {len(records)} (split it)")
     records.sort(key=lambda r: r["supersedes"] is not None)  # originals before corrections
     store.lock(sorted({bundle_id, *(r["uid"] for r in records)}))  # pushes touching one record: one at a time
     if store.bundle_seen(bundle_id):
         return {"bundle_id": bundle_id, "already_imported": True}
     names = store.display_names()
-    for rec in records:
-        if record_hash(rec, names) != rec["content_hash"]:
-            raise BundleRefused(Path("push"), [f"assessment {rec['uid']}: its content hash does not match its content"])
-    plans = []
+    plans = {}
     for rec in records:
         local = store.assessment_by_uid(rec["uid"])
-        plans.append((rec, outcome(rec, local, local.sync_hash if local else None), local))
-    refusals = [
-        f"assessment {rec['uid']}: {why}"
-        for rec, what, local in plans
-        if what in ("write", "conflict") and (why := replay.refusal(source, rec, local, signer, records))
-    ]
-    if refusals:
-        raise BundleRefused(Path("push"), refusals)
+        plans[rec["uid"]] = (outcome(rec, local, local.sync_hash if local else None), local)
+
+    def why(rec: Mapping[str, Any], in_play: list[Mapping[str, Any]]) -> str | None:
+        if record_hash(rec, names) != rec["content_hash"]:
+            return "its content hash does not match its content"
+        what, local = plans[rec["uid"]]
+        if what not in ("write", "conflict"):
+            return None
+        return replay.refusal(source, rec, local, signer, in_play)
+
+    refused = replay.screen(records, why)  # type: ignore[arg-type]
+    refusals = [f"assessment {uid}: {reason}" for uid, reason in refused.items()]
+    if refused and len(refused) == len(records):
+        raise BundleRefused(Path("push"), refusals)  # nothing enters: the push is refused as a whole
     summary: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": [], "kept_ours": [], "conflicts": []}
-    for rec, what, local in plans:
+    for rec in records:
+        if rec["uid"] in refused:
+            continue
+        what, local = plans[rec["uid"]]
         if what == "write":
             store.put_record(rec, rec["content_hash"], signer.username)
             if rec["fields"]["status"] == Status.APPROVED and rec["supersedes"]:
@@ -82,6 +94,7 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str) -> dict[str,
             summary["conflicts"].append(rec["uid"])
         else:
             summary["unchanged" if what == "unchanged" else "kept_ours"].append(rec["uid"])
+    summary["refused"] = refusals  # told to the pushing client with each reason; the rest entered
     store.log_bundle(bundle_id, signer.username, pushed_by, summary)
     store.audit(pushed_by, "bundle.import", "bundle", bundle_id, summary | {"signed_by": signer.username})
     return {"bundle_id": bundle_id, "already_imported": False} | summary

@@ -71,13 +71,12 @@ def sign_checkpoint(service: AssessmentService, user_id: int, password: str, at:
     head = audit.head(service.db)
     if head is None:
         return None
-    payload = {
-        "kind": "checkpoint",
-        "audit_id": head[0],
-        "hash": head[1],
-        "at": at,
-        "signer": service.store.user(user_id).username,
-    }
+    payload = checkpoint_payload(head[0], head[1], at, service.store.user(user_id).username)
     record = evidence.sign("checkpoint", payload, _signer(service, user_id, password))
     audit.add_checkpoint(service.db, head[0], record.payload, record.signature)
     return {"payload": record.payload, "signature": record.signature.hex()}
+
+
+def checkpoint_payload(audit_id: int, audit_hash: str, at: str, signer: str) -> dict[str, Any]:
+    """What a user signs to vouch for an audit chain up to row ``audit_id`` (this database's or the server's)."""
+    return {"kind": "checkpoint", "audit_id": audit_id, "hash": audit_hash, "at": at, "signer": signer}

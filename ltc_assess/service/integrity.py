@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ltc_assess import evidence
@@ -45,9 +46,23 @@ def problems(service: AssessmentService) -> list[str]:
 
 def _checkpoints(service: AssessmentService, root: bytes | None) -> list[str]:
     rows = audit.checkpoints(service.db)
+    usernames = {u.username for u in service.store.users()}
+    found = checkpoint_problems(rows, root, usernames, lambda audit_id: audit.hash_at(service.db, audit_id))
+    first = int(rows[0]["audit_id"]) if rows else None
+    start = int(service.store.setting(EVIDENCE_FROM) or 0)
+    if first is not None and start > first:
+        found.append(f"setting {EVIDENCE_FROM} was raised behind the application's back")
+    return found
+
+
+def checkpoint_problems(
+    rows: list[dict[str, Any]], root: bytes | None, usernames: set[str], hash_at: Callable[[int], str | None]
+) -> list[str]:
+    """Signed audit checkpoints (``id``, ``audit_id``, ``payload``, ``signature``) against the chain they name,
+    wherever it is kept (``hash_at``: the hash of an audit row, None when it is gone): each must verify under
+    ``root``, be signed by a known user and still match its row — a chain cut short or recomputed does not."""
     if root is None:
         return ["audit checkpoints exist but the signing root is gone"] if rows else []
-    usernames = {u.username for u in service.store.users()}
     found = []
     for row in rows:
         where = f"audit checkpoint {row['id']}"
@@ -59,15 +74,11 @@ def _checkpoints(service: AssessmentService, root: bytes | None) -> list[str]:
         if signed.get("signer") not in usernames or signed.get("audit_id") != row["audit_id"]:
             found.append(f"{where}: does not match its signed content")
             continue
-        have = audit.hash_at(service.db, row["audit_id"])
+        have = hash_at(row["audit_id"])
         if have is None:
             found.append(f"{where}: audit row {row['audit_id']} signed by {signed['signer']} is missing")
         elif have != signed.get("hash"):
             found.append(f"{where}: audit row {row['audit_id']} differs from what {signed['signer']} signed")
-    first = int(rows[0]["audit_id"]) if rows else None
-    start = int(service.store.setting(EVIDENCE_FROM) or 0)
-    if first is not None and start > first:
-        found.append(f"setting {EVIDENCE_FROM} was raised behind the application's back")
     return found
 
 

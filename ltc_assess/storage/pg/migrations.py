@@ -132,7 +132,24 @@ def _dispatch(con: psycopg.Connection) -> None:
     )
 
 
-STEPS: tuple[Step, ...] = (_base, _dispatch)
+def _checkpoints(con: psycopg.Connection) -> None:
+    """Users' signatures over the audit chain's head (sent after each sync): a chain cut short or recomputed by
+    whoever holds the database no longer matches them."""
+    con.execute(
+        """
+        CREATE TABLE audit_checkpoints (
+            id serial PRIMARY KEY,
+            audit_id bigint NOT NULL,
+            payload text NOT NULL,
+            signature bytea NOT NULL,
+            signed_by text NOT NULL,
+            received_at timestamptz NOT NULL
+        );
+        """
+    )
+
+
+STEPS: tuple[Step, ...] = (_base, _dispatch, _checkpoints)
 
 
 def version(con: psycopg.Connection) -> int:

@@ -1,0 +1,72 @@
+"""The server's audit chain vouched for by its users, and ``server check``: the chain, the signed checkpoints
+and every record's signed evidence, by the same rules as ``db check`` on a desktop and ``bundle import``
+(``integrity.checkpoint_problems``, ``replay.check_evidence``).
+
+Why users sign and not the server: a key the server holds is a key whoever runs the database holds too, and
+could re-sign a rewritten history. A user's key never leaves their laptop; after each sync the client signs the
+server's head it was shown, so a chain later cut short or recomputed no longer matches what users signed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from ltc_assess import evidence, replay
+from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.server.auth import fingerprint
+from ltc_assess.server.source import ServerSource
+from ltc_assess.service.integrity import checkpoint_problems
+from ltc_assess.storage.pg import checkpoints
+from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
+
+
+def head(store: PgStore) -> dict[str, Any]:
+    found = checkpoints.head(store)
+    if found is None:
+        raise AppError(ErrorCode.NOT_FOUND, "the audit log is empty")
+    return {"audit_id": found[0], "hash": found[1]}
+
+
+def accept(store: PgStore, username: str, payload: str, signature_b64: str) -> dict[str, Any]:
+    """Store ``username``'s signed checkpoint after checking it: their enrolled certificate under the agency root,
+    naming an audit row that has exactly the signed hash."""
+    try:
+        signature = base64.b64decode(signature_b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise AppError(ErrorCode.SIGNATURE, "signature: not base64") from None
+    root = ServerSource(store).root_certificate()
+    record = evidence.SignedRecord("checkpoint", payload, signature)
+    signed = evidence.verify(record, root)
+    if signed.get("signer") != username:
+        raise AppError(ErrorCode.PERMISSION, f"a checkpoint signed by {signed.get('signer')!r}, sent by {username}")
+    from ltc_assess.signing.cms import detached_signer
+
+    account = store.account(username)
+    cert = fingerprint(detached_signer(payload.encode(), signature, [root]))
+    if account is None or account["cert_sha256"] != cert or store.revoked(cert):
+        raise AppError(ErrorCode.SIGNATURE, "the checkpoint is not signed with the certificate enrolled here")
+    audit_id = signed.get("audit_id")
+    if not isinstance(audit_id, int) or checkpoints.hash_at(store, audit_id) != signed.get("hash"):
+        raise AppError(ErrorCode.CONFLICT, f"audit row {audit_id} does not have the signed hash")
+    return {"id": checkpoints.add(store, audit_id, payload, signature, username), "audit_id": audit_id}
+
+
+def problems(store: PgStore) -> list[str]:
+    """Everything ``server check`` finds, one line each."""
+    found = store.audit_problems()
+    rows = checkpoints.rows(store)
+    root = store.setting(ROOT_CERT)
+    usernames = {u["username"] for u in store.rows("SELECT username FROM users")}
+    found += checkpoint_problems(
+        rows, root.encode() if root else None, usernames, lambda i: checkpoints.hash_at(store, i)
+    )
+    source = ServerSource(store)
+    for row in store.rows("SELECT uid FROM assessments WHERE status <> 'draft' ORDER BY id"):
+        held = store.record(row["uid"])
+        try:
+            replay.check_evidence(source, held["record"], None)  # type: ignore[index]
+        except LtcError as exc:
+            found.append(f"assessment {row['uid']}: {exc.message}")
+    return found
