@@ -58,15 +58,15 @@ def problems(store: PgStore) -> list[str]:
     found = store.audit_problems()
     rows = checkpoints.rows(store)
     root = store.setting(ROOT_CERT)
-    usernames = {u["username"] for u in store.rows("SELECT username FROM users")}
+    usernames = store.usernames()
     found += checkpoint_problems(
         rows, root.encode() if root else None, usernames, lambda i: checkpoints.hash_at(store, i)
     )
     source = ServerSource(store)
-    for row in store.rows("SELECT uid FROM assessments WHERE status <> 'draft' ORDER BY id"):
-        held = store.record(row["uid"])
+    for uid in store.decided_uids():
+        held = store.record(uid)
         try:
             replay.check_evidence(source, held["record"], None)  # type: ignore[index]
         except LtcError as exc:
-            found.append(f"assessment {row['uid']}: {exc.message}")
+            found.append(f"assessment {uid}: {exc.message}")
     return found

@@ -66,6 +66,13 @@ class PgStore:
         rows = self.rows(sql, args)
         return rows[0] if rows else None
 
+    def usernames(self) -> set[str]:
+        return {row["username"] for row in self.rows("SELECT username FROM users")}
+
+    def decided_uids(self) -> list[str]:
+        """Every record past its draft (the ones that carry signed evidence), oldest first."""
+        return [row["uid"] for row in self.rows("SELECT uid FROM assessments WHERE status <> 'draft' ORDER BY id")]
+
     def returning_id(self, sql: str, args: Any) -> int:
         """The id an ``INSERT … RETURNING id`` (or upsert) gives: always exactly one row."""
         (row,) = self.rows(sql, args)
