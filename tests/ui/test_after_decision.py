@@ -140,6 +140,11 @@ def test_experts_confirm_on_screen_and_others_do_not_get_the_page(qtbot: QtBot, 
     aid = _submitted(city)
     _w, plain = _window(qtbot, world, "a4")
     assert plain.confirm is None  # a4 is an 评估员, not an expert
+    world.service.add_user(world.admin, "e3", "专家三", "assessor", "e3-password")
+    city.lc.set_qualification(world.admin, "e3", "expert")
+    _w, outsider = _window(qtbot, world, "e3")  # an expert, but neither an assessor of it nor on site
+    assert outsider.confirm is not None and outsider.confirm.assessment.count() == 0
+    assert not outsider.confirm.confirm_button.isEnabled()
     for name in ("e1", "e2"):
         window, panel = _window(qtbot, world, name)
         page = panel.confirm
