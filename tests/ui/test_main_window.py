@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from world import World, id_number
@@ -321,3 +323,25 @@ def test_names_sort_by_pinyin_and_the_register_opens_a_to_z(qtbot: QtBot, world:
     assert names == ["陈淑珍", "黄凤英", "李桂兰", "王秀英", "张玉兰"]
     subjects.sort(0, Qt.SortOrder.DescendingOrder)
     assert subjects.data(subjects.index(0, 0)) == "张玉兰"
+
+
+def test_choosing_a_city_brings_the_due_tab_at_once(qtbot: QtBot, world: World) -> None:
+    """Test that the admin's choice of a city, made on screen, adds 到期提醒 before 结论后续 and gives the people
+    tab the city's form right away (through the shell's Changes), and that another city updates both."""
+    window = MainWindow(world.service, world.admin)
+    qtbot.addWidget(window)
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert "到期提醒" not in titles and window.due is None and window.people.policy_form is None
+    panel = window.after
+    assert panel.city is not None
+    panel.city.setCurrentIndex(panel.city.findData("chengdu"))
+    use = next(b for b in panel.findChildren(QPushButton) if b.text() == "设为本机构城市")
+    qtbot.mouseClick(use, Qt.MouseButton.LeftButton)
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert titles[-2:] == ["到期提醒", "结论后续"] and window.due is not None
+    assert "成都 chengdu@1" in window.due.policy.text()
+    assert window.people.policy_form == "nhsa-ltc-2021@1"
+    panel.city.setCurrentIndex(panel.city.findData("tianjin"))
+    qtbot.mouseClick(use, Qt.MouseButton.LeftButton)
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())].count("到期提醒") == 1
+    assert "天津 tianjin@1" in window.due.policy.text()
