@@ -78,7 +78,11 @@ def test_screenshots_render(qtbot: QtBot, world: World, tmp_path: Path) -> None:
     from ltc_assess.ui.screenshots import render_screenshots
 
     shots = render_screenshots(tmp_path / "shots", db=None)
-    assert [p.name for p in shots][:2] == ["01-login.png", "02-register.png"] and len(shots) == 9
+    assert [p.name for p in shots][:2] == ["01-login.png", "02-register.png"] and len(shots) == 15
+    assert [p.name for p in shots][9:] == [  # the 结论后续 pages under 成都's policy, and the due list
+        "10-after-decision-admin.png", "11-onsite-and-advice.png", "12-expert-confirmation.png",
+        "13-conclusions-publicity-objection.png", "14-review-by-others.png", "15-due-list.png",
+    ]
     assert all(p.stat().st_size > 5000 for p in shots)
 
 
