@@ -104,7 +104,7 @@ class ReviewPage(QWidget):
 
     def refresh(self) -> None:
         self.objection.clear()
-        for o in self.lifecycle.open_objections():
+        for o in self.lifecycle.open_objections(self.actor):
             self.objection.addItem(
                 _("评估 {id} {name}（等级 {level}）：{reason}").format(
                     id=o["assessment_id"], name=o["subject_name"], level=o["level"], reason=o["reason"]

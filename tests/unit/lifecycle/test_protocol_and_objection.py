@@ -346,3 +346,20 @@ def test_an_expert_checked_in_on_site_may_confirm(city: City) -> None:
     assert [r["id"] for r in city.lc.confirmable(third)] == [aid]
     city.lc.confirm(third, aid, 5)
     assert [c["display_name"] for c in city.lc.confirmations(aid)] == ["专家三"]
+
+
+def test_open_objections_are_shown_only_to_who_may_take_the_review(city: City) -> None:
+    """Test that an objection (a name and a reason) is listed only to qualified assessors outside the original,
+    and that the core refuses a 复评 by, or with, an unqualified assessor."""
+    w = city.world
+    aid = _approved(city)
+    oid = city.lc.lodge_objection(w.sup2, aid, "王小明（儿子）", "认为等级偏高")
+    assert [o["id"] for o in city.lc.open_objections(w.a3)] == [oid]
+    assert city.lc.open_objections(w.a1) == [] and city.lc.open_objections(city.e1) == []  # the original's people
+    assert city.lc.open_objections(w.a2) == []  # no qualification
+    with pytest.raises(AppError, match="a2 名 没有评估员或评估专家资格"):
+        city.lc.start_review(w.a2, oid, city.a4.id)
+    with pytest.raises(AppError, match="a2 名 没有评估员或评估专家资格"):
+        city.lc.start_review(w.a3, oid, w.a2.id)
+    city.lc.start_review(w.a3, oid, city.a4.id)
+    assert city.lc.open_objections(w.a3) == []  # taken
