@@ -134,6 +134,10 @@ class ObjectionCases(LifecycleBase):
                     ErrorCode.PERMISSION,
                     _("{name} 参与了原评估 {id}，不能参与复评").format(name=user.display_name, id=original.id),
                 )
+            if user.qualification is None:
+                raise AppError(
+                    ErrorCode.PERMISSION, _("{name} 没有评估员或评估专家资格").format(name=user.display_name)
+                )
         new = NewAssessment(
             subject_id=original.subject_id, form=original.form_ref, reason="review", assessor2_id=assessor2_id
         )
@@ -155,13 +159,17 @@ class ObjectionCases(LifecycleBase):
             if u.id not in took_part and not u.disabled and u.qualification
         ]
 
-    def open_objections(self) -> list[dict[str, Any]]:
-        """Objections whose 复评 has not started, with the person and the original level (for assessors)."""
+    def open_objections(self, actor: User) -> list[dict[str, Any]]:
+        """Objections whose 复评 has not started and ``actor`` may take (a qualified assessor who took no part in
+        the original), with the person and the original level; nobody else is shown the names."""
+        actor = self.service.active_actor(actor, Role.ASSESSOR)
+        if actor.qualification is None:
+            return []
         out = []
         for row in self.lstore.conclusions():
-            for o in self.lstore.objections(row["assessment_id"]):
-                if o["review_id"] is None:
-                    out.append({**o, "subject_name": row["subject_name"], "level": row["level"]})
+            waiting = [o for o in self.lstore.objections(row["assessment_id"]) if o["review_id"] is None]
+            if waiting and actor.id not in participants(self._store, self._store.assessment(row["assessment_id"])):
+                out += [{**o, "subject_name": row["subject_name"], "level": row["level"]} for o in waiting]
         return out
 
     def conclusions(self) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ltc_assess.conclusions import participants
+from ltc_assess.conclusions import participants, visited
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle.base import LifecycleBase
@@ -81,14 +81,35 @@ class VisitCases(LifecycleBase):
 
     # --- expert confirmation ----------------------------------------------------------------------
 
+    def _confirm_refusal(self, actor: User, record: Assessment) -> str | None:
+        """Why ``actor`` may not confirm ``record``'s conclusion, None when entitled.
+
+        Entitled is an expert (评估专家) when the city policy asks for expert confirmations, and either a
+        supervisor (who reviews every submitted assessment anyway) or an assessor who is one of the record's
+        assessors or checked in on its visit. Another assessor-expert never sees the record, as everywhere else
+        (an assessor reads only the records they took part in)."""
+        if actor.qualification != "expert":
+            return _("{name} 不是评估专家，不能确认结论").format(name=actor.display_name)
+        policy = self.policy()
+        if policy.onsite.expert_confirmations == 0:
+            return _("{city}政策不要求专家确认结论").format(city=policy.name)
+        if actor.role == Role.SUPERVISOR or record.took_part(actor.id):
+            return None
+        if actor.id in {p["user_id"] for p in self.lstore.visit_people(visited(self._store, record))}:
+            return None
+        return _("{name} 未参与评估 {id}（不是其评估员，也未在现场签到），不能确认其结论").format(
+            name=actor.display_name, id=record.id
+        )
+
     def confirm(self, actor: User, aid: int, level: int) -> Changes:
-        """An expert confirms the conclusion's level of a submitted assessment (before approval)."""
+        """An expert entitled to it confirms the conclusion's level of a submitted assessment (before approval)."""
         actor = self.service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
         record = self._store.assessment(aid)
+        refusal = self._confirm_refusal(actor, record)
+        if refusal is not None:
+            raise AppError(ErrorCode.PERMISSION, refusal)
         if record.status != Status.SUBMITTED:
             raise AppError(ErrorCode.TRANSITION, _("只有已提交的评估可由专家确认"))
-        if actor.qualification != "expert":
-            raise AppError(ErrorCode.PERMISSION, _("{name} 不是评估专家，不能确认结论").format(name=actor.display_name))
         if self.service.form(record.form_ref).level_name(level) is None:
             raise AppError(ErrorCode.INVALID, f"level {level} does not exist in {record.form_ref}", where="level")
         self._refuse_original_people(actor, record)
@@ -96,6 +117,14 @@ class VisitCases(LifecycleBase):
             self.lstore.confirm(aid, actor.id, level, self.service.now())
             work.audit("conclusion.confirm", "assessment", aid, new={"level": level})
         return Changes(assessment_ids=(aid,))
+
+    def confirmable(self, actor: User) -> list[dict[str, Any]]:
+        """The submitted assessments ``actor`` may confirm (with names: only those, never the others)."""
+        actor = self.service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+        if self.service.queries.city_policy() is None:
+            return []
+        rows = self.service.list_assessments(status=Status.SUBMITTED.value)
+        return [r for r in rows if self._confirm_refusal(actor, self._store.assessment(r["id"])) is None]
 
     def confirmations(self, aid: int) -> list[dict[str, Any]]:
         return self.lstore.confirmations(aid)

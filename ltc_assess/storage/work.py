@@ -32,6 +32,7 @@ class Changes:
     users_changed: bool = False
     conflicts_changed: bool = False  # bundle conflicts opened or closed
     due_changed: bool = False  # what falls due under the city policy, beyond approvals (a status review flagged)
+    policy_changed: bool = False  # the installation chose (another) city policy: its form, due list and pages
 
     def merged(self, other: Changes) -> Changes:
         """Both changes together: the ids of both (each once, in order), each flag set in either."""

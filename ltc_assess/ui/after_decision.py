@@ -111,4 +111,4 @@ class AfterDecisionPanel(QWidget):
             self.message, lambda: self.lifecycle.use_city(self.actor, city), _("已设为本机构城市，新的结论按此政策作出")
         ):
             self.refresh()
-            self.changed.emit(Changes(due_changed=True))
+            self.changed.emit(Changes(policy_changed=True))

@@ -14,7 +14,8 @@ from ltc_assess.ui.feedback import message_label, run, show
 
 
 class ConfirmPage(QWidget):
-    """For an expert: the submitted assessments awaiting confirmation; confirm the level of the chosen one.
+    """For an expert: the submitted assessments they may confirm (their own visits; every one for an expert
+    supervisor; the service decides, never this page); confirm the level of the chosen one.
 
     Signals:
         changed: a confirmation was recorded. args: the service's ``Changes``
@@ -44,7 +45,7 @@ class ConfirmPage(QWidget):
 
     def refresh(self) -> None:
         self.assessment.clear()
-        for row in self.lifecycle.service.list_assessments(status="submitted"):
+        for row in self.lifecycle.confirmable(self.actor):
             level = row["decided_level"] if row["decided_level"] is not None else row["proposed_level"]
             self.assessment.addItem(
                 _("{id} {name}（建议等级 {level}）").format(id=row["id"], name=row["subject_name"], level=level),
@@ -103,7 +104,7 @@ class ReviewPage(QWidget):
 
     def refresh(self) -> None:
         self.objection.clear()
-        for o in self.lifecycle.open_objections():
+        for o in self.lifecycle.open_objections(self.actor):
             self.objection.addItem(
                 _("评估 {id} {name}（等级 {level}）：{reason}").format(
                     id=o["assessment_id"], name=o["subject_name"], level=o["level"], reason=o["reason"]

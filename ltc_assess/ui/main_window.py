@@ -50,14 +50,13 @@ class MainWindow(QMainWindow):
         )
         self.resize(1100, 700)
         self.setStyleSheet(FOCUS_STYLE)  # dialogs opened from here inherit it
-        policy = service.queries.city_policy()
         self.exchange = Exchange(
             self, service, actor, lambda message: self.statusBar().showMessage(message), self.apply
         )
         self._build_menus()
         self.tabs = QTabWidget()
         self.setCentralWidget(self.tabs)
-        self.people = PeopleTab(service, actor, policy.form if policy is not None else None)
+        self.people = PeopleTab(service, actor)
         self.people.changed.connect(self.apply)
         self.people.assessment_started.connect(self.open_wizard)
         self.people.install_shortcuts(self)
@@ -75,12 +74,19 @@ class MainWindow(QMainWindow):
             self.conflicts.changed.connect(self.apply)
             self.tabs.addTab(self.conflicts, _("冲突"))
         self.due: DuePanel | None = None
-        if policy is not None:  # the due list exists only under a city policy
-            self.due = DuePanel(service, actor)
-            self.tabs.addTab(self.due, _("到期提醒"))
         self.after = AfterDecisionPanel(service, actor)
         self.after.changed.connect(self.apply)
         self.tabs.addTab(self.after, _("结论后续"))
+        self._follow_policy()
+
+    def _follow_policy(self) -> None:
+        """The city policy's parts of the shell: the form offered first, and the due list (which exists only
+        under a policy), its tab added before 结论后续 once a city is chosen."""
+        policy = self.service.queries.city_policy()
+        self.people.policy_form = policy.form if policy is not None else None
+        if policy is not None and self.due is None:
+            self.due = DuePanel(self.service, self.actor)
+            self.tabs.insertTab(self.tabs.indexOf(self.after), self.due, _("到期提醒"))
 
     def _build_menus(self) -> None:
         account = self.menuBar().addMenu(_("账户"))
@@ -110,7 +116,8 @@ class MainWindow(QMainWindow):
         """Refresh the views a mutation touched, and only those.
 
         A list is read again when rows may come, go or move (``list_changed``, ``status_changed``) or when a
-        row it shows changed; the people list when people changed; the conflicts and the due list when theirs did.
+        row it shows changed; the people list when people changed; the conflicts and the due list when theirs did;
+        a newly chosen city policy brings its form and due list at once (no restart).
         """
         touched = set(changes.assessment_ids)
         moved = changes.list_changed or changes.status_changed
@@ -125,9 +132,11 @@ class MainWindow(QMainWindow):
                 self.review_queue.refresh()
         if self.conflicts is not None and changes.conflicts_changed:
             self.conflicts.refresh()
-        if self.due is not None and (changes.status_changed or changes.due_changed):
+        if changes.policy_changed:
+            self._follow_policy()
+        if self.due is not None and (changes.status_changed or changes.due_changed or changes.policy_changed):
             self.due.refresh()
-        if moved or changes.due_changed or changes.users_changed:  # not on every saved answer
+        if moved or changes.due_changed or changes.users_changed or changes.policy_changed:  # not on every answer
             self.after.refresh()
 
     def open_wizard(self, aid: int) -> WizardWindow:

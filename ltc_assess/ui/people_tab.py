@@ -26,8 +26,8 @@ NEW_ASSESSMENT_KEY = QKeySequence("Ctrl+N")
 class PeopleTab(QWidget):
     """The people register.
 
-    Args:
-        policy_form: the form version the city policy prescribes (offered first), None without a policy.
+    ``policy_form`` is the form version the city policy prescribes (offered first), None without a policy; the
+    shell sets it, and sets it again when the admin chooses another city.
 
     Signals:
         changed: a mutation made here or in a dialog opened here. args: its ``Changes``
@@ -37,11 +37,10 @@ class PeopleTab(QWidget):
     changed = Signal(object)
     assessment_started = Signal(int)
 
-    def __init__(
-        self, service: AssessmentService, actor: User, policy_form: str | None = None, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, service: AssessmentService, actor: User, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.service, self.actor, self.policy_form = service, actor, policy_form
+        self.service, self.actor = service, actor
+        self.policy_form: str | None = None
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
         self.search = QLineEdit()

@@ -9,7 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication, QWidget
 
-from ltc_assess.demo import PASSWORDS, create_demo
+from ltc_assess.demo import PASSWORDS, SIGNERS, create_demo
+from ltc_assess.lifecycle import Lifecycle
 from ltc_assess.service import AssessmentService, NewAssessment
 from ltc_assess.ui.app import load_font
 from ltc_assess.ui.assessment_view import AssessmentViewDialog
@@ -28,6 +29,56 @@ def _save(widget: QWidget, out: Path, name: str) -> Path:
     widget.grab().save(str(path))
     widget.close()
     return path
+
+
+def _tab(service: AssessmentService, username: str, page: str) -> MainWindow:
+    """``username``'s main window on the 结论后续 tab, showing its page ``page`` (an attribute of the panel)."""
+    window = MainWindow(service, service.login(username, PASSWORDS[username]))
+    window.resize(1200, 720)
+    window.tabs.setCurrentWidget(window.after)
+    window.after.pages.setCurrentWidget(getattr(window.after, page))
+    return window
+
+
+def _after_decision(service: AssessmentService, out: Path) -> list[Path]:
+    """The 结论后续 pages under 成都's policy: the demo's returned NHSA assessment visited by assessor1 and
+    assessor2 (an expert), resubmitted, confirmed by assessor2 and supervisor1, approved by supervisor2, objected to."""
+    lc = Lifecycle(service)
+    admin = service.login("admin", PASSWORDS["admin"])
+    window = MainWindow(service, admin)
+    window.resize(1200, 720)
+    window.tabs.setCurrentWidget(window.after)
+    window.after.city.setCurrentIndex(window.after.city.findData("chengdu"))  # type: ignore[union-attr]
+    window.after.use_city()  # as the admin's button does, so the due tab appears at once
+    shots = [_save(window, out, "10-after-decision-admin")]
+    a1, a2 = service.login("assessor1", PASSWORDS["assessor1"]), service.login("assessor2", PASSWORDS["assessor2"])
+    aid = next(r["id"] for r in service.my_work(a1, "returned") if r["form_id"] == "nhsa-ltc-2021")
+    for person in (a1, a2):
+        lc.check_in(person, aid, "成都市武侯区示例路12号")
+        lc.check_out(person, aid, "成都市武侯区示例路12号")
+    lc.record_checks(a1, aid, identity_checked=True, guardian_present=True, guardian_name="王小明（示例）")
+    lc.save_care_advice(a1, aid, lc.care_advice(aid))
+    onsite = _tab(service, "assessor1", "onsite")
+    onsite.after.onsite.assessment.setCurrentIndex(onsite.after.onsite.assessment.findData(aid))  # type: ignore[union-attr]
+    shots.append(_save(onsite, out, "11-onsite-and-advice"))
+    service.submit(a1, aid, SIGNERS)
+    level = service.assessment(aid).proposed_level or 0
+    lc.confirm(a2, aid, level)
+    shots.append(_save(_tab(service, "supervisor1", "confirm"), out, "12-expert-confirmation"))
+    lc.confirm(service.login("supervisor1", PASSWORDS["supervisor1"]), aid, level)
+    sup2 = service.login("supervisor2", PASSWORDS["supervisor2"])
+    service.approve(sup2, aid, PASSWORDS["supervisor2"])
+    today = service.now()[:10]
+    lc.publish(sup2, today, today)
+    lc.lodge_objection(sup2, aid, "王小明（示例，儿子）", "认为等级偏低（示例）")
+    shots.append(_save(_tab(service, "supervisor2", "conclusions"), out, "13-conclusions-publicity-objection"))
+    shots.append(_save(_tab(service, "assessor3", "review"), out, "14-review-by-others"))
+    due = MainWindow(service, sup2)
+    due.resize(1200, 720)
+    assert due.due is not None
+    due.tabs.setCurrentWidget(due.due)
+    shots.append(_save(due, out, "15-due-list"))
+    return shots
 
 
 def render_screenshots(out: Path, db: Path | None = None, language: str = "zh_CN") -> list[Path]:
@@ -80,6 +131,7 @@ def render_screenshots(out: Path, db: Path | None = None, language: str = "zh_CN
         view = AssessmentViewDialog(service, actor, approved)
         view.tabs.setCurrentIndex(1)  # scores and explanation
         shots.append(_save(view, out, "09-read-only-view"))
+        shots += _after_decision(service, out)
         for widget in (window, wizard, wizard_nhsa):
             widget.deleteLater()
         QApplication.processEvents()

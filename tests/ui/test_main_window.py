@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from world import World, id_number
@@ -76,7 +78,11 @@ def test_screenshots_render(qtbot: QtBot, world: World, tmp_path: Path) -> None:
     from ltc_assess.ui.screenshots import render_screenshots
 
     shots = render_screenshots(tmp_path / "shots", db=None)
-    assert [p.name for p in shots][:2] == ["01-login.png", "02-register.png"] and len(shots) == 9
+    assert [p.name for p in shots][:2] == ["01-login.png", "02-register.png"] and len(shots) == 15
+    assert [p.name for p in shots][9:] == [  # the 结论后续 pages under 成都's policy, and the due list
+        "10-after-decision-admin.png", "11-onsite-and-advice.png", "12-expert-confirmation.png",
+        "13-conclusions-publicity-objection.png", "14-review-by-others.png", "15-due-list.png",
+    ]
     assert all(p.stat().st_size > 5000 for p in shots)
 
 
@@ -321,3 +327,25 @@ def test_names_sort_by_pinyin_and_the_register_opens_a_to_z(qtbot: QtBot, world:
     assert names == ["陈淑珍", "黄凤英", "李桂兰", "王秀英", "张玉兰"]
     subjects.sort(0, Qt.SortOrder.DescendingOrder)
     assert subjects.data(subjects.index(0, 0)) == "张玉兰"
+
+
+def test_choosing_a_city_brings_the_due_tab_at_once(qtbot: QtBot, world: World) -> None:
+    """Test that the admin's choice of a city, made on screen, adds 到期提醒 before 结论后续 and gives the people
+    tab the city's form right away (through the shell's Changes), and that another city updates both."""
+    window = MainWindow(world.service, world.admin)
+    qtbot.addWidget(window)
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert "到期提醒" not in titles and window.due is None and window.people.policy_form is None
+    panel = window.after
+    assert panel.city is not None
+    panel.city.setCurrentIndex(panel.city.findData("chengdu"))
+    use = next(b for b in panel.findChildren(QPushButton) if b.text() == "设为本机构城市")
+    qtbot.mouseClick(use, Qt.MouseButton.LeftButton)
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert titles[-2:] == ["到期提醒", "结论后续"] and window.due is not None
+    assert "成都 chengdu@1" in window.due.policy.text()
+    assert window.people.policy_form == "nhsa-ltc-2021@1"
+    panel.city.setCurrentIndex(panel.city.findData("tianjin"))
+    qtbot.mouseClick(use, Qt.MouseButton.LeftButton)
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())].count("到期提醒") == 1
+    assert "天津 tianjin@1" in window.due.policy.text()

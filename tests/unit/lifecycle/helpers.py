@@ -16,7 +16,7 @@ class City:
     world: World
     lc: Lifecycle
     e1: User  # an expert assessor (second assessor of the original)
-    e2: User  # an expert who confirms
+    e2: User  # an expert supervisor who confirms (never on site)
     a4: User  # an assessor who took no part
 
 
@@ -25,7 +25,7 @@ def make_city(world: World, city: str = "chengdu") -> City:
     lc = Lifecycle(s)
     lc.use_city(world.admin, city)
     s.add_user(world.admin, "e1", "专家一", "assessor", "e1-password")
-    s.add_user(world.admin, "e2", "专家二", "assessor", "e2-password")
+    s.add_user(world.admin, "e2", "专家二", "supervisor", "e2-password")
     s.add_user(world.admin, "a4", "评估员四", "assessor", "a4-password")
     for user, kind in (("a1", "assessor"), ("a3", "assessor"), ("a4", "assessor"), ("e1", "expert"),
                        ("e2", "expert"), ("sup1", "expert"), ("sup2", "expert")):

@@ -61,3 +61,23 @@ def test_city_visit_publicity_objection_letter_and_due(world: World, tmp_path: P
     assert [(e["kind"], e["assessment_id"], e["date"]) for e in due] == expected
     missing = run("letter", "999", "--out", str(letter), "--as", "a1", "--db", db)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_cli_refuses_a_confirmation_by_an_expert_who_took_no_part(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test the insider at the CLI: an assessor-expert outside the visit is refused with the reason, no traceback."""
+    city = make_city(world, "chengdu")
+    aid = nhsa_ready(city, world.a1, city.e1)
+    visit(city, aid, world.a1, city.e1)
+    world.service.submit(world.a1, aid)
+    world.service.add_user(world.admin, "e3", "专家三", "assessor", "e3-password")
+    city.lc.set_qualification(world.admin, "e3", "expert")
+    db = str(world.service.path)
+    world.service.close()
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "e3-password")
+    refused = run("visit", "confirm", str(aid), "--level", "5", "--as", "e3", "--db", db)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert f"专家三 未参与评估 {aid}（不是其评估员，也未在现场签到），不能确认其结论" in refused.stderr
+    monkeypatch.setenv("LTC_ASSESS_PASSWORD", "e1-password")
+    assert run("visit", "confirm", str(aid), "--level", "5", "--as", "e1", "--db", db).returncode == 0
+    shown = run("visit", "show", str(aid), "--as", "e1", "--db", db).stdout
+    assert "confirmed level 5 by 专家一" in shown and "专家三" not in shown

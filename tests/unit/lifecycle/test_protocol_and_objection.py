@@ -169,9 +169,7 @@ def test_review_is_refused_to_people_of_the_original_and_supersedes_it(city: Cit
     visit(city, review.id, w.a3, s.store.user_by_name("a4"))
     s.submit(w.a3, review.id)
     new_level = s.assessment(review.id).proposed_level
-    s.add_user(w.admin, "e3", "专家三", "assessor", "e3-password")
-    city.lc.set_qualification(w.admin, "e3", "expert")
-    city.lc.confirm(s.store.user_by_name("e3"), review.id, new_level)
+    city.lc.confirm(city.a4, review.id, new_level)  # the expert on the 复评's visit
     city.lc.confirm(w.sup2, review.id, new_level)
     with pytest.raises(AppError, match="复评须由未参与原评估"):
         s.approve(w.sup1, review.id)
@@ -197,9 +195,7 @@ def test_review_with_the_same_level_confirms_the_original(city: City) -> None:
     city.lc.set_qualification(w.admin, "a4", "expert")
     visit(city, review.id, w.a3, s.store.user_by_name("a4"))
     s.submit(w.a3, review.id)
-    s.add_user(w.admin, "e3", "专家三", "assessor", "e3-password")
-    city.lc.set_qualification(w.admin, "e3", "expert")
-    decide(city, review.id, w.sup2, s.store.user_by_name("e3"), w.sup2)
+    decide(city, review.id, w.sup2, city.a4, w.sup2)  # the expert on the 复评's visit and an expert supervisor
     assert s.assessment(aid).status == "approved"
     assert city.lc.conclusion(aid)["confirmed_by"] == review.id
     # the person is listed once in the due list, under the newer conclusion (the 复评's)
@@ -306,3 +302,64 @@ def test_reapplying_before_the_interval_is_refused_with_the_earliest_date(city: 
         w.a1, NewAssessment(subject_id=w.subject.id, form="nhsa-ltc-2021", reason="first")
     )
     assert again.status == "draft"
+
+
+def test_an_expert_confirms_only_assessments_they_are_entitled_to(city: City) -> None:
+    """Test the insider attack: an assessor-expert who took no part calls the core for another assessment and is
+    refused by name, lists none of it; the on-site expert and the expert supervisor see and confirm it."""
+    w = city.world
+    s = w.service
+    aid = nhsa_ready(city, w.a1, city.e1)
+    visit(city, aid, w.a1, city.e1)
+    s.submit(w.a1, aid)
+    s.add_user(w.admin, "e3", "专家三", "assessor", "e3-password")
+    city.lc.set_qualification(w.admin, "e3", "expert")
+    outsider = s.store.user_by_name("e3")
+    assert outsider is not None
+    level = s.assessment(aid).proposed_level
+    assert level is not None
+    with pytest.raises(AppError, match=f"专家三 未参与评估 {aid}（不是其评估员，也未在现场签到），不能确认其结论"):
+        city.lc.confirm(outsider, aid, level)
+    with pytest.raises(AppError, match="专家三 未参与评估"):  # refused before the level or status is looked at
+        city.lc.confirm(outsider, aid, level + 1)
+    assert city.lc.confirmations(aid) == [] and city.lc.confirmable(outsider) == []
+    assert city.lc.confirmable(w.a1) == []  # an 评估员 on site, not an expert
+    assert [r["id"] for r in city.lc.confirmable(city.e1)] == [aid]  # on site, the second assessor
+    assert [r["id"] for r in city.lc.confirmable(city.e2)] == [aid]  # an expert supervisor
+    city.lc.confirm(city.e1, aid, level)
+    city.lc.confirm(city.e2, aid, level)
+    s.approve(w.sup1, aid)
+    assert city.lc.confirmable(city.e1) == []  # approved: nothing left to confirm
+
+
+def test_an_expert_checked_in_on_site_may_confirm(city: City) -> None:
+    """Test that an assessor-expert who is not an assessor of the record but checked in on its visit may confirm."""
+    w = city.world
+    s = w.service
+    s.add_user(w.admin, "e3", "专家三", "assessor", "e3-password")
+    city.lc.set_qualification(w.admin, "e3", "expert")
+    third = s.store.user_by_name("e3")
+    assert third is not None
+    aid = nhsa_ready(city, w.a1, city.e1)
+    visit(city, aid, w.a1, city.e1, third)
+    s.submit(w.a1, aid)
+    assert [r["id"] for r in city.lc.confirmable(third)] == [aid]
+    city.lc.confirm(third, aid, 5)
+    assert [c["display_name"] for c in city.lc.confirmations(aid)] == ["专家三"]
+
+
+def test_open_objections_are_shown_only_to_who_may_take_the_review(city: City) -> None:
+    """Test that an objection (a name and a reason) is listed only to qualified assessors outside the original,
+    and that the core refuses a 复评 by, or with, an unqualified assessor."""
+    w = city.world
+    aid = _approved(city)
+    oid = city.lc.lodge_objection(w.sup2, aid, "王小明（儿子）", "认为等级偏高")
+    assert [o["id"] for o in city.lc.open_objections(w.a3)] == [oid]
+    assert city.lc.open_objections(w.a1) == [] and city.lc.open_objections(city.e1) == []  # the original's people
+    assert city.lc.open_objections(w.a2) == []  # no qualification
+    with pytest.raises(AppError, match="a2 名 没有评估员或评估专家资格"):
+        city.lc.start_review(w.a2, oid, city.a4.id)
+    with pytest.raises(AppError, match="a2 名 没有评估员或评估专家资格"):
+        city.lc.start_review(w.a3, oid, w.a2.id)
+    city.lc.start_review(w.a3, oid, city.a4.id)
+    assert city.lc.open_objections(w.a3) == []  # taken
