@@ -8,22 +8,20 @@ from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService
-from ltc_assess.storage import at_rest, audit
-from ltc_assess.storage.db import new_key, transaction
+from ltc_assess.storage import at_rest
+from ltc_assess.storage.db import new_key
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role
 
 
 def _log(service: AssessmentService, actor: User, action: str, entity: str, entity_id: Any, new: Any = None) -> None:
-    with transaction(service.db):
-        audit.append(
-            service.db, at=service._now(), actor_id=actor.id, action=action, entity=entity, entity_id=entity_id, new=new
-        )
+    with service.unit_of_work(actor) as work:
+        work.audit(action, entity, entity_id, new=new)
 
 
 def report(service: AssessmentService, actor: User, aid: int) -> bytes:
     """An assessment's report; an assessor reads only the records they took part in."""
-    actor = service._actor(actor)
+    actor = service.active_actor(actor)
     record = service.assessment(aid)
     if actor.role == Role.ASSESSOR and not record.took_part(actor.id):
         raise AppError(ErrorCode.PERMISSION, f"assessment {aid} belongs to other assessors")
@@ -34,7 +32,7 @@ def report(service: AssessmentService, actor: User, aid: int) -> bytes:
 
 def assessments(service: AssessmentService, actor: User, status: str | None) -> list[dict[str, Any]]:
     """The list with names; an assessor sees their own records only."""
-    actor = service._actor(actor)
+    actor = service.active_actor(actor)
     mine = {"assessor_id": actor.id} if actor.role == Role.ASSESSOR else {}
     rows = service.list_assessments(status=status, **mine)
     _log(service, actor, "read.list", "subjects", None, {"subjects": sorted({r["subject_id"] for r in rows})})
@@ -43,21 +41,21 @@ def assessments(service: AssessmentService, actor: User, status: str | None) -> 
 
 def audit_log(service: AssessmentService, actor: User) -> str:
     """The audit trail as CSV, for a supervisor or an admin."""
-    actor = service._actor(actor, Role.SUPERVISOR, Role.ADMIN)
+    actor = service.active_actor(actor, Role.SUPERVISOR, Role.ADMIN)
     _log(service, actor, "read.audit_log", "audit", None)
     return service.audit_csv()
 
 
 def backup(service: AssessmentService, actor: User, out: Path) -> Path:
     """A whole-database copy (encrypted like the database), by an admin."""
-    actor = service._actor(actor, Role.ADMIN)
+    actor = service.active_actor(actor, Role.ADMIN)
     _log(service, actor, "read.backup", "database", None, {"out": str(out)})
     return service.backup(out)
 
 
 def recovery_key(service: AssessmentService, actor: User) -> str:
     """The raw database key in hex, for the agency's escrow and forensic repair (an admin; logged)."""
-    actor = service._actor(actor, Role.ADMIN)
+    actor = service.active_actor(actor, Role.ADMIN)
     key = service.database_key()
     if key is None:
         raise AppError(ErrorCode.CONFLICT, f"{service.path} is not encrypted (ltc-assess db encrypt)")
@@ -67,7 +65,7 @@ def recovery_key(service: AssessmentService, actor: User) -> str:
 
 def encrypt(service: AssessmentService, actor: User) -> AssessmentService:
     """Encrypt a plain database in place (an admin); returns the service on the encrypted file."""
-    actor = service._actor(actor, Role.ADMIN)
+    actor = service.active_actor(actor, Role.ADMIN)
     if service.database_key() is not None:
         raise AppError(ErrorCode.CONFLICT, f"{service.path} is already encrypted")
     _log(service, actor, "db.encrypt", "database", None)

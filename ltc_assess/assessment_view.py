@@ -14,7 +14,6 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.schema.model import FormDef
 from ltc_assess.service import SIGNER_LABELS, AssessmentService
-from ltc_assess.storage import audit
 from ltc_assess.storage.records import Assessment, Comment, Subject, User
 from ltc_assess.workflow import Role
 
@@ -83,12 +82,12 @@ def assessment_view(service: AssessmentService, actor: User, aid: int) -> Assess
         if user_id is None:
             return ""
         if user_id not in names:
-            names[user_id] = service.store.user(user_id).display_name
+            names[user_id] = service.accounts.user(user_id).display_name
         return names[user_id]
 
     history = tuple(
         StatusEvent(row["at"], who(row["actor_id"]), _(STATUS_EVENTS[row["action"]]), _note(row))
-        for row in audit.entity_history(service.db, "assessment", aid)
+        for row in service.queries.audit_events(aid)
         if row["action"] in STATUS_EVENTS
     )
     return AssessmentView(
@@ -97,6 +96,6 @@ def assessment_view(service: AssessmentService, actor: User, aid: int) -> Assess
         subject=service.subject(record.subject_id),
         comments=tuple(service.comments(aid)),
         signatures=service.signatures(aid),
-        signed_reports=tuple(r["signer_role"] for r in service.store.reports(aid)),
+        signed_reports=service.queries.signed_report_roles(aid),
         history=history,
     )

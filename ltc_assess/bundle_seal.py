@@ -12,11 +12,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ltc_assess.errors import AppError, ErrorCode
-from ltc_assess.storage import audit
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role
 
@@ -28,25 +26,16 @@ TRANSPORT_CERT, TRANSPORT_KEY = "transport_cert_pem", "transport_key_pem"
 
 def init_transport(service: AssessmentService, actor: User, root_passphrase: str) -> bytes:
     """Create the agency's transport certificate (admin, once, needs the root passphrase); returns it (PEM)."""
-    from ltc_assess.signing.keys import KeyPair
     from ltc_assess.signing.transport import create_transport
 
     actor = service.active_actor(actor, Role.ADMIN)
-    if service.store.setting(TRANSPORT_CERT) is not None:
+    if service.keys.setting(TRANSPORT_CERT) is not None:
         raise AppError(ErrorCode.CONFLICT, "the transport certificate already exists")
-    root = KeyPair(service.root_certificate(), (service.store.setting("root_key_pem") or "").encode())
-    pair = create_transport(root, root_passphrase, dt.datetime.fromisoformat(service.now()))
-    with transaction(service.db):
-        service.store.set_setting(TRANSPORT_CERT, pair.cert_pem.decode())
-        service.store.set_setting(TRANSPORT_KEY, pair.key_pem.decode())
-        audit.append(
-            service.db,
-            at=service.now(),
-            actor_id=actor.id,
-            action="keys.init_transport",
-            entity="agency",
-            entity_id=service.store.setting("agency_name"),
-        )
+    pair = create_transport(service.keys.root(), root_passphrase, dt.datetime.fromisoformat(service.now()))
+    with service.unit_of_work(actor, Role.ADMIN) as work:
+        work.store.set_setting(TRANSPORT_CERT, pair.cert_pem.decode())
+        work.store.set_setting(TRANSPORT_KEY, pair.key_pem.decode())
+        work.audit("keys.init_transport", "agency", service.agency()[0])
     return pair.cert_pem
 
 
@@ -72,7 +61,7 @@ def seal(service: AssessmentService, plain: Path, out: Path) -> None:
     """Encrypt the package file ``plain`` to the agency and write it to ``out`` (0600)."""
     from ltc_assess.signing.transport import seal as seal_bytes
 
-    cert = service.store.setting(TRANSPORT_CERT)
+    cert = service.keys.setting(TRANSPORT_CERT)
     if cert is None:
         raise AppError(
             ErrorCode.NOT_FOUND,
@@ -81,8 +70,14 @@ def seal(service: AssessmentService, plain: Path, out: Path) -> None:
     write_private(out, seal_bytes(plain.read_bytes(), cert.encode(), service.root_certificate()))
 
 
+class Settings(Protocol):
+    """Where the agency's transport key is kept: the desktop's service, the office server's store."""
+
+    def setting(self, key: str) -> str | None: ...
+
+
 @contextmanager
-def opened(service: AssessmentService, path: Path, max_bytes: int) -> Iterator[Path]:
+def opened(settings: Settings, path: Path, max_bytes: int) -> Iterator[Path]:
     """The package inside a bundle file: decrypted into a private temporary file when sealed, else as it is."""
     from ltc_assess.signing.transport import MAGIC, is_sealed, unseal
 
@@ -96,7 +91,7 @@ def opened(service: AssessmentService, path: Path, max_bytes: int) -> Iterator[P
         return
     if path.stat().st_size > max_bytes + 4096:
         raise AppError(ErrorCode.INTEGRITY, f"{path}: larger than the {max_bytes} bytes a bundle may have")
-    cert, key = service.store.setting(TRANSPORT_CERT), service.store.setting(TRANSPORT_KEY)
+    cert, key = settings.setting(TRANSPORT_CERT), settings.setting(TRANSPORT_KEY)
     if cert is None or key is None:
         raise AppError(ErrorCode.NOT_FOUND, f"{path}: encrypted, but this database has no transport key")
     try:

@@ -17,8 +17,6 @@ evidence); if any is refused, nothing is written and each refusal is named (``Bu
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -28,41 +26,15 @@ from types import MappingProxyType
 from typing import Any
 
 from ltc_assess import bundle_seal, replay
+from ltc_assess.bundle_records import bundle_record, content_hash, write_record
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.incoming import parse_records
 from ltc_assess.service import AssessmentService, Changes
-from ltc_assess.storage import audit
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import Role, Status
 
 FORMAT = "ltc-assess-bundle"
 MAX_BUNDLE_BYTES = 1 << 30  # what a signed manifest may list in all: the memory an import may take
-RECORD_FIELDS = (
-    "form_id",
-    "form_version",
-    "form_sha256",
-    "reason",
-    "assessment_date",
-    "place",
-    "informant_name",
-    "informant_relation",
-    "status",
-    "current_item",
-    "score_json",
-    "engine_version",
-    "proposed_level",
-    "decided_level",
-    "decision_reason",
-    "version_no",
-    "created_at",
-    "updated_at",
-    "submitted_at",
-    "approved_at",
-    "exported_at",
-)
-USER_FIELDS = replay.USER_FIELDS
-
-
 class BundleRefused(AppError):
     """Records of a bundle that may not enter this database; nothing was written."""
 
@@ -98,31 +70,6 @@ def import_changes(service: AssessmentService, summary: ImportSummary) -> Change
     )
 
 
-def content_hash(service: AssessmentService, record: Assessment) -> str:
-    """What two installations compare: everything a person could have changed in the record."""
-    comments = [(c.author, c.item_id, c.body, c.created_at) for c in service.comments(record.id)]
-    signatures = {role: hashlib.sha256(png).hexdigest() for role, png in service.signatures(record.id).items()}
-    # the score follows from the answers; the insurer-export flag is local bookkeeping
-    fields = {k: getattr(record, k, None) for k in RECORD_FIELDS if k not in ("score_json", "exported_at")}
-    fields["status"] = record.status.value
-    fields["supersedes"] = service.assessment(record.supersedes_id).uid if record.supersedes_id else None
-    return _digest(fields, record.answers, comments, signatures)
-
-
-def record_hash(rec: Mapping[str, Any], display_names: Mapping[str, str]) -> str:
-    """``content_hash`` of a record in bundle form (how the office server holds records)."""
-    fields = {k: rec["fields"][k] for k in RECORD_FIELDS if k not in ("score_json", "exported_at")}
-    fields["supersedes"] = rec["supersedes"]
-    comments = [(display_names.get(c["author"]), c["item_id"], c["body"], c["created_at"]) for c in rec["comments"]]
-    signatures = {role: hashlib.sha256(base64.b64decode(p)).hexdigest() for role, p in rec["signatures"].items()}
-    return _digest(fields, rec["answers"], comments, signatures)
-
-
-def _digest(fields: dict[str, Any], answers: Any, comments: list[Any], signatures: dict[str, str]) -> str:
-    payload = json.dumps([fields, answers, comments, signatures], sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
 def _user_names(service: AssessmentService) -> tuple[dict[int, str], dict[str, int]]:
     users = service.store.users()
     return {u.id: u.username for u in users}, {u.username: u.id for u in users}
@@ -133,8 +80,8 @@ def export_bundle(
 ) -> dict[str, Any]:
     """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``),
     encrypted to the agency (one file, 0600)."""
-    from ltc_assess import attestation
     from ltc_assess.exchange.package import write_package
+    from ltc_assess.service import attestation
     from ltc_assess.signing.cms import sign_detached
     from ltc_assess.signing.keys import KeyPair, load_key
 
@@ -151,59 +98,10 @@ def export_bundle(
         current = content_hash(service, record)
         if not everything and current == record.sync_hash:
             continue  # unchanged since the last bundle that carried it
-        subject = service.subject(record.subject_id)
-        records.append(
-            {
-                "uid": record.uid,
-                "content_hash": current,
-                "base_hash": record.sync_hash,
-                "subject": {
-                    k: getattr(subject, k)
-                    for k in (
-                        "uid",
-                        "name",
-                        "sex",
-                        "birth_date",
-                        "id_number",
-                        "insurance_no",
-                        "address",
-                        "district",
-                        "phone",
-                        "contacts",
-                    )
-                },
-                "fields": {
-                    k: getattr(record, k, None) if k != "score_json" else json.dumps(record.score, ensure_ascii=False)
-                    for k in RECORD_FIELDS
-                }
-                | {"status": record.status.value},
-                "users": {k: names.get(getattr(record, k) or -1) for k in USER_FIELDS},
-                "supersedes": service.assessment(record.supersedes_id).uid if record.supersedes_id else None,
-                "answers": record.answers,
-                "comments": [
-                    {"author": names.get(c.author_id), "item_id": c.item_id, "body": c.body, "created_at": c.created_at}
-                    for c in service.comments(record.id)
-                ],
-                "signatures": {r: base64.b64encode(p).decode() for r, p in service.signatures(record.id).items()},
-                "reports": [
-                    {
-                        "revision": r["revision"],
-                        "signer_role": r["signer_role"],
-                        "sha256": r["sha256"],
-                        "created_at": r["created_at"],
-                        "pdf": base64.b64encode(bytes(r["pdf"])).decode(),
-                    }
-                    for r in service.store.reports(record.id)
-                ],
-                "evidence": [
-                    {"kind": e["kind"], "payload": e["payload"], "signature": base64.b64encode(e["signature"]).decode()}
-                    for e in service.store.signed_records(record.id)
-                ],
-            }
-        )
+        records.append(bundle_record(service, record, current, names))
     bundle_id = uuid.uuid4().hex
     at = service.now()
-    with transaction(service.db):  # the bundle carries the audit chain's signed head (tamper evidence)
+    with service.unit_of_work(actor):  # the bundle carries the audit chain's signed head (tamper evidence)
         checkpoint = attestation.sign_checkpoint(service, actor.id, password, at)
     meta = {
         "format": FORMAT,
@@ -223,21 +121,13 @@ def export_bundle(
             lambda data: sign_detached(data, pair, password, [service.root_certificate()]),
         )
         bundle_seal.seal(service, folder / "bundle.zip", out)
-    with transaction(service.db):
+    with service.unit_of_work(actor) as work:
         for rec in records:
             local = service.store.assessment_by_uid(rec["uid"])
             if local is not None:
                 service.store.set_sync_hash(local.id, rec["content_hash"])
         service.store.log_bundle(bundle_id, "export", at, actor.id, {"assessments": [r["uid"] for r in records]})
-        audit.append(
-            service.db,
-            at=at,
-            actor_id=actor.id,
-            action="bundle.export",
-            entity="bundle",
-            entity_id=bundle_id,
-            new={"assessments": len(records), "file": str(out)},
-        )
+        work.audit("bundle.export", "bundle", bundle_id, new={"assessments": len(records), "file": str(out)}, at=at)
     return manifest
 
 
@@ -267,7 +157,7 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
     signer = replay.bundle_signer(service, signed_by[-1])
     if service.store.bundle_seen(meta["bundle_id"]):
         return ImportSummary(already_imported=True)
-    records = replay.parse_records(package.files["records.json"], str(path))
+    records = parse_records(package.files["records.json"], str(path))
     their_head = {"their_audit_head": _their_head(meta)}
     return apply_records(service, actor, records, lambda _rec: signer, meta["bundle_id"], path, their_head)
 
@@ -295,21 +185,13 @@ def apply_records(
         raise BundleRefused(Path(where), refusals)
     _names, ids = _user_names(service)
     at = service.now()
-    with transaction(service.db):
+    with service.unit_of_work(actor) as work:
         for rec, (outcome, local) in plans:
             _apply(service, actor, rec, outcome, local, ids, source_id, at, summary)
         service.store.log_bundle(source_id, "import", at, actor.id, _summary_dict(summary))
-        audit.append(
-            service.db,
-            at=at,
-            actor_id=actor.id,
-            action="bundle.import",
-            entity="bundle",
-            entity_id=source_id,
-            new=_summary_dict(summary)
-            | {"signed_by": ", ".join(sorted({signer_of(r).username for r in records}))}
-            | dict(audit_extra),
-        )
+        signers = ", ".join(sorted({signer_of(r).username for r in records}))
+        new = _summary_dict(summary) | {"signed_by": signers} | dict(audit_extra)
+        work.audit("bundle.import", "bundle", source_id, new=new, at=at)
     return summary
 
 
@@ -373,47 +255,8 @@ def _apply(
         service.store.add_conflict(rec["uid"], bundle_id, at, rec)
         summary.conflicts.append(rec["uid"])
     else:
-        _write(service, actor, rec, ids, local, at)
+        write_record(service, actor, rec, ids, local, at)
         (summary.added if local is None else summary.updated).append(rec["uid"])
-
-
-def _write(
-    service: AssessmentService, actor: User, rec: dict[str, Any], ids: dict[str, int], local: Assessment | None, at: str
-) -> None:
-    """Make the local copy of ``rec`` exactly the incoming record (inserting it when new)."""
-    store = service.store
-    subject = store.subject_by_uid_or_number(rec["subject"]["uid"], rec["subject"]["id_number"])
-    if subject is None:
-        subject = store.add_subject(dict(rec["subject"]), at)
-    fields = {k: v for k, v in rec["fields"].items() if k != "status"}
-    fields |= {k: ids.get(rec["users"][k]) if rec["users"][k] else None for k in USER_FIELDS}
-    fields["subject_id"] = subject.id
-    fields["supersedes_id"] = store.assessment_by_uid(rec["supersedes"]).id if rec["supersedes"] else None  # type: ignore[union-attr]
-    signatures = {role: base64.b64decode(p) for role, p in rec["signatures"].items()}
-    if local is None:
-        aid = store.create_assessment(fields | {"uid": rec["uid"], "status": Status.DRAFT.value})
-    else:
-        aid = local.id
-        store.update_assessment(aid, status=Status.DRAFT.value)
-    store.replace_children(aid, rec["answers"], signatures, actor.id, at)
-    store.replace_comments(
-        aid,
-        [
-            {"author_id": ids[c["author"]], "item_id": c["item_id"], "body": c["body"], "created_at": c["created_at"]}
-            for c in rec["comments"]
-        ],
-    )
-    have = {r["revision"] for r in store.reports(aid)}
-    for r in rec["reports"]:
-        if r["revision"] not in have:
-            store.insert_report(
-                aid, r["revision"], r["signer_role"], base64.b64decode(r["pdf"]), r["sha256"], r["created_at"]
-            )
-    for e in rec["evidence"]:
-        store.add_signed_record(aid, e["kind"], e["payload"], base64.b64decode(e["signature"]), at)
-    store.update_assessment(aid, **fields, status=rec["fields"]["status"], sync_hash=rec["content_hash"])
-    if rec["fields"]["status"] == Status.APPROVED and fields["supersedes_id"]:
-        store.update_assessment(fields["supersedes_id"], status=Status.SUPERSEDED.value)
 
 
 def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, take_theirs: bool) -> Changes:
@@ -427,7 +270,7 @@ def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, 
     incoming = {"reports": [], "evidence": []} | incoming  # conflicts stored before evidence travelled
     _names, ids = _user_names(service)
     at = service.now()
-    with transaction(service.db):
+    with service.unit_of_work(actor) as work:
         if take_theirs:
             local = service.store.assessment_by_uid(conflict["assessment_uid"])
             if local is not None and local.status in (Status.APPROVED, Status.SUPERSEDED):
@@ -435,16 +278,9 @@ def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, 
             why = replay.refusal(service, incoming, local, actor, [incoming])
             if why:
                 raise AppError(ErrorCode.PERMISSION, f"assessment {conflict['assessment_uid']}: {why}")
-            _write(service, actor, incoming, ids, local, at)
+            write_record(service, actor, incoming, ids, local, at)
         service.store.close_conflict(conflict_id, at, "theirs" if take_theirs else "ours")
-        audit.append(
-            service.db,
-            at=at,
-            actor_id=actor.id,
-            action="bundle.resolve",
-            entity="assessment",
-            entity_id=conflict["assessment_uid"],
-            new={"kept": "theirs" if take_theirs else "ours"},
-        )
+        kept = "theirs" if take_theirs else "ours"
+        work.audit("bundle.resolve", "assessment", conflict["assessment_uid"], new={"kept": kept}, at=at)
     summary = ImportSummary(updated=[conflict["assessment_uid"]] if take_theirs else [])
     return replace(import_changes(service, summary), conflicts_changed=True)

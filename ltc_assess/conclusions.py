@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlite_utils import Database
-
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.policies import Policy, advice, get_policy
 from ltc_assess.policies.rules import confirmation_problems, protocol_problems, validity
-from ltc_assess.storage import audit
 from ltc_assess.storage.lifecycle_store import LifecycleStore
 from ltc_assess.storage.records import Assessment
 from ltc_assess.storage.store import Store
+from ltc_assess.storage.work import Work
 from ltc_assess.workflow import Action, Role, Status, apply
 
 POLICY_SETTING = "policy_city"
@@ -93,13 +91,14 @@ def check_approval(store: Store, record: Assessment, level: int, actor_id: int) 
     )
 
 
-def record_conclusion(db: Database, store: Store, record: Assessment, level: int, at: str, actor_id: int) -> list[int]:
-    """At approval (inside its transaction): the conclusion with its policy version and validity; a 复评's
+def record_conclusion(work: Work, record: Assessment, level: int) -> list[int]:
+    """At approval (inside its unit of work): the conclusion with its policy version and validity; a 复评's
     conclusion confirms or supersedes the original. Returns other assessment ids it changed."""
+    store, at = work.store, work.at
     policy = city_policy(store)
     if policy is None:
         return []
-    lstore = LifecycleStore(db)
+    lstore = LifecycleStore(store.db)
     span = validity(policy, level, dt.date.fromisoformat(at[:10]))
     fields = {
         "assessment_id": record.id,
@@ -113,9 +112,7 @@ def record_conclusion(db: Database, store: Store, record: Assessment, level: int
         "reapply_after": span.reapply_after.isoformat(),
     }
     lstore.add_conclusion(fields)
-    audit.append(
-        db, at=at, actor_id=actor_id, action="conclusion.record", entity="assessment", entity_id=record.id, new=fields
-    )
+    work.audit("conclusion.record", "assessment", record.id, new=fields)
     objection = lstore.objection_for_review(record.id)
     if objection is None:
         return []
@@ -130,15 +127,7 @@ def record_conclusion(db: Database, store: Store, record: Assessment, level: int
         if original.status == Status.APPROVED:
             store.update_assessment(original.id, status=apply(original.status, Action.SUPERSEDE, Role.SUPERVISOR).value)
         outcome = "superseded"
-    audit.append(
-        db,
-        at=at,
-        actor_id=actor_id,
-        action=f"conclusion.{outcome}",
-        entity="assessment",
-        entity_id=original.id,
-        new={"by": record.id, "level": level},
-    )
+    work.audit(f"conclusion.{outcome}", "assessment", original.id, new={"by": record.id, "level": level})
     return [original.id]
 
 

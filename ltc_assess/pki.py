@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.signing import keys as signing_keys
-from ltc_assess.storage import audit
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.store import Store
+from ltc_assess.storage.work import unit_of_work
 
 if TYPE_CHECKING:
     from ltc_assess.signing.ltv import Ltv
@@ -43,7 +43,7 @@ class AgencyPki:
     """
 
     def __init__(self, store: Store, path: Path, clock: Callable[[], dt.datetime] = _utc_now) -> None:
-        self.store, self.db, self.path, self._clock = store, store.db, path, clock
+        self.store, self.path, self._clock = store, path, clock
         self._timestamper: tuple[str, AgencyTimeStamper] | None = None
 
     @property
@@ -56,16 +56,12 @@ class AgencyPki:
             raise AppError(ErrorCode.NOT_FOUND, "no signing root yet (ltc-assess keys init-root)")
         return signing_keys.KeyPair(cert.encode(), key.encode())
 
-    def _audit(self, actor_id: int | None, action: str, new: dict[str, object]) -> None:
-        audit.append(
-            self.db,
-            at=self._clock().isoformat(timespec="seconds"),
-            actor_id=actor_id,
-            action=action,
-            entity="agency",
-            entity_id="pki",
-            new=new,
-        )
+    @contextmanager
+    def _change(self, actor_id: int | None, action: str, new: dict[str, object]) -> Iterator[None]:
+        """The block's writes and then their audit event, as one unit of work."""
+        with unit_of_work(self.store, self._clock().isoformat(timespec="seconds")) as work:
+            yield
+            work.audit(action, "agency", "pki", new=new, actor_id=actor_id)
 
     # --- the field TSA ----------------------------------------------------------------------------
 
@@ -77,10 +73,9 @@ class AgencyPki:
         fd = os.open(self.secret_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(secret)
-        with transaction(self.db):
+        with self._change(actor_id, "keys.tsa", {"tsa": name}):
             self.store.set_setting(TSA_CERT, pair.cert_pem.decode())
             self.store.set_setting(TSA_KEY, pair.key_pem.decode())
-            self._audit(actor_id, "keys.tsa", {"tsa": name})
         return pair.cert_pem
 
     def local_timestamper(self) -> AgencyTimeStamper | None:
@@ -103,9 +98,8 @@ class AgencyPki:
         """Use an external RFC 3161 TSA (None: back to this installation's own)."""
         if url is not None and not url.startswith(("http://", "https://")):
             raise AppError(ErrorCode.INVALID, f"TSA URL {url!r}: must start with http:// or https://")
-        with transaction(self.db):
+        with self._change(actor_id, "keys.tsa_url", {"url": url}):
             self.store.set_setting(TSA_URL, url or "")
-            self._audit(actor_id, "keys.tsa_url", {"url": url})
 
     # --- revocation -------------------------------------------------------------------------------
 
@@ -117,9 +111,8 @@ class AgencyPki:
         if stored is None or not issued_by(stored[0], self._root().cert_pem):
             return
         at = self._clock().isoformat()  # to the microsecond: a signature a second earlier must stay valid
-        with transaction(self.db):
+        with self._change(actor_id, "keys.revoke", {"user_id": user_id, "reason": reason}):
             self.store.add_revocation(cert_serial(stored[0]), user_id, at, reason)
-            self._audit(actor_id, "keys.revoke", {"user_id": user_id, "reason": reason})
 
     def issue_crl(self, actor_id: int, root_passphrase: str) -> bytes:
         """A new CRL listing every revocation, kept as this installation's current one; returns it (PEM)."""
@@ -128,10 +121,9 @@ class AgencyPki:
         number = int(self.store.setting(CRL_NUMBER) or 0) + 1
         revoked = [Revocation(serial, dt.datetime.fromisoformat(at)) for serial, at in self.store.revocations()]
         pem = build_crl(self._root(), root_passphrase, revoked, number=number, now=self._clock())
-        with transaction(self.db):
+        with self._change(actor_id, "keys.crl", {"number": number, "revoked": len(revoked)}):
             self.store.set_setting(CRL_PEM, pem.decode())
             self.store.set_setting(CRL_NUMBER, str(number))
-            self._audit(actor_id, "keys.crl", {"number": number, "revoked": len(revoked)})
         return pem
 
     def install_crl(self, actor_id: int, data: bytes) -> int:
@@ -142,10 +134,9 @@ class AgencyPki:
         number = crl_number(data, self._root().cert_pem)
         if number <= int(self.store.setting(CRL_NUMBER) or 0):
             raise AppError(ErrorCode.CONFLICT, f"CRL #{number} is not newer than the one held here")
-        with transaction(self.db):
+        with self._change(actor_id, "keys.crl_install", {"number": number}):
             self.store.set_setting(CRL_PEM, data.decode("ascii"))
             self.store.set_setting(CRL_NUMBER, str(number))
-            self._audit(actor_id, "keys.crl_install", {"number": number})
         return number
 
     def current_crl(self) -> bytes | None:

@@ -17,142 +17,17 @@ Nothing here writes: callers apply what is accepted and report the refusals.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-
-from ltc_assess import evidence
+from ltc_assess import evidence, incoming
 from ltc_assess.errors import AppError, ErrorCode, LtcError
 from ltc_assess.record_source import RecordSource
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import TRANSITIONS, Role, Status
-
-Text = Annotated[str, StringConstraints(max_length=10_000)]
-Uid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
-Sha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-Small = Annotated[int, Field(ge=0, le=1_000_000)]
-USER_FIELDS = ("assessor1_id", "assessor2_id", "decided_by", "created_by", "approved_by")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class IncomingSubject(_Model):
-    uid: Uid
-    name: Text
-    sex: Literal["male", "female"]
-    birth_date: Text
-    id_number: Annotated[str, StringConstraints(max_length=32)]
-    insurance_no: Text | None
-    address: Text | None
-    district: Text | None
-    phone: Text | None
-    contacts: list[dict[str, Text]] = Field(max_length=100)
-
-
-class IncomingFields(_Model):
-    form_id: Text
-    form_version: Small
-    form_sha256: Sha
-    reason: Text
-    assessment_date: Text
-    place: Text | None
-    informant_name: Text | None
-    informant_relation: Text | None
-    status: Literal["draft", "submitted", "returned", "approved", "superseded"]
-    current_item: Text | None
-    score_json: Annotated[str, StringConstraints(max_length=10_000_000)] | None
-    engine_version: Text | None
-    proposed_level: Small | None
-    decided_level: Small | None
-    decision_reason: Text | None
-    version_no: Small
-    created_at: Text
-    updated_at: Text
-    submitted_at: Text | None
-    approved_at: Text | None
-    exported_at: Text | None
-
-
-class IncomingComment(_Model):
-    author: Text
-    item_id: Text | None
-    body: Text
-    created_at: Text
-
-
-class IncomingReport(_Model):
-    revision: Annotated[int, Field(ge=1, le=10_000)]
-    signer_role: Literal["assessor1", "assessor2", "supervisor", "export"]
-    sha256: Sha
-    created_at: Text
-    pdf: str
-
-
-class IncomingEvidence(_Model):
-    kind: Literal["submission", "approval"]
-    payload: Annotated[str, StringConstraints(max_length=100_000)]
-    signature: str
-
-
-class IncomingRecord(_Model):
-    uid: Uid
-    content_hash: Sha
-    base_hash: Sha | None
-    subject: IncomingSubject
-    fields: IncomingFields
-    users: dict[Literal["assessor1_id", "assessor2_id", "decided_by", "created_by", "approved_by"], Text | None]
-    supersedes: Uid | None
-    answers: dict[Text, Any]
-    comments: list[IncomingComment]
-    signatures: dict[Literal["assessor1", "assessor2", "informant"], str]
-    reports: list[IncomingReport]
-    evidence: list[IncomingEvidence] = Field(default_factory=list)
-
-
-def parse_records(data: bytes, where: str) -> list[dict[str, Any]]:
-    """``records.json`` checked against the bundle format; one clear error naming the first bad place."""
-    try:
-        raw = json.loads(data)
-    except (ValueError, RecursionError):
-        raise AppError(ErrorCode.INTEGRITY, "records.json: not JSON", where=where) from None
-    if not isinstance(raw, list):
-        raise AppError(ErrorCode.INTEGRITY, "records.json: not a list of records", where=where)
-    records = []
-    for n, item in enumerate(raw):
-        try:
-            record = IncomingRecord.model_validate(item)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            place = ".".join(str(p) for p in first["loc"])
-            raise AppError(
-                ErrorCode.INTEGRITY, f"records.json: record {n}: {place}: {first['msg']}", where=where
-            ) from None
-        missing = sorted(set(USER_FIELDS) - set(record.users))
-        if missing:
-            raise AppError(ErrorCode.INTEGRITY, f"records.json: record {n}: users.{missing[0]}: missing", where=where)
-        for blob in [
-            *record.signatures.values(),
-            *(r.pdf for r in record.reports),
-            *(e.signature for e in record.evidence),
-        ]:
-            _b64(blob, f"records.json: record {n}", where)
-        records.append(record.model_dump())
-    return records
-
-
-def _b64(text: str, what: str, where: str = "") -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise AppError(ErrorCode.INTEGRITY, f"{what}: not base64", where=where or None) from None
 
 
 def reachable(start: Status | None, goal: Status) -> bool:
@@ -248,14 +123,14 @@ class _Evidence:
         for r in held:
             self.reports[r["sha256"]] = (r["signer_role"], bytes(r["pdf"]))
         for r in rec["reports"]:
-            pdf = _b64(r["pdf"], f"report revision {r['revision']}")
+            pdf = incoming.b64(r["pdf"], f"report revision {r['revision']}")
             if hashlib.sha256(pdf).hexdigest() != r["sha256"]:
                 raise AppError(ErrorCode.INTEGRITY, f"report revision {r['revision']} does not match its sha256")
             self.reports[r["sha256"]] = (r["signer_role"], pdf)
         stored = service.store.signed_records(local.id) if local is not None else []
         records = [evidence.SignedRecord(e["kind"], e["payload"], bytes(e["signature"])) for e in stored]
         records += [
-            evidence.SignedRecord(e["kind"], e["payload"], _b64(e["signature"], f"{e['kind']} record"))
+            evidence.SignedRecord(e["kind"], e["payload"], incoming.b64(e["signature"], f"{e['kind']} record"))
             for e in rec["evidence"]
         ]
         self.signed: list[dict[str, Any]] = []

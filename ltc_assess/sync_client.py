@@ -21,12 +21,12 @@ from typing import Any
 
 import httpx
 
-from ltc_assess import bundle_seal, replay
-from ltc_assess.bundles import MAX_BUNDLE_BYTES, BundleRefused, apply_records, content_hash, export_bundle
+from ltc_assess import bundle_seal, incoming
+from ltc_assess.bundle_records import content_hash
+from ltc_assess.bundles import MAX_BUNDLE_BYTES, BundleRefused, apply_records, export_bundle
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import tasks as task_store
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role
 
@@ -140,7 +140,7 @@ def recover_outbox(service: AssessmentService) -> None:
 
 
 def has_changes(service: AssessmentService) -> bool:
-    for row in service.store.list_assessments(limit=1_000_000):
+    for row in service.list_assessments(limit=1_000_000):
         record = service.assessment(row["id"])
         if content_hash(service, record) != record.sync_hash:
             return True
@@ -157,14 +157,14 @@ def sync(
 ) -> SyncReport:
     """One full sync: recover and push the outbox, pull changes, exchange tasks and task links."""
     actor = service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
-    stored = service.store.user_key(actor.id)
-    if stored is None:
+    pair = service.keys.key_pair(actor.id)
+    if pair is None:
         raise AppError(ErrorCode.SIGNATURE, f"{actor.username} has no signing certificate (ltc-assess keys issue)")
     root = service.root_certificate()
     report = SyncReport()
     client = ServerClient(url, root, transport)
     try:
-        client.login(actor.username, stored[0], stored[1], password, root)
+        client.login(actor.username, pair.cert_pem, pair.key_pem, password, root)
         recover_outbox(service)
         if has_changes(service):
             partial = _partial(service) / f"{service.now().replace(':', '')}-{uuid.uuid4().hex[:8]}.zip"
@@ -188,7 +188,7 @@ def sync(
 
 def _pull(service: AssessmentService, actor: User, client: ServerClient, report: SyncReport) -> None:
     key = f"sync_cursor:{client.url}"
-    users = {u.username: u for u in service.store.users()}
+    users = {u.username: u for u in service.users()}
 
     def signer_of(rec: dict[str, Any]) -> User:
         name = made_by[rec["uid"]]
@@ -197,29 +197,29 @@ def _pull(service: AssessmentService, actor: User, client: ServerClient, report:
         return users[name]
 
     while True:
-        cursor = int(service.store.setting(key) or 0)
+        cursor = int(service.keys.setting(key) or 0)
         page = client.call("GET", "/api/v1/sync/changes", params={"since": cursor, "limit": PAGE})
         if not page["changes"]:
             return
         made_by = {c["record"]["uid"]: c["changed_by"] for c in page["changes"]}
-        records = replay.parse_records(json.dumps([c["record"] for c in page["changes"]]).encode(), client.url)
+        records = incoming.parse_records(json.dumps([c["record"] for c in page["changes"]]).encode(), client.url)
         summary = apply_records(service, actor, records, signer_of, f"sync-{uuid.uuid4().hex}", client.url)
         report.pulled += len(summary.added) + len(summary.updated)
         report.conflicts += summary.conflicts
-        with transaction(service.db):
-            service.store.set_setting(key, str(page["cursor"]))
+        with service.unit_of_work() as work:
+            work.store.set_setting(key, str(page["cursor"]))
         if not page["more"]:
             return
 
 
 def _tasks(service: AssessmentService, client: ServerClient, report: SyncReport) -> None:
-    for task_uid, assessment_uid in task_store.unsent_links(service.db):
+    for task_uid, assessment_uid in service.queries.unsent_task_links():
         try:
             client.call("POST", f"/api/v1/tasks/{task_uid}/link", json={"assessment_uid": assessment_uid})
         except AppError as exc:  # not pushed yet (a draft is pushed too, so this is rare): next time
             if exc.code != ErrorCode.NOT_FOUND:
                 raise
     tasks = client.call("GET", "/api/v1/sync/tasks")
-    with transaction(service.db):
-        task_store.put_tasks(service.db, tasks)
+    with service.unit_of_work() as work:
+        task_store.put_tasks(work.store.db, tasks)
     report.tasks = len(tasks)

@@ -9,33 +9,32 @@ from typing import Any
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService, NewAssessment
 from ltc_assess.storage import tasks as task_store
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import Assessment, User
 
 
 def my_tasks(service: AssessmentService, actor: User) -> list[dict[str, Any]]:
-    return task_store.tasks(service.db, service.active_actor(actor).username)
+    return service.queries.tasks(service.active_actor(actor).username)
 
 
 def start_from_task(service: AssessmentService, actor: User, task_uid: str) -> Assessment:
     actor = service.active_actor(actor)
-    task = next((t for t in task_store.tasks(service.db, actor.username) if t["uid"] == task_uid), None)
+    task = next((t for t in service.queries.tasks(actor.username) if t["uid"] == task_uid), None)
     if task is None:
         raise AppError(ErrorCode.NOT_FOUND, f"no task {task_uid} for {actor.username} (sync first)")
     if task["assessment_uid"]:
-        found = service.store.assessment_by_uid(task["assessment_uid"])
+        found = service.queries.assessment_by_uid(task["assessment_uid"])
         if found is not None:
             return found
     person = task["person"]
-    subject = service.store.subject_by_uid_or_number(person["uid"], person["id_number"])
+    subject = service.subjects.find(person["uid"], person["id_number"])
     if subject is None:
         fields = {k: person.get(k) for k in ("uid", "name", "sex", "birth_date", "id_number", "phone", "district")}
         subject, _ = service.register_subject(actor, **fields, address=person.get("address"))
     partner = task["assessor_b"] if task["assessor_a"] == actor.username else task["assessor_a"]
-    second = service.store.user_by_name(partner) if partner else None
+    second = service.accounts.user_by_name(partner) if partner else None
     record, _ = service.start_assessment(
         actor, NewAssessment(subject_id=subject.id, form=task["form_ref"], assessor2_id=second.id if second else None)
     )
-    with transaction(service.db):
-        task_store.link(service.db, task_uid, record.uid)
+    with service.unit_of_work(actor) as work:
+        task_store.link(work.store.db, task_uid, record.uid)
     return record

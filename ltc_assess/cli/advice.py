@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ltc_assess.cli.after_decision import acting, lifecycle
+from ltc_assess.cli.after_decision import acting, lifecycle, show_action
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.policies.model import SETTINGS
 
@@ -14,10 +14,7 @@ from ltc_assess.policies.model import SETTINGS
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("advice", help="care advice: show, save the reviewed text, record the chosen care setting")
     asub = p.add_subparsers(dest="advice_command", metavar="ACTION", required=True, parser_class=type(p))
-    sp = asub.add_parser("show", help="the reviewed advice, else the advice generated from the result")
-    sp.add_argument("assessment_id", type=int)
-    acting(sp)
-    sp.set_defaults(func=_show)
+    show_action(asub, "the reviewed advice, else the advice generated from the result", _show)
     tp = acting(asub.add_parser("set", help="save the reviewed advice, one line each (from --file or stdin)"))
     tp.add_argument("assessment_id", type=int)
     tp.add_argument("--file", type=Path, help="UTF-8 text, one advice per line (default: stdin)")

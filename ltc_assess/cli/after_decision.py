@@ -4,11 +4,11 @@ open the service with its ``Lifecycle`` and close it again, whatever happens."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from ltc_assess.cli.common import add_db_option, login, open_service
+from ltc_assess.cli.common import add_db_option, open_as
 
 if TYPE_CHECKING:
     from ltc_assess.lifecycle import Lifecycle
@@ -21,12 +21,8 @@ def lifecycle(args: argparse.Namespace) -> Iterator[tuple[Lifecycle, User]]:
     database is encrypted: the login unlocks it)."""
     from ltc_assess.lifecycle import Lifecycle  # here: only the command run pays for the core's imports
 
-    service = open_service(args)
-    try:
-        actor = login(service, args.actor)
+    with open_as(args, args.actor) as (service, actor):
         yield Lifecycle(service), actor
-    finally:
-        service.close()
 
 
 def acting(parser: argparse.ArgumentParser, who: str = "USER") -> argparse.ArgumentParser:
@@ -34,3 +30,12 @@ def acting(parser: argparse.ArgumentParser, who: str = "USER") -> argparse.Argum
     add_db_option(parser)
     parser.add_argument("--as", dest="actor", required=True, metavar=who, help="acting user's username")
     return parser
+
+
+def show_action(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], help_text: str, func: Callable[[argparse.Namespace], int]
+) -> None:
+    """The ``show ASSESSMENT_ID --as USER`` action each after-the-decision command has."""
+    sp = acting(sub.add_parser("show", help=help_text))
+    sp.add_argument("assessment_id", type=int)
+    sp.set_defaults(func=func)

@@ -44,11 +44,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _list(args: argparse.Namespace) -> int:
     from ltc_assess import access
 
-    service, actor = open_as(args)
-    try:
+    with open_as(args) as (service, actor):
         rows = access.assessments(service, actor, args.status)
-    finally:
-        service.close()
     out = [{k: (mask(r[k]) if k == "id_number" else r[k]) for k in FIELDS} for r in rows]
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle
 from ltc_assess.cli import EXIT_BAD_INPUT
-from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.cli.common import add_db_option, login, open_as, open_service, password
 from ltc_assess.errors import LtcError
 
 
@@ -29,28 +29,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         actor = login(service, args.user)
         manifest = export_bundle(service, actor, password(f"password of {args.user}: "), args.out, args.all)
-    finally:
-        service.close()
     print(f"bundle written: {args.out} ({manifest['counts']['assessments']} assessments)")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    service = open_service(args)
     try:
-        summary = import_bundle(service, login(service, args.user), args.file)
-        conflicts = service.store.open_conflicts()
+        with open_as(args) as (service, actor):
+            summary = import_bundle(service, actor, args.file)
+            conflicts = service.queries.open_conflicts()
     except BundleRefused as refused:
         print(f"ltc-assess: error: {LtcError.__str__(refused)}", file=sys.stderr)
         for line in refused.refusals:
             print(f"ltc-assess: refused: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    finally:
-        service.close()
     if summary.already_imported:
         print(f"{args.file}: already imported; nothing changed")
         return 0

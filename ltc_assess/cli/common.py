@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,14 +76,26 @@ def add_login_option(parser: argparse.ArgumentParser, help_text: str = "who read
     parser.add_argument("--as", dest="user", required=True, metavar="USER", help=help_text)
 
 
-def open_as(args: argparse.Namespace) -> tuple[AssessmentService, User]:
-    """The service, unlocked by ``--as USER``'s password (closed again if the login fails)."""
-    service = open_service(args)
-    try:
-        return service, login(service, args.user)
-    except BaseException:
-        service.close()
-        raise
+@contextmanager
+def open_as(args: argparse.Namespace, username: str | None = None) -> Iterator[tuple[AssessmentService, User]]:
+    """The service, unlocked by the password of ``username`` (default: ``--as USER``), closed when done."""
+    with open_service(args) as service:
+        yield service, login(service, username or args.user)
+
+
+Body = Callable[[argparse.Namespace, "AssessmentService", "User"], str]
+
+
+def run_as(body: Body, who: str = "user") -> Callable[[argparse.Namespace], int]:
+    """A command: log in as ``args.<who>``, run ``body``, close the database, print the line ``body`` returns."""
+
+    def command(args: argparse.Namespace) -> int:
+        with open_as(args, getattr(args, who)) as (service, actor):
+            message = body(args, service, actor)
+        print(message)
+        return 0
+
+    return command
 
 
 @contextmanager

@@ -5,16 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from ltc_assess.cli.after_decision import acting, lifecycle
+from ltc_assess.cli.after_decision import acting, lifecycle, show_action
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("conclusion", help="a conclusion's policy version, validity, 公示; flag a 状态评估")
     csub = p.add_subparsers(dest="conclusion_command", metavar="ACTION", required=True, parser_class=type(p))
-    sp = csub.add_parser("show", help="the conclusion recorded at approval (JSON)")
-    sp.add_argument("assessment_id", type=int)
-    acting(sp)
-    sp.set_defaults(func=_show)
+    show_action(csub, "the conclusion recorded at approval (JSON)", _show)
     rp = acting(csub.add_parser("status-review", help="a clear change is expected: 状态评估 due on --on"))
     rp.add_argument("assessment_id", type=int)
     rp.add_argument("--on", required=True, metavar="YYYY-MM-DD")

@@ -8,8 +8,13 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ltc_assess.cli.common import add_db_option, add_login_option, db_path, open_as
+from ltc_assess.cli.common import add_db_option, add_login_option, db_path, open_as, run_as
+
+if TYPE_CHECKING:
+    from ltc_assess.service import AssessmentService
+    from ltc_assess.storage.records import User
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,12 +28,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bp.add_argument("--out", type=Path, help="backup file (default: next to the database, timestamped)")
     add_login_option(bp)
     add_db_option(bp)
-    bp.set_defaults(func=_backup)
+    bp.set_defaults(func=run_as(_backup))
     ap = dsub.add_parser("audit-csv", help="write the audit log as CSV (supervisor, admin)")
     ap.add_argument("--out", type=Path, required=True)
     add_login_option(ap)
     add_db_option(ap)
-    ap.set_defaults(func=_audit_csv)
+    ap.set_defaults(func=run_as(_audit_csv))
     for name, help_text, func in (
         ("encrypt", "encrypt a plain (older) database in place, keeping every row (admin)", _encrypt),
         ("recovery-key", "print the raw database key in hex, for the agency's escrow (admin)", _recovery_key),
@@ -36,15 +41,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ep = dsub.add_parser(name, help=help_text)
         add_login_option(ep)
         add_db_option(ep)
-        ep.set_defaults(func=func)
+        ep.set_defaults(func=run_as(func))
 
 
 def _check(args: argparse.Namespace) -> int:
-    service, _actor = open_as(args)
-    try:
+    with open_as(args) as (service, _actor):
         problems = service.check()
-    finally:
-        service.close()
     for problem in problems:
         print(f"ltc-assess: error: {problem}", file=sys.stderr)
     if problems:
@@ -53,53 +55,32 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _backup(args: argparse.Namespace) -> int:
+def _backup(args: argparse.Namespace, service: AssessmentService, actor: User) -> str:
     from ltc_assess import access
 
     path = db_path(args)
     out = args.out or path.with_name(f"{path.stem}-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.db")
-    service, actor = open_as(args)
-    try:
-        access.backup(service, actor, out)
-    finally:
-        service.close()
-    print(f"backup written: {out}")
-    return 0
+    access.backup(service, actor, out)
+    return f"backup written: {out}"
 
 
-def _audit_csv(args: argparse.Namespace) -> int:
+def _audit_csv(args: argparse.Namespace, service: AssessmentService, actor: User) -> str:
     from ltc_assess import access
     from ltc_assess.files import write_private
 
-    service, actor = open_as(args)
-    try:
-        write_private(args.out, access.audit_log(service, actor).encode("utf-8"))
-    finally:
-        service.close()
-    print(f"audit log written: {args.out}")
-    return 0
+    write_private(args.out, access.audit_log(service, actor).encode("utf-8"))
+    return f"audit log written: {args.out}"
 
 
-def _encrypt(args: argparse.Namespace) -> int:
+def _encrypt(args: argparse.Namespace, service: AssessmentService, actor: User) -> str:
     from ltc_assess import access
 
-    service, actor = open_as(args)
-    try:
-        service = access.encrypt(service, actor)
-        rows = service.store.count("assessments")
-    finally:
-        service.close()
-    print(f"encrypted: {db_path(args)} ({rows} assessments); every user's password opens it")
-    return 0
+    with access.encrypt(service, actor) as encrypted:
+        rows = encrypted.queries.count_assessments()
+    return f"encrypted: {db_path(args)} ({rows} assessments); every user's password opens it"
 
 
-def _recovery_key(args: argparse.Namespace) -> int:
+def _recovery_key(args: argparse.Namespace, service: AssessmentService, actor: User) -> str:
     from ltc_assess import access
 
-    service, actor = open_as(args)
-    try:
-        key = access.recovery_key(service, actor)
-    finally:
-        service.close()
-    print(key)
-    return 0
+    return access.recovery_key(service, actor)

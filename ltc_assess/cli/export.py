@@ -51,8 +51,7 @@ def _export(args: argparse.Namespace) -> int:
             recipient = envelope.recipient(args.encrypt_to.read_bytes(), str(args.encrypt_to))
         except OSError as exc:
             raise AppError(ErrorCode.INVALID, f"cannot read {args.encrypt_to}: {exc.strerror}") from None
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         actor = login(service, args.user)
         with tempfile.TemporaryDirectory(prefix="ltc-export-") as private:  # 0700: the clear zip never leaves it
             target = Path(private) / "package.zip" if recipient is not None else args.out
@@ -63,8 +62,6 @@ def _export(args: argparse.Namespace) -> int:
                 from ltc_assess.files import write_private
 
                 write_private(args.out, envelope.encrypt_to(recipient, target.read_bytes()))
-    finally:
-        service.close()
     print(
         f"package written: {args.out} ({manifest['counts']['assessments']} assessments, {len(manifest['files'])} files)"
     )

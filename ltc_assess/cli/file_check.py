@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ltc_assess.errors import LtcError
-from ltc_assess.schema.loader import FormErrors
+from ltc_assess.schema.located import FormErrors
 
 
 def check_files(paths: list[Path], check: Callable[[Path], str], kind: str) -> int:

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ltc_assess.cli.common import add_db_option, add_login_option, login, open_as, open_service, password
+from ltc_assess.cli.common import Body, add_db_option, add_login_option, open_as, password, run_as
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.workflow import Role
+
+if TYPE_CHECKING:
+    from ltc_assess.service import AssessmentService
+    from ltc_assess.storage.records import User
 
 ROOT_ENV = "LTC_ASSESS_ROOT_PASSPHRASE"
 USER_ENV = "LTC_ASSESS_USER_PASSWORD"
@@ -23,49 +28,46 @@ P12_ENV = "LTC_ASSESS_P12_PASSWORD"
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("keys", help="signing root and user certificates")
     ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True, parser_class=type(p))
-    ip = ksub.add_parser("init-root", help="create the agency's signing root (admin)")
+
+    def action(
+        name: str, help_text: str, body: Body, who: str = "admin", as_help: str | None = None
+    ) -> argparse.ArgumentParser:
+        """A subcommand run logged in as ``--as`` (the acting admin, unless ``who`` says otherwise)."""
+        ap = ksub.add_parser(name, help=help_text)
+        ap.add_argument("--as", dest=who, required=True, metavar=who.upper(), help=as_help)
+        add_db_option(ap)
+        ap.set_defaults(func=run_as(body, who))
+        return ap
+
+    ip = action("init-root", "create the agency's signing root (admin)", _init_root)
     ip.add_argument("--agency", required=True, help="agency name (in every certificate)")
-    ip.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
-    add_db_option(ip)
-    ip.set_defaults(func=_init_root)
-    tp = ksub.add_parser(
+    action(
         "init-transport",
-        help="create the certificate bundles are encrypted to (admin; init-root makes it for new roots)",
+        "create the certificate bundles are encrypted to (admin; init-root makes it for new roots)",
+        _init_transport,
     )
-    tp.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
-    add_db_option(tp)
-    tp.set_defaults(func=_init_transport)
     rp = ksub.add_parser("root", help="export the root certificate for insurers")
     rp.add_argument("--out", type=Path, required=True)
     add_login_option(rp, "any user (the database is encrypted)")
     add_db_option(rp)
-    rp.set_defaults(func=_root)
-    sp = ksub.add_parser("issue", help="issue a signing certificate to a user (admin; the user types their password)")
+    rp.set_defaults(func=run_as(_root))
+    sp = action("issue", "issue a signing certificate to a user (admin; the user types their password)", _issue)
     sp.add_argument("username")
-    sp.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
-    add_db_option(sp)
-    sp.set_defaults(func=_issue)
-    pp = ksub.add_parser("import-p12", help="sign with your own key and certificate from a real CA (PKCS#12)")
+    pp = action(
+        "import-p12",
+        "sign with your own key and certificate from a real CA (PKCS#12)",
+        _import_p12,
+        "user",
+        "whose certificate this is",
+    )
     pp.add_argument("file", type=Path)
-    pp.add_argument("--as", dest="user", required=True, metavar="USER", help="whose certificate this is")
-    add_db_option(pp)
-    pp.set_defaults(func=_import_p12)
-    cp = ksub.add_parser("crl", help="publish the agency's revocation list, or take the office's here (admin)")
+    cp = action("crl", "publish the agency's revocation list, or take the office's here (admin)", _crl)
     where = cp.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", type=Path, help="issue a new CRL (root passphrase) and write it here")
     where.add_argument("--install", type=Path, metavar="CRL.pem", help="keep the office's newer CRL on this machine")
-    cp.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
-    add_db_option(cp)
-    cp.set_defaults(func=_crl)
-    tp = ksub.add_parser("tsa-init", help="give this installation its own timestamp authority (admin)")
-    tp.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
-    add_db_option(tp)
-    tp.set_defaults(func=_tsa_init)
-    up = ksub.add_parser("tsa-url", help="timestamp with an external RFC 3161 authority ('-': this installation's)")
+    action("tsa-init", "give this installation its own timestamp authority (admin)", _tsa_init)
+    up = action("tsa-url", "timestamp with an external RFC 3161 authority ('-': this installation's)", _tsa_url)
     up.add_argument("url")
-    up.add_argument("--as", dest="admin", required=True, metavar="ADMIN")
-    add_db_option(up)
-    up.set_defaults(func=_tsa_url)
     vp = ksub.add_parser("tsa-serve", help="serve this installation's timestamp authority over HTTP (RFC 3161)")
     vp.add_argument("--listen", default="127.0.0.1:3161", metavar="HOST:PORT", help="port 0 picks a free one")
     vp.add_argument("--as", dest="admin", required=True, metavar="ADMIN", help="the TSA key is in the database")
@@ -73,122 +75,65 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     vp.set_defaults(func=_tsa_serve)
 
 
-def _init_root(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
-        cert = service.init_root(login(service, args.admin), args.agency, password("root passphrase: ", ROOT_ENV))
-    finally:
-        service.close()
-    print(cert.decode().strip())
-    return 0
+def _root_passphrase() -> str:
+    return password("root passphrase: ", ROOT_ENV)
 
 
-def _init_transport(args: argparse.Namespace) -> int:
+def _init_root(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
+    return service.init_root(admin, args.agency, _root_passphrase()).decode().strip()
+
+
+def _init_transport(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     from ltc_assess.bundle_seal import init_transport
 
-    service = open_service(args)
-    try:
-        init_transport(service, login(service, args.admin), password("root passphrase: ", ROOT_ENV))
-    finally:
-        service.close()
-    print("transport certificate created: bundles are now encrypted to the agency")
-    return 0
+    init_transport(service, admin, _root_passphrase())
+    return "transport certificate created: bundles are now encrypted to the agency"
 
 
-def _root(args: argparse.Namespace) -> int:
-    service, _actor = open_as(args)
-    try:
-        args.out.write_bytes(service.root_certificate())
-    finally:
-        service.close()
-    print(f"root certificate written: {args.out}")
-    return 0
+def _root(args: argparse.Namespace, service: AssessmentService, _actor: User) -> str:
+    _write(args.out, service.root_certificate())
+    return f"root certificate written: {args.out}"
 
 
-def _issue(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
-        service.issue_certificate(
-            login(service, args.admin),
-            args.username,
-            password("root passphrase: ", ROOT_ENV),
-            password(f"{args.username}'s password: ", USER_ENV),
-        )
-    finally:
-        service.close()
-    print(f"certificate issued to {args.username}")
-    return 0
+def _issue(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
+    root_passphrase = _root_passphrase()
+    user_password = password(f"{args.username}'s password: ", USER_ENV)
+    service.issue_certificate(admin, args.username, root_passphrase, user_password)
+    return f"certificate issued to {args.username}"
 
 
-def _import_p12(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
-        actor = login(service, args.user)
-        try:
-            data = args.file.read_bytes()
-        except OSError as exc:
-            raise AppError(ErrorCode.INVALID, f"cannot read {args.file}: {exc.strerror}") from None
-        service.import_certificate(
-            actor, data, password("PKCS#12 password: ", P12_ENV), password(f"password of {args.user}: ")
-        )
-    finally:
-        service.close()
-    print(f"certificate from {args.file} now signs for {args.user}")
-    return 0
+def _import_p12(args: argparse.Namespace, service: AssessmentService, actor: User) -> str:
+    data = _read(args.file)
+    p12_password = password("PKCS#12 password: ", P12_ENV)
+    service.import_certificate(actor, data, p12_password, password(f"password of {args.user}: "))
+    return f"certificate from {args.file} now signs for {args.user}"
 
 
-def _crl(args: argparse.Namespace) -> int:
-    service = open_service(args)
+def _crl(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     if args.install:
-        try:
-            try:
-                data = args.install.read_bytes()
-            except OSError as exc:
-                raise AppError(ErrorCode.INVALID, f"cannot read {args.install}: {exc.strerror}") from None
-            number = service.install_crl(login(service, args.admin), data)
-        finally:
-            service.close()
-        print(f"CRL #{number} from {args.install} is now this installation's")
-        return 0
-    try:
-        pem = service.issue_crl(login(service, args.admin), password("root passphrase: ", ROOT_ENV))
-    finally:
-        service.close()
-    _write(args.out, pem)
-    print(f"CRL written: {args.out}")
-    return 0
+        number = service.install_crl(admin, _read(args.install))
+        return f"CRL #{number} from {args.install} is now this installation's"
+    _write(args.out, service.issue_crl(admin, _root_passphrase()))
+    return f"CRL written: {args.out}"
 
 
-def _tsa_init(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
-        service.setup_tsa(login(service, args.admin), password("root passphrase: ", ROOT_ENV))
-    finally:
-        service.close()
-    print("this installation now timestamps its signatures with its own TSA")
-    return 0
+def _tsa_init(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
+    service.setup_tsa(admin, _root_passphrase())
+    return "this installation now timestamps its signatures with its own TSA"
 
 
-def _tsa_url(args: argparse.Namespace) -> int:
+def _tsa_url(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     url = None if args.url == "-" else args.url
-    service = open_service(args)
-    try:
-        service.set_tsa_url(login(service, args.admin), url)
-    finally:
-        service.close()
-    print(f"timestamps from {url}" if url else "timestamps from this installation's own TSA")
-    return 0
+    service.set_tsa_url(admin, url)
+    return f"timestamps from {url}" if url else "timestamps from this installation's own TSA"
 
 
 def _tsa_serve(args: argparse.Namespace) -> int:
     from ltc_assess.signing.tsa import make_server
 
-    service = open_service(args)
-    try:
-        service.active_actor(login(service, args.admin), Role.ADMIN)
+    with open_as(args, args.admin) as (service, admin):
+        service.active_actor(admin, Role.ADMIN)
         timestamper = service.pki.local_timestamper()
-    finally:
-        service.close()
     if timestamper is None:
         raise AppError(ErrorCode.NOT_FOUND, "this installation has no TSA key here (ltc-assess keys tsa-init)")
     server = make_server(args.listen, timestamper, lambda line: print(line, flush=True))
@@ -201,6 +146,13 @@ def _tsa_serve(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise AppError(ErrorCode.INVALID, f"cannot read {path}: {exc.strerror}") from None
 
 
 def _write(path: Path, data: bytes) -> None:

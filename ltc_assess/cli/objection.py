@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ltc_assess.cli.after_decision import acting, lifecycle
+from ltc_assess.cli.after_decision import acting, lifecycle, show_action
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,10 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rp.add_argument("objection_id", type=int)
     rp.add_argument("--with", dest="assessor2", required=True, metavar="ASSESSOR2", help="second assessor")
     rp.set_defaults(func=_review)
-    sp = osub.add_parser("show", help="objections to an assessment and their 复评")
-    sp.add_argument("assessment_id", type=int)
-    acting(sp)
-    sp.set_defaults(func=_show)
+    show_action(osub, "objections to an assessment and their 复评", _show)
 
 
 def _lodge(args: argparse.Namespace) -> int:
@@ -35,7 +32,7 @@ def _lodge(args: argparse.Namespace) -> int:
 
 def _review(args: argparse.Namespace) -> int:
     with lifecycle(args) as (lc, actor):
-        second = lc.service.store.user_by_name(args.assessor2)
+        second = lc.service.accounts.user_by_name(args.assessor2)
         if second is None:
             from ltc_assess.errors import AppError, ErrorCode
 

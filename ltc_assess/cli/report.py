@@ -23,8 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _run(args: argparse.Namespace) -> int:
     from ltc_assess import access
 
-    service, actor = open_as(args)
-    try:
+    with open_as(args) as (service, actor):
         pdf = access.report(service, actor, args.assessment_id)
         signers, inner = [], []
         if service.signing_configured():
@@ -33,8 +32,6 @@ def _run(args: argparse.Namespace) -> int:
             submitted = submitted_report(pdf)
             if submitted is not None:
                 inner = [f"{c.signer}（{c.field}）" for c in verify_pdf(submitted, roots).signatures]
-    finally:
-        service.close()
     write_private(args.out, pdf)
     state = "signed by " + ", ".join(signers) if signers else "unsigned"
     if inner:

@@ -43,36 +43,27 @@ def _decided(service: AssessmentService, aid: int) -> str:
 
 
 def _decide(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         actor = service.login(args.user, password(f"password for {args.user}: "))
         service.decide_level(actor, args.assessment_id, args.level, args.reason)
         level = _decided(service, args.assessment_id)
-    finally:
-        service.close()
     print(f"assessment {args.assessment_id}: decided level {level}")
     return 0
 
 
 def _approve(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         secret = password(f"password for {args.user}: ")
         actor = service.login(args.user, secret)
         service.approve(actor, args.assessment_id, secret)
         level = _decided(service, args.assessment_id)
-    finally:
-        service.close()
     print(f"assessment {args.assessment_id}: approved with level {level}")
     return 0
 
 
 def _return(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         actor = service.login(args.user, password(f"password for {args.user}: "))
         service.return_for_correction(actor, args.assessment_id, args.comment)
-    finally:
-        service.close()
     print(f"assessment {args.assessment_id}: returned to the assessors")
     return 0

@@ -97,12 +97,9 @@ def _store_session(args: argparse.Namespace, work: Callable[[PgStore], T]) -> T:
 def _enrol(args: argparse.Namespace) -> int:
     from ltc_assess.server.enrol import enrol
 
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         admin = login(service, args.user)
         done = _store_session(args, lambda store: enrol(service, admin, store))
-    finally:
-        service.close()
     print(f"server enrolled: agency root and {len(done['users'])} users")
     return 0
 
@@ -111,20 +108,13 @@ def _tls_cert(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from ltc_assess.bundle_seal import write_private
-    from ltc_assess.service import ROOT_KEY
-    from ltc_assess.signing.keys import KeyPair
     from ltc_assess.signing.tls import issue_server
     from ltc_assess.workflow import Role
 
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         admin = service.active_actor(login(service, args.user), Role.ADMIN)
-        root = KeyPair(service.root_certificate(), (service.store.setting(ROOT_KEY) or "").encode())
-        cert, key = issue_server(
-            root, password("root passphrase: ", ROOT_ENV), args.host, dt.datetime.fromisoformat(service.now())
-        )
-    finally:
-        service.close()
+        now = dt.datetime.fromisoformat(service.now())
+        cert, key = issue_server(service.keys.root(), password("root passphrase: ", ROOT_ENV), args.host, now)
     args.out.with_suffix(".pem").write_bytes(cert)
     key_path = args.out.with_suffix(".key")
     write_private(key_path, key)
@@ -135,8 +125,7 @@ def _tls_cert(args: argparse.Namespace) -> int:
 def _insurer(args: argparse.Namespace) -> int:
     from ltc_assess.server.enrol import enrol_insurer
 
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         admin = login(service, args.user)
         root_pass = password("root passphrase: ", ROOT_ENV)
         key_pass = password(f"key password for {args.username}: ", "LTC_ASSESS_NEW_PASSWORD")
@@ -144,8 +133,6 @@ def _insurer(args: argparse.Namespace) -> int:
             args,
             lambda store: enrol_insurer(service, admin, store, args.username, args.name, root_pass, key_pass, args.out),
         )
-    finally:
-        service.close()
     print(f"insurer {args.username}: {cert}, {key}")
     return 0
 

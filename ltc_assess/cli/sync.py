@@ -22,17 +22,15 @@ def _sync(args: argparse.Namespace) -> int:
     from ltc_assess.bundles import BundleRefused
     from ltc_assess.sync_client import sync
 
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         secret = password(f"password for {args.user}: ")
         actor = service.login(args.user, secret)
-        report = sync(service, actor, secret, args.server, chunk=args.chunk_bytes)
-    except BundleRefused as refused:  # records pulled from the server that this database refuses
-        for line in refused.refusals:
-            print(f"ltc-assess: refused: {line}", file=sys.stderr)
-        raise
-    finally:
-        service.close()
+        try:
+            report = sync(service, actor, secret, args.server, chunk=args.chunk_bytes)
+        except BundleRefused as refused:  # records pulled from the server that this database refuses
+            for line in refused.refusals:
+                print(f"ltc-assess: refused: {line}", file=sys.stderr)
+            raise
     for line in report.refused:
         print(f"ltc-assess: refused by the server: {line}", file=sys.stderr)
     added = sum(len(p.get("added", [])) + len(p.get("updated", [])) for p in report.pushed)

@@ -49,11 +49,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _list(args: argparse.Namespace) -> int:
     from ltc_assess.visits import my_tasks
 
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         tasks = my_tasks(service, login(service, args.user))
-    finally:
-        service.close()
     if args.json:
         print(json.dumps(tasks, ensure_ascii=False, indent=2))
     for t in [] if args.json else tasks:
@@ -64,11 +61,8 @@ def _list(args: argparse.Namespace) -> int:
 def _start(args: argparse.Namespace) -> int:
     from ltc_assess.visits import start_from_task
 
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         record = start_from_task(service, login(service, args.user), args.task)
-    finally:
-        service.close()
     print(f"assessment {record.id} ({record.uid}) started from task {args.task}")
     return 0
 
@@ -78,29 +72,26 @@ def _office_call(args: argparse.Namespace, method: str, path: str, with_task: bo
     from ltc_assess.errors import AppError, ErrorCode
     from ltc_assess.sync_client import ServerClient
 
-    service = open_service(args)
-    try:
+    with open_service(args) as service:
         secret = password(f"password for {args.user}: ")
         actor = service.login(args.user, secret)
-        stored = service.store.user_key(actor.id)
-        if stored is None:
+        pair = service.keys.key_pair(actor.id)
+        if pair is None:
             raise AppError(ErrorCode.SIGNATURE, f"{args.user} has no signing certificate")
         body = _task_body(service, args) if with_task else None
         root = service.root_certificate()
         client = ServerClient(args.server, root)
         try:
-            client.login(actor.username, stored[0], stored[1], secret, root)
+            client.login(actor.username, pair.cert_pem, pair.key_pem, secret, root)
             return client.call(method, path, json=body) if body else client.call(method, path)
         finally:
             client.close()
-    finally:
-        service.close()
 
 
 def _task_body(service: AssessmentService, args: argparse.Namespace) -> dict[str, object]:
     from ltc_assess.errors import AppError, ErrorCode
 
-    subject = service.store.subject_by_uid_or_number("", args.subject)
+    subject = service.subjects.find("", args.subject)
     if subject is None:
         raise AppError(ErrorCode.NOT_FOUND, f"no person with ID number {args.subject} in this database")
     person = {k: getattr(subject, k) for k in ("uid", "name", "sex", "birth_date", "id_number")}

@@ -8,13 +8,20 @@ created or reset), or are typed at a prompt.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ltc_assess.cli.common import add_db_option, db_path, login, open_service, password
+from ltc_assess.cli.common import Body, add_db_option, db_path, open_service, password, run_as
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.workflow import Role
 
+if TYPE_CHECKING:
+    from ltc_assess.service import AssessmentService
+    from ltc_assess.storage.records import User
+
 NEW_PASSWORD_ENV = "LTC_ASSESS_NEW_PASSWORD"
+Command = Callable[[argparse.Namespace], int]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,15 +29,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     usub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True, parser_class=type(p))
     roles = [r.value for r in Role]
 
-    def action(name: str, help_text: str, func: object, *, admin: bool = True) -> argparse.ArgumentParser:
+    def action(name: str, help_text: str, body: Body) -> argparse.ArgumentParser:
+        """A subcommand run logged in as the acting admin (``--as ADMIN``)."""
+        ap = unattended(name, help_text, run_as(body, "admin"))
+        ap.add_argument("--as", dest="admin", required=True, metavar="ADMIN", help="acting admin's username")
+        return ap
+
+    def unattended(name: str, help_text: str, func: Command) -> argparse.ArgumentParser:
         ap = usub.add_parser(name, help=help_text)
         add_db_option(ap)
-        if admin:
-            ap.add_argument("--as", dest="admin", required=True, metavar="ADMIN", help="acting admin's username")
         ap.set_defaults(func=func)
         return ap
 
-    ip = action("init-admin", "create the first admin of a new database", _init_admin, admin=False)
+    ip = unattended("init-admin", "create the first admin of a new database", _init_admin)
     ip.add_argument("username")
     ip.add_argument("--name", required=True, help="display name")
     ap = action("add", "add a user", _add)
@@ -52,8 +63,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rp.add_argument("role", choices=roles)
     pp = action("reset-password", "set a new password (unlocks the account)", _reset)
     pp.add_argument("username")
-    rp = action("recover", "new password with the escrowed recovery key, when no admin can log in", _recover,
-                admin=False)
+    rp = unattended("recover", "new password with the escrowed recovery key, when no admin can log in", _recover)
     rp.add_argument("username")
     rp.add_argument("--recovery-key-file", type=Path, required=True, metavar="FILE",
                     help="file holding the key printed by db recovery-key (hex)")
@@ -62,84 +72,50 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _init_admin(args: argparse.Namespace) -> int:
-    service = open_service(args, must_exist=False)
-    try:
-        user = service.create_first_admin(args.username, args.name, password("new password: ", NEW_PASSWORD_ENV))
-    finally:
-        service.close()
+    with open_service(args, must_exist=False) as service:
+        user = service.create_first_admin(args.username, args.name, _new_password())
     print(f"admin {user.username} created")
     return 0
 
 
-def _add(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
-        user = service.add_user(
-            login(service, args.admin),
-            args.username,
-            args.name,
-            args.role,
-            password("new user's password: ", NEW_PASSWORD_ENV),
-            args.qualification_no,
-        )
-    finally:
-        service.close()
-    print(f"user {user.username} ({user.role}) added")
-    return 0
+def _new_password() -> str:
+    return password("new password: ", NEW_PASSWORD_ENV)
 
 
-def _list(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
-        login(service, args.admin)
-        for u in service.users():
-            state = "disabled" if u.disabled else ("locked" if service.locked_out(u.username) else "active")
-            qualification = f"  资格证号 {u.qualification_no}" if u.qualification_no else ""
-            print(f"{u.username:<16} {u.role.value:<11} {state:<9} {u.display_name}{qualification}")
-    finally:
-        service.close()
-    return 0
+def _add(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
+    secret = password("new user's password: ", NEW_PASSWORD_ENV)
+    user = service.add_user(admin, args.username, args.name, args.role, secret, args.qualification_no)
+    return f"user {user.username} ({user.role}) added"
 
 
-def _set(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
-        user = service.set_qualification_no(login(service, args.admin), args.username, args.qualification_no)
-    finally:
-        service.close()
-    print(f"user {user.username}: qualification number {user.qualification_no or '(none)'}")
-    return 0
+def _list(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
+    lines = []
+    for u in service.users():
+        state = "disabled" if u.disabled else ("locked" if service.locked_out(u.username) else "active")
+        qualification = f"  资格证号 {u.qualification_no}" if u.qualification_no else ""
+        lines.append(f"{u.username:<16} {u.role.value:<11} {state:<9} {u.display_name}{qualification}")
+    return "\n".join(lines)
 
 
-def _agency(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
-        service.set_agency(login(service, args.admin), args.name, args.code)
-        name, code = service.agency()
-    finally:
-        service.close()
-    print(f"agency: {name or '(no name)'} / code {code or '(none)'}")
-    return 0
+def _set(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
+    user = service.set_qualification_no(admin, args.username, args.qualification_no)
+    return f"user {user.username}: qualification number {user.qualification_no or '(none)'}"
 
 
-def _set_role(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
-        user = service.set_role(login(service, args.admin), args.username, args.role)
-    finally:
-        service.close()
-    print(f"user {user.username} is now {user.role}")
-    return 0
+def _agency(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
+    service.set_agency(admin, args.name, args.code)
+    name, code = service.agency()
+    return f"agency: {name or '(no name)'} / code {code or '(none)'}"
 
 
-def _reset(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
-        service.reset_password(login(service, args.admin), args.username, password("new password: ", NEW_PASSWORD_ENV))
-    finally:
-        service.close()
-    print(f"password of {args.username} reset")
-    return 0
+def _set_role(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
+    user = service.set_role(admin, args.username, args.role)
+    return f"user {user.username} is now {user.role}"
+
+
+def _reset(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
+    service.reset_password(admin, args.username, _new_password())
+    return f"password of {args.username} reset"
 
 
 def _recover(args: argparse.Namespace) -> int:
@@ -152,30 +128,17 @@ def _recover(args: argparse.Namespace) -> int:
     path = db_path(args)
     if not path.exists():
         raise AppError(ErrorCode.NOT_FOUND, f"no database at {path}")
-    service = AssessmentService(path, key=key)
-    try:
-        service.recover_account(key, args.username, password("new password: ", NEW_PASSWORD_ENV))
-    finally:
-        service.close()
+    with AssessmentService(path, key=key) as service:
+        service.recover_account(key, args.username, _new_password())
     print(f"password of {args.username} set with the recovery key")
     return 0
 
 
-def _unlock(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
-        service.unlock_user(login(service, args.admin), args.username)
-    finally:
-        service.close()
-    print(f"user {args.username} unlocked")
-    return 0
+def _unlock(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
+    service.unlock_user(admin, args.username)
+    return f"user {args.username} unlocked"
 
 
-def _disable(args: argparse.Namespace) -> int:
-    service = open_service(args)
-    try:
-        service.set_disabled(login(service, args.admin), args.username)
-    finally:
-        service.close()
-    print(f"user {args.username} disabled")
-    return 0
+def _disable(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
+    service.set_disabled(admin, args.username)
+    return f"user {args.username} disabled"

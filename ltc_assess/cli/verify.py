@@ -58,18 +58,16 @@ def _installation(args: argparse.Namespace) -> tuple[list[bytes], list[bytes], s
     """This installation's root and latest CRL, for what the command line does not give."""
     if not db_path(args).exists():
         return [], [], "nothing (give --trust ROOT.pem)"
-    service = open_service(args)
     try:
-        if not service.signing_configured():
-            return [], [], "nothing (give --trust ROOT.pem)"
-        crl = service.pki.current_crl()
-        return [service.root_certificate()], [crl] if crl else [], f"the root of {db_path(args)}"
+        with open_service(args) as service:
+            if not service.signing_configured():
+                return [], [], "nothing (give --trust ROOT.pem)"
+            crl = service.pki.current_crl()
+            return [service.root_certificate()], [crl] if crl else [], f"the root of {db_path(args)}"
     except AppError as exc:
         if exc.code != ErrorCode.AUTH:
             raise
         return [], [], f"nothing: {db_path(args)} is encrypted (give --trust ROOT.pem)"
-    finally:
-        service.close()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ltc_assess.cli.after_decision import acting, lifecycle
+from ltc_assess.cli.after_decision import acting, lifecycle, show_action
 from ltc_assess.policies.model import QUALIFICATIONS
 
 
@@ -22,11 +22,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     qp.add_argument("username")
     qp.add_argument("kind", choices=[*QUALIFICATIONS, "none"], help="assessor 评估员 / expert 评估专家")
     qp.set_defaults(func=_qualify)
-    for name, func in (("check-in", _check_in), ("check-out", _check_out)):
+    for name in ("check-in", "check-out"):
         cp = acting(vsub.add_parser(name, help=f"{name} on site (time from the clock, --place as given)"))
         cp.add_argument("assessment_id", type=int)
         cp.add_argument("--place", required=True, help="where (address or coordinates)")
-        cp.set_defaults(func=func)
+        cp.set_defaults(func=_check_in_out)
     kp = acting(vsub.add_parser("checks", help="record the identity check and the guardian's presence"))
     kp.add_argument("assessment_id", type=int)
     kp.add_argument("--identity-checked", required=True, type=_yes_no, metavar="yes|no")
@@ -37,10 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fp.add_argument("assessment_id", type=int)
     fp.add_argument("--level", type=int, required=True)
     fp.set_defaults(func=_confirm)
-    sp = vsub.add_parser("show", help="who was on site, the checks, the confirmations")
-    sp.add_argument("assessment_id", type=int)
-    acting(sp)
-    sp.set_defaults(func=_show)
+    show_action(vsub, "who was on site, the checks, the confirmations", _show)
 
 
 def _qualify(args: argparse.Namespace) -> int:
@@ -51,17 +48,11 @@ def _qualify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_in(args: argparse.Namespace) -> int:
+def _check_in_out(args: argparse.Namespace) -> int:
+    arriving = args.visit_command == "check-in"
     with lifecycle(args) as (lc, actor):
-        lc.check_in(actor, args.assessment_id, args.place)
-    print(f"{args.actor} checked in to assessment {args.assessment_id}")
-    return 0
-
-
-def _check_out(args: argparse.Namespace) -> int:
-    with lifecycle(args) as (lc, actor):
-        lc.check_out(actor, args.assessment_id, args.place)
-    print(f"{args.actor} checked out of assessment {args.assessment_id}")
+        (lc.check_in if arriving else lc.check_out)(actor, args.assessment_id, args.place)
+    print(f"{args.actor} checked {'in to' if arriving else 'out of'} assessment {args.assessment_id}")
     return 0
 
 

@@ -11,8 +11,6 @@ from ltc_assess.i18n import _
 from ltc_assess.policies import Policy, get_policy
 from ltc_assess.policies.model import QUALIFICATIONS
 from ltc_assess.service import AssessmentService
-from ltc_assess.storage import audit
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.lifecycle_store import LifecycleStore
 from ltc_assess.storage.records import User
 from ltc_assess.storage.store import Store
@@ -20,7 +18,7 @@ from ltc_assess.workflow import Role
 
 
 class LifecycleBase:
-    """What every group of use cases shares: the service, the lifecycle tables, the clock, the audit chain."""
+    """What every group of use cases shares: the service, the lifecycle tables, the clock."""
 
     def __init__(self, service: AssessmentService) -> None:
         self.service = service
@@ -31,19 +29,7 @@ class LifecycleBase:
         return self.service.store
 
     def _today(self) -> dt.date:
-        return dt.date.fromisoformat(self.service._now()[:10])
-
-    def _audit(self, actor: User, action: str, aid: int | None, new: Any, reason: str | None = None) -> None:
-        audit.append(
-            self.service.db,
-            at=self.service._now(),
-            actor_id=actor.id,
-            action=action,
-            entity="assessment",
-            entity_id=aid,
-            new=new,
-            reason=reason,
-        )
+        return dt.date.fromisoformat(self.service.now()[:10])
 
     # --- the city and the staff -------------------------------------------------------------------
 
@@ -56,19 +42,11 @@ class LifecycleBase:
 
     def use_city(self, actor: User, city: str) -> Policy:
         """Admin: choose the city whose newest policy applies from now on (earlier conclusions keep theirs)."""
-        actor = self.service._actor(actor, Role.ADMIN)
+        actor = self.service.active_actor(actor, Role.ADMIN)
         policy = get_policy(city)
-        with transaction(self.service.db):
-            self._store.set_setting(POLICY_SETTING, policy.city)
-            audit.append(
-                self.service.db,
-                at=self.service._now(),
-                actor_id=actor.id,
-                action="policy.use",
-                entity="settings",
-                entity_id=POLICY_SETTING,
-                new={"policy": policy.ref},
-            )
+        with self.service.unit_of_work(actor, Role.ADMIN) as work:
+            work.store.set_setting(POLICY_SETTING, policy.city)
+            work.audit("policy.use", "settings", POLICY_SETTING, new={"policy": policy.ref})
         return policy
 
     def set_qualification(self, actor: User, username: str, kind: str | None) -> User:
@@ -77,7 +55,7 @@ class LifecycleBase:
             raise AppError(
                 ErrorCode.INVALID, f"unknown qualification {kind!r} (assessor, expert)", where="qualification"
             )
-        return self.service._change_user(
+        return self.service.change_user(
             actor, username, "user.set_qualification", {"qualification": kind}, {"qualification": kind}
         )
 
@@ -88,4 +66,4 @@ class LifecycleBase:
         return found
 
     def _level_name(self, form_id: str, version: int, level: int) -> str:
-        return self.service._forms(f"{form_id}@{version}").level_name(level) or str(level)
+        return self.service.form(f"{form_id}@{version}").level_name(level) or str(level)

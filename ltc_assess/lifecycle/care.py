@@ -9,7 +9,6 @@ from ltc_assess.lifecycle.base import LifecycleBase
 from ltc_assess.policies import advice
 from ltc_assess.policies.model import SETTINGS
 from ltc_assess.service import Changes, require_png
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role
 
@@ -28,19 +27,19 @@ class CareCases(LifecycleBase):
 
     def save_care_advice(self, actor: User, aid: int, lines: list[str]) -> Changes:
         """The assessor's reviewed (edited) advice, one line each; only while the assessment is editable."""
-        actor, _record = self.service._editable(actor, aid)
+        actor, _record = self.service.drafting.editable(actor, aid)
         cleaned = [line.strip() for line in lines if line.strip()]
-        at = self.service._now()
-        with transaction(self.service.db):
+        at = self.service.now()
+        with self.service.unit_of_work(actor) as work:
             self.lstore.put_care_advice(aid, cleaned, actor.id, at)
-            self._audit(actor, "care_advice.save", aid, {"lines": len(cleaned)})
+            work.audit("care_advice.save", "assessment", aid, new={"lines": len(cleaned)})
         return Changes(assessment_ids=(aid,))
 
     def choose_care_setting(
         self, actor: User, aid: int, setting: str, signer_name: str, signature_png: bytes, relation: str | None = None
     ) -> Changes:
         """The person or guardian confirms the care setting chosen from those the conclusion allows (signed)."""
-        actor = self.service._actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+        actor = self.service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
         row = self.conclusion(aid)
         policy = decided_policy(row)
         offered = {b.setting for b, _text in policy.benefits_for(row["level"])}
@@ -63,9 +62,11 @@ class CareCases(LifecycleBase):
             "signer_relation": (relation or "").strip() or None,
             "signature_png": signature_png,
             "recorded_by": actor.id,
-            "confirmed_at": self.service._now(),
+            "confirmed_at": self.service.now(),
         }
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             self.lstore.add_care_choice(fields)
-            self._audit(actor, "care_setting.confirm", aid, {"setting": setting, "signer": signer_name.strip()})
+            work.audit(
+                "care_setting.confirm", "assessment", aid, new={"setting": setting, "signer": signer_name.strip()}
+            )
         return Changes(assessment_ids=(aid,))

@@ -10,7 +10,6 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle.base import LifecycleBase
 from ltc_assess.service import Changes
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role, Status
 
@@ -39,7 +38,7 @@ class DueCases(LifecycleBase):
 
     def flag_status_review(self, actor: User, aid: int, on: str, reason: str) -> Changes:
         """Supervisor: a clear change is expected, so a 状态评估 falls due on ``on``."""
-        actor = self.service._actor(actor, Role.SUPERVISOR)
+        actor = self.service.active_actor(actor, Role.SUPERVISOR)
         try:
             dt.date.fromisoformat(on)
         except ValueError:
@@ -47,9 +46,9 @@ class DueCases(LifecycleBase):
         if not reason.strip():
             raise AppError(ErrorCode.INVALID, _("须写明需要状态评估的理由"), where="reason")
         self.conclusion(aid)
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             self.lstore.update_conclusion(aid, status_review_on=on, status_review_reason=reason.strip())
-            self._audit(actor, "conclusion.status_review", aid, {"on": on}, reason.strip())
+            work.audit("conclusion.status_review", "assessment", aid, new={"on": on}, reason=reason.strip())
         return Changes(assessment_ids=(aid,), due_changed=True)
 
     def due(self, within_days: int = 30) -> list[DueEntry]:

@@ -10,7 +10,6 @@ from ltc_assess.i18n import _
 from ltc_assess.lifecycle.care import CareCases
 from ltc_assess.lifecycle.objection import ObjectionCases
 from ltc_assess.policies.model import SETTINGS
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role
 
@@ -121,10 +120,10 @@ class LetterCases(ObjectionCases, CareCases):
         pdf = render_letter(data)
         if not self.service.signing_configured() or actor is None:
             return pdf, False
-        actor = self.service._actor(actor, Role.SUPERVISOR)
+        actor = self.service.active_actor(actor, Role.SUPERVISOR)
         if not password:
             raise AppError(ErrorCode.AUTH, _("审核员需要输入自己的密码以签署告知书"))
-        pdf = self.service._sign(pdf, actor.id, password, "supervisor", "告知书", data.level)
-        with transaction(self.service.db):
-            self._audit(actor, "letter.sign", aid, {"letter": data.letter_id})
+        pdf = self.service.keys.sign(pdf, actor.id, password, "supervisor", "告知书", data.level)
+        with self.service.unit_of_work(actor) as work:
+            work.audit("letter.sign", "assessment", aid, new={"letter": data.letter_id})
         return pdf, True

@@ -12,7 +12,6 @@ from ltc_assess.idnumber import mask
 from ltc_assess.lifecycle.base import LifecycleBase
 from ltc_assess.policies.rules import objection_until, publicity_until
 from ltc_assess.service import NewAssessment
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import Role
 
@@ -32,7 +31,7 @@ class ObjectionCases(LifecycleBase):
     def publish(self, actor: User, date_from: str, date_to: str) -> list[dict[str, Any]]:
         """The 公示 list of conclusions decided in the range, names and ID numbers masked; the notice period of
         each conclusion not yet published starts now and is recorded. Re-publishing keeps the first dates."""
-        actor = self.service._actor(actor, Role.SUPERVISOR, Role.ADMIN)
+        actor = self.service.active_actor(actor, Role.SUPERVISOR, Role.ADMIN)
         for value, name in ((date_from, "--from"), (date_to, "--to")):
             try:
                 dt.date.fromisoformat(value)
@@ -41,7 +40,7 @@ class ObjectionCases(LifecycleBase):
         today = self._today()
         rows = [r for r in self.lstore.conclusions(date_from, date_to) if r["superseded_by"] is None]
         out = []
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             for row in rows:
                 if row["published_at"] is None:
                     policy = decided_policy(row)
@@ -51,7 +50,7 @@ class ObjectionCases(LifecycleBase):
                         "objection_until": objection_until(policy, today).isoformat(),
                     }
                     self.lstore.update_conclusion(row["assessment_id"], **dates)
-                    self._audit(actor, "conclusion.publish", row["assessment_id"], dates)
+                    work.audit("conclusion.publish", "assessment", row["assessment_id"], new=dates)
                     row = {**row, **dates}
                 out.append(
                     {
@@ -83,7 +82,7 @@ class ObjectionCases(LifecycleBase):
 
     def lodge_objection(self, actor: User, aid: int, lodged_by: str, reason: str) -> int:
         """Record an objection to a conclusion; outside the policy's window it is refused naming the deadline."""
-        actor = self.service._actor(actor, Role.SUPERVISOR, Role.ADMIN)
+        actor = self.service.active_actor(actor, Role.SUPERVISOR, Role.ADMIN)
         if not lodged_by.strip() or not reason.strip():
             raise AppError(ErrorCode.INVALID, _("异议须写明提出人和理由"), where="objection")
         conclusion = self.conclusion(aid)
@@ -97,7 +96,7 @@ class ObjectionCases(LifecycleBase):
             )
         if any(o["review_id"] is None for o in self.lstore.objections(aid)):
             raise AppError(ErrorCode.CONFLICT, _("评估 {id} 已有待处理的异议").format(id=aid))
-        at = self.service._now()
+        at = self.service.now()
         fields = {
             "assessment_id": aid,
             "lodged_at": at,
@@ -105,17 +104,21 @@ class ObjectionCases(LifecycleBase):
             "reason": reason.strip(),
             "recorded_by": actor.id,
         }
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             oid = self.lstore.add_objection(fields)
-            self._audit(
-                actor, "objection.lodge", aid, {"objection": oid, "lodged_by": lodged_by.strip()}, reason.strip()
+            work.audit(
+                "objection.lodge",
+                "assessment",
+                aid,
+                new={"objection": oid, "lodged_by": lodged_by.strip()},
+                reason=reason.strip(),
             )
         return oid
 
     def start_review(self, actor: User, objection_id: int, assessor2_id: int) -> Assessment:
         """An assessor opens the 复评 of an objection with a second assessor: a new draft of the same person and
         form (reason ``review``); refused to anyone who took part in the original."""
-        actor = self.service._actor(actor, Role.ASSESSOR)
+        actor = self.service.active_actor(actor, Role.ASSESSOR)
         objection = self.lstore.objection(objection_id)
         if objection["review_id"] is not None:
             raise AppError(ErrorCode.CONFLICT, _("异议 {id} 已开始复评").format(id=objection_id))
@@ -130,10 +133,12 @@ class ObjectionCases(LifecycleBase):
         new = NewAssessment(
             subject_id=original.subject_id, form=original.form_ref, reason="review", assessor2_id=assessor2_id
         )
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             review, _changes = self.service.start_assessment(actor, new)
             self.lstore.set_review(objection_id, review.id)
-            self._audit(actor, "objection.review", original.id, {"objection": objection_id, "review": review.id})
+            work.audit(
+                "objection.review", "assessment", original.id, new={"objection": objection_id, "review": review.id}
+            )
         return review
 
     def reviews(self, aid: int) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle.base import LifecycleBase
 from ltc_assess.service import Changes
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import Role, Status
 
@@ -18,7 +17,7 @@ class VisitCases(LifecycleBase):
     """The on-site visit and the experts' confirmation of the conclusion."""
 
     def _on_visit(self, actor: User, aid: int) -> tuple[User, Assessment]:
-        actor = self.service._actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+        actor = self.service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
         record = self._store.assessment(aid)
         if record.status not in (Status.DRAFT, Status.RETURNED):
             raise AppError(ErrorCode.TRANSITION, _("评估 {id} 已提交，现场记录不能再修改").format(id=aid))
@@ -44,18 +43,18 @@ class VisitCases(LifecycleBase):
         if not place.strip():
             raise AppError(ErrorCode.INVALID, _("须填写签到地点"), where="place")
         actor, _record = self._on_visit(actor, aid)
-        with transaction(self.service.db):
-            self.lstore.check_in(aid, actor.id, self.service._now(), place.strip())
-            self._audit(actor, "visit.check_in", aid, {"place": place.strip()})
+        with self.service.unit_of_work(actor) as work:
+            self.lstore.check_in(aid, actor.id, self.service.now(), place.strip())
+            work.audit("visit.check_in", "assessment", aid, new={"place": place.strip()})
         return Changes(assessment_ids=(aid,))
 
     def check_out(self, actor: User, aid: int, place: str) -> Changes:
         if not place.strip():
             raise AppError(ErrorCode.INVALID, _("须填写签退地点"), where="place")
         actor, _record = self._on_visit(actor, aid)
-        with transaction(self.service.db):
-            self.lstore.check_out(aid, actor.id, self.service._now(), place.strip())
-            self._audit(actor, "visit.check_out", aid, {"place": place.strip()})
+        with self.service.unit_of_work(actor) as work:
+            self.lstore.check_out(aid, actor.id, self.service.now(), place.strip())
+            work.audit("visit.check_out", "assessment", aid, new={"place": place.strip()})
         return Changes(assessment_ids=(aid,))
 
     def record_checks(
@@ -70,11 +69,11 @@ class VisitCases(LifecycleBase):
             "guardian_present": int(guardian_present),
             "guardian_name": (guardian_name or "").strip() or None,
             "recorded_by": actor.id,
-            "recorded_at": self.service._now(),
+            "recorded_at": self.service.now(),
         }
-        with transaction(self.service.db):
+        with self.service.unit_of_work(actor) as work:
             self.lstore.put_visit_checks(aid, fields)
-            self._audit(actor, "visit.checks", aid, fields)
+            work.audit("visit.checks", "assessment", aid, new=fields)
         return Changes(assessment_ids=(aid,))
 
     def visit(self, aid: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
@@ -84,18 +83,18 @@ class VisitCases(LifecycleBase):
 
     def confirm(self, actor: User, aid: int, level: int) -> Changes:
         """An expert confirms the conclusion's level of a submitted assessment (before approval)."""
-        actor = self.service._actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+        actor = self.service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
         record = self._store.assessment(aid)
         if record.status != Status.SUBMITTED:
             raise AppError(ErrorCode.TRANSITION, _("只有已提交的评估可由专家确认"))
         if actor.qualification != "expert":
             raise AppError(ErrorCode.PERMISSION, _("{name} 不是评估专家，不能确认结论").format(name=actor.display_name))
-        if self.service._forms(record.form_ref).level_name(level) is None:
+        if self.service.form(record.form_ref).level_name(level) is None:
             raise AppError(ErrorCode.INVALID, f"level {level} does not exist in {record.form_ref}", where="level")
         self._refuse_original_people(actor, record)
-        with transaction(self.service.db):
-            self.lstore.confirm(aid, actor.id, level, self.service._now())
-            self._audit(actor, "conclusion.confirm", aid, {"level": level})
+        with self.service.unit_of_work(actor) as work:
+            self.lstore.confirm(aid, actor.id, level, self.service.now())
+            work.audit("conclusion.confirm", "assessment", aid, new={"level": level})
         return Changes(assessment_ids=(aid,))
 
     def confirmations(self, aid: int) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from ltc_assess import paths
 from ltc_assess.errors import ErrorCode, FormError
 from ltc_assess.policies.model import Source
 from ltc_assess.policies.registry import read_model
-from ltc_assess.schema.loader import FormErrors, where
+from ltc_assess.schema.located import FormErrors, where
 
 
 class _Model(BaseModel):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field
 
 from ltc_assess.i18n import _
+from ltc_assess.schema.source_file import FromFile
 
 # Care settings (a public contract of policy files): code -> the Chinese name shown.
 SETTINGS = {"home": "居家", "community": "社区", "institution": "机构", "hospital": "医疗机构"}
@@ -90,7 +91,7 @@ class OnSite(_Model):
     guardian_present: bool = True  # the guardian or an agent must be present
 
 
-class Policy(Sourced):
+class Policy(Sourced, FromFile):
     """One version of one city's policy."""
 
     city: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
@@ -106,21 +107,11 @@ class Policy(Sourced):
     onsite: OnSite
     benefits: tuple[Benefit, ...] = ()
     notes: str | None = None
-    _sha256: str = PrivateAttr(default="")
-    _path: str = PrivateAttr(default="")
 
     @property
     def ref(self) -> str:
         """``city@version``, the way assessments record the policy they were decided under."""
         return f"{self.city}@{self.version}"
-
-    @property
-    def sha256(self) -> str:
-        return self._sha256
-
-    @property
-    def path(self) -> str:
-        return self._path
 
     def eligible(self, level: int | None) -> bool:
         return level is not None and level in self.eligible_levels

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import cache
 from pathlib import Path
@@ -13,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from ltc_assess import paths
 from ltc_assess.errors import ErrorCode, FormError
 from ltc_assess.policies.model import Policy
-from ltc_assess.schema.loader import FormErrors, display_path, located_problems, read_yaml, where
+from ltc_assess.schema.located import FormErrors, located_problems, read_file, read_yaml, where
 
 _FILE = re.compile(r"^v(\d+)\.yaml$")
 M = TypeVar("M", bound=BaseModel)
@@ -34,11 +33,7 @@ def read_model(path: str | Path, model: type[M]) -> tuple[M, str, Any, bytes]:
         FormErrors: every problem, each as ``file:line path: message``.
     """
     path = Path(path)
-    display = display_path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FormError(ErrorCode.POLICY_NOT_FOUND, f"cannot read {path.name}: {exc.strerror}", display) from None
+    data, display = read_file(path, ErrorCode.POLICY_NOT_FOUND, path.name)
     raw = read_yaml(data, display, ErrorCode.POLICY_SCHEMA)
     if not isinstance(raw, dict):
         raise FormErrors([FormError(ErrorCode.POLICY_SCHEMA, "the file must be a mapping", display)])
@@ -62,8 +57,7 @@ def load_policy(path: str | Path, placed: bool = True) -> Policy:
         problems.append(FormError(ErrorCode.POLICY_SCHEMA, message, display))
     if problems:
         raise FormErrors(problems)
-    policy._sha256 = hashlib.sha256(data).hexdigest()
-    policy._path = display
+    policy.read_from(data, display)
     return policy
 
 

@@ -17,7 +17,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Image, Spacer
 
 from ltc_assess.report.fonts import register
-from ltc_assess.report.pdf import MARGIN, PAGE_W, STAMP_BOXES, _grid, _para, _styles, document
+from ltc_assess.report.layout import MARGIN, PAGE_W, document, grid, para, styles
+from ltc_assess.report.pdf import STAMP_BOXES
 
 LETTER_TEMPLATE_NOTE = (
     "本告知书格式依据试点城市做法整理（国家统一表证单书官方文本未取得）；标注“未核实”的待遇标准来自第三方资料，"
@@ -59,73 +60,73 @@ class LetterData:
 def render_letter(data: LetterData, invariant: bool = True) -> bytes:
     """The letter as PDF bytes (A4), one outcome per layout: not eligible, or eligible with its benefits."""
     font = register()
-    st = _styles(font)
+    st = styles(font)
     buffer = io.BytesIO()
     title = f"{data.city}长期护理保险失能等级评估结论告知书"
     doc = document(buffer, title, data.letter_id, 32 * mm, invariant)  # stamps sit in the last page's bottom margin
     width = PAGE_W - 2 * MARGIN
     story: list[Any] = [
-        _para(f"{data.city}长期护理保险失能等级评估结论告知书", st["title"]),
-        _para(f"编号 {data.letter_id} · 依据政策 {data.policy}", st["sub"]),
+        para(f"{data.city}长期护理保险失能等级评估结论告知书", st["title"]),
+        para(f"编号 {data.letter_id} · 依据政策 {data.policy}", st["sub"]),
         Spacer(1, 5 * mm),
     ]
     pairs = list(data.person)
     rows = [
-        [_para(k, st["base"]), _para(v, st["base"]), _para(k2, st["base"]), _para(v2, st["base"])]
+        [para(k, st["base"]), para(v, st["base"]), para(k2, st["base"]), para(v2, st["base"])]
         for (k, v), (k2, v2) in zip(pairs[0::2], pairs[1::2], strict=False)
     ]
-    story.append(_grid(rows, [24 * mm, width / 2 - 24 * mm, 24 * mm, width / 2 - 24 * mm]))
-    story.append(_para("评估结论", st["h2"]))
+    story.append(grid(rows, [24 * mm, width / 2 - 24 * mm, 24 * mm, width / 2 - 24 * mm]))
+    story.append(para("评估结论", st["h2"]))
     story.append(
-        _para(f"经评估及专家确认，评估对象的失能等级为：{data.level}（结论日期 {data.decided_at}）。", st["base"])
+        para(f"经评估及专家确认，评估对象的失能等级为：{data.level}（结论日期 {data.decided_at}）。", st["base"])
     )
     if data.form_note:
-        story.append(_para(f"等级对应说明：{data.form_note}", st["small"]))
+        story.append(para(f"等级对应说明：{data.form_note}", st["small"]))
     if data.eligible:
-        story.append(_para("符合长期护理保险待遇享受条件。可享受的护理服务形式及待遇标准如下：", st["base"]))
+        story.append(para("符合长期护理保险待遇享受条件。可享受的护理服务形式及待遇标准如下：", st["base"]))
         if data.benefits:
-            head = [_para(h, st["small"]) for h in ("服务形式", "项目", "待遇标准", "条件")]
+            head = [para(h, st["small"]) for h in ("服务形式", "项目", "待遇标准", "条件")]
             lines = [
                 [
-                    _para(b.setting, st["small"]),
-                    _para(b.name, st["small"]),
-                    _para(b.amount, st["small"]),
-                    _para(b.conditions or "—", st["small"]),
+                    para(b.setting, st["small"]),
+                    para(b.name, st["small"]),
+                    para(b.amount, st["small"]),
+                    para(b.conditions or "—", st["small"]),
                 ]
                 for b in data.benefits
             ]
-            story.append(_grid([head, *lines], [20 * mm, 45 * mm, 65 * mm, width - 130 * mm], header=True))
+            story.append(grid([head, *lines], [20 * mm, 45 * mm, 65 * mm, width - 130 * mm], header=True))
         else:
-            story.append(_para("本机构未收录该城市的待遇标准，请向医疗保障经办机构咨询。", st["warn"]))
+            story.append(para("本机构未收录该城市的待遇标准，请向医疗保障经办机构咨询。", st["warn"]))
         story.append(Spacer(1, 2 * mm))
         story.append(
-            _para("待遇自结论生效的次月起享受；请与定点护理服务机构签订服务协议并确认护理服务形式。", st["small"])
+            para("待遇自结论生效的次月起享受；请与定点护理服务机构签订服务协议并确认护理服务形式。", st["small"])
         )
     else:
-        story.append(_para("未达到长期护理保险待遇享受条件。", st["warn"]))
-    story.append(_para("有效期", st["h2"]))
+        story.append(para("未达到长期护理保险待遇享受条件。", st["warn"]))
+    story.append(para("有效期", st["h2"]))
     story.append(
-        _para(
+        para(
             f"本结论有效期自 {data.valid_from} 至 {data.valid_until}。到期前30日内可申请期末评估；"
             f"失能状况发生明显变化时可申请状态评估。{data.reapply_after} 前不受理重新申请。",
             st["base"],
         )
     )
-    story.append(_para("异议与复评", st["h2"]))
-    story.append(_para(f"如对结论有异议，请于 {data.objection_deadline} 前提出。{data.objection_how}", st["base"]))
+    story.append(para("异议与复评", st["h2"]))
+    story.append(para(f"如对结论有异议，请于 {data.objection_deadline} 前提出。{data.objection_how}", st["base"]))
     if data.history:
-        story.append(_para("结论记录", st["h2"]))
-        story += [_para("· " + line, st["small"]) for line in data.history]
+        story.append(para("结论记录", st["h2"]))
+        story += [para("· " + line, st["small"]) for line in data.history]
     if data.care_advice:
-        story.append(_para("照护建议", st["h2"]))
-        story += [_para("· " + line, st["base"]) for line in data.care_advice]
+        story.append(para("照护建议", st["h2"]))
+        story += [para("· " + line, st["base"]) for line in data.care_advice]
     if data.care_choice is not None:
         text, png = data.care_choice
-        story.append(_para("护理服务形式信息确认", st["h2"]))
-        story.append(_para(text, st["base"]))
+        story.append(para("护理服务形式信息确认", st["h2"]))
+        story.append(para(text, st["base"]))
         story.append(Image(io.BytesIO(png), width=42 * mm, height=14 * mm, kind="proportional"))
     story.append(Spacer(1, 4 * mm))
-    story.append(_para(LETTER_TEMPLATE_NOTE, st["small"]))
+    story.append(para(LETTER_TEMPLATE_NOTE, st["small"]))
 
     def make_canvas(*args: Any, **kwargs: Any) -> Canvas:
         return _LetterCanvas(*args, font=font, footer=f"告知书 {data.letter_id} · {data.policy}", **kwargs)

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import io
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.charts.barcharts import HorizontalBarChart
-from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -28,53 +24,21 @@ from reportlab.platypus import (
     KeepTogether,
     PageBreak,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
-    TableStyle,
 )
 
-from ltc_assess.report.data import Box, DimensionLine, ReportData
-from ltc_assess.report.fonts import HEADING_FONT, register
+from ltc_assess.report.charts import dimension_chart, trend_chart
+from ltc_assess.report.data import Box, ReportData
+from ltc_assess.report.fonts import register
+from ltc_assess.report.layout import INK, MARGIN, PAGE_H, PAGE_W, document, grid, para, styles
 
-PAGE_W, PAGE_H = A4
-MARGIN = 18 * mm
 # Visible signature stamps on the last page, in PDF points (x1, y1, x2, y2), in signing order.
 STAMP_BOXES: dict[str, tuple[int, int, int, int]] = {
     "assessor1": (51, 70, 211, 150),
     "assessor2": (218, 70, 378, 150),
     "supervisor": (385, 70, 545, 150),
 }
-INK = colors.HexColor("#1f2937")
-ACCENT = colors.HexColor("#1d4ed8")
-LIGHT = colors.HexColor("#e5e7eb")
-
-
-def _styles(font: str) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=font, fontSize=10, leading=14, wordWrap="CJK", textColor=INK)
-    return {
-        "base": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=11.5),
-        "title": ParagraphStyle(
-            "title", parent=base, fontName=HEADING_FONT, fontSize=18, leading=24, alignment=1, spaceAfter=2
-        ),
-        "sub": ParagraphStyle("sub", parent=base, fontSize=9, leading=12, alignment=1, textColor=colors.grey),
-        "h2": ParagraphStyle(
-            "h2", parent=base, fontName=HEADING_FONT, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4,
-            textColor=ACCENT,
-        ),
-        "warn": ParagraphStyle("warn", parent=base, textColor=colors.HexColor("#b91c1c")),
-    }
-
-
-def _para(text: str, style: ParagraphStyle) -> Paragraph:
-    """A Paragraph that shows ``text`` literally: the one way report text reaches reportlab's markup parser.
-
-    Why: ReportData is plain text, much of it typed by people (names, places, answers, reasons). Unescaped,
-    ``<b>x`` printed bold and ``评分<实际`` raised ValueError inside submission and approval, which render the
-    report. Only markup we write ourselves may go to Paragraph directly.
-    """
-    return Paragraph(escape(text), style)
 
 
 class _CheckBoxes(Flowable):
@@ -100,7 +64,7 @@ class _CheckBoxes(Flowable):
         line = st.leading
         self._placed = []
         for box in self.boxes:
-            label = _para(box.label, st)
+            label = para(box.label, st)
             need = self.side + self.gap + stringWidth(box.label, st.fontName, st.fontSize)
             if x and x + need > avail_width:
                 x, top, line = 0.0, top + line, st.leading
@@ -133,80 +97,6 @@ class _CheckBoxes(Flowable):
                 canvas.drawPath(tick, stroke=1, fill=0)
             canvas.restoreState()
             label.drawOn(canvas, x + side + self.gap, self.height - top - height)
-
-
-def _grid(rows: list[list[Any]], widths: list[float], header: bool = False) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
-    style: list[tuple[Any, ...]] = [
-        ("FONTNAME", (0, 0), (-1, -1), register()),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-    ]
-    if header:
-        style.append(("BACKGROUND", (0, 0), (-1, 0), LIGHT))
-    table.setStyle(TableStyle(style))
-    return table
-
-
-CHART_SCALE = "能力保持率 %（越高越好）"
-
-
-def _dimension_chart(data: ReportData, font: str) -> Drawing:
-    """Every dimension, in the table's order from the top, on one scale where higher is better.
-
-    Why one scale: MZ/T grades 0 (intact) to 3 (severe) and sums scores where higher is worse, the other
-    standards score higher as better; bars in mixed directions (and graded dimensions left out) misled readers.
-    """
-    dims = list(data.dimensions)
-    width, height = PAGE_W - 2 * MARGIN, 48 + 22 * max(1, len(dims))
-    drawing = Drawing(width, height)
-    chart = HorizontalBarChart()
-    # The value labels hang 17 pt below the axis; the axis title goes on their baseline, right of "100", not on it.
-    # reportlab's stubs type a plot area's size as int; the library takes any number.
-    chart.x, chart.y, chart.width, chart.height = 150, 18, width - 205, height - 43  # type: ignore[assignment]
-    chart.data = [[round(d.rate or 0) for d in dims]]
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
-    chart.valueAxis.labels.fontName = font
-    chart.categoryAxis.reverseDirection = 1  # the first dimension on top, as in the table
-    chart.categoryAxis.categoryNames = [f"{d.code} {d.label} {_raw(d)}" for d in dims]
-    chart.categoryAxis.labels.fontName = font
-    chart.categoryAxis.labels.fontSize = 8
-    chart.bars[0].fillColor = ACCENT
-    drawing.add(chart)
-    drawing.add(String(chart.x, chart.y + chart.height + 8, CHART_SCALE, fontName=font, fontSize=7))
-    return drawing
-
-
-def _raw(d: DimensionLine) -> str:
-    """What the bar stands for, as the standard gives it: score/max, else the grade."""
-    if d.score is not None and d.max:
-        return f"{d.score}/{d.max}"
-    return d.grade or "—"
-
-
-def _trend_chart(data: ReportData, font: str) -> Drawing | None:
-    points = [h for h in data.history if h.level is not None]
-    if len(points) < 2:
-        return None
-    drawing = Drawing(PAGE_W - 2 * MARGIN, 120)
-    plot = LinePlot()
-    # The y value labels reach 6 pt above the plot's top; the axis title sits above them.
-    plot.x, plot.y, plot.width, plot.height = 40, 20, PAGE_W - 2 * MARGIN - 80, 80  # type: ignore[assignment]  # as above
-    plot.data = [[(n, p.level) for n, p in enumerate(points)]]
-    plot.yValueAxis.valueMin, plot.yValueAxis.valueMax, plot.yValueAxis.valueStep = 0, max(data.level_count - 1, 1), 1
-    plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = -0.3, len(points) - 0.7
-    plot.xValueAxis.valueSteps = list(range(len(points)))
-    plot.xValueAxis.labelTextFormat = lambda n: points[int(round(n))].date if 0 <= round(n) < len(points) else ""
-    plot.xValueAxis.labels.fontName = font
-    plot.xValueAxis.labels.fontSize = 7
-    plot.yValueAxis.labels.fontName = font
-    plot.lines[0].strokeColor = ACCENT
-    plot.lines[0].strokeWidth = 1.5
-    drawing.add(plot)
-    drawing.add(String(0, plot.y + plot.height + 9, "等级（数值越大失能越重）", fontName=font, fontSize=7))
-    return drawing
 
 
 class _NumberedCanvas(Canvas):
@@ -278,110 +168,94 @@ def _provisional_banner(note: str | None) -> str:
     return "暂行标准：" + (note or "评分表未经官方核实").removeprefix("暂行：")
 
 
-def document(buffer: io.BytesIO, title: str, subject: str, bottom: float, invariant: bool) -> SimpleDocTemplate:
-    """The A4 page every document we print shares (report, letter): margins, metadata, deterministic output."""
-    return SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=MARGIN + bottom,
-        title=title,
-        author="ltc-assess",
-        subject=subject,
-        invariant=int(invariant),
-    )
-
-
 def render(data: ReportData, invariant: bool = True) -> bytes:
     """The report as PDF bytes; ``invariant`` makes output byte-identical across runs (golden tests)."""
     font = register()
-    st = _styles(font)
+    st = styles(font)
     buffer = io.BytesIO()
     doc = document(buffer, data.title, data.report_id, 4 * mm, invariant)
     width = PAGE_W - 2 * MARGIN
     story: list[Any] = [
-        _para(data.title, st["title"]),
-        _para(data.standard, st["sub"]),
+        para(data.title, st["title"]),
+        para(data.standard, st["sub"]),
         Spacer(1, 6 * mm),
     ]
     if data.correction:
-        story.append(_para(data.correction, st["warn"]))
-    story.append(_para(data.status_line, st["base"] if data.status == "approved" else st["warn"]))
+        story.append(para(data.correction, st["warn"]))
+    story.append(para(data.status_line, st["base"] if data.status == "approved" else st["warn"]))
     pairs = list(data.identity) + list(data.info)
     pairs += [("", "")] * (len(pairs) % 2)  # two per row: an odd last field must not be dropped
     rows = [
-        [_para(k, st["base"]), _para(v, st["base"]), _para(k2, st["base"]), _para(v2, st["base"])]
+        [para(k, st["base"]), para(v, st["base"]), para(k2, st["base"]), para(v2, st["base"])]
         for (k, v), (k2, v2) in zip(pairs[0::2], pairs[1::2], strict=True)
     ]
-    story.append(_grid(rows, [24 * mm, width / 2 - 24 * mm, 24 * mm, width / 2 - 24 * mm]))
+    story.append(grid(rows, [24 * mm, width / 2 - 24 * mm, 24 * mm, width / 2 - 24 * mm]))
 
     heading = data.headings
-    story.append(_para(heading["dims"], st["h2"]))
+    story.append(para(heading["dims"], st["h2"]))
     dim_rows: list[list[Paragraph | str]] = [
-        [_para(h, st["base"]) for h in ("编号", "一级指标", "得分", "满分", "分级")]
+        [para(h, st["base"]) for h in ("编号", "一级指标", "得分", "满分", "分级")]
     ]
     for d in data.dimensions:
         dim_rows.append(
             [
-                _para(d.code, st["base"]),
-                _para(d.label, st["base"]),
+                para(d.code, st["base"]),
+                para(d.label, st["base"]),
                 str("—" if d.score is None else d.score),
                 str("—" if d.max is None else d.max),
-                _para(d.grade or "—", st["base"]),
+                para(d.grade or "—", st["base"]),
             ]
         )
-    story.append(_grid(dim_rows, [width * 0.1, width * 0.35, width * 0.12, width * 0.12, width * 0.31], header=True))
+    story.append(grid(dim_rows, [width * 0.1, width * 0.35, width * 0.12, width * 0.12, width * 0.31], header=True))
     if data.total is not None and "total" in heading:
-        story.append(_para(heading["total"], st["h2"]))
-        story.append(_para(f"总分：{data.total[0]} / {data.total[1]}", st["base"]))
-    story.append(_para(heading["initial"], st["h2"]))
+        story.append(para(heading["total"], st["h2"]))
+        story.append(para(f"总分：{data.total[0]} / {data.total[1]}", st["base"]))
+    story.append(para(heading["initial"], st["h2"]))
     story.append(_CheckBoxes(data.initial_levels, st["base"]))
     if data.matrix_note:
-        story.append(_para(data.matrix_note, st["small"]))
+        story.append(para(data.matrix_note, st["small"]))
     if data.change_reasons:
-        story.append(_para(heading["change"], st["h2"]))
+        story.append(para(heading["change"], st["h2"]))
         if data.change_preamble:
-            story.append(_para(data.change_preamble, st["base"]))
+            story.append(para(data.change_preamble, st["base"]))
         for box in data.change_reasons:
             story.append(_CheckBoxes((box,), st["base"]))
         if data.change_note:
-            story.append(_para(data.change_note, st["small"]))
-    story.append(_para(heading["final"], st["h2"]))
+            story.append(para(data.change_note, st["small"]))
+    story.append(para(heading["final"], st["h2"]))
     if data.final_preamble:
-        story.append(_para(data.final_preamble, st["base"]))
+        story.append(para(data.final_preamble, st["base"]))
     story.append(_CheckBoxes(data.final_levels, st["base"]))
     if data.decision:
         story.append(Spacer(1, 2 * mm))
-        story.append(_para(data.decision, st["base"]))
+        story.append(para(data.decision, st["base"]))
 
     # A heading alone at the foot of a page, its chart on the next, read as a missing chart.
-    story.append(KeepTogether([_para("一级指标得分图", st["h2"]), _dimension_chart(data, font)]))
-    trend = _trend_chart(data, font)
+    story.append(KeepTogether([para("一级指标得分图", st["h2"]), dimension_chart(data, font)]))
+    trend = trend_chart(data, font)
     if trend is not None:
-        story.append(KeepTogether([_para("历次评估等级趋势", st["h2"]), trend]))
+        story.append(KeepTogether([para("历次评估等级趋势", st["h2"]), trend]))
 
-    story.append(_para("评分说明（规则追踪）", st["h2"]))
+    story.append(para("评分说明（规则追踪）", st["h2"]))
     for line in data.explanation:
-        story.append(_para("· " + line, st["small"]))
+        story.append(para("· " + line, st["small"]))
 
-    story.append(_para("逐项评估结果", st["h2"]))
-    answer_rows = [[_para(h, st["small"]) for h in ("编号", "项目", "评估结果")]]
+    story.append(para("逐项评估结果", st["h2"]))
+    answer_rows = [[para(h, st["small"]) for h in ("编号", "项目", "评估结果")]]
     for a in data.answers:
-        answer_rows.append([_para(a.code, st["small"]), _para(a.label, st["small"]), _para(a.answer, st["small"])])
-    story.append(_grid(answer_rows, [18 * mm, 52 * mm, width - 70 * mm], header=True))
+        answer_rows.append([para(a.code, st["small"]), para(a.label, st["small"]), para(a.answer, st["small"])])
+    story.append(grid(answer_rows, [18 * mm, 52 * mm, width - 70 * mm], header=True))
 
     if data.care_advice:
-        story.append(_para("照护建议", st["h2"]))
-        story += [_para("· " + line, st["base"]) for line in data.care_advice]
+        story.append(para("照护建议", st["h2"]))
+        story += [para("· " + line, st["base"]) for line in data.care_advice]
 
     story.append(PageBreak())
-    story.append(_para("签名", st["h2"]))
+    story.append(para("签名", st["h2"]))
     story.append(KeepTogether(_signature_table(data, st, width)))
     story.append(Spacer(1, 4 * mm))
     story.append(
-        _para(
+        para(
             "说明：手写签名为现场确认的证据；下方电子签名（PAdES）可由任何验证程序离线核验签名人及文件"
             "自签名后未被改动。"
             + (
@@ -407,17 +281,17 @@ def _signature_table(data: ReportData, st: dict[str, ParagraphStyle], width: flo
     def ink(role: str) -> Any:
         png = data.handwritten.get(role)
         if not png:
-            return _para("（未签名）", st["small"])
+            return para("（未签名）", st["small"])
         return Image(io.BytesIO(png), width=42 * mm, height=14 * mm, kind="proportional")
 
     def row(label: str, name: str, qualification: str, role: str) -> list[Any]:
         date = data.signed_on.get(role) if role in data.handwritten else None
         return [
-            _para(label, st["base"]),
-            _para(name, st["base"]),
-            _para(qualification, st["small"]),
+            para(label, st["base"]),
+            para(name, st["base"]),
+            para(qualification, st["small"]),
             ink(role),
-            _para(f"日期：{date or '　　年　月　日'}", st["small"]),
+            para(f"日期：{date or '　　年　月　日'}", st["small"]),
         ]
 
     quals = [f"资格证号：{q}" if q else "资格证号：—" for q in data.qualifications]
@@ -426,4 +300,4 @@ def _signature_table(data: ReportData, st: dict[str, ParagraphStyle], width: flo
         row("评估员（二）", data.assessors[1], quals[1], "assessor2"),
         row("信息提供者", data.informant, "", "informant"),
     ]
-    return _grid(rows, [22 * mm, 30 * mm, 46 * mm, width - 130 * mm, 32 * mm])
+    return grid(rows, [22 * mm, 30 * mm, 46 * mm, width - 130 * mm, 32 * mm])

@@ -10,7 +10,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer
 
 from ltc_assess.report.fonts import register
-from ltc_assess.report.pdf import MARGIN, _grid, _para, _styles
+from ltc_assess.report.layout import MARGIN, grid, para, styles
 
 PUBLICITY_COLUMNS = ("序号", "姓名", "身份证号", "区县", "评估等级", "待遇资格", "公示期", "异议截止")
 
@@ -35,7 +35,7 @@ def publicity_rows(entries: list[dict[str, Any]]) -> list[list[str]]:
 def render_publicity_pdf(title: str, notice: str, entries: list[dict[str, Any]], invariant: bool = True) -> bytes:
     """The 公示 list as a landscape PDF table."""
     font = register()
-    st = _styles(font)
+    st = styles(font)
     buffer = io.BytesIO()
     page = landscape(A4)
     doc = SimpleDocTemplate(
@@ -50,12 +50,12 @@ def render_publicity_pdf(title: str, notice: str, entries: list[dict[str, Any]],
         invariant=int(invariant),
     )
     width = page[0] - 2 * MARGIN
-    rows = [[_para(h, st["small"]) for h in PUBLICITY_COLUMNS]]
-    rows += [[_para(c, st["small"]) for c in r] for r in publicity_rows(entries)]
+    rows = [[para(h, st["small"]) for h in PUBLICITY_COLUMNS]]
+    rows += [[para(c, st["small"]) for c in r] for r in publicity_rows(entries)]
     shares = (0.05, 0.09, 0.17, 0.1, 0.14, 0.09, 0.22, 0.14)
-    story: list[Any] = [_para(title, st["title"]), _para(notice, st["sub"]), Spacer(1, 4 * mm)]
+    story: list[Any] = [para(title, st["title"]), para(notice, st["sub"]), Spacer(1, 4 * mm)]
     story.append(
-        _grid(rows, [width * s for s in shares], header=True) if entries else _para("（本期无结论）", st["base"])
+        grid(rows, [width * s for s in shares], header=True) if entries else para("（本期无结论）", st["base"])
     )
     doc.build(story)
     return buffer.getvalue()

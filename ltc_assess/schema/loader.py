@@ -6,18 +6,16 @@ programmer) can go straight to the line. All problems in a file are collected; t
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
-from ltc_assess.errors import ErrorCode, FormError
+from ltc_assess.errors import ErrorCode
 from ltc_assess.schema.expressions import Expression
+from ltc_assess.schema.located import FormErrors, Path_, Problems, located_problems, read_file, read_yaml
 from ltc_assess.schema.model import (
     BandsRule,
     Dimension,
@@ -28,94 +26,8 @@ from ltc_assess.schema.model import (
     SingleChoiceItem,
 )
 
-Path_ = tuple[str | int, ...]
 # Enumeration bound for coverage proofs of rule tables and matrices (product of input domains).
 _MAX_COMBINATIONS = 200_000
-
-
-class FormErrors(FormError):
-    """All problems found in one form file; ``str()`` is the first, ``lines`` has them all."""
-
-    def __init__(self, problems: list[FormError]) -> None:
-        self.problems = problems
-        first = problems[0]
-        super().__init__(first.code, first.message, first.where)
-
-    @property
-    def lines(self) -> list[str]:
-        return [str(p) for p in self.problems]
-
-
-def _fmt_path(path: Iterable[str | int]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _locate(raw: Any, path: Path_) -> tuple[int | None, Path_]:
-    """1-based line of the deepest node of ``path`` in the ruamel tree, and the path without the
-    discriminator tags pydantic inserts (``single_choice``, ``bands``...) where the data has no such key."""
-    node: Any = raw
-    line = None
-    clean: list[str | int] = []
-    for part in path:
-        inside = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        inside = inside or (isinstance(node, dict) and isinstance(part, str) and part in node)
-        if not inside:
-            if not (isinstance(part, str) and part in _TAGS):  # tags leave the node where it is
-                clean.append(part)
-                node = None
-            continue
-        clean.append(part)
-        try:
-            lc = node.lc  # ruamel's round-trip nodes carry line/column info
-            pos = lc.item(part) if isinstance(node, list) else lc.key(part)
-            line = pos[0] + 1
-        except (AttributeError, KeyError, TypeError):
-            pass
-        node = node[part]
-    return line, tuple(clean)
-
-
-class _Problems:
-    def __init__(self, display: str, raw: Any) -> None:
-        self.display = display
-        self.raw = raw
-        self.items: list[FormError] = []
-
-    def add(self, code: ErrorCode, path: Path_, message: str) -> None:
-        self.items.append(FormError(code, message, where=where(self.display, self.raw, path)))
-
-
-def where(display: str, raw: Any, path: Path_) -> str:
-    """``file:line path`` of the node at ``path`` in a ruamel tree, as every data-file message names it."""
-    line, clean = _locate(raw, path)
-    loc = f"{display}:{line}" if line else display
-    return f"{loc} {_fmt_path(clean)}" if clean else loc
-
-
-_TAGS = {
-    "single_choice",
-    "multi_choice",
-    "number",
-    "text",
-    "date",
-    "signature",
-    "computed",
-    "group",
-    "bands",
-    "rules",
-    "matrix",
-}
-
-
-def display_path(path: Path) -> str:
-    """Path as shown in messages: relative to the working directory when possible."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def load_form(path: str | Path) -> FormDef:
@@ -124,19 +36,14 @@ def load_form(path: str | Path) -> FormDef:
     Raises:
         FormErrors: with every problem found, each located by file, line and path.
     """
-    path = Path(path)
-    display = display_path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FormError(ErrorCode.FORM_NOT_FOUND, f"cannot read form file: {exc.strerror}", display) from None
+    data, display = read_file(Path(path), ErrorCode.FORM_NOT_FOUND, "form file")
     return load_form_bytes(data, display)
 
 
 def load_form_bytes(data: bytes, display: str = "<form>") -> FormDef:
     """Like :func:`load_form` for bytes already read (``display`` names them in messages)."""
     raw = read_yaml(data, display, ErrorCode.FORM_YAML)
-    problems = _Problems(display, raw)
+    problems = Problems(display, raw)
     if not isinstance(raw, dict):
         problems.add(ErrorCode.FORM_SCHEMA, (), "a form file must be a mapping with 'form', 'version', ...")
         raise FormErrors(problems.items)
@@ -147,44 +54,14 @@ def load_form_bytes(data: bytes, display: str = "<form>") -> FormDef:
     _check(form, problems)
     if problems.items:
         raise FormErrors(problems.items)
-    form._sha256 = hashlib.sha256(data).hexdigest()
-    form._path = display
+    form.read_from(data, display)
     return form
-
-
-def read_yaml(data: bytes, display: str, code: ErrorCode) -> Any:
-    """YAML 1.2 with line numbers (ruamel round-trip); a syntax error is one located ``code`` error."""
-    try:
-        return YAML(typ="rt").load(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise FormError(code, "file is not UTF-8 text", display) from None
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{display}:{mark.line + 1}" if mark else display
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise FormError(code, f"invalid YAML: {problem}", where) from None
-
-
-def located_problems(exc: ValidationError, display: str, raw: Any, code: ErrorCode) -> list[FormError]:
-    """pydantic's errors as ``file:line path: message`` problems (data files other than forms use it too)."""
-    problems = _Problems(display, raw)
-    errors = exc.errors()
-    deeper = [tuple(e["loc"]) for e in errors]
-    for err in errors:
-        loc = tuple(err["loc"])
-        if err["type"] == "union_tag_invalid":
-            loc = (*loc, str(err.get("ctx", {}).get("discriminator", "type")).strip("'"))
-        if err["type"] == "too_short" and any(d[: len(loc)] == loc and d != loc for d in deeper):
-            continue  # a list emptied only because its invalid entries were dropped
-        kind = ErrorCode.FORM_EXPR if "bad expression" in err["msg"] else code
-        problems.add(kind, loc, err["msg"].removeprefix("Value error, "))
-    return problems.items
 
 
 # --- cross checks ----------------------------------------------------------------------------------
 
 
-def _check(form: FormDef, p: _Problems) -> None:
+def _check(form: FormDef, p: Problems) -> None:
     item_paths: dict[str, Path_] = {}
     for si, section in enumerate(form.sections):
         for ii, item in enumerate(section.items):
@@ -236,7 +113,7 @@ def _check(form: FormDef, p: _Problems) -> None:
                           f"{value!r} is not a choice of {item_id!r}")
 
 
-def _unique(p: _Problems, ids: list[str], where: str | Path_, what: str) -> None:
+def _unique(p: Problems, ids: list[str], where: str | Path_, what: str) -> None:
     seen: set[str] = set()
     for idx, ident in enumerate(ids):
         if ident in seen:
@@ -278,7 +155,7 @@ def _rule_expressions(rule: BandsRule | RulesTable | MatrixRule, base: Path_) ->
         yield (*base, "columns"), rule.columns
 
 
-def _check_scoring(form: FormDef, item_paths: dict[str, Path_], p: _Problems) -> None:
+def _check_scoring(form: FormDef, item_paths: dict[str, Path_], p: Problems) -> None:
     sc = form.scoring
     level_codes = [lv.code for lv in sc.levels]
     if level_codes != list(range(len(level_codes))):
@@ -336,14 +213,14 @@ def _check_scoring(form: FormDef, item_paths: dict[str, Path_], p: _Problems) ->
     _check_dimension_directions(sc.dimensions, p)
 
 
-def _check_dimension_directions(dims: tuple[Dimension, ...], p: _Problems) -> None:
+def _check_dimension_directions(dims: tuple[Dimension, ...], p: Problems) -> None:
     for di, dim in enumerate(dims):
         if not dim.summed and dim.grade is None:
             msg = f"dimension {dim.id!r} is neither summed nor graded"
             p.add(ErrorCode.FORM_SCHEMA, ("scoring", "dimensions", di), msg)
 
 
-def _check_adjustments(form: FormDef, codes: set[int], p: _Problems) -> None:
+def _check_adjustments(form: FormDef, codes: set[int], p: Problems) -> None:
     adj = form.scoring.adjustments
     if adj is None:
         return
@@ -383,7 +260,7 @@ def _check_rule(
     codes: set[int],
     domains: dict[str, set[Any]],
     path: Path_,
-    p: _Problems,
+    p: Problems,
     default_input: str | None = None,
 ) -> None:
     """Check codes exist, and prove coverage over every reachable input where it can be enumerated."""

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WithJsonSchema
 
 from ltc_assess.schema.expressions import Expression, ExpressionError, parse
+from ltc_assess.schema.source_file import FromFile
 
 
 def _parse_expr(value: Any) -> Expression:
@@ -275,7 +276,7 @@ class MappedPrefill(_Model):
     values: dict[str, str | int] = Field(min_length=1)
 
 
-class FormDef(_Model):
+class FormDef(_Model, FromFile):
     """One version of one assessment form, with its scoring."""
 
     form: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
@@ -290,8 +291,6 @@ class FormDef(_Model):
     prefill: dict[str, PrefillSource | MappedPrefill] = Field(default_factory=dict)
     scoring: Scoring
 
-    _sha256: str = PrivateAttr(default="")
-    _path: str = PrivateAttr(default="")
     _items: dict[str, AnyItem] = PrivateAttr(default_factory=dict)
     _plan: Any = PrivateAttr(default=None)  # compiled scoring plan, built once by the engine
 
@@ -306,14 +305,6 @@ class FormDef(_Model):
     def ref(self) -> str:
         """``id@version``, the way answers files and records name a form version."""
         return f"{self.form}@{self.version}"
-
-    @property
-    def sha256(self) -> str:
-        return self._sha256
-
-    @property
-    def path(self) -> str:
-        return self._path
 
     @property
     def items(self) -> dict[str, AnyItem]:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ltc_assess import paths
 from ltc_assess.errors import ErrorCode, FormError
-from ltc_assess.schema.loader import display_path, load_form
+from ltc_assess.schema.loader import load_form
+from ltc_assess.schema.located import display_path
 from ltc_assess.schema.model import FormDef
 
 _FILE = re.compile(r"^v(\d+)\.yaml$")

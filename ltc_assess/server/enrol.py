@@ -14,10 +14,8 @@ from typing import Any
 from ltc_assess.bundle_seal import TRANSPORT_CERT, TRANSPORT_KEY, write_private
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.server.auth import fingerprint
-from ltc_assess.service import ROOT_KEY, AssessmentService
+from ltc_assess.service import AssessmentService
 from ltc_assess.signing import keys as signing_keys
-from ltc_assess.storage import audit
-from ltc_assess.storage.db import transaction
 from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role
@@ -33,16 +31,15 @@ def enrol(service: AssessmentService, admin: User, store: PgStore) -> dict[str, 
         raise AppError(ErrorCode.CONFLICT, "the server already serves another agency root")
     store.set_setting(ROOT_CERT, root.decode())
     for key in (TRANSPORT_CERT, TRANSPORT_KEY):  # the server opens the bundles sealed to the agency
-        value = service.store.setting(key)
+        value = service.keys.setting(key)
         if value is None:
             raise AppError(
                 ErrorCode.NOT_FOUND, "the office has no transport certificate (ltc-assess keys init-transport)"
             )
         store.set_setting(key, value)
     names = []
-    for user in service.store.users():
-        stored = service.store.user_key(user.id)
-        cert = stored[0] if stored else None
+    for user in service.users():
+        cert = service.keys.certificate(user.id)
         store.put_account(
             user.username,
             user.display_name,
@@ -69,11 +66,10 @@ def enrol_insurer(
     """A certificate for an insurer's system, issued by the agency root; writes ``out``.pem (certificate) and
     ``out``.key (its key, encrypted with ``password``)."""
     admin = service.active_actor(admin, Role.ADMIN)
-    if service.store.user_by_name(username) is not None:
+    if service.accounts.user_by_name(username) is not None:
         raise AppError(ErrorCode.CONFLICT, f"{username} is a user of the workflow, not an insurer")
-    root = signing_keys.KeyPair(service.root_certificate(), (service.store.setting(ROOT_KEY) or "").encode())
     pair = signing_keys.issue_user(
-        root,
+        service.keys.root(),
         root_passphrase,
         username=username,
         display_name=display_name,
@@ -83,16 +79,8 @@ def enrol_insurer(
     )
     store.put_account(username, display_name, "insurer", False, pair.cert_pem.decode(), fingerprint(pair.cert_pem))
     store.audit(admin.username, "server.insurer", "user", username, {})
-    with transaction(service.db):
-        audit.append(
-            service.db,
-            at=service.now(),
-            actor_id=admin.id,
-            action="keys.issue",
-            entity="insurer",
-            entity_id=username,
-            new={"username": username},
-        )
+    with service.unit_of_work(admin, Role.ADMIN) as work:
+        work.audit("keys.issue", "insurer", username, new={"username": username})
     cert_path, key_path = out.with_suffix(".pem"), out.with_suffix(".key")
     cert_path.write_bytes(pair.cert_pem)
     write_private(key_path, pair.key_pem)

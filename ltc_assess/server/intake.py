@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ltc_assess import bundle_seal, replay
-from ltc_assess.bundles import FORMAT, MAX_BUNDLE_BYTES, BundleRefused, outcome, record_hash
+from ltc_assess import bundle_seal, incoming, replay
+from ltc_assess.bundle_records import record_hash
+from ltc_assess.bundles import FORMAT, MAX_BUNDLE_BYTES, BundleRefused, outcome
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.server.auth import fingerprint
 from ltc_assess.server.source import ServerSource
@@ -35,7 +36,7 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str) -> dict[str,
     with bundle_seal.private_dir() as tmp:
         path = tmp / "push.zip"
         bundle_seal.write_private(path, data)
-        with bundle_seal.opened(source, path, MAX_BUNDLE_BYTES) as inner:  # type: ignore[arg-type]
+        with bundle_seal.opened(source.store, path, MAX_BUNDLE_BYTES) as inner:
             package = verify_package(inner, check, MAX_BUNDLE_BYTES)
     meta = package.manifest
     if (
@@ -47,7 +48,7 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str) -> dict[str,
     _check_certificate(source, signed_by[-1])
     signer = replay.bundle_signer(source, signed_by[-1])
     bundle_id = meta["bundle_id"]
-    records = replay.parse_records(package.files["records.json"], "push")
+    records = incoming.parse_records(package.files["records.json"], "push")
     records.sort(key=lambda r: r["supersedes"] is not None)  # originals before corrections
     store.lock(sorted({bundle_id, *(r["uid"] for r in records)}))  # pushes touching one record: one at a time
     if store.bundle_seen(bundle_id):

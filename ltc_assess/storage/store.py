@@ -16,6 +16,7 @@ from sqlite_utils.db import Table
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.storage.records import Assessment, Comment, Subject, User
+from ltc_assess.storage.sync_log import SyncLog
 
 
 def name_grams(name: str) -> set[str]:
@@ -35,7 +36,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-class Store:
+class Store(SyncLog):
     """Data access for one open database."""
 
     def __init__(self, db: Database) -> None:
@@ -336,41 +337,6 @@ class Store:
         for role, png in signatures.items():
             self.put_signature(assessment_id, role, png, at)
 
-    def bundle_seen(self, bundle_id: str) -> bool:
-        return self.db.execute("SELECT 1 FROM bundles WHERE bundle_id = ?", [bundle_id]).fetchone() is not None
-
-    def log_bundle(self, bundle_id: str, direction: str, at: str, actor_id: int, summary: dict[str, Any]) -> None:
-        self.db.table("bundles").insert(
-            {
-                "bundle_id": bundle_id,
-                "direction": direction,
-                "at": at,
-                "actor_id": actor_id,
-                "summary_json": _dumps(summary),
-            }
-        )
-
-    def add_conflict(self, uid: str, bundle_id: str, at: str, incoming: dict[str, Any]) -> None:
-        self.db.table("conflicts").insert(
-            {"assessment_uid": uid, "bundle_id": bundle_id, "detected_at": at, "incoming_json": _dumps(incoming)}
-        )
-
-    def open_conflicts(self) -> list[dict[str, Any]]:
-        return list(
-            self.db.query(
-                "SELECT id, assessment_uid, bundle_id, detected_at FROM conflicts WHERE resolved_at IS NULL ORDER BY id"
-            )
-        )
-
-    def set_sync_hash(self, assessment_id: int, content_hash: str) -> None:
-        self.db.execute("UPDATE assessments SET sync_hash = ? WHERE id = ?", [content_hash, assessment_id])
-
-    def replace_comments(self, assessment_id: int, comments: list[dict[str, Any]]) -> None:
-        """The review thread exactly as given (author ids, bodies, times)."""
-        self.db.execute("DELETE FROM review_comments WHERE assessment_id = ?", [assessment_id])
-        for c in comments:
-            self.db.table("review_comments").insert({"assessment_id": assessment_id, **c})
-
     def insert_report(
         self, assessment_id: int, revision: int, signer_role: str, pdf: bytes, sha256: str, at: str
     ) -> None:
@@ -384,15 +350,6 @@ class Store:
                 "sha256": sha256,
                 "created_at": at,
             }
-        )
-
-    def conflict(self, conflict_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM conflicts WHERE id = ? AND resolved_at IS NULL", [conflict_id]))
-        return rows[0] if rows else None
-
-    def close_conflict(self, conflict_id: int, at: str, resolution: str) -> None:
-        self.db.execute(
-            "UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?", [at, resolution, conflict_id]
         )
 
     # --- signed records (evidence of submissions and approvals) -------------------------------------

@@ -32,3 +32,8 @@ def expected_triggers() -> frozenset[str]:
 def missing_triggers(db: Database) -> list[str]:
     """Triggers the schema defines that this database lacks, sorted."""
     return sorted(expected_triggers() - _trigger_names(db))
+
+
+def sqlite_problems(db: Database) -> list[str]:
+    """What SQLite's own integrity check finds wrong with the file (empty = sound)."""
+    return [r[0] for r in db.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]

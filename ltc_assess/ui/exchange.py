@@ -189,8 +189,8 @@ class ConflictsPanel(QWidget):
 
     def refresh(self) -> None:
         self.list.clear()
-        for c in self.service.store.open_conflicts():
-            local = self.service.store.assessment_by_uid(c["assessment_uid"])
+        for c in self.service.queries.open_conflicts():
+            local = self.service.queries.assessment_by_uid(c["assessment_uid"])
             who = f"{_('评估')} {local.id}" if local else c["assessment_uid"][:8]
             entry = QListWidgetItem(f"{who} · {c['detected_at']}")
             entry.setData(Qt.ItemDataRole.UserRole, c["id"])

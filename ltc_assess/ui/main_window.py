@@ -11,7 +11,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QTabWidget
 
-from ltc_assess.conclusions import city_policy
 from ltc_assess.i18n import LANGUAGES, _, language
 from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.storage.records import User
@@ -50,7 +49,7 @@ class MainWindow(QMainWindow):
         )
         self.resize(1100, 700)
         self.setStyleSheet(FOCUS_STYLE)  # dialogs opened from here inherit it
-        policy = city_policy(service.store)
+        policy = service.queries.city_policy()
         self.exchange = Exchange(
             self, service, actor, lambda message: self.statusBar().showMessage(message), self.apply
         )

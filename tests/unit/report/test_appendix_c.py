@@ -13,7 +13,8 @@ from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from world import World, complete_barthel, id_number
 
 from ltc_assess.errors import AppError
-from ltc_assess.report.pdf import CHART_SCALE, _dimension_chart, render
+from ltc_assess.report.charts import CHART_SCALE, dimension_chart
+from ltc_assess.report.pdf import render
 from ltc_assess.schema.registry import get_form
 from ltc_assess.service import NewAssessment
 
@@ -104,7 +105,7 @@ def test_chart_plots_every_dimension_in_order_on_one_scale(world: World) -> None
     record, _ = s.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="mzt039-2013"))
     form = get_form("mzt039-2013")
     data = s.report_data(record.id)
-    drawing = _dimension_chart(data, "Helvetica")
+    drawing = dimension_chart(data, "Helvetica")
     chart = next(c for c in drawing.contents if isinstance(c, HorizontalBarChart))
     names = chart.categoryAxis.categoryNames
     assert [n.split(" ")[1] for n in names] == [d.label.zh_CN for d in form.scoring.dimensions]

@@ -18,9 +18,10 @@ from pypdf import PdfReader
 from reportlab.graphics.shapes import Drawing, Group, String, UserNode, mmult
 
 from ltc_assess import paths
+from ltc_assess.report.charts import dimension_chart, trend_chart
 from ltc_assess.report.data import build_report_data
 from ltc_assess.report.fonts import register
-from ltc_assess.report.pdf import _dimension_chart, _trend_chart, render
+from ltc_assess.report.pdf import render
 from ltc_assess.schema.model import FormDef, SingleChoiceItem
 from ltc_assess.schema.registry import get_form, installed_forms
 from ltc_assess.scoring import score
@@ -161,7 +162,7 @@ def _chart_texts(node: Any, transform: tuple[float, ...] = (1, 0, 0, 1, 0, 0)) -
     return [(node.text, (a * x1 + c * y1 + e, b * x1 + d * y1 + f, a * x2 + c * y2 + e, b * x2 + d * y2 + f))]
 
 
-@pytest.mark.parametrize("chart", [_dimension_chart, _trend_chart], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("chart", [dimension_chart, trend_chart], ids=lambda c: c.__name__)
 def test_chart_texts_do_not_overlap(chart: Any) -> None:
     """Test that no two texts of a chart overlap (axis titles against tick labels) and all stay inside it."""
     drawing: Drawing = chart(_data(get_form("gbt42195-2022"))[0], register())

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from world import World, complete_barthel, with_signing_keys
 
-from ltc_assess import bundle_seal, replay
+from ltc_assess import bundle_seal, incoming, replay
 from ltc_assess.bundles import export_bundle, import_bundle
 from ltc_assess.errors import AppError, LtcError
 from ltc_assess.exchange.package import MANIFEST, SIGNATURE, read_package
@@ -138,7 +138,7 @@ JSON = st.recursive(
 def test_fuzzed_records_json_gives_one_clear_error(value: Any) -> None:
     """Test that any JSON as records.json parses or fails with AppError naming the place."""
     try:
-        replay.parse_records(json.dumps(value).encode(), "fuzz.zip")
+        incoming.parse_records(json.dumps(value).encode(), "fuzz.zip")
     except AppError as exc:
         assert exc.where == "fuzz.zip"
 
@@ -160,7 +160,7 @@ def test_mutated_records_are_refused_or_rejected_never_crash(bundle: tuple[World
     records = copy.deepcopy(_genuine_records(world, genuine))
     _set(records[0], path, value)
     try:
-        parsed = replay.parse_records(json.dumps(records).encode(), "fuzz.zip")
+        parsed = incoming.parse_records(json.dumps(records).encode(), "fuzz.zip")
     except AppError:
         return
     local = world.service.store.assessment_by_uid(parsed[0]["uid"])

@@ -146,7 +146,7 @@ def test_package_check_verifies_the_embedded_submission(world: World, tmp_path: 
     s.approve(world.sup1, aid, "sup1-password")
     submitted = bytearray(submitted_report(s.report_pdf(aid)) or b"")
     submitted[len(submitted) // 3] ^= 0x01  # inside the assessors' signed range
-    forged = s._sign(embed_submitted(s.render_report(aid, True), bytes(submitted)), world.sup1.id, "sup1-password",
+    forged = s.keys.sign(embed_submitted(s.render_report(aid, True), bytes(submitted)), world.sup1.id, "sup1-password",
                      "supervisor", "审核批准")
     with transaction(s.db):
         s.store.add_report(aid, "supervisor", forged, hashlib.sha256(forged).hexdigest(), "2026-11-02T00:00:00+00:00")

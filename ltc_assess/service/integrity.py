@@ -126,7 +126,7 @@ def _imported_uids(service: AssessmentService) -> set[str]:
 
 def _against_evidence(service: AssessmentService, record: Assessment, row: dict[str, Any], root: bytes) -> str | None:
     """Why the approved record does not match its signed approval and signed report (None: it does)."""
-    from ltc_assess.attestation import local_facts
+    from ltc_assess.service.attestation import local_facts
     from ltc_assess.signing.pades import only_timestamps_added, verify_pdf
 
     try:

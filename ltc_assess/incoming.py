@@ -1,0 +1,138 @@
+"""The shape of an incoming record: what a bundle file or the office server may hand us, parsed strictly.
+
+Every field is typed and bounded (lengths, hashes, uids, statuses), so that the rules in ``replay`` only ever
+see well-formed records; anything else is refused with the first bad place named.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from ltc_assess.errors import AppError, ErrorCode
+
+Text = Annotated[str, StringConstraints(max_length=10_000)]
+Uid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+Sha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Small = Annotated[int, Field(ge=0, le=1_000_000)]
+USER_FIELDS = ("assessor1_id", "assessor2_id", "decided_by", "created_by", "approved_by")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class IncomingSubject(_Model):
+    uid: Uid
+    name: Text
+    sex: Literal["male", "female"]
+    birth_date: Text
+    id_number: Annotated[str, StringConstraints(max_length=32)]
+    insurance_no: Text | None
+    address: Text | None
+    district: Text | None
+    phone: Text | None
+    contacts: list[dict[str, Text]] = Field(max_length=100)
+
+
+class IncomingFields(_Model):
+    form_id: Text
+    form_version: Small
+    form_sha256: Sha
+    reason: Text
+    assessment_date: Text
+    place: Text | None
+    informant_name: Text | None
+    informant_relation: Text | None
+    status: Literal["draft", "submitted", "returned", "approved", "superseded"]
+    current_item: Text | None
+    score_json: Annotated[str, StringConstraints(max_length=10_000_000)] | None
+    engine_version: Text | None
+    proposed_level: Small | None
+    decided_level: Small | None
+    decision_reason: Text | None
+    version_no: Small
+    created_at: Text
+    updated_at: Text
+    submitted_at: Text | None
+    approved_at: Text | None
+    exported_at: Text | None
+
+
+class IncomingComment(_Model):
+    author: Text
+    item_id: Text | None
+    body: Text
+    created_at: Text
+
+
+class IncomingReport(_Model):
+    revision: Annotated[int, Field(ge=1, le=10_000)]
+    signer_role: Literal["assessor1", "assessor2", "supervisor", "export"]
+    sha256: Sha
+    created_at: Text
+    pdf: str
+
+
+class IncomingEvidence(_Model):
+    kind: Literal["submission", "approval"]
+    payload: Annotated[str, StringConstraints(max_length=100_000)]
+    signature: str
+
+
+class IncomingRecord(_Model):
+    uid: Uid
+    content_hash: Sha
+    base_hash: Sha | None
+    subject: IncomingSubject
+    fields: IncomingFields
+    users: dict[Literal["assessor1_id", "assessor2_id", "decided_by", "created_by", "approved_by"], Text | None]
+    supersedes: Uid | None
+    answers: dict[Text, Any]
+    comments: list[IncomingComment]
+    signatures: dict[Literal["assessor1", "assessor2", "informant"], str]
+    reports: list[IncomingReport]
+    evidence: list[IncomingEvidence] = Field(default_factory=list)
+
+
+def parse_records(data: bytes, where: str) -> list[dict[str, Any]]:
+    """``records.json`` checked against the bundle format; one clear error naming the first bad place."""
+    try:
+        raw = json.loads(data)
+    except (ValueError, RecursionError):
+        raise AppError(ErrorCode.INTEGRITY, "records.json: not JSON", where=where) from None
+    if not isinstance(raw, list):
+        raise AppError(ErrorCode.INTEGRITY, "records.json: not a list of records", where=where)
+    records = []
+    for n, item in enumerate(raw):
+        try:
+            record = IncomingRecord.model_validate(item)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            place = ".".join(str(p) for p in first["loc"])
+            raise AppError(
+                ErrorCode.INTEGRITY, f"records.json: record {n}: {place}: {first['msg']}", where=where
+            ) from None
+        missing = sorted(set(USER_FIELDS) - set(record.users))
+        if missing:
+            raise AppError(ErrorCode.INTEGRITY, f"records.json: record {n}: users.{missing[0]}: missing", where=where)
+        for blob in [
+            *record.signatures.values(),
+            *(r.pdf for r in record.reports),
+            *(e.signature for e in record.evidence),
+        ]:
+            b64(blob, f"records.json: record {n}", where)
+        records.append(record.model_dump())
+    return records
+
+
+def b64(text: str, what: str, where: str = "") -> bytes:
+    """A base64 field of a record, decoded; a clear error naming it when it is not base64."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise AppError(ErrorCode.INTEGRITY, f"{what}: not base64", where=where or None) from None
