@@ -34,6 +34,7 @@ from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import Role, Status
 
 FORMAT = "ltc-assess-bundle"
+CRL_FILE = "crl.pem"  # the sender's current CRL (signed by the agency root); taken only if newer than ours
 MAX_BUNDLE_BYTES = 1 << 30  # what a signed manifest may list in all: the memory an import may take
 class BundleRefused(AppError):
     """Records of a bundle that may not enter this database; nothing was written."""
@@ -113,10 +114,14 @@ def export_bundle(
         "audit_checkpoint": checkpoint,
     }
     body = json.dumps(records, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    files = {"records.json": body}
+    crl = service.pki.current_crl()
+    if crl is not None:  # the agency's newest revocations travel to every laptop with the office's bundles
+        files[CRL_FILE] = crl
     with bundle_seal.private_dir() as folder:
         manifest = write_package(
             folder / "bundle.zip",
-            {"records.json": body},
+            files,
             meta,
             lambda data: sign_detached(data, pair, password, [service.root_certificate()]),
         )
@@ -154,6 +159,11 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
         or not isinstance(meta.get("bundle_id"), str)
     ):
         raise AppError(ErrorCode.INTEGRITY, f"{path}: not an ltc-assess bundle")
+    if CRL_FILE in package.files:  # before the replay, so that it already knows the revocations
+        try:
+            service.pki.take_crl(actor.id, package.files[CRL_FILE], "bundle.crl")
+        except AppError as exc:
+            raise AppError(exc.code, f"{CRL_FILE}: {exc.message}", where=str(path)) from None
     signer = replay.bundle_signer(service, signed_by[-1])
     if service.store.bundle_seen(meta["bundle_id"]):
         return ImportSummary(already_imported=True)

@@ -33,6 +33,23 @@ def _refuse(prefix: str, problems: list[str]) -> None:
         raise AppError(ErrorCode.INVALID, prefix + "；".join(problems))
 
 
+# Reasons that are a re-application and so wait for the policy's minimum interval; 即时评估 (a clear change of
+# condition) and 复评 (after an objection) may come at any time.
+REAPPLICATION_REASONS = ("first", "routine", "other")
+
+
+def check_start(store: Store, subject_id: int, reason: str, today: str) -> None:
+    """Refuse a re-application before the policy's minimum interval since the person's standing conclusion,
+    naming the earliest date (the interval is the one the conclusion was decided under)."""
+    if reason not in REAPPLICATION_REASONS:
+        return
+    for row in LifecycleStore(store.db).standing_conclusions(subject_id):
+        if today < row["reapply_after"]:
+            text = _("距评估 {id} 的结论（{date}）未满规定间隔，最早 {earliest} 可重新申请；状况明显变化请选“即时评估”")
+            text = text.format(id=row["assessment_id"], date=row["decided_at"][:10], earliest=row["reapply_after"])
+            raise AppError(ErrorCode.TRANSITION, text, where="reason")
+
+
 def check_submission(store: Store, record: Assessment) -> None:
     """The on-site protocol (people, experts, identity check, guardian) before an assessment is handed in."""
     policy = city_policy(store)
@@ -145,6 +162,23 @@ def export_view(store: Store, aid: int) -> dict[str, object] | None:
         "superseded_by": row["superseded_by"],
         "confirmed_by": row["confirmed_by"],
     }
+
+
+def report_lines(store: Store, aid: int) -> tuple[tuple[str, str], ...]:
+    """The report's 结论有效期 block: the policy version (marked where unverified), validity, re-application."""
+    row = LifecycleStore(store.db).conclusion(aid)
+    if row is None:
+        return ()
+    policy = decided_policy(row)
+    flag = "" if policy.verified else "（未核实）"
+    lines = [
+        ("城市政策", f"{policy.name} {policy.ref}{flag}"),
+        ("结论有效期", f"{row['valid_from']} 至 {row['valid_until']}"),
+        ("可重新申请日期", f"{row['reapply_after']} 起（状况明显变化可申请即时评估）"),
+    ]
+    if not row["eligible"]:
+        lines.insert(1, ("待遇资格", "该等级不在本市长期护理保险待遇范围内"))
+    return tuple(lines)
 
 
 def reviewed_advice(store: Store, aid: int) -> list[str]:

@@ -32,6 +32,8 @@ DEMO_USERS = (
     ("admin", "管理员（示例）", "admin", "demo-admin"),
     ("assessor1", "张评估（示例）", "assessor", "demo-assessor1"),
     ("assessor2", "李评估（示例）", "assessor", "demo-assessor2"),
+    ("assessor3", "孙专家（示例）", "assessor", "demo-assessor3"),
+    ("assessor4", "周评估（示例）", "assessor", "demo-assessor4"),
     ("supervisor1", "王主管（示例）", "supervisor", "demo-supervisor1"),
     ("supervisor2", "赵主管（示例）", "supervisor", "demo-supervisor2"),
 )
@@ -142,6 +144,23 @@ def _fill(service: AssessmentService, actor: User, aid: int, form: FormDef, rng:
         service.save_signature(actor, aid, role, signature_png(aid * 10 + n))
 
 
+# 评估员 / 评估专家 (the on-site protocol of a city policy): two pairs with an expert each, so that a 复评 can go to
+# people who took no part in the original; the supervisors are experts who confirm conclusions.
+DEMO_QUALIFICATIONS = {
+    "assessor1": "assessor",
+    "assessor2": "expert",
+    "assessor3": "expert",
+    "assessor4": "assessor",
+    "supervisor1": "expert",
+    "supervisor2": "expert",
+}
+
+
+def _qualify(service: AssessmentService, admin: User) -> None:
+    for username, kind in DEMO_QUALIFICATIONS.items():
+        service.set_qualification(admin, username, kind)
+
+
 def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> DemoSummary:
     """Populate an empty database with demo users, subjects and assessments."""
     rng = random.Random(seed)
@@ -153,8 +172,9 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
             users[username] = service.add_user(users["admin"], username, name, role, password)
     service.init_root(users["admin"], DEMO_AGENCY, DEMO_ROOT_PASSPHRASE)
     service.set_agency(users["admin"], code="DEMO-990001")  # fictitious, like everything in the demo
-    for n, username in enumerate(("assessor1", "assessor2"), 1):
+    for n, username in enumerate(("assessor1", "assessor2", "assessor3", "assessor4"), 1):
         service.set_qualification_no(users["admin"], username, f"示例资格-{n:04d}")
+    _qualify(service, users["admin"])
     for username, _, role, password in DEMO_USERS:
         if role != "admin":
             service.issue_certificate(users["admin"], username, DEMO_ROOT_PASSPHRASE, password)

@@ -21,6 +21,7 @@ from ltc_assess.storage.store import Store
 from ltc_assess.storage.work import unit_of_work
 
 if TYPE_CHECKING:
+    from ltc_assess.signing.crl import Revocation
     from ltc_assess.signing.ltv import Ltv
     from ltc_assess.signing.tsa import AgencyTimeStamper
 
@@ -116,25 +117,47 @@ class AgencyPki:
 
     def issue_crl(self, actor_id: int, root_passphrase: str) -> bytes:
         """A new CRL listing every revocation, kept as this installation's current one; returns it (PEM)."""
-        from ltc_assess.signing.crl import Revocation, build_crl
+        from ltc_assess.signing.crl import build_crl
 
         number = int(self.store.setting(CRL_NUMBER) or 0) + 1
-        revoked = [Revocation(serial, dt.datetime.fromisoformat(at)) for serial, at in self.store.revocations()]
+        revoked = self.revocations()
         pem = build_crl(self._root(), root_passphrase, revoked, number=number, now=self._clock())
         with self._change(actor_id, "keys.crl", {"number": number, "revoked": len(revoked)}):
             self.store.set_setting(CRL_PEM, pem.decode())
             self.store.set_setting(CRL_NUMBER, str(number))
         return pem
 
-    def install_crl(self, actor_id: int, data: bytes) -> int:
+    def revocations(self) -> list[Revocation]:
+        """Every revocation recorded here, with its RFC 5280 reason (``signing.crl.REASONS``)."""
+        from ltc_assess.signing.crl import Revocation, reason_for
+
+        return [
+            Revocation(serial, dt.datetime.fromisoformat(at), reason_for(why))
+            for serial, at, why in self.store.revocations()
+        ]
+
+    def install_crl(self, actor_id: int | None, data: bytes) -> int:
         """Keep a CRL the office published (``keys crl``) as this installation's current one, so that a laptop
         signs with validation data again; returns its number. Only a newer CRL signed by our root is taken."""
-        from ltc_assess.signing.crl import crl_number
+        number = self.take_crl(actor_id, data, "keys.crl_install")
+        if number is None:
+            held = self.store.setting(CRL_NUMBER)
+            raise AppError(ErrorCode.CONFLICT, f"this CRL is not newer than CRL #{held} held here")
+        return number
+
+    def take_crl(self, actor_id: int | None, data: bytes, action: str) -> int | None:
+        """Keep ``data`` (PEM) as the current CRL if our root signed it and it is newer than the one held (None:
+        it is not, and the newer one stays); its revocations join ours, so replay refuses what those keys sign
+        from now on. A CRL our root did not sign is a clear error."""
+        from ltc_assess.signing.crl import cert_serial, crl_number, listed
 
         number = crl_number(data, self._root().cert_pem)
         if number <= int(self.store.setting(CRL_NUMBER) or 0):
-            raise AppError(ErrorCode.CONFLICT, f"CRL #{number} is not newer than the one held here")
-        with self._change(actor_id, "keys.crl_install", {"number": number}):
+            return None
+        serials = {cert_serial(key[0]): user.id for user in self.store.users() if (key := self.store.user_key(user.id))}
+        with self._change(actor_id, action, {"number": number}):
+            for entry, why in listed(data):
+                self.store.add_revocation(entry.serial, serials.get(entry.serial), entry.revoked_at.isoformat(), why)
             self.store.set_setting(CRL_PEM, data.decode("ascii"))
             self.store.set_setting(CRL_NUMBER, str(number))
         return number

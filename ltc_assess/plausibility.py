@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from ltc_assess.i18n import _
+
 # A level two or more steps better within this many months is worth a second look.
 IMPROVEMENT_STEPS, IMPROVEMENT_MONTHS = 2, 6
 
@@ -21,5 +23,7 @@ def improvement_warning(previous_level: int | None, level: int | None, previous_
         return None
     months = (dt.date.fromisoformat(date) - dt.date.fromisoformat(previous_date)).days / 30.4
     if previous_level - level >= IMPROVEMENT_STEPS and months <= IMPROVEMENT_MONTHS:
-        return f"等级在{months:.0f}个月内改善两级或以上（{previous_level} → {level}），请核实"
+        return _("等级在{months}个月内改善两级或以上（{before} → {after}），请核实").format(
+            months=f"{months:.0f}", before=previous_level, after=level
+        )
     return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ltc_assess.errors import AnswerError, ErrorCode
+from ltc_assess.i18n import _, language, say
 from ltc_assess.schema.answers import check_answer, default_answers, evaluation_env
 from ltc_assess.schema.model import AnyItem, ComputedItem, FormDef, MultiChoiceItem, Section, SignatureItem
 from ltc_assess.schema.rule_inputs import rule_inputs
@@ -26,8 +27,7 @@ class Issue:
     item_id: str
     section_id: str
     kind: str  # "required" | "constraint" | "value"
-    message: str
-    message_en: str
+    message: str  # in the language current when the issue was found (``_()`` and the form's own wording)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +126,14 @@ class FormSession:
         if not self.is_answered(item_id):
             if not self.is_required(item):
                 return []
-            zh, en = item.label.zh_CN, item.label.en
+            label = item.label.get(language())
             if item_id in self.rule_inputs:
-                why_zh, why_en = "（等级变更依据，没有请选“无”）", " (a level rule reads it: choose none if none)"
-                return [Issue(item_id, sid, "required", f"{zh}：尚未填写{why_zh}", f"{en}: not answered{why_en}")]
-            return [Issue(item_id, sid, "required", f"{zh}：尚未填写", f"{en}: not answered")]
+                message = _("{label}：尚未填写（等级变更依据，没有请选“无”）").format(label=label)
+            else:
+                message = _("{label}：尚未填写").format(label=label)
+            return [Issue(item_id, sid, "required", message)]
         if item.constraint is not None and not item.constraint.when(self._env):
-            msg = item.constraint.message
-            return [Issue(item_id, sid, "constraint", msg.zh_CN, msg.en)]
+            return [Issue(item_id, sid, "constraint", item.constraint.message.get(language()))]
         return []
 
     def is_answered(self, item_id: str) -> bool:
@@ -165,7 +165,7 @@ class FormSession:
 
     def warnings_for(self, item_id: str, result: ScoreResult, lang: str = "zh_CN") -> list[str]:
         """Consistency warnings that name this item, in ``lang``."""
-        return [w.text_en if lang == "en" else w.text for w in result.warnings if item_id in w.items]
+        return [say(w.says, lang) for w in result.warnings if item_id in w.items]
 
     # --- navigation --------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ def run(
 
 
 DEMO_PASSWORDS = {"admin": "demo-admin", "assessor1": "demo-assessor1", "assessor2": "demo-assessor2",
+                  "assessor3": "demo-assessor3", "assessor4": "demo-assessor4",
                   "supervisor1": "demo-supervisor1", "supervisor2": "demo-supervisor2"}
 
 

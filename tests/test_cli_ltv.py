@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from asn1crypto import pem
 from cryptography import x509
 
 from ltc_assess.pki import AgencyPki
-from ltc_assess.signing.crl import build_crl
+from ltc_assess.signing.crl import EXPIRED_CERTS_ON_CRL, build_crl
 from ltc_assess.signing.keys import KeyPair, create_root
 from ltc_assess.signing.validation import validate_report
 from tests.cli_runner import REPO, run
@@ -74,7 +75,10 @@ def test_keys_crl_lists_a_disabled_users_certificate(
     assert crl.is_signature_valid(root.public_key())
     a2 = x509.load_pem_x509_certificate(world.service.store.user_key(world.a2.id)[0])
     a1 = x509.load_pem_x509_certificate(world.service.store.user_key(world.a1.id)[0])
-    assert crl.get_revoked_certificate_by_serial_number(a2.serial_number) is not None
+    entry = crl.get_revoked_certificate_by_serial_number(a2.serial_number)
+    assert entry is not None
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.cessation_of_operation
+    assert crl.extensions.get_extension_for_oid(EXPIRED_CERTS_ON_CRL).critical is False  # entries outlive expiry
     assert crl.get_revoked_certificate_by_serial_number(a1.serial_number) is None
     monkeypatch.setenv("LTC_ASSESS_ROOT_PASSPHRASE", "wrong-passphrase")
     bad = run("keys", "crl", "--out", str(out), "--as", "admin", "--db", db)
@@ -101,6 +105,23 @@ def test_verify_at_2033_with_that_years_crl(world: World, tmp_path: Path) -> Non
     report.write_bytes(bytes(bad))
     proc = run("verify", str(report), "--trust", str(root), "--at", "2033-01-01", "--crl", str(crl))
     assert proc.returncode == 1 and "NOT VALID" in proc.stdout
+
+
+def test_verify_at_2033_after_a_signer_was_disabled_still_says_valid(world: World, tmp_path: Path) -> None:
+    """Test the insurer's command after a2 was disabled (revoked) once the report was approved: with the CRL of
+    2032 every signature is still VALID, and a2's line says that and why the certificate was revoked."""
+    with_signing_keys(world)
+    _aid, pdf = approve_one(world)
+    time.sleep(1.05)  # CRL revocation times are to the second: keep the revocation after the signatures' second
+    world.service.set_disabled(world.admin, "a2")
+    report, root, crl = tmp_path / "r.pdf", tmp_path / "root.pem", tmp_path / "crl2032.pem"
+    report.write_bytes(pdf)
+    root.write_bytes(world.service.root_certificate())
+    crl.write_bytes(_pem(crl_issued_at(world, CRL_2032)))
+    proc = run("verify", str(report), "--trust", str(root), "--at", "2033-01-01", "--crl", str(crl))
+    assert proc.returncode == 0 and proc.stdout.rstrip().endswith("\nVALID"), proc.stdout + proc.stderr
+    [a2_line] = [line for line in proc.stdout.splitlines() if ", assessor2:" in line]
+    assert "— VALID (certificate revoked: cessation_of_operation 20" in a2_line, a2_line
 
 
 def test_verify_bad_at_or_crl_is_one_line_exit_2(world: World, tmp_path: Path) -> None:

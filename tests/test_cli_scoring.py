@@ -105,6 +105,16 @@ def test_batch_from_stdin_all_good_exits_zero() -> None:
     assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 2
 
 
+def test_batch_output_stays_one_line_per_case_whatever_the_id_holds() -> None:
+    """Test that an id with Unicode line separators (U+0085, U+2028, U+2029) stays on its case's one line."""
+    odd = "a\x85b\u2028c\u2029d"
+    line = json.dumps({"id": odd, "form": "barthel@1", "answers": _max_answers("barthel")})
+    proc = run("score", "--batch", "-", stdin=line + "\n" + line + "\n")
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and len(lines) == 2
+    assert json.loads(lines[0])["id"] == odd
+
+
 @pytest.mark.parametrize(
     "args",
     [["score", "/nonexistent.json"], ["score"], ["forms", "check", "/nonexistent.yaml"], ["nosuch"]],

@@ -63,8 +63,13 @@ def score_case(case: dict[str, Any]) -> dict[str, Any]:
     return score(form, case["answers"]).to_dict(case_id=case.get("id"))
 
 
+# Characters that str.splitlines() (and other line readers) take as line ends but JSON leaves unescaped: one case
+# per line must stay one line whatever an id or answer holds.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
 def _dump(obj: Any, indent: int | None = None) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=indent)
+    return json.dumps(obj, ensure_ascii=False, indent=indent).translate(_LINE_BREAKS)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -96,6 +96,7 @@ def _run(args: argparse.Namespace) -> int:
             f"  {n}. {where} revision {c.revision}/{c.revisions}, {c.field}: {c.signer} ({c.role}, {c.username}) "
             f"at {c.signed_at} — intact {'yes' if c.intact else 'NO'}, trusted {'yes' if c.trusted else 'NO'} — "
             f"{'VALID' if c.valid else c.ades}"
+            + (f" (certificate revoked: {c.revoked})" if c.revoked else "")
         )
         last[c.file] = c.closes_file
     problems = [f"{f or args.file.name}: bytes were added after the last signature" for f, ok in last.items() if not ok]

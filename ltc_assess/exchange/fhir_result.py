@@ -8,6 +8,7 @@ the report, assessments.json and the CSV. The CodeSystem's canonical URL is a pu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ltc_assess.schema.model import FormDef
@@ -35,6 +36,8 @@ def code_system(forms: list[FormDef]) -> dict[str, Any]:
         {"code": "final-level", "display": "最终等级（审核核定）", "definition": "The level decided at approval."},
         {"code": "proposed-level", "display": "计算建议等级", "definition": "The level the scoring engine proposed."},
         {"code": "total", "display": "总分", "definition": "The total score, where the standard has one."},
+        {"code": "validity", "display": "结论有效期", "definition": "The conclusion's validity under the city policy."},
+        {"code": "policy", "display": "城市政策版本", "definition": "The city policy version it was decided under."},
     ]
     for form in sorted(forms, key=lambda f: f.form):
         for level in form.scoring.levels:
@@ -78,9 +81,15 @@ def observation(
     decided_level: int,
     proposed_level: int | None,
     score: dict[str, Any],
+    conclusion: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The result of one approved assessment; ``score`` is the stored ``ScoreResult.to_dict()``."""
+    """The result of one approved assessment; ``score`` is the stored ``ScoreResult.to_dict()``; ``conclusion``
+    (``conclusions.export_view``, under a city policy) adds its validity period and policy version."""
     components: list[dict[str, Any]] = []
+    if conclusion is not None:
+        period = {"start": conclusion["valid_from"], "end": conclusion["valid_until"]}
+        components.append({"code": _coding("validity", "结论有效期"), "valuePeriod": period})
+        components.append({"code": _coding("policy", "城市政策版本"), "valueString": conclusion["policy"]})
     if proposed_level is not None:
         name = form.level_name(proposed_level) or ""
         components.append(

@@ -23,6 +23,8 @@ from ltc_assess.signing.pades import verify_pdf
 
 FORMAT = "ltc-assess-export"
 FORMAT_VERSION = 1
+# The conclusion's policy version and validity (``conclusions.export_view``), in the CSV and the XLSX.
+CONCLUSION_COLUMNS = ("policy", "valid_from", "valid_until", "reapply_after", "published_at", "objection_until")
 CSV_COLUMNS = (
     "id",
     "subject_name",
@@ -45,6 +47,7 @@ CSV_COLUMNS = (
     "report_sha256",
     "version_no",  # appended, so readers of the first columns keep working
     "supersedes_id",
+    *CONCLUSION_COLUMNS,  # under a city policy (empty without one); appended likewise
 )
 
 
@@ -82,6 +85,7 @@ def to_csv(entries: list[dict[str, Any]]) -> bytes:
             "proposed_level_name": e["proposed_level"]["name"],
             "decided_level": e["decided_level"]["code"],
             "decided_level_name": e["decided_level"]["name"],
+            **{k: (e.get("conclusion") or {}).get(k) for k in CONCLUSION_COLUMNS},
         }
         writer.writerow([flat[c] if flat[c] is not None else "" for c in CSV_COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -16,6 +16,7 @@ from typing import Any
 
 import xlsxwriter
 
+from ltc_assess.exchange.insurer import CONCLUSION_COLUMNS
 from ltc_assess.schema.model import FormDef
 
 # A fixed document date: the file's bytes depend only on its content (packages are reproducible).
@@ -58,6 +59,12 @@ def _columns(forms: Mapping[str, FormDef]) -> list[tuple[str, str]]:
         ("assessor2", "评估员（二）"),
         ("approved_by", "审核批准人"),
         ("approved_at", "批准时间"),
+        ("policy", "城市政策版本"),
+        ("valid_from", "结论有效期起"),
+        ("valid_until", "结论有效期止"),
+        ("reapply_after", "可重新申请日期"),
+        ("published_at", "公示日期"),
+        ("objection_until", "异议截止日期"),
         ("report_file", "报告文件"),
         ("report_sha256", "报告SHA-256"),
     ]
@@ -91,6 +98,7 @@ def _row(
         "assessor2": assessors[1].get("name"),
         "approved_by": entry.get("approved_by"),
     }
+    row.update({k: (entry.get("conclusion") or {}).get(k) for k in CONCLUSION_COLUMNS})
     for dim_id, result in entry["score"].get("dimensions", {}).items():
         row[f"dim:{form.form}:{dim_id}"] = result.get("score")
     return row

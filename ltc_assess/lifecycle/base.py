@@ -9,7 +9,6 @@ from ltc_assess.conclusions import POLICY_SETTING, city_policy
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.policies import Policy, get_policy
-from ltc_assess.policies.model import QUALIFICATIONS
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage.lifecycle_store import LifecycleStore
 from ltc_assess.storage.records import User
@@ -51,18 +50,14 @@ class LifecycleBase:
 
     def set_qualification(self, actor: User, username: str, kind: str | None) -> User:
         """Admin: a user's qualification, 评估员 (``assessor``) or 评估专家 (``expert``), or none."""
-        if kind is not None and kind not in QUALIFICATIONS:
-            raise AppError(
-                ErrorCode.INVALID, f"unknown qualification {kind!r} (assessor, expert)", where="qualification"
-            )
-        return self.service.change_user(
-            actor, username, "user.set_qualification", {"qualification": kind}, {"qualification": kind}
-        )
+        return self.service.set_qualification(actor, username, kind)
 
     def conclusion(self, aid: int) -> dict[str, Any]:
         found = self.lstore.conclusion(aid)
         if found is None:
-            raise AppError(ErrorCode.NOT_FOUND, _("评估 {id} 没有按城市政策记录的结论").format(id=aid))
+            self.policy()  # no city chosen: the message says how to choose one
+            text = _("评估 {id} 没有按城市政策记录的结论（未批准，或在选择城市之前批准）")
+            raise AppError(ErrorCode.NOT_FOUND, text.format(id=aid))
         return found
 
     def _level_name(self, form_id: str, version: int, level: int) -> str:

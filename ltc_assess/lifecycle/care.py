@@ -43,6 +43,8 @@ class CareCases(LifecycleBase):
         row = self.conclusion(aid)
         policy = decided_policy(row)
         offered = {b.setting for b, _text in policy.benefits_for(row["level"])}
+        if not offered:
+            raise AppError(ErrorCode.INVALID, _("该结论不享受长期护理保险待遇，无需确认护理服务形式"), where="setting")
         if setting not in offered:
             names = "、".join(_(SETTINGS[s]) for s in SETTINGS if s in offered) or "—"
             raise AppError(

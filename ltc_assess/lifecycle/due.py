@@ -51,14 +51,22 @@ class DueCases(LifecycleBase):
             work.audit("conclusion.status_review", "assessment", aid, new={"on": on}, reason=reason.strip())
         return Changes(assessment_ids=(aid,), due_changed=True)
 
+    def _current(self) -> list[dict[str, Any]]:
+        """Each person's newest standing conclusion: a later one (a 复评 that confirmed it, a reassessment)
+        takes over what falls due, so nobody is listed twice."""
+        newest: dict[int, dict[str, Any]] = {}
+        for row in self.lstore.conclusions():  # oldest decision first
+            if row["superseded_by"] is None and row["status"] == Status.APPROVED.value:
+                newest[row["subject_id"]] = row
+        return list(newest.values())
+
     def due(self, within_days: int = 30) -> list[DueEntry]:
         """Conclusions expiring within ``within_days``, 状态评估 falling due, people who may not re-apply yet."""
+        self.policy()  # without a city nothing is due under a policy: say how to choose one, not "nothing due"
         today = self._today()
         horizon = (today + dt.timedelta(days=within_days)).isoformat()
         entries = []
-        for row in self.lstore.conclusions():
-            if row["superseded_by"] is not None or row["status"] != Status.APPROVED.value:
-                continue
+        for row in self._current():
             base = (row["assessment_id"], row["subject_id"], row["subject_name"], row["level"])
             if row["valid_until"] <= horizon:
                 note = _("已过期") if row["valid_until"] < today.isoformat() else _("到期前30日内可申请期末评估")

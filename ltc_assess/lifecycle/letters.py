@@ -42,6 +42,11 @@ class LetterCases(ObjectionCases, CareCases):
 
         record = self._store.assessment(aid)
         row = self.conclusion(aid)
+        if row["superseded_by"] is not None:  # a letter states the conclusion in force, never a replaced one
+            raise AppError(
+                ErrorCode.TRANSITION,
+                _("评估 {id} 的结论已被复评 {by} 取代，请出具复评结论的告知书").format(id=aid, by=row["superseded_by"]),
+            )
         policy = decided_policy(row)  # the version it was decided under, not today's
         subject = self._store.subject(record.subject_id)
         level = row["level"]
@@ -54,6 +59,33 @@ class LetterCases(ObjectionCases, CareCases):
             BenefitLine(_(SETTINGS[b.setting]), b.name, text, b.conditions or "")
             for b, text in policy.benefits_for(level)
         )
+        return LetterData(
+            letter_id=f"{record.uid[:8]}-{aid}",
+            city=policy.name,
+            policy=f"{policy.ref}{flag}",
+            eligible=bool(row["eligible"]),
+            person=(
+                (_("姓名"), subject.name),
+                (_("身份证号"), subject.masked_id),
+                (_("评估编号"), str(aid)),
+                (_("评估表"), record.form_ref),
+            ),
+            level=f"{level} {self._level_name(record.form_id, record.form_version, level)}",
+            decided_at=row["decided_at"][:10],
+            valid_from=row["valid_from"],
+            valid_until=row["valid_until"],
+            reapply_after=row["reapply_after"],
+            objection_deadline=deadline,
+            objection_how=policy.objection.how,
+            benefits=benefits,
+            form_note=policy.form_note,
+            care_advice=tuple(self.care_advice(aid)),
+            history=tuple(self.history(aid)),
+            care_choice=self._choice_text(aid),
+        )
+
+    def history(self, aid: int) -> list[str]:
+        """The conclusion's objections and their 复评, or for a 复评 its original: shown together everywhere."""
         history = []
         for o in self.reviews(aid):
             review = o["review_conclusion"]
@@ -77,30 +109,7 @@ class LetterCases(ObjectionCases, CareCases):
                         outcome=_("已维持") if original["confirmed_by"] == aid else _("已取代"),
                     )
                 )
-        return LetterData(
-            letter_id=f"{record.uid[:8]}-{aid}",
-            city=policy.name,
-            policy=f"{policy.ref}{flag}",
-            eligible=bool(row["eligible"]),
-            person=(
-                (_("姓名"), subject.name),
-                (_("身份证号"), subject.masked_id),
-                (_("评估编号"), str(aid)),
-                (_("评估表"), record.form_ref),
-            ),
-            level=f"{level} {self._level_name(record.form_id, record.form_version, level)}",
-            decided_at=row["decided_at"][:10],
-            valid_from=row["valid_from"],
-            valid_until=row["valid_until"],
-            reapply_after=row["reapply_after"],
-            objection_deadline=deadline,
-            objection_how=policy.objection.how,
-            benefits=benefits,
-            form_note=policy.form_note,
-            care_advice=tuple(self.care_advice(aid)),
-            history=tuple(history),
-            care_choice=self._choice_text(aid),
-        )
+        return history
 
     def _choice_text(self, aid: int) -> tuple[str, bytes] | None:
         choice = self.lstore.care_choice(aid)

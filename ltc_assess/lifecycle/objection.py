@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from ltc_assess.conclusions import decided_policy, participants
@@ -17,12 +18,15 @@ from ltc_assess.workflow import Role
 
 
 def mask_name(name: str) -> str:
-    """``张*三`` / ``张*``: the first (and, for longer names, last) character, as 公示 lists show names."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
+    """``张*三`` / ``张*``: the first (and, for longer names, last) character, as 公示 lists show names; a note in
+    brackets after the name (``（示例）``) is kept, not counted as part of the name."""
+    match = re.fullmatch(r"(.+?)\s*([（(][^（()）]*[）)])", name)
+    base, note = (match.group(1), match.group(2)) if match else (name, "")
+    if len(base) <= 1:
+        return base + note
+    if len(base) == 2:
+        return base[0] + "*" + note
+    return base[0] + "*" * (len(base) - 2) + base[-1] + note
 
 
 class ObjectionCases(LifecycleBase):
@@ -140,6 +144,29 @@ class ObjectionCases(LifecycleBase):
                 "objection.review", "assessment", original.id, new={"objection": objection_id, "review": review.id}
             )
         return review
+
+    def review_candidates(self, objection_id: int) -> list[User]:
+        """The active, qualified assessors who took no part in the original: the people a 复评 may go to."""
+        original = self._store.assessment(self.lstore.objection(objection_id)["assessment_id"])
+        took_part = participants(self._store, original)
+        return [
+            u
+            for u in self.service.users(Role.ASSESSOR.value)
+            if u.id not in took_part and not u.disabled and u.qualification
+        ]
+
+    def open_objections(self) -> list[dict[str, Any]]:
+        """Objections whose 复评 has not started, with the person and the original level (for assessors)."""
+        out = []
+        for row in self.lstore.conclusions():
+            for o in self.lstore.objections(row["assessment_id"]):
+                if o["review_id"] is None:
+                    out.append({**o, "subject_name": row["subject_name"], "level": row["level"]})
+        return out
+
+    def conclusions(self) -> list[dict[str, Any]]:
+        """Every conclusion with its person and assessment, newest decision first (the app's list)."""
+        return list(reversed(self.lstore.conclusions()))
 
     def reviews(self, aid: int) -> list[dict[str, Any]]:
         """The objections to ``aid`` with their 复评 and its conclusion, to show both together."""

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ltc_assess.i18n import N_, SOURCE_LANGUAGE, Msg, say
 from ltc_assess.schema.model import (
     AnyItem,
     ChoiceItem,
@@ -106,6 +107,7 @@ class ReportData:
     status_line: str = ""  # page 1: 已审核批准 with approver and date, or the state and 未经审核批准
     correction: str | None = None  # a correction names the report it replaces
     submitted_attached: bool = False  # the assessor-signed submitted report is embedded (approved reports)
+    conclusion: tuple[tuple[str, str], ...] = ()  # policy version and validity under a city policy
     care_advice: tuple[str, ...] = ()  # 照护建议 as the assessor reviewed it (ltc_assess.lifecycle)
 
 
@@ -246,19 +248,26 @@ def record_digest(record: dict[str, Any]) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def answer_text(item: AnyItem, value: Any) -> str:
-    """The option wording (or value) of an answer, as printed in the report."""
+def answer_text(item: AnyItem, value: Any, lang: str = SOURCE_LANGUAGE) -> str:
+    """The option wording (or value) of an answer, as printed in the report (Chinese) or shown in ``lang``."""
     if value is None or value == [] or value == "":
         return "—"
+    semicolon, comma = say(Msg(N_("；")), lang), say(Msg(N_("，")), lang)
     if isinstance(item, ChoiceItem):
-        labels = {c.value: c.label.zh_CN for c in item.choices}
+        labels = {c.value: c.label.get(lang) for c in item.choices}
         values = value if isinstance(item, MultiChoiceItem) else [value]
-        shown = [f"{v}：{labels.get(v, v)}" if isinstance(v, int) else str(labels.get(v, v)) for v in values]
-        return "；".join(shown)
+        coded = N_("{label}：{value}")
+        shown = [
+            say(Msg(coded, {"label": str(v), "value": labels.get(v, v)}), lang)
+            if isinstance(v, int)
+            else str(labels.get(v, v))
+            for v in values
+        ]
+        return semicolon.join(shown)
     if isinstance(item, GroupItem):
-        return "；".join("，".join(str(v) for v in row.values() if v) for row in value)
+        return semicolon.join(comma.join(str(v) for v in row.values() if v) for row in value)
     unit = getattr(item, "unit", None)
-    return f"{value} {unit.zh_CN}" if unit else str(value)
+    return f"{value} {unit.get(lang)}" if unit else str(value)
 
 
 def build_report_data(

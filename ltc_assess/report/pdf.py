@@ -246,6 +246,14 @@ def render(data: ReportData, invariant: bool = True) -> bytes:
         answer_rows.append([para(a.code, st["small"]), para(a.label, st["small"]), para(a.answer, st["small"])])
     story.append(grid(answer_rows, [18 * mm, 52 * mm, width - 70 * mm], header=True))
 
+    if data.conclusion:
+        story.append(para("结论有效期", st["h2"]))
+        story.append(
+            grid(
+                [[para(k, st["small"]), para(v, st["small"])] for k, v in data.conclusion], [40 * mm, width - 40 * mm]
+            )
+        )
+
     if data.care_advice:
         story.append(para("照护建议", st["h2"]))
         story += [para("· " + line, st["base"]) for line in data.care_advice]

@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ltc_assess.errors import AnswerError, ErrorCode
+from ltc_assess.i18n import N_, Msg
 from ltc_assess.schema.model import (
     BandsRule,
     FormDef,
     MatrixRule,
     RulesTable,
+    Text,
 )
 from ltc_assess.scoring.plan import Plan, compiled
 from ltc_assess.scoring.result import Adjustment, DimensionResult, ScoreResult, TraceStep, Warning
@@ -23,6 +25,14 @@ from ltc_assess.scoring.result import Adjustment, DimensionResult, ScoreResult, 
 MISSING_RULE_INPUT = "MISSING-RULE-INPUT"
 
 ENGINE_VERSION = "1.1.0"  # 1.1: the MISSING-RULE-INPUT warning and "未填写，按无处理" in the trace
+
+
+def _zh(names: dict[int, Text], code: int | None) -> str | None:
+    name = None if code is None else names.get(code)
+    return None if name is None else name.zh_CN
+
+
+_INITIAL = Msg(N_("初步等级"))
 
 
 def _fmt_num(x: float) -> str:
@@ -33,18 +43,20 @@ def _band_text(band_min: float, band_max: float) -> str:
     return _fmt_num(band_min) if band_min == band_max else f"{_fmt_num(band_min)}–{_fmt_num(band_max)}"
 
 
-def _unknown(subject: str) -> str:
-    return f"{subject}：数据不完整，无法判定"
+def _unknown(subject: Msg) -> Msg:
+    return Msg(N_("{subject}：数据不完整，无法判定"), {"subject": subject})
 
 
 def _apply_rule(
     rule: BandsRule | RulesTable | MatrixRule,
     env: Mapping[str, Any],
     value: Any,
-    names: dict[int, str],
-    subject: str,
-) -> tuple[int | None, dict[str, Any], str]:
-    """Evaluate a grading/level rule; returns (code, inputs, explanation)."""
+    names: dict[int, Text],
+    subject: Msg,
+    grade_names: Mapping[int, Text] | None = None,
+) -> tuple[int | None, dict[str, Any], Msg]:
+    """Evaluate a grading/level rule; returns (code, inputs, explanation). A matrix's row and column are named
+    by ``grade_names`` (the dimension grades they stand for), with their index beside."""
     if isinstance(rule, BandsRule):
         if rule.input is not None:
             value = rule.input(env)
@@ -54,28 +66,40 @@ def _apply_rule(
         for band in rule.bands:
             if band.min <= value <= band.max:
                 span = _band_text(band.min, band.max)
-                return band.code, inputs, f"{subject}：{_fmt_num(value)}分，落在{span}区间 → {names[band.code]}"
-        return None, inputs, f"{subject}：{_fmt_num(value)}分不在任何区间内"
+                said = {"subject": subject, "value": _fmt_num(value), "span": span, "name": names[band.code]}
+                return band.code, inputs, Msg(N_("{subject}：{value}分，落在{span}区间 → {name}"), said)
+        return (
+            None,
+            inputs,
+            Msg(N_("{subject}：{value}分不在任何区间内"), {"subject": subject, "value": _fmt_num(value)}),
+        )
     if isinstance(rule, RulesTable):
         refs = tuple(dict.fromkeys(r for row in rule.rules for r in row.when.refs))
         inputs = {r: env.get(r) for r in refs}
         for n, row in enumerate(rule.rules, 1):
             if row.when(env):
-                why = row.text.zh_CN if row.text else row.when.source
-                return row.code, inputs, f"{subject}：第{n}条规则成立（{why}）→ {names[row.code]}"
+                said = {"subject": subject, "n": n, "why": row.text or row.when.source, "name": names[row.code]}
+                return row.code, inputs, Msg(N_("{subject}：第{n}条规则成立（{why}）→ {name}"), said)
         if rule.otherwise is not None and all(v is not None for v in inputs.values()):
-            return rule.otherwise, inputs, f"{subject}：其余情况 → {names[rule.otherwise]}"
+            said = {"subject": subject, "name": names[rule.otherwise]}
+            return rule.otherwise, inputs, Msg(N_("{subject}：其余情况 → {name}"), said)
         return None, inputs, _unknown(subject)
     r, c = rule.rows(env), rule.columns(env)
     inputs = {"row": r, "column": c}
     if r is None or c is None:
         return None, inputs, _unknown(subject)
     code = rule.cells[r][c]
-    return (
-        code,
-        inputs,
-        (f"{subject}：{rule.row_label.zh_CN}第{r}行 × {rule.column_label.zh_CN}第{c}列 → {names[code]}"),
-    )
+    axis = grade_names or {}
+    at_row = _at(axis, r, N_("“{name}”（第{index}行）"), N_("第{index}行"))
+    at_column = _at(axis, c, N_("“{name}”（第{index}列）"), N_("第{index}列"))
+    said = {"subject": subject, "rows": rule.row_label, "row": at_row, "columns": rule.column_label}
+    said |= {"column": at_column, "name": names[code]}
+    return code, inputs, Msg(N_("{subject}：{rows}{row} × {columns}{column} → {name}"), said)
+
+
+def _at(axis: Mapping[int, Text], index: int, named: str, unnamed: str) -> Msg:
+    """A matrix row or column: the grade it stands for, with its index beside (the index alone if unnamed)."""
+    return Msg(named, {"name": axis[index], "index": index}) if index in axis else Msg(unnamed, {"index": index})
 
 
 def _validate(plan: Plan, form: FormDef, answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,29 +171,30 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         if dp.dim.summed:
             env[dp.dim.id] = dim_score
             summed_total = None if summed_total is None or dim_score is None else summed_total + dim_score
+            result: Msg | str
             if complete:
                 result = f"{dim_score}/{dp.max}"
                 parts = "+".join(map(str, vals))
             else:
-                result = "不完整"
+                result = Msg(N_("不完整"))
                 parts = "+".join("?" if v is None else str(v) for v in vals)
             trace.append(
                 TraceStep(
                     dp.rule_id,
                     dict(zip(dp.items, vals)),  # noqa: B905 - same length by construction; strict costs per case
-                    result,
-                    f"{dp.label} = {parts} = {result}",
+                    str(result),
+                    Msg(N_("{label} = {parts} = {result}"), {"label": dp.dim.label, "parts": parts, "result": result}),
                 )
             )
         grade = None
         if dp.dim.grade is not None:
-            subject = f"{dp.label}分级"
+            subject = Msg(N_("{label}分级"), {"label": dp.dim.label})
             if incomplete.intersection(dp.items):  # a rule could fire on the answers so far, then change
                 grade, inputs, text = None, {"missing": sorted(incomplete.intersection(dp.items))}, _unknown(subject)
             else:
                 grade, inputs, text = _apply_rule(dp.dim.grade, env, dim_score, plan.grade_names, subject)
             env[f"{dp.dim.id}.grade"] = grade
-            out = "—" if grade is None else f"{grade} {plan.grade_names[grade]}"
+            out = "—" if grade is None else f"{grade} {plan.grade_names[grade].zh_CN}"
             trace.append(TraceStep(f"grade:{dp.dim.id}", inputs, out, text))
         dims.append(
             DimensionResult(
@@ -178,7 +203,7 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
                 score=dim_score,
                 max=dp.max,
                 grade=grade,
-                grade_name=None if grade is None else plan.grade_names[grade],
+                grade_name=None if grade is None else plan.grade_names[grade].zh_CN,
                 answered=answered,
                 item_count=len(vals),
                 partial_sum=answered_sum,
@@ -190,26 +215,27 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         total = summed_total
         env["total"] = total
         total_max = sum(d.max or 0 for d in dims if d.max is not None)
-        out = "不完整" if total is None else f"{total}/{total_max}"
-        trace.append(TraceStep("total", {d.id: d.score for d in dims if d.max is not None}, out, f"总分 = {out}"))
+        shown: Msg | str = Msg(N_("不完整")) if total is None else f"{total}/{total_max}"
+        said = Msg(N_("总分 = {out}"), {"out": shown})
+        trace.append(TraceStep("total", {d.id: d.score for d in dims if d.max is not None}, str(shown), said))
 
     if incomplete:  # partial scoring: no level while a required scored item is open (it could change it)
-        initial, inputs, text = None, {"missing": list(missing)}, _unknown("初步等级")
+        initial, inputs, text = None, {"missing": list(missing)}, _unknown(_INITIAL)
     else:
-        initial, inputs, text = _apply_rule(form.scoring.initial_level, env, None, plan.level_names, "初步等级")
+        initial, inputs, text = _apply_rule(
+            form.scoring.initial_level, env, None, plan.level_names, _INITIAL, plan.grade_names
+        )
     env["initial_level"] = initial
     trace.append(
         TraceStep(
             "initial_level",
             inputs,
-            "—" if initial is None else f"{initial} {plan.level_names[initial]}",
+            "—" if initial is None else f"{initial} {plan.level_names[initial].zh_CN}",
             text,
         )
     )
     final, fired = _adjust(form, plan, env, initial, trace, {r[0] for r in blank})
-    warnings = tuple(
-        Warning(rule.id, rule.items, rule.message.zh_CN, rule.message.en) for rule in form.consistency if rule.when(env)
-    )
+    warnings = tuple(Warning(rule.id, rule.items, rule.message) for rule in form.consistency if rule.when(env))
     return ScoreResult(
         form_id=plan.form_id,
         form_version=plan.form_version,
@@ -219,9 +245,9 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         dimensions=tuple(dims),
         total=total,
         initial_level=initial,
-        initial_level_name=plan.level_names.get(initial) if initial is not None else None,
+        initial_level_name=_zh(plan.level_names, initial),
         final_level=final,
-        final_level_name=plan.level_names.get(final) if final is not None else None,
+        final_level_name=_zh(plan.level_names, final),
         adjustments=fired,
         trace=tuple(trace),
         warnings=warnings,
@@ -230,16 +256,19 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
     )
 
 
-def _blank_warning(blank: list[tuple[str, str, str]]) -> Warning:
-    zh = "；".join(f"{i} {label}" for i, label, _en in blank)
-    en = "; ".join(f"{i} {label}" for i, _zh, label in blank)
-    return Warning(
-        MISSING_RULE_INPUT,
-        tuple(i for i, _zh, _en in blank),
-        f"等级变更规则的输入未填写，已按“无”处理：{zh}。提交前须逐项填写（包括“无”）",
-        f"Inputs of level rules not answered, treated as none: {en}. Each must be answered (none included) "
-        "before submission",
-    )
+def _joined(parts: list[Msg] | list[str], template: str) -> Msg | str:
+    """``parts`` joined by ``template`` (``{items}`` so far, then ``{item}``), so the separator is said too."""
+    out: Msg | str = ""
+    for part in parts:
+        out = part if out == "" else Msg(template, {"items": out, "item": part})
+    return out
+
+
+def _blank_warning(blank: list[tuple[str, Text]]) -> Warning:
+    one = [Msg(N_("{id} {label}"), {"id": i, "label": label}) for i, label in blank]
+    items = _joined(one, N_("{items}；{item}"))  # "A.4.1 疾病诊断；A.5.11 昏迷", the separator said in the language too
+    said = Msg(N_("等级变更规则的输入未填写，已按“无”处理：{items}。提交前须逐项填写（包括“无”）"), {"items": items})
+    return Warning(MISSING_RULE_INPUT, tuple(i for i, _label in blank), said)
 
 
 def _adjust(
@@ -258,7 +287,7 @@ def _adjust(
     spec = form.scoring.adjustments
     names = plan.level_names
     if spec is None:
-        trace.append(_final_step(initial, names, "无等级变更规则，最终等级 = 初步等级", {"initial": initial}))
+        trace.append(_final_step(initial, names, Msg(N_("无等级变更规则，最终等级 = 初步等级")), {"initial": initial}))
         return initial, ()
     fired: list[Adjustment] = []
     sets: list[int] = []
@@ -269,7 +298,11 @@ def _adjust(
         unanswered = sorted(blank.intersection(rule.refs)) if blank and not hit else []
         inputs = {r: None if r in unanswered else get(r) for r in rule.refs}
         if unanswered:
-            text = f"{rule.fired.rule}未填写，按无处理（{'、'.join(unanswered)}）：{rule.text}"
+            blank_items = _joined(unanswered, N_("{items}、{item}"))
+            text = Msg(
+                N_("{rule}未填写，按无处理（{items}）：{text}"),
+                {"rule": rule.fired.rule, "items": blank_items, "text": rule.text},
+            )
         else:
             text = rule.texts[hit]
         trace.append(TraceStep(rule.trace_id, inputs, "fired" if hit else "not fired", text))
@@ -283,23 +316,24 @@ def _adjust(
     inputs = {"initial": initial, "sets": sets, "raises": raises, "stacking": spec.stacking, "cap": cap}
     if sets:
         final = max(sets)
-        text = f"直接评定：{final} {names[final]}（不论初步等级）"
+        text = Msg(N_("直接评定：{level} {name}（不论初步等级）"), {"level": final, "name": names[final]})
     elif initial is None:
         return None, tuple(fired)
     elif raises:
         step = max(raises) if spec.stacking == "max_one" else sum(raises)
         final = initial if initial >= cap else min(cap, initial + step)
-        how = "多项成立时至多提高一级" if spec.stacking == "max_one" and len(raises) > 1 else "逐项累加"
+        how = Msg(N_("多项成立时至多提高一级") if spec.stacking == "max_one" and len(raises) > 1 else N_("逐项累加"))
         if len(raises) == 1:
-            how = "提高一级" if step == 1 else f"提高{step}级"
-        capped = "，已达上限" if initial + step > cap else ""
-        text = f"初步等级{initial}，{how}{capped} → 最终等级{final} {names[final]}"
+            how = Msg(N_("提高一级")) if step == 1 else Msg(N_("提高{step}级"), {"step": step})
+        capped = Msg(N_("，已达上限")) if initial + step > cap else ""
+        step_said: dict[str, Any] = {"initial": initial, "how": how, "capped": capped, "final": final}
+        text = Msg(N_("初步等级{initial}，{how}{capped} → 最终等级{final} {name}"), step_said | {"name": names[final]})
     else:
         final = initial
-        text = f"无等级变更，最终等级 = 初步等级 {initial} {names[initial]}"
+        text = Msg(N_("无等级变更，最终等级 = 初步等级 {initial} {name}"), {"initial": initial, "name": names[initial]})
     trace.append(_final_step(final, names, text, inputs))
     return final, tuple(fired)
 
 
-def _final_step(final: int | None, names: dict[int, str], text: str, inputs: dict[str, Any]) -> TraceStep:
-    return TraceStep("final_level", inputs, "—" if final is None else f"{final} {names[final]}", text)
+def _final_step(final: int | None, names: dict[int, Text], text: Msg, inputs: dict[str, Any]) -> TraceStep:
+    return TraceStep("final_level", inputs, "—" if final is None else f"{final} {names[final].zh_CN}", text)

@@ -7,10 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ltc_assess.i18n import N_, Msg
 from ltc_assess.schema.answers import Checker, checkers, default_answers
 from ltc_assess.schema.expressions import Expression
 from ltc_assess.schema.model import Adjustment as AdjustmentRule
-from ltc_assess.schema.model import ComputedItem, Dimension, FormDef, Named, SingleChoiceItem
+from ltc_assess.schema.model import ComputedItem, Dimension, FormDef, Named, SingleChoiceItem, Text
 from ltc_assess.schema.rule_inputs import rule_inputs
 from ltc_assess.scoring.result import Adjustment
 
@@ -35,23 +36,26 @@ class AdjPlan:
     refs: tuple[str, ...]
     set: int | None
     raise_: int
-    texts: tuple[str, str]  # (not fired, fired)
+    texts: tuple[Msg, Msg]  # (not fired, fired)
     fired: Adjustment
-    text: str  # the standard's wording, for the trace when an input was left blank
+    text: Text  # the standard's wording, for the trace when an input was left blank
 
 
 def _adjustment_plan(rule: AdjustmentRule) -> AdjPlan:
     eff = rule.effect
-    text = rule.text.zh_CN
+    text = rule.text
     return AdjPlan(
         trace_id=f"adjust:{rule.id}",
         evaluate=rule.when.evaluate,
         refs=rule.when.refs,
         set=eff.set,
         raise_=eff.raise_ or 0,
-        texts=(f"{rule.id}不成立：{text}", f"{rule.id}成立：{text}"),
+        texts=(
+            Msg(N_("{rule}不成立：{text}"), {"rule": rule.id, "text": text}),
+            Msg(N_("{rule}成立：{text}"), {"rule": rule.id, "text": text}),
+        ),
         text=text,
-        fired=Adjustment(rule.id, text, f"={eff.set}" if eff.set is not None else f"+{eff.raise_}"),
+        fired=Adjustment(rule.id, text.zh_CN, f"={eff.set}" if eff.set is not None else f"+{eff.raise_}"),
     )
 
 
@@ -72,11 +76,11 @@ class Plan:
     required: tuple[tuple[Expression | None, tuple[str, ...]], ...]
     computed: tuple[tuple[str, Expression], ...]
     dims: tuple[DimPlan, ...]
-    grade_names: dict[int, str]
-    level_names: dict[int, str]
+    grade_names: dict[int, Text]
+    level_names: dict[int, Text]
     top_level: int
     adjustments: tuple[AdjPlan, ...]
-    rule_inputs: tuple[tuple[str, str, str], ...]  # (item id, zh label, en label) of level rules' inputs
+    rule_inputs: tuple[tuple[str, Text], ...]  # (item id, label) of level rules' inputs
 
 
 def compiled(form: FormDef) -> Plan:
@@ -118,11 +122,11 @@ def compiled(form: FormDef) -> Plan:
         level_names=_names(form.scoring.levels),
         top_level=max(lv.code for lv in form.scoring.levels),
         adjustments=tuple(_adjustment_plan(r) for r in rules),
-        rule_inputs=tuple((i, items[i].label.zh_CN, items[i].label.en) for i in rule_inputs(form)),
+        rule_inputs=tuple((i, items[i].label) for i in rule_inputs(form)),
     )
     form._plan = plan
     return plan
 
 
-def _names(named: tuple[Named, ...]) -> dict[int, str]:
-    return {n.code: n.name.zh_CN for n in named}
+def _names(named: tuple[Named, ...]) -> dict[int, Text]:
+    return {n.code: n.name for n in named}

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from ltc_assess.i18n import SOURCE_LANGUAGE, Bilingual, Msg, say
+
 
 class DimensionResult(NamedTuple):
     """One first-level indicator. ``score`` is None until every item of it is answered."""
@@ -33,12 +35,17 @@ class Adjustment(NamedTuple):
 
 
 class TraceStep(NamedTuple):
-    """One rule applied: which, on what inputs, with what result, said in plain Chinese."""
+    """One rule applied: which, on what inputs, with what result, and why in plain words (``says``, any language;
+    ``text`` is the Chinese the score JSON carries)."""
 
     rule: str
     inputs: dict[str, Any]
     output: str
-    text: str
+    says: Msg
+
+    @property
+    def text(self) -> str:
+        return say(self.says, SOURCE_LANGUAGE)
 
 
 class Warning(NamedTuple):
@@ -46,8 +53,12 @@ class Warning(NamedTuple):
 
     id: str
     items: tuple[str, ...]
-    text: str
-    text_en: str
+    says: Msg | Bilingual  # a message of ours, or the form's own wording
+
+    @property
+    def text(self) -> str:
+        """In Chinese, as the score JSON carries it."""
+        return say(self.says, SOURCE_LANGUAGE)
 
 
 @dataclass(frozen=True, slots=True)

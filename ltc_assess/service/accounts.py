@@ -13,6 +13,7 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.inputs import short_text
 from ltc_assess.passwords import check_password
+from ltc_assess.policies.model import QUALIFICATIONS
 from ltc_assess.service.base import Manager
 from ltc_assess.signing import keys as signing_keys
 from ltc_assess.signing import sealing
@@ -189,6 +190,17 @@ class Accounts(Manager):
         number = short_text(number, "qualification_no") if number else None
         return self.change_user(
             actor, username, "user.qualification_no", {"qualification_no": number}, {"qualification_no": number}
+        )
+
+    def set_qualification(self, actor: User, username: str, kind: str | None) -> User:
+        """Admin: a user's qualification, 评估员 (``assessor``) or 评估专家 (``expert``), or none (the on-site
+        protocol of a city policy counts them; ``ltc_assess.lifecycle``)."""
+        if kind is not None and kind not in QUALIFICATIONS:
+            raise AppError(
+                ErrorCode.INVALID, f"unknown qualification {kind!r} (assessor, expert)", where="qualification"
+            )
+        return self.change_user(
+            actor, username, "user.set_qualification", {"qualification": kind}, {"qualification": kind}
         )
 
     def set_role(self, actor: User, username: str, role: str) -> User:

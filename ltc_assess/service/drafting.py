@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from ltc_assess import conclusions
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.inputs import require_png
@@ -35,6 +37,7 @@ class Drafting(Manager):
         date = new.assessment_date or self.service.clock().date().isoformat()
         if new.assessor2_id is not None:
             self._check_second(actor, new.assessor2_id)
+        conclusions.check_start(self.store, subject.id, new.reason, self.service.now()[:10])
         with self.service.unit_of_work(actor, Role.ASSESSOR) as work:
             at = work.at
             aid = self.store.create_assessment(
@@ -114,21 +117,31 @@ class Drafting(Manager):
 
         When this returns, the answer is on disk: the UI may show it as saved.
         """
+        return self.save_answers(actor, aid, {item_id: value}, current_item=current_item or item_id)
+
+    def save_answers(
+        self, actor: User, aid: int, answers: Mapping[str, Any], current_item: str | None = None
+    ) -> SaveResult:
+        """Validate all, then store them in one transaction (one durable write: "none of these" answers a group
+        with one key), each with its own audit event; then the live score. Nothing is stored if one is refused."""
+        if not answers:
+            raise AppError(ErrorCode.INVALID, _("没有要保存的答案"))
         actor, record = self.editable(actor, aid)
         form = self.service.form(record.form_ref)
-        check_answer(form, item_id, value)
+        for item_id, value in answers.items():
+            check_answer(form, item_id, value)
         with self.service.unit_of_work(actor) as work:
-            old = record.answers.get(item_id)
-            self.store.put_answer(aid, item_id, value, actor.id, work.at)
-            self.store.update_assessment(aid, updated_at=work.at, current_item=current_item or item_id)
+            for item_id, value in answers.items():
+                self.store.put_answer(aid, item_id, value, actor.id, work.at)
+                work.audit(
+                    "answer.save",
+                    "assessment",
+                    aid,
+                    old={item_id: digest(record.answers.get(item_id))},
+                    new={item_id: digest(value)},
+                )
+            self.store.update_assessment(aid, updated_at=work.at, current_item=current_item or next(iter(answers)))
             result = self.store_score(aid, form, partial=True)
-            work.audit(
-                "answer.save",
-                "assessment",
-                aid,
-                old={item_id: digest(old)},
-                new={item_id: digest(value)},
-            )
             work.changed(aid, score_changed=True)
         return SaveResult(work.changes, result, work.at)
 

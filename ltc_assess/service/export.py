@@ -48,7 +48,7 @@ class Export(Manager):
             if date_from <= r["assessment_date"] <= date_to
         ]
         files: dict[str, bytes] = {}
-        entries = []
+        entries: list[dict[str, Any]] = []
         users = self.store.users()
         people = {u.id: u.display_name for u in users}
         qualifications = {u.id: u.qualification_no for u in users}
@@ -62,7 +62,7 @@ class Export(Manager):
             files[report[0]] = pdf
             conclusion = conclusions.export_view(self.store, record.id)
             entries.append(entry(record, subject, form, people, qualifications, report, conclusion))
-            files.update(self._fhir_files(form, record, subject))
+            files.update(self._fhir_files(form, record, subject, conclusion))
             forms[form.form] = form
         if forms:
             files["fhir/CodeSystem-ltc-assessment.json"] = insurer_pkg.json_bytes(
@@ -97,7 +97,9 @@ class Export(Manager):
         return manifest
 
     @staticmethod
-    def _fhir_files(form: FormDef, record: Assessment, subject: Subject) -> dict[str, bytes]:
+    def _fhir_files(
+        form: FormDef, record: Assessment, subject: Subject, conclusion: dict[str, object] | None
+    ) -> dict[str, bytes]:
         """The FHIR resources of one assessment: its form's Questionnaire, its response, its result."""
         from ltc_assess.exchange import fhir, fhir_result
         from ltc_assess.exchange.insurer import json_bytes
@@ -120,6 +122,7 @@ class Export(Manager):
             decided_level=record.decided_level,  # type: ignore[arg-type]  # approved: always decided
             proposed_level=record.proposed_level,
             score=record.score or {},
+            conclusion=conclusion,
         )
         return {
             f"fhir/Questionnaire-{form.form}-v{form.version}.json": json_bytes(fhir.questionnaire(form)),

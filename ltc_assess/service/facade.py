@@ -199,6 +199,7 @@ class AssessmentService:
     add_user = _Forward("accounts", Accounts.add_user)
     change_user = _Forward("accounts", Accounts.change_user)
     set_qualification_no = _Forward("accounts", Accounts.set_qualification_no)
+    set_qualification = _Forward("accounts", Accounts.set_qualification)
     set_role = _Forward("accounts", Accounts.set_role)
     reset_password = _Forward("accounts", Accounts.reset_password)
     recover_account = _Forward("accounts", Accounts.recover_account)
@@ -211,6 +212,7 @@ class AssessmentService:
 
     start_assessment = _Forward("drafting", Drafting.start_assessment)
     save_answer = _Forward("drafting", Drafting.save_answer)
+    save_answers = _Forward("drafting", Drafting.save_answers)
     set_current_item = _Forward("drafting", Drafting.set_current_item)
     save_signature = _Forward("drafting", Drafting.save_signature)
     set_second_assessor = _Forward("drafting", Drafting.set_second_assessor)

@@ -57,7 +57,11 @@ class Reports(Manager):
             qualifications={u.id: u.qualification_no for u in users if u.qualification_no},
             signed_at=self.store.signature_times(aid),
         )
-        return replace(data, care_advice=tuple(conclusions.reviewed_advice(self.store, aid)))
+        return replace(
+            data,
+            care_advice=tuple(conclusions.reviewed_advice(self.store, aid)),
+            conclusion=conclusions.report_lines(self.store, aid),
+        )
 
     def render_report(self, aid: int, submitted_attached: bool = False) -> bytes:
         """An unsigned PDF of the assessment as it stands (drafts are marked as such)."""

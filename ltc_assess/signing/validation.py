@@ -4,6 +4,10 @@ The verdict per signature is pyHanko's AdES sub-indication, never its overall ``
 signature without any timestamp "valid"). PDFs embedded as attachments (the approved report carries the
 submitted one as ``submitted-report.pdf``) are validated too, each on its own. Only the roots and CRLs the
 verifier hands in are trusted; the file's DSS is used as evidence, never as a source of trust.
+
+A signature made before its signer's certificate was revoked for a reason other than key compromise (an
+account disabled, a password reset) stays valid: its timestamp proves it existed before the revocation.
+``past_control`` makes pyHanko's past validation see that on the time line of ``at`` (see there why).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import datetime as dt
 import enum
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from asn1crypto import crl as asn1_crl
@@ -37,7 +42,9 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.signing.crl import revoked_entries
 from ltc_assess.signing.pades import subject_of
+from ltc_assess.signing.past_control import Revoked, validating_as_of
 
 MAX_DEPTH = 3  # a report embeds the submitted one; nothing legitimate nests deeper
 
@@ -58,6 +65,7 @@ class LtvCheck:
     trusted: bool
     ades: str  # "OK" or the AdES sub-indication, e.g. NO_POE, REVOKED_NO_POE
     closes_file: bool  # covers the whole file, or only DSS and document timestamps follow it
+    revoked: str | None = None  # "<RFC 5280 reason> <time>" where the verifier's CRLs list the signer's certificate
 
     @property
     def valid(self) -> bool:
@@ -82,11 +90,18 @@ def validate_report(
         )
     )
     timing = ValidationTimingInfo(at, at, True) if at is not None else ValidationTimingInfo.now()
-    return _validate_file(pdf, "", spec, timing, 0)
+    revoked = revoked_entries(crls, roots)
+    with validating_as_of(timing.validation_time, revoked):
+        return _validate_file(pdf, "", spec, timing, 0, revoked)
 
 
 def _validate_file(
-    pdf: bytes, name: str, spec: PdfSignatureValidationSpec, timing: ValidationTimingInfo, depth: int
+    pdf: bytes,
+    name: str,
+    spec: PdfSignatureValidationSpec,
+    timing: ValidationTimingInfo,
+    depth: int,
+    revoked: Mapping[tuple[bytes, int], Revoked],
 ) -> list[LtvCheck]:
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
@@ -102,6 +117,8 @@ def _validate_file(
         who = subject_of(sig.signer_cert.dump() if sig.signer_cert is not None else None)
         stamped = getattr(status, "timestamp_validity", None)
         when = stamped.timestamp if stamped is not None else sig.self_reported_timestamp
+        cert = sig.signer_cert
+        entry = revoked.get((cert.issuer.dump(), cert.serial_number)) if cert is not None else None
         checks.append(
             LtvCheck(
                 file=name,
@@ -116,12 +133,13 @@ def _validate_file(
                 trusted=bool(status is not None and status.trusted),
                 ades=_subindication(result.ades_subindic),
                 closes_file=_closes_file(status),
+                revoked=f"{entry.reason} {entry.at.isoformat()}" if entry is not None else None,
             )
         )
     if depth < MAX_DEPTH:
         for child_name, data in attachments:
             label = f"{name}/{child_name}" if name else child_name
-            checks += _validate_file(data, label, spec, timing, depth + 1)
+            checks += _validate_file(data, label, spec, timing, depth + 1, revoked)
     return checks
 
 

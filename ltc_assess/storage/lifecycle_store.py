@@ -105,6 +105,17 @@ class LifecycleStore:
             )
         )
 
+    def standing_conclusions(self, subject_id: int) -> list[dict[str, Any]]:
+        """A person's conclusions that still stand (approved, not superseded), newest decision first."""
+        return list(
+            self.db.query(
+                "SELECT c.* FROM conclusions c JOIN assessments a ON a.id = c.assessment_id"
+                " WHERE a.subject_id = ? AND a.status = 'approved' AND c.superseded_by IS NULL"
+                " ORDER BY c.decided_at DESC, c.assessment_id DESC",
+                [subject_id],
+            )
+        )
+
     # --- objections ---------------------------------------------------------------------------------
 
     def add_objection(self, fields: dict[str, Any]) -> int:

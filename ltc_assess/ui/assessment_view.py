@@ -17,9 +17,10 @@ from PySide6.QtWidgets import (
 
 from ltc_assess.assessment_view import REPORT_SIGNERS, AssessmentView, assessment_view
 from ltc_assess.i18n import _, language
+from ltc_assess.scoring.explain import stored_explanation
 from ltc_assess.service import SIGNER_LABELS, AssessmentService, ReviewView
 from ltc_assess.storage.records import User
-from ltc_assess.ui.review import answers_table, local_time
+from ltc_assess.ui.review import answers_table, comment_line, detailed, local_time
 from ltc_assess.workflow import STATUS_LABELS
 
 
@@ -74,17 +75,21 @@ class AssessmentViewDialog(QDialog):
 
     @staticmethod
     def _scores_text(view: AssessmentView) -> str:
-        score = view.record.score or {}
+        score, lang = view.record.score or {}, language()
+        grades = {g.code: g.name.get(lang) for g in view.form.scoring.grades or ()}
         lines = []
         for dim in view.form.scoring.dimensions:
             got = (score.get("dimensions") or {}).get(dim.id) or {}
             grade = got.get("grade") or {}
             shown = "—" if got.get("score") is None else f"{got['score']}/{got.get('max')}"
-            lines.append(f"{dim.label.get(language())}：{shown}" + (f"（{grade.get('name')}）" if grade else ""))
+            if grade:
+                shown = detailed(shown, grades.get(int(grade.get("code", -1)), grade.get("name")))
+            lines.append(_("{label}：{value}").format(label=dim.label.get(lang), value=shown))
         if score.get("total") is not None:
             lines.append(_("总分：{total}").format(total=score["total"]))
-        lines += ["⚠ " + w["text"] for w in score.get("warnings", [])]
-        lines += ["", _("评分说明")] + ["· " + t["text"] for t in score.get("trace", [])]
+        warnings, trace = stored_explanation(view.form, view.record.answers, score, lang)
+        lines += ["⚠ " + w for w in warnings]
+        lines += ["", _("评分说明")] + ["· " + t for t in trace]
         return "\n".join(lines)
 
     @staticmethod
@@ -102,7 +107,7 @@ class AssessmentViewDialog(QDialog):
             else:
                 image.setText(_("未签名"))
             grid.addWidget(image, row, 1)
-        signers = "、".join(_(REPORT_SIGNERS.get(r, r)) for r in view.signed_reports) or _("无")
+        signers = _("、").join(_(REPORT_SIGNERS.get(r, r)) for r in view.signed_reports) or _("无")
         grid.addWidget(
             QLabel(_("报告电子签名（PAdES）：{signers}").format(signers=signers)), len(SIGNER_LABELS), 0, 1, 2
         )
@@ -111,11 +116,8 @@ class AssessmentViewDialog(QDialog):
 
     @staticmethod
     def _history_text(view: AssessmentView) -> str:
-        lines = [f"{local_time(e.at)}  {e.what}  {e.who}" + (f"（{e.note}）" if e.note else "") for e in view.history]
+        lines = [detailed(f"{local_time(e.at)}  {e.what}  {e.who}", e.note) for e in view.history]
         if view.comments:
             lines += ["", _("审核意见")]
-            lines += [
-                f"{local_time(c.created_at)} {c.author}：{c.body}" + (f"（{c.item_id}）" if c.item_id else "")
-                for c in view.comments
-            ]
+            lines += [comment_line(c) for c in view.comments]
         return "\n".join(lines)

@@ -1,8 +1,8 @@
 """The main window's shell: menus, one tab per concern, the wizards it opened, and the one place where a
 mutation's ``Changes`` decide which views refresh.
 
-The tabs (people, my work, review queue, conflicts, due list) and the dialogs they open live in their own
-modules; each announces what it changed with a ``changed`` signal carrying the service's ``Changes``.
+The tabs (people, my work, review queue, conflicts, due list, after the decision) and the dialogs they open live
+in their own modules; each announces what it changed with a ``changed`` signal carrying the service's ``Changes``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMainWindow, QTabWidget
 from ltc_assess.i18n import LANGUAGES, _, language
 from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.storage.records import User
+from ltc_assess.ui.after_decision import AfterDecisionPanel
 from ltc_assess.ui.due import DuePanel
 from ltc_assess.ui.exchange import ConflictsPanel, Exchange
 from ltc_assess.ui.focus import FOCUS_STYLE
@@ -77,6 +78,9 @@ class MainWindow(QMainWindow):
         if policy is not None:  # the due list exists only under a city policy
             self.due = DuePanel(service, actor)
             self.tabs.addTab(self.due, _("到期提醒"))
+        self.after = AfterDecisionPanel(service, actor)
+        self.after.changed.connect(self.apply)
+        self.tabs.addTab(self.after, _("结论后续"))
 
     def _build_menus(self) -> None:
         account = self.menuBar().addMenu(_("账户"))
@@ -123,6 +127,8 @@ class MainWindow(QMainWindow):
             self.conflicts.refresh()
         if self.due is not None and (changes.status_changed or changes.due_changed):
             self.due.refresh()
+        if moved or changes.due_changed or changes.users_changed:  # not on every saved answer
+            self.after.refresh()
 
     def open_wizard(self, aid: int) -> WizardWindow:
         """The assessment's wizard; one already open is brought forward (two would hold diverging answers)."""

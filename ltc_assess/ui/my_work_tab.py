@@ -21,7 +21,7 @@ from ltc_assess.service import AssessmentService
 from ltc_assess.storage.records import User
 from ltc_assess.ui.assessment_view import AssessmentViewDialog
 from ltc_assess.ui.models import assessment_model
-from ltc_assess.ui.review import local_time
+from ltc_assess.ui.review import comment_line
 from ltc_assess.ui.tables import selected_id, table
 from ltc_assess.workflow import STATUS_LABELS, Role, Status
 
@@ -96,8 +96,5 @@ class MyWorkTab(QWidget):
         aid = selected_id(self.work_view)
         comments = self.service.comments(aid) if aid is not None else []
         self.comments.setPlainText(
-            "\n".join(
-                f"{local_time(c.created_at)} {c.author}：{c.body}" + (f"（{c.item_id}）" if c.item_id else "")
-                for c in comments
-            )
+            "\n".join(comment_line(c) for c in comments)
         )

@@ -92,13 +92,15 @@ class RegisterDialog(QDialog):
         values = self.values()
         missing = [self.labels[k] for k in ("name", "id_number") if not values[k]]
         if missing:
-            self.error.setText(_("请填写{fields}").format(fields="、".join(missing)))
+            self.error.setText(_("请填写{fields}").format(fields=_("、").join(missing)))
             return
         try:
             self.subject, changes = self.service.register_subject(self.actor, **values)
         except LtcError as exc:  # in words: the field by its label, not the internal name (id_number: …)
             label = self.labels.get(exc.where or "")
-            named = exc.message if label is None or label in exc.message else f"{label}：{exc.message}"
+            named = exc.message
+            if label is not None and label not in exc.message:
+                named = _("{label}：{value}").format(label=label, value=exc.message)
             self.error.setText(f"{named} [{exc.code.value}]")  # the dialog stays open with everything typed
             return
         self.changed.emit(changes)

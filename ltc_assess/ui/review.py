@@ -31,8 +31,9 @@ from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _, language
 from ltc_assess.report.data import answer_text
 from ltc_assess.schema.model import FormDef
+from ltc_assess.scoring.explain import stored_explanation
 from ltc_assess.service import AssessmentService, Changes, ReviewView
-from ltc_assess.storage.records import Assessment, User
+from ltc_assess.storage.records import Assessment, Comment, User
 from ltc_assess.ui.workers import run_with_service
 from ltc_assess.workflow import Action
 
@@ -42,6 +43,17 @@ _CHANGED = QColor("#fef3c7")
 def local_time(stamp: str) -> str:
     """A stored timestamp (ISO 8601, UTC) as the user's local 'YYYY-MM-DD HH:MM'."""
     return dt.datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def detailed(text: str, detail: str | None) -> str:
+    """``text（detail）`` in the UI language; ``text`` alone without a detail."""
+    return _("{text}（{detail}）").format(text=text, detail=detail) if detail else text
+
+
+def comment_line(comment: Comment) -> str:
+    """A reviewer's comment on one line: when, who, what, and the item it is about."""
+    who = f"{local_time(comment.created_at)} {comment.author}"
+    return detailed(_("{label}：{value}").format(label=who, value=comment.body), comment.item_id)
 
 
 def answers_table(view: ReviewView, form: FormDef, lang: str) -> QTableWidget:
@@ -62,9 +74,9 @@ def answers_table(view: ReviewView, form: FormDef, lang: str) -> QTableWidget:
     for item_id, item in form.items.items():
         if item_id not in record.answers and (previous is None or item_id not in previous.answers):
             continue
-        cells = [f"{item_id} {item.label.get(lang)}", answer_text(item, record.answers.get(item_id))]
+        cells = [f"{item_id} {item.label.get(lang)}", answer_text(item, record.answers.get(item_id), lang)]
         if previous is not None:
-            cells.append(answer_text(item, previous.answers.get(item_id)))
+            cells.append(answer_text(item, previous.answers.get(item_id), lang))
         row = table.rowCount()
         table.insertRow(row)
         for col, text in enumerate(cells):
@@ -110,7 +122,9 @@ class ReviewDialog(QDialog):
         top.addWidget(proposed)
         top.addWidget(self.decision, 1)
         layout.addLayout(top)
-        for warning in view.warnings:
+        stored = (record.score or {}).get("warnings", [])  # the form's, then the service's own (said through _())
+        said, trace = stored_explanation(form, record.answers, record.score, lang)
+        for warning in said + list(view.warnings[len(stored) :]):
             label = QLabel("⚠ " + warning)
             label.setStyleSheet("color:#b45309;")
             label.setWordWrap(True)
@@ -125,18 +139,13 @@ class ReviewDialog(QDialog):
         layout.addWidget(hint)
         self.table = answers_table(view, form, lang)
         self.explain = QTextBrowser()
-        self.explain.setPlainText("\n".join("· " + t["text"] for t in (record.score or {}).get("trace", [])))
+        self.explain.setPlainText("\n".join("· " + t for t in trace))
         side = QVBoxLayout()
         side.addWidget(QLabel(_("评分说明")))
         side.addWidget(self.explain, 3)
         comments = service.comments(aid)
         self.comments = QTextBrowser()
-        self.comments.setPlainText(
-            "\n".join(
-                f"{local_time(c.created_at)} {c.author}：{c.body}" + (f"（{c.item_id}）" if c.item_id else "")
-                for c in comments
-            )
-        )
+        self.comments.setPlainText("\n".join(comment_line(c) for c in comments))
         comments_label = QLabel(_("审核意见"))
         side.addWidget(comments_label)
         side.addWidget(self.comments, 1)

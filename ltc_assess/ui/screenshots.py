@@ -18,7 +18,8 @@ from ltc_assess.ui.login import LoginDialog
 from ltc_assess.ui.main_window import MainWindow
 from ltc_assess.ui.singletons import pin_singletons
 from ltc_assess.ui.subject_dialog import SubjectDialog
-from ltc_assess.ui.wizard.window import ChecklistDialog, WizardWindow
+from ltc_assess.ui.wizard.checklist import ChecklistDialog
+from ltc_assess.ui.wizard.window import WizardWindow
 
 
 def _save(widget: QWidget, out: Path, name: str) -> Path:

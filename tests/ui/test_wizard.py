@@ -19,8 +19,9 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.schema.model import MultiChoiceItem, SignatureItem, SingleChoiceItem
 from ltc_assess.scoring import score
 from ltc_assess.service import NewAssessment
+from ltc_assess.ui.wizard.checklist import ChecklistDialog
 from ltc_assess.ui.wizard.editors import EDITORS
-from ltc_assess.ui.wizard.window import ChecklistDialog, WizardWindow
+from ltc_assess.ui.wizard.window import WizardWindow
 from ltc_assess.workflow import Status
 
 REPO = Path(__file__).resolve().parents[2]
@@ -129,11 +130,13 @@ def test_live_score_panel_explains(qtbot: QtBot, world: World) -> None:
     wizard = _wizard(qtbot, world, form="barthel")
     wizard.goto("BI.1")
     wizard.editor.choose_index(0)  # type: ignore[union-attr]
+    qtbot.wait(1)  # the section list and score panel follow the card a frame later
     assert "日常生活活动能力：10…/100" in wizard.score_panel.dims.text()
     assert "尚未完成" in wizard.score_panel.level.text()
     for n in range(2, 11):
         wizard.goto(f"BI.{n}")
         wizard.editor.choose_index(0)  # type: ignore[union-attr]
+    qtbot.wait(1)  # the section list and score panel follow the card a frame later
     assert "0 无需依赖" in wizard.score_panel.level.text()
     assert "落在100区间" in wizard.score_panel.explain.toPlainText()
 
@@ -273,6 +276,7 @@ def test_signatures_count_in_progress_and_the_checklist_leads_to_each_pad(qtbot:
     """Test that the signature section is not ticked before anyone signed, each missing signature in the
     checklist jumps to its pad (no internal ids shown), and a stored signature is shown on its pad."""
     wizard = _wizard(qtbot, world, form="barthel")
+    qtbot.wait(1)  # the section list and score panel follow the card a frame later
     last = wizard.sections.item(wizard.sections.count() - 1).text()
     assert "0/3" in last and "✓" not in last
     dialog = ChecklistDialog(wizard)
@@ -282,6 +286,7 @@ def test_signatures_count_in_progress_and_the_checklist_leads_to_each_pad(qtbot:
     dialog._jump(dialog.list.item(texts.index("缺少评估员（二）签名")))
     assert wizard.session.current_item == "SIG.assessor2" and wizard.editor.pad.empty  # type: ignore[union-attr]
     _sign(qtbot, wizard)
+    qtbot.wait(1)  # the section list and score panel follow the card a frame later
     assert "1/3" in wizard.sections.item(wizard.sections.count() - 1).text()
     assert "SIG." not in wizard.code.text()
     wizard.goto("BI.1")

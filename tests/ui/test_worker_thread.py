@@ -26,7 +26,7 @@ from ltc_assess.service.review import Review
 from ltc_assess.ui.main_window import MainWindow
 from ltc_assess.ui.review import ReviewDialog
 from ltc_assess.ui.subject_dialog import SubjectDialog
-from ltc_assess.ui.wizard.window import ChecklistDialog
+from ltc_assess.ui.wizard.checklist import ChecklistDialog
 from ltc_assess.workflow import Action, Status
 
 # Wrapped on the service's managers, where the work is done: calls through the facade and between managers alike.

@@ -13,7 +13,7 @@ from ltc_assess.lifecycle import DUE_LABELS
 from ltc_assess.policies.model import PAYERS, QUALIFICATIONS, SETTINGS, UNITS
 from ltc_assess.workflow import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS
 
-LITERAL = re.compile(r'_\("((?:[^"\\]|\\.)*)"\)')
+LITERAL = re.compile(r'\bN?_\("((?:[^"\\]|\\.)*)"\)')
 DYNAMIC = ("首次评估", "常规评估", "即时评估", "因对评估结果有疑问进行的复评", "其他",
            *STATUS_LABELS.values(), *ACTION_LABELS.values(), *ROLE_LABELS.values(),
            *SETTINGS.values(), *UNITS.values(), *PAYERS.values(), *QUALIFICATIONS.values(), *DUE_LABELS.values())
@@ -54,3 +54,55 @@ def test_language_switch() -> None:
             set_language("fr")
     finally:
         set_language("zh_CN")
+
+
+CJK = re.compile(r"[\u3001-\u303f\u3400-\u9fff\uff01-\uffef]")
+
+
+def test_ui_code_says_no_chinese_outside_the_catalogue() -> None:
+    """Test that no Chinese literal in the UI code (not even a "、" or "：") reaches a widget without _()/N_():
+    such a literal stays Chinese in the English UI. Docstrings and the screenshots' demo data are exempt."""
+    import ast
+
+    found = []
+    for path in sorted((paths.bundle_root() / "ltc_assess" / "ui").rglob("*.py")):
+        if path.name == "screenshots.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str) and CJK.search(node.value)):
+                continue
+            parent = parents.get(node)
+            if isinstance(parent, ast.Expr):  # a docstring
+                continue
+            if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in ("_", "N_"):
+                continue
+            found.append(f"{path.name}:{node.lineno} {node.value!r}")
+    assert found == []
+
+
+def test_engine_explanation_is_said_in_english_and_unchanged_in_chinese() -> None:
+    """Test that for random answers on all four forms every trace step and warning the engine gives has an English
+    rendering without Chinese, and that its Chinese rendering is the text the score JSON carries."""
+    import random
+
+    from ltc_assess.i18n import say
+    from ltc_assess.schema.model import MultiChoiceItem, SingleChoiceItem
+    from ltc_assess.schema.registry import get_form
+    from ltc_assess.scoring import score
+
+    rng = random.Random(3)
+    for ref in ("gbt42195-2022@1", "mzt039-2013@1", "nhsa-ltc-2021@1", "barthel@1"):
+        form = get_form(ref)
+        for _n in range(40):
+            answers = {
+                item.id: rng.choice(item.choices).value if isinstance(item, SingleChoiceItem) else []
+                for item in form.items.values()
+                if isinstance(item, SingleChoiceItem | MultiChoiceItem) and rng.random() > 0.15
+            }
+            result = score(form, answers, partial=True)
+            for said in (*result.trace, *result.all_warnings):
+                english = say(said.says, "en")
+                assert not CJK.search(english), (ref, english)
+                assert say(said.says, "zh_CN") == said.text

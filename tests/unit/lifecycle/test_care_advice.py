@@ -65,6 +65,18 @@ def test_care_setting_must_be_offered_and_is_signed_once(world: World) -> None:
         city.lc.choose_care_setting(world.sup2, aid, "home", "王小明", PNG)
 
 
+def test_no_care_setting_for_a_conclusion_without_benefits(world: World) -> None:
+    """Test that a level 天津 pays nothing for is told so, not offered an empty list of settings."""
+    city = make_city(world, "tianjin")
+    aid = nhsa_ready(city, world.a1, city.e1, adl=10)  # able: a low level, not eligible
+    visit(city, aid, world.a1, city.e1)
+    world.service.submit(world.a1, aid)
+    decide(city, aid, world.sup1, city.e1, city.e2)
+    assert not city.lc.conclusion(aid)["eligible"]
+    with pytest.raises(AppError, match="该结论不享受长期护理保险待遇，无需确认护理服务形式"):
+        city.lc.choose_care_setting(world.sup2, aid, "home", "王小明", PNG)
+
+
 def test_broken_advice_file_is_located(tmp_path: Path, repo: Path) -> None:
     """Test that an advice rule naming a dimension the form lacks fails at its line."""
     text = (repo / "policies" / "advice" / "nhsa-ltc-2021.yaml").read_text(encoding="utf-8")

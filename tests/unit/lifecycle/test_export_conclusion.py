@@ -1,12 +1,18 @@
-"""The insurer package carries each conclusion's policy version and validity, and still fits its schema."""
+"""The insurer package carries each conclusion's policy version and validity (JSON, XLSX, FHIR and the signed
+report), and still fits its schema."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import subprocess
 from pathlib import Path
 
 import jsonschema
+import openpyxl
 import pytest
+from fhir.resources.R4B.observation import Observation
 from world import World, with_signing_keys
 
 from ltc_assess import paths
@@ -39,3 +45,18 @@ def test_export_carries_policy_and_validity(world: World, tmp_path: Path) -> Non
     assert conclusion["policy"] == "tianjin@1" and len(conclusion["policy_sha256"]) == 64
     assert (conclusion["eligible"], conclusion["valid_from"], conclusion["valid_until"]) == (True, "2026-11-01", "2028-10-31")
     assert (conclusion["published_at"], conclusion["objection_until"]) == ("2026-11-01", "2026-12-07")
+    sheet = openpyxl.load_workbook(io.BytesIO(package.files["assessments.xlsx"])).active
+    cells = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))
+    assert (cells["城市政策版本"], cells["结论有效期起"], cells["结论有效期止"]) == ("tianjin@1", "2026-11-01", "2028-10-31")
+    assert (cells["可重新申请日期"], cells["公示日期"], cells["异议截止日期"]) == ("2027-05-01", "2026-11-01", "2026-12-07")
+    row = next(csv.DictReader(io.StringIO(package.files["assessments.csv"].decode("utf-8-sig"))))
+    assert (row["policy"], row["valid_from"], row["valid_until"]) == ("tianjin@1", "2026-11-01", "2028-10-31")
+    obs = json.loads(package.files[f"fhir/Observation-{aid}.json"])
+    Observation.model_validate(obs)
+    parts = {c["code"]["coding"][0]["code"]: c for c in obs["component"]}
+    assert parts["validity"]["valuePeriod"] == {"start": "2026-11-01", "end": "2028-10-31"}
+    assert parts["policy"]["valueString"] == "tianjin@1"
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(package.files[entries[0]["report_file"]])
+    text = "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert "天津tianjin@1（未核实）" in text and "结论有效期2026-11-01至2028-10-31" in text

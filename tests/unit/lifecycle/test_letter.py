@@ -108,3 +108,11 @@ def test_publicity_pdf_and_xlsx_mask_names_and_ids(world: World) -> None:
     rows = list(load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))
     assert rows[3][1:4] == ("王*英", world.subject.id_number[:4] + "*" * 10 + world.subject.id_number[-4:], "东城区")
     assert all(world.subject.id_number not in str(c) for r in rows for c in r)
+
+
+def test_mask_name_keeps_a_bracketed_note_out_of_the_name() -> None:
+    """Test that 公示 masking hides the middle of the name itself, not of a note such as （示例） after it."""
+    from ltc_assess.lifecycle import mask_name
+
+    assert [mask_name(n) for n in ("李桂兰（示例）", "王秀英", "张三", "欧阳小明", "李", "王五 (demo)")] == [
+        "李*兰（示例）", "王*英", "张*", "欧**明", "李", "王*(demo)"]

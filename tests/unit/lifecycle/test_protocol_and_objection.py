@@ -181,6 +181,9 @@ def test_review_is_refused_to_people_of_the_original_and_supersedes_it(city: Cit
     assert city.lc.conclusion(aid)["superseded_by"] == review.id
     shown = city.lc.reviews(aid)
     assert shown[0]["review_id"] == review.id and shown[0]["review_conclusion"]["level"] == new_level
+    with pytest.raises(AppError, match=f"已被复评 {review.id} 取代，请出具复评结论的告知书"):
+        city.lc.letter_pdf(aid)  # a letter states the conclusion in force, never the replaced one
+    assert city.lc.letter_data(review.id).history[0].startswith(f"本结论为评估 {aid}")
 
 
 def test_review_with_the_same_level_confirms_the_original(city: City) -> None:
@@ -199,6 +202,8 @@ def test_review_with_the_same_level_confirms_the_original(city: City) -> None:
     decide(city, review.id, w.sup2, s.store.user_by_name("e3"), w.sup2)
     assert s.assessment(aid).status == "approved"
     assert city.lc.conclusion(aid)["confirmed_by"] == review.id
+    # the person is listed once in the due list, under the newer conclusion (the 复评's)
+    assert [(e.kind, e.assessment_id) for e in city.lc.due(30)] == [("no_reapply", review.id)]
 
 
 def test_due_list_shows_expiry_status_review_and_reapply_wait(city: City) -> None:
@@ -221,8 +226,15 @@ def test_without_a_city_nothing_changes(world: World) -> None:
     aid = complete_barthel(world)
     world.service.submit(world.a1, aid)
     world.service.approve(world.sup1, aid)
-    with pytest.raises(AppError, match="没有按城市政策记录的结论"):
-        Lifecycle(world.service).conclusion(aid)
+    lc = Lifecycle(world.service)
+    for use_case in (lambda: lc.conclusion(aid), lambda: lc.due(30), lambda: lc.letter_pdf(aid),
+                     lambda: lc.lodge_objection(world.sup2, aid, "王小明", "异议"),
+                     lambda: lc.publicity_file(world.sup2, "2026-01-01", "2026-12-31", "pdf")):
+        with pytest.raises(AppError, match=r"尚未选择本机构所在城市（ltc-assess policies use CITY）"):
+            use_case()  # not "nothing due" or "no conclusion": the message says how to choose a city
+    lc.use_city(world.admin, "chengdu")
+    with pytest.raises(AppError, match="没有按城市政策记录的结论（未批准，或在选择城市之前批准）"):
+        lc.conclusion(aid)  # approved before the city was chosen
 
 
 def test_someone_on_site_cannot_approve(city: City) -> None:
@@ -268,3 +280,29 @@ def test_a_correction_keeps_the_visit_and_gets_its_own_conclusion(city: City) ->
     assert [e.assessment_id for e in city.lc.due(365)] == [correction.id]
     report = PdfReader(io.BytesIO(s.render_report(correction.id)))
     assert "照护建议" in "".join(page.extract_text() for page in report.pages)
+
+
+def test_reapplying_before_the_interval_is_refused_with_the_earliest_date(city: City) -> None:
+    """Test that a new application within the policy's minimum interval (成都: 6 months) is refused naming the
+    earliest date, that 即时评估 (a change of condition) may come at once, and that the earliest date is accepted."""
+    from ltc_assess.service import NewAssessment
+
+    w = city.world
+    aid = _approved(city)
+    assert city.lc.conclusion(aid)["reapply_after"] == "2027-05-01"
+    for reason in ("first", "routine", "other"):
+        with pytest.raises(AppError, match=f"距评估 {aid} 的结论.*最早 2027-05-01 可重新申请") as caught:
+            w.service.start_assessment(w.a1, NewAssessment(subject_id=w.subject.id, form="nhsa-ltc-2021", reason=reason))
+        assert caught.value.where == "reason"
+    changed, _ = w.service.start_assessment(
+        w.a1, NewAssessment(subject_id=w.subject.id, form="nhsa-ltc-2021", reason="immediate")
+    )
+    assert changed.reason == "immediate"
+    w.clock.now = dt.datetime(2027, 4, 30, 9, 0, tzinfo=dt.UTC)
+    with pytest.raises(AppError, match="最早 2027-05-01 可"):
+        w.service.start_assessment(w.a1, NewAssessment(subject_id=w.subject.id, form="nhsa-ltc-2021", reason="first"))
+    w.clock.now = dt.datetime(2027, 5, 1, 9, 0, tzinfo=dt.UTC)
+    again, _ = w.service.start_assessment(
+        w.a1, NewAssessment(subject_id=w.subject.id, form="nhsa-ltc-2021", reason="first")
+    )
+    assert again.status == "draft"

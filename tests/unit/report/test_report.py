@@ -115,6 +115,8 @@ def test_provisional_form_says_so_on_every_page() -> None:
     note = data.matrix_note or ""
     assert f"日常生活活动能力分级为“{dims['adl']['grade']['name']}”" in note and f"为“{worse['name']}”" in note
     assert "第" not in note and "行" not in note
+    [step] = [t for t in result["trace"] if t["rule"] == "initial_level"]  # the 评分说明 line names them too
+    assert f"日常生活活动能力分级“{dims['adl']['grade']['name']}”（第{dims['adl']['grade']['code']}行）" in step["text"]
 
 
 def test_provisional_banner_does_not_repeat_the_prefix() -> None:
@@ -258,3 +260,13 @@ def test_ticked_box_is_drawn_unmistakably(tmp_path: Path) -> None:
     x1, y1, x2, y2 = box
     assert x2 - x1 <= 20 and y2 - y1 <= 20, box  # within one check box (8 pt = 16 px)
     assert sum(diff.histogram()[129:]) >= 30  # pixels darkened by over half: a heavy tick, not a hairline
+
+
+@pytest.mark.parametrize("form", installed_forms(), ids=lambda f: f.ref)
+def test_no_line_starts_with_closing_punctuation(form: FormDef, tmp_path: Path) -> None:
+    """Test GB/T 15834 line breaking in every form's report: a closing quote or bracket never begins a line
+    (the GB/T C.4 preamble used to wrap as ``…照护风险事件`` / ``”确定是否…``)."""
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render(_data(form)[0]))
+    text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert not [line for line in text.splitlines() if line and line[0] in "”’）》」』】〕，。、；：？！"], text

@@ -5,18 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import io
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from asn1crypto import cms
 from cryptography import x509
+from pyhanko.keys import load_certs_from_pemder_data
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from ltc_assess.errors import AppError
 from ltc_assess.report.pdf import STAMP_BOXES
 from ltc_assess.signing.attach import submitted_report
-from ltc_assess.signing.crl import Revocation, build_crl, load_crls
-from ltc_assess.signing.keys import KeyPair
+from ltc_assess.signing.crl import Revocation, build_crl, cert_serial, load_crls, revoked_entries
+from ltc_assess.signing.keys import KeyPair, create_root
 from ltc_assess.signing.ltv import Ltv
 from ltc_assess.signing.pades import page_count, sign_pdf, verify_pdf
 from ltc_assess.signing.validation import validate_report
@@ -42,8 +44,7 @@ def crl_issued_at(world: World, when: dt.datetime) -> list:
     """The CRL the agency's root issues at ``when`` with the revocations recorded so far (not kept as current)."""
     s = world.service
     root = KeyPair(s.root_certificate(), (s.store.setting("root_key_pem") or "").encode())
-    revoked = [Revocation(serial, dt.datetime.fromisoformat(at)) for serial, at in s.store.revocations()]
-    return load_crls(build_crl(root, ROOT_PASSPHRASE, revoked, number=73, now=when))
+    return load_crls(build_crl(root, ROOT_PASSPHRASE, s.pki.revocations(), number=73, now=when))
 
 
 @pytest.fixture
@@ -101,7 +102,9 @@ def _sign_after_revocation(world: World, aid: int) -> tuple[bytes, list]:
     CRL, as an insider with a copy of the laptop could; returns that PDF and the CRL of 2032-12-20."""
     s = world.service
     stale_crls = load_crls(s.pki.current_crl() or b"")
+    _next_second()
     s.set_disabled(world.admin, "a2")
+    _next_second()
     pair = KeyPair(*s.store.user_key(world.a2.id))
     laptop = Ltv(s.pki.local_timestamper(), [s.root_certificate()], stale_crls)
     draft = s.render_report(aid)
@@ -111,16 +114,24 @@ def _sign_after_revocation(world: World, aid: int) -> tuple[bytes, list]:
     return later, crl_issued_at(world, CRL_2032)
 
 
+def _next_second() -> None:
+    """A CRL states revocation times to the second (RFC 5280 UTCTime): keep signing and revoking in distinct
+    seconds, so that the test says which came first (in the same second the revocation wins)."""
+    time.sleep(1.05)
+
+
 def test_a_disabled_users_later_signature_fails(approved: tuple[World, int, bytes]) -> None:
     """Test revocation: disabling a2 revokes their certificate; a signature a2's key makes afterwards on a laptop
-    that has not heard of it yet fails for a verifier holding a later CRL, and the installation that knows
-    (after the office published a CRL) refuses to sign with the revoked key at all."""
+    that has not heard of it yet fails for a verifier holding a later CRL (no proof that it existed before the
+    revocation), and the installation that knows (after the office published a CRL) refuses to sign with the
+    revoked key at all."""
     world, aid, _approved_pdf = approved
     s = world.service
     later, crls = _sign_after_revocation(world, aid)
     assert [(c.username, c.intact) for c in validate_report(later, [s.root_certificate()], [], None)] == [("a2", True)]
     [check] = validate_report(later, [s.root_certificate()], crls, FUTURE)
-    assert check.ades.startswith("REVOKED") and not check.valid, check.ades
+    assert check.ades in {"NO_POE", "REVOKED_NO_POE", "REVOKED"} and not check.valid, check.ades
+    assert check.revoked is not None and check.revoked.startswith("cessation_of_operation"), check.revoked
     s.issue_crl(world.admin, ROOT_PASSPHRASE)
     draft = s.render_report(aid)
     with pytest.raises(AppError, match="cannot sign"):
@@ -129,15 +140,48 @@ def test_a_disabled_users_later_signature_fails(approved: tuple[World, int, byte
                  ltv=s.pki.ltv(), document_timestamp=True)
 
 
-@pytest.mark.xfail(strict=True, reason="pyHanko 0.38: ades_past.past_validate slides the control time to the "
-                   "revocation date and re-validates the path AT that date, where the CRL already says revoked, so a "
-                   "signature timestamped before the revocation is REVOKED_NO_POE once that date has passed")
-def test_a_disabled_users_earlier_signature_stays_valid(approved: tuple[World, int, bytes]) -> None:
-    """Records the limitation the lead must know: disabling a user should not void what they signed before."""
+def test_a_disabled_or_reset_users_earlier_signatures_stay_valid_in_2033(approved: tuple[World, int, bytes]) -> None:
+    """Test the insurer in 2033 with the agency's CRL of that time, after a2 was disabled and a1's password was
+    reset (both revoked after the report was signed): every signature of the approved report is still OK, and
+    the CRL says why each key was revoked (neither reason is a key compromise)."""
     world, aid, approved_pdf = approved
-    _later, crls = _sign_after_revocation(world, aid)
-    checks = validate_report(approved_pdf, [world.service.root_certificate()], crls, FUTURE)
-    assert [c.ades for c in checks] == ["OK"] * 3
+    s = world.service
+    _later, _crls = _sign_after_revocation(world, aid)
+    s.reset_password(world.admin, "a1", "a1-new-password-2026")
+    crls = crl_issued_at(world, CRL_2032)
+    checks = validate_report(approved_pdf, [s.root_certificate()], crls, FUTURE)
+    assert [(c.username, c.ades) for c in checks] == [("sup1", "OK"), ("a1", "OK"), ("a2", "OK")]
+    assert [c.revoked.split(" ")[0] if c.revoked else None for c in checks] == [
+        None, "superseded", "cessation_of_operation"]
+    reasons = {e.reason for e in revoked_entries(crls, list(load_certs_from_pemder_data(s.root_certificate()))).values()}
+    assert reasons == {"superseded", "cessation_of_operation"}
+
+
+def test_key_compromise_voids_even_the_earlier_signatures(approved: tuple[World, int, bytes]) -> None:
+    """Test the other side of the revocation policy: a2's key revoked for keyCompromise after the report was
+    signed voids a2's signature (the revocation time does not bound when a stolen key was used), not the others'."""
+    world, _aid, approved_pdf = approved
+    s = world.service
+    serial = cert_serial(s.store.user_key(world.a2.id)[0])
+    root = KeyPair(s.root_certificate(), (s.store.setting("root_key_pem") or "").encode())
+    compromised = Revocation(serial, dt.datetime(2027, 5, 1, tzinfo=dt.UTC), x509.ReasonFlags.key_compromise)
+    crls = load_crls(build_crl(root, ROOT_PASSPHRASE, [compromised], number=74, now=CRL_2032))
+    checks = validate_report(approved_pdf, [s.root_certificate()], crls, FUTURE)
+    assert [(c.username, c.valid) for c in checks] == [("sup1", True), ("a1", True), ("a2", False)]
+    superseded = Revocation(serial, dt.datetime(2027, 5, 1, tzinfo=dt.UTC), x509.ReasonFlags.superseded)
+    crls = load_crls(build_crl(root, ROOT_PASSPHRASE, [superseded], number=75, now=CRL_2032))
+    assert all(c.valid for c in validate_report(approved_pdf, [s.root_certificate()], crls, FUTURE))
+
+
+def test_a_crl_not_signed_by_the_trusted_root_changes_nothing(approved: tuple[World, int, bytes]) -> None:
+    """Test that a forged CRL (another root's) neither revokes a signer nor moves the control time."""
+    world, _aid, approved_pdf = approved
+    s = world.service
+    other = create_root("other agency", ROOT_PASSPHRASE, CRL_2032 - dt.timedelta(days=400))
+    serial = cert_serial(s.store.user_key(world.a2.id)[0])
+    forged = Revocation(serial, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), x509.ReasonFlags.key_compromise)
+    crls = load_crls(build_crl(other, ROOT_PASSPHRASE, [forged], number=1, now=CRL_2032))
+    assert revoked_entries(crls, list(load_certs_from_pemder_data(s.root_certificate()))) == {}
 
 
 def test_one_flipped_byte_fails(approved: tuple[World, int, bytes]) -> None:

@@ -11,7 +11,10 @@ import pytest
 from world import World, complete_barthel, raw_sql, snapshot, with_signing_keys
 
 from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle, resolve_conflict
+from ltc_assess.errors import AppError
 from ltc_assess.service import AssessmentService
+from ltc_assess.signing.crl import build_crl
+from ltc_assess.signing.keys import create_root
 from ltc_assess.workflow import Status
 
 pytestmark = pytest.mark.slow  # signed submissions and approvals travel between two databases
@@ -289,3 +292,41 @@ def test_forged_score_of_a_submitted_record_is_refused(sites: Sites) -> None:
     export_bundle(sites.laptop, sites.world.a1, "a1-password", sites.tmp / "again.zip", everything=True)
     assert import_bundle(sites.office, sites.world.sup1, sites.tmp / "again.zip").unchanged == [uid]
     assert sites.office.store.assessment_by_uid(uid).score == genuine  # type: ignore[union-attr]
+
+
+def test_office_bundles_carry_the_crl_and_the_laptop_then_refuses_a_revoked_users_later_record(
+    sites: Sites,
+) -> None:
+    """Test the CRL's way to the laptops: a2 is disabled at the office and the office publishes a CRL; a2's own
+    laptop (a copy made before, which never hears of it) signs a new record into a bundle. Our laptop, before
+    importing the office's bundle, knows nothing against a2's key; after it, it holds the office's CRL and its
+    revocation and refuses a2's bundle, writing nothing; an older CRL arriving later does not replace it."""
+    s = sites
+    a2s_laptop = AssessmentService(s.office.backup(s.tmp / "a2-laptop.db"), clock=s.world.clock,
+                                   key=s.office.database_key())
+    try:
+        w = s.world
+        s.office.set_disabled(w.admin, "a2")
+        office_crl = s.office.issue_crl(w.admin, "root-passphrase")
+        a2_cert = s.office.store.user_key(w.a2.id)[0]  # type: ignore[index]
+        complete_barthel(World(a2s_laptop, w.clock, w.admin, w.a2, w.a1, w.a3, w.sup1, w.sup2, w.subject))
+        later = s.bundle(a2s_laptop, "a2")  # signed after the revocation, with the laptop's old CRL
+        assert s.laptop.store.revoked_at(a2_cert) is None and s.laptop.pki.current_crl() != office_crl
+        import_bundle(s.laptop, w.a1, s.bundle(s.office, "sup1"))
+        assert s.laptop.pki.current_crl() == office_crl
+        assert s.laptop.store.revoked_at(a2_cert) is not None
+        before = dump(s.laptop)
+        with pytest.raises(AppError, match="the bundle signer's certificate: revoked on"):
+            import_bundle(s.laptop, w.a1, later)  # it carries the older CRL too: ignored
+        assert dump(s.laptop) == before and s.laptop.pki.current_crl() == office_crl
+    finally:
+        a2s_laptop.close()
+
+
+def test_a_bundle_with_a_crl_the_root_did_not_sign_is_refused(sites: Sites) -> None:
+    """Test that a CRL in a bundle must be the agency root's: another root's CRL is a located error, not taken."""
+    other = create_root("other agency", "x-passphrase", sites.world.clock())
+    foreign = build_crl(other, "x-passphrase", [], number=99, now=sites.world.clock())
+    with pytest.raises(AppError, match="not issued by this installation's root"):
+        sites.laptop.pki.take_crl(None, foreign, "bundle.crl")
+    assert sites.laptop.pki.current_crl() == sites.office.pki.current_crl()
