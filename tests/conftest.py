@@ -10,6 +10,12 @@ from pathlib import Path
 import pytest
 from world import World, make_world
 
+from ltc_assess.ui.singletons import pin_singletons
+
+# As the app does at start-up: without it a run of many Qt tests ended, after every test passed, in "Fatal Python
+# error: bool_dealloc" (PySide6 6.12 drops a reference to True per signal emit on Python 3.11; see the module).
+pin_singletons()
+
 # Why here: the QApplication is created by pytest-qt before any test module runs.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Settings the app remembers (the UI language) go to a folder of the test run, not the user's own.

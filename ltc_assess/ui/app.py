@@ -20,6 +20,7 @@ from ltc_assess import paths
 from ltc_assess.errors import LtcError
 from ltc_assess.ui.language import remembered_language, use_language
 from ltc_assess.ui.login import LoginDialog
+from ltc_assess.ui.singletons import pin_singletons
 
 if TYPE_CHECKING:
     from ltc_assess.service import AssessmentService
@@ -94,6 +95,7 @@ def start(db: Path, language: str | None = None) -> LoginDialog | None:
 
     ``language``: None for the one last chosen in the app.
     """
+    pin_singletons()  # before any Qt call: PySide6 6.12 drops a reference to None/True per call on Python 3.11
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("ltc-assess")

@@ -17,6 +17,7 @@ from ltc_assess.ui.assessment_view import AssessmentViewDialog
 from ltc_assess.ui.language import use_language
 from ltc_assess.ui.login import LoginDialog
 from ltc_assess.ui.main_window import MainWindow
+from ltc_assess.ui.singletons import pin_singletons
 from ltc_assess.ui.subject_dialog import SubjectDialog
 from ltc_assess.ui.wizard.checklist import ChecklistDialog
 from ltc_assess.ui.wizard.window import WizardWindow
@@ -83,6 +84,7 @@ def _after_decision(service: AssessmentService, out: Path) -> list[Path]:
 
 def render_screenshots(out: Path, db: Path | None = None, language: str = "zh_CN") -> list[Path]:
     """Screens on a copy of ``db`` (or a fresh demo database), so nothing real is changed."""
+    pin_singletons()  # Qt started here, not by app.start()
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     load_font(app)
