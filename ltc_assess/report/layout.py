@@ -11,6 +11,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from ltc_assess.report.fonts import HEADING_FONT, register
@@ -80,3 +81,27 @@ def document(buffer: io.BytesIO, title: str, subject: str, bottom: float, invari
         subject=subject,
         invariant=int(invariant),
     )
+
+
+class PagedCanvas(Canvas):
+    """Holds the pages back until the document ends, so that each page's footer can say 第 x 页 共 y 页."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # noqa: N802 - reportlab API
+        self._pages.append(dict(self.__dict__))
+        self._startPage()  # type: ignore[attr-defined]  # reportlab's own next-page step, private, not in its stubs
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, 1):
+            self.__dict__.update(state)
+            self.decorate(number, total)
+            super().showPage()
+        super().save()
+
+    def decorate(self, number: int, total: int) -> None:
+        """Draw page ``number`` of ``total``'s footer and marks."""
+        raise NotImplementedError

@@ -17,7 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Image, Spacer
 
 from ltc_assess.report.fonts import register
-from ltc_assess.report.layout import MARGIN, PAGE_W, document, grid, para, styles
+from ltc_assess.report.layout import MARGIN, PAGE_W, PagedCanvas, document, grid, para, styles
 from ltc_assess.report.pdf import STAMP_BOXES
 
 LETTER_TEMPLATE_NOTE = (
@@ -135,30 +135,20 @@ def render_letter(data: LetterData, invariant: bool = True) -> bytes:
     return buffer.getvalue()
 
 
-class _LetterCanvas(Canvas):
+class _LetterCanvas(PagedCanvas):
     """Footer on every page and the stamp box of the signing agency on the last."""
 
     def __init__(self, *args: Any, font: str, footer: str, **kwargs: Any) -> None:
         super().__init__(*args, **{**kwargs, "initialFontName": font})
         self._font, self._footer = font, footer
-        self._pages: list[dict[str, Any]] = []
 
-    def showPage(self) -> None:  # noqa: N802 - reportlab API
-        self._pages.append(dict(self.__dict__))
-        self._startPage()  # type: ignore[attr-defined]  # reportlab's own next-page step, private, not in its stubs
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for number, state in enumerate(self._pages, 1):
-            self.__dict__.update(state)
-            self.setFont(self._font, 7.5)
-            self.setFillColor(colors.grey)
-            self.drawCentredString(PAGE_W / 2, 10 * mm, f"第 {number} 页 共 {total} 页 · {self._footer}")
-            if number == total:
-                x1, y1, x2, y2 = STAMP_BOXES["supervisor"]
-                self.setStrokeColor(colors.lightgrey)
-                self.rect(x1, y1, x2 - x1, y2 - y1, stroke=1, fill=0)
-                self.setFont(self._font, 7)
-                self.drawString(x1 + 3, y2 + 3, "评估机构电子签名")
-            super().showPage()
-        super().save()
+    def decorate(self, number: int, total: int) -> None:
+        self.setFont(self._font, 7.5)
+        self.setFillColor(colors.grey)
+        self.drawCentredString(PAGE_W / 2, 10 * mm, f"第 {number} 页 共 {total} 页 · {self._footer}")
+        if number == total:
+            x1, y1, x2, y2 = STAMP_BOXES["supervisor"]
+            self.setStrokeColor(colors.lightgrey)
+            self.rect(x1, y1, x2 - x1, y2 - y1, stroke=1, fill=0)
+            self.setFont(self._font, 7)
+            self.drawString(x1 + 3, y2 + 3, "评估机构电子签名")

@@ -17,7 +17,6 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     Image,
@@ -31,7 +30,7 @@ from reportlab.platypus import (
 from ltc_assess.report.charts import dimension_chart, trend_chart
 from ltc_assess.report.data import Box, ReportData
 from ltc_assess.report.fonts import register
-from ltc_assess.report.layout import INK, MARGIN, PAGE_H, PAGE_W, document, grid, para, styles
+from ltc_assess.report.layout import INK, MARGIN, PAGE_H, PAGE_W, PagedCanvas, document, grid, para, styles
 
 # Visible signature stamps on the last page, in PDF points (x1, y1, x2, y2), in signing order.
 STAMP_BOXES: dict[str, tuple[int, int, int, int]] = {
@@ -99,29 +98,13 @@ class _CheckBoxes(Flowable):
             label.drawOn(canvas, x + side + self.gap, self.height - top - height)
 
 
-class _NumberedCanvas(Canvas):
-    """Defers page output so the footer can say 第 x 页 共 y 页."""
+class _NumberedCanvas(PagedCanvas):
+    """The report's footer (report number, form and engine) and its stamp boxes."""
 
     data: ReportData
     font: str
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._pages: list[dict[str, Any]] = []
-
-    def showPage(self) -> None:  # noqa: N802 - reportlab API
-        self._pages.append(dict(self.__dict__))
-        self._startPage()  # type: ignore[attr-defined]  # reportlab's own next-page step, private, not in its stubs
-
-    def save(self) -> None:
-        total = len(self._pages)
-        for number, state in enumerate(self._pages, 1):
-            self.__dict__.update(state)
-            self._decorate(number, total)
-            super().showPage()
-        super().save()
-
-    def _decorate(self, number: int, total: int) -> None:
+    def decorate(self, number: int, total: int) -> None:
         d, font = self.data, self.font
         self.setFont(font, 7.5)
         self.setFillColor(colors.grey)
