@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ltc_assess import bundle_seal, replay
 from ltc_assess.bundle_records import bundle_record, content_hash, write_record
@@ -33,6 +33,9 @@ from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.storage.work import Work
 from ltc_assess.workflow import Role, Status
+
+if TYPE_CHECKING:
+    from ltc_assess.exchange.package import VerifiedPackage
 
 FORMAT = "ltc-assess-bundle"
 CRL_FILE = "crl.pem"  # the sender's current CRL (signed by the agency root); taken only if newer than ours
@@ -145,21 +148,21 @@ def export_bundle(
     return manifest
 
 
-def import_bundle(service: AssessmentService, actor: User, path: Path) -> ImportSummary:
-    """Verify a bundle and replay its records; all or nothing (``BundleRefused`` names every refused record)."""
+def read_bundle(settings: bundle_seal.Settings, path: Path, root: bytes, name: str) -> tuple[VerifiedPackage, bytes]:
+    """A bundle file's package (unsealed with the transport key ``settings`` hold) and its signer's certificate:
+    the manifest's signature is checked against the agency ``root`` before anything is expanded (a zip bomb is
+    refused unread), then its format. ``name`` says which file in errors."""
     from ltc_assess.exchange.package import verify_package
     from ltc_assess.signing.cms import detached_signer
     from ltc_assess.signing.keys import subject_fields
 
-    actor = service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
-    root = service.root_certificate()
     signed_by: list[bytes] = []
 
     def check(data: bytes, signature: bytes) -> str:
         signed_by.append(detached_signer(data, signature, [root]))
         return subject_fields(signed_by[-1])["username"]
 
-    with bundle_seal.opened(service, path, MAX_BUNDLE_BYTES) as inner:
+    with bundle_seal.opened(settings, path, MAX_BUNDLE_BYTES) as inner:
         package = verify_package(inner, check, MAX_BUNDLE_BYTES)
     meta = package.manifest
     if (
@@ -167,13 +170,21 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
         or "records.json" not in package.files
         or not isinstance(meta.get("bundle_id"), str)
     ):
-        raise AppError(ErrorCode.INTEGRITY, f"{path}: not an ltc-assess bundle")
+        raise AppError(ErrorCode.INTEGRITY, f"{name}: not an ltc-assess bundle")
+    return package, signed_by[-1]
+
+
+def import_bundle(service: AssessmentService, actor: User, path: Path) -> ImportSummary:
+    """Verify a bundle and replay its records; all or nothing (``BundleRefused`` names every refused record)."""
+    actor = service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
+    package, signer_cert = read_bundle(service, path, service.root_certificate(), str(path))
+    meta = package.manifest
     if CRL_FILE in package.files:  # before the replay, so that it already knows the revocations
         try:
             service.pki.take_crl(actor.id, package.files[CRL_FILE], "bundle.crl")
         except AppError as exc:
             raise AppError(exc.code, f"{CRL_FILE}: {exc.message}", where=str(path)) from None
-    signer = replay.bundle_signer(service, signed_by[-1])
+    signer = replay.bundle_signer(service, signer_cert)
     if service.queries.bundle_seen(meta["bundle_id"]):
         return ImportSummary(already_imported=True)
     records = parse_records(package.files["records.json"], str(path))

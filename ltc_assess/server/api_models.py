@@ -7,7 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# Text people type: no NUL or other control characters (tab and line breaks aside), which PostgreSQL cannot store
+# (NUL) or nobody can read; refused as a 422 that says so, not a 500 from the database.
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=PRINTABLE)]
 Sha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Uid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 
@@ -32,8 +35,10 @@ class Challenge(BaseModel):
 
 
 class TokenIn(_In):
-    statement: Annotated[str, StringConstraints(max_length=1000)]
-    signature: Annotated[str, StringConstraints(max_length=20_000)] = Field(description="detached CMS, base64")
+    statement: Annotated[str, StringConstraints(max_length=1000, pattern=PRINTABLE)]
+    signature: Annotated[str, StringConstraints(max_length=20_000, pattern=PRINTABLE)] = Field(
+        description="detached CMS, base64"
+    )
 
 
 class Token(BaseModel):
@@ -68,13 +73,13 @@ class Changes(BaseModel):
 
 class Person(_In):
     uid: Uid
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=PRINTABLE)]
     sex: Literal["male", "female"]
     birth_date: dt.date
     id_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{17}[0-9X]$")]
-    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
-    district: Annotated[str, StringConstraints(max_length=100)] | None = None
-    address: Annotated[str, StringConstraints(max_length=300)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40, pattern=PRINTABLE)] | None = None
+    district: Annotated[str, StringConstraints(max_length=100, pattern=PRINTABLE)] | None = None
+    address: Annotated[str, StringConstraints(max_length=300, pattern=PRINTABLE)] | None = None
 
 
 class TaskIn(_In):
@@ -84,7 +89,7 @@ class TaskIn(_In):
     assessor_b: Name | None = None
     expert: Name | None = None
     due_date: dt.date
-    note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    note: Annotated[str, StringConstraints(max_length=1000, pattern=PRINTABLE)] | None = None
 
 
 TaskState = Literal["assigned", "started", "submitted", "returned", "approved", "superseded", "overdue"]
@@ -142,10 +147,12 @@ class AuditHead(BaseModel):
 
 
 class CheckpointIn(_In):
-    payload: Annotated[str, StringConstraints(max_length=2000)] = Field(
+    payload: Annotated[str, StringConstraints(max_length=2000, pattern=PRINTABLE)] = Field(
         description='canonical JSON {"kind":"checkpoint","audit_id","hash","at","signer"}'
     )
-    signature: Annotated[str, StringConstraints(max_length=20_000)] = Field(description="detached CMS, base64")
+    signature: Annotated[str, StringConstraints(max_length=20_000, pattern=PRINTABLE)] = Field(
+        description="detached CMS, base64"
+    )
 
 
 class Checkpoint(BaseModel):

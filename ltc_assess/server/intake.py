@@ -12,7 +12,7 @@ from typing import Any
 
 from ltc_assess import bundle_seal, incoming, replay
 from ltc_assess.bundle_records import record_hash
-from ltc_assess.bundles import FORMAT, MAX_BUNDLE_BYTES, BundleRefused, outcome
+from ltc_assess.bundles import BundleRefused, outcome, read_bundle
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.server.auth import fingerprint
 from ltc_assess.server.limits import TooLarge
@@ -25,32 +25,14 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records:
     Records that may not enter are left out and named with their reason in the result's ``refused``; the others
     enter (one bad record must not hold back a laptop's other work). ``BundleRefused`` (nothing written) when
     none may enter."""
-    from ltc_assess.exchange.package import verify_package
-    from ltc_assess.signing.cms import detached_signer
-    from ltc_assess.signing.keys import subject_fields
-
     store = source.store
-    root = source.root_certificate()
-    signed_by: list[bytes] = []
-
-    def check(manifest: bytes, signature: bytes) -> str:
-        signed_by.append(detached_signer(manifest, signature, [root]))
-        return subject_fields(signed_by[-1])["username"]
-
     with bundle_seal.private_dir() as tmp:
         path = tmp / "push.zip"
         bundle_seal.write_private(path, data)
-        with bundle_seal.opened(source.store, path, MAX_BUNDLE_BYTES) as inner:
-            package = verify_package(inner, check, MAX_BUNDLE_BYTES)
+        package, signer_cert = read_bundle(store, path, source.root_certificate(), "the upload")
     meta = package.manifest
-    if (
-        meta.get("format") != FORMAT
-        or "records.json" not in package.files
-        or not isinstance(meta.get("bundle_id"), str)
-    ):
-        raise AppError(ErrorCode.INTEGRITY, "the upload is not an ltc-assess bundle")
-    _check_certificate(source, signed_by[-1])
-    signer = replay.bundle_signer(source, signed_by[-1])
+    _check_certificate(source, signer_cert)
+    signer = replay.bundle_signer(source, signer_cert)
     bundle_id = meta["bundle_id"]
     records = incoming.parse_records(package.files["records.json"], "push")
     if len(records) > max_records:

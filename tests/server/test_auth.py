@@ -99,3 +99,14 @@ def test_requests_without_a_session_are_refused(agency: Agency) -> None:
     with pytest.raises(AppError, match="no valid session"):
         client.call("GET", "/api/v1/decisions")
     client.close()
+
+
+@pytest.mark.parametrize("username", ["a1\x00", "t\u00ce\U000793ff\x00", "a\x07b"])
+def test_control_characters_in_a_username_are_a_clear_refusal_not_a_server_error(
+    agency: Agency, username: str
+) -> None:
+    """schemathesis found it: a NUL in the challenge's username reached PostgreSQL (which cannot store it): a 500."""
+    raw = _raw(agency).http
+    answer = raw.post("/api/v1/auth/challenge", json={"username": username})
+    assert answer.status_code == 422, answer.text
+    assert raw.post("/api/v1/auth/challenge", json={"username": "a1"}).status_code == 200
