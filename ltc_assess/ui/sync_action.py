@@ -101,6 +101,7 @@ class SyncAction(QObject):
         self.action.setShortcut(QKeySequence("Ctrl+Shift+S"))
         self.action.setToolTip(_("与办公室服务器同步（Ctrl+Shift+S）"))
         self.action.triggered.connect(self.ask)
+        window.addAction(self.action)  # the shortcut works from any tab, the menu closed
         self.indicator = QLabel(_("需要同步"))
         self.indicator.setToolTip(_("服务器在线，有待同步的内容时请按 Ctrl+Shift+S 同步"))
         self.indicator.hide()
