@@ -38,6 +38,7 @@ from ltc_assess.ui.workers import run_with_service
 
 BACKGROUND_MS = 5 * 60 * 1000
 AFTER_LOGIN_MS = 3000
+SHOWN_REASONS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +66,15 @@ class PasswordDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(_("同步"))
         form = QFormLayout(self)
-        form.addRow(QLabel(_("与办公室服务器同步：上传本机的更改，下载与您有关的记录和任务。")))
+        intro = QLabel(_("与办公室服务器同步：上传本机的更改，下载与您有关的记录和任务。"))
+        intro.setWordWrap(True)
+        form.addRow(intro)
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         add_rows(form, [(_("服务器"), QLabel(url)), (_("用户"), QLabel(actor.display_name))])
         form.addRow(_("密码"), self.password)
         add_ok_cancel(self, form)
+        self.setMinimumWidth(360)
         self.password.setFocus()
 
 
@@ -169,10 +173,14 @@ class SyncAction(QObject):
         self._say(outcome.message)
         icon = QMessageBox.Icon.Warning if outcome.failed or outcome.refused else QMessageBox.Icon.Information
         self.result = QMessageBox(icon, _("同步"), outcome.message, QMessageBox.StandardButton.Ok, self.window)
-        if outcome.refused:
-            reasons = "\n".join(outcome.refused)
-            self.result.setInformativeText(_("被拒收 {count} 项，原因如下：").format(count=len(outcome.refused)))
-            self.result.setDetailedText(reasons)
+        if outcome.refused:  # the reasons in plain sight, not behind a button; all of them in the details
+            shown = [f"• {line}" for line in outcome.refused[:SHOWN_REASONS]]
+            if len(outcome.refused) > SHOWN_REASONS:
+                shown.append("…")
+            heading = _("被拒收 {count} 项，原因如下：").format(count=len(outcome.refused))
+            self.result.setInformativeText("\n".join([heading, *shown]))
+            if len(outcome.refused) > SHOWN_REASONS:
+                self.result.setDetailedText("\n".join(outcome.refused))
         self.result.open()
 
     # --- in the background ------------------------------------------------------------------------------------
