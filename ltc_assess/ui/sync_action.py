@@ -9,6 +9,7 @@ with its own database connection; what it pulled reaches the window's dispatcher
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _
 from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.storage.records import User
-from ltc_assess.sync_client import SyncReport, server_answers, server_url, set_server_url, sync
+from ltc_assess.sync_client import SyncReport, has_changes, server_answers, server_url, set_server_url, sync
 from ltc_assess.ui.form_dialog import add_ok_cancel, add_rows
 from ltc_assess.ui.workers import run_with_service
 
@@ -98,6 +99,7 @@ class SyncAction(QObject):
             transport,
         )
         self.running = False  # a sync or a probe is under way: never two at once
+        self.synced_at: float | None = None  # monotonic time of the last sync that finished
         self.dialog: PasswordDialog | None = None
         self.progress: QProgressDialog | None = None
         self.result: QMessageBox | None = None
@@ -166,6 +168,7 @@ class SyncAction(QObject):
         if outcome.changes != Changes():
             self.changed(outcome.changes)
         if not outcome.failed:
+            self.synced_at = time.monotonic()
             self.indicator.hide()
         self._show(outcome)
 
@@ -186,20 +189,25 @@ class SyncAction(QObject):
     # --- in the background ------------------------------------------------------------------------------------
 
     def background(self) -> None:
-        """Probe the configured server (never prompts, never overlaps a sync); it answers: show 需要同步."""
+        """Probe the configured server (never prompts, never overlaps a sync); when it answers and there is
+        something to send, or the last sync is older than the interval, show 需要同步."""
         url = server_url(self.service)
         if self.running or url is None:
             return
         self.running = True
+        stale = self.synced_at is None or time.monotonic() - self.synced_at >= BACKGROUND_MS / 1000
 
-        def probed(answers: object) -> None:
+        def probe(service: AssessmentService) -> bool:
+            return server_answers(service, url, self.transport) and (stale or has_changes(service))
+
+        def probed(needed: object) -> None:
             self.running = False
-            self.indicator.setVisible(bool(answers))
+            self.indicator.setVisible(bool(needed))
 
         def failed(_exc: BaseException) -> None:
             self.running = False
 
-        run_with_service(self.service, lambda service: server_answers(service, url, self.transport), probed, failed)
+        run_with_service(self.service, probe, probed, failed)
 
 
 def ask_server_url(parent: QMainWindow, service: AssessmentService, admin: User) -> None:

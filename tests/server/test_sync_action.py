@@ -39,7 +39,9 @@ def _sync_by_hand(qtbot: QtBot, window: MainWindow, password: str) -> str:
     with qtbot.waitActive(window):
         window.show()
         window.activateWindow()
-    qtbot.keyClick(window.people.search, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        window.people.search, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
     dialog = window.sync.dialog
     assert dialog is not None and dialog.isVisible(), window.sync.result and window.sync.result.text()
     qtbot.keyClicks(dialog.password, password)
@@ -145,3 +147,23 @@ def test_only_the_admin_sets_the_server_and_only_https(agency: Agency) -> None:
     assert server_url(laptop) == "https://office.example:8443"
     set_server_url(laptop, admin, None)  # type: ignore[arg-type]
     assert server_url(laptop) is None
+
+
+def _probe(qtbot: QtBot, window: MainWindow) -> bool:
+    window.sync.timer.timeout.emit()
+    qtbot.waitUntil(lambda: not window.sync.running, timeout=WAIT_MS)
+    return window.sync.indicator.isVisible()
+
+
+def test_after_a_sync_the_indicator_waits_for_something_to_send(qtbot: QtBot, agency: Agency) -> None:
+    laptop = agency.laptop1
+    window = _window(qtbot, agency, laptop, "a1", agency.url)
+    assert _sync_by_hand(qtbot, window, "a1-password").startswith("同步完成")
+    window.sync.result.close()  # type: ignore[union-attr]
+    assert not _probe(qtbot, window)  # just synced, nothing new here
+    a1 = laptop.store.user_by_name("a1")
+    assert a1 is not None
+    laptop.start_assessment(a1, NewAssessment(subject_id=agency.world.subject.id, form="barthel"))
+    asked = window.sync.dialog
+    assert _probe(qtbot, window)  # a new draft waits to be sent
+    assert window.sync.dialog is asked and asked is not None and not asked.isVisible()  # never prompts
