@@ -101,8 +101,7 @@ class MainWindow(QMainWindow):
             self.menuBar().addMenu(_("同步")).addAction(_("同步服务器地址…"), set_url)
         if self.actor.role not in (Role.ASSESSOR, Role.SUPERVISOR):
             return
-        self.menuBar().addMenu(_("同步")).addAction(self.sync.action)
-        self.sync.start_background()  # only where there is something to sync
+        self.sync.install(self.menuBar().addMenu(_("同步")))
         data = self.menuBar().addMenu(_("数据交换"))
         actions = [
             (_("导出数据包（交给办公室/评估员）…"), self.exchange.ask_export_bundle),

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressDialog,
     QWidget,
@@ -107,7 +108,6 @@ class SyncAction(QObject):
         self.action.setShortcut(QKeySequence("Ctrl+Shift+S"))
         self.action.setToolTip(_("与办公室服务器同步（Ctrl+Shift+S）"))
         self.action.triggered.connect(self.ask)
-        window.addAction(self.action)  # the shortcut works from any tab, the menu closed
         self.indicator = QLabel(_("需要同步"))
         self.indicator.setToolTip(_("服务器在线，有待同步的内容时请按 Ctrl+Shift+S 同步"))
         self.indicator.hide()
@@ -116,7 +116,11 @@ class SyncAction(QObject):
         self.timer.setInterval(BACKGROUND_MS)
         self.timer.timeout.connect(self.background)
 
-    def start_background(self) -> None:
+    def install(self, menu: QMenu) -> None:
+        """For a user who syncs: the action in ``menu`` and on the window (the shortcut works from any tab),
+        the background probe once soon after login, then every few minutes."""
+        menu.addAction(self.action)
+        self.window.addAction(self.action)
         self.timer.start()
         QTimer.singleShot(AFTER_LOGIN_MS, self, self.background)
 
@@ -135,8 +139,14 @@ class SyncAction(QObject):
             self._show(Outcome(_("尚未设置同步服务器，请管理员在“同步 → 同步服务器地址…”中设置。"), failed=True))
             return
         self.dialog = PasswordDialog(url, self.actor, self.window)
-        self.dialog.accepted.connect(lambda: self.sync(url, self.dialog.password.text() if self.dialog else ""))
+        self.dialog.accepted.connect(lambda: self._accepted(url))
         self.dialog.open()
+
+    def _accepted(self, url: str) -> None:
+        assert self.dialog is not None
+        password = self.dialog.password.text()
+        self.dialog.password.clear()  # kept no longer than the sync needs it
+        self.sync(url, password)
 
     def sync(self, url: str, password: str) -> None:
         """Run the sync on a worker behind a progress dialog; the outcome is shown and dispatched."""

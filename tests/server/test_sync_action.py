@@ -5,14 +5,16 @@ unreachable server is said in plain words; the background timer does nothing wit
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt, QThread
 from pytestqt.qtbot import QtBot
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService, NewAssessment
 from ltc_assess.sync_client import server_url, set_server_url
+from ltc_assess.ui import sync_action
 from ltc_assess.ui.main_window import MainWindow
 from ltc_assess.ui.tables import shown_ids
 from ltc_assess.workflow import Status
@@ -46,7 +48,7 @@ def _sync_by_hand(qtbot: QtBot, window: MainWindow, password: str) -> str:
     assert dialog is not None and dialog.isVisible(), window.sync.result and window.sync.result.text()
     qtbot.keyClicks(dialog.password, password)
     qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
-    assert window.sync.running
+    assert window.sync.running and dialog.password.text() == ""  # the password is not left in the dialog
     qtbot.waitUntil(lambda: not window.sync.running, timeout=WAIT_MS)
     assert window.sync.result is not None and window.sync.result.isVisible()
     assert window.statusBar().currentMessage() == window.sync.result.text()
@@ -59,7 +61,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_sync_action_pushes_a_submitted_assessment_and_the_office_queue_refreshes(qtbot: QtBot, agency: Agency) -> None:
+def test_sync_action_pushes_a_submitted_assessment_and_the_office_queue_refreshes(
+    qtbot: QtBot, agency: Agency, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_gui_thread: list[bool] = []
+    original = sync_action.sync
+
+    def recording(*args: Any, **kwargs: Any) -> Any:  # the worker rule (tests/ui/test_worker_thread.py)
+        gui = QCoreApplication.instance().thread()  # type: ignore[union-attr]
+        on_gui_thread.append(QThread.currentThread() == gui)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sync_action, "sync", recording)
     laptop = agency.laptop1
     a1 = laptop.store.user_by_name("a1")
     assert a1 is not None
@@ -84,6 +97,7 @@ def test_sync_action_pushes_a_submitted_assessment_and_the_office_queue_refreshe
     pulled = agency.office.store.assessment_by_uid(record.uid)
     assert pulled is not None and pulled.status == Status.SUBMITTED
     assert pulled.id in shown_ids(office.review_queue.queue)
+    assert on_gui_thread == [False, False]
 
 
 def test_a_wrong_password_is_said_plainly_and_nothing_is_pushed(qtbot: QtBot, agency: Agency) -> None:
