@@ -24,11 +24,12 @@ import httpx
 
 from ltc_assess import bundle_seal, incoming
 from ltc_assess.bundle_records import content_hash
-from ltc_assess.bundles import MAX_BUNDLE_BYTES, BundleRefused, apply_records, export_bundle
+from ltc_assess.bundles import MAX_BUNDLE_BYTES, BundleRefused, apply_records, export_bundle, import_changes
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import tasks as task_store
 from ltc_assess.storage.records import User
+from ltc_assess.storage.work import Changes
 from ltc_assess.workflow import Role
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ CHUNK = 1024 * 1024
 PAGE = 50
 BUSY_RETRIES = 5
 RECORDS_PER_PUSH = 100  # the server takes 200 by default (server.limits)
+SERVER_URL = "sync_server_url"  # the office server this installation syncs with (set by the admin)
+PROBE_SECONDS = 3.0
 
 
 @dataclass(slots=True)
@@ -48,6 +51,7 @@ class SyncReport:
     conflicts: list[str] = field(default_factory=list)
     tasks: int = 0
     checkpoint: int | None = None  # the server's audit row this user vouched for at the end
+    changes: Changes = field(default_factory=Changes)  # what the pull wrote here, so that open views refresh
 
 
 class ServerClient:
@@ -88,6 +92,14 @@ class ServerClient:
             return answer.json()
         return answer.content
 
+    def answers(self) -> bool:
+        """A cheap probe: does a server that proves itself with the agency's certificate answer at all?"""
+        try:
+            self.http.get("/api/v1/", timeout=PROBE_SECONDS)  # any HTTP answer (a 404 too) will do
+        except httpx.HTTPError:
+            return False
+        return True
+
     def login(self, username: str, cert_pem: bytes, key_pem: bytes, password: str, root_pem: bytes) -> str:
         """Sign the server's challenge with the user's agency key; keeps and returns the session token."""
         from ltc_assess.server.protocol import login_statement
@@ -122,6 +134,29 @@ class ServerClient:
             else:
                 state = self.call("POST", f"/api/v1/uploads/{sha}/apply")
         return dict(state["result"])
+
+
+def server_url(service: AssessmentService) -> str | None:
+    """The office server set for this installation (copied with the database to laptops), or None."""
+    return service.keys.setting(SERVER_URL) or None
+
+
+def set_server_url(service: AssessmentService, admin: User, url: str | None) -> None:
+    """Set (None: clear) the office server the app syncs with; the admin's, audited."""
+    url = url.strip().rstrip("/") if url else None
+    if url is not None and not url.startswith("https://"):
+        raise AppError(ErrorCode.INVALID, f"server URL {url!r}: must start with https://")
+    with service.unit_of_work(admin, Role.ADMIN) as work:
+        work.store.set_setting(SERVER_URL, url or "")
+        work.audit("sync.server_url", "setting", SERVER_URL, new={"url": url})
+
+
+def server_answers(service: AssessmentService, url: str, transport: httpx.BaseTransport | None = None) -> bool:
+    client = ServerClient(url, service.root_certificate(), transport)
+    try:
+        return client.answers()
+    finally:
+        client.close()
 
 
 def outbox(service: AssessmentService) -> Path:
@@ -226,6 +261,7 @@ def _pull(service: AssessmentService, actor: User, client: ServerClient, report:
             service, actor, records, signer_of, f"sync-{uuid.uuid4().hex}", client.url, partial=True
         )
         report.pulled += len(summary.added) + len(summary.updated)
+        report.changes = report.changes.merged(import_changes(service, summary))
         report.conflicts += summary.conflicts
         report.refused += summary.refused  # left out with the reason; the cursor moves on past them
         with service.unit_of_work() as work:

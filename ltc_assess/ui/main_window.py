@@ -7,6 +7,8 @@ in their own modules; each announces what it changed with a ``changed`` signal c
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QTabWidget
@@ -22,6 +24,7 @@ from ltc_assess.ui.language import remember_language, use_language
 from ltc_assess.ui.my_work_tab import MyWorkTab
 from ltc_assess.ui.people_tab import PeopleTab
 from ltc_assess.ui.review_queue_tab import ReviewQueueTab
+from ltc_assess.ui.sync_action import SyncAction, ask_server_url
 from ltc_assess.ui.tables import shown_ids
 from ltc_assess.ui.wizard.window import WizardWindow
 from ltc_assess.workflow import ROLE_LABELS, Role
@@ -53,6 +56,7 @@ class MainWindow(QMainWindow):
         self.exchange = Exchange(
             self, service, actor, lambda message: self.statusBar().showMessage(message), self.apply
         )
+        self.sync = SyncAction(self, service, actor, self.apply)
         self._build_menus()
         self.tabs = QTabWidget()
         self.setCentralWidget(self.tabs)
@@ -98,8 +102,12 @@ class MainWindow(QMainWindow):
             action.setChecked(code == language())  # the menu shows which one is in use
             action.triggered.connect(lambda _c=False, c=code: self._switch_language(c))
             menu.addAction(action)
+        if self.actor.role == Role.ADMIN:
+            set_url = partial(ask_server_url, self, self.service, self.actor)
+            self.menuBar().addMenu(_("同步")).addAction(_("同步服务器地址…"), set_url)
         if self.actor.role not in (Role.ASSESSOR, Role.SUPERVISOR):
             return
+        self.sync.install(self.menuBar().addMenu(_("同步")))
         data = self.menuBar().addMenu(_("数据交换"))
         actions = [
             (_("导出数据包（交给办公室/评估员）…"), self.exchange.ask_export_bundle),
