@@ -29,9 +29,9 @@ from pytestqt.qtbot import QtBot
 
 from ltc_assess.assessment_view import assessment_view
 from ltc_assess.demo import PASSWORDS, create_demo
-from ltc_assess.i18n import set_language
 from ltc_assess.service import AssessmentService, NewAssessment
 from ltc_assess.ui.assessment_view import AssessmentViewDialog
+from ltc_assess.ui.language import use_language
 from ltc_assess.ui.main_window import MainWindow
 from ltc_assess.ui.review import ReviewDialog
 from ltc_assess.ui.wizard.window import WizardWindow
@@ -99,11 +99,11 @@ def demo(tmp_path: Path) -> Iterator[tuple[AssessmentService, set[str]]]:
         typed |= {v for v in record.answers.values() if isinstance(v, str)}
         for event in assessment_view(service, reader, record.id).history:  # reasons typed for a step come first
             typed |= {event.note.split("；")[0]} if event.note else set()
-    set_language("en")
+    use_language("en")  # ours and Qt's (a Chinese Qt catalog left by an earlier test says 关闭)
     try:
         yield service, typed
     finally:
-        set_language("zh_CN")
+        use_language("zh_CN")
         service.close()
 
 
