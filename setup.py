@@ -11,7 +11,7 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-DATA_DIRS = ("forms", "resources", "schemas")
+DATA_DIRS = ("forms", "policies", "resources", "schemas")
 
 
 class BuildPyWithData(build_py):

@@ -32,34 +32,42 @@ def _python(code: str, path: Path, cwd: Path, **env: str) -> subprocess.Complete
 
 
 @pytest.mark.slow
-def test_wheel_carries_forms_resources_and_schemas(tmp_path: Path) -> None:
+def test_wheel_carries_forms_policies_resources_and_schemas(tmp_path: Path) -> None:
     """Test that the built wheel holds the data folders and that, unpacked away from the checkout, paths finds them."""
+    # From a clean copy: an in-tree build reuses build/lib, where an earlier build's data folders would hide one
+    # that setup.py no longer copies (policies/ was missing from the wheel and this test did not see it).
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv", "out", "build", "docs", "__pycache__"))
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"), str(source)],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = (tmp_path / "dist").glob("ltc_assess-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for folder in ("forms", "resources", "schemas"):
+    for folder in ("forms", "policies", "resources", "schemas"):
         for source in (REPO / folder).rglob("*"):
             if source.is_file() and "__pycache__" not in source.parts:
                 assert f"ltc_assess/_data/{source.relative_to(REPO).as_posix()}" in names, source
-    assert not any(n.startswith(("forms/", "resources/", "schemas/", "tests/")) for n in names)
+    assert not any(n.startswith(("forms/", "policies/", "resources/", "schemas/", "tests/")) for n in names)
 
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     code = (
         "from ltc_assess import paths; from ltc_assess.schema.registry import installed_forms; "
         "print(paths.bundle_root()); print(paths.font_path().is_file(), paths.sans_font_path().is_file()); "
-        "print(' '.join(sorted({f.form for f in installed_forms()})))"
+        "print(' '.join(sorted({f.form for f in installed_forms()}))); "
+        "from ltc_assess.policies.registry import installed_policies; "
+        "print(' '.join(sorted({p.city for p in installed_policies()})))"
     )
     done = _python(code, site, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    root, fonts, forms = done.stdout.splitlines()
+    root, fonts, forms, cities = done.stdout.splitlines()
     assert Path(root) == site / "ltc_assess" / "_data"
     assert fonts == "True True"
     assert set(forms.split()) == FORMS
+    shipped = {p.name for p in (REPO / "policies").iterdir() if p.is_dir() and p.name != "advice"}
+    assert set(cities.split()) == shipped  # an installed app knows every city (it knew none before)
 
 
 def test_checkout_finds_the_repository_folders() -> None:
