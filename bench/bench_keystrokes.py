@@ -156,7 +156,9 @@ def main() -> None:
 
     from ltc_assess.demo import PASSWORDS, create_demo
     from ltc_assess.service import AssessmentService, NewAssessment
+    from ltc_assess.ui.singletons import pin_singletons
 
+    pin_singletons()  # as the app does: PySide6 6.12 leaks a reference to True/None per emit and void call
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.db")

@@ -119,8 +119,10 @@ def click_to_saved(db: str, clicks: int) -> tuple[list[float], list[float]]:
 
     from ltc_assess.demo import PASSWORDS
     from ltc_assess.service import AssessmentService, NewAssessment
+    from ltc_assess.ui.singletons import pin_singletons
     from ltc_assess.ui.wizard.window import WizardWindow
 
+    pin_singletons()  # as the app does: PySide6 6.12 leaks a reference to True/None per emit and void call
     app = QApplication.instance() or QApplication([])
     service = AssessmentService(db)
     actor = service.login("assessor1", PASSWORDS["assessor1"])

@@ -6,7 +6,8 @@ a borrowed ``True``, and every wrapped C++ method returning ``void`` a borrowed 
 therefore lowers the count by one, and once it reaches zero the process aborts ("Fatal Python error:
 bool_dealloc" / "none_dealloc"), at exit or mid-visit on a long day. The calls are everywhere in a Qt app, so
 they cannot be avoided at their source: instead the three objects get the same treatment 3.12 gives them,
-a count no leak can exhaust. Nothing to do on 3.12+, where they are immortal already.
+a count no leak can exhaust. Nothing to do on 3.12+, where they are immortal already. PySide6 6.11.3 does not
+leak (2,000 emits and void calls leave the counts unchanged there, and abort the process on 6.12.0).
 """
 
 from __future__ import annotations
