@@ -11,7 +11,9 @@ from ltc_assess.cli.common import add_db_option, open_service, password
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sync", help="sync with the office server (same rules as bundles; resumable)")
-    p.add_argument("--server", required=True, metavar="URL", help="e.g. https://office.example:8443")
+    p.add_argument(
+        "--server", metavar="URL", help="e.g. https://office.example:8443 (default: the one the admin set in the app)"
+    )
     p.add_argument("--as", dest="user", required=True, metavar="USER")
     p.add_argument("--chunk-bytes", type=int, default=1024 * 1024, help=argparse.SUPPRESS)  # tests: many requests
     add_db_option(p)
@@ -20,11 +22,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _sync(args: argparse.Namespace) -> int:
     from ltc_assess.bundles import BundleRefused
-    from ltc_assess.sync_client import sync
+    from ltc_assess.errors import AppError, ErrorCode
+    from ltc_assess.sync_client import server_url, sync
 
     with open_service(args) as service:
         secret = password(f"password for {args.user}: ")
-        actor = service.login(args.user, secret)
+        actor = service.login(args.user, secret)  # also unlocks the database, where the admin's setting is kept
+        args.server = args.server or server_url(service)
+        if args.server is None:
+            raise AppError(ErrorCode.INVALID, "no --server given and no office server set for this installation")
         try:
             report = sync(service, actor, secret, args.server, chunk=args.chunk_bytes)
         except BundleRefused as refused:  # records pulled from the server that this database refuses
