@@ -186,13 +186,10 @@ def test_a_status_review_flagged_reaches_the_due_list_only(
     qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Test that flagging a 状态评估 (due_changed) puts it on the due list, and no assessment list is read again."""
-    from unit.lifecycle.helpers import decide, make_city, nhsa_ready, visit
+    from unit.lifecycle.helpers import approved, make_city
 
     city = make_city(world, "tianjin")
-    aid = nhsa_ready(city, world.a1, city.e1)
-    visit(city, aid, world.a1, city.e1)
-    world.service.submit(world.a1, aid)
-    decide(city, aid, world.sup1, city.e1, city.e2)
+    aid = approved(city)
     window = _window(qtbot, world.service, world.sup2)
     assert window.due is not None
     before = [row["kind"] for row in window.due.model.rows]

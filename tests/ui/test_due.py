@@ -7,7 +7,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
-from unit.lifecycle.helpers import decide, make_city, nhsa_ready, visit
+from unit.lifecycle.helpers import approved, make_city
 from world import World
 
 from ltc_assess.ui.main_window import MainWindow
@@ -20,10 +20,7 @@ def test_due_tab_lists_and_writes_the_letter(qtbot: QtBot, qtmodeltester: ModelT
     qtbot.addWidget(without)
     assert without.due is None  # no city chosen: no tab
     city = make_city(world, "tianjin")
-    aid = nhsa_ready(city, world.a1, city.e1)
-    visit(city, aid, world.a1, city.e1)
-    world.service.submit(world.a1, aid)
-    decide(city, aid, world.sup1, city.e1, city.e2)
+    aid = approved(city)
     city.lc.flag_status_review(world.sup2, aid, "2026-11-20", "术后康复")
     window = MainWindow(world.service, world.sup2)
     qtbot.addWidget(window)

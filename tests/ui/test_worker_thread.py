@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QThread
 from PySide6.QtWidgets import QInputDialog
 from pytestqt.qtbot import QtBot
-from unit.lifecycle.helpers import decide, make_city, nhsa_ready, visit
+from unit.lifecycle.helpers import approved, make_city
 from world import World, complete_barthel, with_signing_keys
 
 import ltc_assess.ui.exchange as exchange_ui
@@ -120,10 +120,7 @@ def test_the_letter_is_rendered_on_the_worker(
 ) -> None:
     """Test that the 告知书 written from the due list is rendered off the GUI thread."""
     city = make_city(world, "tianjin")
-    aid = nhsa_ready(city, world.a1, city.e1)
-    visit(city, aid, world.a1, city.e1)
-    world.service.submit(world.a1, aid)
-    decide(city, aid, world.sup1, city.e1, city.e2)
+    aid = approved(city)
     window = _window(qtbot, world.service, world.sup2)
     assert window.due is not None
     window.due.write_letter(aid, tmp_path / "letter.pdf")

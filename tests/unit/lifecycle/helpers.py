@@ -71,3 +71,13 @@ def decide(c: City, aid: int, approver: User, *experts: User) -> int:
         c.lc.confirm(e, aid, level)
     s.approve(approver, aid)
     return level
+
+
+def approved(c: City) -> int:
+    """An NHSA assessment by a1 and e1, visited by both, submitted, confirmed by e1 and e2, approved by sup1."""
+    w = c.world
+    aid = nhsa_ready(c, w.a1, c.e1)
+    visit(c, aid, w.a1, c.e1)
+    w.service.submit(w.a1, aid)
+    decide(c, aid, w.sup1, c.e1, c.e2)
+    return aid

@@ -12,7 +12,7 @@ from world import PNG, World
 from ltc_assess.errors import AppError
 from ltc_assess.service import NewAssessment
 
-from .helpers import decide, make_city, nhsa_ready, visit
+from .helpers import approved, decide, make_city, nhsa_ready, visit
 
 
 def test_generated_advice_follows_grades_and_item_rules(world: World) -> None:
@@ -52,10 +52,7 @@ def test_submission_needs_reviewed_advice_and_it_locks_after(world: World) -> No
 def test_care_setting_must_be_offered_and_is_signed_once(world: World) -> None:
     """Test that 天津 offers no community setting, a bad PNG is refused, and a choice is recorded once."""
     city = make_city(world, "tianjin")
-    aid = nhsa_ready(city, world.a1, city.e1)
-    visit(city, aid, world.a1, city.e1)
-    world.service.submit(world.a1, aid)
-    decide(city, aid, world.sup1, city.e1, city.e2)
+    aid = approved(city)
     with pytest.raises(AppError, match="该结论可选的护理服务形式：居家、机构"):
         city.lc.choose_care_setting(world.sup2, aid, "community", "王小明", PNG)
     with pytest.raises(AppError, match="complete PNG"):

@@ -11,7 +11,7 @@ from cli_runner import run
 from pypdf import PdfReader
 from world import World
 
-from .helpers import decide, make_city, nhsa_ready, visit
+from .helpers import approved, make_city, nhsa_ready, visit
 
 pytestmark = pytest.mark.slow  # real subprocesses, one per command
 
@@ -20,10 +20,7 @@ def test_city_visit_publicity_objection_letter_and_due(world: World, tmp_path: P
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Test the CLI flow after a decision: 公示 file, objection refused after the window, letter, due list."""
     city = make_city(world, "chengdu")
-    aid = nhsa_ready(city, world.a1, city.e1)
-    visit(city, aid, world.a1, city.e1)
-    world.service.submit(world.a1, aid)
-    decide(city, aid, world.sup1, city.e1, city.e2)
+    aid = approved(city)
     db = str(world.service.path)
     world.service.close()
 

@@ -17,7 +17,7 @@ from ltc_assess import paths
 from ltc_assess.policies import installed_policies
 from ltc_assess.signing.pades import verify_pdf
 
-from .helpers import City, decide, make_city, nhsa_ready, visit
+from .helpers import City, approved, make_city, nhsa_ready, visit
 
 pytestmark = pytest.mark.slow  # signs letters and reports
 
@@ -96,10 +96,7 @@ def test_every_policy_text_has_a_glyph() -> None:
 def test_publicity_pdf_and_xlsx_mask_names_and_ids(world: World) -> None:
     """Test the 公示 list files: masked name and ID, the notice period, no full ID number anywhere."""
     city = make_city(world, "tianjin")
-    aid = nhsa_ready(city, world.a1, city.e1)
-    visit(city, aid, world.a1, city.e1)
-    world.service.submit(world.a1, aid)
-    decide(city, aid, world.sup1, city.e1, city.e2)
+    approved(city)
     pdf, count = city.lc.publicity_file(world.sup2, "2026-11-01", "2026-11-30", "pdf")
     text = _text(pdf).replace("\n", "")
     assert count == 1 and "王*英" in text and "2026-11-01 至 2026-11-07" in text
