@@ -32,6 +32,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="encrypt the package (a zip) to the insurer's RSA certificate: --out gets CMS EnvelopedData (.p7m)",
     )
     p.add_argument("--as", dest="user", required=True, metavar="USER", help="exporting user (signs the manifest)")
+    p.add_argument(
+        "--pg",
+        metavar="URL",
+        help="export the office server's approved records (PostgreSQL conninfo); --db still holds your signing key",
+    )
     add_db_option(p)
     p.set_defaults(func=_export)
     v = sub.add_parser("verify-package", help="verify an insurer package (manifest, hashes, report signatures)")
@@ -55,9 +60,16 @@ def _export(args: argparse.Namespace) -> int:
         actor = login(service, args.user)
         with tempfile.TemporaryDirectory(prefix="ltc-export-") as private:  # 0700: the clear zip never leaves it
             target = Path(private) / "package.zip" if recipient is not None else args.out
-            manifest = service.export_package(
-                actor, password(f"password of {args.user}: "), target, args.date_from, args.date_to, args.insurer
-            )
+            secret = password(f"password of {args.user}: ")
+            if args.pg:
+                from ltc_assess.server.export import export_from_server
+                from ltc_assess.storage.pg.repository import session
+
+                with session(args.pg) as store:
+                    period = (args.date_from, args.date_to)
+                    manifest = export_from_server(service, actor, secret, store, target, period, args.insurer)
+            else:
+                manifest = service.export_package(actor, secret, target, args.date_from, args.date_to, args.insurer)
             if recipient is not None:
                 from ltc_assess.files import write_private
 

@@ -52,7 +52,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _pg(ip)
     add_db_option(ip)
     ip.set_defaults(func=_insurer)
-    cp = ssub.add_parser("check", help="verify the server's audit hash chain and its signed checkpoints")
+    cp = ssub.add_parser(
+        "check",
+        help="db check on the server: triggers, the audit chain, signed checkpoints, every record against its evidence",
+    )
     _pg(cp)
     cp.set_defaults(func=_check)
     op = ssub.add_parser("openapi", help="write the API's OpenAPI 3.1 document (docs/openapi.json)")

@@ -54,14 +54,22 @@ def accept(store: PgStore, username: str, payload: str, signature_b64: str) -> d
 
 
 def problems(store: PgStore) -> list[str]:
-    """Everything ``server check`` finds, one line each."""
-    found = store.audit_problems()
+    """Everything ``server check`` finds, one line each: what ``db check`` asks of a desktop's database, asked of
+    the server's (triggers, the audit chain and its signed checkpoints, every record against its evidence)."""
+    from ltc_assess.storage.pg.migrations import TRIGGERS
+
+    found = [
+        f"trigger {name} on {TRIGGERS[name]} is missing or disabled (changed behind the server's back?)"
+        for name in store.disabled_triggers(TRIGGERS)
+    ]
+    found += store.audit_problems()
     rows = checkpoints.rows(store)
     root = store.setting(ROOT_CERT)
     usernames = store.usernames()
     found += checkpoint_problems(
         rows, root.encode() if root else None, usernames, lambda i: checkpoints.hash_at(store, i)
     )
+    found += _columns(store)
     source = ServerSource(store)
     for uid in store.decided_uids():
         held = store.record(uid)
@@ -69,4 +77,23 @@ def problems(store: PgStore) -> list[str]:
             replay.check_evidence(source, held["record"], None)  # type: ignore[index]
         except LtcError as exc:
             found.append(f"assessment {uid}: {exc.message}")
+    return found
+
+
+def _columns(store: PgStore) -> list[str]:
+    """The columns the server selects and routes on (status, people) against the record they repeat:
+    a status flipped by SQL would put a record into, or keep it out of, a review queue or an export."""
+    found = []
+    for row in store.record_columns():
+        rec = row["record"]
+        users = rec["users"]
+        said = {
+            "status": rec["fields"]["status"],
+            "assessor1": users["assessor1_id"],
+            "assessor2": users["assessor2_id"],
+            "approved_by": users["approved_by"],
+        }
+        for column, value in said.items():
+            if row[column] != value:
+                found.append(f"assessment {row['uid']}: column {column} is {row[column]!r}, its record says {value!r}")
     return found

@@ -47,6 +47,7 @@ def enrol(service: AssessmentService, admin: User, store: PgStore) -> dict[str, 
             user.disabled,
             cert.decode() if cert else None,
             fingerprint(cert) if cert else None,
+            user.qualification_no,
         )
         names.append(user.username)
     store.audit(admin.username, "server.enrol", "users", None, {"users": names})

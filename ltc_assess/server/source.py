@@ -1,16 +1,22 @@
-"""The server database as a ``record_source.RecordSource``: what ``replay`` needs to judge an incoming record."""
+"""The server database as a ``record_source.RecordSource`` (what ``replay`` needs to judge an incoming record)
+and as the ``service.export.ApprovedRecords`` an insurer package is built from."""
 
 from __future__ import annotations
 
-from ltc_assess.errors import AppError, ErrorCode
+from collections.abc import Callable, Iterator
+
+from ltc_assess.errors import AppError, ErrorCode, LtcError
 from ltc_assess.schema.model import FormDef
 from ltc_assess.schema.registry import get_form
+from ltc_assess.service.export import Approved, in_period
 from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
+from ltc_assess.storage.records import Subject, User
 
 
 class ServerSource:
-    def __init__(self, store: PgStore) -> None:
-        self.store = store
+    def __init__(self, store: PgStore, stamp: Callable[[bytes], bytes] | None = None) -> None:
+        """``stamp``: the exporting desktop's document timestamp for a report's first export (None: none)."""
+        self.store, self.stamp = store, stamp
 
     def root_certificate(self) -> bytes:
         cert = self.store.setting(ROOT_CERT)
@@ -20,3 +26,48 @@ class ServerSource:
 
     def form(self, ref: str) -> FormDef:
         return get_form(ref)
+
+    def users(self) -> list[User]:
+        return self.store.users()
+
+    def approved(self, date_from: str, date_to: str) -> Iterator[Approved]:
+        """The server's approved records of the period, each only after it matched its signed evidence (the
+        rule ``server check`` and every intake apply): a record edited in PostgreSQL is refused, named."""
+        from ltc_assess.replay import check_evidence
+
+        rows = self.store.approved_rows()
+        uids = {r["id"]: r["uid"] for r in rows}
+        for aid in in_period(rows, date_from, date_to):
+            uid = uids[aid]
+            where = f"server assessment {aid} ({uid})"
+            held = self.store.record(uid)
+            assert held is not None  # listed just now, in this transaction
+            rec = held["record"]
+            if rec["fields"]["status"] != "approved":
+                raise AppError(ErrorCode.INTEGRITY, f"{where}: listed as approved, but its record says otherwise")
+            try:
+                check_evidence(self, rec, None)
+            except LtcError as exc:
+                why = f"{where}: {exc.message}; not exported (see ltc-assess server check)"
+                raise AppError(exc.code, why) from None
+            record = self.store.assessment_by_uid(uid)
+            assert record is not None
+            person = rec["subject"]  # the person as signed (name and number are in the evidence), not the table
+            subject = Subject(
+                record.subject_id, person["name"], person["sex"], person["birth_date"], person["id_number"],
+                person.get("insurance_no"), person.get("address"), person.get("district"), person.get("phone"),
+                person.get("contacts") or [], person["uid"],
+            )  # fmt: skip
+            yield Approved(record, subject, self._export_copy(aid), None)
+
+    def _export_copy(self, aid: int) -> bytes:
+        """The report as it leaves, as on a desktop: its first export adds the document timestamp, kept as a
+        report revision ('export', vouched for by the signed report it extends), so exporting again gives the
+        same file."""
+        latest = self.store.reports(aid)[-1]
+        pdf = bytes(latest["pdf"])
+        if latest["signer_role"] == "export" or self.stamp is None:
+            return pdf
+        stamped = self.stamp(pdf)
+        self.store.add_report(aid, int(latest["revision"]) + 1, "export", stamped)
+        return stamped

@@ -149,7 +149,15 @@ def _checkpoints(con: psycopg.Connection) -> None:
     )
 
 
-STEPS: tuple[Step, ...] = (_base, _dispatch, _checkpoints)
+def _qualifications(con: psycopg.Connection) -> None:
+    """Assessors' qualification numbers (附录C), so that a package exported from the server names them as the
+    office's does."""
+    con.execute("ALTER TABLE users ADD COLUMN qualification_no text")
+
+
+TRIGGERS = {"audit_no_change": "audit"}  # trigger -> table: what ``server check`` expects enabled
+
+STEPS: tuple[Step, ...] = (_base, _dispatch, _checkpoints, _qualifications)
 
 
 def version(con: psycopg.Connection) -> int:

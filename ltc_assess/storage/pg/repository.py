@@ -73,6 +73,28 @@ class PgStore:
         """Every record past its draft (the ones that carry signed evidence), oldest first."""
         return [row["uid"] for row in self.rows("SELECT uid FROM assessments WHERE status <> 'draft' ORDER BY id")]
 
+    def approved_rows(self) -> list[dict[str, Any]]:
+        """Every approved record's id, uid, status and assessment date (what an insurer package selects on)."""
+        return self.rows(
+            "SELECT id, uid, status, record->'fields'->>'assessment_date' AS assessment_date FROM assessments"
+            " WHERE status = 'approved' ORDER BY id"
+        )
+
+    def record_columns(self) -> list[dict[str, Any]]:
+        """The columns the server selects and routes on, beside the record they repeat (``server check``)."""
+        return self.rows(
+            "SELECT id, uid, status, assessor1, assessor2, approved_by, record FROM assessments ORDER BY id"
+        )
+
+    def disabled_triggers(self, expected: dict[str, str]) -> list[str]:
+        """The names in ``expected`` (trigger → table) that are missing or disabled (``ALTER TABLE … DISABLE``)."""
+        rows = self.rows(
+            "SELECT t.tgname, c.relname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE NOT t.tgisinternal"
+        )
+        live = {(r["tgname"], r["relname"]) for r in rows if r["tgenabled"] != "D"}
+        return [name for name, table in expected.items() if (name, table) not in live]
+
     def returning_id(self, sql: str, args: Any) -> int:
         """The id an ``INSERT … RETURNING id`` (or upsert) gives: always exactly one row."""
         (row,) = self.rows(sql, args)
@@ -103,7 +125,14 @@ class PgStore:
         return self.one("SELECT * FROM users WHERE username = %s", [username])
 
     def put_account(
-        self, username: str, display_name: str, role: str, disabled: bool, cert_pem: str | None, sha: str | None
+        self,
+        username: str,
+        display_name: str,
+        role: str,
+        disabled: bool,
+        cert_pem: str | None,
+        sha: str | None,
+        qualification_no: str | None = None,
     ) -> None:
         """Enrol or update a user; a replaced certificate (fingerprint ``sha``) is revoked: it opens no session
         and signs no push any more."""
@@ -113,12 +142,12 @@ class PgStore:
                 "INSERT INTO revoked_certificates VALUES (%s, %s) ON CONFLICT DO NOTHING", [old["cert_sha256"], now()]
             )
         self.con.execute(
-            "INSERT INTO users (username, display_name, role, disabled, cert_pem, cert_sha256)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET"
+            "INSERT INTO users (username, display_name, role, disabled, cert_pem, cert_sha256, qualification_no)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET"
             " display_name = excluded.display_name, role = excluded.role, disabled = excluded.disabled,"
-            " cert_pem = excluded.cert_pem,"
-            " cert_sha256 = excluded.cert_sha256",
-            [username, display_name, role, disabled, cert_pem, sha],
+            " cert_pem = excluded.cert_pem, cert_sha256 = excluded.cert_sha256,"
+            " qualification_no = excluded.qualification_no",
+            [username, display_name, role, disabled, cert_pem, sha, qualification_no],
         )
 
     def revoked(self, cert_sha256: str) -> bool:
@@ -176,6 +205,12 @@ class PgStore:
             "SELECT revision, signer_role, pdf, sha256, created_at FROM reports WHERE assessment_id = %s"
             " ORDER BY revision",
             [assessment_id],
+        )
+
+    def add_report(self, assessment_id: int, revision: int, signer_role: str, pdf: bytes) -> None:
+        self.con.execute(
+            "INSERT INTO reports VALUES (%s, %s, %s, %s, %s, %s)",
+            [assessment_id, revision, signer_role, hashlib.sha256(pdf).hexdigest(), now().isoformat(), pdf],
         )
 
     def signed_records(self, assessment_id: int) -> list[dict[str, Any]]:
@@ -322,4 +357,7 @@ class PgStore:
 
 
 def _user(row: dict[str, Any]) -> User:
-    return User(row["id"], row["username"], row["display_name"], Role(row["role"]), row["disabled"], 0, None)
+    return User(
+        row["id"], row["username"], row["display_name"], Role(row["role"]), row["disabled"], 0, None,
+        row.get("qualification_no"),
+    )  # fmt: skip
