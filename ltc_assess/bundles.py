@@ -36,10 +36,13 @@ from ltc_assess.workflow import Role, Status
 
 if TYPE_CHECKING:
     from ltc_assess.exchange.package import VerifiedPackage
+    from ltc_assess.signing.keys import KeyPair
 
 FORMAT = "ltc-assess-bundle"
 CRL_FILE = "crl.pem"  # the sender's current CRL (signed by the agency root); taken only if newer than ours
 MAX_BUNDLE_BYTES = 1 << 30  # what a signed manifest may list in all: the memory an import may take
+
+
 class BundleRefused(AppError):
     """Records of a bundle that may not enter this database; nothing was written."""
 
@@ -88,17 +91,19 @@ def export_bundle(
     out: Path,
     everything: bool = False,
     limit: int | None = None,
+    pair: KeyPair | None = None,
 ) -> dict[str, Any]:
     """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``;
     the oldest ``limit`` of them, with ``limit``: the next bundle carries the rest), encrypted to the agency (one
-    file, 0600)."""
+    file, 0600). Signed with the actor's stored key opened by ``password``, or with ``pair`` opened by it (the
+    key the app holds for a background sync)."""
     from ltc_assess.exchange.package import write_package
     from ltc_assess.service import attestation
     from ltc_assess.signing.cms import sign_detached
     from ltc_assess.signing.keys import load_key
 
     actor = service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
-    pair = service.keys.key_pair(actor.id)
+    pair = pair or service.keys.key_pair(actor.id)
     if pair is None:
         raise AppError(ErrorCode.SIGNATURE, f"{actor.username} has no signing certificate to sign the bundle")
     load_key(pair.key_pem, password)
@@ -115,7 +120,7 @@ def export_bundle(
     bundle_id = uuid.uuid4().hex
     at = service.now()
     with service.unit_of_work(actor):  # the bundle carries the audit chain's signed head (tamper evidence)
-        checkpoint = attestation.sign_checkpoint(service, actor.id, password, at)
+        checkpoint = attestation.sign_checkpoint(service, actor.id, password, at, pair)
     meta = {
         "format": FORMAT,
         "format_version": 1,

@@ -203,12 +203,20 @@ def sync(
     url: str,
     transport: httpx.BaseTransport | None = None,
     chunk: int = CHUNK,
+    held: KeyPair | None = None,
 ) -> SyncReport:
-    """One full sync: recover and push the outbox, pull changes, exchange tasks and task links."""
+    """One full sync: recover and push the outbox, pull changes, exchange tasks and task links.
+
+    ``password`` opens the actor's stored key, or ``held``: their key as the app holds it for background syncs
+    (``signing.keys.held_copy``), which must belong to their current certificate."""
     actor = service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
     pair = service.keys.key_pair(actor.id)
     if pair is None:
         raise AppError(ErrorCode.SIGNATURE, f"{actor.username} has no signing certificate (ltc-assess keys issue)")
+    if held is not None:
+        if held.cert_pem != pair.cert_pem:
+            raise AppError(ErrorCode.SIGNATURE, f"the key held for {actor.username} is not their current one")
+        pair = held
     root = service.root_certificate()
     report = SyncReport()
     client = ServerClient(url, root, transport)
@@ -219,7 +227,7 @@ def sync(
         while has_changes(service):  # bundles of at most RECORDS_PER_PUSH records (what the server takes)
             batch += 1  # in the name: pushed in the order written
             partial = _partial(service) / f"{service.now().replace(':', '')}-{batch:04d}-{uuid.uuid4().hex[:8]}.zip"
-            export_bundle(service, actor, password, partial, limit=RECORDS_PER_PUSH)
+            export_bundle(service, actor, password, partial, limit=RECORDS_PER_PUSH, pair=pair)
             partial.rename(outbox(service) / partial.name)
         for path in sorted(outbox(service).glob("*.zip")):
             try:

@@ -15,6 +15,7 @@ from ltc_assess.storage.records import Assessment
 
 if TYPE_CHECKING:
     from ltc_assess.service import AssessmentService
+    from ltc_assess.signing.keys import KeyPair
 
 
 def local_facts(service: AssessmentService, record: Assessment) -> evidence.Facts:
@@ -44,14 +45,16 @@ def local_facts(service: AssessmentService, record: Assessment) -> evidence.Fact
     )
 
 
-def _signer(service: AssessmentService, user_id: int, password: str) -> Any:
+def _signer(service: AssessmentService, user_id: int, password: str, pair: KeyPair | None = None) -> Any:
+    """Signs with the user's stored key opened by ``password`` (or with ``pair``, their key as the app holds it)."""
     from ltc_assess.signing.cms import sign_detached
-    from ltc_assess.signing.keys import KeyPair
+    from ltc_assess.signing.keys import KeyPair as Pair
 
-    stored = service.store.user_key(user_id)
-    if stored is None:
-        raise AppError(ErrorCode.SIGNATURE, f"{service.store.user(user_id).username} has no signing certificate")
-    pair = KeyPair(*stored)
+    if pair is None:
+        stored = service.store.user_key(user_id)
+        if stored is None:
+            raise AppError(ErrorCode.SIGNATURE, f"{service.store.user(user_id).username} has no signing certificate")
+        pair = Pair(*stored)
     root = service.root_certificate()
     return lambda data: sign_detached(data, pair, password, [root])
 
@@ -65,14 +68,16 @@ def sign_record(
     service.store.add_signed_record(aid, kind, record.payload, record.signature, at)
 
 
-def sign_checkpoint(service: AssessmentService, user_id: int, password: str, at: str) -> dict[str, Any] | None:
+def sign_checkpoint(
+    service: AssessmentService, user_id: int, password: str, at: str, pair: KeyPair | None = None
+) -> dict[str, Any] | None:
     """Sign the audit chain's head (call after the change's own audit row); returns the checkpoint for files
     that carry it (bundles, insurer packages)."""
     head = audit.head(service.db)
     if head is None:
         return None
     payload = checkpoint_payload(head[0], head[1], at, service.store.user(user_id).username)
-    record = evidence.sign("checkpoint", payload, _signer(service, user_id, password))
+    record = evidence.sign("checkpoint", payload, _signer(service, user_id, password, pair))
     audit.add_checkpoint(service.db, head[0], record.payload, record.signature)
     return {"payload": record.payload, "signature": record.signature.hex()}
 

@@ -12,6 +12,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import secrets
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -59,6 +60,20 @@ def _unseal(key_pem: bytes, password: str) -> bytes | None:
     except (ValueError, binascii.Error):
         return None
     return sealing.unseal(box, password, _KEY_CONTEXT)
+
+
+def held_copy(pair: KeyPair, password: str) -> tuple[KeyPair, str]:
+    """``pair`` with its key opened by ``password`` and locked again under a fresh random secret; returns that
+    pair and the secret. What the app holds in memory (never on disk) while a session is unlocked, so that it
+    can sign in the background without keeping the password (which opens the database too) or a clear key."""
+    key = load_key(pair.key_pem, password)
+    secret = secrets.token_urlsafe(32)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(secret.encode("ascii")),
+    )
+    return KeyPair(pair.cert_pem, pem), secret
 
 
 def serial_hex(cert_pem: bytes) -> str:

@@ -132,14 +132,16 @@ def open_main_window(service: AssessmentService, user: User) -> MainWindow:
 
 
 def _close(old: MainWindow) -> None:
+    old.sync.lock()  # the key held for background syncs goes with the session
     for widget in (*old.wizards, old):
         widget.close()
         widget.deleteLater()  # deleted by Qt, in order, not by Python's garbage collector at some later time
 
 
 def _rebuild(old: MainWindow) -> None:
+    held = old.sync.held  # the same session in another language: the key it holds stays held
     _close(old)
-    open_main_window(old.service, old.actor)
+    open_main_window(old.service, old.actor).sync.held = held
 
 
 def _switch_user(old: MainWindow) -> None:
@@ -149,9 +151,16 @@ def _switch_user(old: MainWindow) -> None:
     login.show()  # first, so that closing the last main window does not end the app
     _close(old)
     if login.exec() == QDialog.DialogCode.Accepted and login.user is not None:
-        open_main_window(service, login.user)
+        _unlocked(open_main_window(service, login.user), login)
     else:
         QApplication.quit()
+
+
+def _unlocked(window: MainWindow, login: LoginDialog) -> None:
+    """The password just typed opens the user's key for background syncs (held in memory, ``sync_action``);
+    then it leaves the login window."""
+    window.sync.unlock(login.password.text())
+    login.password.clear()
 
 
 def close_all_windows() -> None:
@@ -177,7 +186,7 @@ def main(db: Path, language: str | None = None) -> int:
     try:
         if login.exec() != QDialog.DialogCode.Accepted or login.user is None:
             return 0
-        open_main_window(login.open_service(), login.user)
+        _unlocked(open_main_window(login.open_service(), login.user), login)
         return QApplication.exec()
     finally:
         close_all_windows()

@@ -41,8 +41,11 @@ class IdleLock(QObject):
         hidden = [w for w in (self.window, *self.window.wizards) if w.isVisible()]  # closed wizards stay closed
         for widget in hidden:
             widget.hide()
+        self.window.sync.lock()  # nothing syncs in the background while locked; the held key is dropped
         dialog = LoginDialog(lambda: self.window.service, _("已锁定：请输入密码继续"), self.window.actor.username)
         if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.window.sync.unlock(dialog.password.text())
+            dialog.password.clear()
             for widget in hidden:
                 widget.show()
             self.timer.start()

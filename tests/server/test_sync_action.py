@@ -19,7 +19,7 @@ from ltc_assess.ui.main_window import MainWindow
 from ltc_assess.ui.tables import shown_ids
 from ltc_assess.workflow import Status
 
-from .conftest import Agency
+from .conftest import Agency, pg_store_do
 from .test_server_flow import SIGNERS, _fill, _server_row
 
 WAIT_MS = 120_000
@@ -169,15 +169,25 @@ def _probe(qtbot: QtBot, window: MainWindow) -> bool:
     return window.sync.indicator.isVisible()
 
 
-def test_after_a_sync_the_indicator_waits_for_something_to_send(qtbot: QtBot, agency: Agency) -> None:
+def _bundles(agency: Agency) -> int:
+    return int(pg_store_do(agency.conninfo, lambda s: s.rows("SELECT count(*) AS n FROM bundles"))[0]["n"])
+
+
+def test_after_a_sync_by_hand_the_timer_sends_new_work_without_asking(qtbot: QtBot, agency: Agency) -> None:
+    """The password typed for a sync by hand opened the key; it is held for the session, so the timer sends what
+    is new (and only when something is), never prompting."""
     laptop = agency.laptop1
     window = _window(qtbot, agency, laptop, "a1", agency.url)
     assert _sync_by_hand(qtbot, window, "a1-password").startswith("同步完成")
     window.sync.result.close()  # type: ignore[union-attr]
-    assert not _probe(qtbot, window)  # just synced, nothing new here
+    assert window.sync.held is not None
+    pushed = _bundles(agency)
+    assert _probe(qtbot, window) and window.sync.indicator.text().startswith("已同步")
+    assert _bundles(agency) == pushed  # just synced, nothing new here: nothing sent
     a1 = laptop.store.user_by_name("a1")
     assert a1 is not None
-    laptop.start_assessment(a1, NewAssessment(subject_id=agency.world.subject.id, form="barthel"))
+    draft, _changes = laptop.start_assessment(a1, NewAssessment(subject_id=agency.world.subject.id, form="barthel"))
     asked = window.sync.dialog
-    assert _probe(qtbot, window)  # a new draft waits to be sent
+    assert _probe(qtbot, window) and window.sync.indicator.text().startswith("已同步")
+    assert _server_row(agency, draft.uid)["status"] == "draft"  # the new draft was sent
     assert window.sync.dialog is asked and asked is not None and not asked.isVisible()  # never prompts

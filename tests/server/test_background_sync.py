@@ -1,0 +1,168 @@
+"""Background sync in the app against the real server (PostgreSQL, the ASGI app in process): after login the
+timer pushes a submitted assessment with no password prompt; the idle lock drops the held key and nothing syncs
+until the password unlocks again; the key is never written to disk; an unreachable server leaves the window
+responsive and says so quietly; no background sync runs while an assessment is open in a wizard."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QThread, QTimer
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from ltc_assess.service import NewAssessment
+from ltc_assess.ui import app as ltc_app
+from ltc_assess.ui import sync_action
+from ltc_assess.ui.idle_lock import IdleLock
+from ltc_assess.ui.login import LoginDialog
+from ltc_assess.ui.main_window import MainWindow
+
+from .conftest import Agency
+from .test_server_flow import SIGNERS, _fill, _server_row
+from .test_sync_action import WAIT_MS, _window
+
+
+def _submitted(agency: Agency) -> str:
+    laptop = agency.laptop1
+    a1 = laptop.store.user_by_name("a1")
+    assert a1 is not None
+    record, _ = laptop.start_assessment(
+        a1, NewAssessment(subject_id=agency.world.subject.id, form="barthel", assessor2_id=agency.world.a2.id)
+    )
+    _fill(laptop, record.id)
+    laptop.submit(a1, record.id, SIGNERS)
+    return record.uid
+
+
+def _logged_in(qtbot: QtBot, agency: Agency, url: str) -> MainWindow:
+    """a1 logs in on the laptop through the login window; the app opens the main window with that login."""
+    window = _window(qtbot, agency, agency.laptop1, "a1", url)
+    login = LoginDialog(lambda: agency.laptop1)
+    qtbot.addWidget(login)
+    login.username.setText("a1")
+    login.password.setText("a1-password")
+    login.try_login()
+    assert login.user is not None and login.user.username == "a1"
+    ltc_app._unlocked(window, login)
+    assert login.password.text() == ""  # the password does not stay in the login window
+    qtbot.waitUntil(lambda: window.sync.held is not None, timeout=WAIT_MS)
+    return window
+
+
+def _tick(qtbot: QtBot, window: MainWindow) -> None:
+    window.sync.timer.timeout.emit()
+    qtbot.waitUntil(lambda: not window.sync.running, timeout=WAIT_MS)
+
+
+def test_after_login_the_timer_pushes_a_submitted_assessment_without_a_prompt(
+    qtbot: QtBot, agency: Agency, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_gui_thread: list[bool] = []
+    original = sync_action.sync
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        gui = QCoreApplication.instance().thread()  # type: ignore[union-attr]
+        on_gui_thread.append(QThread.currentThread() == gui)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sync_action, "sync", recording)
+    window = _logged_in(qtbot, agency, agency.url)
+    uid = _submitted(agency)
+    assert _server_row(agency, uid) == {}
+    _tick(qtbot, window)
+    assert _server_row(agency, uid)["status"] == "submitted"
+    assert on_gui_thread == [False]
+    assert window.sync.dialog is None and window.sync.result is None  # no prompt, no message box
+    assert not window.sync.indicator.isHidden() and window.sync.indicator.text().startswith("已同步")
+    assert "上传 1 份记录" in window.sync.indicator.toolTip()
+
+
+def test_after_the_idle_lock_nothing_syncs_until_the_password_unlocks(qtbot: QtBot, agency: Agency) -> None:
+    window = _logged_in(qtbot, agency, agency.url)
+    window.show()
+    lock = IdleLock(window, minutes=60)
+    uid = _submitted(agency)
+    seen: dict[str, Any] = {}
+
+    def while_locked() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, LoginDialog)
+        seen["held"], seen["locked"] = window.sync.held, window.sync.locked
+        window.sync.timer.timeout.emit()  # the timer fires while locked
+        seen["started"] = window.sync.running
+        window.sync.action.trigger()  # and the shortcut: no sync either without a key
+        seen["asked"] = window.sync.dialog is not None
+        dialog.password.setText("a1-password")
+        dialog.login_button.click()
+
+    QTimer.singleShot(0, while_locked)
+    lock.lock()  # the dialog runs its own event loop until while_locked unlocks it
+    assert seen == {"held": None, "locked": True, "started": False, "asked": True}
+    assert window.sync.dialog is not None
+    window.sync.dialog.reject()  # the prompt a locked session falls back to is not needed after the unlock
+    assert _server_row(agency, uid) == {}
+    qtbot.waitUntil(lambda: window.sync.held is not None, timeout=WAIT_MS)
+    _tick(qtbot, window)
+    assert _server_row(agency, uid)["status"] == "submitted"
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    return (p for p in folder.rglob("*") if p.is_file())
+
+
+def test_the_held_key_is_in_memory_only_and_dropped_at_logout(qtbot: QtBot, agency: Agency, tmp_path: Path) -> None:
+    laptop = agency.laptop1
+    stored = laptop.keys.key_pair(laptop.store.user_by_name("a1").id)  # type: ignore[union-attr]
+    window = _logged_in(qtbot, agency, agency.url)
+    _submitted(agency)
+    _tick(qtbot, window)
+    assert window.sync.indicator.text().startswith("已同步")
+    held, secret = window.sync.held  # type: ignore[misc]
+    assert held.key_pem != stored.key_pem and secret.encode() not in held.key_pem  # type: ignore[union-attr]
+    body = b"".join(held.key_pem.splitlines()[1:-1])  # the held key's base64, without its armour
+    for path in [*_files(tmp_path), *_files(Path(laptop.path).parent)]:
+        data = path.read_bytes()
+        assert secret.encode() not in data and body[:64] not in data, path
+    assert laptop.keys.key_pair(laptop.store.user_by_name("a1").id) == stored  # type: ignore[union-attr]
+    ltc_app._close(window)  # logout
+    assert window.sync.held is None and window.sync.locked
+
+
+def test_an_unreachable_server_leaves_the_window_responsive_and_says_so_quietly(qtbot: QtBot, agency: Agency) -> None:
+    with socket.socket() as silent:  # accepts connections (the backlog) and never answers a TLS handshake
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"https://127.0.0.1:{silent.getsockname()[1]}"
+        window = _logged_in(qtbot, agency, url)
+        ticks: list[int] = []
+        clock = QTimer()
+        clock.timeout.connect(lambda: ticks.append(1))
+        clock.start(50)
+        window.sync.timer.timeout.emit()
+        assert window.sync.running  # on a worker: the call returned at once
+        qtbot.waitUntil(lambda: not window.sync.running, timeout=WAIT_MS)
+        clock.stop()
+    assert len(ticks) >= 10  # the event loop ran all the while the probe waited for the server
+    assert window.sync.indicator.text() == "离线" and url in window.sync.indicator.toolTip()
+    assert window.sync.result is None and window.sync.dialog is None  # quiet: no message box
+
+
+def test_no_background_sync_while_an_assessment_is_open_in_a_wizard(qtbot: QtBot, agency: Agency) -> None:
+    window = _logged_in(qtbot, agency, agency.url)
+    laptop = agency.laptop1
+    a1 = laptop.store.user_by_name("a1")
+    assert a1 is not None
+    draft, _changes = laptop.start_assessment(a1, NewAssessment(subject_id=agency.world.subject.id, form="barthel"))
+    wizard = window.open_wizard(draft.id)
+    qtbot.addWidget(wizard)
+    window.sync.timer.timeout.emit()
+    assert not window.sync.running and window.sync.indicator.text() == "稍后同步"
+    assert _server_row(agency, draft.uid) == {}
+    wizard.close()
+    _tick(qtbot, window)
+    assert _server_row(agency, draft.uid)["status"] == "draft"
