@@ -148,8 +148,9 @@ class SyncAction(QObject):
     def _say(self, message: str) -> None:
         self.window.statusBar().showMessage(message)
 
-    def _state(self, text: str, tip: str) -> None:
-        """The quiet indicator at the right of the status bar."""
+    def _state(self, text: str, tip: str, failed: bool = False) -> None:
+        """The quiet indicator at the right of the status bar (a failure in the error colour)."""
+        self.indicator.setStyleSheet("color:#b91c1c;" if failed else "")
         self.indicator.setText(text)
         self.indicator.setToolTip(tip)
         self.indicator.show()
@@ -306,7 +307,7 @@ class SyncAction(QObject):
 
         def failed(exc: BaseException) -> None:
             self.running = False
-            self._state(_("同步失败"), _("后台同步未完成：{error}（稍后自动重试）").format(error=exc))
+            self._state(_("同步失败"), _("后台同步未完成：{error}（稍后自动重试）").format(error=exc), failed=True)
 
         run_with_service(self.service, probe, done, failed)
 
@@ -314,7 +315,7 @@ class SyncAction(QObject):
         """Quiet: the status bar's indicator; only refusals not shown before open a message box."""
         self._dispatch(outcome)
         if outcome.failed:
-            self._state(_("同步失败"), _("{message}（稍后自动重试）").format(message=outcome.message))
+            self._state(_("同步失败"), _("{message}（稍后自动重试）").format(message=outcome.message), failed=True)
         new = [r for r in outcome.refused if r not in self.shown_refusals]
         if new:
             self.shown_refusals.update(new)

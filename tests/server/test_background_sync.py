@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QThread, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from world import id_number
 
 from ltc_assess.service import NewAssessment
 from ltc_assess.ui import app as ltc_app
@@ -23,7 +24,8 @@ from ltc_assess.ui.login import LoginDialog
 from ltc_assess.ui.main_window import MainWindow
 
 from .conftest import Agency
-from .test_server_flow import SIGNERS, _fill, _server_row
+from .test_limits import _second_person, _submit
+from .test_server_flow import SIGNERS, _fill, _server_row, _sync
 from .test_sync_action import WAIT_MS, _window
 
 
@@ -166,3 +168,31 @@ def test_no_background_sync_while_an_assessment_is_open_in_a_wizard(qtbot: QtBot
     wizard.close()
     _tick(qtbot, window)
     assert _server_row(agency, draft.uid)["status"] == "draft"
+
+
+def test_a_refusal_in_the_background_is_shown_once(qtbot: QtBot, agency: Agency) -> None:
+    """a2's laptop holds another person under the ID number of a person a1 assessed: the pull refuses that record.
+    The background sync says so in a message box (the reason in plain sight), once."""
+    _submitted(agency)
+    second = _submit(agency, _second_person(agency))
+    _sync(agency, agency.laptop1, "a1")
+    laptop2 = agency.laptop2
+    laptop2.register_subject(
+        laptop2.store.user_by_name("a2"), name="王秀兰", sex="female", id_number=id_number("11010519360711224")
+    )
+    window = _window(qtbot, agency, laptop2, "a2", agency.url)
+    login = LoginDialog(lambda: laptop2)
+    qtbot.addWidget(login)
+    login.username.setText("a2")
+    login.password.setText("a2-password")
+    login.try_login()
+    ltc_app._unlocked(window, login)
+    qtbot.waitUntil(lambda: window.sync.held is not None, timeout=WAIT_MS)
+    _tick(qtbot, window)
+    shown = window.sync.result
+    assert shown is not None and shown.isVisible()
+    assert f"assessment {second}: its person does not match" in shown.informativeText()
+    shown.close()
+    window.sync.synced_at = None  # the next tick syncs again
+    _tick(qtbot, window)
+    assert window.sync.result is shown and not shown.isVisible()  # not shown a second time
