@@ -25,31 +25,21 @@ from ltc_assess.ui.main_window import MainWindow
 
 from .conftest import Agency
 from .test_limits import _second_person, _submit
-from .test_server_flow import SIGNERS, _fill, _server_row, _sync
+from .test_server_flow import _server_row, _sync
 from .test_sync_action import WAIT_MS, _window
 
 
-def _submitted(agency: Agency) -> str:
-    laptop = agency.laptop1
-    a1 = laptop.store.user_by_name("a1")
-    assert a1 is not None
-    record, _ = laptop.start_assessment(
-        a1, NewAssessment(subject_id=agency.world.subject.id, form="barthel", assessor2_id=agency.world.a2.id)
-    )
-    _fill(laptop, record.id)
-    laptop.submit(a1, record.id, SIGNERS)
-    return record.uid
-
-
-def _logged_in(qtbot: QtBot, agency: Agency, url: str) -> MainWindow:
-    """a1 logs in on the laptop through the login window; the app opens the main window with that login."""
-    window = _window(qtbot, agency, agency.laptop1, "a1", url)
-    login = LoginDialog(lambda: agency.laptop1)
+def _logged_in(qtbot: QtBot, agency: Agency, url: str, user: str = "a1", laptop: Any = None) -> MainWindow:
+    """``user`` logs in on the laptop (laptop1) through the login window; the app opens the main window with
+    that login."""
+    laptop = laptop or agency.laptop1
+    window = _window(qtbot, agency, laptop, user, url)
+    login = LoginDialog(lambda: laptop)
     qtbot.addWidget(login)
-    login.username.setText("a1")
-    login.password.setText("a1-password")
+    login.username.setText(user)
+    login.password.setText(f"{user}-password")
     login.try_login()
-    assert login.user is not None and login.user.username == "a1"
+    assert login.user is not None and login.user.username == user
     ltc_app._unlocked(window, login)
     assert login.password.text() == ""  # the password does not stay in the login window
     qtbot.waitUntil(lambda: window.sync.held is not None, timeout=WAIT_MS)
@@ -74,7 +64,7 @@ def test_after_login_the_timer_pushes_a_submitted_assessment_without_a_prompt(
 
     monkeypatch.setattr(sync_action, "sync", recording)
     window = _logged_in(qtbot, agency, agency.url)
-    uid = _submitted(agency)
+    uid = _submit(agency, agency.world.subject.id)
     assert _server_row(agency, uid) == {}
     _tick(qtbot, window)
     assert _server_row(agency, uid)["status"] == "submitted"
@@ -88,7 +78,7 @@ def test_after_the_idle_lock_nothing_syncs_until_the_password_unlocks(qtbot: QtB
     window = _logged_in(qtbot, agency, agency.url)
     window.show()
     lock = IdleLock(window, minutes=60)
-    uid = _submitted(agency)
+    uid = _submit(agency, agency.world.subject.id)
     seen: dict[str, Any] = {}
 
     def while_locked() -> None:
@@ -121,7 +111,7 @@ def test_the_held_key_is_in_memory_only_and_dropped_at_logout(qtbot: QtBot, agen
     laptop = agency.laptop1
     stored = laptop.keys.key_pair(laptop.store.user_by_name("a1").id)  # type: ignore[union-attr]
     window = _logged_in(qtbot, agency, agency.url)
-    _submitted(agency)
+    _submit(agency, agency.world.subject.id)
     _tick(qtbot, window)
     assert window.sync.indicator.text().startswith("已同步")
     held, secret = window.sync.held  # type: ignore[misc]
@@ -173,21 +163,14 @@ def test_no_background_sync_while_an_assessment_is_open_in_a_wizard(qtbot: QtBot
 def test_a_refusal_in_the_background_is_shown_once(qtbot: QtBot, agency: Agency) -> None:
     """a2's laptop holds another person under the ID number of a person a1 assessed: the pull refuses that record.
     The background sync says so in a message box (the reason in plain sight), once."""
-    _submitted(agency)
+    _submit(agency, agency.world.subject.id)
     second = _submit(agency, _second_person(agency))
     _sync(agency, agency.laptop1, "a1")
     laptop2 = agency.laptop2
     laptop2.register_subject(
         laptop2.store.user_by_name("a2"), name="王秀兰", sex="female", id_number=id_number("11010519360711224")
     )
-    window = _window(qtbot, agency, laptop2, "a2", agency.url)
-    login = LoginDialog(lambda: laptop2)
-    qtbot.addWidget(login)
-    login.username.setText("a2")
-    login.password.setText("a2-password")
-    login.try_login()
-    ltc_app._unlocked(window, login)
-    qtbot.waitUntil(lambda: window.sync.held is not None, timeout=WAIT_MS)
+    window = _logged_in(qtbot, agency, agency.url, "a2", laptop2)
     _tick(qtbot, window)
     shown = window.sync.result
     assert shown is not None and shown.isVisible()
