@@ -96,4 +96,6 @@ def _columns(store: PgStore) -> list[str]:
         for column, value in said.items():
             if row[column] != value:
                 found.append(f"assessment {row['uid']}: column {column} is {row[column]!r}, its record says {value!r}")
+        if row["signed"] and said["status"] not in ("approved", "superseded"):  # approval is final: never undone
+            found.append(f"assessment {row['uid']}: has a signed approval, but its record says {said['status']!r}")
     return found

@@ -35,16 +35,17 @@ class ServerSource:
         rule ``server check`` and every intake apply): a record edited in PostgreSQL is refused, named."""
         from ltc_assess.replay import check_evidence
 
-        rows = self.store.approved_rows()
-        uids = {r["id"]: r["uid"] for r in rows}
-        for aid in in_period(rows, date_from, date_to):
-            uid = uids[aid]
+        rows = {r["id"]: r for r in self.store.approved_rows()}
+        for aid in in_period(list(rows.values()), date_from, date_to):
+            row = rows[aid]
+            uid = row["uid"]
             where = f"server assessment {aid} ({uid})"
             held = self.store.record(uid)
             assert held is not None  # listed just now, in this transaction
             rec = held["record"]
-            if rec["fields"]["status"] != "approved":
-                raise AppError(ErrorCode.INTEGRITY, f"{where}: listed as approved, but its record says otherwise")
+            if (row["column_status"], rec["fields"]["status"]) != ("approved", "approved"):
+                said = f"status {row['column_status']!r}, its record {rec['fields']['status']!r}"
+                raise AppError(ErrorCode.INTEGRITY, f"{where}: {said}; not exported (see ltc-assess server check)")
             try:
                 check_evidence(self, rec, None)
             except LtcError as exc:

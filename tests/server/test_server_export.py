@@ -183,3 +183,29 @@ def test_a_swapped_report_and_a_flipped_status_are_found(
     assert f"assessment {first}:" in out
     assert _export(agency, tmp_path / "pkg", monkeypatch, "--pg", agency.conninfo) == 2
     assert f"({first})" in capsys.readouterr().err
+
+
+def test_an_approved_record_hidden_from_exports_by_sql_is_named(
+    agency: Agency,
+    approved: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first, second = approved
+    with psycopg.connect(agency.conninfo, autocommit=True) as con:
+        # the first's status column set back; the second's column and record both (an approval is never undone)
+        con.execute("UPDATE assessments SET status = 'submitted' WHERE uid = %s", [first])
+        con.execute(
+            "UPDATE assessments SET status = 'returned',"
+            " record = jsonb_set(record, '{fields,status}', '\"returned\"') WHERE uid = %s",
+            [second],
+        )
+    capsys.readouterr()
+    assert main(["server", "check", "--pg", agency.conninfo]) == 1
+    out = capsys.readouterr().out
+    assert f"assessment {second}: has a signed approval, but its record says 'returned'" in out, out
+    assert f"assessment {first}: column status is 'submitted', its record says 'approved'" in out, out
+    assert _export(agency, tmp_path / "pkg", monkeypatch, "--pg", agency.conninfo) == 2
+    err = capsys.readouterr().err
+    assert f"({first}): status 'submitted', its record 'approved'; not exported" in err, err

@@ -74,16 +74,20 @@ class PgStore:
         return [row["uid"] for row in self.rows("SELECT uid FROM assessments WHERE status <> 'draft' ORDER BY id")]
 
     def approved_rows(self) -> list[dict[str, Any]]:
-        """Every approved record's id, uid, status and assessment date (what an insurer package selects on)."""
+        """Every record approved by its status column or by its record (the two must agree: the exporter checks):
+        id, uid, both statuses and the assessment date (what an insurer package selects on)."""
         return self.rows(
-            "SELECT id, uid, status, record->'fields'->>'assessment_date' AS assessment_date FROM assessments"
-            " WHERE status = 'approved' ORDER BY id"
+            "SELECT id, uid, 'approved' AS status, status AS column_status,"
+            " record #>> '{fields,assessment_date}' AS assessment_date"
+            " FROM assessments WHERE status = 'approved' OR record #>> '{fields,status}' = 'approved' ORDER BY id"
         )
 
     def record_columns(self) -> list[dict[str, Any]]:
         """The columns the server selects and routes on, beside the record they repeat (``server check``)."""
         return self.rows(
-            "SELECT id, uid, status, assessor1, assessor2, approved_by, record FROM assessments ORDER BY id"
+            "SELECT id, uid, status, assessor1, assessor2, approved_by, record,"
+            " EXISTS (SELECT 1 FROM signed_records e WHERE e.assessment_id = a.id AND e.kind = 'approval') AS signed"
+            " FROM assessments a ORDER BY id"
         )
 
     def disabled_triggers(self, expected: dict[str, str]) -> list[str]:
