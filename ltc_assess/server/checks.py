@@ -69,6 +69,7 @@ def problems(store: PgStore) -> list[str]:
     found += checkpoint_problems(
         rows, root.encode() if root else None, usernames, lambda i: checkpoints.hash_at(store, i)
     )
+    found += _accounts(store)
     found += _columns(store)
     source = ServerSource(store)
     for uid in store.decided_uids():
@@ -77,6 +78,24 @@ def problems(store: PgStore) -> list[str]:
             replay.check_evidence(source, held["record"], None)  # type: ignore[index]
         except LtcError as exc:
             found.append(f"assessment {uid}: {exc.message}")
+    return found
+
+
+def _accounts(store: PgStore) -> list[str]:
+    """Each account against what its last enrolment recorded in the audit log: a role raised, a disabled flag
+    cleared or a certificate swapped by SQL would open the review queue or a session to someone."""
+    logged: dict[str, dict[str, Any]] = {}
+    for row in store.enrolments():
+        logged.update(row["data"].get("accounts", {}))
+    found = []
+    for account in store.accounts():
+        name, last = account["username"], logged.get(account["username"])
+        if last is None:
+            found.append(f"user {name}: not in the audit log's enrolments (added behind the server's back?)")
+            continue
+        for key in ("role", "disabled", "cert_sha256"):
+            if account[key] != last[key]:
+                found.append(f"user {name}: {key} is {account[key]!r}, but the last enrolment recorded {last[key]!r}")
     return found
 
 

@@ -37,9 +37,14 @@ def enrol(service: AssessmentService, admin: User, store: PgStore) -> dict[str, 
                 ErrorCode.NOT_FOUND, "the office has no transport certificate (ltc-assess keys init-transport)"
             )
         store.set_setting(key, value)
-    names = []
+    names, accounts = [], {}
     for user in service.users():
         cert = service.keys.certificate(user.id)
+        accounts[user.username] = {
+            "role": user.role.value,
+            "disabled": user.disabled,
+            "cert_sha256": fingerprint(cert) if cert else None,
+        }
         store.put_account(
             user.username,
             user.display_name,
@@ -50,7 +55,8 @@ def enrol(service: AssessmentService, admin: User, store: PgStore) -> dict[str, 
             user.qualification_no,
         )
         names.append(user.username)
-    store.audit(admin.username, "server.enrol", "users", None, {"users": names})
+    # each account as enrolled, so that server check finds a role or certificate changed by SQL afterwards
+    store.audit(admin.username, "server.enrol", "users", None, {"users": names, "accounts": accounts})
     return {"users": names}
 
 
@@ -79,7 +85,8 @@ def enrol_insurer(
         now=dt.datetime.fromisoformat(service.now()),
     )
     store.put_account(username, display_name, "insurer", False, pair.cert_pem.decode(), fingerprint(pair.cert_pem))
-    store.audit(admin.username, "server.insurer", "user", username, {})
+    account = {"role": "insurer", "disabled": False, "cert_sha256": fingerprint(pair.cert_pem)}
+    store.audit(admin.username, "server.insurer", "user", username, {"accounts": {username: account}})
     with service.unit_of_work(admin, Role.ADMIN) as work:
         work.audit("keys.issue", "insurer", username, new={"username": username})
     cert_path, key_path = out.with_suffix(".pem"), out.with_suffix(".key")

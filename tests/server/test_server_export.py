@@ -155,7 +155,7 @@ def test_a_record_edited_in_postgresql_is_named_by_the_check_and_stops_the_expor
     assert logged == []  # nothing left the server
 
 
-def test_a_swapped_report_and_a_flipped_status_are_found(
+def test_a_swapped_report_a_flipped_status_a_disabled_trigger_and_a_promotion_are_found(
     agency: Agency,
     approved: list[str],
     tmp_path: Path,
@@ -175,11 +175,13 @@ def test_a_swapped_report_and_a_flipped_status_are_found(
         )
         con.execute("UPDATE assessments SET status = 'returned' WHERE uid = %s", [second])
         con.execute("ALTER TABLE audit DISABLE TRIGGER audit_no_change")
+        con.execute("UPDATE users SET role = 'supervisor' WHERE username = 'a3'")  # an assessor promoted by SQL
     capsys.readouterr()
     assert main(["server", "check", "--pg", agency.conninfo]) == 1
     out = capsys.readouterr().out
     assert f"assessment {second}: column status is 'returned', its record says 'approved'" in out, out
     assert "trigger audit_no_change on audit is missing or disabled" in out
+    assert "user a3: role is 'supervisor', but the last enrolment recorded 'assessor'" in out
     assert f"assessment {first}:" in out
     assert _export(agency, tmp_path / "pkg", monkeypatch, "--pg", agency.conninfo) == 2
     assert f"({first})" in capsys.readouterr().err

@@ -163,6 +163,14 @@ class PgStore:
         row = self.one("SELECT revoked_at FROM revoked_certificates WHERE cert_sha256 = %s", [sha256(der).hexdigest()])
         return None if row is None else str(row["revoked_at"])
 
+    def accounts(self) -> list[dict[str, Any]]:
+        """Every account (insurers included): username, role, disabled flag, certificate fingerprint."""
+        return self.rows("SELECT username, role, disabled, cert_sha256 FROM users ORDER BY id")
+
+    def enrolments(self) -> list[dict[str, Any]]:
+        """What the audit log recorded of each account at enrolment, oldest first (``data.accounts``)."""
+        return self.rows("SELECT data FROM audit WHERE action IN ('server.enrol', 'server.insurer') ORDER BY id")
+
     def display_names(self) -> dict[str, str]:
         return {r["username"]: r["display_name"] for r in self.rows("SELECT username, display_name FROM users")}
 
