@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from ltc_assess.bundles import BundleRefused
-from ltc_assess.errors import LtcError
+from ltc_assess.errors import ErrorCode, LtcError
 from ltc_assess.i18n import _
 from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.signing.keys import KeyPair, held_copy
@@ -63,6 +63,7 @@ class Outcome:
     changes: Changes = Changes()
     failed: bool = False
     held: tuple[KeyPair, str] | None = None  # the key a sync by hand opened, to keep for background syncs
+    drop_key: bool = False  # the held key was refused (a new certificate, a revoked one): ask for the password
 
 
 def describe(report: SyncReport) -> Outcome:
@@ -240,7 +241,8 @@ class SyncAction(QObject):
         except BundleRefused as refused:  # records from the server that this database refuses
             return Outcome(_("同步未完成：本机拒收了服务器的记录。"), tuple(refused.refusals), failed=True)
         except LtcError as exc:
-            return Outcome(_("同步未完成：{error}").format(error=exc.message), failed=True)
+            refused_key = held is not None and exc.code in (ErrorCode.AUTH, ErrorCode.SIGNATURE)
+            return Outcome(_("同步未完成：{error}").format(error=exc.message), failed=True, drop_key=refused_key)
 
     def _finish(self, outcome: Outcome) -> None:
         self.running = False
@@ -250,7 +252,10 @@ class SyncAction(QObject):
         self._show(outcome)
 
     def _dispatch(self, outcome: Outcome) -> None:
-        """What any finished sync does: refresh what it pulled, remember when it last succeeded."""
+        """What any finished sync does: refresh what it pulled, remember when it last succeeded, let go of a
+        held key that was refused (the next sync by hand asks for the password again)."""
+        if outcome.drop_key:
+            self.held = None
         if outcome.changes != Changes():
             self.changed(outcome.changes)
         if not outcome.failed:

@@ -179,3 +179,19 @@ def test_a_refusal_in_the_background_is_shown_once(qtbot: QtBot, agency: Agency)
     window.sync.synced_at = None  # the next tick syncs again
     _tick(qtbot, window)
     assert window.sync.result is shown and not shown.isVisible()  # not shown a second time
+
+
+def test_a_held_key_whose_certificate_was_replaced_is_let_go_and_the_password_asked_again(
+    qtbot: QtBot, agency: Agency
+) -> None:
+    window = _logged_in(qtbot, agency, agency.url)
+    laptop = agency.laptop1
+    admin = laptop.store.user_by_name("admin")
+    laptop.issue_certificate(admin, "a1", "root-passphrase", "a1-password")  # type: ignore[arg-type]
+    _submit(agency, agency.world.subject.id)
+    _tick(qtbot, window)
+    assert window.sync.held is None and window.sync.indicator.text() == "同步失败"
+    assert "not their current one" in window.sync.indicator.toolTip()
+    window.sync.action.trigger()
+    assert window.sync.dialog is not None and window.sync.dialog.isVisible()  # the sync by hand asks again
+    window.sync.dialog.reject()
