@@ -91,7 +91,8 @@ def _accounts(store: PgStore) -> list[str]:
     for account in store.accounts():
         name, last = account["username"], logged.get(account["username"])
         if last is None:
-            found.append(f"user {name}: not in the audit log's enrolments (added behind the server's back?)")
+            why = "added behind the server's back, or enrolled before enrolments were recorded: run server enrol"
+            found.append(f"user {name}: not in the audit log's enrolments ({why})")
             continue
         for key in ("role", "disabled", "cert_sha256"):
             if account[key] != last[key]:
