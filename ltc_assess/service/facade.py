@@ -124,6 +124,12 @@ class AssessmentService:
         self._key = key
         self._open()
 
+    def unlock(self, key: bytes) -> None:
+        """Open a locked database with the key a login on another connection unsealed (the login window checks
+        the password off the GUI thread, on a service of its own); nothing to do when it is open."""
+        if not self.is_open:
+            self._unlocked(key)
+
     def _locked(self) -> None:
         """Close the database again and forget its key (a login opened it, then failed)."""
         self.close()
