@@ -79,3 +79,14 @@ def test_key_changes_report_keys_changed(world: World, tmp_path: Path) -> None:
     number, changes = laptop.install_crl(admin, crl2)
     assert changes == KEYS and laptop.pki.current_crl() == crl2 and number > 0
     laptop.close()
+
+
+@pytest.mark.slow  # a signing root, a TSA and a transport certificate (key derivations)
+def test_the_signing_root_and_its_tsa_report_keys_changed(world: World) -> None:
+    """Test that creating the agency's root (with its TSA, CRL and transport certificate) and a new TSA each
+    return their certificate with exactly keys_changed."""
+    s = world.service
+    root, changes = s.init_root(world.admin, "示例机构", "root-passphrase")
+    assert changes == KEYS and root == s.root_certificate()
+    tsa, changes = s.setup_tsa(world.admin, "root-passphrase")
+    assert changes == KEYS and tsa.startswith(b"-----BEGIN CERTIFICATE")
