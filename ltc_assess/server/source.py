@@ -6,17 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.record_source import RecordSource
 from ltc_assess.schema.model import FormDef
 from ltc_assess.schema.registry import get_form
 from ltc_assess.service.export import Approved, in_period
 from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
-from ltc_assess.storage.records import Subject, User
+from ltc_assess.storage.records import Subject
 
 
-class ServerSource:
+class ServerSource(RecordSource):
     def __init__(self, store: PgStore, stamp: Callable[[bytes], bytes] | None = None) -> None:
         """``stamp``: the exporting desktop's document timestamp for a report's first export (None: none)."""
         self.store, self.stamp = store, stamp
+
+    def _records(self) -> PgStore:
+        return self.store
 
     def root_certificate(self) -> bytes:
         cert = self.store.setting(ROOT_CERT)
@@ -26,9 +30,6 @@ class ServerSource:
 
     def form(self, ref: str) -> FormDef:
         return get_form(ref)
-
-    def users(self) -> list[User]:
-        return self.store.users()
 
     def approved(self, date_from: str, date_to: str) -> Iterator[Approved]:
         """The server's approved records of the period, each only after it matched its signed evidence (the

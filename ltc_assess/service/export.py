@@ -60,7 +60,7 @@ def package_files(
     from ltc_assess.exchange import fhir_result
     from ltc_assess.exchange import insurer as insurer_pkg
     from ltc_assess.exchange.xlsx import to_xlsx
-    from ltc_assess.report.data import REASON_LABELS, SEX_LABELS
+    from ltc_assess.report.wording import REASON_LABELS, SEX_LABELS
 
     files: dict[str, bytes] = {}
     entries: list[dict[str, Any]] = []

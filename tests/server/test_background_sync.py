@@ -38,7 +38,8 @@ def _logged_in(qtbot: QtBot, agency: Agency, url: str, user: str = "a1", laptop:
     qtbot.addWidget(login)
     login.username.setText(user)
     login.password.setText(f"{user}-password")
-    login.try_login()
+    login.try_login()  # checked on a worker
+    qtbot.waitUntil(lambda: login.user is not None, timeout=WAIT_MS)
     assert login.user is not None and login.user.username == user
     ltc_app._unlocked(window, login)
     assert login.password.text() == ""  # the password does not stay in the login window
