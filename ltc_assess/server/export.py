@@ -15,6 +15,7 @@ from typing import Any
 
 from ltc_assess import evidence
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.server.auth import fingerprint
 from ltc_assess.server.source import ServerSource
 from ltc_assess.service import AssessmentService
@@ -43,7 +44,7 @@ def export_from_server(
     ltv = service.pki.ltv()
     source = ServerSource(store, (lambda pdf: document_timestamp(pdf, ltv)) if ltv is not None else None)
     if fingerprint(source.root_certificate()) != fingerprint(by.root):
-        raise AppError(ErrorCode.CONFLICT, "the server serves another agency root than this desktop")
+        raise AppError(ErrorCode.CONFLICT, _("服务器使用的机构根证书与本机不同"))
     account = store.account(actor.username)
     if (
         account is None
@@ -52,10 +53,8 @@ def export_from_server(
         or account["cert_sha256"] != fingerprint(by.pair.cert_pem)
         or store.revoked(account["cert_sha256"])
     ):
-        raise AppError(
-            ErrorCode.PERMISSION,
-            f"{actor.username} is no supervisor or admin on the server with this certificate (ltc-assess server enrol)",
-        )
+        why = _("{username} 在服务器上不是使用此证书的审核员或管理员（ltc-assess server enrol）")
+        raise AppError(ErrorCode.PERMISSION, why.format(username=actor.username))
     files, entries = package_files(source, *period)
     at = service.now()
     checkpoint = None
