@@ -30,55 +30,19 @@ from pathlib import Path
 
 import psycopg
 
-from ltc_assess.bundles import export_bundle, import_bundle
-from ltc_assess.demo import signature_png
-from ltc_assess.idnumber import check_digit
+from ltc_assess.bundles import import_bundle
 from ltc_assess.server.enrol import enrol
-from ltc_assess.service import ROOT_KEY, AssessmentService, NewAssessment
+from ltc_assess.service import ROOT_KEY, AssessmentService
 from ltc_assess.signing.keys import KeyPair
 from ltc_assess.signing.tls import issue_server
 from ltc_assess.storage.pg.migrations import migrate
 from ltc_assess.storage.pg.repository import session
 from ltc_assess.sync_client import ServerClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from prepared import prepare, working_copy  # noqa: E402 - bench/ is no package
+
 ADMIN_DB = os.environ.get("LTC_TEST_PG", "dbname=postgres")
-
-
-def office(path: Path, laptops: int) -> AssessmentService:
-    service = AssessmentService(path)
-    admin = service.create_first_admin("admin", "管理员", "admin-password")
-    names = [f"a{i}" for i in range(laptops + 1)] + ["sup1"]
-    for u in names:
-        service.add_user(admin, u, u, "supervisor" if u == "sup1" else "assessor", f"{u}-password")
-    service.init_root(admin, "基准机构", "root-passphrase")
-    for u in names:
-        service.issue_certificate(admin, u, "root-passphrase", f"{u}-password")
-    return service
-
-
-def laptop_bundles(service: AssessmentService, n: int, user: str, out: Path) -> list[Path]:
-    """``n`` submitted assessments by ``user`` (second assessor a0), one bundle each."""
-    actor, second = service.store.user_by_name(user), service.store.user_by_name("a0")
-    assert actor is not None and second is not None
-    bundles = []
-    for k in range(n):
-        first17 = f"99010519{40 + k % 50:02d}0315{int(user[1:]) % 1000:03d}"
-        number = first17 + check_digit(first17)
-        subject = service.store.subject_by_uid_or_number("", number)
-        if subject is None:
-            subject, _ = service.register_subject(actor, name=f"示例{user}{k}", sex="female", id_number=number)
-        record, _ = service.start_assessment(
-            actor, NewAssessment(subject_id=subject.id, form="barthel", assessor2_id=second.id)
-        )
-        for i in range(1, 11):
-            service.save_answer(actor, record.id, f"BI.{i}", 5)
-        for role in ("assessor1", "assessor2", "informant"):
-            service.save_signature(actor, record.id, role, signature_png(1))
-        service.submit(actor, record.id, {"assessor1": f"{user}-password", "assessor2": "a0-password"})
-        path = out / f"{user}-{k}.zip"
-        export_bundle(service, actor, f"{user}-password", path)
-        bundles.append(path)
-    return bundles
 
 
 def rss_peak_mb(pid: int) -> float:
@@ -144,15 +108,12 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-server-"))
     dbname = f"ltc_bench_{os.getpid()}"
     t0 = time.perf_counter()
-    base = office(tmp / "office.db", args.laptops)
-    bundles: dict[str, list[Path]] = {}
-    for i in range(1, args.laptops + 1):
-        laptop = AssessmentService(base.backup(tmp / f"laptop{i}.db"), key=base.database_key())
-        bundles[f"a{i}"] = laptop_bundles(laptop, per_laptop, f"a{i}", tmp)
-        laptop.close()
+    work = prepare(args.laptops, per_laptop)
+    print(f"set-up: {args.laptops} laptops x {per_laptop} signed submissions ({work.office.parent.name}: made "
+          f"{(work.office.parent / 'done').read_text().strip()}; {time.perf_counter() - t0:.0f} s now)", flush=True)
+    base = AssessmentService(working_copy(work, tmp), key=work.key)
+    bundles = work.bundles
     root = base.root_certificate()
-    print(f"set-up: {args.laptops} laptops x {per_laptop} signed submissions in {time.perf_counter() - t0:.0f} s",
-          flush=True)  # fmt: skip
     with psycopg.connect(ADMIN_DB, autocommit=True) as con:
         con.execute(f"CREATE DATABASE {dbname}")
     conninfo = f"{ADMIN_DB.replace('dbname=postgres', '')} dbname={dbname}".strip()
