@@ -109,8 +109,9 @@ def main() -> None:
     dbname = f"ltc_bench_{os.getpid()}"
     t0 = time.perf_counter()
     work = prepare(args.laptops, per_laptop)
-    print(f"set-up: {args.laptops} laptops x {per_laptop} signed submissions ({work.office.parent.name}: made "
-          f"{(work.office.parent / 'done').read_text().strip()}; {time.perf_counter() - t0:.0f} s now)", flush=True)
+    made = (work.office.parent / "made").read_text().strip().replace("\n", "; ")
+    print(f"set-up: {args.laptops} laptops x {per_laptop} signed submissions ({time.perf_counter() - t0:.0f} s now; "
+          f"made in {work.office.parent.name}: {made})", flush=True)  # fmt: skip
     base = AssessmentService(working_copy(work, tmp), key=work.key)
     bundles = work.bundles
     root = base.root_certificate()

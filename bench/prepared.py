@@ -64,14 +64,15 @@ def office(path: Path, laptops: int) -> AssessmentService:
     return service
 
 
-def laptop_bundles(service: AssessmentService, n: int, user: str, out: Path) -> list[Path]:
-    """``n`` submitted assessments by ``user`` (second assessor a0), one bundle each (a distinct person each)."""
+def laptop_bundles(service: AssessmentService, n: int, user: str, out: Path, start: int = 0) -> list[Path]:
+    """Submitted assessments ``start`` … ``n - 1`` by ``user`` (second assessor a0), one bundle each (a distinct
+    person each)."""
     from ltc_assess.bundles import export_bundle
 
     actor, second = service.store.user_by_name(user), service.store.user_by_name("a0")
     assert actor is not None and second is not None
     bundles, png = [], signature_png(1)
-    for k in range(n):
+    for k in range(start, n):
         # birth date and sequence vary with k and the laptop: up to 36,500 distinct people per laptop
         birth = f"19{40 + k % 50:02d}{1 + k // 50 % 12:02d}{1 + k // 600 % 28:02d}"
         first17 = f"990105{birth}{int(user[1:]) % 1000:03d}"
@@ -102,45 +103,50 @@ def _derive_once() -> None:
 
 
 def _laptop(folder: Path, key: bytes | None, user: str, n: int) -> None:
+    """Grow ``user``'s laptop (its database kept in ``folder``) to ``n`` bundles."""
     _derive_once()
-    db = folder / f"laptop-{user}.db"
-    laptop = AssessmentService(db, key=key)
+    count = folder / f"{user}.count"
+    start = int(count.read_text()) if count.exists() else 0
+    laptop = AssessmentService(folder / f"laptop-{user}.db", key=key)
     try:
-        laptop_bundles(laptop, n, user, folder)
+        laptop_bundles(laptop, n, user, folder, start)
     finally:
         laptop.close()
-    for path in folder.glob(db.name + "*"):
-        path.unlink()
-    (folder / f"{user}.done").touch()  # a set cut short resumes from the laptops not done
+    count.write_text(str(n))
 
 
-def prepare(laptops: int, per_laptop: int, processes: int | None = None) -> Work:
-    """The set for ``laptops`` × ``per_laptop`` (made now unless a finished one is on disk; a set cut short is
-    finished)."""
-    folder = CACHE / f"{code_version()}-{laptops}x{per_laptop}"
+def prepare(laptops: int, per_laptop: int, processes: int | None = None, step: int = 10) -> Work:
+    """The set for ``laptops`` × ``per_laptop``: every laptop grows in rounds of ``step`` bundles, so a run cut
+    short leaves a usable smaller set and the next call goes on from it (sets of one size share one folder)."""
+    folder = CACHE / f"{code_version()}-{laptops}"
     names = [f"a{i}" for i in range(1, laptops + 1)]
-    bundles = {u: [folder / f"{u}-{k}.zip" for k in range(per_laptop)] for u in names}
-    if not (folder / "done").exists():
-        t0, c0, cpu0 = time.perf_counter(), time.process_time(), _children_cpu()
-        if not (folder / "key").exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
-            base = office(folder / "office.db", laptops)
-            key = base.database_key()
-            base.close()
-            (folder / "key").write_text(key.hex() if key else "")
-        key = _key(folder)
-        todo = [u for u in names if not (folder / f"{u}.done").exists()]
-        base = AssessmentService(folder / "office.db", key=key)
-        for user in todo:
+    if not (folder / "key").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        base = office(folder / "office.db", laptops)
+        key = base.database_key()
+        for user in names:
             base.backup(folder / f"laptop-{user}.db")
         base.close()
-        with ProcessPoolExecutor(processes or os.cpu_count() or 1) as pool:
-            list(pool.map(_laptop, [folder] * len(todo), [key] * len(todo), todo, [per_laptop] * len(todo)))
-        cpu = time.process_time() - c0 + _children_cpu() - cpu0
-        took = f"{len(todo) * per_laptop} in {time.perf_counter() - t0:.0f} s, CPU {cpu:.0f} s"
-        (folder / "done").write_text(took + "\n")
-    return Work(folder / "office.db", _key(folder), bundles)
+        (folder / "key").write_text(key.hex() if key else "")
+    key = _key(folder)
+    t0, c0, made = time.perf_counter(), time.process_time() + _children_cpu(), 0
+    with ProcessPoolExecutor(processes or os.cpu_count() or 1) as pool:
+        for target in [*range(step, per_laptop, step), per_laptop]:
+            todo = [u for u in names if _count(folder, u) < target]
+            made += sum(target - _count(folder, u) for u in todo)
+            list(pool.map(_laptop, [folder] * len(todo), [key] * len(todo), todo, [target] * len(todo)))
+    if made:
+        cpu = time.process_time() + _children_cpu() - c0
+        with (folder / "made").open("a") as log:
+            log.write(f"{made} in {time.perf_counter() - t0:.0f} s, CPU {cpu:.0f} s ({cpu / made:.2f} s each)\n")
+    bundles = {u: [folder / f"{u}-{k}.zip" for k in range(per_laptop)] for u in names}
+    return Work(folder / "office.db", key, bundles)
+
+
+def _count(folder: Path, user: str) -> int:
+    path = folder / f"{user}.count"
+    return int(path.read_text()) if path.exists() else 0
 
 
 def _key(folder: Path) -> bytes | None:
