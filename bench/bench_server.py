@@ -45,14 +45,16 @@ from prepared import prepare, working_copy  # noqa: E402 - bench/ is no package
 ADMIN_DB = os.environ.get("LTC_TEST_PG", "dbname=postgres")
 
 
-def rss_peak_mb(pid: int) -> float:
-    """Peak resident memory of the server: its process and every worker process under it."""
-    total = 0.0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            total += int(line.split()[1]) / 1024
+def rss_peaks_mb(pid: int) -> list[float]:
+    """Peak resident memory of the server's processes (the supervisor, then each worker), MB."""
+    peak = next(int(line.split()[1]) / 1024 for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                if line.startswith("VmHWM:"))  # fmt: skip
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return total + sum(rss_peak_mb(int(c)) for c in children)
+    return [peak, *(mb for c in children for mb in rss_peaks_mb(int(c)))]
+
+
+def load() -> str:
+    return "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def cpu_seconds(pid: int, children: bool = True) -> float:
@@ -107,9 +109,11 @@ def main() -> None:
     per_laptop = max(1, args.assessments // args.laptops)
     tmp = Path(tempfile.mkdtemp(prefix="bench-server-"))
     dbname = f"ltc_bench_{os.getpid()}"
+    print(load(), flush=True)
     t0 = time.perf_counter()
     work = prepare(args.laptops, per_laptop)
-    made = (work.office.parent / "made").read_text().strip().replace("\n", "; ")
+    log = work.office.parent / "made"
+    made = log.read_text().strip().replace("\n", "; ") if log.exists() else "earlier"
     print(f"set-up: {args.laptops} laptops x {per_laptop} signed submissions ({time.perf_counter() - t0:.0f} s now; "
           f"made in {work.office.parent.name}: {made})", flush=True)  # fmt: skip
     base = AssessmentService(working_copy(work, tmp), key=work.key)
@@ -165,7 +169,8 @@ def main() -> None:
         with psycopg.connect(conninfo) as con:
             backends = [r[0] for r in con.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [dbname])]
         pg_cpu = sum(cpu_seconds(pid, children=False) for pid in backends)
-        rss = rss_peak_mb(proc.pid)
+        peaks = rss_peaks_mb(proc.pid)
+        rss = sum(peaks)
         for client in clients.values():
             client.close()
         total = sum(len(b) for b in bundles.values())
@@ -186,7 +191,8 @@ def main() -> None:
         print(
             f"server: {pushed} one-assessment pushes from {len(bundles)} laptops at once in {server_s:.1f} s "
             f"({pushed / server_s:.1f}/s); p50 {pct(latencies, 50):.2f} s, p99 {pct(latencies, 99):.2f} s; "
-            f"server peak RSS {rss:.0f} MB; errors {len(errors)}"
+            f"server peak RSS {rss:.0f} MB ({' + '.join(f'{mb:.0f}' for mb in peaks)}: supervisor, workers); "
+            f"errors {len(errors)}; {load()}"
         )
         print(
             f"CPU per push: server {server_cpu * 1000:.0f} ms, PostgreSQL {pg_cpu / total * 1000:.0f} ms, "

@@ -8,7 +8,8 @@ cheaper: each laptop runs in its own process, and a process derives each passwor
 (``sealing.derive`` memoised: the key is unsealed for real, just not re-derived for every signature).
 
 The cache key is a hash of everything that shapes a bundle (the code outside the server, the forms and fonts,
-this file), so a change there makes a new set; the server's own code may change freely.
+this file), so a change there makes a new set; the server's own code may change freely. ``LTC_BENCH_PREPARED``
+names a set to use whatever the code (laptops that run an earlier version push to a newer server too).
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def _laptop(folder: Path, key: bytes | None, user: str, n: int) -> None:
 def prepare(laptops: int, per_laptop: int, processes: int | None = None, step: int = 10) -> Work:
     """The set for ``laptops`` × ``per_laptop``: every laptop grows in rounds of ``step`` bundles, so a run cut
     short leaves a usable smaller set and the next call goes on from it (sets of one size share one folder)."""
-    folder = CACHE / f"{code_version()}-{laptops}"
+    folder = CACHE / (os.environ.get("LTC_BENCH_PREPARED") or f"{code_version()}-{laptops}")
     names = [f"a{i}" for i in range(1, laptops + 1)]
     if not (folder / "key").exists():
         shutil.rmtree(folder, ignore_errors=True)
