@@ -288,7 +288,7 @@ def app_from_env() -> FastAPI:
     """The app for uvicorn's worker processes (``ltc-assess server --workers N``): PostgreSQL from $LTC_ASSESS_PG."""
     import os
 
-    from ltc_assess.server.memory import limit_malloc_arenas
+    from ltc_assess.server.memory import tune_malloc
 
-    limit_malloc_arenas()  # before the worker's threads exist (see memory)
+    tune_malloc()  # before the worker's threads exist (see memory)
     return create_app(os.environ["LTC_ASSESS_PG"])
