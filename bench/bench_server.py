@@ -1,14 +1,15 @@
 """The office server under N simulated laptops over loopback (TLS, real uvicorn process, real PostgreSQL).
 
 Each laptop (a copy of the office database) takes assessments through the real workflow (answers, signatures,
-submission signed by both assessors) and exports one bundle per assessment; then all laptops push at once,
-each push verified and replayed by the server (every PAdES and CMS signature checked). Reported: throughput,
-p50/p99 of a one-assessment push, the server's peak RSS, and — the baseline, same run, same bundles — ``bundle
-import`` of every bundle into one SQLite office database. Small by default; the issue's full size is
-``LTC_BENCH_LAPTOPS=100 LTC_BENCH_ASSESSMENTS=10000`` (set-up alone then takes hours of signing: 0.6–1.5 s per
-assessment). Also reported: CPU per push of the server, PostgreSQL and the laptops, which do not depend on how
-loaded the machine is, and what 2 idle cores would therefore take; ``--burst`` laptops push one assessment each
-at the same instant first (the p99 "with 50 clients at once").
+submission signed by both assessors) and exports one bundle per assessment (``prepared.py``); then all laptops
+push at once, each push verified and replayed by the server (every PAdES and CMS signature checked). Reported:
+throughput, p50/p99 of a one-assessment push, the server's peak RSS, and — the baseline, same run, same bundles —
+``bundle import`` of every bundle into one SQLite office database. Small by default; the issue's full size is
+``LTC_BENCH_LAPTOPS=100 LTC_BENCH_ASSESSMENTS=10000``, whose preparation (about 0.44 s of CPU per assessment,
+kept on disk per code version and resumable) takes about 40 minutes on 2 idle cores. Also reported: CPU per
+push of the server, PostgreSQL and the laptops, which do not depend on how loaded the machine is, and what 2
+idle cores would therefore take; ``--burst`` laptops push one assessment each at the same instant first (the
+p99 "with 50 clients at once").
 
     .venv/bin/python bench/bench_server.py [--laptops 4] [--assessments 24]
 """
