@@ -26,6 +26,7 @@ from ltc_assess import bundle_seal, incoming
 from ltc_assess.bundle_records import content_hash
 from ltc_assess.bundles import MAX_BUNDLE_BYTES, BundleRefused, apply_records, export_bundle, import_changes
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import header_language
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import tasks as task_store
 from ltc_assess.storage.records import User
@@ -61,6 +62,7 @@ class ServerClient:
         context = ssl.create_default_context(cadata=root_pem.decode())
         self.url = url.rstrip("/")
         self.http = httpx.Client(base_url=self.url, verify=context, transport=transport, timeout=120)
+        self.http.headers["Accept-Language"] = header_language()  # refusals come back in the user's language
 
     def close(self) -> None:
         self.http.close()
