@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from world import PNG, World, snapshot, raw_sql, with_signing_keys
+from world import PNG, World, raw_sql, snapshot, with_signing_keys
 
 from ltc_assess import bundle_seal, evidence
 from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle
