@@ -165,6 +165,15 @@ def judge(src: LifecycleSource, root: bytes, item: Mapping[str, Any]) -> tuple[s
     return "write", payload, signer
 
 
+def recheck(src: LifecycleSource, root: bytes, item: Mapping[str, Any]) -> None:
+    """A record held already, judged again as if it arrived now (``server check``): its signature, signer and
+    role, and that it still follows from what is held (its letter or PNG still the signed bytes)."""
+    _outcome, payload, _signer = judge(src, root, item)
+    record = src.assessment_by_uid(payload["assessment"])
+    assert record is not None  # judged: approved here
+    CHECKS[payload["kind"]](src, root, record, payload, item.get("attachment"))
+
+
 def _check_shape(kind: str, payload: Mapping[str, Any]) -> None:
     expected = {"kind", "assessment", "signer", *KEYS[kind]}
     if set(payload) != expected:

@@ -321,3 +321,21 @@ def test_the_server_hands_on_the_agency_crl_and_refuses_a_forged_one(agency: Age
     report = _sync(agency, laptop, "a1")
     assert any("CRL" in r for r in report.refused), report.refused
     assert laptop.pki.current_crl() == crl
+
+
+def test_server_check_finds_a_lifecycle_record_edited_in_postgresql(agency: Agency) -> None:
+    from ltc_assess.server.checks import problems
+
+    _lifecycle_done(agency)
+    assert pg_store_do(agency.conninfo, problems) == []
+
+    def edit(store) -> None:  # type: ignore[no-untyped-def]
+        row = store.one("SELECT fact, payload FROM lifecycle_records WHERE kind = 'conclusion'")
+        payload = json.loads(row["payload"]) | {"valid_until": "2099-12-31"}
+        store.con.execute("UPDATE lifecycle_records SET payload = %s WHERE fact = %s", [json.dumps(payload), row["fact"]])
+        store.con.execute("UPDATE lifecycle_records SET attachment = attachment || 'x'::bytea WHERE kind = 'letter'")
+
+    pg_store_do(agency.conninfo, edit)
+    found = pg_store_do(agency.conninfo, problems)
+    assert any(line.startswith("conclusion record") and "signature" in line for line in found), found
+    assert any(line.startswith("letter record") and "sha256" in line for line in found), found

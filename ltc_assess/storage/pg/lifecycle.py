@@ -66,3 +66,7 @@ def published(store: PgStore, date_from: str, date_to: str) -> list[dict[str, An
         " ORDER BY l.payload::jsonb ->> 'published_at', a.uid",
         [date_from, date_to],
     )
+
+
+def every(store: PgStore) -> list[dict[str, Any]]:
+    return store.rows("SELECT kind, payload, signature, attachment, assessment_uid FROM lifecycle_records ORDER BY seq")
