@@ -46,7 +46,7 @@ ADMIN_DB = os.environ.get("LTC_TEST_PG", "dbname=postgres")
 
 def office(path: Path, laptops: int) -> AssessmentService:
     service = AssessmentService(path)
-    admin = service.create_first_admin("admin", "管理员", "admin-password")
+    admin, _changes = service.create_first_admin("admin", "管理员", "admin-password")
     names = [f"a{i}" for i in range(laptops + 1)] + ["sup1"]
     for u in names:
         service.add_user(admin, u, u, "supervisor" if u == "sup1" else "assessor", f"{u}-password")

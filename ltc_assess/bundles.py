@@ -199,7 +199,7 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
             service.pki.take_crl(actor.id, package.files[CRL_FILE], "bundle.crl")
         except AppError as exc:
             raise AppError(exc.code, f"{CRL_FILE}: {exc.message}", where=str(path)) from None
-    signer = replay.bundle_signer(service, signer_cert)
+    signer = replay.bundle_signer(service.receiving, signer_cert)
     if service.queries.bundle_seen(meta["bundle_id"]):
         return ImportSummary(already_imported=True)
     records = parse_records(package.files["records.json"], str(path))
@@ -238,7 +238,7 @@ def apply_records(
         outcome, local = plans[rec["uid"]]
         if outcome not in ("write", "conflict"):
             return None
-        return replay.refusal(service, rec, local, signer_of(rec), in_play)  # type: ignore[arg-type]
+        return replay.refusal(service.receiving, rec, local, signer_of(rec), in_play)  # type: ignore[arg-type]
 
     refused = replay.screen(records, why)  # type: ignore[arg-type]
     summary.refused = [f"assessment {uid}: {reason}" for uid, reason in refused.items()]
@@ -356,7 +356,7 @@ def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, 
             local = service.queries.assessment_by_uid(conflict["assessment_uid"])
             if local is not None and local.status in (Status.APPROVED, Status.SUPERSEDED):
                 raise AppError(ErrorCode.LOCKED, "an approved assessment cannot be replaced; amend it instead")
-            why = replay.refusal(service, incoming, local, actor, [incoming])
+            why = replay.refusal(service.receiving, incoming, local, actor, [incoming])
             if why:
                 raise AppError(ErrorCode.PERMISSION, f"assessment {conflict['assessment_uid']}: {why}")
             write_record(work.store, actor, incoming, ids, local, at)

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from ltc_assess import evidence
 from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.i18n import _
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import Role, Status
 
@@ -134,32 +135,43 @@ def judge(src: LifecycleSource, root: bytes, item: Mapping[str, Any]) -> tuple[s
     try:
         cert = detached_signer(item["payload"].encode("utf-8"), item["signature"], [root])
     except AppError:
-        raise AppError(
-            ErrorCode.SIGNATURE, f"the {kind} record's signature is not valid under the agency root"
-        ) from None
+        raise AppError(ErrorCode.SIGNATURE, _("{kind}记录的签名在本机构根证书下无效").format(kind=kind)) from None
     username = subject_fields(cert)["username"]
     if username != payload["signer"]:
-        raise AppError(ErrorCode.SIGNATURE, f"the {kind} record names {payload['signer']} but {username} signed it")
+        raise AppError(
+            ErrorCode.SIGNATURE,
+            _("{kind}记录写明签署人为 {named}，实际签署人为 {username}").format(
+                kind=kind, named=payload["signer"], username=username
+            ),
+        )
     users = {u.username: u for u in src.users()}
     user = users.get(username)
     if user is None or user.role not in KINDS[kind]:
         roles = "/".join(r.value for r in KINDS[kind])
-        raise AppError(ErrorCode.PERMISSION, f"a {kind} record is made by a {roles}, and {username} is none here")
+        raise AppError(
+            ErrorCode.PERMISSION,
+            _("{kind}记录须由 {roles} 签署，{username} 在本机不是").format(kind=kind, roles=roles, username=username),
+        )
     signer = active_user(users, username, user.role, f"the {kind} record's signer")
     revoked = src.revoked_at(cert)
     if revoked is not None:
-        raise AppError(ErrorCode.SIGNATURE, f"the {kind} record's signer's certificate was revoked on {revoked[:10]}")
+        raise AppError(
+            ErrorCode.SIGNATURE, _("{kind}记录签署人的证书已于 {date} 吊销").format(kind=kind, date=revoked[:10])
+        )
     record = src.assessment_by_uid(payload["assessment"])
     if record is None or record.status not in (Status.APPROVED, Status.SUPERSEDED):
         raise AppError(
-            ErrorCode.TRANSITION, f"a {kind} record of assessment {payload['assessment']}, not approved here"
+            ErrorCode.TRANSITION,
+            _("{kind}记录所属评估 {uid} 在本机未批准").format(kind=kind, uid=payload["assessment"]),
         )
     fact = unsigned(payload)
     held = src.held(slot(fact))
     if held is not None:
         if held != fact:
             differs = ", ".join(evidence.mismatch(held, fact))
-            raise AppError(ErrorCode.CONFLICT, f"its {kind} conflicts with the one recorded here ({differs})")
+            raise AppError(
+                ErrorCode.CONFLICT, _("{kind}记录与本机已有记录冲突（{fields}）").format(kind=kind, fields=differs)
+            )
         return "unchanged", payload, signer
     CHECKS[kind](src, root, record, payload, item.get("attachment"))
     return "write", payload, signer
@@ -177,26 +189,27 @@ def recheck(src: LifecycleSource, root: bytes, item: Mapping[str, Any]) -> None:
 def _check_shape(kind: str, payload: Mapping[str, Any]) -> None:
     expected = {"kind", "assessment", "signer", *KEYS[kind]}
     if set(payload) != expected:
-        raise AppError(ErrorCode.INTEGRITY, f"a {kind} record with the fields {sorted(payload)}")
+        raise AppError(ErrorCode.INTEGRITY, _("{kind}记录字段不符：{fields}").format(kind=kind, fields=sorted(payload)))
     for key, value in payload.items():
         if not isinstance(value, (str, int, type(None))) or isinstance(value, bool):
-            raise AppError(ErrorCode.INTEGRITY, f"a {kind} record's {key} is not text or a number")
+            raise AppError(ErrorCode.INTEGRITY, _("{kind}记录的 {key} 不是文本或数字").format(kind=kind, key=key))
     if not isinstance(payload["assessment"], str) or not isinstance(payload["signer"], str):
-        raise AppError(ErrorCode.INTEGRITY, f"a {kind} record without its assessment or signer")
+        raise AppError(ErrorCode.INTEGRITY, _("{kind}记录缺少评估或签署人").format(kind=kind))
 
 
 def _date(value: Any, what: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value)[:10])
     except ValueError:
-        raise AppError(ErrorCode.INTEGRITY, f"{what} {value!r} is not a date") from None
+        raise AppError(ErrorCode.INTEGRITY, _("{what} {value} 不是日期").format(what=what, value=repr(value))) from None
 
 
 def _differs(kind: str, fact: Mapping[str, Any], expected: Mapping[str, Any]) -> None:
     wrong = sorted(k for k, v in expected.items() if fact.get(k) != v)
     if wrong:
         raise AppError(
-            ErrorCode.SIGNATURE, f"its {kind} does not follow from the policy and the approval ({', '.join(wrong)})"
+            ErrorCode.SIGNATURE,
+            _("{kind}记录与政策和批准记录不符（{fields}）").format(kind=kind, fields=", ".join(wrong)),
         )
 
 
@@ -225,7 +238,7 @@ def _check_conclusion(src: LifecycleSource, root: bytes, record: Assessment, fac
 def _conclusion(src: LifecycleSource, fact: Mapping[str, Any]) -> dict[str, Any]:
     found = src.held(f"conclusion:{fact['assessment']}")
     if found is None:
-        raise AppError(ErrorCode.NOT_FOUND, f"a {fact['kind']} record of a conclusion not known here")
+        raise AppError(ErrorCode.NOT_FOUND, _("{kind}记录所属的结论在本机未知").format(kind=fact["kind"]))
     return found
 
 
@@ -237,7 +250,7 @@ def _check_publicity(src: LifecycleSource, root: bytes, record: Assessment, fact
     policy = decided_policy(conclusion)
     published = _date(fact["published_at"], "published_at")
     if published.isoformat() != fact["published_at"] or fact["published_at"] < conclusion["decided_at"][:10]:
-        raise AppError(ErrorCode.INTEGRITY, f"published on {fact['published_at']}, before its conclusion")
+        raise AppError(ErrorCode.INTEGRITY, _("公示日期 {date} 早于结论日期").format(date=fact["published_at"]))
     expected = {
         "publicity_until": publicity_until(policy, published).isoformat(),
         "objection_until": objection_until(policy, published).isoformat(),
@@ -248,17 +261,19 @@ def _check_publicity(src: LifecycleSource, root: bytes, record: Assessment, fact
 def _check_objection(src: LifecycleSource, root: bytes, record: Assessment, fact: dict[str, Any], _att: Any) -> None:
     _conclusion(src, fact)
     if not all(isinstance(fact[k], str) and fact[k].strip() for k in OBJECTION_KEYS):
-        raise AppError(ErrorCode.INVALID, "an objection without its date, who lodged it or why")
+        raise AppError(ErrorCode.INVALID, _("异议记录缺少日期、提出人或理由"))
     publicity = src.held(f"publicity:{fact['assessment']}")
     if publicity is not None and fact["lodged_at"][:10] > publicity["objection_until"]:
-        raise AppError(ErrorCode.TRANSITION, f"an objection after the window closed on {publicity['objection_until']}")
+        raise AppError(
+            ErrorCode.TRANSITION, _("异议期已于 {date} 届满，不能再提出异议").format(date=publicity["objection_until"])
+        )
 
 
 def _attachment(kind: str, fact: Mapping[str, Any], key: str, data: bytes | None) -> bytes:
     if data is None or len(data) > MAX_ATTACHMENT_BYTES:
-        raise AppError(ErrorCode.INVALID, f"a {kind} record without its file (or one over 20 MB)")
+        raise AppError(ErrorCode.INVALID, _("{kind}记录缺少附件（或附件超过 20 MB）").format(kind=kind))
     if hashlib.sha256(data).hexdigest() != fact[key]:
-        raise AppError(ErrorCode.INTEGRITY, f"the {kind} record's file does not match its sha256")
+        raise AppError(ErrorCode.INTEGRITY, _("{kind}记录的附件与其 sha256 不符").format(kind=kind))
     return data
 
 
@@ -269,7 +284,9 @@ def _check_care(src: LifecycleSource, root: bytes, record: Assessment, fact: dic
     conclusion = _conclusion(src, fact)
     offered = {b.setting for b, _text in decided_policy(conclusion).benefits_for(conclusion["level"])}
     if fact["setting"] not in offered:
-        raise AppError(ErrorCode.INVALID, f"care setting {fact['setting']!r} is not one the conclusion offers")
+        raise AppError(
+            ErrorCode.INVALID, _("护理服务形式 {setting} 不在该结论可选范围内").format(setting=fact["setting"])
+        )
     require_png(_attachment("care_setting", fact, "signature_png", att))
 
 
@@ -286,11 +303,13 @@ def _check_letter(
     except LtcError:
         raise
     except Exception as exc:  # noqa: BLE001 - a hostile PDF may break the parser anywhere: refuse, never crash
-        raise AppError(ErrorCode.SIGNATURE, f"the letter cannot be read ({type(exc).__name__})") from None
+        raise AppError(ErrorCode.SIGNATURE, _("告知书无法读取（{error}）").format(error=type(exc).__name__)) from None
     if not verdict.ok or not verdict.signatures:
-        raise AppError(ErrorCode.SIGNATURE, f"the signed letter: {'; '.join(verdict.problems) or 'not signed'}")
+        raise AppError(
+            ErrorCode.SIGNATURE, _("告知书签名：{problems}").format(problems="; ".join(verdict.problems) or _("未签名"))
+        )
     if verdict.signatures[-1].username != fact["signer"]:
-        raise AppError(ErrorCode.SIGNATURE, "the letter is not signed by the record's signer")
+        raise AppError(ErrorCode.SIGNATURE, _("告知书不是由记录的签署人签署"))
 
 
 CHECKS: dict[str, Callable[[LifecycleSource, bytes, Assessment, dict[str, Any], Any], None]] = {

@@ -26,6 +26,7 @@ from ltc_assess import bundle_seal, incoming, lifecycle_exchange
 from ltc_assess.bundle_records import content_hash
 from ltc_assess.bundles import MAX_BUNDLE_BYTES, BundleRefused, apply_records, export_bundle, import_changes
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _, header_language
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import tasks as task_store
 from ltc_assess.storage.records import User
@@ -61,6 +62,7 @@ class ServerClient:
         context = ssl.create_default_context(cadata=root_pem.decode())
         self.url = url.rstrip("/")
         self.http = httpx.Client(base_url=self.url, verify=context, transport=transport, timeout=120)
+        self.http.headers["Accept-Language"] = header_language()  # refusals come back in the user's language
 
     def close(self) -> None:
         self.http.close()
@@ -305,7 +307,7 @@ def _crl(service: AssessmentService, actor: User, client: ServerClient, report: 
         try:
             service.pki.take_crl(actor.id, pem if isinstance(pem, bytes) else str(pem).encode(), "sync.crl")
         except AppError as exc:
-            report.refused.append(f"the server's CRL: {exc.message}")
+            report.refused.append(_("服务器的吊销列表（CRL）：{error}").format(error=exc.message))
     ours = service.pki.current_crl()
     if ours is not None and ours != pem:  # ours may be newer (the office issued it): the server keeps the newest
         client.call("POST", "/api/v1/sync/crl", content=ours, headers={"Content-Type": "application/x-pem-file"})

@@ -20,6 +20,9 @@ pin_singletons()
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Settings the app remembers (the UI language) go to a folder of the test run, not the user's own.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="ltc-assess-tests-config-")
+# The CLI speaks the source language in tests whatever the developer's locale (tests/test_cli_language.py sets
+# LTC_LANG and the locale explicitly to show the choice).
+os.environ["LTC_LANG"] = "zh_CN"
 
 REPO = Path(__file__).resolve().parent.parent
 

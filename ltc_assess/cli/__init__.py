@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from ltc_assess import __version__
 from ltc_assess.errors import LtcError
+from ltc_assess.i18n import cli_language, language, set_language
 
 # Order is the order shown in --help.
 COMMAND_MODULES = (
@@ -88,8 +90,23 @@ def _commands_needed(args: Sequence[str]) -> Sequence[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    """Run the CLI in the language ``$LTC_LANG`` or the locale asks for; returns the process exit code.
+
+    The language before is restored at the end (the CLI may run inside another program, e.g. a test)."""
+    try:
+        lang = cli_language(os.environ)
+    except ValueError as exc:
+        print(f"ltc-assess: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    before = language()
+    set_language(lang)
+    try:
+        return _run(list(sys.argv[1:] if argv is None else argv))
+    finally:
+        set_language(before)
+
+
+def _run(args_list: list[str]) -> int:
     parser = build_parser(_commands_needed(args_list))
     args = parser.parse_args(args_list)
     if args.command is None:
@@ -112,8 +129,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _closed_pipe() -> int:
     """The reader went away (``score --batch … | head``): stop quietly, as shell tools do (128 + SIGPIPE).
     Standard output is pointed at devnull so that Python's flush at exit does not complain."""
-    import os
-
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.i18n import _
 
 if TYPE_CHECKING:
     from ltc_assess.service import AssessmentService
@@ -38,7 +39,10 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 def open_service(args: argparse.Namespace, must_exist: bool = True) -> AssessmentService:
     path = db_path(args)
     if must_exist and not path.exists():
-        raise AppError(ErrorCode.NOT_FOUND, f"no database at {path} (create one with: ltc-assess demo --db {path})")
+        raise AppError(
+            ErrorCode.NOT_FOUND,
+            _("找不到数据库 {path}（可用 ltc-assess demo --db {path} 创建）").format(path=path),
+        )
     from ltc_assess.service import AssessmentService  # here: the gui command must not wait for the core
 
     return AssessmentService(path)
@@ -54,11 +58,11 @@ def password(prompt: str, env: str = PASSWORD_ENV) -> str:
     try:
         return getpass.getpass(prompt)
     except (EOFError, OSError):
-        raise AppError(ErrorCode.AUTH, f"no password given (set {env} or run in a terminal)") from None
+        raise AppError(ErrorCode.AUTH, _("未提供密码（请设置 {env} 或在终端中运行）").format(env=env)) from None
 
 
 def login(service: AssessmentService, username: str) -> User:
-    return service.login(username, password(f"password for {username}: "), source=_source())
+    return service.login(username, password(_("{username} 的密码：").format(username=username)), source=_source())
 
 
 def _source() -> str:
@@ -107,7 +111,8 @@ def untrusted_file(path: object) -> Iterator[None]:
     except LtcError:
         raise
     except (MemoryError, RecursionError) as exc:
-        raise AppError(ErrorCode.INVALID, f"{path}: malformed file ({type(exc).__name__})") from None
+        detail = type(exc).__name__
+        raise AppError(ErrorCode.INVALID, _("文件格式错误（{detail}）").format(detail=detail), str(path)) from None
     except Exception as exc:  # noqa: BLE001 - third-party parsers raise dozens of types on junk input
         detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise AppError(ErrorCode.INVALID, f"{path}: malformed file ({detail})") from None
+        raise AppError(ErrorCode.INVALID, _("文件格式错误（{detail}）").format(detail=detail), str(path)) from None

@@ -28,6 +28,7 @@ from ltc_assess.bundles import BundleRefused
 from ltc_assess.errors import AppError, ErrorCode, LtcError
 from ltc_assess.server import api_models as m
 from ltc_assess.server import auth, checks, crl, dispatch, intake, uploads
+from ltc_assess.server.language import RequestLanguage
 from ltc_assess.server.limits import DEFAULT_LIMITS, BodyLimit, InFlight, Limits, TooLarge, size
 from ltc_assess.server.source import ServerSource
 from ltc_assess.storage.pg import lifecycle as lifecycle_rows
@@ -113,6 +114,7 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
     )
     app.add_middleware(BodyLimit, limits=limits)
     app.add_middleware(InFlight, limit=limits.in_flight)
+    app.add_middleware(RequestLanguage)  # outermost: the 413s and 503s speak the request's language too
 
     @app.exception_handler(PoolTimeout)
     async def _busy(_request: Request, _exc: PoolTimeout) -> JSONResponse:

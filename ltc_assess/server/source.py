@@ -6,6 +6,7 @@ from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.lifecycle_records import fact_id, slot, unsigned
+from ltc_assess.record_source import RecordSource
 from ltc_assess.schema.model import FormDef
 from ltc_assess.schema.registry import get_form
 from ltc_assess.storage.pg import lifecycle
@@ -13,9 +14,12 @@ from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
 from ltc_assess.storage.records import Assessment, User
 
 
-class ServerSource:
+class ServerSource(RecordSource):
     def __init__(self, store: PgStore) -> None:
         self.store = store
+
+    def _records(self) -> PgStore:
+        return self.store
 
     def root_certificate(self) -> bytes:
         cert = self.store.setting(ROOT_CERT)

@@ -213,27 +213,27 @@ def test_an_assessor_cannot_forge_publicity_validity_objection_or_letter(agency:
     # an assessor signs a later 公示 (a new objection window), an objection outcome, a validity and a letter
     later = publicity | {"objection_until": "2099-12-31"}
     refusals = _push_forged(agency, tmp_path, [_signed(agency, "a1", later)])
-    assert any("made by a supervisor" in r for r in refusals), refusals
+    assert any("须由 supervisor 签署" in r for r in refusals), refusals
     refusals = _push_forged(agency, tmp_path, [_signed(agency, "a1", conclusion | {"valid_until": "2099-12-31"})])
-    assert any("made by a supervisor" in r for r in refusals), refusals
+    assert any("须由 supervisor 签署" in r for r in refusals), refusals
     objection = {"kind": "objection", "assessment": uid, "lodged_at": "2026-01-01T00:00:00+00:00",
                  "lodged_by": "张三", "reason": "不服"}  # fmt: skip
     refusals = _push_forged(agency, tmp_path, [_signed(agency, "a1", objection)])
-    assert any("made by a supervisor" in r for r in refusals), refusals
+    assert any("须由 supervisor 签署" in r for r in refusals), refusals
     letter = agency.office.store.db.execute(
         "SELECT attachment FROM lifecycle_records WHERE kind = 'letter'"
     ).fetchone()[0]
     fake = bytes(letter) + b"\n%forged"
     forged_letter = {"kind": "letter", "assessment": uid, "letter_sha256": hashlib.sha256(fake).hexdigest()}
     refusals = _push_forged(agency, tmp_path, [_signed(agency, "a1", forged_letter, fake)])
-    assert any("made by a supervisor" in r for r in refusals), refusals
+    assert any("须由 supervisor 签署" in r for r in refusals), refusals
     # even a supervisor's signature does not make a validity the policy does not give, nor a changed 公示
     refusals = _push_forged(agency, tmp_path, [_signed(agency, "sup2", later)])
-    assert any("conflicts" in r for r in refusals), refusals
+    assert any("冲突" in r for r in refusals), refusals
     other_uid = _submitted(agency)  # submitted, not approved: no lifecycle at all
     moved = conclusion | {"assessment": other_uid}
     refusals = _push_forged(agency, tmp_path, [_signed(agency, "sup2", moved)])
-    assert any("not approved here" in r for r in refusals), refusals
+    assert any("未批准" in r for r in refusals), refusals
     # a supervisor's letter whose PDF was altered after signing
     refusals = _push_forged(agency, tmp_path, [_signed(agency, "sup2", forged_letter, fake)])
     assert any("letter" in r for r in refusals), refusals
@@ -241,7 +241,7 @@ def test_an_assessor_cannot_forge_publicity_validity_objection_or_letter(agency:
     claimed = _signed(agency, "a1", later)
     claimed["payload"] = evidence.canonical(later | {"signer": "sup1"})
     refusals = _push_forged(agency, tmp_path, [claimed])
-    assert any("signature is not valid" in r or "signed it" in r for r in refusals), refusals
+    assert any("签名在本机构根证书下无效" in r or "实际签署人" in r for r in refusals), refusals
     assert _lifecycle_rows(agency) == before
 
 
@@ -337,5 +337,5 @@ def test_server_check_finds_a_lifecycle_record_edited_in_postgresql(agency: Agen
 
     pg_store_do(agency.conninfo, edit)
     found = pg_store_do(agency.conninfo, problems)
-    assert any(line.startswith("conclusion record") and "signature" in line for line in found), found
+    assert any(line.startswith("conclusion record") and "签名" in line for line in found), found
     assert any(line.startswith("letter record") and "sha256" in line for line in found), found

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import string
+from pathlib import Path
 
 import pytest
 
@@ -14,9 +16,21 @@ from ltc_assess.policies.model import PAYERS, QUALIFICATIONS, SETTINGS, UNITS
 from ltc_assess.workflow import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS
 
 LITERAL = re.compile(r'\bN?_\("((?:[^"\\]|\\.)*)"\)')
-DYNAMIC = ("首次评估", "常规评估", "即时评估", "因对评估结果有疑问进行的复评", "其他",
-           *STATUS_LABELS.values(), *ACTION_LABELS.values(), *ROLE_LABELS.values(),
-           *SETTINGS.values(), *UNITS.values(), *PAYERS.values(), *QUALIFICATIONS.values(), *DUE_LABELS.values())
+DYNAMIC = (
+    "首次评估",
+    "常规评估",
+    "即时评估",
+    "因对评估结果有疑问进行的复评",
+    "其他",
+    *STATUS_LABELS.values(),
+    *ACTION_LABELS.values(),
+    *ROLE_LABELS.values(),
+    *SETTINGS.values(),
+    *UNITS.values(),
+    *PAYERS.values(),
+    *QUALIFICATIONS.values(),
+    *DUE_LABELS.values(),
+)
 
 
 def _fields(text: str) -> set[str]:
@@ -106,3 +120,292 @@ def test_engine_explanation_is_said_in_english_and_unchanged_in_chinese() -> Non
                 english = say(said.says, "en")
                 assert not CJK.search(english), (ref, english)
                 assert say(said.says, "zh_CN") == said.text
+
+
+# Files whose errors are still raised with untranslated messages. It may only shrink: a file listed here that has
+# nothing left to convert fails the test too. Empty at the end of issue 12.
+NOT_YET_TRANSLATED: set[str] = {
+    "ltc_assess/access.py",
+    "ltc_assess/assessment_view.py",
+    "ltc_assess/bundle_seal.py",
+    "ltc_assess/bundles.py",
+    "ltc_assess/cli/advice.py",
+    "ltc_assess/cli/demo.py",
+    "ltc_assess/cli/export.py",
+    "ltc_assess/cli/keys.py",
+    "ltc_assess/cli/objection.py",
+    "ltc_assess/cli/publicity.py",
+    "ltc_assess/cli/score.py",
+    "ltc_assess/cli/server.py",
+    "ltc_assess/cli/sync.py",
+    "ltc_assess/cli/tasks.py",
+    "ltc_assess/cli/users.py",
+    "ltc_assess/cli/verify.py",
+    "ltc_assess/conclusions.py",
+    "ltc_assess/demo.py",
+    "ltc_assess/evidence.py",
+    "ltc_assess/exchange/insurer.py",
+    "ltc_assess/exchange/package.py",
+    "ltc_assess/incoming.py",
+    "ltc_assess/inputs.py",
+    "ltc_assess/lifecycle/due.py",
+    "ltc_assess/lifecycle/objection.py",
+    "ltc_assess/lifecycle/visit.py",
+    "ltc_assess/pki.py",
+    "ltc_assess/policies/registry.py",
+    "ltc_assess/replay.py",
+    "ltc_assess/schema/answers.py",
+    "ltc_assess/schema/located.py",
+    "ltc_assess/schema/registry.py",
+    "ltc_assess/scoring/engine.py",
+    "ltc_assess/server/app.py",
+    "ltc_assess/server/auth.py",
+    "ltc_assess/server/checks.py",
+    "ltc_assess/server/dispatch.py",
+    "ltc_assess/server/enrol.py",
+    "ltc_assess/server/intake.py",
+    "ltc_assess/server/source.py",
+    "ltc_assess/server/uploads.py",
+    "ltc_assess/service/accounts.py",
+    "ltc_assess/service/attestation.py",
+    "ltc_assess/service/drafting.py",
+    "ltc_assess/service/export.py",
+    "ltc_assess/service/keys.py",
+    "ltc_assess/service/review.py",
+    "ltc_assess/service/subjects.py",
+    "ltc_assess/session.py",
+    "ltc_assess/signing/attach.py",
+    "ltc_assess/signing/cms.py",
+    "ltc_assess/signing/crl.py",
+    "ltc_assess/signing/envelope.py",
+    "ltc_assess/signing/keys.py",
+    "ltc_assess/signing/ltv.py",
+    "ltc_assess/signing/pades.py",
+    "ltc_assess/signing/transport.py",
+    "ltc_assess/signing/tsa.py",
+    "ltc_assess/signing/validation.py",
+    "ltc_assess/storage/at_rest.py",
+    "ltc_assess/storage/db.py",
+    "ltc_assess/storage/keyslots.py",
+    "ltc_assess/storage/lifecycle_store.py",
+    "ltc_assess/storage/pg/repository.py",
+    "ltc_assess/storage/store.py",
+    "ltc_assess/storage/work.py",
+    "ltc_assess/sync_client.py",
+    "ltc_assess/visits.py",
+}
+
+_RAW = "a raw string, f-string or concatenation"
+
+
+def _error_classes(trees: dict[str, ast.Module]) -> dict[str, int | None]:
+    """Every LtcError subclass defined in the code -> the position of its ``message`` argument (None: it has none,
+    it says its own message in ``super().__init__``)."""
+    classes: dict[str, int | None] = {"LtcError": 1}
+    defs = [n for tree in trees.values() for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    grew = True
+    while grew:
+        grew = False
+        for node in defs:
+            bases = [b.id if isinstance(b, ast.Name) else getattr(b, "attr", None) for b in node.bases]
+            parent = next((b for b in bases if b in classes), None)
+            if node.name in classes or parent is None:
+                continue
+            init = next((s for s in node.body if isinstance(s, ast.FunctionDef) and s.name == "__init__"), None)
+            if init is None:
+                classes[node.name] = classes[parent]
+            else:
+                names = [a.arg for a in init.args.args[1:]]
+                classes[node.name] = names.index("message") if "message" in names else None
+            grew = True
+    return classes
+
+
+def _said(expr: ast.expr | None, function: ast.AST | None, seen: frozenset[str] = frozenset()) -> bool:
+    """True when ``expr`` is a translated message: ``_()``, ``_().format()``, another error's ``.message``, a
+    helper's result, or a variable of the enclosing function that only ever holds such a value (or a parameter)."""
+    if expr is None:
+        return True
+    if isinstance(expr, ast.Constant | ast.JoinedStr | ast.BinOp):
+        return False
+    if isinstance(expr, ast.IfExp):
+        return _said(expr.body, function, seen) and _said(expr.orelse, function, seen)
+    if isinstance(expr, ast.Attribute):
+        return True
+    if isinstance(expr, ast.Call):
+        func = expr.func
+        if isinstance(func, ast.Attribute):  # "x".join(...), _("…").format(...), text.format(...)
+            return _said(func.value, function, seen)
+        return not (isinstance(func, ast.Name) and func.id in ("str", "repr", "format"))
+    if isinstance(expr, ast.Name) and function is not None and expr.id not in seen:
+        args = function.args if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) else None
+        if args is not None and expr.id in [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]:
+            return True
+        values = [
+            n.value
+            for n in ast.walk(function)
+            if isinstance(n, ast.Assign | ast.AnnAssign)
+            and any(
+                isinstance(t, ast.Name) and t.id == expr.id
+                for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+            )
+        ]
+        return bool(values) and all(_said(v, function, seen | {expr.id}) for v in values)
+    return False
+
+
+def untranslated_errors(trees: dict[str, ast.Module]) -> list[str]:
+    """``file:line`` of every LtcError (or subclass) built with a message that does not come from ``_()``: at the
+    call of the class, and in a subclass's own ``super().__init__(code, message)``."""
+    classes = _error_classes(trees)
+    found = []
+    for name, tree in trees.items():
+        scopes = {
+            child: node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module)
+            for child in ast.walk(node)
+        }  # walk order: outer scopes first, so each node ends up with its innermost function
+        owners = {
+            child: node.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef) and node.name in classes
+            for child in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            if called in classes:
+                position = classes[called]
+            elif called == "__init__" and node in owners and isinstance(func, ast.Attribute):
+                position = 1  # super().__init__(code, message, ...) of an error class
+            else:
+                continue
+            if position is None:
+                continue
+            message = node.args[position] if len(node.args) > position else None
+            message = next((k.value for k in node.keywords if k.arg == "message"), message)
+            if not _said(message, scopes.get(node)):
+                found.append((name, node.lineno))
+    return [f"{name}:{line}" for name, line in sorted(found)]
+
+
+def _parse(root: Path, package: str = ".") -> dict[str, ast.Module]:
+    """The modules under ``root/package`` (or that one module), by their path from ``root``."""
+    return {
+        path.relative_to(root).as_posix(): ast.parse(path.read_text(encoding="utf-8"))
+        for path in ([root / package] if package.endswith(".py") else sorted((root / package).rglob("*.py")))
+    }
+
+
+def test_every_error_message_goes_through_the_catalogue() -> None:
+    """Test that no LtcError in ltc_assess/ is raised with a raw string, an f-string or a concatenation (a Chinese
+    install would print it in English), except in the files not converted yet, which must each still need it."""
+    found = untranslated_errors(_parse(paths.bundle_root(), "ltc_assess"))
+    files = {f.split(":")[0] for f in found}
+    assert sorted(f for f in found if f.split(":")[0] not in NOT_YET_TRANSLATED) == []
+    assert sorted(NOT_YET_TRANSLATED - files) == [], "converted: take these off NOT_YET_TRANSLATED"
+
+
+PLANTED = """
+from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.i18n import _
+
+
+class Refused(AppError):
+    def __init__(self, path: str) -> None:
+        super().__init__(ErrorCode.PERMISSION, f"{path} refused")  # raw
+
+
+class Said(AppError):
+    def __init__(self, path: str) -> None:
+        super().__init__(ErrorCode.PERMISSION, _("{path} 被拒绝").format(path=path))
+
+
+def bad(aid: str, flag: bool) -> None:
+    raise AppError(ErrorCode.NOT_FOUND, "no such assessment")  # raw
+    raise AppError(ErrorCode.NOT_FOUND, f"no assessment {aid}")  # raw
+    raise AppError(ErrorCode.NOT_FOUND, "no assessment " + aid)  # raw
+    raise LtcError(ErrorCode.NOT_FOUND, message="no assessment %s" % aid)  # raw
+    raise AppError(ErrorCode.NOT_FOUND, str(aid))  # raw
+    text = "plain" if flag else _("已翻译")
+    raise AppError(ErrorCode.NOT_FOUND, text, where=aid)  # raw
+    raise Refused(aid)
+
+
+def good(aid: str, exc: AppError, flag: bool) -> None:
+    raise AppError(ErrorCode.NOT_FOUND, _("未找到评估"))
+    raise AppError(ErrorCode.NOT_FOUND, _("未找到评估 {id}").format(id=aid), where=f"{aid}.json")
+    raise AppError(exc.code, exc.message)
+    text = _("甲") if flag else _("乙 {id}").format(id=aid)
+    raise AppError(ErrorCode.NOT_FOUND, text)
+    raise Said(aid)
+"""
+
+
+def test_the_error_scan_finds_planted_raw_messages(tmp_path: Path) -> None:
+    """Test that the scan above is a real check: in a planted module it names the f-string of a subclass's own
+    message and each raw, f-string, concatenated, %-formatted, str() and half-translated message, nothing else."""
+    (tmp_path / "planted.py").write_text(PLANTED, encoding="utf-8")
+    trees = {**_parse(paths.bundle_root() / "ltc_assess", "errors.py"), **_parse(tmp_path)}
+    expected = [f"planted.py:{n}" for n, line in enumerate(PLANTED.splitlines(), 1) if line.endswith("# raw")]
+    assert len(expected) == 7
+    assert untranslated_errors(trees) == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, "zh_CN"),
+        ({"LANG": "C"}, "zh_CN"),
+        ({"LANG": "POSIX"}, "zh_CN"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LANG": "en"}, "en"),
+        ({"LANG": "zh_CN.UTF-8"}, "zh_CN"),
+        ({"LANG": "de_DE.UTF-8"}, "zh_CN"),
+        ({"LC_MESSAGES": "en_GB", "LANG": "zh_CN.UTF-8"}, "en"),
+        ({"LC_ALL": "zh_TW.UTF-8", "LC_MESSAGES": "en_GB", "LANG": "en_US"}, "zh_CN"),
+        ({"LC_ALL": "", "LANG": "en_US"}, "en"),  # an empty variable is not set
+        ({"LTC_LANG": "en", "LANG": "C"}, "en"),
+        ({"LTC_LANG": "zh_CN", "LC_ALL": "en_US"}, "zh_CN"),
+        ({"LTC_LANG": "", "LANG": "en_US"}, "en"),
+    ],
+)
+def test_cli_language_from_ltc_lang_then_the_locale(environ: dict[str, str], expected: str) -> None:
+    """Test the CLI's choice: LTC_LANG, else LC_ALL, LC_MESSAGES, LANG (the first set; ``en…`` is English)."""
+    from ltc_assess.i18n import cli_language
+
+    assert cli_language(environ) == expected
+
+
+def test_an_unknown_ltc_lang_is_refused_in_the_locale_language() -> None:
+    """Test that an LTC_LANG we do not speak is refused, naming it, in the language the locale asks for."""
+    from ltc_assess.i18n import cli_language
+
+    with pytest.raises(ValueError, match="LTC_LANG 的值 en_US 无效，可选：zh_CN, en"):
+        cli_language({"LTC_LANG": "en_US"})
+    with pytest.raises(ValueError, match="LTC_LANG has the invalid value en_US"):
+        cli_language({"LTC_LANG": "en_US", "LANG": "en_US.UTF-8"})
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("en", "en"), ("en-US,en;q=0.9", "en"), ("zh-CN", "zh_CN"), ("zh", "zh_CN"), ("fr", None), ("", None),
+     (None, None)],
+)
+def test_accept_language_header(header: str | None, expected: str | None) -> None:
+    """Test which language a server request is answered in: the first tag of Accept-Language, if we speak it."""
+    from ltc_assess.i18n import accepted_language
+
+    assert accepted_language(header) == expected
+
+
+def test_speaking_is_one_context_only() -> None:
+    """Test that speaking() switches _() inside its block only, and leaves the process's language alone."""
+    from ltc_assess.i18n import speaking
+
+    with speaking("en"):
+        assert _("提交") == "Submit" and language() == "en"
+    assert _("提交") == "提交" and language() == "zh_CN"

@@ -130,7 +130,7 @@ def test_the_office_bundle_carries_the_lifecycle_and_forgeries_are_refused(world
     before = snapshot(con)
     with pytest.raises(BundleRefused) as refused:
         import_bundle(laptop, sup2, later)  # type: ignore[arg-type]
-    assert any("conflicts with the one recorded here" in r for r in refused.value.refusals), refused.value.refusals
+    assert any("与本机已有记录冲突" in r for r in refused.value.refusals), refused.value.refusals
     assert snapshot(con) == before
     con.close()
     laptop.close()

@@ -1,0 +1,56 @@
+"""The CLI speaks the language ``$LTC_LANG`` or the POSIX locale asks for (Chinese by default), in a real process.
+
+Each case sets every variable that decides (LTC_LANG, LC_ALL, LC_MESSAGES, LANG): an empty value is unset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_runner import run
+
+UNSET = {"LTC_LANG": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": ""}
+CHINESE = "找不到数据库"
+ENGLISH = "no database at"
+
+
+def _missing_db(tmp_path: Path, **env: str) -> str:
+    """The error of a command on a database that does not exist: exit 2, one line, its code."""
+    result = run("assessments", "list", "--db", str(tmp_path / "none.db"), "--as", "admin", env={**UNSET, **env})
+    assert result.returncode == 2 and result.stdout == "", result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("ltc-assess: error: ") and "[APP_001]" in result.stderr
+    assert str(tmp_path / "none.db") in result.stderr
+    return result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "words", "not_words"),
+    [
+        ({"LANG": "C"}, CHINESE, ENGLISH),  # the default
+        ({}, CHINESE, ENGLISH),
+        ({"LANG": "zh_CN.UTF-8"}, CHINESE, ENGLISH),
+        ({"LTC_LANG": "en"}, ENGLISH, CHINESE),
+        ({"LANG": "en_US.UTF-8"}, ENGLISH, CHINESE),
+        ({"LC_MESSAGES": "en_GB.UTF-8", "LANG": "zh_CN.UTF-8"}, ENGLISH, CHINESE),
+        ({"LC_ALL": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}, CHINESE, ENGLISH),  # LC_ALL wins over LANG
+        ({"LTC_LANG": "zh_CN", "LANG": "en_US.UTF-8"}, CHINESE, ENGLISH),  # LTC_LANG wins over the locale
+    ],
+)
+def test_the_same_error_in_the_language_asked_for(tmp_path: Path, env: dict[str, str], words: str,
+                                                  not_words: str) -> None:
+    """Test that one error reads in Chinese or English as LTC_LANG and the locale say, with the same code."""
+    said = _missing_db(tmp_path, **env)
+    assert words in said and not_words not in said
+
+
+@pytest.mark.parametrize("lang", ["english", "fr", "zh"])
+def test_an_unknown_ltc_lang_is_one_clear_line(lang: str) -> None:
+    """Test that an LTC_LANG we do not speak is a one-line error naming it and the choices, not a traceback;
+    worded in the locale's language."""
+    for locale, words in (("C", "无效"), ("en_US.UTF-8", "invalid")):
+        result = run("forms", "list", env={**UNSET, "LTC_LANG": lang, "LANG": locale})
+        assert result.returncode == 2 and result.stdout == ""
+        assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+        assert "LTC_LANG" in result.stderr and lang in result.stderr and "zh_CN, en" in result.stderr
+        assert words in result.stderr
