@@ -25,11 +25,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ltc_assess import bundle_seal, replay
+from ltc_assess import bundle_seal, lifecycle_exchange, replay
 from ltc_assess.bundle_records import bundle_record, content_hash, write_record
 from ltc_assess.errors import AppError, ErrorCode
-from ltc_assess.incoming import parse_records
+from ltc_assess.incoming import parse_lifecycle, parse_records
+from ltc_assess.lifecycle_records import accept
 from ltc_assess.service import AssessmentService, Changes
+from ltc_assess.storage.lifecycle_store import LifecycleStore
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.storage.work import Work
 from ltc_assess.workflow import Role, Status
@@ -63,19 +65,22 @@ class ImportSummary:
     kept_ours: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    lifecycle: list[str] = field(default_factory=list)  # slots of the signed lifecycle records written
     already_imported: bool = False
 
 
 def import_changes(service: AssessmentService, summary: ImportSummary) -> Changes:
     """What an import changed, so that open views refresh: the records written, their people, new conflicts."""
-    written = [service.queries.assessment_by_uid(uid) for uid in (*summary.added, *summary.updated)]
-    records = [r for r in written if r is not None]
+    lifecycle_uids = [where.split(":")[1] for where in summary.lifecycle]
+    written = [service.queries.assessment_by_uid(uid) for uid in (*summary.added, *summary.updated, *lifecycle_uids)]
+    records = list({r.id: r for r in written if r is not None}.values())
     return Changes(
         assessment_ids=tuple(r.id for r in records),
         subject_ids=tuple(sorted({r.subject_id for r in records})),
         list_changed=bool(records),
         status_changed=bool(records),
         conflicts_changed=bool(summary.conflicts),
+        due_changed=bool(summary.lifecycle),
     )
 
 
@@ -119,19 +124,28 @@ def export_bundle(
         records.append(bundle_record(service, record, current, names))
     bundle_id = uuid.uuid4().hex
     at = service.now()
-    with service.unit_of_work(actor):  # the bundle carries the audit chain's signed head (tamper evidence)
+    root = service.root_certificate()
+    with service.unit_of_work(actor) as work:  # the bundle carries the audit chain's signed head (tamper evidence)
         checkpoint = attestation.sign_checkpoint(service, actor.id, password, at, pair)
+        lifecycle: list[dict[str, Any]] = []
+        lifecycle_facts: list[str] = []
+        if limit is None or len(records) < limit:  # after every record it may speak of
+            lifecycle, lifecycle_facts = lifecycle_exchange.outgoing(
+                work.store, actor, lambda data: sign_detached(data, pair, password, [root]), at, everything
+            )
     meta = {
         "format": FORMAT,
         "format_version": 1,
         "bundle_id": bundle_id,
         "created_at": at,
         "created_by": actor.username,
-        "counts": {"assessments": len(records)},
+        "counts": {"assessments": len(records), "lifecycle": len(lifecycle)},
         "audit_checkpoint": checkpoint,
     }
     body = json.dumps(records, ensure_ascii=False, sort_keys=True).encode("utf-8")
     files = {"records.json": body}
+    if lifecycle:
+        files[lifecycle_exchange.LIFECYCLE_FILE] = json.dumps(lifecycle, ensure_ascii=False, sort_keys=True).encode()
     crl = service.pki.current_crl()
     if crl is not None:  # the agency's newest revocations travel to every laptop with the office's bundles
         files[CRL_FILE] = crl
@@ -140,7 +154,7 @@ def export_bundle(
             folder / "bundle.zip",
             files,
             meta,
-            lambda data: sign_detached(data, pair, password, [service.root_certificate()]),
+            lambda data: sign_detached(data, pair, password, [root]),
         )
         bundle_seal.seal(service, folder / "bundle.zip", out)
     with service.unit_of_work(actor) as work:
@@ -148,6 +162,7 @@ def export_bundle(
             local = service.queries.assessment_by_uid(rec["uid"])
             if local is not None:
                 work.store.set_sync_hash(local.id, rec["content_hash"])
+        LifecycleStore(work.store.db).mark_lifecycle_sent(lifecycle_facts)
         work.store.log_bundle(bundle_id, "export", at, actor.id, {"assessments": [r["uid"] for r in records]})
         work.audit("bundle.export", "bundle", bundle_id, new={"assessments": len(records), "file": str(out)}, at=at)
     return manifest
@@ -193,8 +208,17 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
     if service.queries.bundle_seen(meta["bundle_id"]):
         return ImportSummary(already_imported=True)
     records = parse_records(package.files["records.json"], str(path))
+    lifecycle = lifecycle_items(package.files, str(path))
     their_head = {"their_audit_head": _their_head(meta)}
-    return apply_records(service, actor, records, lambda _rec: signer, meta["bundle_id"], path, their_head)
+    return apply_records(
+        service, actor, records, lambda _rec: signer, meta["bundle_id"], path, their_head, lifecycle=lifecycle
+    )
+
+
+def lifecycle_items(files: Mapping[str, bytes], where: str) -> list[dict[str, Any]]:
+    """The signed lifecycle records a bundle carries (none in bundles from before they travelled)."""
+    data = files.get(lifecycle_exchange.LIFECYCLE_FILE)
+    return [] if data is None else parse_lifecycle(data, where)
 
 
 def apply_records(
@@ -206,6 +230,7 @@ def apply_records(
     where: Path | str,
     audit_extra: Mapping[str, Any] = MappingProxyType({}),
     partial: bool = False,
+    lifecycle: list[dict[str, Any]] | None = None,
 ) -> ImportSummary:
     """Replay parsed records (from a bundle file or a server's sync answer) made by ``signer_of(record)``; all or
     nothing (``BundleRefused`` names every refused record), or with ``partial`` (a sync pull) every acceptable
@@ -225,7 +250,7 @@ def apply_records(
     if refused and not partial:
         raise BundleRefused(Path(where), summary.refused)
     records = [r for r in records if r["uid"] not in refused]
-    if not records and refused:
+    if not records and refused and not lifecycle:
         return summary
     _names, ids = _user_names(service)
     at = service.now()
@@ -233,6 +258,20 @@ def apply_records(
         for rec in records:
             outcome, local = plans[rec["uid"]]
             _apply(work, actor, rec, outcome, local, ids, source_id, at, summary)
+        if lifecycle:  # after the records they speak of, judged against what this unit has written
+            facts = lifecycle_exchange.DesktopFacts(work.store)
+            summary.lifecycle, lrefused = accept(
+                facts,
+                service.root_certificate(),
+                lifecycle,
+                lambda item, payload, signer: facts.write(item, payload, signer, at),
+                lambda item, payload: facts.keep(
+                    payload, item["payload"], item["signature"], item["attachment"], at, sent=1
+                ),
+            )
+            summary.refused += lrefused
+            if lrefused and not partial:
+                raise BundleRefused(Path(where), lrefused)  # nothing of the bundle stays written
         work.store.log_bundle(source_id, "import", at, actor.id, _summary_dict(summary))
         signers = ", ".join(sorted({signer_of(r).username for r in records}))
         new = _summary_dict(summary) | {"signed_by": signers} | dict(audit_extra)
@@ -257,7 +296,9 @@ def _summary_dict(summary: ImportSummary) -> dict[str, Any]:
         "unchanged": summary.unchanged,
         "kept_ours": summary.kept_ours,
         "conflicts": summary.conflicts,
-    } | ({"refused": summary.refused} if summary.refused else {})
+    } | ({"refused": summary.refused} if summary.refused else {}) | (
+        {"lifecycle": summary.lifecycle} if summary.lifecycle else {}
+    )
 
 
 def _plan(service: AssessmentService, rec: dict[str, Any]) -> tuple[str, Assessment | None]:

@@ -136,3 +136,37 @@ def b64(text: str, what: str, where: str = "") -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise AppError(ErrorCode.INTEGRITY, f"{what}: not base64", where=where or None) from None
+
+
+class IncomingLifecycle(_Model):
+    kind: Literal["conclusion", "publicity", "objection", "care_setting", "letter"]
+    payload: Annotated[str, StringConstraints(max_length=100_000)]
+    signature: Annotated[str, StringConstraints(max_length=100_000)]
+    attachment: Annotated[str, StringConstraints(max_length=30_000_000)] | None
+
+
+def parse_lifecycle(data: bytes, where: str) -> list[dict[str, Any]]:
+    """``lifecycle.json`` (signed after-the-decision records), checked; blobs decoded to bytes."""
+    try:
+        raw = json.loads(data)
+    except (ValueError, RecursionError):
+        raise AppError(ErrorCode.INTEGRITY, "lifecycle.json: not JSON", where=where) from None
+    if not isinstance(raw, list):
+        raise AppError(ErrorCode.INTEGRITY, "lifecycle.json: not a list of records", where=where)
+    items = []
+    for n, entry in enumerate(raw):
+        try:
+            item = IncomingLifecycle.model_validate(entry)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            place = ".".join(str(p) for p in first["loc"])
+            raise AppError(
+                ErrorCode.INTEGRITY, f"lifecycle.json: record {n}: {place}: {first['msg']}", where=where
+            ) from None
+        what = f"lifecycle.json: record {n}"
+        attachment = b64(item.attachment, what, where) if item.attachment is not None else None
+        items.append(
+            {"kind": item.kind, "payload": item.payload, "signature": b64(item.signature, what, where),
+             "attachment": attachment}  # fmt: skip
+        )
+    return items

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ltc_assess import bundle_seal, incoming
+from ltc_assess import bundle_seal, incoming, lifecycle_exchange
 from ltc_assess.bundle_records import content_hash
 from ltc_assess.bundles import MAX_BUNDLE_BYTES, BundleRefused, apply_records, export_bundle, import_changes
 from ltc_assess.errors import AppError, ErrorCode
-from ltc_assess.i18n import header_language
+from ltc_assess.i18n import _, header_language
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import tasks as task_store
 from ltc_assess.storage.records import User
@@ -190,12 +190,16 @@ def recover_outbox(service: AssessmentService) -> None:
             partial.rename(outbox(service) / partial.name)
 
 
-def has_changes(service: AssessmentService) -> bool:
+def has_changes(service: AssessmentService, actor: User | None = None) -> bool:
+    """Whether a push has something to carry: a changed record, or (by ``actor``) a lifecycle record."""
     for row in service.list_assessments(limit=1_000_000):
         record = service.assessment(row["id"])
         if content_hash(service, record) != record.sync_hash:
             return True
-    return False
+    if actor is None:
+        return False
+    with service.unit_of_work() as work:
+        return lifecycle_exchange.pending(work.store, actor)
 
 
 def sync(
@@ -224,9 +228,10 @@ def sync(
     client = ServerClient(url, root, transport)
     try:
         client.login(actor.username, pair.cert_pem, pair.key_pem, password, root)
+        _crl(service, actor, client, report)  # first, so that the replay below knows the revocations
         recover_outbox(service)
         batch = 0
-        while has_changes(service):  # bundles of at most RECORDS_PER_PUSH records (what the server takes)
+        while has_changes(service, actor):  # bundles of at most RECORDS_PER_PUSH records (what the server takes)
             batch += 1  # in the name: pushed in the order written
             partial = _partial(service) / f"{service.now().replace(':', '')}-{batch:04d}-{uuid.uuid4().hex[:8]}.zip"
             export_bundle(service, actor, password, partial, limit=RECORDS_PER_PUSH, pair=pair)
@@ -277,7 +282,43 @@ def _pull(service: AssessmentService, actor: User, client: ServerClient, report:
         with service.unit_of_work() as work:
             work.store.set_setting(key, str(page["cursor"]))
         if not page["more"]:
+            break
+    _pull_lifecycle(service, actor, client, report)
+
+
+def _pull_lifecycle(service: AssessmentService, actor: User, client: ServerClient, report: SyncReport) -> None:
+    """Signed lifecycle records after the records they speak of, judged as ``bundle import`` judges them."""
+    key = f"sync_lifecycle_cursor:{client.url}"
+    while True:
+        cursor = int(service.keys.setting(key) or 0)
+        page = client.call("GET", "/api/v1/sync/lifecycle", params={"since": cursor, "limit": PAGE})
+        if page["records"]:
+            records = [{k: v for k, v in r.items() if k != "cursor"} for r in page["records"]]
+            items = incoming.parse_lifecycle(json.dumps(records).encode(), client.url)
+            summary = apply_records(
+                service, actor, [], lambda _r: actor, f"sync-{uuid.uuid4().hex}", client.url, partial=True,
+                lifecycle=items,
+            )  # fmt: skip
+            report.pulled += len(summary.lifecycle)
+            report.changes = report.changes.merged(import_changes(service, summary))
+            report.refused += summary.refused
+        with service.unit_of_work() as work:
+            work.store.set_setting(key, str(page["cursor"]))
+        if not page["more"]:
             return
+
+
+def _crl(service: AssessmentService, actor: User, client: ServerClient, report: SyncReport) -> None:
+    """The server's newest CRL, taken as a bundle's is: only if the agency root signed it and it is newer."""
+    pem = client.call("GET", "/api/v1/sync/crl")
+    if pem:
+        try:
+            service.pki.take_crl(actor.id, pem if isinstance(pem, bytes) else str(pem).encode(), "sync.crl")
+        except AppError as exc:
+            report.refused.append(_("服务器的吊销列表（CRL）：{error}").format(error=exc.message))
+    ours = service.pki.current_crl()
+    if ours is not None and ours != pem:  # ours may be newer (the office issued it): the server keeps the newest
+        client.call("POST", "/api/v1/sync/crl", content=ours, headers={"Content-Type": "application/x-pem-file"})
 
 
 def _tasks(service: AssessmentService, client: ServerClient, report: SyncReport) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ltc_assess.conclusions import decided_policy
@@ -132,7 +133,16 @@ class LetterCases(ObjectionCases, CareCases):
         actor = self.service.active_actor(actor, Role.SUPERVISOR)
         if not password:
             raise AppError(ErrorCode.AUTH, _("审核员需要输入自己的密码以签署告知书"))
+        from ltc_assess.lifecycle_exchange import keep_letter
+        from ltc_assess.signing.cms import sign_detached
+
         pdf = self.service.keys.sign(pdf, actor.id, password, "supervisor", "告知书", data.level)
+        pair, root = self.service.keys.key_pair(actor.id), self.service.root_certificate()
+        uid = self.service.assessment(aid).uid
+        assert pair is not None  # it just signed
         with self.service.unit_of_work(actor) as work:
             work.audit("letter.sign", "assessment", aid, new={"letter": data.letter_id})
+            # kept signed, so that it travels to the office server and insurers read it there
+            sign = partial(sign_detached, pair=pair, password=password, chain_pem=[root])
+            keep_letter(work.store, uid, pdf, actor.username, sign, work.at)
         return pdf, True

@@ -133,6 +133,18 @@ class Decision(BaseModel):
     approved_at: str | None
     supersedes: str | None
     report_sha256: str | None = Field(description="SHA-256 of the report PDF the supervisor signed")
+    policy_ref: str | None = Field(None, description="the city policy version it was decided under (city@version)")
+    policy_city: str | None = None
+    policy_version: int | None = None
+    eligible: bool | None = Field(None, description="whether the level qualifies for benefits under that policy")
+    valid_from: str | None = None
+    valid_until: str | None = Field(None, description="last day the conclusion is valid")
+    care_setting: str | None = Field(None, description="home, community, institution or hospital, as signed for")
+    published_at: str | None = Field(None, description="first day of its 公示")
+    publicity_until: str | None = None
+    objection_until: str | None = None
+    objections: int = Field(0, description="objections lodged against it")
+    letter_sha256: str | None = Field(None, description="SHA-256 of the newest signed 告知书 (letter.pdf)")
 
 
 class Decisions(BaseModel):
@@ -158,3 +170,46 @@ class CheckpointIn(_In):
 class Checkpoint(BaseModel):
     id: int
     audit_id: int
+
+
+class LifecycleRecord(BaseModel):
+    """A signed after-the-decision record (conclusion, 公示, objection, care setting, letter) for a laptop."""
+
+    cursor: int
+    kind: Literal["conclusion", "publicity", "objection", "care_setting", "letter"]
+    payload: str = Field(description="canonical JSON, exactly the signed bytes")
+    signature: str = Field(description="detached CMS signature, base64")
+    attachment: str | None = Field(description="the letter PDF or the handwritten signature PNG, base64")
+
+
+class LifecycleChanges(BaseModel):
+    records: list[LifecycleRecord]
+    cursor: int
+    more: bool
+
+
+class PublicityEntry(BaseModel):
+    """One line of the 公示名单: what the policy has published, the person's name and ID number masked."""
+
+    uid: str
+    name: str = Field(description="masked as 公示 lists show names (张*三)")
+    id_number: str = Field(description="masked: region prefix and last four digits")
+    district: str | None
+    level: int
+    eligible: bool
+    decided_at: str
+    policy_ref: str
+    valid_from: str
+    valid_until: str
+    published_at: str
+    publicity_until: str
+    objection_until: str
+
+
+class Publicity(BaseModel):
+    entries: list[PublicityEntry]
+
+
+class CrlTaken(BaseModel):
+    taken: bool = Field(description="false: the server holds this CRL or a newer one already")
+    number: int | None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -26,10 +27,11 @@ from ltc_assess import __version__
 from ltc_assess.bundles import BundleRefused
 from ltc_assess.errors import AppError, ErrorCode, LtcError
 from ltc_assess.server import api_models as m
-from ltc_assess.server import auth, checks, dispatch, intake, uploads
+from ltc_assess.server import auth, checks, crl, dispatch, intake, uploads
 from ltc_assess.server.language import RequestLanguage
 from ltc_assess.server.limits import DEFAULT_LIMITS, BodyLimit, InFlight, Limits, TooLarge, size
 from ltc_assess.server.source import ServerSource
+from ltc_assess.storage.pg import lifecycle as lifecycle_rows
 from ltc_assess.storage.pg.repository import PgStore
 
 PAGE = Query(default=100, ge=1, le=500)
@@ -225,6 +227,50 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
         cursor = page[-1]["cursor"] if page else since
         return m.Changes(changes=[m.Change(**r) for r in page], cursor=cursor, more=len(rows) > limit)
 
+    @app.get("/api/v1/sync/lifecycle", tags=["sync"])
+    def lifecycle_changes(
+        store: Store, who: Worker, since: Annotated[int, Query(ge=0)] = 0, limit: int = PAGE
+    ) -> m.LifecycleChanges:
+        """Signed after-the-decision records (conclusion, 公示, objection, care setting, letter) after ``since``
+        that concern the caller, oldest first; the laptop judges each by the rules of ``bundle import``."""
+        rows = lifecycle_rows.since(store, who["username"], who["role"], since, limit + 1)
+        page = [
+            m.LifecycleRecord(
+                cursor=r["seq"],
+                kind=r["kind"],
+                payload=r["payload"],
+                signature=base64.b64encode(bytes(r["signature"])).decode(),
+                attachment=base64.b64encode(bytes(r["attachment"])).decode() if r["attachment"] is not None else None,
+            )
+            for r in rows[:limit]
+        ]
+        cursor = page[-1].cursor if page else since
+        return m.LifecycleChanges(records=page, cursor=cursor, more=len(rows) > limit)
+
+    @app.get(
+        "/api/v1/sync/crl",
+        tags=["sync"],
+        response_class=Response,
+        responses={
+            200: {"content": {"application/x-pem-file": {"schema": {"type": "string"}}}},
+            204: {"description": "the server holds no CRL yet"},
+        },
+    )
+    def newest_crl(store: Store, who: Worker) -> Response:
+        """The agency's newest revocation list the server holds (signed by the agency root; the laptop checks)."""
+        pem = crl.current(store)
+        if pem is None:
+            return Response(status_code=204)
+        return Response(pem, media_type="application/x-pem-file")
+
+    @app.post("/api/v1/sync/crl", tags=["sync"])
+    async def offer_crl(request: Request, store: Store, who: Worker) -> m.CrlTaken:
+        """A desktop hands on the agency's CRL it holds: kept only if the agency root signed it and it is newer
+        than the server's (as ``bundle import`` takes one)."""
+        data = await request.body()
+        number = crl.take(store, ServerSource(store).root_certificate(), data, who["username"])
+        return m.CrlTaken(taken=number is not None, number=number)
+
     @app.get("/api/v1/audit/head", tags=["sync"])
     def audit_head(store: Store, who: Worker) -> m.AuditHead:
         """The last row of the agency's audit chain: what the client signs as a checkpoint after a sync."""
@@ -275,6 +321,31 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
         pdf = dispatch.approved_report(store, uid)
         store.audit(who["username"], "insurer.report", "assessment", uid, {})
         return Response(pdf, media_type="application/pdf")
+
+    @app.get(
+        "/api/v1/decisions/{uid}/letter.pdf",
+        tags=["insurer"],
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
+    )
+    def letter(uid: m.Uid, store: Store, who: Insurer) -> Response:
+        """The newest 告知书 a supervisor signed for this decision (verify it with the agency root)."""
+        pdf = dispatch.letter(store, uid)
+        store.audit(who["username"], "insurer.letter", "assessment", uid, {})
+        return Response(pdf, media_type="application/pdf")
+
+    @app.get("/api/v1/publicity", tags=["insurer"])
+    def publicity(
+        store: Store,
+        who: Insurer,
+        date_from: Annotated[dt.date, Query(alias="from")],
+        date_to: Annotated[dt.date, Query(alias="to")],
+    ) -> m.Publicity:
+        """The 公示名单: standing decisions whose 公示 began in the range, names and ID numbers masked."""
+        entries = dispatch.publicity(store, date_from, date_to)
+        span = {"from": date_from.isoformat(), "to": date_to.isoformat()}
+        store.audit(who["username"], "insurer.publicity", "publicity", None, span)
+        return m.Publicity(entries=[m.PublicityEntry(**e) for e in entries])
 
     return app
 

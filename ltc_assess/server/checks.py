@@ -1,6 +1,7 @@
 """The server's audit chain vouched for by its users, and ``server check``: the chain, the signed checkpoints
-and every record's signed evidence, by the same rules as ``db check`` on a desktop and ``bundle import``
-(``integrity.checkpoint_problems``, ``replay.check_evidence``).
+and every record's signed evidence (the lifecycle's signed records too), by the same rules as ``db check`` on a
+desktop and ``bundle import`` (``integrity.checkpoint_problems``, ``replay.check_evidence``,
+``lifecycle_records.recheck``).
 
 Why users sign and not the server: a key the server holds is a key whoever runs the database holds too, and
 could re-sign a rewritten history. A user's key never leaves their laptop; after each sync the client signs the
@@ -15,10 +16,11 @@ from typing import Any
 
 from ltc_assess import evidence, replay
 from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.lifecycle_records import recheck
 from ltc_assess.server.auth import fingerprint
-from ltc_assess.server.source import ServerSource
+from ltc_assess.server.source import ServerFacts, ServerSource
 from ltc_assess.service.integrity import checkpoint_problems
-from ltc_assess.storage.pg import checkpoints
+from ltc_assess.storage.pg import checkpoints, lifecycle
 from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
 
 
@@ -78,6 +80,14 @@ def problems(store: PgStore) -> list[str]:
             replay.check_evidence(source, held["record"], None)  # type: ignore[index]
         except LtcError as exc:
             found.append(f"assessment {uid}: {exc.message}")
+    facts = ServerFacts(store)
+    for row in lifecycle.every(store):  # the signed lifecycle records, by the rule that let them in
+        item = row | {"signature": bytes(row["signature"])}
+        item["attachment"] = bytes(row["attachment"]) if row["attachment"] is not None else None
+        try:
+            recheck(facts, root.encode() if root else b"", item)
+        except LtcError as exc:
+            found.append(f"{row['kind']} record of assessment {row['assessment_uid']}: {exc.message}")
     return found
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ltc_assess import evidence
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.storage.pg import lifecycle
 from ltc_assess.storage.pg import tasks as task_rows
 from ltc_assess.storage.pg.repository import PgStore
 from ltc_assess.workflow import Role, Status
@@ -110,6 +111,73 @@ def decisions(store: PgStore, since: int, limit: int) -> list[dict[str, Any]]:
                 "supersedes": rec["supersedes"],
                 "report_sha256": _approval(store, row["id"]).get("report_sha256"),
             }
+            | _lifecycle(store, row["uid"])
+        )
+    return out
+
+
+def _lifecycle(store: PgStore, uid: str) -> dict[str, Any]:
+    """What the signed lifecycle records held here say of a decision: policy, validity, care setting, 公示, letter."""
+    from ltc_assess.policies import get_policy
+
+    held = lifecycle.of(store, uid)
+    out: dict[str, Any] = {"objections": lifecycle.count(store, uid, "objection")}
+    if "conclusion" in held:
+        c = held["conclusion"]
+        policy = get_policy(c["policy_ref"])
+        out |= {
+            "policy_ref": c["policy_ref"],
+            "policy_city": policy.city,
+            "policy_version": policy.version,
+            "eligible": bool(c["eligible"]),
+            "valid_from": c["valid_from"],
+            "valid_until": c["valid_until"],
+        }
+    if "care_setting" in held:
+        out["care_setting"] = held["care_setting"]["setting"]
+    if "publicity" in held:
+        out |= {k: held["publicity"][k] for k in ("published_at", "publicity_until", "objection_until")}
+    if "letter" in held:
+        out["letter_sha256"] = held["letter"]["letter_sha256"]
+    return out
+
+
+def letter(store: PgStore, uid: str) -> bytes:
+    """The newest signed 告知书 of an approved decision (verified under the agency root when it arrived)."""
+    if task_rows.decided_id(store, uid) is None:
+        raise AppError(ErrorCode.NOT_FOUND, f"no approved decision {uid}")
+    pdf = lifecycle.letter(store, uid)
+    if pdf is None:
+        raise AppError(ErrorCode.NOT_FOUND, f"decision {uid} has no signed letter yet")
+    return pdf
+
+
+def publicity(store: PgStore, date_from: dt.date, date_to: dt.date) -> list[dict[str, Any]]:
+    """The 公示名单 of decisions published in the range that still stand: only what the list shows, the name and
+    ID number masked as on the published list (``ltc-assess publicity``)."""
+    from ltc_assess.idnumber import mask
+    from ltc_assess.lifecycle.objection import mask_name
+
+    out = []
+    for row in lifecycle.published(store, date_from.isoformat(), date_to.isoformat()):
+        conclusion = lifecycle.of(store, row["uid"]).get("conclusion")
+        if conclusion is None:
+            continue
+        published, subject = json.loads(row["payload"]), row["record"]["subject"]
+        out.append(
+            {
+                "uid": row["uid"],
+                "name": mask_name(subject["name"]),
+                "id_number": mask(subject["id_number"]),
+                "district": subject["district"],
+                "level": conclusion["level"],
+                "eligible": bool(conclusion["eligible"]),
+                "decided_at": conclusion["decided_at"],
+                "policy_ref": conclusion["policy_ref"],
+                "valid_from": conclusion["valid_from"],
+                "valid_until": conclusion["valid_until"],
+            }
+            | {k: published[k] for k in ("published_at", "publicity_until", "objection_until")}
         )
     return out
 

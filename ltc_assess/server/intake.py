@@ -12,11 +12,13 @@ from typing import Any
 
 from ltc_assess import bundle_seal, incoming, replay
 from ltc_assess.bundle_records import record_hash
-from ltc_assess.bundles import BundleRefused, outcome, read_bundle
+from ltc_assess.bundles import CRL_FILE, BundleRefused, lifecycle_items, outcome, read_bundle
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.lifecycle_records import accept
+from ltc_assess.server import crl
 from ltc_assess.server.auth import fingerprint
 from ltc_assess.server.limits import TooLarge
-from ltc_assess.server.source import ServerSource
+from ltc_assess.server.source import ServerFacts, ServerSource
 from ltc_assess.workflow import Status
 
 
@@ -33,6 +35,11 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records:
     meta = package.manifest
     _check_certificate(source, signer_cert)
     signer = replay.bundle_signer(source, signer_cert)
+    if CRL_FILE in package.files:  # as ``bundle import`` takes it: the root's, and newer, or refused
+        try:
+            crl.take(store, source.root_certificate(), package.files[CRL_FILE], pushed_by)
+        except AppError as exc:
+            raise AppError(exc.code, f"{CRL_FILE}: {exc.message}", where="push") from None
     bundle_id = meta["bundle_id"]
     records = incoming.parse_records(package.files["records.json"], "push")
     if len(records) > max_records:
@@ -57,7 +64,7 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records:
 
     refused = replay.screen(records, why)  # type: ignore[arg-type]
     refusals = [f"assessment {uid}: {reason}" for uid, reason in refused.items()]
-    if refused and len(refused) == len(records):
+    if refused and len(refused) == len(records) and "lifecycle.json" not in package.files:
         raise BundleRefused(Path("push"), refusals)  # nothing enters: the push is refused as a whole
     summary: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": [], "kept_ours": [], "conflicts": []}
     for rec in records:
@@ -76,6 +83,13 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records:
             summary["conflicts"].append(rec["uid"])
         else:
             summary["unchanged" if what == "unchanged" else "kept_ours"].append(rec["uid"])
+    lifecycle = lifecycle_items(package.files, "push")
+    if lifecycle:  # after the records they speak of: judged by the desktop's rule against what is held here
+        facts = ServerFacts(store)
+        summary["lifecycle"], lrefused = accept(facts, source.root_certificate(), lifecycle, facts.write)
+        refusals += lrefused
+        if lrefused and len(lrefused) == len(lifecycle) and len(refused) == len(records):
+            raise BundleRefused(Path("push"), refusals)
     summary["refused"] = refusals  # told to the pushing client with each reason; the rest entered
     store.log_bundle(bundle_id, signer.username, pushed_by, summary)
     store.audit(pushed_by, "bundle.import", "bundle", bundle_id, summary | {"signed_by": signer.username})

@@ -4,14 +4,17 @@ and as the ``service.export.ApprovedRecords`` an insurer package is built from."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.lifecycle_records import fact_id, slot, unsigned
 from ltc_assess.record_source import RecordSource
 from ltc_assess.schema.model import FormDef
 from ltc_assess.schema.registry import get_form
 from ltc_assess.service.export import Approved, in_period
+from ltc_assess.storage.pg import lifecycle
 from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
-from ltc_assess.storage.records import Subject
+from ltc_assess.storage.records import Assessment, Subject, User
 
 
 class ServerSource(RecordSource):
@@ -73,3 +76,37 @@ class ServerSource(RecordSource):
         stamped = self.stamp(pdf)
         self.store.add_report(aid, int(latest["revision"]) + 1, "export", stamped)
         return stamped
+
+class ServerFacts:
+    """The server database as a ``lifecycle_records.LifecycleSource`` (and where accepted records go)."""
+
+    def __init__(self, store: PgStore) -> None:
+        self.store = store
+
+    def users(self) -> list[User]:
+        return self.store.users()
+
+    def revoked_at(self, cert_pem: bytes) -> str | None:
+        return self.store.revoked_at(cert_pem)
+
+    def assessment_by_uid(self, uid: str) -> Assessment | None:
+        return self.store.assessment_by_uid(uid)
+
+    def held(self, where: str) -> dict[str, Any] | None:
+        found = lifecycle.payload(self.store, where)
+        return None if found is None else unsigned(found)
+
+    def write(self, item: dict[str, Any], payload: dict[str, Any], signer: User) -> None:
+        row = {
+            "fact": fact_id(payload),
+            "slot": slot(payload),
+            "kind": payload["kind"],
+            "assessment_uid": payload["assessment"],
+            "payload": item["payload"],  # exactly the signed text
+            "signature": item["signature"],
+            "attachment": item["attachment"],
+            "signer": signer.username,
+        }
+        lifecycle.put(self.store, row)
+        self.store.audit(signer.username, f"lifecycle.{payload['kind']}", "assessment", payload["assessment"],
+                         {"fact": row["fact"]})  # fmt: skip

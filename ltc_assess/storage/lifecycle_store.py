@@ -160,3 +160,45 @@ class LifecycleStore:
     def care_choice(self, assessment_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM care_choices WHERE assessment_id = ?", [assessment_id]))
         return rows[0] if rows else None
+
+    # --- signed lifecycle records (what travels in bundles and syncs) -------------------------------------
+
+    def lifecycle_record(self, slot: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM lifecycle_records WHERE slot = ?", [slot]))
+        return rows[0] if rows else None
+
+    def add_lifecycle_record(self, row: dict[str, Any]) -> None:
+        """Keep a signed record once (the same fact arriving again changes nothing)."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO lifecycle_records (fact, slot, kind, assessment_uid, payload, signature,"
+            " attachment, created_at, sent) VALUES (:fact, :slot, :kind, :assessment_uid, :payload, :signature,"
+            " :attachment, :created_at, :sent)",
+            row,
+        )
+
+    def lifecycle_records(self, unsent_only: bool) -> list[dict[str, Any]]:
+        where = "WHERE sent = 0" if unsent_only else ""
+        return list(self.db.query(f"SELECT * FROM lifecycle_records {where} ORDER BY created_at, fact"))
+
+    def mark_lifecycle_sent(self, facts: list[str]) -> None:
+        for fact in facts:
+            self.db.execute("UPDATE lifecycle_records SET sent = 1 WHERE fact = ?", [fact])
+
+    def signed_letter(self, assessment_uid: str) -> bytes | None:
+        """The newest signed 告知书 of an assessment."""
+        rows = list(
+            self.db.query(
+                "SELECT attachment FROM lifecycle_records WHERE kind = 'letter' AND assessment_uid = ?"
+                " ORDER BY created_at DESC, fact LIMIT 1",
+                [assessment_uid],
+            )
+        )
+        return bytes(rows[0]["attachment"]) if rows else None
+
+    def objection_lodged(self, assessment_id: int, lodged_at: str) -> dict[str, Any] | None:
+        rows = list(
+            self.db.query(
+                "SELECT * FROM objections WHERE assessment_id = ? AND lodged_at = ?", [assessment_id, lodged_at]
+            )
+        )
+        return rows[0] if rows else None

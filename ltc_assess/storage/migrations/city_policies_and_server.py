@@ -166,3 +166,32 @@ def m008_visit_tasks(db: Database) -> None:
         );
         """,
     )
+
+
+@migrations()
+def m009_lifecycle_records(db: Database) -> None:
+    """The signed form of each after-the-decision fact (conclusion, 公示, objection, care setting, letter) as it
+    travels between installations: one row per fact, one fact per slot, kept once (append-only; ``sent`` marks
+    what a bundle has carried)."""
+    _execute_script(
+        db,
+        """
+        CREATE TABLE lifecycle_records (
+            fact TEXT PRIMARY KEY,
+            slot TEXT UNIQUE NOT NULL,
+            kind TEXT NOT NULL,
+            assessment_uid TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            signature BLOB NOT NULL,
+            attachment BLOB,
+            created_at TEXT NOT NULL,
+            sent INTEGER NOT NULL DEFAULT 0 CHECK (sent IN (0, 1))
+        );
+        CREATE TRIGGER lifecycle_records_no_delete BEFORE DELETE ON lifecycle_records
+        BEGIN SELECT RAISE(ABORT, 'a signed lifecycle record cannot be deleted'); END;
+        CREATE TRIGGER lifecycle_records_fixed BEFORE UPDATE ON lifecycle_records
+        WHEN NEW.fact IS NOT OLD.fact OR NEW.slot IS NOT OLD.slot OR NEW.payload IS NOT OLD.payload
+            OR NEW.signature IS NOT OLD.signature OR NEW.attachment IS NOT OLD.attachment
+        BEGIN SELECT RAISE(ABORT, 'a signed lifecycle record cannot change'); END;
+        """,
+    )

@@ -155,9 +155,32 @@ def _qualifications(con: psycopg.Connection) -> None:
     con.execute("ALTER TABLE users ADD COLUMN qualification_no text")
 
 
+def _lifecycle(con: psycopg.Connection) -> None:
+    """After-the-decision facts as their signers signed them (conclusion, 公示, objection, care setting, letter)
+    and the agency's newest CRL the server hands to laptops."""
+    con.execute(
+        """
+        CREATE TABLE lifecycle_records (
+            fact text PRIMARY KEY,
+            slot text UNIQUE NOT NULL,
+            kind text NOT NULL,
+            assessment_uid text NOT NULL REFERENCES assessments (uid),
+            payload text NOT NULL,
+            signature bytea NOT NULL,
+            attachment bytea,
+            signer text NOT NULL,
+            seq bigint NOT NULL DEFAULT nextval('change_seq'),
+            received_at timestamptz NOT NULL
+        );
+        CREATE INDEX lifecycle_records_seq ON lifecycle_records (seq);
+        CREATE INDEX lifecycle_records_assessment ON lifecycle_records (assessment_uid);
+        """
+    )
+
+
 TRIGGERS = {"audit_no_change": "audit"}  # trigger -> table: what ``server check`` expects enabled
 
-STEPS: tuple[Step, ...] = (_base, _dispatch, _checkpoints, _qualifications)
+STEPS: tuple[Step, ...] = (_base, _dispatch, _checkpoints, _qualifications, _lifecycle)
 
 
 def version(con: psycopg.Connection) -> int:
