@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ltc_assess.cli.common import add_db_option, db_path, open_service, untrusted_file
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -95,13 +96,14 @@ def _run(args: argparse.Namespace) -> int:
         print(
             f"  {n}. {where} revision {c.revision}/{c.revisions}, {c.field}: {c.signer} ({c.role}, {c.username}) "
             f"at {c.signed_at} — intact {'yes' if c.intact else 'NO'}, trusted {'yes' if c.trusted else 'NO'} — "
-            f"{'VALID' if c.valid else c.ades}"
-            + (f" (certificate revoked: {c.revoked})" if c.revoked else "")
+            f"{'VALID' if c.valid else c.ades}" + (f" (certificate revoked: {c.revoked})" if c.revoked else "")
         )
         last[c.file] = c.closes_file
-    problems = [f"{f or args.file.name}: bytes were added after the last signature" for f, ok in last.items() if not ok]
+    problems = [
+        _("{file}：最后一个签名之后有追加的字节").format(file=f or args.file.name) for f, ok in last.items() if not ok
+    ]
     if not checks:
-        problems.append("the document has no signatures")
+        problems.append(_("文档没有签名"))
     for problem in problems:
         print(f"  problem: {problem}")
     ok = bool(checks) and all(c.valid for c in checks) and not problems

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ltc_assess import paths
 from ltc_assess.errors import ErrorCode, FormError
+from ltc_assess.i18n import _
 from ltc_assess.schema.loader import load_form
 from ltc_assess.schema.located import display_path
 from ltc_assess.schema.model import FormDef
@@ -34,7 +35,7 @@ def check_placement(form: FormDef, path: Path) -> None:
     if (path.parent.name, path.name) != expected:
         raise FormError(
             ErrorCode.FORM_SCHEMA,
-            f"form {form.ref} must be stored as {expected[0]}/{expected[1]}",
+            _("表单 {ref} 必须保存为 {folder}/{file}").format(ref=form.ref, folder=expected[0], file=expected[1]),
             display_path(path),
         )
 
@@ -57,13 +58,17 @@ def _load_installed() -> tuple[FormDef, ...]:
 
 def get_form(ref: str) -> FormDef:
     """``"id"`` -> newest installed version; ``"id@N"`` -> that version."""
-    form_id, _, version = ref.partition("@")
+    form_id, _at, version = ref.partition("@")
     matches = [f for f in installed_forms() if f.form == form_id]
     if version:
         if not version.isdigit():
-            raise FormError(ErrorCode.FORM_NOT_FOUND, f"bad form version {version!r} in {ref!r}")
+            raise FormError(
+                ErrorCode.FORM_NOT_FOUND, _("{ref!r} 中的表单版本 {version!r} 无效").format(version=version, ref=ref)
+            )
         matches = [f for f in matches if f.version == int(version)]
     if not matches:
         known = ", ".join(sorted({f.ref for f in installed_forms()}))
-        raise FormError(ErrorCode.FORM_NOT_FOUND, f"no installed form {ref!r} (installed: {known})")
+        raise FormError(
+            ErrorCode.FORM_NOT_FOUND, _("未安装表单 {ref!r}（已安装：{known}）").format(ref=ref, known=known)
+        )
     return max(matches, key=lambda f: f.version)

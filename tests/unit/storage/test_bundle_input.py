@@ -85,7 +85,7 @@ def test_zip_bomb_is_refused_with_bounded_memory(bundle: tuple[World, Path], tmp
     assert peak < MEMORY_BOUND, f"peak {peak >> 20} MiB"
 
 
-def test_unsigned_bomb_is_refused_before_expanding(bundle: tuple[World, Path], tmp_path: Path) -> None:
+def test_unsigned_bomb_is_refused_before_expanding(bundle: tuple[World, Path], tmp_path: Path, english: None) -> None:
     """Test that a bomb under a forged signature fails on the signature, without the bomb being read."""
     world, genuine = bundle
     forged = tmp_path / "forged.zip"

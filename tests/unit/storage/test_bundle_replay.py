@@ -323,7 +323,7 @@ def test_office_bundles_carry_the_crl_and_the_laptop_then_refuses_a_revoked_user
         a2s_laptop.close()
 
 
-def test_a_bundle_with_a_crl_the_root_did_not_sign_is_refused(sites: Sites) -> None:
+def test_a_bundle_with_a_crl_the_root_did_not_sign_is_refused(sites: Sites, english: None) -> None:
     """Test that a CRL in a bundle must be the agency root's: another root's CRL is a located error, not taken."""
     other = create_root("other agency", "x-passphrase", sites.world.clock())
     foreign = build_crl(other, "x-passphrase", [], number=99, now=sites.world.clock())
