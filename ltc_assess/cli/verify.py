@@ -42,7 +42,9 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise AppError(ErrorCode.INVALID, f"cannot read {path}: {exc.strerror}") from None
+        raise AppError(
+            ErrorCode.INVALID, _("无法读取 {path}：{strerror}").format(path=path, strerror=exc.strerror)
+        ) from None
 
 
 def _moment(text: str | None) -> dt.datetime | None:
@@ -51,7 +53,7 @@ def _moment(text: str | None) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise AppError(ErrorCode.INVALID, f"--at {text!r}: expected a date like 2033-01-01") from None
+        raise AppError(ErrorCode.INVALID, _("--at {text!r}：应为日期，例如 2033-01-01").format(text=text)) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -74,7 +76,7 @@ def _installation(args: argparse.Namespace) -> tuple[list[bytes], list[bytes], s
 def _run(args: argparse.Namespace) -> int:
     data = _read(args.file)
     if not data.startswith(b"%PDF"):
-        raise AppError(ErrorCode.INVALID, f"{args.file} is not a PDF file")
+        raise AppError(ErrorCode.INVALID, _("{file} 不是 PDF 文件").format(file=args.file))
     at = _moment(args.at)
     from ltc_assess.signing.crl import load_crls
     from ltc_assess.signing.validation import validate_report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.schema.model import FormDef
 from ltc_assess.schema.registry import get_form
 from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
@@ -15,7 +16,7 @@ class ServerSource:
     def root_certificate(self) -> bytes:
         cert = self.store.setting(ROOT_CERT)
         if cert is None:
-            raise AppError(ErrorCode.NOT_FOUND, "the server has no agency root yet (ltc-assess server enrol)")
+            raise AppError(ErrorCode.NOT_FOUND, _("服务器尚无机构根证书（ltc-assess server enrol）"))
         return cert.encode()
 
     def form(self, ref: str) -> FormDef:

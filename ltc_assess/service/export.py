@@ -9,6 +9,7 @@ from typing import Any
 from ltc_assess import conclusions
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.exchange.insurer_entry import entry
+from ltc_assess.i18n import _
 from ltc_assess.schema.model import FormDef
 from ltc_assess.service import attestation
 from ltc_assess.service.base import Manager
@@ -39,7 +40,9 @@ class Export(Manager):
         actor = self.service.active_actor(actor, Role.SUPERVISOR, Role.ADMIN)
         stored = self.store.user_key(actor.id)
         if stored is None:
-            raise AppError(ErrorCode.SIGNATURE, f"{actor.username} has no signing certificate to sign the package")
+            raise AppError(
+                ErrorCode.SIGNATURE, _("{username} 没有签名证书，无法签署导出包").format(username=actor.username)
+            )
         pair = signing_keys.KeyPair(*stored)
         signing_keys.load_key(pair.key_pem, password)  # a wrong password fails before any file is written
         rows = [

@@ -97,7 +97,7 @@ def test_a_json_body_over_the_limit_is_refused_also_when_streamed(a1_client: Ser
 
 
 def test_sync_splits_its_work_to_what_the_server_takes_and_a_larger_push_is_413(
-    agency: Agency, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    agency: Agency, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, english
 ) -> None:
     uids = {_submit(agency, agency.world.subject.id), _submit(agency, _second_person(agency))}
     laptop = agency.laptop1

@@ -204,7 +204,7 @@ def test_the_recovery_key_resets_a_lost_admin_password(world: World) -> None:
     an actor, and that a service opened otherwise cannot use this door."""
     s = world.service
     key = bytes.fromhex(access.recovery_key(s, world.admin))
-    with pytest.raises(AppError, match="recovery key"):
+    with pytest.raises(AppError, match="恢复密钥"):
         s.recover_account(b"\0" * 32, "admin", "brand-new-admin-pw")
     rescue = AssessmentService(s.path, clock=world.clock, key=key)
     rescue.recover_account(key, "admin", "brand-new-admin-pw")
