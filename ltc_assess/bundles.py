@@ -220,7 +220,7 @@ def apply_records(
         return replay.refusal(service, rec, local, signer_of(rec), in_play)  # type: ignore[arg-type]
 
     refused = replay.screen(records, why)  # type: ignore[arg-type]
-    summary.refused = [f"assessment {uid}: {reason}" for uid, reason in refused.items()]
+    summary.refused = [_("评估 {uid}：{reason}").format(uid=uid, reason=reason) for uid, reason in refused.items()]
     if refused and not partial:
         raise BundleRefused(Path(where), summary.refused)
     records = [r for r in records if r["uid"] not in refused]

@@ -175,7 +175,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from ltc_assess.storage.pg.migrations import STEPS, migrate
 
-    host, _, port = args.listen.rpartition(":")
+    host, _colon, port = args.listen.rpartition(":")
     if not host or not port.isdigit():
         raise AppError(ErrorCode.INVALID, _("--listen {listen}：应为 主机:端口").format(listen=args.listen))
     if (args.tls_cert is None) != (args.tls_key is None):

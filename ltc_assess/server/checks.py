@@ -72,5 +72,5 @@ def problems(store: PgStore) -> list[str]:
         try:
             replay.check_evidence(source, held["record"], None)  # type: ignore[index]
         except LtcError as exc:
-            found.append(f"assessment {uid}: {exc.message}")
+            found.append(_("评估 {uid}：{reason}").format(uid=uid, reason=exc.message))
     return found

@@ -61,7 +61,7 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records:
         return replay.refusal(source, rec, local, signer, in_play)
 
     refused = replay.screen(records, why)  # type: ignore[arg-type]
-    refusals = [f"assessment {uid}: {reason}" for uid, reason in refused.items()]
+    refusals = [_("评估 {uid}：{reason}").format(uid=uid, reason=reason) for uid, reason in refused.items()]
     if refused and len(refused) == len(records):
         raise BundleRefused(Path("push"), refusals)  # nothing enters: the push is refused as a whole
     summary: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": [], "kept_ours": [], "conflicts": []}

@@ -306,4 +306,4 @@ def test_command_line_dispatch_sync_start_and_insurer_token(live: Live, monkeypa
     assert answer.status_code == 200 and "decisions" in answer.json()
     assert main(["server", "--pg", live.conninfo, "--listen", "nonsense"]) == 2
     assert main(["server", "--pg", live.conninfo, "--listen", "0.0.0.0:9"]) == 2  # no TLS off loopback
-    assert "loopback only" in capsys.readouterr().err
+    assert "只在本机回环地址上监听" in capsys.readouterr().err

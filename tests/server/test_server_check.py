@@ -114,4 +114,4 @@ def test_check_finds_a_record_edited_in_postgresql_against_its_signed_evidence(
         )
     code, out = _check(agency, capsys)
     assert code == 1
-    assert f"assessment {uid}: the record differs from what its signer signed in the submission record (answers)" in out
+    assert f"评估 {uid}：记录与其签名人在 submission 记录中签署的内容不符（answers）" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 import string
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -380,3 +381,39 @@ def test_speaking_is_one_context_only() -> None:
     with speaking("en"):
         assert _("提交") == "Submit" and language() == "en"
     assert _("提交") == "提交" and language() == "zh_CN"
+
+
+def test_each_source_string_is_translated_once() -> None:
+    """Test that no msgid appears twice in en.po: the reader keeps the last one, so a second entry would silently
+    change a translation used elsewhere."""
+    text = (paths.resources_dir() / "i18n" / "en.po").read_text(encoding="utf-8")
+    ids = re.findall(r'^msgid "(.*)"$', text, re.MULTILINE)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+
+
+def _stores_outside_comprehensions(node: ast.AST) -> Iterator[ast.Name]:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp | ast.Lambda):
+            continue  # their own scope
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue  # checked as functions of their own
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+            yield child
+        yield from _stores_outside_comprehensions(child)
+
+
+def test_no_function_that_says_something_hides_the_translator() -> None:
+    """Test that no function calling ``_()`` also binds ``_`` (``host, _, port = …``): ``_`` is then a local
+    string and the call a TypeError when the error is raised (the CLI's ``server --listen`` had one)."""
+    found = []
+    for name, tree in _parse(paths.bundle_root(), "ltc_assess").items():
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            calls = any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "_"
+                for n in ast.walk(function)
+            )
+            if calls and any(n.id == "_" for n in _stores_outside_comprehensions(function)):
+                found.append(f"{name}:{function.lineno} {function.name}")
+    assert found == []
