@@ -21,9 +21,9 @@ from ltc_assess.service import AssessmentService, NewAssessment
 def setup(path: Path, n: int) -> AssessmentService:
     """One assessment taken through the real workflow and signed, then copied N-1 times in SQL (set-up only)."""
     service = AssessmentService(path)
-    admin = service.create_first_admin("admin", "管理员", "admin-password")
+    admin, _changes = service.create_first_admin("admin", "管理员", "admin-password")
     users = {
-        u: service.add_user(admin, u, u, role, f"{u}-password")
+        u: service.add_user(admin, u, u, role, f"{u}-password")[0]
         for u, role in (("a1", "assessor"), ("a2", "assessor"), ("sup1", "supervisor"))
     }
     service.init_root(admin, "基准机构", "root-passphrase")

@@ -16,7 +16,8 @@ import time
 from typing import Any
 
 from ltc_assess import paths
-from ltc_assess.report.data import ReportData, build_report_data
+from ltc_assess.report.data import build_report_data
+from ltc_assess.report.model import ReportData
 from ltc_assess.report.pdf import STAMP_BOXES, render
 from ltc_assess.schema.registry import get_form
 from ltc_assess.scoring import score

@@ -1,14 +1,15 @@
 """The office server under N simulated laptops over loopback (TLS, real uvicorn process, real PostgreSQL).
 
 Each laptop (a copy of the office database) takes assessments through the real workflow (answers, signatures,
-submission signed by both assessors) and exports one bundle per assessment; then all laptops push at once,
-each push verified and replayed by the server (every PAdES and CMS signature checked). Reported: throughput,
-p50/p99 of a one-assessment push, the server's peak RSS, and — the baseline, same run, same bundles — ``bundle
-import`` of every bundle into one SQLite office database. Small by default; the issue's full size is
-``LTC_BENCH_LAPTOPS=100 LTC_BENCH_ASSESSMENTS=10000`` (set-up alone then takes hours of signing: 0.6–1.5 s per
-assessment). Also reported: CPU per push of the server, PostgreSQL and the laptops, which do not depend on how
-loaded the machine is, and what 2 idle cores would therefore take; ``--burst`` laptops push one assessment each
-at the same instant first (the p99 "with 50 clients at once").
+submission signed by both assessors) and exports one bundle per assessment (``prepared.py``); then all laptops
+push at once, each push verified and replayed by the server (every PAdES and CMS signature checked). Reported:
+throughput, p50/p99 of a one-assessment push, the server's peak RSS, and — the baseline, same run, same bundles —
+``bundle import`` of every bundle into one SQLite office database. Small by default; the issue's full size is
+``LTC_BENCH_LAPTOPS=100 LTC_BENCH_ASSESSMENTS=10000``, whose preparation (about 0.44 s of CPU per assessment,
+kept on disk per code version and resumable) takes about 40 minutes on 2 idle cores. Also reported: CPU per
+push of the server, PostgreSQL and the laptops, which do not depend on how loaded the machine is, and what 2
+idle cores would therefore take; ``--burst`` laptops push one assessment each at the same instant first (the
+p99 "with 50 clients at once").
 
     .venv/bin/python bench/bench_server.py [--laptops 4] [--assessments 24]
 """
@@ -30,65 +31,31 @@ from pathlib import Path
 
 import psycopg
 
-from ltc_assess.bundles import export_bundle, import_bundle
-from ltc_assess.demo import signature_png
-from ltc_assess.idnumber import check_digit
+from ltc_assess.bundles import import_bundle
 from ltc_assess.server.enrol import enrol
-from ltc_assess.service import ROOT_KEY, AssessmentService, NewAssessment
+from ltc_assess.service import ROOT_KEY, AssessmentService
 from ltc_assess.signing.keys import KeyPair
 from ltc_assess.signing.tls import issue_server
 from ltc_assess.storage.pg.migrations import migrate
 from ltc_assess.storage.pg.repository import session
 from ltc_assess.sync_client import ServerClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from prepared import prepare, working_copy  # noqa: E402 - bench/ is no package
+
 ADMIN_DB = os.environ.get("LTC_TEST_PG", "dbname=postgres")
 
 
-def office(path: Path, laptops: int) -> AssessmentService:
-    service = AssessmentService(path)
-    admin = service.create_first_admin("admin", "管理员", "admin-password")
-    names = [f"a{i}" for i in range(laptops + 1)] + ["sup1"]
-    for u in names:
-        service.add_user(admin, u, u, "supervisor" if u == "sup1" else "assessor", f"{u}-password")
-    service.init_root(admin, "基准机构", "root-passphrase")
-    for u in names:
-        service.issue_certificate(admin, u, "root-passphrase", f"{u}-password")
-    return service
-
-
-def laptop_bundles(service: AssessmentService, n: int, user: str, out: Path) -> list[Path]:
-    """``n`` submitted assessments by ``user`` (second assessor a0), one bundle each."""
-    actor, second = service.store.user_by_name(user), service.store.user_by_name("a0")
-    assert actor is not None and second is not None
-    bundles = []
-    for k in range(n):
-        first17 = f"99010519{40 + k % 50:02d}0315{int(user[1:]) % 1000:03d}"
-        number = first17 + check_digit(first17)
-        subject = service.store.subject_by_uid_or_number("", number)
-        if subject is None:
-            subject, _ = service.register_subject(actor, name=f"示例{user}{k}", sex="female", id_number=number)
-        record, _ = service.start_assessment(
-            actor, NewAssessment(subject_id=subject.id, form="barthel", assessor2_id=second.id)
-        )
-        for i in range(1, 11):
-            service.save_answer(actor, record.id, f"BI.{i}", 5)
-        for role in ("assessor1", "assessor2", "informant"):
-            service.save_signature(actor, record.id, role, signature_png(1))
-        service.submit(actor, record.id, {"assessor1": f"{user}-password", "assessor2": "a0-password"})
-        path = out / f"{user}-{k}.zip"
-        export_bundle(service, actor, f"{user}-password", path)
-        bundles.append(path)
-    return bundles
-
-
-def rss_peak_mb(pid: int) -> float:
-    """Peak resident memory of the server: its process and every worker process under it."""
-    total = 0.0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            total += int(line.split()[1]) / 1024
+def rss_peaks_mb(pid: int) -> list[float]:
+    """Peak resident memory of the server's processes (the supervisor, then each worker), MB."""
+    peak = next(int(line.split()[1]) / 1024 for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                if line.startswith("VmHWM:"))  # fmt: skip
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return total + sum(rss_peak_mb(int(c)) for c in children)
+    return [peak, *(mb for c in children for mb in rss_peaks_mb(int(c)))]
+
+
+def load() -> str:
+    return "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def cpu_seconds(pid: int, children: bool = True) -> float:
@@ -143,16 +110,16 @@ def main() -> None:
     per_laptop = max(1, args.assessments // args.laptops)
     tmp = Path(tempfile.mkdtemp(prefix="bench-server-"))
     dbname = f"ltc_bench_{os.getpid()}"
+    print(load(), flush=True)
     t0 = time.perf_counter()
-    base = office(tmp / "office.db", args.laptops)
-    bundles: dict[str, list[Path]] = {}
-    for i in range(1, args.laptops + 1):
-        laptop = AssessmentService(base.backup(tmp / f"laptop{i}.db"), key=base.database_key())
-        bundles[f"a{i}"] = laptop_bundles(laptop, per_laptop, f"a{i}", tmp)
-        laptop.close()
+    work = prepare(args.laptops, per_laptop)
+    log = work.office.parent / "made"
+    made = log.read_text().strip().replace("\n", "; ") if log.exists() else "earlier"
+    print(f"set-up: {args.laptops} laptops x {per_laptop} signed submissions ({time.perf_counter() - t0:.0f} s now; "
+          f"made in {work.office.parent.name}: {made})", flush=True)  # fmt: skip
+    base = AssessmentService(working_copy(work, tmp), key=work.key)
+    bundles = work.bundles
     root = base.root_certificate()
-    print(f"set-up: {args.laptops} laptops x {per_laptop} signed submissions in {time.perf_counter() - t0:.0f} s",
-          flush=True)  # fmt: skip
     with psycopg.connect(ADMIN_DB, autocommit=True) as con:
         con.execute(f"CREATE DATABASE {dbname}")
     conninfo = f"{ADMIN_DB.replace('dbname=postgres', '')} dbname={dbname}".strip()
@@ -203,7 +170,8 @@ def main() -> None:
         with psycopg.connect(conninfo) as con:
             backends = [r[0] for r in con.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [dbname])]
         pg_cpu = sum(cpu_seconds(pid, children=False) for pid in backends)
-        rss = rss_peak_mb(proc.pid)
+        peaks = rss_peaks_mb(proc.pid)
+        rss = sum(peaks)
         for client in clients.values():
             client.close()
         total = sum(len(b) for b in bundles.values())
@@ -224,7 +192,8 @@ def main() -> None:
         print(
             f"server: {pushed} one-assessment pushes from {len(bundles)} laptops at once in {server_s:.1f} s "
             f"({pushed / server_s:.1f}/s); p50 {pct(latencies, 50):.2f} s, p99 {pct(latencies, 99):.2f} s; "
-            f"server peak RSS {rss:.0f} MB; errors {len(errors)}"
+            f"server peak RSS {rss:.0f} MB ({' + '.join(f'{mb:.0f}' for mb in peaks)}: supervisor, workers); "
+            f"errors {len(errors)}; {load()}"
         )
         print(
             f"CPU per push: server {server_cpu * 1000:.0f} ms, PostgreSQL {pg_cpu / total * 1000:.0f} ms, "

@@ -76,8 +76,8 @@ def main() -> None:
     rng = random.Random(1)
     with tempfile.TemporaryDirectory() as tmp:
         service = AssessmentService(Path(tmp) / "bench.db")
-        admin = service.create_first_admin("admin", "管理员", "admin-password")
-        a1 = service.add_user(admin, "a1", "评估员", "assessor", "a1-password")
+        admin, _changes = service.create_first_admin("admin", "管理员", "admin-password")
+        a1, _changes = service.add_user(admin, "a1", "评估员", "assessor", "a1-password")
         fill(service, n, rng)
         record, _ = service.start_assessment(a1, NewAssessment(subject_id=1, form="gbt42195-2022"))
         form = service.form("gbt42195-2022")

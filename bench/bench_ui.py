@@ -68,6 +68,8 @@ def log_in(login):  # the demo account of the README
     login.username.setText("assessor1"); login.password.setText("demo-assessor1")
     clicked = time.perf_counter()
     login.try_login()
+    while login.verifying:  # the password is checked on a worker
+        QApplication.processEvents(); time.sleep(0.001)
     window = ui_app.open_main_window(login.open_service(), login.user)
     QApplication.processEvents()
     return clicked, time.perf_counter()

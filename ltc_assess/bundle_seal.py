@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.storage.records import User
+from ltc_assess.storage.work import Changes
 from ltc_assess.workflow import Role
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 TRANSPORT_CERT, TRANSPORT_KEY = "transport_cert_pem", "transport_key_pem"
 
 
-def init_transport(service: AssessmentService, actor: User, root_passphrase: str) -> bytes:
+def init_transport(service: AssessmentService, actor: User, root_passphrase: str) -> tuple[bytes, Changes]:
     """Create the agency's transport certificate (admin, once, needs the root passphrase); returns it (PEM)."""
     from ltc_assess.signing.transport import create_transport
 
@@ -37,7 +38,8 @@ def init_transport(service: AssessmentService, actor: User, root_passphrase: str
         work.store.set_setting(TRANSPORT_CERT, pair.cert_pem.decode())
         work.store.set_setting(TRANSPORT_KEY, pair.key_pem.decode())
         work.audit("keys.init_transport", "agency", service.agency()[0])
-    return pair.cert_pem
+        work.changed(keys_changed=True)
+    return pair.cert_pem, work.changes
 
 
 def write_private(out: Path, data: bytes) -> None:

@@ -188,7 +188,7 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
         except AppError as exc:
             message = _("{file}：{message}").format(file=CRL_FILE, message=exc.message)
             raise AppError(exc.code, message, where=str(path)) from None
-    signer = replay.bundle_signer(service, signer_cert)
+    signer = replay.bundle_signer(service.receiving, signer_cert)
     if service.queries.bundle_seen(meta["bundle_id"]):
         return ImportSummary(already_imported=True)
     records = parse_records(package.files["records.json"], str(path))
@@ -217,7 +217,7 @@ def apply_records(
         outcome, local = plans[rec["uid"]]
         if outcome not in ("write", "conflict"):
             return None
-        return replay.refusal(service, rec, local, signer_of(rec), in_play)  # type: ignore[arg-type]
+        return replay.refusal(service.receiving, rec, local, signer_of(rec), in_play)  # type: ignore[arg-type]
 
     refused = replay.screen(records, why)  # type: ignore[arg-type]
     summary.refused = [_("评估 {uid}：{reason}").format(uid=uid, reason=reason) for uid, reason in refused.items()]
@@ -319,7 +319,7 @@ def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, 
             local = service.queries.assessment_by_uid(conflict["assessment_uid"])
             if local is not None and local.status in (Status.APPROVED, Status.SUPERSEDED):
                 raise AppError(ErrorCode.LOCKED, _("已批准的评估不能被替换，请改为更正"))
-            why = replay.refusal(service, incoming, local, actor, [incoming])
+            why = replay.refusal(service.receiving, incoming, local, actor, [incoming])
             if why:
                 message = _("评估 {uid}：{why}").format(uid=conflict["assessment_uid"], why=why)
                 raise AppError(ErrorCode.PERMISSION, message)

@@ -168,9 +168,9 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
     users: dict[str, User] = {}
     for username, name, role, password in DEMO_USERS:
         if role == "admin":
-            users[username] = service.create_first_admin(username, name, password)
+            users[username], _changes = service.create_first_admin(username, name, password)
         else:
-            users[username] = service.add_user(users["admin"], username, name, role, password)
+            users[username], _changes = service.add_user(users["admin"], username, name, role, password)
     service.init_root(users["admin"], DEMO_AGENCY, DEMO_ROOT_PASSPHRASE)
     service.set_agency(users["admin"], code="DEMO-990001")  # fictitious, like everything in the demo
     for n, username in enumerate(("assessor1", "assessor2", "assessor3", "assessor4"), 1):

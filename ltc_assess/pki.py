@@ -107,16 +107,18 @@ class AgencyPki:
 
     # --- revocation -------------------------------------------------------------------------------
 
-    def revoke_user(self, actor_id: int | None, user_id: int, reason: str) -> None:
-        """Revoke the user's certificate as of now, if the agency root issued it (a real CA revokes its own)."""
+    def revoke_user(self, actor_id: int | None, user_id: int, reason: str) -> bool:
+        """Revoke the user's certificate as of now, if the agency root issued it (a real CA revokes its own);
+        whether it did."""
         from ltc_assess.signing.crl import cert_serial, issued_by
 
         stored = self.store.user_key(user_id)
         if stored is None or not issued_by(stored[0], self._root().cert_pem):
-            return
+            return False
         at = self._clock().isoformat()  # to the microsecond: a signature a second earlier must stay valid
         with self._change(actor_id, "keys.revoke", {"user_id": user_id, "reason": reason}):
             self.store.add_revocation(cert_serial(stored[0]), user_id, at, reason)
+        return True
 
     def issue_crl(self, actor_id: int, root_passphrase: str) -> bytes:
         """A new CRL listing every revocation, kept as this installation's current one; returns it (PEM)."""

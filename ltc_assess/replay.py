@@ -69,7 +69,7 @@ def active_user(users: Mapping[str, User], username: str | None, role: Role, wha
 def certificate_problem(service: RecordSource, cert_pem: bytes) -> str | None:
     """A certificate this agency has revoked (a disabled user's, a key retired at a password reset) makes
     whatever it signs from now on unacceptable here."""
-    revoked = service.store.revoked_at(cert_pem)
+    revoked = service.revoked_at(cert_pem)
     return None if revoked is None else f"revoked on {revoked[:10]}"
 
 
@@ -78,7 +78,7 @@ def bundle_signer(service: RecordSource, cert_pem: bytes) -> User:
     from ltc_assess.signing.keys import subject_fields
 
     username = subject_fields(cert_pem)["username"]
-    users = {u.username: u for u in service.store.users()}
+    users = {u.username: u for u in service.users()}
     user = users.get(username)
     if user is None or user.role not in (Role.ASSESSOR, Role.SUPERVISOR):
         raise AppError(
@@ -129,7 +129,7 @@ class _Evidence:
         self.root = service.root_certificate()
         self.service = service
         self.reports: dict[str, tuple[str, bytes]] = {}  # sha256 -> (signer_role, pdf)
-        held = service.store.reports(local.id) if local is not None else []
+        held = service.reports(local.id) if local is not None else []
         for r in held:
             self.reports[r["sha256"]] = (r["signer_role"], bytes(r["pdf"]))
         for r in rec["reports"]:
@@ -139,7 +139,7 @@ class _Evidence:
                     ErrorCode.INTEGRITY, _("报告修订版 {revision} 与其 sha256 不符").format(revision=r["revision"])
                 )
             self.reports[r["sha256"]] = (r["signer_role"], pdf)
-        stored = service.store.signed_records(local.id) if local is not None else []
+        stored = service.signed_records(local.id) if local is not None else []
         records = [evidence.SignedRecord(e["kind"], e["payload"], bytes(e["signature"])) for e in stored]
         records += [
             evidence.SignedRecord(e["kind"], e["payload"], incoming.b64(e["signature"], f"{e['kind']} record"))
@@ -242,7 +242,7 @@ def _check(
     signer: User,
     incoming: Iterable[Mapping[str, Any]],
 ) -> None:
-    users = {u.username: u for u in service.store.users()}
+    users = {u.username: u for u in service.users()}
     fields, named = rec["fields"], rec["users"]
     status = Status(fields["status"])
     for key, username in named.items():
@@ -270,7 +270,7 @@ def _check(
                 ),
             )
     _check_person_and_answers(service, rec)
-    if rec["supersedes"] is not None and service.store.assessment_by_uid(rec["supersedes"]) is None:
+    if rec["supersedes"] is not None and service.assessment_by_uid(rec["supersedes"]) is None:
         if not any(r["uid"] == rec["supersedes"] for r in incoming):
             raise AppError(ErrorCode.NOT_FOUND, _("它更正的评估 {uid} 在本机不存在").format(uid=rec["supersedes"]))
     start = local.status if local is not None else None
@@ -346,7 +346,7 @@ def _vouched(sha: str, proof: _Evidence) -> bool:
 
 def _check_person_and_answers(service: RecordSource, rec: Mapping[str, Any]) -> None:
     subject = rec["subject"]
-    known = service.store.subject_by_uid_or_number(subject["uid"], subject["id_number"])
+    known = service.subject_by_uid_or_number(subject["uid"], subject["id_number"])
     if known is not None and (known.id_number, known.name) != (subject["id_number"], subject["name"]):
         raise AppError(ErrorCode.CONFLICT, _("其评估对象与本机同一编号的评估对象不符"))
     fields = rec["fields"]
@@ -367,5 +367,5 @@ def _corrected(
         return True
     if local is None:
         return False
-    rows = service.store.list_assessments(subject_id=local.subject_id, limit=1_000_000)
+    rows = service.list_assessments(subject_id=local.subject_id, limit=1_000_000)
     return any(r["supersedes_id"] == local.id and r["status"] == Status.APPROVED for r in rows)

@@ -69,13 +69,6 @@ SQL_START = re.compile(
     r"^\s*(SELECT\s|INSERT INTO\s|UPDATE \w+ SET\s|DELETE FROM\s|PRAGMA \w+\s*($|[=(;])|CREATE\s|DROP\s|ALTER TABLE\s)"
 )
 SQL_CALLS = {"execute", "executemany", "executescript", "query"}
-# Modules that still read through ``service.store``/``service.db`` (use cases beside the service, not yet moved
-# behind a manager). The list may only shrink: the test fails when a listed module no longer needs its place.
-STORE_USERS_TO_MOVE = {
-    "lifecycle/base.py", "replay.py",
-}
-
-
 def _core_files(*, outside: str) -> list[tuple[str, ast.Module]]:
     """Every module of the package outside the sub-package ``outside`` (path relative to the package), parsed."""
     return [
@@ -86,9 +79,33 @@ def _core_files(*, outside: str) -> list[tuple[str, ast.Module]]:
 
 
 def _is_service(node: ast.expr) -> bool:
-    """``service``, ``self.service``, ``lc.service``…: the facade, however it is reached."""
+    """``service``, ``self.service``, ``lc.service``, ``self._service``…: the facade, however it is reached."""
     name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
-    return name in ("service", "svc")
+    return name.lstrip("_") == "svc" or name.endswith("service")
+
+
+def _reaching_in(tree: ast.Module) -> list[str]:
+    """Where ``tree`` reaches into the service: its ``store``, its ``db`` or a private member, as an attribute or
+    through ``getattr(service, "…")``."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _is_service(node.value):
+            member = node.attr
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) >= 2
+            and _is_service(node.args[0])
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            member = node.args[1].value
+        else:
+            continue
+        if member in ("store", "db") or (member.startswith("_") and not member.startswith("__")):
+            found.append(f"{node.lineno}: .{member}")
+    return found
 
 
 def test_only_storage_runs_sql() -> None:
@@ -104,16 +121,56 @@ def test_only_storage_runs_sql() -> None:
 
 
 def test_nothing_outside_the_service_reaches_into_it() -> None:
-    """Test that outside ltc_assess/service/ no code touches the service's private members, and only the listed
-    modules (to be moved behind a manager) its ``store`` or ``db``: the managers and ``unit_of_work`` are the door."""
-    private, store_users = [], set()
-    for name, tree in _core_files(outside="service"):
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and _is_service(node.value):
-                if node.attr.startswith("_") and not node.attr.startswith("__"):
-                    private.append(f"{name}:{node.lineno}: .{node.attr}")
-                if node.attr in ("store", "db"):
-                    store_users.add(name)
-    assert private == []
-    assert store_users - STORE_USERS_TO_MOVE == set(), "use the service's managers or service.unit_of_work()"
-    assert STORE_USERS_TO_MOVE - store_users == set(), "moved behind the service: strike it from the list"
+    """Test that outside ltc_assess/service/ no code touches the service's ``store``, ``db`` or a private member:
+    the managers and ``service.unit_of_work()`` (its ``work.store``, ``work.lifecycle``) are the door."""
+    found = [f"{name}:{where}" for name, tree in _core_files(outside="service") for where in _reaching_in(tree)]
+    assert found == [], "use the service's managers or service.unit_of_work()"
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        "service.store.users()",
+        "def f(self):\n    return self.service.db",
+        "rows = lc.service.store.list_assessments()",
+        "self._service.store.setting('x')",
+        "svc.store",
+        "getattr(service, 'store')",
+        "service._key",
+        "with service.unit_of_work() as work:\n    service._locked()",
+    ],
+)
+def test_the_service_scan_finds_a_planted_reach(planted: str) -> None:
+    """Test that the scan above fails on each way of reaching into the service (a scan that finds nothing
+    would pass on any code)."""
+    assert _reaching_in(ast.parse(planted)) != []
+
+
+def test_the_service_scan_lets_the_doors_pass() -> None:
+    """Test that the managers, the unit of work's store and other objects' ``store`` are not reported."""
+    code = "service.queries.assessment(1)\nwith service.unit_of_work() as work:\n    work.store.set_setting('a', 'b')\n"
+    assert _reaching_in(ast.parse(code + "source.store.revoked(x)\nservice.__class__\n")) == []
+
+
+# --- small modules ---------------------------------------------------------------------------------------------
+
+MAX_LINES = 400  # a module longer than this holds more than one concern: split it along them
+
+
+def _too_long(root: Path, limit: int = MAX_LINES) -> list[str]:
+    """Every module under ``root`` longer than ``limit`` lines, with its length."""
+    lengths = {path: len(path.read_text(encoding="utf-8").splitlines()) for path in sorted(root.rglob("*.py"))}
+    return [f"{path.relative_to(root).as_posix()}: {n} lines" for path, n in lengths.items() if n > limit]
+
+
+def test_no_module_of_the_package_exceeds_400_lines() -> None:
+    """Test that every module in ltc_assess/ has at most 400 lines."""
+    assert _too_long(PACKAGE) == []
+
+
+def test_the_length_check_finds_a_long_module(tmp_path: Path) -> None:
+    """Test that the check above reports a 401-line module (in a sub-package too) and lets a 400-line one pass."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "ok.py").write_text("x = 1\n" * MAX_LINES, encoding="utf-8")
+    (tmp_path / "sub" / "long.py").write_text("x = 1\n" * (MAX_LINES + 1), encoding="utf-8")
+    assert _too_long(tmp_path) == ["sub/long.py: 401 lines"]

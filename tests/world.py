@@ -62,7 +62,7 @@ def _template_world() -> tuple[Path, bytes, int]:
         folder = Path(tempfile.mkdtemp(prefix="ltc-world-"))
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         service = AssessmentService(folder / "ltc.db", clock=Clock())
-        admin = service.create_first_admin("admin", "管理员", "admin-pass")
+        admin, _changes = service.create_first_admin("admin", "管理员", "admin-pass")
         for name, role in (("a1", "assessor"), ("a2", "assessor"), ("a3", "assessor"),
                            ("sup1", "supervisor"), ("sup2", "supervisor")):
             service.add_user(admin, name, f"{name} 名", role, f"{name}-password")

@@ -81,7 +81,8 @@ def _root_passphrase() -> str:
 
 
 def _init_root(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
-    return service.init_root(admin, args.agency, _root_passphrase()).decode().strip()
+    cert, _changes = service.init_root(admin, args.agency, _root_passphrase())
+    return cert.decode().strip()
 
 
 def _init_transport(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
@@ -112,9 +113,10 @@ def _import_p12(args: argparse.Namespace, service: AssessmentService, actor: Use
 
 def _crl(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     if args.install:
-        number = service.install_crl(admin, _read(args.install))
+        number, _changes = service.install_crl(admin, _read(args.install))
         return f"CRL #{number} from {args.install} is now this installation's"
-    _write(args.out, service.issue_crl(admin, _root_passphrase()))
+    crl, _changes = service.issue_crl(admin, _root_passphrase())
+    _write(args.out, crl)
     return f"CRL written: {args.out}"
 
 

@@ -74,7 +74,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _init_admin(args: argparse.Namespace) -> int:
     with open_service(args, must_exist=False) as service:
-        user = service.create_first_admin(args.username, args.name, _new_password())
+        user, _changes = service.create_first_admin(args.username, args.name, _new_password())
     print(f"admin {user.username} created")
     return 0
 
@@ -85,7 +85,7 @@ def _new_password() -> str:
 
 def _add(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     secret = password("new user's password: ", NEW_PASSWORD_ENV)
-    user = service.add_user(admin, args.username, args.name, args.role, secret, args.qualification_no)
+    user, _changes = service.add_user(admin, args.username, args.name, args.role, secret, args.qualification_no)
     return f"user {user.username} ({user.role}) added"
 
 
@@ -99,7 +99,9 @@ def _list(args: argparse.Namespace, service: AssessmentService, admin: User) -> 
 
 
 def _set(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
-    user = service.set_qualification_no(admin, args.username, args.qualification_no)
+    service.set_qualification_no(admin, args.username, args.qualification_no)
+    user = service.accounts.user_by_name(args.username)
+    assert user is not None  # just changed
     return f"user {user.username}: qualification number {user.qualification_no or '(none)'}"
 
 
@@ -110,7 +112,9 @@ def _agency(args: argparse.Namespace, service: AssessmentService, admin: User) -
 
 
 def _set_role(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
-    user = service.set_role(admin, args.username, args.role)
+    service.set_role(admin, args.username, args.role)
+    user = service.accounts.user_by_name(args.username)
+    assert user is not None  # just changed
     return f"user {user.username} is now {user.role}"
 
 

@@ -43,7 +43,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _qualify(args: argparse.Namespace) -> int:
     with lifecycle(args) as (lc, actor):
         kind = None if args.kind == "none" else args.kind
-        user = lc.set_qualification(actor, args.username, kind)
+        lc.set_qualification(actor, args.username, kind)
+        user = lc.service.accounts.user_by_name(args.username)
+    assert user is not None  # just changed
     print(f"{user.username}: {QUALIFICATIONS.get(user.qualification or '', '—')}")
     return 0
 

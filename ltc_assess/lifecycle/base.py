@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ltc_assess.conclusions import POLICY_SETTING, city_policy
+from ltc_assess.conclusions import POLICY_SETTING
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.policies import Policy, get_policy
-from ltc_assess.service import AssessmentService
-from ltc_assess.storage.lifecycle_store import LifecycleStore
+from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.storage.records import User
-from ltc_assess.storage.store import Store
 from ltc_assess.workflow import Role
 
 
@@ -21,11 +19,7 @@ class LifecycleBase:
 
     def __init__(self, service: AssessmentService) -> None:
         self.service = service
-        self.lstore = LifecycleStore(service.db)
-
-    @property
-    def _store(self) -> Store:
-        return self.service.store
+        self.records = service.after_decision
 
     def _today(self) -> dt.date:
         return dt.date.fromisoformat(self.service.now()[:10])
@@ -34,7 +28,7 @@ class LifecycleBase:
 
     def policy(self) -> Policy:
         """The installation's city policy; a clear error when no city was chosen yet."""
-        policy = city_policy(self._store)
+        policy = self.service.queries.city_policy()
         if policy is None:
             raise AppError(ErrorCode.POLICY_NOT_FOUND, _("尚未选择本机构所在城市（ltc-assess policies use CITY）"))
         return policy
@@ -48,12 +42,12 @@ class LifecycleBase:
             work.audit("policy.use", "settings", POLICY_SETTING, new={"policy": policy.ref})
         return policy
 
-    def set_qualification(self, actor: User, username: str, kind: str | None) -> User:
+    def set_qualification(self, actor: User, username: str, kind: str | None) -> Changes:
         """Admin: a user's qualification, 评估员 (``assessor``) or 评估专家 (``expert``), or none."""
         return self.service.set_qualification(actor, username, kind)
 
     def conclusion(self, aid: int) -> dict[str, Any]:
-        found = self.lstore.conclusion(aid)
+        found = self.records.conclusion(aid)
         if found is None:
             self.policy()  # no city chosen: the message says how to choose one
             text = _("评估 {id} 没有按城市政策记录的结论（未批准，或在选择城市之前批准）")

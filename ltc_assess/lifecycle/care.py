@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ltc_assess.conclusions import decided_policy, reviewed_advice
+from ltc_assess.conclusions import decided_policy
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle.base import LifecycleBase
@@ -19,10 +19,10 @@ class CareCases(LifecycleBase):
     def care_advice(self, aid: int) -> list[str]:
         """The advice the assessor reviewed (for a correction: of the version it corrects), else the advice
         generated from the current result."""
-        saved = reviewed_advice(self._store, aid)
+        saved = self.records.reviewed_advice(aid)
         if saved:
             return saved
-        record = self._store.assessment(aid)
+        record = self.service.assessment(aid)
         return advice.generate(record.form_id, record.score, record.answers)
 
     def save_care_advice(self, actor: User, aid: int, lines: list[str]) -> Changes:
@@ -31,7 +31,7 @@ class CareCases(LifecycleBase):
         cleaned = [line.strip() for line in lines if line.strip()]
         at = self.service.now()
         with self.service.unit_of_work(actor) as work:
-            self.lstore.put_care_advice(aid, cleaned, actor.id, at)
+            work.lifecycle.put_care_advice(aid, cleaned, actor.id, at)
             work.audit("care_advice.save", "assessment", aid, new={"lines": len(cleaned)})
         return Changes(assessment_ids=(aid,))
 
@@ -55,7 +55,7 @@ class CareCases(LifecycleBase):
         if not signer_name.strip():
             raise AppError(ErrorCode.INVALID, _("须填写确认人姓名"), where="signer")
         require_png(signature_png)
-        if self.lstore.care_choice(aid) is not None:
+        if self.records.care_choice(aid) is not None:
             raise AppError(ErrorCode.CONFLICT, _("评估 {id} 的护理服务形式已确认").format(id=aid))
         fields = {
             "assessment_id": aid,
@@ -67,7 +67,7 @@ class CareCases(LifecycleBase):
             "confirmed_at": self.service.now(),
         }
         with self.service.unit_of_work(actor) as work:
-            self.lstore.add_care_choice(fields)
+            work.lifecycle.add_care_choice(fields)
             work.audit(
                 "care_setting.confirm", "assessment", aid, new={"setting": setting, "signer": signer_name.strip()}
             )

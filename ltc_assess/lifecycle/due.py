@@ -49,7 +49,7 @@ class DueCases(LifecycleBase):
             raise AppError(ErrorCode.INVALID, _("须写明需要状态评估的理由"), where="reason")
         self.conclusion(aid)
         with self.service.unit_of_work(actor) as work:
-            self.lstore.update_conclusion(aid, status_review_on=on, status_review_reason=reason.strip())
+            work.lifecycle.update_conclusion(aid, status_review_on=on, status_review_reason=reason.strip())
             work.audit("conclusion.status_review", "assessment", aid, new={"on": on}, reason=reason.strip())
         return Changes(assessment_ids=(aid,), due_changed=True)
 
@@ -57,7 +57,7 @@ class DueCases(LifecycleBase):
         """Each person's newest standing conclusion: a later one (a 复评 that confirmed it, a reassessment)
         takes over what falls due, so nobody is listed twice."""
         newest: dict[int, dict[str, Any]] = {}
-        for row in self.lstore.conclusions():  # oldest decision first
+        for row in self.records.conclusions():  # oldest decision first
             if row["superseded_by"] is None and row["status"] == Status.APPROVED.value:
                 newest[row["subject_id"]] = row
         return list(newest.values())

@@ -40,7 +40,7 @@ class LetterCases(ObjectionCases, CareCases):
         """The 告知书 of an approved conclusion: outcome, benefits per care setting, validity, objection."""
         from ltc_assess.report.letter import BenefitLine, LetterData
 
-        record = self._store.assessment(aid)
+        record = self.service.assessment(aid)
         row = self.conclusion(aid)
         if row["superseded_by"] is not None:  # a letter states the conclusion in force, never a replaced one
             raise AppError(
@@ -48,7 +48,7 @@ class LetterCases(ObjectionCases, CareCases):
                 _("评估 {id} 的结论已被复评 {by} 取代，请出具复评结论的告知书").format(id=aid, by=row["superseded_by"]),
             )
         policy = decided_policy(row)  # the version it was decided under, not today's
-        subject = self._store.subject(record.subject_id)
+        subject = self.service.subject(record.subject_id)
         level = row["level"]
         flag = "" if policy.verified else _("（未核实）")
         if row["objection_until"]:
@@ -97,9 +97,9 @@ class LetterCases(ObjectionCases, CareCases):
             history.append(
                 _("{date} {who} 提出异议；{state}").format(date=o["lodged_at"][:10], who=o["lodged_by"], state=state)
             )
-        objection = self.lstore.objection_for_review(aid)
+        objection = self.records.objection_for_review(aid)
         if objection is not None:
-            original = self.lstore.conclusion(objection["assessment_id"])
+            original = self.records.conclusion(objection["assessment_id"])
             if original is not None:
                 history.append(
                     _("本结论为评估 {id}（原结论等级 {level}，{date}）的复评结论，{outcome}原结论").format(
@@ -112,7 +112,7 @@ class LetterCases(ObjectionCases, CareCases):
         return history
 
     def _choice_text(self, aid: int) -> tuple[str, bytes] | None:
-        choice = self.lstore.care_choice(aid)
+        choice = self.records.care_choice(aid)
         if choice is None:
             return None
         who = choice["signer_name"] + (f"（{choice['signer_relation']}）" if choice["signer_relation"] else "")

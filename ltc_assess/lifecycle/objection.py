@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from ltc_assess.conclusions import decided_policy, participants
+from ltc_assess.conclusions import decided_policy
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.idnumber import mask
@@ -44,7 +44,7 @@ class ObjectionCases(LifecycleBase):
                     ErrorCode.INVALID, _("日期 {on!r} 无效（应为 YYYY-MM-DD）").format(on=value), where=name
                 ) from None
         today = self._today()
-        rows = [r for r in self.lstore.conclusions(date_from, date_to) if r["superseded_by"] is None]
+        rows = [r for r in self.records.conclusions(date_from, date_to) if r["superseded_by"] is None]
         out = []
         with self.service.unit_of_work(actor) as work:
             for row in rows:
@@ -55,7 +55,7 @@ class ObjectionCases(LifecycleBase):
                         "publicity_until": publicity_until(policy, today).isoformat(),
                         "objection_until": objection_until(policy, today).isoformat(),
                     }
-                    self.lstore.update_conclusion(row["assessment_id"], **dates)
+                    work.lifecycle.update_conclusion(row["assessment_id"], **dates)
                     work.audit("conclusion.publish", "assessment", row["assessment_id"], new=dates)
                     row = {**row, **dates}
                 out.append(
@@ -100,7 +100,7 @@ class ObjectionCases(LifecycleBase):
                 ErrorCode.TRANSITION,
                 _("异议期已于 {date} 届满，不能再提出异议").format(date=conclusion["objection_until"]),
             )
-        if any(o["review_id"] is None for o in self.lstore.objections(aid)):
+        if any(o["review_id"] is None for o in self.records.objections(aid)):
             raise AppError(ErrorCode.CONFLICT, _("评估 {id} 已有待处理的异议").format(id=aid))
         at = self.service.now()
         fields = {
@@ -111,7 +111,7 @@ class ObjectionCases(LifecycleBase):
             "recorded_by": actor.id,
         }
         with self.service.unit_of_work(actor) as work:
-            oid = self.lstore.add_objection(fields)
+            oid = work.lifecycle.add_objection(fields)
             work.audit(
                 "objection.lodge",
                 "assessment",
@@ -125,12 +125,12 @@ class ObjectionCases(LifecycleBase):
         """An assessor opens the 复评 of an objection with a second assessor: a new draft of the same person and
         form (reason ``review``); refused to anyone who took part in the original."""
         actor = self.service.active_actor(actor, Role.ASSESSOR)
-        objection = self.lstore.objection(objection_id)
+        objection = self.records.objection(objection_id)
         if objection["review_id"] is not None:
             raise AppError(ErrorCode.CONFLICT, _("异议 {id} 已开始复评").format(id=objection_id))
-        original = self._store.assessment(objection["assessment_id"])
-        took_part = participants(self._store, original)
-        for user in (actor, self._store.user(assessor2_id)):
+        original = self.service.assessment(objection["assessment_id"])
+        took_part = self.records.participants(original)
+        for user in (actor, self.service.accounts.user(assessor2_id)):
             if user.id in took_part:
                 raise AppError(
                     ErrorCode.PERMISSION,
@@ -145,7 +145,7 @@ class ObjectionCases(LifecycleBase):
         )
         with self.service.unit_of_work(actor) as work:
             review, _changes = self.service.start_assessment(actor, new)
-            self.lstore.set_review(objection_id, review.id)
+            work.lifecycle.set_review(objection_id, review.id)
             work.audit(
                 "objection.review", "assessment", original.id, new={"objection": objection_id, "review": review.id}
             )
@@ -153,8 +153,8 @@ class ObjectionCases(LifecycleBase):
 
     def review_candidates(self, objection_id: int) -> list[User]:
         """The active, qualified assessors who took no part in the original: the people a 复评 may go to."""
-        original = self._store.assessment(self.lstore.objection(objection_id)["assessment_id"])
-        took_part = participants(self._store, original)
+        original = self.service.assessment(self.records.objection(objection_id)["assessment_id"])
+        took_part = self.records.participants(original)
         return [
             u
             for u in self.service.users(Role.ASSESSOR.value)
@@ -168,26 +168,26 @@ class ObjectionCases(LifecycleBase):
         if actor.qualification is None:
             return []
         out = []
-        for row in self.lstore.conclusions():
-            waiting = [o for o in self.lstore.objections(row["assessment_id"]) if o["review_id"] is None]
-            if waiting and actor.id not in participants(self._store, self._store.assessment(row["assessment_id"])):
+        for row in self.records.conclusions():
+            waiting = [o for o in self.records.objections(row["assessment_id"]) if o["review_id"] is None]
+            if waiting and actor.id not in self.records.participants(self.service.assessment(row["assessment_id"])):
                 out += [{**o, "subject_name": row["subject_name"], "level": row["level"]} for o in waiting]
         return out
 
     def conclusions(self) -> list[dict[str, Any]]:
         """Every conclusion with its person and assessment, newest decision first (the app's list)."""
-        return list(reversed(self.lstore.conclusions()))
+        return list(reversed(self.records.conclusions()))
 
     def reviews(self, aid: int) -> list[dict[str, Any]]:
         """The objections to ``aid`` with their 复评 and its conclusion, to show both together."""
         out = []
-        for o in self.lstore.objections(aid):
-            review = self._store.assessment(o["review_id"]) if o["review_id"] else None
+        for o in self.records.objections(aid):
+            review = self.service.assessment(o["review_id"]) if o["review_id"] else None
             out.append(
                 {
                     **o,
                     "review_status": review.status.value if review else None,
-                    "review_conclusion": self.lstore.conclusion(review.id) if review else None,
+                    "review_conclusion": self.records.conclusion(review.id) if review else None,
                 }
             )
         return out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ltc_assess.conclusions import participants, visited
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle.base import LifecycleBase
@@ -18,7 +17,7 @@ class VisitCases(LifecycleBase):
 
     def _on_visit(self, actor: User, aid: int) -> tuple[User, Assessment]:
         actor = self.service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
-        record = self._store.assessment(aid)
+        record = self.service.assessment(aid)
         if record.status not in (Status.DRAFT, Status.RETURNED):
             raise AppError(ErrorCode.TRANSITION, _("评估 {id} 已提交，现场记录不能再修改").format(id=aid))
         if actor.qualification is None:
@@ -27,9 +26,9 @@ class VisitCases(LifecycleBase):
         return actor, record
 
     def _refuse_original_people(self, actor: User, record: Assessment) -> None:
-        objection = self.lstore.objection_for_review(record.id)
-        if objection is not None and actor.id in participants(
-            self._store, self._store.assessment(objection["assessment_id"])
+        objection = self.records.objection_for_review(record.id)
+        if objection is not None and actor.id in self.records.participants(
+            self.service.assessment(objection["assessment_id"])
         ):
             raise AppError(
                 ErrorCode.PERMISSION,
@@ -44,7 +43,7 @@ class VisitCases(LifecycleBase):
             raise AppError(ErrorCode.INVALID, _("须填写签到地点"), where="place")
         actor, _record = self._on_visit(actor, aid)
         with self.service.unit_of_work(actor) as work:
-            self.lstore.check_in(aid, actor.id, self.service.now(), place.strip())
+            work.lifecycle.check_in(aid, actor.id, self.service.now(), place.strip())
             work.audit("visit.check_in", "assessment", aid, new={"place": place.strip()})
         return Changes(assessment_ids=(aid,))
 
@@ -53,7 +52,7 @@ class VisitCases(LifecycleBase):
             raise AppError(ErrorCode.INVALID, _("须填写签退地点"), where="place")
         actor, _record = self._on_visit(actor, aid)
         with self.service.unit_of_work(actor) as work:
-            self.lstore.check_out(aid, actor.id, self.service.now(), place.strip())
+            work.lifecycle.check_out(aid, actor.id, self.service.now(), place.strip())
             work.audit("visit.check_out", "assessment", aid, new={"place": place.strip()})
         return Changes(assessment_ids=(aid,))
 
@@ -72,12 +71,12 @@ class VisitCases(LifecycleBase):
             "recorded_at": self.service.now(),
         }
         with self.service.unit_of_work(actor) as work:
-            self.lstore.put_visit_checks(aid, fields)
+            work.lifecycle.put_visit_checks(aid, fields)
             work.audit("visit.checks", "assessment", aid, new=fields)
         return Changes(assessment_ids=(aid,))
 
     def visit(self, aid: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        return self.lstore.visit_people(aid), self.lstore.visit_checks(aid)
+        return self.records.visit_people(aid), self.records.visit_checks(aid)
 
     # --- expert confirmation ----------------------------------------------------------------------
 
@@ -95,7 +94,7 @@ class VisitCases(LifecycleBase):
             return _("{city}政策不要求专家确认结论").format(city=policy.name)
         if actor.role == Role.SUPERVISOR or record.took_part(actor.id):
             return None
-        if actor.id in {p["user_id"] for p in self.lstore.visit_people(visited(self._store, record))}:
+        if actor.id in {p["user_id"] for p in self.records.visit_people(self.records.visited(record))}:
             return None
         return _("{name} 未参与评估 {id}（不是其评估员，也未在现场签到），不能确认其结论").format(
             name=actor.display_name, id=record.id
@@ -104,7 +103,7 @@ class VisitCases(LifecycleBase):
     def confirm(self, actor: User, aid: int, level: int) -> Changes:
         """An expert entitled to it confirms the conclusion's level of a submitted assessment (before approval)."""
         actor = self.service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
-        record = self._store.assessment(aid)
+        record = self.service.assessment(aid)
         refusal = self._confirm_refusal(actor, record)
         if refusal is not None:
             raise AppError(ErrorCode.PERMISSION, refusal)
@@ -118,7 +117,7 @@ class VisitCases(LifecycleBase):
             )
         self._refuse_original_people(actor, record)
         with self.service.unit_of_work(actor) as work:
-            self.lstore.confirm(aid, actor.id, level, self.service.now())
+            work.lifecycle.confirm(aid, actor.id, level, self.service.now())
             work.audit("conclusion.confirm", "assessment", aid, new={"level": level})
         return Changes(assessment_ids=(aid,))
 
@@ -128,7 +127,7 @@ class VisitCases(LifecycleBase):
         if self.service.queries.city_policy() is None:
             return []
         rows = self.service.list_assessments(status=Status.SUBMITTED.value)
-        return [r for r in rows if self._confirm_refusal(actor, self._store.assessment(r["id"])) is None]
+        return [r for r in rows if self._confirm_refusal(actor, self.service.assessment(r["id"])) is None]
 
     def confirmations(self, aid: int) -> list[dict[str, Any]]:
-        return self.lstore.confirmations(aid)
+        return self.records.confirmations(aid)

@@ -6,8 +6,8 @@ from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, String
 
-from ltc_assess.report.data import DimensionLine, ReportData
 from ltc_assess.report.layout import ACCENT, MARGIN, PAGE_W
+from ltc_assess.report.model import DimensionLine, ReportData
 
 CHART_SCALE = "能力保持率 %（越高越好）"
 

@@ -28,9 +28,9 @@ from reportlab.platypus import (
 )
 
 from ltc_assess.report.charts import dimension_chart, trend_chart
-from ltc_assess.report.data import Box, ReportData
 from ltc_assess.report.fonts import register
 from ltc_assess.report.layout import INK, MARGIN, PAGE_H, PAGE_W, PagedCanvas, document, grid, para, styles
+from ltc_assess.report.model import Box, ReportData
 
 # Visible signature stamps on the last page, in PDF points (x1, y1, x2, y2), in signing order.
 STAMP_BOXES: dict[str, tuple[int, int, int, int]] = {

@@ -15,10 +15,11 @@ from ltc_assess import paths
 from ltc_assess.errors import ErrorCode, FormError
 from ltc_assess.i18n import _
 from ltc_assess.schema.loader import load_form
-from ltc_assess.schema.located import display_path
+from ltc_assess.schema.located import display_path, read_file, read_yaml, where
 from ltc_assess.schema.model import FormDef
 
 _FILE = re.compile(r"^v(\d+)\.yaml$")
+INDEX = "index.yaml"  # forms/index.yaml: what the installed forms say as a set (the default form)
 _loading = threading.Lock()  # the app loads forms in a background thread while the GUI thread may ask for them
 
 
@@ -72,3 +73,23 @@ def get_form(ref: str) -> FormDef:
             ErrorCode.FORM_NOT_FOUND, _("未安装表单 {ref!r}（已安装：{known}）").format(ref=ref, known=known)
         )
     return max(matches, key=lambda f: f.version)
+
+
+def default_form(root: Path | None = None) -> str:
+    """The form a new assessment offers first when nothing else leads (no city policy, no form used yet): the
+    ``default`` of ``forms/index.yaml``, so that the standard offered is data, not code. It must name an installed
+    form (a located error otherwise)."""
+    base = root or paths.forms_dir()
+    data, display = read_file(base / INDEX, ErrorCode.FORM_SCHEMA, _("表单索引"))
+    raw = read_yaml(data, display, ErrorCode.FORM_SCHEMA)
+    default = raw.get("default") if isinstance(raw, dict) else None
+    known = sorted({p.parent.name for p in form_files(base)})
+    if not isinstance(default, str) or default not in known:
+        raise FormError(
+            ErrorCode.FORM_NOT_FOUND,
+            _("default：{default!r} 不是已安装的表单（已安装：{known}）").format(
+                default=default, known=", ".join(known)
+            ),
+            where(display, raw, ("default",)),
+        )
+    return default

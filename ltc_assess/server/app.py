@@ -293,4 +293,7 @@ def app_from_env() -> FastAPI:
     """The app for uvicorn's worker processes (``ltc-assess server --workers N``): PostgreSQL from $LTC_ASSESS_PG."""
     import os
 
+    from ltc_assess.server.memory import tune_malloc
+
+    tune_malloc()  # before the worker's threads exist (see memory)
     return create_app(os.environ["LTC_ASSESS_PG"])

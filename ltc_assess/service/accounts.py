@@ -20,7 +20,7 @@ from ltc_assess.signing import sealing
 from ltc_assess.storage.keyslots import KeySlots, slots_path
 from ltc_assess.storage.login_guard import LoginGuard
 from ltc_assess.storage.records import User
-from ltc_assess.storage.work import Work
+from ltc_assess.storage.work import Changes, Work
 from ltc_assess.workflow import Role
 
 LOCAL_SOURCE = "local"
@@ -50,12 +50,13 @@ class Accounts(Manager):
             return True  # locked: only a database with accounts has key slots
         return self.store.count("users") > 0
 
-    def create_first_admin(self, username: str, display_name: str, password: str) -> User:
+    def create_first_admin(self, username: str, display_name: str, password: str) -> tuple[User, Changes]:
         """Set-up: the first account, an admin; refused once any user exists."""
         with self.service.unit_of_work() as work:
             if self.has_users():
                 raise AppError(ErrorCode.PERMISSION, _("首个管理员已存在；请以管理员身份登录后添加用户"))
-            return self._insert_user(work, username, display_name, Role.ADMIN, password)
+            user = self._insert_user(work, username, display_name, Role.ADMIN, password)
+        return user, work.changes
 
     def _seal_key_for(self, username: str, password: str) -> None:
         """(Re)seal the database key for ``username`` (nothing to do on a plain database)."""
@@ -153,13 +154,13 @@ class Accounts(Manager):
                 work.audit("login", "user", user.id, new={"source": source}, actor_id=user.id)
         guard.save()
 
-    def unlock_user(self, actor: User, username: str) -> User:
+    def unlock_user(self, actor: User, username: str) -> Changes:
         """Lift a lockout at once, for every source (admin)."""
-        user = self.change_user(actor, username, "user.unlock", {"failed_logins": 0, "locked_until": None}, {})
+        changes = self.change_user(actor, username, "user.unlock", {"failed_logins": 0, "locked_until": None}, {})
         guard = LoginGuard.load(self.service.path)
         guard.unlock(username)
         guard.save()
-        return user
+        return changes
 
     def locked_out(self, username: str) -> bool:
         return LoginGuard.load(self.service.path).locked_out(username, self.service.clock())
@@ -172,31 +173,37 @@ class Accounts(Manager):
         role: str,
         password: str,
         qualification_no: str | None = None,
-    ) -> User:
+    ) -> tuple[User, Changes]:
+        """A new account (admin): the user, and what adding it changed."""
         with self.service.unit_of_work(actor, Role.ADMIN) as work:
-            return self._insert_user(work, username, display_name, Role(role), password, qualification_no)
+            user = self._insert_user(work, username, display_name, Role(role), password, qualification_no)
+        return user, work.changes
 
     def change_user(
         self, actor: User, username: str, action: str, fields: dict[str, Any], shown: dict[str, Any]
-    ) -> User:
+    ) -> Changes:
         """Update a user's ``fields`` (admin), audited as ``action`` with ``shown`` as the new values."""
         with self.service.unit_of_work(actor, Role.ADMIN) as work:
-            target = self.store.user_by_name(username)
-            if target is None:
-                raise AppError(ErrorCode.NOT_FOUND, _("没有用户 {username!r}").format(username=username))
-            self.store.update_user(target.id, **fields)
-            work.audit(action, "user", target.id, new=shown)
-            work.changed(users_changed=True)
-        return self.store.user(target.id)
+            self._update(work, username, action, fields, shown)
+        return work.changes
 
-    def set_qualification_no(self, actor: User, username: str, number: str | None) -> User:
+    def _update(self, work: Work, username: str, action: str, fields: dict[str, Any], shown: dict[str, Any]) -> User:
+        target = self.store.user_by_name(username)
+        if target is None:
+            raise AppError(ErrorCode.NOT_FOUND, _("没有用户 {username!r}").format(username=username))
+        self.store.update_user(target.id, **fields)
+        work.audit(action, "user", target.id, new=shown)
+        work.changed(users_changed=True)
+        return target
+
+    def set_qualification_no(self, actor: User, username: str, number: str | None) -> Changes:
         """An assessor's qualification certificate number, printed beside their name in reports (附录C)."""
         number = short_text(number, "qualification_no") if number else None
         return self.change_user(
             actor, username, "user.qualification_no", {"qualification_no": number}, {"qualification_no": number}
         )
 
-    def set_qualification(self, actor: User, username: str, kind: str | None) -> User:
+    def set_qualification(self, actor: User, username: str, kind: str | None) -> Changes:
         """Admin: a user's qualification, 评估员 (``assessor``) or 评估专家 (``expert``), or none (the on-site
         protocol of a city policy counts them; ``ltc_assess.lifecycle``)."""
         if kind is not None and kind not in QUALIFICATIONS:
@@ -209,18 +216,19 @@ class Accounts(Manager):
             actor, username, "user.set_qualification", {"qualification": kind}, {"qualification": kind}
         )
 
-    def set_role(self, actor: User, username: str, role: str) -> User:
+    def set_role(self, actor: User, username: str, role: str) -> Changes:
         return self.change_user(actor, username, "user.set_role", {"role": Role(role).value}, {"role": role})
 
-    def reset_password(self, actor: User, username: str, password: str) -> User:
+    def reset_password(self, actor: User, username: str, password: str) -> Changes:
         """A new password (admin): the database key is sealed afresh for it and lockouts are lifted. The user's
         signing key stays sealed with the old password, which nobody else knows: it is retired, and a new
         certificate is issued (``keys issue``) once the user has chosen the new password."""
         with self.service.unit_of_work(actor, Role.ADMIN) as work:
             target = self._new_password(work, username, password, "user.reset_password")
-        return self._after_new_password(target, password)
+        self._after_new_password(target, password)
+        return work.changes
 
-    def recover_account(self, key: bytes, username: str, password: str) -> User:
+    def recover_account(self, key: bytes, username: str, password: str) -> Changes:
         """A new password with the agency's escrowed database key instead of an admin's login (the last admin's
         password is lost): the key is the authority, so it must be the one this database is open with."""
         own = self.service.database_key()
@@ -228,7 +236,8 @@ class Accounts(Manager):
             raise AppError(ErrorCode.AUTH, _("请先用恢复密钥打开数据库"))
         with self.service.unit_of_work() as work:
             target = self._new_password(work, username, password, "user.recover")
-        return self._after_new_password(target, password)
+        self._after_new_password(target, password)
+        return work.changes
 
     def _new_password(self, work: Work, username: str, password: str, action: str) -> User:
         check_password(password, username)
@@ -239,6 +248,7 @@ class Accounts(Manager):
         actor_id = work.actor.id if work.actor else None
         if retired is not None:  # the old key is sealed with a password nobody will type again: revoke it
             self.service.pki.revoke_user(actor_id, target.id, "password reset")
+            work.changed(keys_changed=True)
         fields = {"password_hash": HASHER.hash(password), "failed_logins": 0, "locked_until": None}
         self.store.update_user(target.id, **fields)
         work.audit(action, "user", target.id, new={"password": "reset"})
@@ -249,32 +259,27 @@ class Accounts(Manager):
         work.changed(users_changed=True)
         return target
 
-    def _after_new_password(self, target: User, password: str) -> User:
+    def _after_new_password(self, target: User, password: str) -> None:
         """Seal the database key for the new password and lift the user's lockouts."""
         self._seal_key_for(target.username, password)
         guard = LoginGuard.load(self.service.path)
         guard.unlock(target.username)
         guard.save()
-        return self.store.user(target.id)
 
-    def set_disabled(self, actor: User, username: str, disabled: bool = True) -> User:
+    def set_disabled(self, actor: User, username: str, disabled: bool = True) -> Changes:
         """Disable (or enable) an account. Disabling revokes its signing certificate for good (next CRL) and
         drops its key slot: its password no longer unseals the database key (enabling it again needs a password
         reset, which seals a new slot)."""
-        user = self.change_user(
-            actor,
-            username,
-            "user.disable" if disabled else "user.enable",
-            {"disabled": int(disabled)},
-            {"disabled": disabled},
-        )
-        if disabled:
-            self.service.pki.revoke_user(actor.id, user.id, "account disabled")
+        action = "user.disable" if disabled else "user.enable"
+        with self.service.unit_of_work(actor, Role.ADMIN) as work:
+            user = self._update(work, username, action, {"disabled": int(disabled)}, {"disabled": disabled})
+            if disabled and self.service.pki.revoke_user(work.user.id, user.id, "account disabled"):
+                work.changed(keys_changed=True)
         slots = KeySlots.load(self.service.path)
         if disabled and slots is not None:
             slots.remove(username)
             slots.save()
-        return user
+        return work.changes
 
     def user(self, user_id: int) -> User:
         return self.store.user(user_id)

@@ -34,7 +34,7 @@ class Export(Manager):
         from ltc_assess.exchange import insurer as insurer_pkg
         from ltc_assess.exchange.package import write_package
         from ltc_assess.exchange.xlsx import to_xlsx
-        from ltc_assess.report.data import REASON_LABELS, SEX_LABELS
+        from ltc_assess.report.wording import REASON_LABELS, SEX_LABELS
         from ltc_assess.signing.cms import sign_detached
 
         actor = self.service.active_actor(actor, Role.SUPERVISOR, Role.ADMIN)

@@ -23,11 +23,13 @@ from ltc_assess.pki import AgencyPki
 from ltc_assess.schema.model import FormDef
 from ltc_assess.schema.registry import get_form
 from ltc_assess.service.accounts import Accounts
+from ltc_assess.service.after_decision import AfterDecision
 from ltc_assess.service.drafting import Drafting
 from ltc_assess.service.export import Export
 from ltc_assess.service.keys import Keys
 from ltc_assess.service.maintenance import Maintenance
 from ltc_assess.service.queries import Queries
+from ltc_assess.service.receiving import Receiving
 from ltc_assess.service.reports import Reports
 from ltc_assess.service.review import Review
 from ltc_assess.service.subjects import Subjects
@@ -104,6 +106,8 @@ class AssessmentService:
         self.reports = Reports(self)
         self.export = Export(self)
         self.maintenance = Maintenance(self)
+        self.receiving = Receiving(self)
+        self.after_decision = AfterDecision(self)
         slots = KeySlots.load(self.path)
         if key is None and slots is None and not self.path.exists():
             self._key = new_key()
@@ -119,6 +123,12 @@ class AssessmentService:
         """Open the database with the key a login unsealed."""
         self._key = key
         self._open()
+
+    def unlock(self, key: bytes) -> None:
+        """Open a locked database with the key a login on another connection unsealed (the login window checks
+        the password off the GUI thread, on a service of its own); nothing to do when it is open."""
+        if not self.is_open:
+            self._unlocked(key)
 
     def _locked(self) -> None:
         """Close the database again and forget its key (a login opened it, then failed)."""

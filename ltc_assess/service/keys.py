@@ -8,6 +8,7 @@ from ltc_assess.inputs import short_text
 from ltc_assess.service.base import Manager
 from ltc_assess.signing import keys as signing_keys
 from ltc_assess.storage.records import User
+from ltc_assess.storage.work import Changes
 from ltc_assess.workflow import Role
 
 ROOT_CERT, ROOT_KEY, AGENCY = "root_cert_pem", "root_key_pem", "agency_name"
@@ -21,7 +22,7 @@ class Keys(Manager):
         """The assessment institution's name and code as reports print them (附录C)."""
         return self.store.setting(AGENCY), self.store.setting(AGENCY_CODE)
 
-    def set_agency(self, actor: User, name: str | None = None, code: str | None = None) -> None:
+    def set_agency(self, actor: User, name: str | None = None, code: str | None = None) -> Changes:
         """Set the institution's name and/or code (admin); the signing root keeps the name it was issued with."""
         self.service.active_actor(actor, Role.ADMIN)
         fields = {k: short_text(v, k) for k, v in ((AGENCY, name), (AGENCY_CODE, code)) if v is not None}
@@ -29,11 +30,13 @@ class Keys(Manager):
             for key, value in fields.items():
                 self.store.set_setting(key, value)
             work.audit("agency.set", "agency", "settings", new=fields)
+            work.changed(keys_changed=bool(fields))
+        return work.changes
 
     def signing_configured(self) -> bool:
         return self.store.setting(ROOT_CERT) is not None
 
-    def init_root(self, actor: User, agency: str, passphrase: str) -> bytes:
+    def init_root(self, actor: User, agency: str, passphrase: str) -> tuple[bytes, Changes]:
         """Create the agency's signing root (admin, once); returns its certificate (PEM) for insurers."""
         actor = self.service.active_actor(actor, Role.ADMIN)
         if self.signing_configured():
@@ -44,12 +47,13 @@ class Keys(Manager):
             self.store.set_setting(ROOT_CERT, pair.cert_pem.decode())
             self.store.set_setting(ROOT_KEY, pair.key_pem.decode())
             work.audit("keys.init_root", "agency", agency, new={"agency": agency})
+            work.changed(keys_changed=True)
         self.service.pki.setup_tsa(actor.id, passphrase)
         self.service.pki.issue_crl(actor.id, passphrase)
         from ltc_assess.bundle_seal import init_transport
 
         init_transport(self.service, actor, passphrase)  # bundles leave the machine encrypted to the agency
-        return pair.cert_pem
+        return pair.cert_pem, work.changes
 
     def root_certificate(self) -> bytes:
         cert = self.store.setting(ROOT_CERT)
@@ -75,23 +79,35 @@ class Keys(Manager):
         """One of the agency's settings (transport certificate, TSA, policy city…), None when not set."""
         return self.store.setting(key)
 
-    def issue_crl(self, actor: User, root_passphrase: str) -> bytes:
+    def issue_crl(self, actor: User, root_passphrase: str) -> tuple[bytes, Changes]:
         """Publish a new CRL of the agency root (admin); returns it (PEM) for insurers and laptops."""
-        return self.service.pki.issue_crl(self.service.active_actor(actor, Role.ADMIN).id, root_passphrase)
+        with self.service.unit_of_work(actor, Role.ADMIN) as work:
+            pem = self.service.pki.issue_crl(work.user.id, root_passphrase)
+            work.changed(keys_changed=True)
+        return pem, work.changes
 
-    def install_crl(self, actor: User, data: bytes) -> int:
+    def install_crl(self, actor: User, data: bytes) -> tuple[int, Changes]:
         """Take the office's newer CRL on this installation (admin); returns its number."""
-        return self.service.pki.install_crl(self.service.active_actor(actor, Role.ADMIN).id, data)
+        with self.service.unit_of_work(actor, Role.ADMIN) as work:
+            number = self.service.pki.install_crl(work.user.id, data)
+            work.changed(keys_changed=True)
+        return number, work.changes
 
-    def setup_tsa(self, actor: User, root_passphrase: str) -> bytes:
+    def setup_tsa(self, actor: User, root_passphrase: str) -> tuple[bytes, Changes]:
         """Give this installation its own timestamp authority certificate (admin); returns it (PEM)."""
-        return self.service.pki.setup_tsa(self.service.active_actor(actor, Role.ADMIN).id, root_passphrase)
+        with self.service.unit_of_work(actor, Role.ADMIN) as work:
+            pem = self.service.pki.setup_tsa(work.user.id, root_passphrase)
+            work.changed(keys_changed=True)
+        return pem, work.changes
 
-    def set_tsa_url(self, actor: User, url: str | None) -> None:
+    def set_tsa_url(self, actor: User, url: str | None) -> Changes:
         """Timestamp with an external RFC 3161 TSA (admin); None: with this installation's own."""
-        self.service.pki.set_tsa_url(self.service.active_actor(actor, Role.ADMIN).id, url)
+        with self.service.unit_of_work(actor, Role.ADMIN) as work:
+            self.service.pki.set_tsa_url(work.user.id, url)
+            work.changed(keys_changed=True)
+        return work.changes
 
-    def issue_certificate(self, actor: User, username: str, root_passphrase: str, user_password: str) -> None:
+    def issue_certificate(self, actor: User, username: str, root_passphrase: str, user_password: str) -> Changes:
         """Give a user a signing certificate from the agency root; the key is locked with their password."""
         actor = self.service.active_actor(actor, Role.ADMIN)
         target = self.store.user_by_name(username)
@@ -111,14 +127,18 @@ class Keys(Manager):
         with self.service.unit_of_work(actor, Role.ADMIN) as work:
             self.store.put_user_key(target.id, pair.cert_pem, pair.key_pem, work.at)
             work.audit("keys.issue", "user", target.id, new={"username": username})
+            work.changed(users_changed=True, keys_changed=True)
+        return work.changes
 
-    def import_certificate(self, actor: User, p12: bytes, p12_password: str, password: str) -> None:
+    def import_certificate(self, actor: User, p12: bytes, p12_password: str, password: str) -> Changes:
         """Use a key and certificate from a real CA (PKCS#12) for one's own signatures."""
         actor = self.service.active_actor(actor)
         pair, _chain = signing_keys.import_pkcs12(p12, p12_password, password)
         with self.service.unit_of_work(actor) as work:
             self.store.put_user_key(actor.id, pair.cert_pem, pair.key_pem, work.at)
             work.audit("keys.import", "user", actor.id, new={"subject": signing_keys.subject_fields(pair.cert_pem)})
+            work.changed(users_changed=True, keys_changed=True)
+        return work.changes
 
     def sign(self, pdf: bytes, user_id: int, password: str, role: str, reason: str, extra: str = "") -> bytes:
         """``pdf`` with a PAdES signature of ``user_id`` (key unlocked by ``password``) in ``role``'s stamp box."""

@@ -6,7 +6,9 @@ import hashlib
 from dataclasses import asdict, replace
 
 from ltc_assess import conclusions
-from ltc_assess.report.data import ReportData, build_report_data, report_id
+from ltc_assess.report.data import build_report_data
+from ltc_assess.report.model import ReportData
+from ltc_assess.report.wording import report_id
 from ltc_assess.scoring import score
 from ltc_assess.service.base import Manager
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ltc_assess.schema.registry import default_form
 from ltc_assess.scoring import ScoreResult
 from ltc_assess.storage.records import Assessment
 from ltc_assess.storage.work import Changes
@@ -33,7 +34,7 @@ class NewAssessment:
     """What the assessor chooses when starting an assessment."""
 
     subject_id: int
-    form: str = "gbt42195-2022"
+    form: str = field(default_factory=default_form)  # forms/index.yaml
     reason: str = "first"
     assessment_date: str = ""
     place: str | None = None

@@ -16,6 +16,7 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.storage import audit
 from ltc_assess.storage.db import transaction
+from ltc_assess.storage.lifecycle_store import LifecycleStore
 from ltc_assess.storage.records import User
 from ltc_assess.storage.store import Store
 from ltc_assess.workflow import ROLE_LABELS, Role
@@ -34,6 +35,7 @@ class Changes:
     conflicts_changed: bool = False  # bundle conflicts opened or closed
     due_changed: bool = False  # what falls due under the city policy, beyond approvals (a status review flagged)
     policy_changed: bool = False  # the installation chose (another) city policy: its form, due list and pages
+    keys_changed: bool = False  # the agency's name, root, TSA or CRL, or a user's certificate: signing reads anew
 
     def merged(self, other: Changes) -> Changes:
         """Both changes together: the ids of both (each once, in order), each flag set in either."""
@@ -78,6 +80,11 @@ class Work:
         """The checked actor (for units that were opened with one)."""
         assert self.actor is not None, "unit of work without an actor"
         return self.actor
+
+    @property
+    def lifecycle(self) -> LifecycleStore:
+        """The after-the-decision tables, written in this unit's transaction."""
+        return LifecycleStore(self.store.db)
 
     def audit(
         self,

@@ -105,6 +105,12 @@ class AfterDecisionPanel(QWidget):
             if page is not None:
                 page.refresh()
 
+    def refresh_people(self) -> None:
+        """The pages that show people (qualifications, who may take a 复评), after an account changed."""
+        for page in (self.staff, self.review):
+            if page is not None:
+                page.refresh()
+
     def use_city(self) -> None:
         city = self.city.currentData() if self.city is not None else None
         if city is not None and run(

@@ -1,17 +1,19 @@
 """The login window (also the idle lock's): the first thing shown, so it needs only Qt and the translations.
 
 Kept apart from ``app`` (which starts the app and opens the main window) so that the idle lock can use it without
-importing the app that imports the lock.
+importing the app that imports the lock. The password is checked off the GUI thread (``workers``): argon2id is
+slow on purpose, and the window must keep painting and say that it is checking meanwhile.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QApplication, QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton
+from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton
 
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _
+from ltc_assess.ui.workers import run_with_service
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -46,9 +48,12 @@ class LoginDialog(QDialog):
         self.error = QLabel("")
         self.error.setStyleSheet("color:#b91c1c;")
         self.error.setWordWrap(True)
+        self.status = QLabel(_("正在验证…"))  # shown while the password is being checked
+        self.status.hide()
         form.addRow(_("用户名"), self.username)
         form.addRow(_("密码"), self.password)
         form.addRow(self.error)
+        form.addRow(self.status)
         # Plain buttons: a QDialogButtonBox's standard buttons cost ~20 ms of start-up (style icons).
         self.login_button = QPushButton(_("登录"))
         self.login_button.setDefault(True)
@@ -62,17 +67,44 @@ class LoginDialog(QDialog):
         form.addRow(buttons)
         (self.password if username else self.username).setFocus()
 
-    def try_login(self) -> None:
-        from PySide6.QtCore import Qt  # here: Qt's namespace costs ~25 ms to build, after the window is up
+    @property
+    def verifying(self) -> bool:
+        """A password is being checked (the button waits meanwhile)."""
+        return self.status.isVisibleTo(self)
 
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # the core may still be loading
-        try:
-            self.user = self.open_service().login(self.username.text().strip(), self.password.text())
-        except LtcError as exc:
-            self.error.setText(str(exc))
-            self.password.clear()
-            self.password.setFocus()
+    def try_login(self) -> None:
+        """Check the password on a worker, on a service of its own (it unseals the database key there too); the
+        dialog is accepted once the service said yes, or shows its refusal."""
+        if self.verifying:
             return
-        finally:
-            QApplication.restoreOverrideCursor()
-        self.accept()
+        username, password = self.username.text().strip(), self.password.text()
+        self._busy(True)
+        try:
+            service = self.open_service()  # the core may still be loading: waits for its imports only
+        except LtcError as exc:
+            self._refused(exc)
+            return
+
+        def logged_in(result: tuple[User, bytes | None]) -> None:
+            user, key = result
+            if not service.is_open and key is not None:
+                service.unlock(key)  # the GUI thread's own connection, with the key the login unsealed
+            self._busy(False)
+            self.user = user
+            self.accept()
+
+        run_with_service(service, lambda own: (own.login(username, password), own.database_key()), logged_in,
+                         self._refused)
+
+    def _busy(self, busy: bool) -> None:
+        self.login_button.setEnabled(not busy)
+        self.password.setReadOnly(busy)
+        self.status.setVisible(busy)
+        if busy:
+            self.error.setText("")
+
+    def _refused(self, exc: BaseException) -> None:
+        self._busy(False)
+        self.error.setText(str(exc))
+        self.password.clear()
+        self.password.setFocus()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLineEdit, QWidget
 
 from ltc_assess.i18n import _, language
-from ltc_assess.report.data import REASON_LABELS
+from ltc_assess.report.wording import REASON_LABELS
 from ltc_assess.schema.model import FormDef
 from ltc_assess.service import REASONS, NewAssessment
 from ltc_assess.storage.records import Subject, User

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLineEdit, QMessageBox, QPus
 
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _
-from ltc_assess.schema.registry import installed_forms
+from ltc_assess.schema.registry import default_form, installed_forms
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage.records import User
 from ltc_assess.ui.models import subject_model, subject_row
@@ -102,9 +102,10 @@ class PeopleTab(QWidget):
             dialog.exec()
 
     def _first_forms(self) -> list[str]:
-        """The city's form, then the forms this assessor used, most recent first."""
+        """The city's form, then the forms this assessor used, most recent first, then the installation's default
+        form (``forms/index.yaml``): which form leads is data, never an id written here."""
         used = [r["form_id"] for r in self.service.my_work(self.actor)]  # newest first
-        return ([self.policy_form] if self.policy_form else []) + list(dict.fromkeys(used))
+        return ([self.policy_form] if self.policy_form else []) + list(dict.fromkeys([*used, default_form()]))
 
     def _second_assessors(self) -> Sequence[User]:
         return [u for u in self.service.users(role=Role.ASSESSOR) if u.id != self.actor.id and not u.disabled]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle import Lifecycle
 from ltc_assess.policies.model import QUALIFICATIONS
-from ltc_assess.service import Changes
 from ltc_assess.storage.records import User
-from ltc_assess.ui.feedback import message_label, run
+from ltc_assess.ui.feedback import message_label, show
 from ltc_assess.ui.models import RowsModel
 from ltc_assess.ui.tables import table
 from ltc_assess.workflow import ROLE_LABELS, Role
@@ -90,7 +90,11 @@ class QualificationsPage(QWidget):
             return
         username = self.model.rows[indexes[0].row()]["username"]
         kind = self.kind.currentData()
-        if run(self.message, lambda: self.lifecycle.set_qualification(self.actor, username, kind), _("资格已设置")):
-            self.refresh()
-            self.select(username)
-            self.changed.emit(Changes(users_changed=True))
+        try:
+            changes = self.lifecycle.set_qualification(self.actor, username, kind)
+        except LtcError as exc:
+            show(self.message, str(exc), ok=False)
+            return
+        show(self.message, _("资格已设置"))
+        self.changed.emit(changes)  # the shell reads this page (and whatever else shows people) again
+        self.select(username)

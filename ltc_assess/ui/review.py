@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _, language
-from ltc_assess.report.data import answer_text
+from ltc_assess.report.wording import answer_text
 from ltc_assess.schema.model import FormDef
 from ltc_assess.scoring.explain import stored_explanation
 from ltc_assess.service import AssessmentService, Changes, ReviewView

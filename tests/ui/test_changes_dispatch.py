@@ -152,16 +152,67 @@ def test_an_import_refreshes_the_lists_it_wrote_to(
 
 
 def test_new_accounts_reach_the_assessor_filter(qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Test that users_changed refills the queue's assessor filter (keeping the choice) and reads no list."""
+    """Test that a new account's Changes (users_changed, from the service) refill the queue's assessor filter
+    (keeping the choice) and read no list, and not the after-the-decision pages either."""
     window = _window(qtbot, world.service, world.sup1)
     queue = window.review_queue
     assert queue is not None
     queue.queue_assessor.setCurrentIndex(queue.queue_assessor.findData(world.a2.id))
-    world.service.add_user(world.admin, "a9", "新评估员", "assessor", "a9-password-long")
+    _user, changes = world.service.add_user(world.admin, "a9", "新评估员", "assessor", "a9-password-long")
+    assert changes == Changes(users_changed=True)
     counts = count_refreshes(monkeypatch)
-    window.apply(Changes(users_changed=True))
+    after = count_after_refreshes(monkeypatch)
+    window.apply(changes)
     assert queue.queue_assessor.findText("新评估员") > 0 and queue.queue_assessor.currentData() == world.a2.id
-    assert counts == Counter()
+    assert counts == Counter() and after == Counter({"AfterDecisionPanel.refresh_people": 1})
+
+
+def count_after_refreshes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often the 结论后续 tab reads everything again, or only its pages that show people."""
+    from ltc_assess.ui.after_decision import AfterDecisionPanel
+
+    seen: Counter[str] = Counter()
+    for name, method in (("refresh", AfterDecisionPanel.refresh), ("refresh_people", AfterDecisionPanel.refresh_people)):
+
+        def counting(self: object, _original=method, _name=name) -> None:  # type: ignore[no-untyped-def]
+            seen[f"AfterDecisionPanel.{_name}"] += 1
+            _original(self)
+
+        monkeypatch.setattr(AfterDecisionPanel, name, counting)
+    return seen
+
+
+def test_a_qualification_set_on_the_staff_page_reads_the_people_pages_only(
+    qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test that the admin's staff page emits the service's own Changes (users_changed), through which the shell
+    shows the new qualification on the page, reading no assessment list and not the whole tab."""
+    window = _window(qtbot, world.service, world.admin)
+    staff = window.after.staff
+    assert staff is not None
+    emitted: list[Changes] = []
+    staff.changed.connect(emitted.append)
+    staff.select("a2")
+    staff.kind.setCurrentIndex(staff.kind.findData("expert"))
+    counts = count_refreshes(monkeypatch)
+    after = count_after_refreshes(monkeypatch)
+    staff.set_selected()
+    assert emitted == [Changes(users_changed=True)]
+    assert counts == Counter() and after == Counter({"AfterDecisionPanel.refresh_people": 1})
+    row = next(r for r in staff.model.rows if r["username"] == "a2")
+    assert row["qualification"] == "expert"
+    assert staff.view.selectionModel().selectedRows()[0].row() == staff.model.rows.index(row)
+
+
+def test_a_change_of_the_agencys_keys_reads_no_view(qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test that keys_changed alone (the agency's code set: no view shows it) reads nothing again."""
+    window = _window(qtbot, world.service, world.admin)
+    changes = world.service.set_agency(world.admin, code="AG-2")
+    assert changes == Changes(keys_changed=True)
+    counts = count_refreshes(monkeypatch)
+    after = count_after_refreshes(monkeypatch)
+    window.apply(changes)
+    assert counts == Counter() and after == Counter()
 
 
 def test_the_forms_offered_put_the_citys_then_the_recent_ones_first() -> None:

@@ -149,6 +149,7 @@ def test_idle_lock_hides_and_resumes_with_password(qtbot: QtBot, world: World, m
         seen["hidden"] = not window.isVisible() and not wizard.isVisible()
         dialog.password.setText("a1-password")
         dialog.try_login()
+        qtbot.waitUntil(lambda: not dialog.verifying, timeout=20000)
         return QDialog.DialogCode.Accepted if dialog.user else QDialog.DialogCode.Rejected
 
     monkeypatch.setattr(LoginDialog, "exec", fake_exec)

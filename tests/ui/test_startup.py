@@ -23,7 +23,7 @@ HEAVY = ("ltc_assess.service", "pydantic", "sqlite_utils", "cryptography", "repo
 # Runs the real `ltc-assess gui` entry in a fresh interpreter; the login window's exec() is replaced by what a
 # user does at once (no typing time), so logging in must wait for the core that is still loading.
 FIRST_START = r"""
-import json, sys
+import json, sys, time
 from PySide6.QtWidgets import QApplication, QDialog
 from ltc_assess.cli import main
 from ltc_assess.ui import app as ui_app
@@ -40,6 +40,10 @@ def log_in_at_once(login):
     seen["visible"] = login.isVisible()
     login.username.setText("assessor1"); login.password.setText(sys.argv[2])
     login.try_login()
+    seen["verifying_shown"] = login.verifying and not login.login_button.isEnabled()
+    deadline = time.monotonic() + 60
+    while login.verifying and time.monotonic() < deadline:  # the password is checked on a worker thread
+        QApplication.processEvents(); time.sleep(0.005)
     # the core thread must not import Qt code: PySide6 builds its types lazily, and not thread-safely
     seen["ui_loaded_by_core"] = "ltc_assess.ui.main_window" in sys.modules
     if login.user is None:
@@ -78,8 +82,8 @@ def test_login_window_is_up_before_the_core_and_login_waits_for_it(demo_db: Path
     proc = _first_start(demo_db, "demo-assessor1")
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert seen == {"loaded_when_shown": [], "visible": True, "ui_loaded_by_core": False, "role": "assessor",
-                    "main_window": True, "forms": "barthel@1"}
+    assert seen == {"loaded_when_shown": [], "visible": True, "verifying_shown": True, "ui_loaded_by_core": False,
+                    "role": "assessor", "main_window": True, "forms": "barthel@1"}
 
 
 def test_a_wrong_password_at_once_is_refused_in_the_window(demo_db: Path) -> None:
@@ -104,9 +108,11 @@ def test_login_dialog_opens_the_main_window(qtbot: QtBot, world: World) -> None:
     qtbot.keyClicks(login.username, "a1")
     qtbot.keyClicks(login.password, "wrong")
     qtbot.keyClick(login.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not login.verifying, timeout=20000)
     assert login.user is None and "APP_007" in login.error.text() and login.password.text() == ""
     qtbot.keyClicks(login.password, "a1-password")
     qtbot.keyClick(login.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not login.verifying, timeout=20000)
     assert login.user is not None and login.user.username == "a1" and login.result() == login.DialogCode.Accepted
     window = ui_app.open_main_window(login.open_service(), login.user)
     qtbot.addWidget(window)
@@ -186,6 +192,7 @@ def test_log_out_lets_another_user_log_in(qtbot: QtBot, world: World, monkeypatc
         dialog.username.setText("sup1")
         dialog.password.setText("sup1-password")
         dialog.try_login()
+        qtbot.waitUntil(lambda: not dialog.verifying, timeout=20000)
         return QDialog.DialogCode.Accepted if dialog.user else QDialog.DialogCode.Rejected
 
     monkeypatch.setattr(ui_app.LoginDialog, "exec", supervisor_logs_in)
@@ -193,6 +200,8 @@ def test_log_out_lets_another_user_log_in(qtbot: QtBot, world: World, monkeypatc
     record, _ = world.service.start_assessment(world.a1, NewAssessment(subject_id=world.subject.id, form="barthel"))
     wizard = first.open_wizard(record.id)
     first.log_out.emit()
-    assert not first.isVisible() and not wizard.isVisible()
+    from shiboken6 import isValid  # the login's wait lets Qt delete the closed windows: gone is closed too
+
+    assert not any(isValid(w) and w.isVisible() for w in (first, wizard))
     windows = [w for w in QApplication.topLevelWidgets() if w.isVisible() and hasattr(w, "actor")]
     assert [w.actor.username for w in windows] == ["sup1"]

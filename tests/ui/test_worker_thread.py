@@ -126,3 +126,65 @@ def test_the_letter_is_rendered_on_the_worker(
     window.due.write_letter(aid, tmp_path / "letter.pdf")
     qtbot.waitUntil(lambda: (tmp_path / "letter.pdf").exists(), timeout=30000)
     assert threads["letter_pdf"] == [False]
+
+
+def test_the_password_is_checked_off_the_gui_thread(
+    qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Test that logging in to a locked (encrypted) database unseals its key and checks the argon2id hash on a
+    worker: while the check is held there the window keeps running its event loop, the button waits and 正在验证…
+    shows; then the GUI thread's own service is open and the dialog accepted. A wrong password is refused in the
+    window the same way, the button free again."""
+    import threading
+
+    from PySide6.QtCore import Qt, QTimer
+
+    from ltc_assess.service import accounts
+    from ltc_assess.storage.keyslots import KeySlots
+    from ltc_assess.ui.login import LoginDialog
+
+    on_gui: dict[str, list[bool]] = {"hash": [], "unseal": []}
+    release = threading.Event()
+    check, unseal = accounts.password_matches, KeySlots.unlock
+
+    def held_check(stored: str, password: str) -> bool:
+        on_gui["hash"].append(QThread.currentThread() == QCoreApplication.instance().thread())  # type: ignore[union-attr]
+        release.wait(20)
+        return check(stored, password)
+
+    def recorded_unseal(slots: KeySlots, username: str, password: str) -> bytes | None:
+        on_gui["unseal"].append(QThread.currentThread() == QCoreApplication.instance().thread())  # type: ignore[union-attr]
+        return unseal(slots, username, password)
+
+    monkeypatch.setattr(accounts, "password_matches", held_check)
+    monkeypatch.setattr(KeySlots, "unlock", recorded_unseal)
+    locked = AssessmentService(world.service.path)  # as the app opens it: encrypted, waiting for a login
+    assert not locked.is_open
+    login = LoginDialog(lambda: locked)
+    qtbot.addWidget(login)
+    login.show()
+    login.username.setText("a1")
+    login.password.setText("a1-password")
+    qtbot.mouseClick(login.login_button, Qt.MouseButton.LeftButton)
+    assert login.verifying and not login.login_button.isEnabled() and login.status.text() == "正在验证…"
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(5)
+    qtbot.waitUntil(lambda: len(ticks) >= 10 and on_gui["hash"] != [], timeout=20000)  # the GUI thread runs on
+    assert login.user is None and login.status.isVisible()
+    assert login.grab().save(str(tmp_path / "login-verifying.png"))
+    release.set()
+    qtbot.waitUntil(lambda: not login.verifying, timeout=20000)
+    timer.stop()
+    assert login.user is not None and login.user.username == "a1" and login.result() == login.DialogCode.Accepted
+    assert on_gui == {"hash": [False], "unseal": [False]}
+    assert locked.is_open and locked.assessment(complete_barthel(world)).status == Status.DRAFT  # its own connection
+    wrong = LoginDialog(lambda: locked, username="a1")
+    qtbot.addWidget(wrong)
+    wrong.password.setText("not-the-password")
+    wrong.try_login()
+    qtbot.waitUntil(lambda: not wrong.verifying, timeout=20000)
+    assert wrong.user is None and "APP_007" in wrong.error.text() and wrong.login_button.isEnabled()
+    assert on_gui["hash"] == [False, False]
+    locked.close()

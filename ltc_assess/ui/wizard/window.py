@@ -27,7 +27,8 @@ from ltc_assess.ui.focus import FOCUS_STYLE
 from ltc_assess.ui.wizard.checklist import ChecklistDialog
 from ltc_assess.ui.wizard.editors import Editor
 from ltc_assess.ui.wizard.item_card import ItemCard
-from ltc_assess.ui.wizard.keys import NONE_KEY, REQUIRED_KEY, key_text
+from ltc_assess.ui.wizard.keyboard import handle_key, is_page_key
+from ltc_assess.ui.wizard.keys import REQUIRED_KEY
 from ltc_assess.ui.wizard.navigation import NavBar, SectionList
 from ltc_assess.ui.wizard.score_panel import ScorePanel
 from ltc_assess.ui.workers import run_with_service
@@ -205,7 +206,7 @@ class WizardWindow(QWidget):
         if result is None:
             return
         self._confirm(item_id, stored, value)
-        if moving_on and self._may_advance(item_id, result):
+        if moving_on and self.may_advance(item_id, result):
             self._show_score(result)
             self.go(1, remember=False)  # the save already recorded the next item as the place to resume
             return
@@ -259,7 +260,7 @@ class WizardWindow(QWidget):
         text = str(choices.get(value, value))
         return text if len(text) <= 18 else text[:17] + "…"
 
-    def _may_advance(self, item_id: str, result: ScoreResult) -> bool:
+    def may_advance(self, item_id: str, result: ScoreResult) -> bool:
         """A chosen answer moves on unless it needs a look: an issue or a warning on it, or the last item."""
         return (
             self.session.current_item == item_id
@@ -317,10 +318,9 @@ class WizardWindow(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         """Page keys move between sections from text, number and date fields too (a spin box would step)."""
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            if event.key() in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
-                self.keyPressEvent(event)
-                return True
+        if isinstance(event, QKeyEvent) and is_page_key(event):
+            self.keyPressEvent(event)
+            return True
         return False
 
     def _leave_input(self) -> None:
@@ -367,34 +367,8 @@ class WizardWindow(QWidget):
             self.goto(next((i.id for i in visible if self.session.item_issues(i.id)), visible[0].id))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
-        """Option keys (printed code or position) choose; N none of these; R next required; Enter/→ next;
-        Backspace/← back; PageUp/PageDown sections."""
-        key = event.key()
-        commands = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
-        text = None if event.modifiers() & commands else key_text(key)
-        if text is not None and self.editor is not None:
-            item_id = self.session.current_item or ""
-            if self.editor.choose_key(text):
-                # the same option again saves nothing: move on all the same
-                if item_id == self.session.current_item and isinstance(self.editor.item, SingleChoiceItem):
-                    if self._may_advance(item_id, self.session.live_score()):
-                        self.go(1)
-                return
-            if text == NONE_KEY:
-                self.answer_none()
-                return
-            if text == REQUIRED_KEY:
-                self.goto_required()
-                return
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Right):
-            self.go(1)
-        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Backspace):
-            self.go(-1)
-        elif key == Qt.Key.Key_PageDown:
-            self.go_section(1)
-        elif key == Qt.Key.Key_PageUp:
-            self.go_section(-1)
-        else:
+        """The wizard's keys (``keyboard.handle_key``); any other key as Qt handles it."""
+        if not handle_key(self, event):
             super().keyPressEvent(event)
 
     def open_checklist(self) -> None:

@@ -21,10 +21,10 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 20
 def main(out: Path) -> None:
     clock = lambda: dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)  # noqa: E731 - fixed, reproducible
     service = AssessmentService(out, clock=clock)
-    admin = service.create_first_admin("admin", "管理员", "legacy-admin")
-    a1 = service.add_user(admin, "assessor1", "张评估", "assessor", "legacy-assessor1")
-    a2 = service.add_user(admin, "assessor2", "李评估", "assessor", "legacy-assessor2")
-    sup = service.add_user(admin, "supervisor1", "王主管", "supervisor", "legacy-supervisor1")
+    admin, _changes = service.create_first_admin("admin", "管理员", "legacy-admin")
+    a1, _changes = service.add_user(admin, "assessor1", "张评估", "assessor", "legacy-assessor1")
+    a2, _changes = service.add_user(admin, "assessor2", "李评估", "assessor", "legacy-assessor2")
+    sup, _changes = service.add_user(admin, "supervisor1", "王主管", "supervisor", "legacy-supervisor1")
     first17 = "99010519400315123"
     subject, _ = service.register_subject(a1, name="王秀英（示例）", sex="female", id_number=first17 + check_digit(first17))
     record, _ = service.start_assessment(a1, NewAssessment(subject_id=subject.id, form="barthel@1", assessor2_id=a2.id))

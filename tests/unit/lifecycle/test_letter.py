@@ -36,7 +36,7 @@ def _approved(city: City, best: bool) -> int:
     if best:
         for item, value in BEST.items():
             w.service.save_answer(w.a1, aid, item, value)
-        city.lc.save_care_advice(w.a1, aid, city.lc.lstore.care_advice(aid) + ["定期复查血压"])
+        city.lc.save_care_advice(w.a1, aid, city.lc.records.reviewed_advice(aid) + ["定期复查血压"])
     visit(city, aid, w.a1, city.e1)
     w.service.submit(w.a1, aid, {"assessor1": "a1-password", "assessor2": "e1-password"})
     level = w.service.assessment(aid).proposed_level

@@ -164,7 +164,7 @@ def test_mutated_records_are_refused_or_rejected_never_crash(bundle: tuple[World
     except AppError:
         return
     local = world.service.store.assessment_by_uid(parsed[0]["uid"])
-    why = replay.refusal(world.service, parsed[0], None if local is None else local, world.a1, parsed)
+    why = replay.refusal(world.service.receiving, parsed[0], None if local is None else local, world.a1, parsed)
     assert why is None or isinstance(why, str)
 
 

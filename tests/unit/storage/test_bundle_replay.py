@@ -310,7 +310,7 @@ def test_office_bundles_carry_the_crl_and_the_laptop_then_refuses_a_revoked_user
     try:
         w = s.world
         s.office.set_disabled(w.admin, "a2")
-        office_crl = s.office.issue_crl(w.admin, "root-passphrase")
+        office_crl, _changes = s.office.issue_crl(w.admin, "root-passphrase")
         a2_cert = s.office.store.user_key(w.a2.id)[0]  # type: ignore[index]
         complete_barthel(World(a2s_laptop, w.clock, w.admin, w.a2, w.a1, w.a3, w.sup1, w.sup2, w.subject))
         later = s.bundle(a2s_laptop, "a2")  # signed after the revocation, with the laptop's old CRL

@@ -140,7 +140,7 @@ def test_foreign_bundle_is_rejected(sites: tuple[World, AssessmentService], tmp_
     """Test that a bundle signed under another agency's root is refused."""
     office_world, _laptop = sites
     other = AssessmentService(tmp_path / "other.db", clock=office_world.clock)
-    admin = other.create_first_admin("admin", "管理员", "admin-password")
+    admin, _changes = other.create_first_admin("admin", "管理员", "admin-password")
     other.add_user(admin, "a1", "评估员", "assessor", "a1-password")
     other.init_root(admin, "别的机构", "root-passphrase")
     other.issue_certificate(admin, "a1", "root-passphrase", "a1-password")

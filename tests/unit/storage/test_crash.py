@@ -58,8 +58,8 @@ def test_acknowledged_answers_survive_sigkill(tmp_path: Path) -> None:
     """Test that over 50 random SIGKILLs no acknowledged answer is ever lost and the database stays sound."""
     db = tmp_path / "crash.db"
     service = AssessmentService(db)
-    admin = service.create_first_admin("admin", "管理员", "admin-password")
-    a1 = service.add_user(admin, "a1", "评估员", "assessor", "a1-password")
+    admin, _changes = service.create_first_admin("admin", "管理员", "admin-password")
+    a1, _changes = service.add_user(admin, "a1", "评估员", "assessor", "a1-password")
     subject, _ = service.register_subject(a1, name="王秀英", sex="female", id_number=id_number())
     key = service.database_key()
     service.close()

@@ -25,6 +25,22 @@ def test_empty_database_gets_every_migration(tmp_path: Path) -> None:
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
+def test_the_steps_register_in_order_whichever_era_is_imported_first() -> None:
+    """Test that each era's module brings the earlier eras first: importing only the newest (or only the oldest)
+    in a fresh interpreter still registers every step, in name order (the order they run in)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import ltc_assess.storage.migrations.{era} as era; from ltc_assess.storage.migrations.runner import migrations;"
+        " print(','.join(m.name for m in migrations._migrations))"
+    )
+    for era in ("city_policies_and_server", "initial"):
+        proc = subprocess.run([sys.executable, "-c", code.format(era=era)], capture_output=True, text=True, timeout=60)
+        names = proc.stdout.strip().split(",")
+        assert names == sorted(names) == [m.name for m in migrations._migrations], proc.stderr
+
+
 
 @pytest.mark.parametrize("legacy", sorted(LEGACY.glob("*.sqlite")), ids=lambda p: p.stem)
 def test_legacy_database_upgrades_and_keeps_data(tmp_path: Path, legacy: Path) -> None:

@@ -11,6 +11,7 @@ from ltc_assess import idnumber
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.storage import audit
 from ltc_assess.storage.db import DatabaseError
+from ltc_assess.storage.work import Changes
 
 
 def test_login_and_lockout_after_five_failures(world: World) -> None:
@@ -50,7 +51,8 @@ def test_reset_password_and_set_role(world: World) -> None:
     s = world.service
     s.reset_password(world.admin, "a3", "fresh-password")
     assert s.login("a3", "fresh-password").role == "assessor"
-    assert s.set_role(world.admin, "a3", "supervisor").role == "supervisor"
+    assert s.set_role(world.admin, "a3", "supervisor") == Changes(users_changed=True)
+    assert s.accounts.user_by_name("a3").role == "supervisor"  # type: ignore[union-attr]
     assert [r["action"] for r in s.db.query("SELECT action FROM audit WHERE entity = 'user'")][-3:] == [
         "user.reset_password", "login", "user.set_role"]
 
