@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import at_rest
 from ltc_assess.storage.db import new_key
@@ -24,7 +25,7 @@ def report(service: AssessmentService, actor: User, aid: int) -> bytes:
     actor = service.active_actor(actor)
     record = service.assessment(aid)
     if actor.role == Role.ASSESSOR and not record.took_part(actor.id):
-        raise AppError(ErrorCode.PERMISSION, f"assessment {aid} belongs to other assessors")
+        raise AppError(ErrorCode.PERMISSION, _("评估 {aid} 属于其他评估员").format(aid=aid))
     pdf = service.report_pdf(aid)
     _log(service, actor, "read.report", "assessment", aid, {"subject_id": record.subject_id})
     return pdf
@@ -58,7 +59,7 @@ def recovery_key(service: AssessmentService, actor: User) -> str:
     actor = service.active_actor(actor, Role.ADMIN)
     key = service.database_key()
     if key is None:
-        raise AppError(ErrorCode.CONFLICT, f"{service.path} is not encrypted (ltc-assess db encrypt)")
+        raise AppError(ErrorCode.CONFLICT, _("{path} 未加密（ltc-assess db encrypt）").format(path=service.path))
     _log(service, actor, "db.recovery_key", "database", None)
     return key.hex()
 
@@ -67,7 +68,7 @@ def encrypt(service: AssessmentService, actor: User) -> AssessmentService:
     """Encrypt a plain database in place (an admin); returns the service on the encrypted file."""
     actor = service.active_actor(actor, Role.ADMIN)
     if service.database_key() is not None:
-        raise AppError(ErrorCode.CONFLICT, f"{service.path} is already encrypted")
+        raise AppError(ErrorCode.CONFLICT, _("{path} 已经加密").format(path=service.path))
     _log(service, actor, "db.encrypt", "database", None)
     service.close()
     key = new_key()

@@ -73,9 +73,9 @@ def assessment_view(service: AssessmentService, actor: User, aid: int) -> Assess
     """
     record = service.assessment(aid)
     if actor.role == Role.ASSESSOR and not record.took_part(actor.id):
-        raise AppError(ErrorCode.PERMISSION, f"assessment {aid} belongs to other assessors")
+        raise AppError(ErrorCode.PERMISSION, _("评估 {aid} 属于其他评估员").format(aid=aid))
     if actor.role not in (Role.ASSESSOR, Role.SUPERVISOR):
-        raise AppError(ErrorCode.PERMISSION, "only assessors and supervisors may view assessments")
+        raise AppError(ErrorCode.PERMISSION, _("只有评估员和审核员可以查看评估"))
     names: dict[int, str] = {}
 
     def who(user_id: int | None) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.storage.records import User
 from ltc_assess.storage.work import Changes
 from ltc_assess.workflow import Role
@@ -31,7 +32,7 @@ def init_transport(service: AssessmentService, actor: User, root_passphrase: str
 
     actor = service.active_actor(actor, Role.ADMIN)
     if service.keys.setting(TRANSPORT_CERT) is not None:
-        raise AppError(ErrorCode.CONFLICT, "the transport certificate already exists")
+        raise AppError(ErrorCode.CONFLICT, _("传输证书已存在"))
     pair = create_transport(service.keys.root(), root_passphrase, dt.datetime.fromisoformat(service.now()))
     with service.unit_of_work(actor, Role.ADMIN) as work:
         work.store.set_setting(TRANSPORT_CERT, pair.cert_pem.decode())
@@ -67,7 +68,7 @@ def seal(service: AssessmentService, plain: Path, out: Path) -> None:
     if cert is None:
         raise AppError(
             ErrorCode.NOT_FOUND,
-            "no transport certificate to encrypt bundles to (an admin runs: ltc-assess keys init-transport)",
+            _("没有可用于加密数据包的传输证书（请管理员运行：ltc-assess keys init-transport）"),
         )
     write_private(out, seal_bytes(plain.read_bytes(), cert.encode(), service.root_certificate()))
 
@@ -92,10 +93,12 @@ def opened(settings: Settings, path: Path, max_bytes: int) -> Iterator[Path]:
         yield path
         return
     if path.stat().st_size > max_bytes + 4096:
-        raise AppError(ErrorCode.INTEGRITY, f"{path}: larger than the {max_bytes} bytes a bundle may have")
+        raise AppError(
+            ErrorCode.INTEGRITY, _("{path}：超过数据包允许的 {max_bytes} 字节").format(path=path, max_bytes=max_bytes)
+        )
     cert, key = settings.setting(TRANSPORT_CERT), settings.setting(TRANSPORT_KEY)
     if cert is None or key is None:
-        raise AppError(ErrorCode.NOT_FOUND, f"{path}: encrypted, but this database has no transport key")
+        raise AppError(ErrorCode.NOT_FOUND, _("{path}：已加密，但本数据库没有传输密钥").format(path=path))
     try:
         plain = unseal(path.read_bytes(), cert.encode(), key.encode())
     except AppError as exc:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ltc_assess import bundle_seal, lifecycle_exchange, replay
 from ltc_assess.bundle_records import bundle_record, content_hash, write_record
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.incoming import parse_lifecycle, parse_records
 from ltc_assess.lifecycle_records import accept
 from ltc_assess.service import AssessmentService, Changes
@@ -50,7 +51,8 @@ class BundleRefused(AppError):
 
     def __init__(self, path: Path, refusals: list[str]) -> None:
         self.refusals = refusals
-        super().__init__(ErrorCode.PERMISSION, f"{len(refusals)} record(s) refused, nothing imported", where=str(path))
+        message = _("已拒绝 {count} 条记录，未导入任何内容").format(count=len(refusals))
+        super().__init__(ErrorCode.PERMISSION, message, where=str(path))
 
     def __str__(self) -> str:
         """The summary, then one line per refused record (what every surface shows)."""
@@ -110,7 +112,8 @@ def export_bundle(
     actor = service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
     pair = pair or service.keys.key_pair(actor.id)
     if pair is None:
-        raise AppError(ErrorCode.SIGNATURE, f"{actor.username} has no signing certificate to sign the bundle")
+        message = _("{username} 没有签名证书，无法签署数据包").format(username=actor.username)
+        raise AppError(ErrorCode.SIGNATURE, message)
     load_key(pair.key_pem, password)
     names, _ids = _user_names(service)
     records: list[dict[str, Any]] = []
@@ -190,7 +193,7 @@ def read_bundle(settings: bundle_seal.Settings, path: Path, root: bytes, name: s
         or "records.json" not in package.files
         or not isinstance(meta.get("bundle_id"), str)
     ):
-        raise AppError(ErrorCode.INTEGRITY, f"{name}: not an ltc-assess bundle")
+        raise AppError(ErrorCode.INTEGRITY, _("{name}：不是 ltc-assess 数据包").format(name=name))
     return package, signed_by[-1]
 
 
@@ -203,7 +206,8 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
         try:
             service.pki.take_crl(actor.id, package.files[CRL_FILE], "bundle.crl")
         except AppError as exc:
-            raise AppError(exc.code, f"{CRL_FILE}: {exc.message}", where=str(path)) from None
+            message = _("{file}：{message}").format(file=CRL_FILE, message=exc.message)
+            raise AppError(exc.code, message, where=str(path)) from None
     signer = replay.bundle_signer(service.receiving, signer_cert)
     if service.queries.bundle_seen(meta["bundle_id"]):
         return ImportSummary(already_imported=True)
@@ -246,7 +250,7 @@ def apply_records(
         return replay.refusal(service.receiving, rec, local, signer_of(rec), in_play)  # type: ignore[arg-type]
 
     refused = replay.screen(records, why)  # type: ignore[arg-type]
-    summary.refused = [f"assessment {uid}: {reason}" for uid, reason in refused.items()]
+    summary.refused = [_("评估 {uid}：{reason}").format(uid=uid, reason=reason) for uid, reason in refused.items()]
     if refused and not partial:
         raise BundleRefused(Path(where), summary.refused)
     records = [r for r in records if r["uid"] not in refused]
@@ -351,7 +355,7 @@ def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, 
     actor = service.active_actor(actor, Role.SUPERVISOR)
     conflict = service.queries.conflict(conflict_id)
     if conflict is None:
-        raise AppError(ErrorCode.NOT_FOUND, f"no open conflict {conflict_id}")
+        raise AppError(ErrorCode.NOT_FOUND, _("没有未解决的冲突 {conflict_id}").format(conflict_id=conflict_id))
     incoming = json.loads(conflict["incoming_json"])
     incoming = {"reports": [], "evidence": []} | incoming  # conflicts stored before evidence travelled
     _names, ids = _user_names(service)
@@ -360,10 +364,11 @@ def resolve_conflict(service: AssessmentService, actor: User, conflict_id: int, 
         if take_theirs:
             local = service.queries.assessment_by_uid(conflict["assessment_uid"])
             if local is not None and local.status in (Status.APPROVED, Status.SUPERSEDED):
-                raise AppError(ErrorCode.LOCKED, "an approved assessment cannot be replaced; amend it instead")
+                raise AppError(ErrorCode.LOCKED, _("已批准的评估不能被替换，请改为更正"))
             why = replay.refusal(service.receiving, incoming, local, actor, [incoming])
             if why:
-                raise AppError(ErrorCode.PERMISSION, f"assessment {conflict['assessment_uid']}: {why}")
+                message = _("评估 {uid}：{why}").format(uid=conflict["assessment_uid"], why=why)
+                raise AppError(ErrorCode.PERMISSION, message)
             write_record(work.store, actor, incoming, ids, local, at)
         work.store.close_conflict(conflict_id, at, "theirs" if take_theirs else "ours")
         kept = "theirs" if take_theirs else "ours"

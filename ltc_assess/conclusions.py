@@ -28,9 +28,12 @@ def city_policy(store: Store) -> Policy | None:
     return get_policy(city) if city else None
 
 
-def _refuse(prefix: str, problems: list[str]) -> None:
+def _refuse(rule: str, problems: list[str]) -> None:
+    """Refuse with every problem found under the policy's ``rule`` (translated), one message."""
     if problems:
-        raise AppError(ErrorCode.INVALID, prefix + "；".join(problems))
+        raise AppError(
+            ErrorCode.INVALID, _("不符合{rule}：{problems}").format(rule=rule, problems=_("；").join(problems))
+        )
 
 
 # Reasons that are a re-application and so wait for the policy's minimum interval; 即时评估 (a clear change of
@@ -67,7 +70,7 @@ def check_submission(store: Store, record: Assessment) -> None:
                 city=policy.name, form=policy.form, used=record.form_ref
             ),
         )
-    _refuse(_("不符合{city}现场评估规定：").format(city=policy.name), problems)
+    _refuse(_("{city}现场评估规定").format(city=policy.name), problems)
 
 
 def visited(store: Store, record: Assessment) -> int:
@@ -103,7 +106,7 @@ def check_approval(store: Store, record: Assessment, level: int, actor_id: int) 
             _("复评须由未参与原评估 {id} 的人员审核").format(id=objection["assessment_id"]),
         )
     _refuse(
-        _("不符合{city}结论确认规定：").format(city=policy.name),
+        _("{city}结论确认规定").format(city=policy.name),
         confirmation_problems(policy.onsite, lstore.confirmations(record.id), level),
     )
 

@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from ltc_assess.i18n import _
 from ltc_assess.idnumber import check_digit
 from ltc_assess.schema.model import (
     DateItem,
@@ -70,9 +71,9 @@ class DemoSummary:
 def signature_png(seed: int, width: int = 240, height: int = 80) -> bytes:
     """A small black-on-white scribble PNG standing in for a handwritten signature."""
     rng = random.Random(seed)
-    pixels = [[255] * width for _ in range(height)]
+    pixels = [[255] * width for _row in range(height)]
     x, y = 10.0, height / 2
-    for _ in range(900):
+    for _step in range(900):
         x = min(width - 3, x + rng.uniform(0.0, 0.5))
         y = min(height - 3, max(2, y + rng.uniform(-2.5, 2.5)))
         for dx in (0, 1):
@@ -175,7 +176,7 @@ def build_demo(service: AssessmentService, today: dt.date, seed: int = 2026) -> 
     for n, username in enumerate(("assessor1", "assessor2", "assessor3", "assessor4"), 1):
         service.set_qualification_no(users["admin"], username, f"示例资格-{n:04d}")
     _qualify(service, users["admin"])
-    for username, _, role, password in DEMO_USERS:
+    for username, _name, role, password in DEMO_USERS:
         if role != "admin":
             service.issue_certificate(users["admin"], username, DEMO_ROOT_PASSPHRASE, password)
     a1, a2 = users["assessor1"], users["assessor2"]
@@ -261,7 +262,7 @@ def create_demo(path: str, today: dt.date | None = None) -> DemoSummary:
     service = AssessmentService(path)
     try:
         if service.has_users():
-            raise AppError(ErrorCode.CONFLICT, f"{path} already holds data; choose another --db for the demo")
+            raise AppError(ErrorCode.CONFLICT, _("{path} 中已有数据；请为演示另选 --db").format(path=path))
         return build_demo(service, today or dt.date.today())
     finally:
         service.close()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 
 SUBMISSION, APPROVAL = "submission", "approval"
 KINDS = (SUBMISSION, APPROVAL)
@@ -95,7 +96,7 @@ class SignedRecord:
         except ValueError:
             value = None
         if not isinstance(value, dict) or value.get("kind") != self.kind:
-            raise AppError(ErrorCode.INTEGRITY, f"the {self.kind} record is not a valid signed record")
+            raise AppError(ErrorCode.INTEGRITY, _("{kind} 记录不是有效的签名记录").format(kind=self.kind))
         return value
 
 
@@ -115,11 +116,14 @@ def verify(record: SignedRecord, root_pem: bytes) -> dict[str, Any]:
     try:
         cert = detached_signer(record.payload.encode("utf-8"), record.signature, [root_pem])
     except AppError as exc:
-        raise AppError(ErrorCode.SIGNATURE, f"the {record.kind} record's signature is not valid") from exc
+        raise AppError(ErrorCode.SIGNATURE, _("{kind} 记录的签名无效").format(kind=record.kind)) from exc
     username = subject_fields(cert)["username"]
     if username != fields.get("signer"):
         raise AppError(
-            ErrorCode.SIGNATURE, f"the {record.kind} record names {fields.get('signer')} but {username} signed it"
+            ErrorCode.SIGNATURE,
+            _("{kind} 记录写明签名人为 {signer}，但实际由 {username} 签名").format(
+                kind=record.kind, signer=fields.get("signer"), username=username
+            ),
         )
     return fields
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 
 Text = Annotated[str, StringConstraints(max_length=10_000)]
 Uid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
@@ -104,9 +105,9 @@ def parse_records(data: bytes, where: str) -> list[dict[str, Any]]:
     try:
         raw = json.loads(data)
     except (ValueError, RecursionError):
-        raise AppError(ErrorCode.INTEGRITY, "records.json: not JSON", where=where) from None
+        raise AppError(ErrorCode.INTEGRITY, _("records.json：不是 JSON"), where=where) from None
     if not isinstance(raw, list):
-        raise AppError(ErrorCode.INTEGRITY, "records.json: not a list of records", where=where)
+        raise AppError(ErrorCode.INTEGRITY, _("records.json：不是记录列表"), where=where)
     records = []
     for n, item in enumerate(raw):
         try:
@@ -115,11 +116,17 @@ def parse_records(data: bytes, where: str) -> list[dict[str, Any]]:
             first = exc.errors()[0]
             place = ".".join(str(p) for p in first["loc"])
             raise AppError(
-                ErrorCode.INTEGRITY, f"records.json: record {n}: {place}: {first['msg']}", where=where
+                ErrorCode.INTEGRITY,
+                _("records.json：第 {n} 条记录：{place}：{problem}").format(n=n, place=place, problem=first["msg"]),
+                where=where,
             ) from None
         missing = sorted(set(USER_FIELDS) - set(record.users))
         if missing:
-            raise AppError(ErrorCode.INTEGRITY, f"records.json: record {n}: users.{missing[0]}: missing", where=where)
+            raise AppError(
+                ErrorCode.INTEGRITY,
+                _("records.json：第 {n} 条记录：缺少 users.{field}").format(n=n, field=missing[0]),
+                where=where,
+            )
         for blob in [
             *record.signatures.values(),
             *(r.pdf for r in record.reports),
@@ -135,7 +142,9 @@ def b64(text: str, what: str, where: str = "") -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise AppError(ErrorCode.INTEGRITY, f"{what}: not base64", where=where or None) from None
+        raise AppError(
+            ErrorCode.INTEGRITY, _("{what}：不是 base64 编码").format(what=what), where=where or None
+        ) from None
 
 
 class IncomingLifecycle(_Model):
@@ -150,9 +159,9 @@ def parse_lifecycle(data: bytes, where: str) -> list[dict[str, Any]]:
     try:
         raw = json.loads(data)
     except (ValueError, RecursionError):
-        raise AppError(ErrorCode.INTEGRITY, "lifecycle.json: not JSON", where=where) from None
+        raise AppError(ErrorCode.INTEGRITY, _("lifecycle.json：不是 JSON"), where=where) from None
     if not isinstance(raw, list):
-        raise AppError(ErrorCode.INTEGRITY, "lifecycle.json: not a list of records", where=where)
+        raise AppError(ErrorCode.INTEGRITY, _("lifecycle.json：不是记录列表"), where=where)
     items = []
     for n, entry in enumerate(raw):
         try:
@@ -161,9 +170,11 @@ def parse_lifecycle(data: bytes, where: str) -> list[dict[str, Any]]:
             first = exc.errors()[0]
             place = ".".join(str(p) for p in first["loc"])
             raise AppError(
-                ErrorCode.INTEGRITY, f"lifecycle.json: record {n}: {place}: {first['msg']}", where=where
+                ErrorCode.INTEGRITY,
+                _("lifecycle.json：第 {n} 条记录：{place}：{detail}").format(n=n, place=place, detail=first["msg"]),
+                where=where,
             ) from None
-        what = f"lifecycle.json: record {n}"
+        what = _("lifecycle.json：第 {n} 条记录").format(n=n)
         attachment = b64(item.attachment, what, where) if item.attachment is not None else None
         items.append(
             {"kind": item.kind, "payload": item.payload, "signature": b64(item.signature, what, where),

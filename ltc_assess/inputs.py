@@ -26,4 +26,4 @@ def require_png(png: bytes) -> None:
                 raise ValueError(image.format)
             image.load()  # decodes fully
     except (OSError, ValueError, SyntaxError):
-        raise AppError(ErrorCode.INVALID, "a signature must be a complete PNG image") from None
+        raise AppError(ErrorCode.INVALID, _("签名必须是完整的 PNG 图像")) from None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.signing import keys as signing_keys
 from ltc_assess.storage.store import Store
 from ltc_assess.storage.work import unit_of_work
@@ -54,7 +55,7 @@ class AgencyPki:
     def _root(self) -> signing_keys.KeyPair:
         cert, key = self.store.setting(ROOT_CERT), self.store.setting(ROOT_KEY)
         if cert is None or key is None:
-            raise AppError(ErrorCode.NOT_FOUND, "no signing root yet (ltc-assess keys init-root)")
+            raise AppError(ErrorCode.NOT_FOUND, _("尚未创建签名根证书（ltc-assess keys init-root）"))
         return signing_keys.KeyPair(cert.encode(), key.encode())
 
     @contextmanager
@@ -98,7 +99,9 @@ class AgencyPki:
     def set_tsa_url(self, actor_id: int, url: str | None) -> None:
         """Use an external RFC 3161 TSA (None: back to this installation's own)."""
         if url is not None and not url.startswith(("http://", "https://")):
-            raise AppError(ErrorCode.INVALID, f"TSA URL {url!r}: must start with http:// or https://")
+            raise AppError(
+                ErrorCode.INVALID, _("时间戳服务地址 {url!r}：必须以 http:// 或 https:// 开头").format(url=url)
+            )
         with self._change(actor_id, "keys.tsa_url", {"url": url}):
             self.store.set_setting(TSA_URL, url or "")
 
@@ -144,7 +147,7 @@ class AgencyPki:
         number = self.take_crl(actor_id, data, "keys.crl_install")
         if number is None:
             held = self.store.setting(CRL_NUMBER)
-            raise AppError(ErrorCode.CONFLICT, f"this CRL is not newer than CRL #{held} held here")
+            raise AppError(ErrorCode.CONFLICT, _("此证书吊销列表不比本机持有的第 {held} 号新").format(held=held))
         return number
 
     def take_crl(self, actor_id: int | None, data: bytes, action: str) -> int | None:

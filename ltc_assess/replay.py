@@ -24,10 +24,11 @@ from typing import Any
 
 from ltc_assess import evidence, incoming
 from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.i18n import _
 from ltc_assess.record_source import RecordSource
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.storage.records import Assessment, User
-from ltc_assess.workflow import TRANSITIONS, Role, Status
+from ltc_assess.workflow import ROLE_LABELS, TRANSITIONS, Role, Status
 
 MAX_REPORT_BYTES = 20 << 20  # a signed report has some hundred KB; a larger one is refused before any PDF parsing
 
@@ -52,11 +53,16 @@ def active_user(users: Mapping[str, User], username: str | None, role: Role, wha
     """The user named ``username`` here, active and with ``role``; else AppError saying which rule failed."""
     user = users.get(username or "")
     if user is None:
-        raise AppError(ErrorCode.PERMISSION, f"{what} {username!r} is not a user here")
+        raise AppError(ErrorCode.PERMISSION, _("{what} {username!r} 不是本机用户").format(what=what, username=username))
     if user.disabled:
-        raise AppError(ErrorCode.PERMISSION, f"{what} {username} is disabled here")
+        raise AppError(ErrorCode.PERMISSION, _("{what} {username} 在本机已停用").format(what=what, username=username))
     if user.role != role:
-        raise AppError(ErrorCode.PERMISSION, f"{what} {username} is not a {role.value} here (but a {user.role.value})")
+        raise AppError(
+            ErrorCode.PERMISSION,
+            _("{what} {username} 在本机不是 {role}（而是 {actual}）").format(
+                what=what, username=username, role=_(ROLE_LABELS[role]), actual=_(ROLE_LABELS[user.role])
+            ),
+        )
     return user
 
 
@@ -75,11 +81,13 @@ def bundle_signer(service: RecordSource, cert_pem: bytes) -> User:
     users = {u.username: u for u in service.users()}
     user = users.get(username)
     if user is None or user.role not in (Role.ASSESSOR, Role.SUPERVISOR):
-        raise AppError(ErrorCode.PERMISSION, f"the bundle signer {username!r} is no assessor or supervisor here")
-    active_user(users, username, user.role, "the bundle signer")
+        raise AppError(
+            ErrorCode.PERMISSION, _("数据包签名人 {username!r} 在本机不是评估员或审核员").format(username=username)
+        )
+    active_user(users, username, user.role, _("数据包签名人"))
     problem = certificate_problem(service, cert_pem)
     if problem:
-        raise AppError(ErrorCode.SIGNATURE, f"the bundle signer's certificate: {problem}")
+        raise AppError(ErrorCode.SIGNATURE, _("数据包签名人的证书：{problem}").format(problem=problem))
     return user
 
 
@@ -111,7 +119,7 @@ def _score(text: str | None) -> Any:
     try:
         return None if text is None else json.loads(text)
     except (ValueError, RecursionError):
-        raise AppError(ErrorCode.INTEGRITY, "its score is not JSON") from None
+        raise AppError(ErrorCode.INTEGRITY, _("其评分不是 JSON")) from None
 
 
 class _Evidence:
@@ -127,7 +135,9 @@ class _Evidence:
         for r in rec["reports"]:
             pdf = incoming.b64(r["pdf"], f"report revision {r['revision']}")
             if hashlib.sha256(pdf).hexdigest() != r["sha256"]:
-                raise AppError(ErrorCode.INTEGRITY, f"report revision {r['revision']} does not match its sha256")
+                raise AppError(
+                    ErrorCode.INTEGRITY, _("报告修订版 {revision} 与其 sha256 不符").format(revision=r["revision"])
+                )
             self.reports[r["sha256"]] = (r["signer_role"], pdf)
         stored = service.signed_records(local.id) if local is not None else []
         records = [evidence.SignedRecord(e["kind"], e["payload"], bytes(e["signature"])) for e in stored]
@@ -139,7 +149,7 @@ class _Evidence:
         for record in records:
             payload = evidence.verify(record, self.root)
             if payload.get("assessment") != rec["uid"]:
-                raise AppError(ErrorCode.SIGNATURE, f"a {record.kind} record of another assessment is attached")
+                raise AppError(ErrorCode.SIGNATURE, _("附带了另一评估的 {kind} 记录").format(kind=record.kind))
             self.signed.append(payload)
 
     def bound(self) -> set[str]:
@@ -150,7 +160,7 @@ class _Evidence:
         """The signed record of ``kind`` that states exactly these facts (with a report we have)."""
         candidates = [p for p in self.signed if p["kind"] == kind]
         if not candidates:
-            raise AppError(ErrorCode.SIGNATURE, f"no signed {kind} record")
+            raise AppError(ErrorCode.SIGNATURE, _("没有已签名的 {kind} 记录").format(kind=kind))
         for payload in candidates[::-1]:  # newest first (reversed() of Any-valued dicts types as Any)
             if payload.get("report_sha256") in self.reports and not evidence.mismatch(
                 payload, evidence.expected_payload(kind, facts, payload["report_sha256"])
@@ -160,7 +170,9 @@ class _Evidence:
         differs = evidence.mismatch(last, evidence.expected_payload(kind, facts, str(last.get("report_sha256"))))
         raise AppError(
             ErrorCode.SIGNATURE,
-            f"the record differs from what its signer signed in the {kind} record ({', '.join(differs) or 'report'})",
+            _("记录与其签名人在 {kind} 记录中签署的内容不符（{fields}）").format(
+                kind=kind, fields=", ".join(differs) or "report"
+            ),
         )
 
     def check_report(self, sha: str, signers: dict[str, str | None]) -> None:
@@ -173,17 +185,23 @@ class _Evidence:
         except LtcError:
             raise
         except Exception as exc:  # noqa: BLE001 - a hostile PDF may break the parser anywhere: refuse, never crash
-            raise AppError(ErrorCode.SIGNATURE, f"the signed report cannot be read ({type(exc).__name__})") from None
+            raise AppError(
+                ErrorCode.SIGNATURE, _("无法读取已签名的报告（{kind}）").format(kind=type(exc).__name__)
+            ) from None
         if not verdict.ok:
-            raise AppError(ErrorCode.SIGNATURE, f"the signed report: {'; '.join(verdict.problems)}")
+            problems = _("；").join(verdict.problems)
+            raise AppError(ErrorCode.SIGNATURE, _("已签名的报告：{problems}").format(problems=problems))
         by_field = {s.field: s.username for s in verdict.signatures}
         for field, username in signers.items():
             if by_field.get(field) != username:
                 raise AppError(
-                    ErrorCode.SIGNATURE, f"the report's {field} signature is by {by_field.get(field)!r}, not {username}"
+                    ErrorCode.SIGNATURE,
+                    _("报告的 {field} 签名来自 {signer!r}，而不是 {username}").format(
+                        field=field, signer=by_field.get(field), username=username
+                    ),
                 )
         if list(signers)[-1] != verdict.signatures[-1].field:
-            raise AppError(ErrorCode.SIGNATURE, f"the report's last signature is not the {list(signers)[-1]}'s")
+            raise AppError(ErrorCode.SIGNATURE, _("报告的最后一个签名不是{signer}的").format(signer=list(signers)[-1]))
 
 
 def screen(
@@ -229,49 +247,61 @@ def _check(
     status = Status(fields["status"])
     for key, username in named.items():
         if username is not None and username not in users:
-            raise AppError(ErrorCode.NOT_FOUND, f"{key.removesuffix('_id')} {username!r} is not a user here")
+            raise AppError(
+                ErrorCode.NOT_FOUND,
+                _("{field} {username!r} 不是本机用户").format(field=key.removesuffix("_id"), username=username),
+            )
     for comment in rec["comments"]:
         if comment["author"] not in users:
-            raise AppError(ErrorCode.NOT_FOUND, f"comment author {comment['author']!r} is not a user here")
+            raise AppError(ErrorCode.NOT_FOUND, _("批注作者 {author!r} 不是本机用户").format(author=comment["author"]))
     assessors = [named["assessor1_id"], named["assessor2_id"]]
-    active_user(users, assessors[0], Role.ASSESSOR, "assessor")
+    active_user(users, assessors[0], Role.ASSESSOR, _("评估员"))
     if assessors[1] is not None:
-        active_user(users, assessors[1], Role.ASSESSOR, "second assessor")
+        active_user(users, assessors[1], Role.ASSESSOR, _("第二评估员"))
     if signer.role == Role.ASSESSOR and signer.username not in assessors:
-        raise AppError(ErrorCode.PERMISSION, f"{signer.username} took no part in it and may not change it")
+        raise AppError(ErrorCode.PERMISSION, _("{username} 未参与此评估，不能修改它").format(username=signer.username))
     for report in rec["reports"]:
         size = len(report["pdf"]) * 3 // 4
         if size > MAX_REPORT_BYTES:
             raise AppError(
                 ErrorCode.INVALID,
-                f"report revision {report['revision']} has {size >> 20} MB, more than the {MAX_REPORT_BYTES >> 20} MB"
-                " a report may have",
+                _("报告修订版 {revision} 大小为 {size} MB，超过报告允许的 {limit} MB").format(
+                    revision=report["revision"], size=size >> 20, limit=MAX_REPORT_BYTES >> 20
+                ),
             )
     _check_person_and_answers(service, rec)
     if rec["supersedes"] is not None and service.assessment_by_uid(rec["supersedes"]) is None:
         if not any(r["uid"] == rec["supersedes"] for r in incoming):
-            raise AppError(ErrorCode.NOT_FOUND, f"it corrects assessment {rec['supersedes']}, unknown here")
+            raise AppError(ErrorCode.NOT_FOUND, _("它更正的评估 {uid} 在本机不存在").format(uid=rec["supersedes"]))
     start = local.status if local is not None else None
     if start is not None and start != status and not reachable(start, status):
-        raise AppError(ErrorCode.TRANSITION, f"the workflow has no way from {start.value} to {status.value}")
+        raise AppError(
+            ErrorCode.TRANSITION,
+            _("工作流程不允许从 {start} 变为 {status}").format(start=start.value, status=status.value),
+        )
     if start == Status.SUBMITTED and status == Status.RETURNED:
         if signer.role != Role.SUPERVISOR or signer.username in assessors:
-            raise AppError(ErrorCode.PERMISSION, "returned, but not in a bundle of a supervisor who may review it")
+            raise AppError(ErrorCode.PERMISSION, _("已退回，但不在有权审核它的审核员的数据包中"))
     decided = (fields["decided_level"], named["decided_by"], fields["decision_reason"])
     approval = (named["approved_by"], fields["approved_at"])
     if status not in (Status.APPROVED, Status.SUPERSEDED):
         if approval != (None, None):
-            raise AppError(ErrorCode.SIGNATURE, f"marked approved by {approval[0]} but its status is {status.value}")
+            raise AppError(
+                ErrorCode.SIGNATURE,
+                _("标记为由 {approver} 批准，但其状态为 {status}").format(approver=approval[0], status=status.value),
+            )
         here = local is not None and (local.decided_level, _name(users, local.decided_by), local.decision_reason)
         if decided != (None, None, None) and decided != here:
-            raise AppError(ErrorCode.SIGNATURE, "a decided level without the supervisor's signed approval")
+            raise AppError(ErrorCode.SIGNATURE, _("已核定等级，但没有审核员签名的批准"))
     if status in (Status.APPROVED, Status.SUPERSEDED):
-        approver = active_user(users, named["approved_by"], Role.SUPERVISOR, "approver")
+        approver = active_user(users, named["approved_by"], Role.SUPERVISOR, _("批准人"))
         if approver.username in assessors:
-            raise AppError(ErrorCode.PERMISSION, f"approved by {approver.username}, who took part in it")
+            raise AppError(
+                ErrorCode.PERMISSION, _("由 {username} 批准，但此人参与了该评估").format(username=approver.username)
+            )
     check_evidence(service, rec, local)
     if status == Status.SUPERSEDED and not _corrected(service, rec, local, incoming):
-        raise AppError(ErrorCode.TRANSITION, "superseded, but no approved correction of it is known")
+        raise AppError(ErrorCode.TRANSITION, _("已被取代，但不知道其已批准的更正"))
 
 
 def check_evidence(service: RecordSource, rec: Mapping[str, Any], local: Assessment | None) -> None:
@@ -284,7 +314,7 @@ def check_evidence(service: RecordSource, rec: Mapping[str, Any], local: Assessm
     proof = _Evidence(service, rec, local)
     unbound = [r["revision"] for r in rec["reports"] if not _vouched(r["sha256"], proof)]
     if unbound:
-        raise AppError(ErrorCode.SIGNATURE, f"report revision {unbound[0]} is not covered by a signed record")
+        raise AppError(ErrorCode.SIGNATURE, _("报告修订版 {revision} 没有对应的签名记录").format(revision=unbound[0]))
     facts = incoming_facts(rec)
     if status in (Status.SUBMITTED, Status.APPROVED, Status.SUPERSEDED):
         submission = proof.matching(evidence.SUBMISSION, facts)
@@ -318,11 +348,11 @@ def _check_person_and_answers(service: RecordSource, rec: Mapping[str, Any]) -> 
     subject = rec["subject"]
     known = service.subject_by_uid_or_number(subject["uid"], subject["id_number"])
     if known is not None and (known.id_number, known.name) != (subject["id_number"], subject["name"]):
-        raise AppError(ErrorCode.CONFLICT, "its person does not match the person of the same id here")
+        raise AppError(ErrorCode.CONFLICT, _("其评估对象与本机同一编号的评估对象不符"))
     fields = rec["fields"]
     form = service.form(f"{fields['form_id']}@{fields['form_version']}")
     if form.sha256 != fields["form_sha256"]:
-        raise AppError(ErrorCode.INTEGRITY, f"form {form.ref} differs from the form installed here")
+        raise AppError(ErrorCode.INTEGRITY, _("表单 {ref} 与本机安装的表单不同").format(ref=form.ref))
     for item_id, value in rec["answers"].items():
         check_answer(form, item_id, value)
 

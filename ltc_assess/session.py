@@ -236,7 +236,7 @@ class FormSession:
 
     def goto(self, item_id: str) -> None:
         if item_id not in self._section_of:
-            msg = f"unknown item {item_id!r} in form {self.form.ref}"
+            msg = _("表单 {ref} 中没有条目 {item_id!r}").format(item_id=item_id, ref=self.form.ref)
             raise AnswerError(ErrorCode.ANSWER_UNKNOWN, msg, item=item_id)
         self.current_item = item_id
 

@@ -62,7 +62,6 @@ class ServerClient:
         context = ssl.create_default_context(cadata=root_pem.decode())
         self.url = url.rstrip("/")
         self.http = httpx.Client(base_url=self.url, verify=context, transport=transport, timeout=120)
-        self.http.headers["Accept-Language"] = header_language()  # refusals come back in the user's language
 
     def close(self) -> None:
         self.http.close()
@@ -70,12 +69,15 @@ class ServerClient:
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         for attempt in range(BUSY_RETRIES + 1):
             try:
-                answer = self.http.request(method, path, **kwargs)
+                headers = {"Accept-Language": header_language(), **kwargs.get("headers", {})}  # refusals: the user's
+                answer = self.http.request(method, path, **{**kwargs, "headers": headers})  # language
             except httpx.HTTPError as exc:
                 if isinstance(exc, httpx.RemoteProtocolError) and attempt < BUSY_RETRIES:
                     continue  # a kept-alive connection the server closed just then; every request may be repeated
                 why = type(exc).__name__
-                raise AppError(ErrorCode.NOT_FOUND, f"server {self.url} does not answer ({why})") from None
+                raise AppError(
+                    ErrorCode.NOT_FOUND, _("服务器 {url} 无应答（{why}）").format(url=self.url, why=why)
+                ) from None
             if answer.status_code != 503 or attempt == BUSY_RETRIES:
                 break
             time.sleep(min(float(answer.headers.get("Retry-After", "1")), 30.0))  # busy: it did nothing, ask again
@@ -89,7 +91,7 @@ class ServerClient:
             code = {401: ErrorCode.AUTH, 403: ErrorCode.PERMISSION, 409: ErrorCode.CONFLICT}.get(
                 answer.status_code, ErrorCode.INTEGRITY
             )
-            raise AppError(code, f"server: {message}", where=f"{method} {path}")
+            raise AppError(code, _("服务器：{message}").format(message=message), where=f"{method} {path}")
         if answer.headers.get("content-type", "").startswith("application/json"):
             return answer.json()
         return answer.content
@@ -147,7 +149,7 @@ def set_server_url(service: AssessmentService, admin: User, url: str | None) -> 
     """Set (None: clear) the office server the app syncs with; the admin's, audited."""
     url = url.strip().rstrip("/") if url else None
     if url is not None and not url.startswith("https://"):
-        raise AppError(ErrorCode.INVALID, f"server URL {url!r}: must start with https://")
+        raise AppError(ErrorCode.INVALID, _("服务器地址 {url!r}：必须以 https:// 开头").format(url=url))
     with service.unit_of_work(admin, Role.ADMIN) as work:
         work.store.set_setting(SERVER_URL, url or "")
         work.audit("sync.server_url", "setting", SERVER_URL, new={"url": url})
@@ -218,10 +220,13 @@ def sync(
     actor = service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
     pair = service.keys.key_pair(actor.id)
     if pair is None:
-        raise AppError(ErrorCode.SIGNATURE, f"{actor.username} has no signing certificate (ltc-assess keys issue)")
+        raise AppError(
+            ErrorCode.SIGNATURE, _("{username} 没有签名证书（ltc-assess keys issue）").format(username=actor.username)
+        )
     if held is not None:
         if held.cert_pem != pair.cert_pem:
-            raise AppError(ErrorCode.SIGNATURE, f"the key held for {actor.username} is not their current one")
+            message = _("为 {username} 保存的密钥不是其当前的密钥").format(username=actor.username)
+            raise AppError(ErrorCode.SIGNATURE, message)
         pair = held
     root = service.root_certificate()
     report = SyncReport()
@@ -262,7 +267,7 @@ def _pull(service: AssessmentService, actor: User, client: ServerClient, report:
     def signer_of(rec: dict[str, Any]) -> User:
         name = made_by[rec["uid"]]
         if name not in users:
-            raise AppError(ErrorCode.PERMISSION, f"the server says {name!r} changed it, who is no user here")
+            raise AppError(ErrorCode.PERMISSION, _("服务器称 {name!r} 修改了它，但此人不是本机用户").format(name=name))
         return users[name]
 
     while True:
@@ -334,9 +339,7 @@ def _tasks(service: AssessmentService, client: ServerClient, report: SyncReport)
     report.tasks = len(tasks)
 
 
-def _checkpoint(
-    service: AssessmentService, actor: User, pair: KeyPair, password: str, client: ServerClient
-) -> int:
+def _checkpoint(service: AssessmentService, actor: User, pair: KeyPair, password: str, client: ServerClient) -> int:
     """Sign the server's audit head as this sync leaves it (``server check`` holds the chain to it)."""
     from ltc_assess import evidence
     from ltc_assess.service.attestation import checkpoint_payload

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.service import AssessmentService, NewAssessment
 from ltc_assess.storage import tasks as task_store
 from ltc_assess.storage.records import Assessment, User
@@ -20,7 +21,10 @@ def start_from_task(service: AssessmentService, actor: User, task_uid: str) -> A
     actor = service.active_actor(actor)
     task = next((t for t in service.queries.tasks(actor.username) if t["uid"] == task_uid), None)
     if task is None:
-        raise AppError(ErrorCode.NOT_FOUND, f"no task {task_uid} for {actor.username} (sync first)")
+        raise AppError(
+            ErrorCode.NOT_FOUND,
+            _("{username} 没有任务 {task_uid}（请先同步）").format(task_uid=task_uid, username=actor.username),
+        )
     if task["assessment_uid"]:
         found = service.queries.assessment_by_uid(task["assessment_uid"])
         if found is not None:
@@ -29,10 +33,10 @@ def start_from_task(service: AssessmentService, actor: User, task_uid: str) -> A
     subject = service.subjects.find(person["uid"], person["id_number"])
     if subject is None:
         fields = {k: person.get(k) for k in ("uid", "name", "sex", "birth_date", "id_number", "phone", "district")}
-        subject, _ = service.register_subject(actor, **fields, address=person.get("address"))
+        subject, _created = service.register_subject(actor, **fields, address=person.get("address"))
     partner = task["assessor_b"] if task["assessor_a"] == actor.username else task["assessor_a"]
     second = service.accounts.user_by_name(partner) if partner else None
-    record, _ = service.start_assessment(
+    record, _started = service.start_assessment(
         actor, NewAssessment(subject_id=subject.id, form=task["form_ref"], assessor2_id=second.id if second else None)
     )
     with service.unit_of_work(actor) as work:

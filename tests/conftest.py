@@ -63,3 +63,17 @@ def world(tmp_path: Path) -> Iterator[World]:
 def repo() -> Path:
     """The repository root."""
     return REPO
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """The core speaks English in this test (its errors are said in the language of the moment): for tests that
+    match an error's English wording. Chinese, the source language, again after it."""
+    from ltc_assess.i18n import language, set_language
+
+    before = language()
+    set_language("en")
+    try:
+        yield
+    finally:
+        set_language(before)

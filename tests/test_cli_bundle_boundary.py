@@ -56,7 +56,7 @@ def test_forged_approval_bundle_is_refused_at_the_office(tmp_path: Path, monkeyp
     proc = run("bundle", "import", str(bundle), "--as", "supervisor1", "--db", str(office))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     refused = [line for line in proc.stderr.splitlines() if line.startswith("ltc-assess: refused: ")]
-    assert refused == [f"ltc-assess: refused: assessment {uid}: no signed approval record"]
-    assert "1 record(s) refused, nothing imported" in proc.stderr
+    assert refused == [f"ltc-assess: refused: 评估 {uid}：没有已签名的 approval 记录"]
+    assert "已拒绝 1 条记录，未导入任何内容" in proc.stderr
     assert _dump(office) == before
     assert as_user("supervisor1", "db", "check", "--db", str(office)).returncode == 0

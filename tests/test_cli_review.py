@@ -46,7 +46,7 @@ def test_decide_and_approve_headless(demo_db: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "wrong-password")
     _refused(run("review", "approve", aid, "--as", "supervisor1", "--db", db), "APP_007")
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-assessor1")
-    _refused(run("review", "approve", aid, "--as", "assessor1", "--db", db), "only a supervisor")
+    _refused(run("review", "approve", aid, "--as", "assessor1", "--db", db), "[APP_002]")
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-supervisor1")
     proc = run("review", "approve", aid, "--as", "supervisor1", "--db", db)
     assert proc.returncode == 0 and f"approved with level {level}" in proc.stdout, proc.stderr

@@ -48,7 +48,7 @@ def test_forms_check_fails_on_broken_copy_with_location(tmp_path: Path) -> None:
     proc = run("forms", "check", str(broken))
     assert proc.returncode == 2
     assert "v1.yaml:" in proc.stderr and "scoring.dimensions[0].items" in proc.stderr
-    assert "unknown item 'BI.19' in scoring 'adl'" in proc.stderr
+    assert "评分 'adl' 中的条目 'BI.19' 不存在" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -93,9 +93,9 @@ def test_batch_keeps_order_and_reports_bad_lines_in_place(tmp_path: Path) -> Non
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [o.get("id") for o in out] == ["a", None, "c", "d", "e"]
     assert "final_level" in out[0] and "final_level" in out[4]
-    assert "cases.jsonl:2" in out[1]["error"] and "invalid JSON" in out[1]["error"]
+    assert "cases.jsonl:2" in out[1]["error"] and "JSON 格式错误" in out[1]["error"]
     assert "BI.1" in out[2]["error"] and "0, 5, 10" in out[2]["error"]
-    assert "no installed form 'nope'" in out[3]["error"]
+    assert "未安装表单 'nope'" in out[3]["error"]
 
 
 def test_batch_from_stdin_all_good_exits_zero() -> None:

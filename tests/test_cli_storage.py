@@ -43,7 +43,7 @@ def test_demo_has_every_status_and_form(demo_db: Path) -> None:
 def test_demo_refuses_existing_database(demo_db: Path) -> None:
     """Test that demo never overwrites an existing database."""
     proc = run("demo", "--db", str(demo_db))
-    assert proc.returncode == 2 and "already exists" in proc.stderr
+    assert proc.returncode == 2 and "已存在" in proc.stderr
 
 
 def test_db_check_names_a_tampered_row(demo_db: Path, tmp_path: Path) -> None:

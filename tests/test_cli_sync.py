@@ -26,7 +26,7 @@ def test_sync_defaults_to_the_server_the_admin_set(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     assert run("demo", "--db", str(db)).returncode == 0
     code, err = _sync(db)
-    assert code == 2 and "no --server given and no office server set" in err, err
+    assert code == 2 and "未指定 --server，本机也未设置办公室服务器" in err, err
     with AssessmentService(str(db)) as service:
         admin = service.login("admin", DEMO_PASSWORDS["admin"])
         set_server_url(service, admin, UNREACHABLE)

@@ -68,7 +68,7 @@ def with_stacking(form: FormDef, stacking: str | None) -> FormDef:
 
 
 @pytest.mark.parametrize(("doc", "case"), _load_cases())
-def test_golden_case(doc: dict[str, Any], case: dict[str, Any]) -> None:
+def test_golden_case(doc: dict[str, Any], case: dict[str, Any], english: None) -> None:
     """Test that a golden case scores exactly as its expectation says."""
     form = with_stacking(_form(doc), case.get("stacking"))
     answers = {**base_answers(form, case.get("base")), **(case.get("answers") or {})}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ltc_assess.cli.after_decision import acting, lifecycle, show_action
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.policies.model import SETTINGS
 
 
@@ -32,7 +33,9 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise AppError(ErrorCode.INVALID, f"cannot read: {exc.strerror}", where=str(path)) from None
+        raise AppError(
+            ErrorCode.INVALID, _("无法读取：{strerror}").format(strerror=exc.strerror), where=str(path)
+        ) from None
 
 
 def _show(args: argparse.Namespace) -> int:

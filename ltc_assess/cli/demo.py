@@ -7,6 +7,7 @@ import argparse
 from ltc_assess.cli.common import add_db_option, db_path
 from ltc_assess.demo import DEMO_ROOT_PASSPHRASE, DEMO_USERS, create_demo
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _run(args: argparse.Namespace) -> int:
     path = db_path(args)
     if path.exists() and path.stat().st_size > 0:
-        raise AppError(ErrorCode.CONFLICT, f"{path} already exists; choose another --db for the demo")
+        raise AppError(ErrorCode.CONFLICT, _("{path} 已存在；请为演示另选 --db").format(path=path))
     summary = create_demo(str(path))
     print(f"demo database: {path}")
     print(

@@ -10,6 +10,7 @@ from pathlib import Path
 from ltc_assess.cli.common import add_db_option, login, open_service, password, untrusted_file
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.exchange.insurer import check_insurer_package
+from ltc_assess.i18n import _
 
 
 def _date(text: str) -> str:
@@ -55,7 +56,9 @@ def _export(args: argparse.Namespace) -> int:
         try:
             recipient = envelope.recipient(args.encrypt_to.read_bytes(), str(args.encrypt_to))
         except OSError as exc:
-            raise AppError(ErrorCode.INVALID, f"cannot read {args.encrypt_to}: {exc.strerror}") from None
+            raise AppError(
+                ErrorCode.INVALID, _("无法读取 {path}：{strerror}").format(path=args.encrypt_to, strerror=exc.strerror)
+            ) from None
     with open_service(args) as service:
         actor = login(service, args.user)
         with tempfile.TemporaryDirectory(prefix="ltc-export-") as private:  # 0700: the clear zip never leaves it
@@ -86,7 +89,9 @@ def _verify(args: argparse.Namespace) -> int:
         try:
             roots.append(path.read_bytes())
         except OSError as exc:
-            raise AppError(ErrorCode.INVALID, f"cannot read {path}: {exc.strerror}") from None
+            raise AppError(
+                ErrorCode.INVALID, _("无法读取 {path}：{strerror}").format(path=path, strerror=exc.strerror)
+            ) from None
     try:
         with untrusted_file(args.package):
             package = check_insurer_package(args.package, roots)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ltc_assess.cli.common import Body, add_db_option, add_login_option, open_as, password, run_as
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.workflow import Role
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ def _tsa_serve(args: argparse.Namespace) -> int:
         service.active_actor(admin, Role.ADMIN)
         timestamper = service.pki.local_timestamper()
     if timestamper is None:
-        raise AppError(ErrorCode.NOT_FOUND, "this installation has no TSA key here (ltc-assess keys tsa-init)")
+        raise AppError(ErrorCode.NOT_FOUND, _("本机尚无时间戳服务密钥（ltc-assess keys tsa-init）"))
     server = make_server(args.listen, timestamper, lambda line: print(line, flush=True))
     host, port = str(server.server_address[0]), int(server.server_address[1])
     print(f"RFC 3161 timestamp authority at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
@@ -154,11 +155,15 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise AppError(ErrorCode.INVALID, f"cannot read {path}: {exc.strerror}") from None
+        raise AppError(
+            ErrorCode.INVALID, _("无法读取 {path}：{strerror}").format(path=path, strerror=exc.strerror)
+        ) from None
 
 
 def _write(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
     except OSError as exc:
-        raise AppError(ErrorCode.INVALID, f"cannot write {path}: {exc.strerror}") from None
+        raise AppError(
+            ErrorCode.INVALID, _("无法写入 {path}：{strerror}").format(path=path, strerror=exc.strerror)
+        ) from None

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from ltc_assess.cli.after_decision import acting, lifecycle, show_action
+from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,7 +37,9 @@ def _review(args: argparse.Namespace) -> int:
         if second is None:
             from ltc_assess.errors import AppError, ErrorCode
 
-            raise AppError(ErrorCode.NOT_FOUND, f"no user {args.assessor2!r}", where="--with")
+            raise AppError(
+                ErrorCode.NOT_FOUND, _("没有用户 {username!r}").format(username=args.assessor2), where="--with"
+            )
         review = lc.start_review(actor, args.objection_id, second.id)
     print(f"复评 assessment {review.id} opened for objection {args.objection_id}")
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ltc_assess.cli.after_decision import acting, lifecycle
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _run(args: argparse.Namespace) -> int:
     fmt = args.out.suffix.lower().lstrip(".")
     if fmt not in ("pdf", "xlsx"):
-        raise AppError(ErrorCode.INVALID, "the 公示 list is written as .pdf or .xlsx", where=str(args.out))
+        raise AppError(ErrorCode.INVALID, _("公示名单须导出为 .pdf 或 .xlsx"), where=str(args.out))
     with lifecycle(args) as (lc, actor):
         data, count = lc.publicity_file(actor, args.date_from, args.date_to, fmt)
     args.out.write_bytes(data)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from ltc_assess.errors import AnswerError, ErrorCode, LtcError
+from ltc_assess.i18n import _
 from ltc_assess.schema.registry import get_form
 from ltc_assess.scoring import score
 
@@ -33,27 +34,40 @@ def _open(name: str) -> BinaryIO:
     try:
         return open(name, "rb")  # noqa: SIM115 - closed by the caller
     except OSError as exc:
-        raise AnswerError(ErrorCode.ANSWER_INPUT, f"cannot read {name}: {exc.strerror}") from None
+        raise AnswerError(
+            ErrorCode.ANSWER_INPUT, _("无法读取 {path}：{strerror}").format(path=name, strerror=exc.strerror)
+        ) from None
 
 
 def _text(data: bytes, where: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise AnswerError(ErrorCode.ANSWER_INPUT, f"{where}: the file is UTF-16; save it as UTF-8")
+        raise AnswerError(ErrorCode.ANSWER_INPUT, _("{where}：文件为 UTF-16 编码，请另存为 UTF-8").format(where=where))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise AnswerError(ErrorCode.ANSWER_INPUT, f"{where}: not UTF-8 text (byte {exc.start + 1})") from None
+        raise AnswerError(
+            ErrorCode.ANSWER_INPUT,
+            _("{where}：不是 UTF-8 文本（第 {byte} 字节）").format(where=where, byte=exc.start + 1),
+        ) from None
 
 
 def _parse_case(data: bytes, where: str) -> dict[str, Any]:
     try:
         case = json.loads(_text(data, where))
     except json.JSONDecodeError as exc:
-        raise AnswerError(ErrorCode.ANSWER_INPUT, f"{where}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+        raise AnswerError(
+            ErrorCode.ANSWER_INPUT,
+            _("{where}：JSON 格式错误：{msg}（第 {colno} 列）").format(where=where, msg=exc.msg, colno=exc.colno),
+        ) from None
     except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4,300 digits, nesting too deep
-        raise AnswerError(ErrorCode.ANSWER_INPUT, f"{where}: unreadable JSON value ({str(exc)[:80]})") from None
+        raise AnswerError(
+            ErrorCode.ANSWER_INPUT,
+            _("{where}：无法读取的 JSON 值（{detail}）").format(where=where, detail=str(exc)[:80]),
+        ) from None
     if not isinstance(case, dict) or not isinstance(case.get("answers"), dict) or not isinstance(case.get("form"), str):
-        raise AnswerError(ErrorCode.ANSWER_INPUT, f'{where}: expected {{"form": "...", "answers": {{...}}}}')
+        raise AnswerError(
+            ErrorCode.ANSWER_INPUT, _("{where}：应为包含 form 和 answers 的 JSON 对象").format(where=where)
+        )
     return case
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ltc_assess.cli.common import add_db_option, login, open_service, password
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 
 if TYPE_CHECKING:
     from ltc_assess.storage.pg.repository import PgStore
@@ -78,7 +79,7 @@ def _pg(parser: argparse.ArgumentParser) -> None:
 def _conninfo(args: argparse.Namespace) -> str:
     url = getattr(args, "pg", None) or os.environ.get(PG_ENV)
     if not url:
-        raise AppError(ErrorCode.INVALID, f"which PostgreSQL database? (--pg URL or ${PG_ENV})")
+        raise AppError(ErrorCode.INVALID, _("要使用哪个 PostgreSQL 数据库？（--pg URL 或 ${env}）").format(env=PG_ENV))
     return str(url)
 
 
@@ -177,13 +178,13 @@ def _run(args: argparse.Namespace) -> int:
 
     from ltc_assess.storage.pg.migrations import STEPS, migrate
 
-    host, _, port = args.listen.rpartition(":")
+    host, _colon, port = args.listen.rpartition(":")
     if not host or not port.isdigit():
-        raise AppError(ErrorCode.INVALID, f"--listen {args.listen}: expected HOST:PORT")
+        raise AppError(ErrorCode.INVALID, _("--listen {listen}：应为 主机:端口").format(listen=args.listen))
     if (args.tls_cert is None) != (args.tls_key is None):
-        raise AppError(ErrorCode.INVALID, "--tls-cert and --tls-key go together")
+        raise AppError(ErrorCode.INVALID, _("--tls-cert 与 --tls-key 必须同时提供"))
     if args.tls_cert is None and host not in ("127.0.0.1", "localhost", "::1"):
-        raise AppError(ErrorCode.INVALID, "without --tls-cert/--tls-key the server listens on loopback only")
+        raise AppError(ErrorCode.INVALID, _("未提供 --tls-cert/--tls-key 时，服务器只在本机回环地址上监听"))
     conninfo = _conninfo(args)
     applied = migrate(conninfo)
     if applied:

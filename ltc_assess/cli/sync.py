@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from ltc_assess.cli.common import add_db_option, open_service, password
+from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,7 +31,7 @@ def _sync(args: argparse.Namespace) -> int:
         actor = service.login(args.user, secret)  # also unlocks the database, where the admin's setting is kept
         args.server = args.server or server_url(service)
         if args.server is None:
-            raise AppError(ErrorCode.INVALID, "no --server given and no office server set for this installation")
+            raise AppError(ErrorCode.INVALID, _("未指定 --server，本机也未设置办公室服务器"))
         try:
             report = sync(service, actor, secret, args.server, chunk=args.chunk_bytes)
         except BundleRefused as refused:  # records pulled from the server that this database refuses

@@ -9,6 +9,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.i18n import _
 
 if TYPE_CHECKING:
     from ltc_assess.service import AssessmentService
@@ -77,7 +78,7 @@ def _office_call(args: argparse.Namespace, method: str, path: str, with_task: bo
         actor = service.login(args.user, secret)
         pair = service.keys.key_pair(actor.id)
         if pair is None:
-            raise AppError(ErrorCode.SIGNATURE, f"{args.user} has no signing certificate")
+            raise AppError(ErrorCode.SIGNATURE, _("{user} 没有签名证书").format(user=args.user))
         body = _task_body(service, args) if with_task else None
         root = service.root_certificate()
         client = ServerClient(args.server, root)
@@ -93,7 +94,7 @@ def _task_body(service: AssessmentService, args: argparse.Namespace) -> dict[str
 
     subject = service.subjects.find("", args.subject)
     if subject is None:
-        raise AppError(ErrorCode.NOT_FOUND, f"no person with ID number {args.subject} in this database")
+        raise AppError(ErrorCode.NOT_FOUND, _("本数据库中没有身份证号为 {subject} 的人员").format(subject=args.subject))
     person = {k: getattr(subject, k) for k in ("uid", "name", "sex", "birth_date", "id_number")}
     person |= {k: getattr(subject, k) for k in ("phone", "district", "address") if getattr(subject, k)}
     return {

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ltc_assess.cli.common import Body, add_db_option, db_path, open_service, password, run_as
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.workflow import Role
 
 if TYPE_CHECKING:
@@ -128,10 +129,11 @@ def _recover(args: argparse.Namespace) -> int:
     try:
         key = bytes.fromhex(args.recovery_key_file.read_text(encoding="ascii").strip())
     except (OSError, ValueError, UnicodeError):
-        raise AppError(ErrorCode.INVALID, f"{args.recovery_key_file}: not a recovery key (64 hex digits)") from None
+        message = _("{file}：不是恢复密钥（应为 64 位十六进制数字）").format(file=args.recovery_key_file)
+        raise AppError(ErrorCode.INVALID, message) from None
     path = db_path(args)
     if not path.exists():
-        raise AppError(ErrorCode.NOT_FOUND, f"no database at {path}")
+        raise AppError(ErrorCode.NOT_FOUND, _("找不到数据库 {path}").format(path=path))
     with AssessmentService(path, key=key) as service:
         service.recover_account(key, args.username, _new_password())
     print(f"password of {args.username} set with the recovery key")

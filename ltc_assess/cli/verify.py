@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ltc_assess.cli.common import add_db_option, db_path, open_service, untrusted_file
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,7 +42,9 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise AppError(ErrorCode.INVALID, f"cannot read {path}: {exc.strerror}") from None
+        raise AppError(
+            ErrorCode.INVALID, _("无法读取 {path}：{strerror}").format(path=path, strerror=exc.strerror)
+        ) from None
 
 
 def _moment(text: str | None) -> dt.datetime | None:
@@ -50,7 +53,7 @@ def _moment(text: str | None) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise AppError(ErrorCode.INVALID, f"--at {text!r}: expected a date like 2033-01-01") from None
+        raise AppError(ErrorCode.INVALID, _("--at {text!r}：应为日期，例如 2033-01-01").format(text=text)) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -73,7 +76,7 @@ def _installation(args: argparse.Namespace) -> tuple[list[bytes], list[bytes], s
 def _run(args: argparse.Namespace) -> int:
     data = _read(args.file)
     if not data.startswith(b"%PDF"):
-        raise AppError(ErrorCode.INVALID, f"{args.file} is not a PDF file")
+        raise AppError(ErrorCode.INVALID, _("{file} 不是 PDF 文件").format(file=args.file))
     at = _moment(args.at)
     from ltc_assess.signing.crl import load_crls
     from ltc_assess.signing.validation import validate_report
@@ -95,13 +98,14 @@ def _run(args: argparse.Namespace) -> int:
         print(
             f"  {n}. {where} revision {c.revision}/{c.revisions}, {c.field}: {c.signer} ({c.role}, {c.username}) "
             f"at {c.signed_at} — intact {'yes' if c.intact else 'NO'}, trusted {'yes' if c.trusted else 'NO'} — "
-            f"{'VALID' if c.valid else c.ades}"
-            + (f" (certificate revoked: {c.revoked})" if c.revoked else "")
+            f"{'VALID' if c.valid else c.ades}" + (f" (certificate revoked: {c.revoked})" if c.revoked else "")
         )
         last[c.file] = c.closes_file
-    problems = [f"{f or args.file.name}: bytes were added after the last signature" for f, ok in last.items() if not ok]
+    problems = [
+        _("{file}：最后一个签名之后有追加的字节").format(file=f or args.file.name) for f, ok in last.items() if not ok
+    ]
     if not checks:
-        problems.append("the document has no signatures")
+        problems.append(_("文档没有签名"))
     for problem in problems:
         print(f"  problem: {problem}")
     ok = bool(checks) and all(c.valid for c in checks) and not problems

@@ -17,6 +17,7 @@ from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.exchange.package import VerifiedPackage, sha256, verify_package
+from ltc_assess.i18n import _
 from ltc_assess.signing.attach import SUBMITTED_NAME, submitted_report
 from ltc_assess.signing.cms import verify_detached
 from ltc_assess.signing.pades import verify_pdf
@@ -103,27 +104,37 @@ def check_insurer_package(path: Path, trust_roots_pem: list[bytes]) -> VerifiedP
     """
     package = verify_package(path, lambda data, sig: verify_detached(data, sig, trust_roots_pem))
     if package.manifest.get("format") != FORMAT:
-        raise AppError(ErrorCode.INTEGRITY, f"{path}: not an ltc-assess export package")
+        raise AppError(ErrorCode.INTEGRITY, _("{path}：不是 ltc-assess 导出包").format(path=path))
     for name, data in sorted(package.files.items()):
         if name.endswith(".pdf"):
             verdict = verify_pdf(data, trust_roots_pem)
             if not verdict.ok:
-                raise AppError(ErrorCode.SIGNATURE, f"{name}: {'; '.join(verdict.problems)}", where=str(path))
+                raise AppError(
+                    ErrorCode.SIGNATURE,
+                    _("{name}：{problems}").format(name=name, problems=_("；").join(verdict.problems)),
+                    where=str(path),
+                )
             # the approved report carries the assessors' signed submission: their signatures must hold too
             submitted = submitted_report(data)
             if submitted is not None:
                 verdict = verify_pdf(submitted, trust_roots_pem)
                 if not verdict.ok:
                     where = f"{name} ({SUBMITTED_NAME})"
-                    raise AppError(ErrorCode.SIGNATURE, f"{where}: {'; '.join(verdict.problems)}", where=str(path))
+                    raise AppError(
+                        ErrorCode.SIGNATURE,
+                        _("{where}：{problems}").format(where=where, problems=_("；").join(verdict.problems)),
+                        where=str(path),
+                    )
     try:
         entries = json.loads(package.files["assessments.json"])
     except (KeyError, ValueError):
-        raise AppError(ErrorCode.INTEGRITY, "assessments.json: missing or not JSON", where=str(path)) from None
+        raise AppError(ErrorCode.INTEGRITY, _("assessments.json：缺失或不是 JSON"), where=str(path)) from None
     for entry in entries:
         report = package.files.get(entry["report_file"])
         if report is None or sha256(report) != entry["report_sha256"]:
             raise AppError(
-                ErrorCode.INTEGRITY, f"{entry['report_file']}: does not match assessments.json", where=str(path)
+                ErrorCode.INTEGRITY,
+                _("{file}：与 assessments.json 不符").format(file=entry["report_file"]),
+                where=str(path),
             )
     return package

@@ -20,6 +20,7 @@ from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.files import FILE_MODE, touch_private
+from ltc_assess.i18n import _
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.p7s"
@@ -50,7 +51,7 @@ def sha256(data: bytes) -> str:
 def _check_name(name: str) -> str:
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or not path.parts or name in (MANIFEST, SIGNATURE):
-        raise AppError(ErrorCode.INVALID, f"bad file name in package: {name!r}")
+        raise AppError(ErrorCode.INVALID, _("包中的文件名无效：{name!r}").format(name=name))
     return str(path)
 
 
@@ -107,7 +108,7 @@ class _Source:
         self.path = path
         self.zip: zipfile.ZipFile | None = None
         if not path.exists():
-            raise AppError(ErrorCode.NOT_FOUND, f"no package at {path}")
+            raise AppError(ErrorCode.NOT_FOUND, _("{path} 处没有包").format(path=path))
         if path.is_dir():
             self.sizes = {
                 p.relative_to(path).as_posix(): p.stat().st_size for p in sorted(path.rglob("*")) if p.is_file()
@@ -117,10 +118,10 @@ class _Source:
             self.zip = zipfile.ZipFile(path)
             infos = [i for i in self.zip.infolist() if not i.is_dir()]
         except (*_ZIP_ERRORS, OSError) as exc:
-            raise AppError(ErrorCode.INTEGRITY, f"{path}: not a readable package ({exc})") from None
+            raise AppError(ErrorCode.INTEGRITY, _("{path}：无法读取的包（{exc}）").format(path=path, exc=exc)) from None
         self.sizes = {i.filename: i.file_size for i in infos}
         if len(self.sizes) != len(infos):
-            raise AppError(ErrorCode.INTEGRITY, f"{path}: not a readable package (a file name appears twice)")
+            raise AppError(ErrorCode.INTEGRITY, _("{path}：无法读取的包（有文件名重复出现）").format(path=path))
 
     def close(self) -> None:
         if self.zip is not None:
@@ -136,9 +137,15 @@ class _Source:
                 with self.zip.open(name) as handle:
                     data = handle.read(limit + 1)
         except (*_ZIP_ERRORS, OSError) as exc:
-            raise AppError(ErrorCode.INTEGRITY, f"{self.path}: not a readable package ({exc})") from None
+            raise AppError(
+                ErrorCode.INTEGRITY, _("{path}：无法读取的包（{exc}）").format(path=self.path, exc=exc)
+            ) from None
         if len(data) > limit:
-            raise AppError(ErrorCode.INTEGRITY, f"{name}: larger than the {limit} bytes allowed", where=str(self.path))
+            raise AppError(
+                ErrorCode.INTEGRITY,
+                _("{name}：超过允许的 {limit} 字节").format(name=name, limit=limit),
+                where=str(self.path),
+            )
         return data
 
 
@@ -178,30 +185,30 @@ def _verify(source: _Source, check_signature: SignatureCheck, max_bytes: int) ->
     where = str(source.path)
     for name in (MANIFEST, SIGNATURE):
         if name not in source.sizes:
-            raise AppError(ErrorCode.INTEGRITY, f"{name}: missing from the package", where=where)
+            raise AppError(ErrorCode.INTEGRITY, _("{name}：包中缺少此文件").format(name=name), where=where)
     manifest_bytes = source.read(MANIFEST, MAX_MANIFEST_BYTES)
     signer = check_signature(manifest_bytes, source.read(SIGNATURE, MAX_SIGNATURE_BYTES))
     entries = _entries(manifest_bytes, where, max_bytes)
     files = {}
     for name, size, digest in entries:
         if name not in source.sizes:
-            raise AppError(ErrorCode.INTEGRITY, f"{name}: listed in the manifest but missing", where=where)
+            raise AppError(ErrorCode.INTEGRITY, _("{name}：清单中列出但缺失").format(name=name), where=where)
         try:
             data = source.read(name, size)
         except AppError:
             data = b""
         if sha256(data) != digest or len(data) != size:
-            raise AppError(ErrorCode.INTEGRITY, f"{name}: content does not match the manifest hash", where=where)
+            raise AppError(ErrorCode.INTEGRITY, _("{name}：内容与清单中的哈希值不符").format(name=name), where=where)
         files[name] = data
     extra = sorted(set(source.sizes) - set(files) - {MANIFEST, SIGNATURE})
     if extra:
-        raise AppError(ErrorCode.INTEGRITY, f"{extra[0]}: not listed in the manifest", where=where)
+        raise AppError(ErrorCode.INTEGRITY, _("{name}：未列在清单中").format(name=extra[0]), where=where)
     return VerifiedPackage(manifest=json.loads(manifest_bytes), files=files, signer=signer)
 
 
 def _entries(manifest_bytes: bytes, where: str, max_bytes: int) -> list[tuple[str, int, str]]:
     """(path, bytes, sha256) of each listed file; AppError when the manifest is not one."""
-    bad = AppError(ErrorCode.INTEGRITY, f"{MANIFEST}: not a valid manifest", where=where)
+    bad = AppError(ErrorCode.INTEGRITY, _("{manifest}：清单无效").format(manifest=MANIFEST), where=where)
     try:
         manifest = json.loads(manifest_bytes)
         entries = [(e["path"], e["bytes"], e["sha256"]) for e in manifest["files"]]
@@ -213,5 +220,7 @@ def _entries(manifest_bytes: bytes, where: str, max_bytes: int) -> list[tuple[st
         ):
             raise bad
     if sum(size for _n, size, _d in entries) > max_bytes:
-        raise AppError(ErrorCode.INTEGRITY, f"{MANIFEST}: the package is larger than allowed", where=where)
+        raise AppError(
+            ErrorCode.INTEGRITY, _("{manifest}：包的大小超出允许范围").format(manifest=MANIFEST), where=where
+        )
     return entries

@@ -42,7 +42,9 @@ class DueCases(LifecycleBase):
         try:
             dt.date.fromisoformat(on)
         except ValueError:
-            raise AppError(ErrorCode.INVALID, f"bad date {on!r} (YYYY-MM-DD)", where="on") from None
+            raise AppError(
+                ErrorCode.INVALID, _("日期 {on!r} 无效（应为 YYYY-MM-DD）").format(on=on), where="on"
+            ) from None
         if not reason.strip():
             raise AppError(ErrorCode.INVALID, _("须写明需要状态评估的理由"), where="reason")
         self.conclusion(aid)

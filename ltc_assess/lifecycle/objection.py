@@ -40,7 +40,9 @@ class ObjectionCases(LifecycleBase):
             try:
                 dt.date.fromisoformat(value)
             except ValueError:
-                raise AppError(ErrorCode.INVALID, f"bad date {value!r} (YYYY-MM-DD)", where=name) from None
+                raise AppError(
+                    ErrorCode.INVALID, _("日期 {on!r} 无效（应为 YYYY-MM-DD）").format(on=value), where=name
+                ) from None
         today = self._today()
         rows = [r for r in self.records.conclusions(date_from, date_to) if r["superseded_by"] is None]
         out = []

@@ -62,7 +62,7 @@ class VisitCases(LifecycleBase):
         """The explicit answers: was the applicant's identity checked, was the guardian or an agent present."""
         actor, record = self._on_visit(actor, aid)
         if not record.took_part(actor.id):
-            raise AppError(ErrorCode.PERMISSION, f"assessment {aid} belongs to other assessors")
+            raise AppError(ErrorCode.PERMISSION, _("评估 {aid} 属于其他评估员").format(aid=aid))
         fields = {
             "identity_checked": int(identity_checked),
             "guardian_present": int(guardian_present),
@@ -110,7 +110,11 @@ class VisitCases(LifecycleBase):
         if record.status != Status.SUBMITTED:
             raise AppError(ErrorCode.TRANSITION, _("只有已提交的评估可由专家确认"))
         if self.service.form(record.form_ref).level_name(level) is None:
-            raise AppError(ErrorCode.INVALID, f"level {level} does not exist in {record.form_ref}", where="level")
+            raise AppError(
+                ErrorCode.INVALID,
+                _("{form} 中没有等级 {level}").format(level=level, form=record.form_ref),
+                where="level",
+            )
         self._refuse_original_people(actor, record)
         with self.service.unit_of_work(actor) as work:
             work.lifecycle.confirm(aid, actor.id, level, self.service.now())

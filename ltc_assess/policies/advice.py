@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ltc_assess import paths
 from ltc_assess.errors import ErrorCode, FormError
+from ltc_assess.i18n import _
 from ltc_assess.policies.model import Source
 from ltc_assess.policies.registry import read_model
 from ltc_assess.schema.located import FormErrors, where
@@ -67,14 +68,17 @@ def load_advice(path: str | Path) -> AdviceSet:
     grades = {g.code for g in form.scoring.grades or ()}
     for i, d in enumerate(advice.dimensions):
         if d.dimension not in dims:
-            add(("dimensions", i, "dimension"), f"{form.ref} has no dimension {d.dimension!r}")
+            add(
+                ("dimensions", i, "dimension"),
+                _("{ref} 中没有维度 {dimension!r}").format(ref=form.ref, dimension=d.dimension),
+            )
         if d.grade not in grades:
-            add(("dimensions", i, "grade"), f"{form.ref} has no grade {d.grade}")
+            add(("dimensions", i, "grade"), _("{ref} 中没有分级 {grade}").format(ref=form.ref, grade=d.grade))
     for i, it in enumerate(advice.items):
         if it.item not in form.items:
-            add(("items", i, "item"), f"{form.ref} has no item {it.item!r}")
+            add(("items", i, "item"), _("{ref} 中没有条目 {item!r}").format(ref=form.ref, item=it.item))
     if Path(path).stem != advice.form:
-        add(("form",), f"advice for {advice.form} must be stored as advice/{advice.form}.yaml")
+        add(("form",), _("{form} 的照护建议必须保存为 advice/{form}.yaml").format(form=advice.form))
     if problems:
         raise FormErrors(problems)
     return advice

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from ltc_assess import paths
 from ltc_assess.errors import ErrorCode, FormError
+from ltc_assess.i18n import _
 from ltc_assess.policies.model import Policy
 from ltc_assess.schema.located import FormErrors, located_problems, read_file, read_yaml, where
 
@@ -36,7 +37,7 @@ def read_model(path: str | Path, model: type[M]) -> tuple[M, str, Any, bytes]:
     data, display = read_file(path, ErrorCode.POLICY_NOT_FOUND, path.name)
     raw = read_yaml(data, display, ErrorCode.POLICY_SCHEMA)
     if not isinstance(raw, dict):
-        raise FormErrors([FormError(ErrorCode.POLICY_SCHEMA, "the file must be a mapping", display)])
+        raise FormErrors([FormError(ErrorCode.POLICY_SCHEMA, _("文件必须是映射"), display)])
     try:
         return model.model_validate(raw), display, raw, data
     except ValidationError as exc:
@@ -53,7 +54,9 @@ def load_policy(path: str | Path, placed: bool = True) -> Policy:
     policy, display, raw, data = read_model(path, Policy)
     problems = _check(policy, display, raw)
     if placed and (path.parent.name, path.name) != (policy.city, f"v{policy.version}.yaml"):
-        message = f"policy {policy.ref} must be stored as {policy.city}/v{policy.version}.yaml"
+        message = _("政策 {ref} 必须保存为 {city}/v{version}.yaml").format(
+            ref=policy.ref, city=policy.city, version=policy.version
+        )
         problems.append(FormError(ErrorCode.POLICY_SCHEMA, message, display))
     if problems:
         raise FormErrors(problems)
@@ -77,18 +80,21 @@ def _check(policy: Policy, display: str, raw: Any) -> list[FormError]:
         return out
     for i, level in enumerate(policy.eligible_levels):
         if level not in levels:
-            add(("eligible_levels", i), f"level {level} does not exist in {policy.form}")
+            add(("eligible_levels", i), _("{form} 中没有等级 {level}").format(level=level, form=policy.form))
         if level not in policy.validity_months:
-            add(("validity_months",), f"eligible level {level} has no validity_months entry")
+            add(("validity_months",), _("可享受待遇的等级 {level} 没有 validity_months 条目").format(level=level))
     for level in policy.validity_months:
         if level not in levels:
-            add(("validity_months", level), f"level {level} does not exist in {policy.form}")
+            add(("validity_months", level), _("{form} 中没有等级 {level}").format(level=level, form=policy.form))
     if policy.onsite.min_experts > policy.onsite.min_people:
-        add(("onsite", "min_experts"), "cannot exceed onsite.min_people")
+        add(("onsite", "min_experts"), _("不能超过 onsite.min_people"))
     for i, benefit in enumerate(policy.benefits):
         for level in benefit.amounts:
             if level not in policy.eligible_levels:
-                add(("benefits", i, "amounts", level), f"level {level} is not an eligible level of {policy.ref}")
+                add(
+                    ("benefits", i, "amounts", level),
+                    _("等级 {level} 不是 {ref} 可享受待遇的等级").format(level=level, ref=policy.ref),
+                )
     return out
 
 
@@ -100,11 +106,13 @@ def installed_policies() -> tuple[Policy, ...]:
 
 def get_policy(ref: str) -> Policy:
     """``"city"`` -> newest installed version; ``"city@N"`` -> that version."""
-    city, _, version = ref.partition("@")
+    city, _at, version = ref.partition("@")
     matches = [p for p in installed_policies() if p.city == city]
     if version:
         matches = [p for p in matches if str(p.version) == version]
     if not matches:
         known = ", ".join(sorted({p.city for p in installed_policies()}))
-        raise FormError(ErrorCode.POLICY_NOT_FOUND, f"no installed policy {ref!r} (installed: {known})")
+        raise FormError(
+            ErrorCode.POLICY_NOT_FOUND, _("未安装政策 {ref!r}（已安装：{known}）").format(ref=ref, known=known)
+        )
     return max(matches, key=lambda p: p.version)

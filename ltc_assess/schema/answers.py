@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ltc_assess.errors import AnswerError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.schema.model import (
     AnyItem,
     ComputedItem,
@@ -48,7 +49,7 @@ def _single(item: SingleChoiceItem, item_id: str) -> Checker:
 
     def check(value: Any) -> None:
         if not _allowed(allowed, value):
-            raise _bad(item_id, f"value {value!r} is not allowed; allowed values: {shown}")
+            raise _bad(item_id, _("值 {value!r} 不允许；允许的值：{shown}").format(value=value, shown=shown))
 
     return check
 
@@ -60,15 +61,17 @@ def _multi(item: MultiChoiceItem, item_id: str) -> Checker:
 
     def check(value: Any) -> None:
         if not isinstance(value, list | tuple):
-            raise _bad(item_id, f"expected a list of choices, got {value!r}")
+            raise _bad(item_id, _("应为选项列表，实际为 {value!r}").format(value=value))
         for v in value:
             if not _allowed(allowed, v):
-                raise _bad(item_id, f"value {v!r} is not allowed; allowed values: {_fmt(values)}")
+                raise _bad(item_id, _("值 {value!r} 不允许；允许的值：{allowed}").format(value=v, allowed=_fmt(values)))
         if len(set(value)) != len(value):
-            raise _bad(item_id, "a choice is listed twice")
+            raise _bad(item_id, _("同一选项列出了两次"))
         chosen_exclusive = exclusive.intersection(value)
         if chosen_exclusive and len(value) > 1:
-            raise _bad(item_id, f"{_fmt(sorted(chosen_exclusive, key=str))} cannot be combined with other choices")
+            raise _bad(
+                item_id, _("{value} 不能与其他选项同时选择").format(value=_fmt(sorted(chosen_exclusive, key=str)))
+            )
 
     return check
 
@@ -76,11 +79,13 @@ def _multi(item: MultiChoiceItem, item_id: str) -> Checker:
 def _number(item: NumberItem, item_id: str) -> Checker:
     def check(value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _bad(item_id, f"expected a number, got {value!r}")
+            raise _bad(item_id, _("应为数字，实际为 {value!r}").format(value=value))
         if item.min is not None and value < item.min or item.max is not None and value > item.max:
-            raise _bad(item_id, f"value {value} is outside {item.min:g}–{item.max:g}")
+            raise _bad(
+                item_id, _("值 {value} 超出 {min:g}–{max:g} 范围").format(value=value, min=item.min, max=item.max)
+            )
         if item.decimals == 0 and isinstance(value, float) and not value.is_integer():
-            raise _bad(item_id, f"value {value} must be a whole number")
+            raise _bad(item_id, _("值 {value} 必须是整数").format(value=value))
 
     return check
 
@@ -90,11 +95,11 @@ def _text(item: TextItem, item_id: str) -> Checker:
 
     def check(value: Any) -> None:
         if not isinstance(value, str):
-            raise _bad(item_id, f"expected text, got {value!r}")
+            raise _bad(item_id, _("应为文本，实际为 {value!r}").format(value=value))
         if len(value) > item.max_length:
-            raise _bad(item_id, f"text is longer than {item.max_length} characters")
+            raise _bad(item_id, _("文本超过 {max_length} 个字符").format(max_length=item.max_length))
         if pattern and value and not pattern.fullmatch(value):
-            raise _bad(item_id, f"text {value!r} does not have the expected format")
+            raise _bad(item_id, _("文本 {value!r} 格式不符").format(value=value))
 
     return check
 
@@ -104,7 +109,7 @@ def _date(_item: DateItem, item_id: str) -> Checker:
         try:
             dt.date.fromisoformat(value)
         except (TypeError, ValueError):
-            raise _bad(item_id, f"expected a date as YYYY-MM-DD, got {value!r}") from None
+            raise _bad(item_id, _("应为 YYYY-MM-DD 格式的日期，实际为 {value!r}").format(value=value)) from None
 
     return check
 
@@ -112,14 +117,14 @@ def _date(_item: DateItem, item_id: str) -> Checker:
 def _signature(_item: SignatureItem, item_id: str) -> Checker:
     def check(value: Any) -> None:
         if not isinstance(value, str) or not value:
-            raise _bad(item_id, "expected a signature reference (non-empty text)")
+            raise _bad(item_id, _("应为签名引用（非空文本）"))
 
     return check
 
 
 def _computed(_item: ComputedItem, item_id: str) -> Checker:
     def check(value: Any) -> None:
-        raise _bad(item_id, "is computed by the form and cannot be answered")
+        raise _bad(item_id, _("该条目由表单计算得出，不能填写"))
 
     return check
 
@@ -129,15 +134,20 @@ def _group(item: GroupItem, item_id: str) -> Checker:
 
     def check(value: Any) -> None:
         if not isinstance(value, list | tuple):
-            raise _bad(item_id, f"expected a list of rows, got {value!r}")
+            raise _bad(item_id, _("应为行列表，实际为 {value!r}").format(value=value))
         if len(value) > item.max_rows:
-            raise _bad(item_id, f"at most {item.max_rows} rows")
+            raise _bad(item_id, _("最多 {max_rows} 行").format(max_rows=item.max_rows))
         for n, row in enumerate(value, 1):
             if not isinstance(row, dict):
-                raise _bad(item_id, f"row {n} must be an object of field values")
+                raise _bad(item_id, _("第 {n} 行必须是字段值对象").format(n=n))
             for key, cell in row.items():
                 if key not in fields:
-                    raise _bad(item_id, f"row {n}: unknown field {key!r}; fields: {_fmt(fields)}")
+                    raise _bad(
+                        item_id,
+                        _("第 {n} 行：字段 {key!r} 不存在；可用字段：{fields}").format(
+                            n=n, key=key, fields=_fmt(fields)
+                        ),
+                    )
                 if cell is not None:
                     fields[key](cell)
 
@@ -170,7 +180,11 @@ def check_answer(form: FormDef, item_id: str, value: Any) -> None:
     """Raise AnswerError if ``item_id`` is unknown or ``value`` does not fit it (``None`` clears)."""
     item = form.items.get(item_id)
     if item is None:
-        raise AnswerError(ErrorCode.ANSWER_UNKNOWN, f"unknown item {item_id!r} in form {form.ref}", item=item_id)
+        raise AnswerError(
+            ErrorCode.ANSWER_UNKNOWN,
+            _("表单 {ref} 中没有条目 {item_id!r}").format(item_id=item_id, ref=form.ref),
+            item=item_id,
+        )
     if value is not None:
         checker_for(item)(value)
 

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ltc_assess.errors import ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.schema.expressions import Expression
 from ltc_assess.schema.located import FormErrors, Path_, Problems, located_problems, read_file, read_yaml
 from ltc_assess.schema.model import (
@@ -36,7 +37,7 @@ def load_form(path: str | Path) -> FormDef:
     Raises:
         FormErrors: with every problem found, each located by file, line and path.
     """
-    data, display = read_file(Path(path), ErrorCode.FORM_NOT_FOUND, "form file")
+    data, display = read_file(Path(path), ErrorCode.FORM_NOT_FOUND, _("表单文件"))
     return load_form_bytes(data, display)
 
 
@@ -45,7 +46,7 @@ def load_form_bytes(data: bytes, display: str = "<form>") -> FormDef:
     raw = read_yaml(data, display, ErrorCode.FORM_YAML)
     problems = Problems(display, raw)
     if not isinstance(raw, dict):
-        problems.add(ErrorCode.FORM_SCHEMA, (), "a form file must be a mapping with 'form', 'version', ...")
+        problems.add(ErrorCode.FORM_SCHEMA, (), _("表单文件必须是包含 form、version 等键的映射"))
         raise FormErrors(problems.items)
     try:
         form = FormDef.model_validate(raw)
@@ -67,18 +68,22 @@ def _check(form: FormDef, p: Problems) -> None:
         for ii, item in enumerate(section.items):
             path: Path_ = ("sections", si, "items", ii)
             if item.id in item_paths:
-                p.add(ErrorCode.FORM_DUPLICATE, (*path, "id"), f"duplicate item id {item.id!r}")
+                p.add(ErrorCode.FORM_DUPLICATE, (*path, "id"), _("条目编号 {id!r} 重复").format(id=item.id))
             item_paths[item.id] = path
             choices = getattr(item, "choices", ())
             values = [c.value for c in choices]
             if len(values) != len(set(values)):
-                p.add(ErrorCode.FORM_DUPLICATE, (*path, "choices"), f"duplicate choice values in {item.id!r}")
+                p.add(ErrorCode.FORM_DUPLICATE, (*path, "choices"), _("条目 {id!r} 的选项值重复").format(id=item.id))
             default = getattr(item, "default", None)
             defaults = default if isinstance(default, tuple) else () if default is None else (default,)
             for d in defaults:
                 if d not in values:
-                    p.add(ErrorCode.FORM_REF, (*path, "default"), f"default {d!r} is not a choice of {item.id!r}")
-    _unique(p, [s.id for s in form.sections], "sections", "section")
+                    p.add(
+                        ErrorCode.FORM_REF,
+                        (*path, "default"),
+                        _("默认值 {d!r} 不是 {id!r} 的选项").format(d=d, id=item.id),
+                    )
+    _unique(p, [s.id for s in form.sections], "sections", _("章节"))
 
     names = set(item_paths)
     for dim in form.scoring.dimensions:
@@ -87,30 +92,47 @@ def _check(form: FormDef, p: Problems) -> None:
             names.add(f"{dim.id}.grade")
     if form.scoring.total:
         names.add("total")
-    _unique(p, [d.id for d in form.scoring.dimensions], ("scoring", "dimensions"), "dimension")
+    _unique(p, [d.id for d in form.scoring.dimensions], ("scoring", "dimensions"), _("维度"))
     clash = names & {d.id for d in form.scoring.dimensions} & set(item_paths)
     for name in sorted(clash):
-        p.add(ErrorCode.FORM_DUPLICATE, ("scoring", "dimensions"), f"dimension id {name!r} is also an item id")
+        p.add(
+            ErrorCode.FORM_DUPLICATE,
+            ("scoring", "dimensions"),
+            _("维度编号 {name!r} 与某个条目编号重复").format(name=name),
+        )
 
     for path, expr in _expressions(form):
         for ref in expr.refs:
             if ref not in names:
-                p.add(ErrorCode.FORM_REF, path, f"unknown name {ref!r} in expression {expr.source!r}")
+                p.add(
+                    ErrorCode.FORM_REF,
+                    path,
+                    _("表达式 {source!r} 中的名称 {ref!r} 不存在").format(ref=ref, source=expr.source),
+                )
     _check_scoring(form, item_paths, p)
     for ci, rule in enumerate(form.consistency):
         for ref in rule.items:
             if ref not in item_paths:
-                p.add(ErrorCode.FORM_REF, ("consistency", ci, "items"), f"unknown item {ref!r} in {rule.id!r}")
-    _unique(p, [c.id for c in form.consistency], "consistency", "consistency rule")
+                p.add(
+                    ErrorCode.FORM_REF,
+                    ("consistency", ci, "items"),
+                    _("{id!r} 中的条目 {ref!r} 不存在").format(ref=ref, id=rule.id),
+                )
+    _unique(p, [c.id for c in form.consistency], "consistency", _("一致性规则"))
     for item_id, fill in form.prefill.items():
         if item_id not in item_paths:
-            p.add(ErrorCode.FORM_REF, ("prefill", item_id), f"unknown item {item_id!r} in prefill")
+            p.add(
+                ErrorCode.FORM_REF, ("prefill", item_id), _("预填中的条目 {item_id!r} 不存在").format(item_id=item_id)
+            )
         elif isinstance(fill, MappedPrefill):
             allowed = {c.value for c in getattr(form.items[item_id], "choices", ())}
             for source_value, value in fill.values.items():
                 if value not in allowed:
-                    p.add(ErrorCode.FORM_REF, ("prefill", item_id, "values", source_value),
-                          f"{value!r} is not a choice of {item_id!r}")
+                    p.add(
+                        ErrorCode.FORM_REF,
+                        ("prefill", item_id, "values", source_value),
+                        _("{value!r} 不是 {item_id!r} 的选项").format(value=value, item_id=item_id),
+                    )
 
 
 def _unique(p: Problems, ids: list[str], where: str | Path_, what: str) -> None:
@@ -118,7 +140,11 @@ def _unique(p: Problems, ids: list[str], where: str | Path_, what: str) -> None:
     for idx, ident in enumerate(ids):
         if ident in seen:
             base = (where,) if isinstance(where, str) else where
-            p.add(ErrorCode.FORM_DUPLICATE, (*base, idx, "id"), f"duplicate {what} id {ident!r}")
+            p.add(
+                ErrorCode.FORM_DUPLICATE,
+                (*base, idx, "id"),
+                _("{what}编号 {ident!r} 重复").format(what=what, ident=ident),
+            )
         seen.add(ident)
 
 
@@ -159,10 +185,10 @@ def _check_scoring(form: FormDef, item_paths: dict[str, Path_], p: Problems) -> 
     sc = form.scoring
     level_codes = [lv.code for lv in sc.levels]
     if level_codes != list(range(len(level_codes))):
-        p.add(ErrorCode.FORM_SCHEMA, ("scoring", "levels"), "level codes must be 0, 1, 2, ... in order")
+        p.add(ErrorCode.FORM_SCHEMA, ("scoring", "levels"), _("等级代码必须按 0、1、2…… 顺序排列"))
     grade_codes = [g.code for g in sc.grades or ()]
     if grade_codes != list(range(len(grade_codes))):
-        p.add(ErrorCode.FORM_SCHEMA, ("scoring", "grades"), "grade codes must be 0, 1, 2, ... in order")
+        p.add(ErrorCode.FORM_SCHEMA, ("scoring", "grades"), _("分级代码必须按 0、1、2…… 顺序排列"))
 
     owner: dict[str, str] = {}
     domains: dict[str, set[Any]] = {}
@@ -172,14 +198,22 @@ def _check_scoring(form: FormDef, item_paths: dict[str, Path_], p: Problems) -> 
         for ref in dim.items:
             item = form.items.get(ref)
             if item is None:
-                p.add(ErrorCode.FORM_REF, (*base, "items"), f"unknown item {ref!r} in scoring {dim.id!r}")
+                p.add(
+                    ErrorCode.FORM_REF,
+                    (*base, "items"),
+                    _("评分 {id!r} 中的条目 {ref!r} 不存在").format(ref=ref, id=dim.id),
+                )
                 ok = False
             elif not isinstance(item, SingleChoiceItem) or not all(isinstance(c.value, int) for c in item.choices):
-                msg = f"scored item {ref!r} must be a single_choice with integer values"
+                msg = _("计分条目 {ref!r} 必须是取整数值的单选题").format(ref=ref)
                 p.add(ErrorCode.FORM_SCHEMA, (*base, "items"), msg)
                 ok = False
             elif ref in owner:
-                p.add(ErrorCode.FORM_DUPLICATE, (*base, "items"), f"item {ref!r} is already scored in {owner[ref]!r}")
+                p.add(
+                    ErrorCode.FORM_DUPLICATE,
+                    (*base, "items"),
+                    _("条目 {ref!r} 已在 {owner!r} 中计分").format(ref=ref, owner=owner[ref]),
+                )
             else:
                 owner[ref] = dim.id
         if not ok:
@@ -189,7 +223,7 @@ def _check_scoring(form: FormDef, item_paths: dict[str, Path_], p: Problems) -> 
         if dim.summed:
             domains[dim.id] = _sumset(domains[ref] for ref in dim.items)
         elif dim.grade is not None and isinstance(dim.grade, BandsRule) and dim.grade.input is None:
-            msg = f"dimension {dim.id!r} is not summed, so its bands need an 'input'"
+            msg = _("维度 {id!r} 不求和，其分级区间需要 input").format(id=dim.id)
             p.add(ErrorCode.FORM_SCHEMA, (*base, "grade"), msg)
     for ref in item_paths:
         item = form.items[ref]
@@ -203,7 +237,7 @@ def _check_scoring(form: FormDef, item_paths: dict[str, Path_], p: Problems) -> 
         if dim.grade is None:
             continue
         if not grade_codes:
-            msg = f"dimension {dim.id!r} is graded but no 'grades' are named"
+            msg = _("维度 {id!r} 需要分级，但未定义 grades").format(id=dim.id)
             p.add(ErrorCode.FORM_SCHEMA, ("scoring", "grades"), msg)
         target = ("scoring", "dimensions", di, "grade")
         _check_rule(dim.grade, set(grade_codes), domains, target, p, default_input=dim.id if dim.summed else None)
@@ -216,7 +250,7 @@ def _check_scoring(form: FormDef, item_paths: dict[str, Path_], p: Problems) -> 
 def _check_dimension_directions(dims: tuple[Dimension, ...], p: Problems) -> None:
     for di, dim in enumerate(dims):
         if not dim.summed and dim.grade is None:
-            msg = f"dimension {dim.id!r} is neither summed nor graded"
+            msg = _("维度 {id!r} 既不求和也不分级").format(id=dim.id)
             p.add(ErrorCode.FORM_SCHEMA, ("scoring", "dimensions", di), msg)
 
 
@@ -225,15 +259,17 @@ def _check_adjustments(form: FormDef, codes: set[int], p: Problems) -> None:
     if adj is None:
         return
     if adj.cap is not None and adj.cap not in codes:
-        p.add(ErrorCode.FORM_REF, ("scoring", "adjustments", "cap"), f"cap {adj.cap} is not a level code")
+        p.add(ErrorCode.FORM_REF, ("scoring", "adjustments", "cap"), _("上限 {cap} 不是等级代码").format(cap=adj.cap))
     for ai, rule in enumerate(adj.rules):
         path: Path_ = ("scoring", "adjustments", "rules", ai, "effect")
         eff = rule.effect
         if (eff.set is None) == (eff.raise_ is None):
-            p.add(ErrorCode.FORM_SCHEMA, path, f"adjustment {rule.id!r} needs exactly one of 'set' or 'raise'")
+            p.add(ErrorCode.FORM_SCHEMA, path, _("调整规则 {id!r} 必须且只能有 set 或 raise 之一").format(id=rule.id))
         elif eff.set is not None and eff.set not in codes:
-            p.add(ErrorCode.FORM_REF, path, f"adjustment {rule.id!r} sets unknown level {eff.set}")
-    _unique(p, [r.id for r in adj.rules], ("scoring", "adjustments", "rules"), "adjustment")
+            p.add(
+                ErrorCode.FORM_REF, path, _("调整规则 {id!r} 设定了不存在的等级 {set}").format(id=rule.id, set=eff.set)
+            )
+    _unique(p, [r.id for r in adj.rules], ("scoring", "adjustments", "rules"), _("调整规则"))
 
 
 def _sumset(parts: Iterable[set[Any]]) -> set[Any]:
@@ -267,9 +303,13 @@ def _check_rule(
     if isinstance(rule, BandsRule):
         for bi, band in enumerate(rule.bands):
             if band.code not in codes:
-                p.add(ErrorCode.FORM_REF, (*path, "bands", bi, "code"), f"unknown code {band.code}")
+                p.add(ErrorCode.FORM_REF, (*path, "bands", bi, "code"), _("代码 {code} 不存在").format(code=band.code))
             if band.min > band.max:
-                p.add(ErrorCode.FORM_SCHEMA, (*path, "bands", bi), f"band min {band.min} > max {band.max}")
+                p.add(
+                    ErrorCode.FORM_SCHEMA,
+                    (*path, "bands", bi),
+                    _("分级区间下限 {min} 大于上限 {max}").format(min=band.min, max=band.max),
+                )
         if rule.input is not None:
             combos = _combinations(rule.input.refs, domains)
             values = None if combos is None else {rule.input(env) for env in combos}
@@ -278,32 +318,40 @@ def _check_rule(
         for value in sorted(values or (), key=float):
             hits = [b for b in rule.bands if b.min <= value <= b.max]
             if len(hits) != 1:
-                what = "no band" if not hits else f"{len(hits)} bands"
-                p.add(ErrorCode.FORM_COVERAGE, (*path, "bands"), f"reachable value {value} falls in {what}")
+                what = _("任何分级区间") if not hits else _("{count} 个分级区间").format(count=len(hits))
+                p.add(
+                    ErrorCode.FORM_COVERAGE,
+                    (*path, "bands"),
+                    _("可能出现的值 {value} 落入{what}").format(value=value, what=what),
+                )
     elif isinstance(rule, RulesTable):
         for ri, row in enumerate(rule.rules):
             if row.code not in codes:
-                p.add(ErrorCode.FORM_REF, (*path, "rules", ri, "code"), f"unknown code {row.code}")
+                p.add(ErrorCode.FORM_REF, (*path, "rules", ri, "code"), _("代码 {code} 不存在").format(code=row.code))
         if rule.otherwise is not None:
             if rule.otherwise not in codes:
-                p.add(ErrorCode.FORM_REF, (*path, "otherwise"), f"unknown code {rule.otherwise}")
+                p.add(ErrorCode.FORM_REF, (*path, "otherwise"), _("代码 {code} 不存在").format(code=rule.otherwise))
             return
         refs = tuple(dict.fromkeys(r for row in rule.rules for r in row.when.refs))
         for env in _combinations(refs, domains) or ():
             if not any(row.when(env) for row in rule.rules):
                 shown = ", ".join(f"{k}={v}" for k, v in env.items())
-                p.add(ErrorCode.FORM_COVERAGE, (*path, "rules"), f"no rule matches {shown}")
+                p.add(ErrorCode.FORM_COVERAGE, (*path, "rules"), _("没有规则匹配 {shown}").format(shown=shown))
                 break
     else:
         for ri, cells in enumerate(rule.cells):
             for code in cells:
                 if code not in codes:
-                    p.add(ErrorCode.FORM_REF, (*path, "cells", ri), f"unknown code {code}")
+                    p.add(ErrorCode.FORM_REF, (*path, "cells", ri), _("代码 {code} 不存在").format(code=code))
         refs = tuple(dict.fromkeys(rule.rows.refs + rule.columns.refs))
         for env in _combinations(refs, domains) or ():
             r, c = rule.rows(env), rule.columns(env)
             in_range = isinstance(r, int) and 0 <= r < len(rule.cells)
             if not (in_range and isinstance(c, int) and 0 <= c < len(rule.cells[r])):
                 shown = ", ".join(f"{k}={v}" for k, v in env.items())
-                p.add(ErrorCode.FORM_COVERAGE, (*path, "cells"), f"no cell [{r}][{c}] for {shown}")
+                p.add(
+                    ErrorCode.FORM_COVERAGE,
+                    (*path, "cells"),
+                    _("没有对应 {shown} 的单元格 [{r}][{c}]").format(r=r, c=c, shown=shown),
+                )
                 break

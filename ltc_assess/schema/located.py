@@ -12,6 +12,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from ltc_assess.errors import ErrorCode, FormError
+from ltc_assess.i18n import _
 
 Path_ = tuple[str | int, ...]
 
@@ -109,7 +110,9 @@ def read_file(path: Path, code: ErrorCode, what: str) -> tuple[bytes, str]:
     try:
         return path.read_bytes(), display
     except OSError as exc:
-        raise FormError(code, f"cannot read {what}: {exc.strerror}", display) from None
+        raise FormError(
+            code, _("无法读取{what}：{strerror}").format(what=what, strerror=exc.strerror), display
+        ) from None
 
 
 def read_yaml(data: bytes, display: str, code: ErrorCode) -> Any:
@@ -117,12 +120,12 @@ def read_yaml(data: bytes, display: str, code: ErrorCode) -> Any:
     try:
         return YAML(typ="rt").load(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise FormError(code, "file is not UTF-8 text", display) from None
+        raise FormError(code, _("文件不是 UTF-8 文本"), display) from None
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{display}:{mark.line + 1}" if mark else display
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise FormError(code, f"invalid YAML: {problem}", where) from None
+        raise FormError(code, _("YAML 格式错误：{problem}").format(problem=problem), where) from None
 
 
 def located_problems(exc: ValidationError, display: str, raw: Any, code: ErrorCode) -> list[FormError]:
@@ -137,5 +140,6 @@ def located_problems(exc: ValidationError, display: str, raw: Any, code: ErrorCo
         if err["type"] == "too_short" and any(d[: len(loc)] == loc and d != loc for d in deeper):
             continue  # a list emptied only because its invalid entries were dropped
         kind = ErrorCode.FORM_EXPR if "bad expression" in err["msg"] else code
-        problems.add(kind, loc, err["msg"].removeprefix("Value error, "))
+        problem = err["msg"].removeprefix("Value error, ")  # pydantic's wording, or our validators'
+        problems.add(kind, loc, _("格式不符：{problem}").format(problem=problem))
     return problems.items

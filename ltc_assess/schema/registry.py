@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ltc_assess import paths
 from ltc_assess.errors import ErrorCode, FormError
+from ltc_assess.i18n import _
 from ltc_assess.schema.loader import load_form
 from ltc_assess.schema.located import display_path, read_file, read_yaml, where
 from ltc_assess.schema.model import FormDef
@@ -35,7 +36,7 @@ def check_placement(form: FormDef, path: Path) -> None:
     if (path.parent.name, path.name) != expected:
         raise FormError(
             ErrorCode.FORM_SCHEMA,
-            f"form {form.ref} must be stored as {expected[0]}/{expected[1]}",
+            _("表单 {ref} 必须保存为 {folder}/{file}").format(ref=form.ref, folder=expected[0], file=expected[1]),
             display_path(path),
         )
 
@@ -58,15 +59,19 @@ def _load_installed() -> tuple[FormDef, ...]:
 
 def get_form(ref: str) -> FormDef:
     """``"id"`` -> newest installed version; ``"id@N"`` -> that version."""
-    form_id, _, version = ref.partition("@")
+    form_id, _at, version = ref.partition("@")
     matches = [f for f in installed_forms() if f.form == form_id]
     if version:
         if not version.isdigit():
-            raise FormError(ErrorCode.FORM_NOT_FOUND, f"bad form version {version!r} in {ref!r}")
+            raise FormError(
+                ErrorCode.FORM_NOT_FOUND, _("{ref!r} 中的表单版本 {version!r} 无效").format(version=version, ref=ref)
+            )
         matches = [f for f in matches if f.version == int(version)]
     if not matches:
         known = ", ".join(sorted({f.ref for f in installed_forms()}))
-        raise FormError(ErrorCode.FORM_NOT_FOUND, f"no installed form {ref!r} (installed: {known})")
+        raise FormError(
+            ErrorCode.FORM_NOT_FOUND, _("未安装表单 {ref!r}（已安装：{known}）").format(ref=ref, known=known)
+        )
     return max(matches, key=lambda f: f.version)
 
 
@@ -75,14 +80,16 @@ def default_form(root: Path | None = None) -> str:
     ``default`` of ``forms/index.yaml``, so that the standard offered is data, not code. It must name an installed
     form (a located error otherwise)."""
     base = root or paths.forms_dir()
-    data, display = read_file(base / INDEX, ErrorCode.FORM_SCHEMA, "the forms index")
+    data, display = read_file(base / INDEX, ErrorCode.FORM_SCHEMA, _("表单索引"))
     raw = read_yaml(data, display, ErrorCode.FORM_SCHEMA)
     default = raw.get("default") if isinstance(raw, dict) else None
     known = sorted({p.parent.name for p in form_files(base)})
     if not isinstance(default, str) or default not in known:
         raise FormError(
             ErrorCode.FORM_NOT_FOUND,
-            f"default: {default!r} is no installed form (installed: {', '.join(known)})",
+            _("default：{default!r} 不是已安装的表单（已安装：{known}）").format(
+                default=default, known=", ".join(known)
+            ),
             where(display, raw, ("default",)),
         )
     return default

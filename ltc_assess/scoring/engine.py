@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ltc_assess.errors import AnswerError, ErrorCode
-from ltc_assess.i18n import N_, Msg
+from ltc_assess.i18n import N_, Msg, _, say
 from ltc_assess.schema.model import (
     BandsRule,
     FormDef,
@@ -113,7 +113,7 @@ def _validate(plan: Plan, form: FormDef, answers: Mapping[str, Any]) -> dict[str
         if allowed is None or isinstance(value, list | dict) or (type(value), value) not in allowed:
             checker = check.get(item_id)
             if checker is None:
-                msg = f"unknown item {item_id!r} in form {form.ref}"
+                msg = _("表单 {ref} 中没有条目 {item_id!r}").format(item_id=item_id, ref=form.ref)
                 raise AnswerError(ErrorCode.ANSWER_UNKNOWN, msg, item=item_id)
             if value is None:
                 continue
@@ -150,8 +150,12 @@ def score(form: FormDef, answers: Mapping[str, Any], partial: bool = False) -> S
         values = ", ".join(str(v) for v in sorted(form.choice_scores(missing[0])))
         raise AnswerError(
             ErrorCode.ANSWER_MISSING,
-            f"required item {missing[0]} ({item.label.zh_CN}) has no answer; allowed values: {values}"
-            + (f" ({len(missing) - 1} more missing)" if len(missing) > 1 else ""),
+            _("必答条目 {item}（{label}）未作答；允许的值：{values}{more}").format(
+                item=missing[0],
+                label=say(item.label),
+                values=values,
+                more=_("（另有 {count} 项未答）").format(count=len(missing) - 1) if len(missing) > 1 else "",
+            ),
             item=missing[0],
         )
 

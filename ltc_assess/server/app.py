@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ltc_assess import __version__
 from ltc_assess.bundles import BundleRefused
 from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.i18n import _
 from ltc_assess.server import api_models as m
 from ltc_assess.server import auth, checks, crl, dispatch, intake, uploads
 from ltc_assess.server.language import RequestLanguage
@@ -59,13 +60,13 @@ bearer = HTTPBearer(auto_error=False)
 
 def account(store: Store, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Account:
     if cred is None:
-        raise AppError(ErrorCode.AUTH, "log in first (POST /api/v1/auth/challenge, then /api/v1/auth/token)")
+        raise AppError(ErrorCode.AUTH, _("请先登录（POST /api/v1/auth/challenge，然后 /api/v1/auth/token）"))
     return auth.session_user(store, cred.credentials)
 
 
 def check_role(who: Account, roles: tuple[str, ...]) -> Account:
     if who["role"] not in roles:
-        raise AppError(ErrorCode.PERMISSION, f"a {who['role']} may not do this")
+        raise AppError(ErrorCode.PERMISSION, _("{role} 不能执行此操作").format(role=who["role"]))
     return who
 
 
@@ -155,7 +156,7 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
         try:
             signature = base64.b64decode(body.signature, validate=True)
         except (binascii.Error, ValueError):
-            raise AppError(ErrorCode.AUTH, "login refused") from None
+            raise AppError(ErrorCode.AUTH, _("登录被拒绝")) from None
         return m.Token(**auth.exchange(store, ServerSource(store).root_certificate(), body.statement, signature))
 
     @app.post("/api/v1/uploads", tags=["sync"])
@@ -163,7 +164,9 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
         """Start (or find again) the upload of a bundle file, named by its SHA-256: resuming is asking again."""
         if body.size > limits.upload_bytes:
             raise TooLarge(
-                f"a bundle of {size(body.size)} is more than this server takes ({size(limits.upload_bytes)})"
+                _("{size} 的数据包超过本服务器接收的上限（{limit}）").format(
+                    size=size(body.size), limit=size(limits.upload_bytes)
+                )
             )
         return m.Upload(**uploads.start(store, body.sha256, body.size, who["username"]))
 

@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.server.protocol import AUDIENCE, login_statement
 from ltc_assess.storage.pg import sessions
 from ltc_assess.storage.pg.repository import PgStore, now
@@ -47,7 +48,7 @@ def exchange(store: PgStore, root_pem: bytes, statement: str, signature: bytes) 
     from ltc_assess.signing.cms import detached_signer
     from ltc_assess.signing.keys import subject_fields
 
-    refused = AppError(ErrorCode.AUTH, "login refused")
+    refused = AppError(ErrorCode.AUTH, _("登录被拒绝"))
     try:
         claims = json.loads(statement)
         username, nonce = claims["username"], claims["nonce"]
@@ -85,5 +86,5 @@ def session_user(store: PgStore, token: str) -> dict[str, Any]:
     """The active account a bearer token belongs to; AppError(AUTH) otherwise."""
     found = sessions.token_account(store, hashlib.sha256(token.encode()).hexdigest())
     if found is None:
-        raise AppError(ErrorCode.AUTH, "no valid session (log in again)")
+        raise AppError(ErrorCode.AUTH, _("会话无效（请重新登录）"))
     return found

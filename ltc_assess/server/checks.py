@@ -16,6 +16,7 @@ from typing import Any
 
 from ltc_assess import evidence, replay
 from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.i18n import _
 from ltc_assess.lifecycle_records import recheck
 from ltc_assess.server.auth import fingerprint
 from ltc_assess.server.source import ServerFacts, ServerSource
@@ -27,7 +28,7 @@ from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
 def head(store: PgStore) -> dict[str, Any]:
     found = checkpoints.head(store)
     if found is None:
-        raise AppError(ErrorCode.NOT_FOUND, "the audit log is empty")
+        raise AppError(ErrorCode.NOT_FOUND, _("审计日志为空"))
     return {"audit_id": found[0], "hash": found[1]}
 
 
@@ -37,21 +38,24 @@ def accept(store: PgStore, username: str, payload: str, signature_b64: str) -> d
     try:
         signature = base64.b64decode(signature_b64, validate=True)
     except (binascii.Error, ValueError):
-        raise AppError(ErrorCode.SIGNATURE, "signature: not base64") from None
+        raise AppError(ErrorCode.SIGNATURE, _("signature：不是 base64 编码")) from None
     root = ServerSource(store).root_certificate()
     record = evidence.SignedRecord("checkpoint", payload, signature)
     signed = evidence.verify(record, root)
     if signed.get("signer") != username:
-        raise AppError(ErrorCode.PERMISSION, f"a checkpoint signed by {signed.get('signer')!r}, sent by {username}")
+        raise AppError(
+            ErrorCode.PERMISSION,
+            _("检查点由 {signer!r} 签名，却由 {username} 发送").format(signer=signed.get("signer"), username=username),
+        )
     from ltc_assess.signing.cms import detached_signer
 
     account = store.account(username)
     cert = fingerprint(detached_signer(payload.encode(), signature, [root]))
     if account is None or account["cert_sha256"] != cert or store.revoked(cert):
-        raise AppError(ErrorCode.SIGNATURE, "the checkpoint is not signed with the certificate enrolled here")
+        raise AppError(ErrorCode.SIGNATURE, _("检查点的签名证书不是在本服务器登记的证书"))
     audit_id = signed.get("audit_id")
     if not isinstance(audit_id, int) or checkpoints.hash_at(store, audit_id) != signed.get("hash"):
-        raise AppError(ErrorCode.CONFLICT, f"audit row {audit_id} does not have the signed hash")
+        raise AppError(ErrorCode.CONFLICT, _("审计记录 {audit_id} 的哈希值与签名的不符").format(audit_id=audit_id))
     return {"id": checkpoints.add(store, audit_id, payload, signature, username), "audit_id": audit_id}
 
 
@@ -79,7 +83,7 @@ def problems(store: PgStore) -> list[str]:
         try:
             replay.check_evidence(source, held["record"], None)  # type: ignore[index]
         except LtcError as exc:
-            found.append(f"assessment {uid}: {exc.message}")
+            found.append(_("评估 {uid}：{reason}").format(uid=uid, reason=exc.message))
     facts = ServerFacts(store)
     for row in lifecycle.every(store):  # the signed lifecycle records, by the rule that let them in
         item = row | {"signature": bytes(row["signature"])}

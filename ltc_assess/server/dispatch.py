@@ -14,6 +14,7 @@ from typing import Any
 
 from ltc_assess import evidence
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.storage.pg import lifecycle
 from ltc_assess.storage.pg import tasks as task_rows
 from ltc_assess.storage.pg.repository import PgStore
@@ -27,14 +28,16 @@ def create(store: PgStore, task: dict[str, Any], created_by: str) -> dict[str, A
     get_form(task["form_ref"])  # AppError when the form is not installed
     number = task["person"]["id_number"]
     if check_digit(number[:17]) != number[17]:
-        raise AppError(ErrorCode.INVALID, f"person.id_number {number}: wrong check digit")
+        raise AppError(ErrorCode.INVALID, _("person.id_number {number}：校验位错误").format(number=number))
     for key, role in (("assessor_a", Role.ASSESSOR), ("assessor_b", Role.ASSESSOR), ("expert", Role.SUPERVISOR)):
         name = task[key]
         account = store.account(name) if name else None
         if name and (account is None or account["role"] != role or account["disabled"]):
-            raise AppError(ErrorCode.INVALID, f"{key}: {name} is no active {role.value}")
+            raise AppError(
+                ErrorCode.INVALID, _("{key}：{name} 不是在职的 {role}").format(key=key, name=name, role=role.value)
+            )
     if task["assessor_a"] == task["assessor_b"]:
-        raise AppError(ErrorCode.INVALID, "assessor_b: must differ from assessor_a")
+        raise AppError(ErrorCode.INVALID, _("assessor_b：必须与 assessor_a 不同"))
     uid = uuid.uuid4().hex
     task_rows.insert(store, task | {"uid": uid, "created_by": created_by})
     store.audit(created_by, "task.create", "task", uid, {k: v for k, v in task.items() if k != "person"})
@@ -48,7 +51,7 @@ def tasks(store: PgStore, assessor: str | None = None) -> list[dict[str, Any]]:
 def _task(store: PgStore, uid: str) -> dict[str, Any]:
     found = [t for t in tasks(store) if t["uid"] == uid]
     if not found:
-        raise AppError(ErrorCode.NOT_FOUND, f"no task {uid}")
+        raise AppError(ErrorCode.NOT_FOUND, _("没有任务 {uid}").format(uid=uid))
     return found[0]
 
 
@@ -67,19 +70,34 @@ def link(store: PgStore, task_uid: str, assessment_uid: str, username: str) -> d
     """Link the assessment an assessor started from the task; only its own assessors, only its person."""
     task = _task(store, task_uid)
     if username not in (task["assessor_a"], task["assessor_b"]):
-        raise AppError(ErrorCode.PERMISSION, f"task {task_uid} is not assigned to {username}")
+        raise AppError(
+            ErrorCode.PERMISSION, _("任务 {task_uid} 未分配给 {username}").format(task_uid=task_uid, username=username)
+        )
     if task["assessment_uid"] == assessment_uid:
         return task
     if task["assessment_uid"] is not None:
-        raise AppError(ErrorCode.CONFLICT, f"task {task_uid} is linked to assessment {task['assessment_uid']}")
+        raise AppError(
+            ErrorCode.CONFLICT,
+            _("任务 {task_uid} 已关联评估 {assessment}").format(task_uid=task_uid, assessment=task["assessment_uid"]),
+        )
     record = store.record(assessment_uid)
     if record is None:
-        raise AppError(ErrorCode.NOT_FOUND, f"assessment {assessment_uid} has not reached the server yet")
+        raise AppError(
+            ErrorCode.NOT_FOUND, _("评估 {assessment_uid} 尚未到达服务器").format(assessment_uid=assessment_uid)
+        )
     rec = record["record"]
     if username not in (rec["users"]["assessor1_id"], rec["users"]["assessor2_id"]):
-        raise AppError(ErrorCode.PERMISSION, f"{username} took no part in assessment {assessment_uid}")
+        raise AppError(
+            ErrorCode.PERMISSION,
+            _("{username} 未参与评估 {assessment_uid}").format(username=username, assessment_uid=assessment_uid),
+        )
     if rec["subject"]["id_number"] != task["person"]["id_number"]:
-        raise AppError(ErrorCode.CONFLICT, f"assessment {assessment_uid} is about another person than task {task_uid}")
+        raise AppError(
+            ErrorCode.CONFLICT,
+            _("评估 {assessment_uid} 的评估对象与任务 {task_uid} 不同").format(
+                assessment_uid=assessment_uid, task_uid=task_uid
+            ),
+        )
     task_rows.set_link(store, task_uid, assessment_uid)
     store.audit(username, "task.link", "task", task_uid, {"assessment": assessment_uid})
     return _task(store, task_uid)
@@ -145,10 +163,10 @@ def _lifecycle(store: PgStore, uid: str) -> dict[str, Any]:
 def letter(store: PgStore, uid: str) -> bytes:
     """The newest signed 告知书 of an approved decision (verified under the agency root when it arrived)."""
     if task_rows.decided_id(store, uid) is None:
-        raise AppError(ErrorCode.NOT_FOUND, f"no approved decision {uid}")
+        raise AppError(ErrorCode.NOT_FOUND, _("没有已批准的结论 {uid}").format(uid=uid))
     pdf = lifecycle.letter(store, uid)
     if pdf is None:
-        raise AppError(ErrorCode.NOT_FOUND, f"decision {uid} has no signed letter yet")
+        raise AppError(ErrorCode.NOT_FOUND, _("结论 {uid} 尚无已签署的告知书").format(uid=uid))
     return pdf
 
 
@@ -192,9 +210,9 @@ def approved_report(store: PgStore, uid: str) -> bytes:
     """The PDF the approval record names: signed by the assessors and the approving supervisor."""
     aid = task_rows.decided_id(store, uid)
     if aid is None:
-        raise AppError(ErrorCode.NOT_FOUND, f"no approved decision {uid}")
+        raise AppError(ErrorCode.NOT_FOUND, _("没有已批准的决定 {uid}").format(uid=uid))
     sha = _approval(store, aid).get("report_sha256")
     for report in store.reports(aid):
         if report["sha256"] == sha:
             return bytes(report["pdf"])
-    raise AppError(ErrorCode.NOT_FOUND, f"decision {uid} has no signed report")
+    raise AppError(ErrorCode.NOT_FOUND, _("决定 {uid} 没有已签名的报告").format(uid=uid))

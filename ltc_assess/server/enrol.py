@@ -13,6 +13,7 @@ from typing import Any
 
 from ltc_assess.bundle_seal import TRANSPORT_CERT, TRANSPORT_KEY, write_private
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.server.auth import fingerprint
 from ltc_assess.service import AssessmentService
 from ltc_assess.signing import keys as signing_keys
@@ -28,14 +29,12 @@ def enrol(service: AssessmentService, admin: User, store: PgStore) -> dict[str, 
     root = service.root_certificate()
     held = store.setting(ROOT_CERT)
     if held is not None and fingerprint(held.encode()) != fingerprint(root):
-        raise AppError(ErrorCode.CONFLICT, "the server already serves another agency root")
+        raise AppError(ErrorCode.CONFLICT, _("本服务器已为另一机构根证书服务"))
     store.set_setting(ROOT_CERT, root.decode())
     for key in (TRANSPORT_CERT, TRANSPORT_KEY):  # the server opens the bundles sealed to the agency
         value = service.keys.setting(key)
         if value is None:
-            raise AppError(
-                ErrorCode.NOT_FOUND, "the office has no transport certificate (ltc-assess keys init-transport)"
-            )
+            raise AppError(ErrorCode.NOT_FOUND, _("办公室没有传输证书（ltc-assess keys init-transport）"))
         store.set_setting(key, value)
     names, accounts = [], {}
     for user in service.users():
@@ -74,7 +73,7 @@ def enrol_insurer(
     ``out``.key (its key, encrypted with ``password``)."""
     admin = service.active_actor(admin, Role.ADMIN)
     if service.accounts.user_by_name(username) is not None:
-        raise AppError(ErrorCode.CONFLICT, f"{username} is a user of the workflow, not an insurer")
+        raise AppError(ErrorCode.CONFLICT, _("{username} 是业务流程用户，不是保险经办机构").format(username=username))
     pair = signing_keys.issue_user(
         service.keys.root(),
         root_passphrase,

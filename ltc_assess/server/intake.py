@@ -14,6 +14,7 @@ from ltc_assess import bundle_seal, incoming, replay
 from ltc_assess.bundle_records import record_hash
 from ltc_assess.bundles import CRL_FILE, BundleRefused, lifecycle_items, outcome, read_bundle
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.lifecycle_records import accept
 from ltc_assess.server import crl
 from ltc_assess.server.auth import fingerprint
@@ -39,11 +40,17 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records:
         try:
             crl.take(store, source.root_certificate(), package.files[CRL_FILE], pushed_by)
         except AppError as exc:
-            raise AppError(exc.code, f"{CRL_FILE}: {exc.message}", where="push") from None
+            raise AppError(
+                exc.code, _("{file}：{reason}").format(file=CRL_FILE, reason=exc.message), where="push"
+            ) from None
     bundle_id = meta["bundle_id"]
     records = incoming.parse_records(package.files["records.json"], "push")
     if len(records) > max_records:
-        raise TooLarge(f"a push may carry at most {max_records} assessments, not {len(records)} (split it)")
+        raise TooLarge(
+            _("一次推送最多 {max_records} 份评估，而不是 {count} 份（请拆分）").format(
+                max_records=max_records, count=len(records)
+            )
+        )
     records.sort(key=lambda r: r["supersedes"] is not None)  # originals before corrections
     store.lock(sorted({bundle_id, *(r["uid"] for r in records)}))  # pushes touching one record: one at a time
     if store.bundle_seen(bundle_id):
@@ -63,7 +70,7 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records:
         return replay.refusal(source, rec, local, signer, in_play)
 
     refused = replay.screen(records, why)  # type: ignore[arg-type]
-    refusals = [f"assessment {uid}: {reason}" for uid, reason in refused.items()]
+    refusals = [_("评估 {uid}：{reason}").format(uid=uid, reason=reason) for uid, reason in refused.items()]
     if refused and len(refused) == len(records) and "lifecycle.json" not in package.files:
         raise BundleRefused(Path("push"), refusals)  # nothing enters: the push is refused as a whole
     summary: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": [], "kept_ours": [], "conflicts": []}
@@ -99,4 +106,4 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records:
 def _check_certificate(source: ServerSource, cert_pem: bytes) -> None:
     """A certificate the server revoked (replaced at enrolment) signs nothing any more."""
     if source.store.revoked(fingerprint(cert_pem)):
-        raise AppError(ErrorCode.SIGNATURE, "the bundle signer's certificate is revoked")
+        raise AppError(ErrorCode.SIGNATURE, _("数据包签名人的证书已被吊销"))

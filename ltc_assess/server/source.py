@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode, LtcError
+from ltc_assess.i18n import _
 from ltc_assess.lifecycle_records import fact_id, slot, unsigned
 from ltc_assess.record_source import RecordSource
 from ltc_assess.schema.model import FormDef
@@ -28,7 +29,7 @@ class ServerSource(RecordSource):
     def root_certificate(self) -> bytes:
         cert = self.store.setting(ROOT_CERT)
         if cert is None:
-            raise AppError(ErrorCode.NOT_FOUND, "the server has no agency root yet (ltc-assess server enrol)")
+            raise AppError(ErrorCode.NOT_FOUND, _("服务器尚无机构根证书（ltc-assess server enrol）"))
         return cert.encode()
 
     def form(self, ref: str) -> FormDef:
@@ -43,17 +44,21 @@ class ServerSource(RecordSource):
         for aid in in_period(list(rows.values()), date_from, date_to):
             row = rows[aid]
             uid = row["uid"]
-            where = f"server assessment {aid} ({uid})"
+            where = _("服务器评估 {id}（{uid}）").format(id=aid, uid=uid)
             held = self.store.record(uid)
             assert held is not None  # listed just now, in this transaction
             rec = held["record"]
             if (row["column_status"], rec["fields"]["status"]) != ("approved", "approved"):
-                said = f"status {row['column_status']!r}, its record {rec['fields']['status']!r}"
-                raise AppError(ErrorCode.INTEGRITY, f"{where}: {said}; not exported (see ltc-assess server check)")
+                said = _("{where}：状态列为 {column}，其记录为 {status}；未导出（见 ltc-assess server check）").format(
+                    where=where, column=row["column_status"], status=rec["fields"]["status"]
+                )
+                raise AppError(ErrorCode.INTEGRITY, said)
             try:
                 check_evidence(self, rec, None)
             except LtcError as exc:
-                why = f"{where}: {exc.message}; not exported (see ltc-assess server check)"
+                why = _("{where}：{reason}；未导出（见 ltc-assess server check）").format(
+                    where=where, reason=exc.message
+                )
                 raise AppError(exc.code, why) from None
             record = self.store.assessment_by_uid(uid)
             assert record is not None
@@ -76,6 +81,7 @@ class ServerSource(RecordSource):
         stamped = self.stamp(pdf)
         self.store.add_report(aid, int(latest["revision"]) + 1, "export", stamped)
         return stamped
+
 
 class ServerFacts:
     """The server database as a ``lifecycle_records.LifecycleSource`` (and where accepted records go)."""

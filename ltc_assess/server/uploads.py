@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.server.source import ServerSource
 from ltc_assess.storage.pg import uploads as rows
 from ltc_assess.storage.pg.repository import PgStore
@@ -23,23 +24,36 @@ def start(store: PgStore, sha256: str, size: int, username: str) -> dict[str, An
     rows.create(store, sha256, username, size)
     found = state(store, sha256)
     if found["size"] != size:
-        raise AppError(ErrorCode.CONFLICT, f"upload {sha256[:12]} was started with {found['size']} bytes, not {size}")
+        raise AppError(
+            ErrorCode.CONFLICT,
+            _("上传 {upload} 开始时为 {started} 字节，而不是 {size}").format(
+                upload=sha256[:12], started=found["size"], size=size
+            ),
+        )
     return found
 
 
 def state(store: PgStore, sha256: str, lock: bool = False) -> dict[str, Any]:
     row = rows.row(store, sha256, lock)
     if row is None:
-        raise AppError(ErrorCode.NOT_FOUND, f"no upload {sha256[:12]} (start it first)")
+        raise AppError(ErrorCode.NOT_FOUND, _("没有上传 {upload}（请先开始上传）").format(upload=sha256[:12]))
     return {"sha256": sha256} | row
 
 
 def append(store: PgStore, sha256: str, offset: int, data: bytes) -> dict[str, Any]:
     found = state(store, sha256, lock=True)  # one writer per upload
     if offset != found["received"]:
-        raise AppError(ErrorCode.CONFLICT, f"upload {sha256[:12]} holds {found['received']} bytes, not {offset}")
+        raise AppError(
+            ErrorCode.CONFLICT,
+            _("上传 {upload} 已有 {received} 字节，而不是 {offset}").format(
+                upload=sha256[:12], received=found["received"], offset=offset
+            ),
+        )
     if offset + len(data) > found["size"]:
-        raise AppError(ErrorCode.CONFLICT, f"upload {sha256[:12]}: more bytes than announced ({found['size']})")
+        raise AppError(
+            ErrorCode.CONFLICT,
+            _("上传 {upload}：字节数超过声明的 {size}").format(upload=sha256[:12], size=found["size"]),
+        )
     if data:
         rows.add_chunk(store, sha256, offset, data)
     return found | {"received": offset + len(data)}
@@ -50,7 +64,12 @@ def apply(store: PgStore, sha256: str, username: str, applier: Applier) -> dict[
     if found["result"] is not None:
         return found
     if found["received"] != found["size"]:
-        raise AppError(ErrorCode.CONFLICT, f"upload {sha256[:12]} is incomplete ({found['received']}/{found['size']})")
+        raise AppError(
+            ErrorCode.CONFLICT,
+            _("上传 {upload} 尚未完成（{received}/{size}）").format(
+                upload=sha256[:12], received=found["received"], size=found["size"]
+            ),
+        )
     data = rows.content(store, sha256)
     if hashlib.sha256(data).hexdigest() != sha256:
         rows.reset(store, sha256)

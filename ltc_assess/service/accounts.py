@@ -54,7 +54,7 @@ class Accounts(Manager):
         """Set-up: the first account, an admin; refused once any user exists."""
         with self.service.unit_of_work() as work:
             if self.has_users():
-                raise AppError(ErrorCode.PERMISSION, "the first admin already exists; log in as an admin to add users")
+                raise AppError(ErrorCode.PERMISSION, _("首个管理员已存在；请以管理员身份登录后添加用户"))
             user = self._insert_user(work, username, display_name, Role.ADMIN, password)
         return user, work.changes
 
@@ -79,7 +79,11 @@ class Accounts(Manager):
     ) -> User:
         check_password(password, username)
         if not username or not username.replace("_", "").replace(".", "").isalnum():
-            raise AppError(ErrorCode.INVALID, f"bad username {username!r} (letters, digits, . and _)", where="username")
+            raise AppError(
+                ErrorCode.INVALID,
+                _("用户名 {username!r} 无效（只能包含字母、数字、. 和 _）").format(username=username),
+                where="username",
+            )
         user = self.store.add_user(username, display_name, Role(role).value, HASHER.hash(password), work.at)
         if qualification_no is not None:
             self.store.update_user(user.id, qualification_no=short_text(qualification_no, "qualification_no"))
@@ -186,7 +190,7 @@ class Accounts(Manager):
     def _update(self, work: Work, username: str, action: str, fields: dict[str, Any], shown: dict[str, Any]) -> User:
         target = self.store.user_by_name(username)
         if target is None:
-            raise AppError(ErrorCode.NOT_FOUND, f"no user {username!r}")
+            raise AppError(ErrorCode.NOT_FOUND, _("没有用户 {username!r}").format(username=username))
         self.store.update_user(target.id, **fields)
         work.audit(action, "user", target.id, new=shown)
         work.changed(users_changed=True)
@@ -204,7 +208,9 @@ class Accounts(Manager):
         protocol of a city policy counts them; ``ltc_assess.lifecycle``)."""
         if kind is not None and kind not in QUALIFICATIONS:
             raise AppError(
-                ErrorCode.INVALID, f"unknown qualification {kind!r} (assessor, expert)", where="qualification"
+                ErrorCode.INVALID,
+                _("未知的资格类型 {kind!r}（assessor、expert）").format(kind=kind),
+                where="qualification",
             )
         return self.change_user(
             actor, username, "user.set_qualification", {"qualification": kind}, {"qualification": kind}
@@ -227,7 +233,7 @@ class Accounts(Manager):
         password is lost): the key is the authority, so it must be the one this database is open with."""
         own = self.service.database_key()
         if own is None or not secrets.compare_digest(key, own):
-            raise AppError(ErrorCode.AUTH, "open the database with its recovery key first")
+            raise AppError(ErrorCode.AUTH, _("请先用恢复密钥打开数据库"))
         with self.service.unit_of_work() as work:
             target = self._new_password(work, username, password, "user.recover")
         self._after_new_password(target, password)
@@ -237,7 +243,7 @@ class Accounts(Manager):
         check_password(password, username)
         target = self.store.user_by_name(username)
         if target is None:
-            raise AppError(ErrorCode.NOT_FOUND, f"no user {username!r}")
+            raise AppError(ErrorCode.NOT_FOUND, _("没有用户 {username!r}").format(username=username))
         retired = self.store.user_key(target.id)
         actor_id = work.actor.id if work.actor else None
         if retired is not None:  # the old key is sealed with a password nobody will type again: revoke it

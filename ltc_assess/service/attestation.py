@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ltc_assess import evidence
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.storage import audit
 from ltc_assess.storage.records import Assessment
 
@@ -53,7 +54,8 @@ def _signer(service: AssessmentService, user_id: int, password: str, pair: KeyPa
     if pair is None:
         stored = service.store.user_key(user_id)
         if stored is None:
-            raise AppError(ErrorCode.SIGNATURE, f"{service.store.user(user_id).username} has no signing certificate")
+            username = service.store.user(user_id).username
+            raise AppError(ErrorCode.SIGNATURE, _("{username} 没有签名证书").format(username=username))
         pair = Pair(*stored)
     root = service.root_certificate()
     return lambda data: sign_detached(data, pair, password, [root])

@@ -33,7 +33,11 @@ class Drafting(Manager):
         subject = self.store.subject(new.subject_id)
         form = self.service.form(new.form)
         if new.reason not in REASONS:
-            raise AppError(ErrorCode.INVALID, f"reason must be one of {', '.join(REASONS)}", where="reason")
+            raise AppError(
+                ErrorCode.INVALID,
+                _("评估原因必须是以下之一：{reasons}").format(reasons=", ".join(REASONS)),
+                where="reason",
+            )
         date = new.assessment_date or self.service.clock().date().isoformat()
         if new.assessor2_id is not None:
             self._check_second(actor, new.assessor2_id)
@@ -102,7 +106,7 @@ class Drafting(Manager):
         record = self.store.assessment(aid)
         apply(record.status, Action.EDIT, actor.role)
         if not record.took_part(actor.id):
-            raise AppError(ErrorCode.PERMISSION, f"assessment {aid} belongs to other assessors")
+            raise AppError(ErrorCode.PERMISSION, _("评估 {aid} 属于其他评估员").format(aid=aid))
         return actor, record
 
     def _check_second(self, actor: User, assessor2_id: int) -> None:
@@ -155,7 +159,9 @@ class Drafting(Manager):
         """Store a handwritten signature (PNG) of assessor 1, assessor 2 or the information provider."""
         actor, _record = self.editable(actor, aid)
         if role not in SIGNATURE_ROLES:
-            raise AppError(ErrorCode.INVALID, f"signature role must be one of {', '.join(SIGNATURE_ROLES)}")
+            raise AppError(
+                ErrorCode.INVALID, _("签名角色必须是以下之一：{roles}").format(roles=", ".join(SIGNATURE_ROLES))
+            )
         require_png(png)
         with self.service.unit_of_work(actor) as work:
             self.store.put_signature(aid, role, png, work.at)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from ltc_assess import conclusions
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.exchange.insurer_entry import entry
+from ltc_assess.i18n import _
 from ltc_assess.schema.model import FormDef
 from ltc_assess.service import attestation
 from ltc_assess.service.base import Manager
@@ -105,7 +106,9 @@ def signer(service: Any, actor: User, password: str) -> Signer:
     """``actor``'s package signer from this desktop's key store; a wrong password fails before any file is written."""
     pair = service.keys.key_pair(actor.id)
     if pair is None:
-        raise AppError(ErrorCode.SIGNATURE, f"{actor.username} has no signing certificate to sign the package")
+        raise AppError(
+            ErrorCode.SIGNATURE, _("{username} 没有签名证书，无法签署导出包").format(username=actor.username)
+        )
     signing_keys.load_key(pair.key_pem, password)
     return Signer(actor.username, pair, password, service.keys.root_certificate())
 

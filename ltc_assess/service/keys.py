@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.inputs import short_text
 from ltc_assess.service.base import Manager
 from ltc_assess.signing import keys as signing_keys
@@ -39,7 +40,7 @@ class Keys(Manager):
         """Create the agency's signing root (admin, once); returns its certificate (PEM) for insurers."""
         actor = self.service.active_actor(actor, Role.ADMIN)
         if self.signing_configured():
-            raise AppError(ErrorCode.CONFLICT, "the signing root already exists")
+            raise AppError(ErrorCode.CONFLICT, _("签名根证书已存在"))
         pair = signing_keys.create_root(agency, passphrase, self.service.clock())
         with self.service.unit_of_work(actor, Role.ADMIN) as work:
             self.store.set_setting(AGENCY, agency)
@@ -57,7 +58,7 @@ class Keys(Manager):
     def root_certificate(self) -> bytes:
         cert = self.store.setting(ROOT_CERT)
         if cert is None:
-            raise AppError(ErrorCode.NOT_FOUND, "no signing root yet (ltc-assess keys init-root)")
+            raise AppError(ErrorCode.NOT_FOUND, _("尚未创建签名根证书（ltc-assess keys init-root）"))
         return cert.encode()
 
     def root(self) -> signing_keys.KeyPair:
@@ -111,9 +112,9 @@ class Keys(Manager):
         actor = self.service.active_actor(actor, Role.ADMIN)
         target = self.store.user_by_name(username)
         if target is None:
-            raise AppError(ErrorCode.NOT_FOUND, f"no user {username!r}")
+            raise AppError(ErrorCode.NOT_FOUND, _("没有用户 {username!r}").format(username=username))
         if not self.service.accounts.verify_password(target, user_password):
-            raise AppError(ErrorCode.AUTH, f"that is not {username}'s password")
+            raise AppError(ErrorCode.AUTH, _("这不是 {username} 的密码").format(username=username))
         pair = signing_keys.issue_user(
             self.root(),
             root_passphrase,
@@ -147,7 +148,7 @@ class Keys(Manager):
         stored = self.store.user_key(user_id)
         if stored is None:
             who = self.store.user(user_id).username if user_id > 0 else role
-            raise AppError(ErrorCode.SIGNATURE, f"{who} has no signing certificate (ltc-assess keys issue {who})")
+            raise AppError(ErrorCode.SIGNATURE, _("{who} 没有签名证书（ltc-assess keys issue {who}）").format(who=who))
         return sign_pdf(
             pdf,
             signing_keys.KeyPair(*stored),

@@ -30,7 +30,7 @@ class Review(Manager):
         record = self.store.assessment(aid)
         new_status = apply(record.status, Action.SUBMIT, actor.role)
         if not record.took_part(actor.id):
-            raise AppError(ErrorCode.PERMISSION, f"assessment {aid} belongs to other assessors")
+            raise AppError(ErrorCode.PERMISSION, _("评估 {aid} 属于其他评估员").format(aid=aid))
         missing = self.service.drafting.checklist(aid)
         if missing:
             raise AppError(ErrorCode.INVALID, not_ready(missing))
@@ -108,7 +108,9 @@ class Review(Manager):
         actor, record, _status = self._reviewable(actor, aid, Action.DECIDE_LEVEL)
         form = self.service.form(record.form_ref)
         if form.level_name(level) is None:
-            raise AppError(ErrorCode.INVALID, f"level {level} does not exist in {form.ref}", where="level")
+            raise AppError(
+                ErrorCode.INVALID, _("{form} 中没有等级 {level}").format(level=level, form=form.ref), where="level"
+            )
         if level != record.proposed_level and not (reason or "").strip():
             raise AppError(ErrorCode.INVALID, _("核定等级与建议等级不同时，须填写理由"), where="reason")
         with self.service.unit_of_work(actor) as work:
@@ -213,7 +215,8 @@ class Review(Manager):
         ]
         if pending:
             raise AppError(
-                ErrorCode.CONFLICT, f"assessment {aid} already has a correction in progress ({pending[0]['id']})"
+                ErrorCode.CONFLICT,
+                _("评估 {aid} 已有正在进行的更正（{correction}）").format(aid=aid, correction=pending[0]["id"]),
             )
         with self.service.unit_of_work(actor) as work:
             at = work.at

@@ -6,6 +6,7 @@ from typing import Any
 
 from ltc_assess import idnumber
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.service.base import Manager
 from ltc_assess.storage.records import Subject, User
 from ltc_assess.storage.work import Changes
@@ -20,9 +21,9 @@ class Subjects(Manager):
         self.service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
         for required in ("name", "sex", "id_number"):
             if not fields.get(required):
-                raise AppError(ErrorCode.INVALID, f"{required} is required", where=required)
+                raise AppError(ErrorCode.INVALID, _("{field}为必填项").format(field=required), where=required)
         if fields["sex"] not in ("male", "female"):
-            raise AppError(ErrorCode.INVALID, "sex must be male or female", where="sex")
+            raise AppError(ErrorCode.INVALID, _("性别必须是男或女"), where="sex")
         number = idnumber.validate(str(fields["id_number"]))
         birth_date = fields.get("birth_date") or idnumber.birth_date(number).isoformat()
         with self.service.unit_of_work(actor, Role.ASSESSOR, Role.SUPERVISOR) as work:

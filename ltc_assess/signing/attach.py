@@ -22,6 +22,7 @@ from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 
 SUBMITTED_NAME = "submitted-report.pdf"
 SUBMITTED_DESCRIPTION = "Submitted report signed by the assessors (提交时经评估员签名的报告)"
@@ -45,7 +46,7 @@ def embed_submitted(pdf: bytes, submitted: bytes) -> bytes:
         out = io.BytesIO()
         writer.write(out)
     except (PdfReadError, ValueError) as exc:
-        raise AppError(ErrorCode.SIGNATURE, f"cannot attach the submitted report: {exc}") from None
+        raise AppError(ErrorCode.SIGNATURE, _("无法附加已提交的报告：{exc}").format(exc=exc)) from None
     return out.getvalue()
 
 
@@ -63,7 +64,7 @@ def embedded_files(pdf: bytes) -> dict[str, bytes]:
             stream = files["/UF"] if "/UF" in files else files["/F"]
             found[str(flat[n])] = bytes(stream.data)
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise AppError(ErrorCode.INVALID, f"cannot read the embedded files: {exc}") from None
+        raise AppError(ErrorCode.INVALID, _("无法读取嵌入的文件：{exc}").format(exc=exc)) from None
     return found
 
 

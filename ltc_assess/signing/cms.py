@@ -12,6 +12,7 @@ from pyhanko.sign.validation import async_validate_detached_cms
 from pyhanko_certvalidator import ValidationContext
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.signing.keys import KeyPair, subject_fields
 from ltc_assess.signing.pades import simple_signer
 
@@ -36,7 +37,7 @@ def detached_signer(data: bytes, signature: bytes, trust_roots_pem: list[bytes])
         signed_data = content["content"]
         parse_fully(signed_data)  # corrupt input fails here
     except (ValueError, TypeError, KeyError, AttributeError):
-        raise AppError(ErrorCode.SIGNATURE, "the signature file is not a CMS signature") from None
+        raise AppError(ErrorCode.SIGNATURE, _("签名文件不是 CMS 签名")) from None
     roots = [c for pem in trust_roots_pem for c in load_certs_from_pemder_data(pem)]
     try:
         status = asyncio.run(
@@ -45,11 +46,11 @@ def detached_signer(data: bytes, signature: bytes, trust_roots_pem: list[bytes])
             )
         )
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise AppError(ErrorCode.SIGNATURE, f"the signature cannot be checked ({type(exc).__name__})") from None
+        raise AppError(ErrorCode.SIGNATURE, _("无法校验签名（{kind}）").format(kind=type(exc).__name__)) from None
     if not status.intact:
-        raise AppError(ErrorCode.SIGNATURE, "manifest.json does not match its signature (changed after signing)")
+        raise AppError(ErrorCode.SIGNATURE, _("manifest.json 与其签名不符（签名后被修改）"))
     if not status.trusted or not status.valid:
-        raise AppError(ErrorCode.SIGNATURE, "the manifest signer is not trusted by the given root")
+        raise AppError(ErrorCode.SIGNATURE, _("清单签名者不受指定根证书信任"))
     return x509.load_der_x509_certificate(status.signing_cert.dump()).public_bytes(serialization.Encoding.PEM)
 
 

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.signing.keys import KeyPair, load_key
 from ltc_assess.signing.past_control import KEY_MISUSE_REASONS, Revoked
 
@@ -146,9 +147,9 @@ def load_crls(data: bytes, where: str = "CRL") -> list[asn1_crl.CertificateList]
         for c in crls:
             c.native  # noqa: B018 - parse fully now so that junk fails here, not inside validation
     except (ValueError, TypeError, KeyError):
-        raise AppError(ErrorCode.INVALID, f"{where}: not a certificate revocation list (PEM or DER)") from None
+        raise AppError(ErrorCode.INVALID, _("{where}：不是证书吊销列表（PEM 或 DER）").format(where=where)) from None
     if not crls:
-        raise AppError(ErrorCode.INVALID, f"{where}: no CRL in the file")
+        raise AppError(ErrorCode.INVALID, _("{where}：文件中没有证书吊销列表").format(where=where))
     return crls
 
 
@@ -163,8 +164,13 @@ def listed(data: bytes) -> list[tuple[Revocation, str]]:
     return out
 
 
-_ISSUER_KEYS = (dsa.DSAPublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey,
-                ed448.Ed448PublicKey)
+_ISSUER_KEYS = (
+    dsa.DSAPublicKey,
+    ec.EllipticCurvePublicKey,
+    rsa.RSAPublicKey,
+    ed25519.Ed25519PublicKey,
+    ed448.Ed448PublicKey,
+)
 
 
 def crl_number(data: bytes, root_pem: bytes) -> int:
@@ -173,9 +179,9 @@ def crl_number(data: bytes, root_pem: bytes) -> int:
         crl = x509.load_pem_x509_crl(data)
         number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
     except (ValueError, x509.ExtensionNotFound):
-        raise AppError(ErrorCode.INVALID, "not a numbered CRL in PEM form") from None
+        raise AppError(ErrorCode.INVALID, _("不是带编号的 PEM 格式证书吊销列表")) from None
     if not _signed_by(crl, x509.load_pem_x509_certificate(root_pem)):
-        raise AppError(ErrorCode.SIGNATURE, "this CRL was not issued by this installation's root")
+        raise AppError(ErrorCode.SIGNATURE, _("此证书吊销列表并非由本机构根证书签发"))
     return int(number)
 
 

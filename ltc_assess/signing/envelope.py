@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 
 
 def recipient(cert_pem: bytes, where: str = "certificate") -> x509.Certificate:
@@ -21,9 +22,9 @@ def recipient(cert_pem: bytes, where: str = "certificate") -> x509.Certificate:
             else x509.load_der_x509_certificate(cert_pem)
         )
     except ValueError:
-        raise AppError(ErrorCode.INVALID, f"{where}: not an X.509 certificate") from None
+        raise AppError(ErrorCode.INVALID, _("{where}：不是 X.509 证书").format(where=where)) from None
     if not isinstance(cert.public_key(), rsa.RSAPublicKey):
-        raise AppError(ErrorCode.INVALID, f"{where}: encrypting needs the recipient's RSA certificate")
+        raise AppError(ErrorCode.INVALID, _("{where}：加密需要接收方的 RSA 证书").format(where=where))
     return cert
 
 

@@ -47,7 +47,7 @@ _KEY_CONTEXT = "ltc-assess signing key"
 def _encrypt(key: PrivateKey, password: str) -> bytes:
     """PKCS#8 DER sealed with the password, as a PEM-style block of base64 JSON."""
     if len(password) < 8:
-        raise AppError(ErrorCode.INVALID, "a key password must have at least 8 characters")
+        raise AppError(ErrorCode.INVALID, _("密钥密码至少需要 8 个字符"))
     der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     body = base64.encodebytes(json.dumps(sealing.seal(der, password, _KEY_CONTEXT)).encode("ascii"))
     return SEALED_BEGIN + b"\n" + body + SEALED_END + b"\n"
@@ -109,7 +109,7 @@ def load_key(key_pem: bytes, password: str) -> ec.EllipticCurvePrivateKey:
     except (ValueError, TypeError):
         raise AppError(ErrorCode.AUTH, _("签名密码错误")) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise AppError(ErrorCode.SIGNATURE, "unsupported key type (EC keys only)")
+        raise AppError(ErrorCode.SIGNATURE, _("不支持的密钥类型（仅支持 EC 密钥）"))
     return key
 
 
@@ -211,9 +211,9 @@ def import_pkcs12(data: bytes, p12_password: str, new_password: str) -> tuple[Ke
     try:
         key, cert, chain = pkcs12.load_key_and_certificates(data, p12_password.encode("utf-8"))
     except ValueError:
-        raise AppError(ErrorCode.AUTH, "wrong password or not a PKCS#12 file") from None
+        raise AppError(ErrorCode.AUTH, _("密码错误或不是 PKCS#12 文件")) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey) or cert is None:
-        raise AppError(ErrorCode.SIGNATURE, "the PKCS#12 must hold an EC private key and its certificate")
+        raise AppError(ErrorCode.SIGNATURE, _("PKCS#12 文件必须包含 EC 私钥及其证书"))
     pair = KeyPair(cert.public_bytes(serialization.Encoding.PEM), _encrypt(key, new_password))
     return pair, [c.public_bytes(serialization.Encoding.PEM) for c in chain or ()]
 

@@ -26,6 +26,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,9 @@ def document_timestamp(pdf: bytes, ltv: Ltv) -> bytes:
             output=io.BytesIO(),
         )
     except (ValidationError, PathBuildingError, PathValidationError) as exc:
-        raise AppError(ErrorCode.SIGNATURE, f"cannot add validation data: {exc}") from None
+        raise AppError(ErrorCode.SIGNATURE, _("无法添加验证数据：{exc}").format(exc=exc)) from None
     except (timestamps.TimestampRequestError, OSError) as exc:
-        raise AppError(ErrorCode.SIGNATURE, f"the timestamp authority did not answer: {exc}") from None
+        raise AppError(ErrorCode.SIGNATURE, _("时间戳服务无应答：{exc}").format(exc=exc)) from None
     return bytes(out.getvalue())
 
 

@@ -37,6 +37,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ltc_assess import paths
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.signing.keys import KeyPair, load_key, subject_fields
 from ltc_assess.signing.ltv import Ltv, vouched
 
@@ -140,9 +141,9 @@ def sign_pdf(
             writer, output=out, bytes_reserved=ltv.reserve if ltv else None
         )
     except (PdfReadError, ValueError) as exc:  # also pyHanko's SigningError: a revoked signer, no current CRL
-        raise AppError(ErrorCode.SIGNATURE, f"cannot sign: {exc}") from None
+        raise AppError(ErrorCode.SIGNATURE, _("无法签名：{exc}").format(exc=exc)) from None
     except (TimestampRequestError, OSError) as exc:
-        raise AppError(ErrorCode.SIGNATURE, f"the timestamp authority did not answer: {exc}") from None
+        raise AppError(ErrorCode.SIGNATURE, _("时间戳服务无应答：{exc}").format(exc=exc)) from None
     return out.getvalue()
 
 
@@ -187,7 +188,7 @@ def verify_pdf(pdf: bytes, trust_roots_pem: list[bytes]) -> PdfVerdict:
         embedded = list(reader.embedded_regular_signatures)
         stamps = list(reader.embedded_timestamp_signatures)
     except (PdfReadError, ValueError, KeyError) as exc:
-        raise AppError(ErrorCode.INVALID, f"not a readable PDF: {exc}") from None
+        raise AppError(ErrorCode.INVALID, _("无法读取的 PDF：{exc}").format(exc=exc)) from None
     roots = [c for pem in trust_roots_pem for c in load_certs_from_pemder_data(pem)]
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
     checks, problems = [], []
@@ -215,16 +216,18 @@ def verify_pdf(pdf: bytes, trust_roots_pem: list[bytes]) -> PdfVerdict:
             )
         )
         if not status.intact:
-            problems.append(f"{sig.field_name}: the signed content was changed")
+            problems.append(_("{field}：签名后的内容已被修改").format(field=sig.field_name))
         elif not status.trusted:
-            problems.append(f"{sig.field_name}: signer not trusted by the given root")
+            problems.append(_("{field}：签名人不受指定根证书信任").format(field=sig.field_name))
         elif not ok:
-            problems.append(f"{sig.field_name}: the document was modified after this signature ({mod})")
+            problems.append(_("{field}：此签名之后文档被修改（{mod}）").format(field=sig.field_name, mod=mod))
     if not checks:
-        problems.append("the document has no signatures")
+        problems.append(_("文档没有签名"))
     elif not (checks[-1].covers_whole_file or checks[-1].modification == "LTA_UPDATES"):
-        problems.append("bytes were added after the last signature")
-    problems += [f"{stamp.field_name}: the document timestamp is broken" for stamp in stamps if not _intact(stamp)]
+        problems.append(_("最后一个签名之后有追加的字节"))
+    problems += [
+        _("{field}：文档时间戳已损坏").format(field=stamp.field_name) for stamp in stamps if not _intact(stamp)
+    ]
     return PdfVerdict(tuple(checks), tuple(problems))
 
 

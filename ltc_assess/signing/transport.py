@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import NameOID
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.signing.keys import ROOT_YEARS, KeyPair, load_key
 
 MAGIC = b"LTCSEAL1"
@@ -69,11 +70,11 @@ def _recipient(cert_pem: bytes, root_pem: bytes) -> tuple[x509.Certificate, ec.E
     try:
         cert.verify_directly_issued_by(root)
     except (ValueError, TypeError, InvalidSignature):
-        raise AppError(ErrorCode.SIGNATURE, "the transport certificate is not issued by the agency root") from None
+        raise AppError(ErrorCode.SIGNATURE, _("传输证书并非由本机构根证书签发")) from None
     key = cert.public_key()
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     if not isinstance(key, ec.EllipticCurvePublicKey) or not usage.key_agreement:
-        raise AppError(ErrorCode.SIGNATURE, "the transport certificate is not for key agreement")
+        raise AppError(ErrorCode.SIGNATURE, _("传输证书不能用于密钥协商"))
     return cert, key
 
 
@@ -106,7 +107,7 @@ def is_sealed(head: bytes) -> bool:
 
 def unseal(blob: bytes, cert_pem: bytes, key_pem: bytes) -> bytes:
     """The plaintext of a sealed file; AppError when it is not for this agency or was changed."""
-    not_ours = AppError(ErrorCode.INTEGRITY, "the encrypted file is damaged or not for this agency")
+    not_ours = AppError(ErrorCode.INTEGRITY, _("加密文件已损坏或不是发给本机构的"))
     try:
         (size,) = struct.unpack(">I", blob[len(MAGIC) : len(MAGIC) + 4])
         start = len(MAGIC) + 4

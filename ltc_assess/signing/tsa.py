@@ -29,6 +29,7 @@ from pyhanko.sign.general import get_pyca_cryptography_hash, simple_cms_attribut
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.signing.keys import KeyPair
 
 QUERY_TYPE = "application/timestamp-query"
@@ -89,9 +90,9 @@ def local_timestamper(tsa: KeyPair, secret: str, root_pem: bytes) -> AgencyTimeS
     try:
         key = serialization.load_pem_private_key(tsa.key_pem, secret.encode("utf-8"))
     except (ValueError, TypeError):
-        raise AppError(ErrorCode.AUTH, "the TSA key does not open with this installation's secret") from None
+        raise AppError(ErrorCode.AUTH, _("无法用本机构的密钥打开时间戳服务密钥")) from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise AppError(ErrorCode.SIGNATURE, "the TSA key must be RSA")
+        raise AppError(ErrorCode.SIGNATURE, _("时间戳服务密钥必须是 RSA 密钥"))
     return AgencyTimeStamper(_asn1_cert(tsa.cert_pem), key, _asn1_cert(root_pem))
 
 
@@ -135,9 +136,11 @@ class _TsaServer(ThreadingHTTPServer):
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
-    host, _, port = listen.rpartition(":")
+    host, _colon, port = listen.rpartition(":")
     if not host or not port.isdigit() or int(port) > 65535:
-        raise AppError(ErrorCode.INVALID, f"--listen {listen!r}: expected HOST:PORT, e.g. 127.0.0.1:3161")
+        raise AppError(
+            ErrorCode.INVALID, _("--listen {listen!r}：应为 主机:端口，例如 127.0.0.1:3161").format(listen=listen)
+        )
     return host, int(port)
 
 
@@ -146,4 +149,6 @@ def make_server(listen: str, timestamper: AgencyTimeStamper, log: Callable[[str]
     try:
         return _TsaServer(parse_listen(listen), timestamper, log)
     except OSError as exc:
-        raise AppError(ErrorCode.INVALID, f"cannot listen on {listen}: {exc.strerror}") from None
+        raise AppError(
+            ErrorCode.INVALID, _("无法在 {listen} 上监听：{strerror}").format(listen=listen, strerror=exc.strerror)
+        ) from None

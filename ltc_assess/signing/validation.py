@@ -42,6 +42,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.signing.crl import revoked_entries
 from ltc_assess.signing.pades import subject_of
 from ltc_assess.signing.past_control import Revoked, validating_as_of
@@ -108,7 +109,9 @@ def _validate_file(
         signatures = list(reader.embedded_regular_signatures)
         attachments = _pdf_attachments(reader)
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise AppError(ErrorCode.INVALID, f"{name or 'the file'}: not a readable PDF: {exc}") from None
+        raise AppError(
+            ErrorCode.INVALID, _("{name}：无法读取的 PDF：{exc}").format(name=name or _("该文件"), exc=exc)
+        ) from None
     revisions = reader.xrefs.total_revisions
     checks = []
     for sig in signatures:

@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.files import private_dir, restrict, touch_private, write_private
+from ltc_assess.i18n import _
 from ltc_assess.storage.db import DatabaseError, is_plain, raw_connection
 from ltc_assess.storage.keyslots import KeySlots, slots_path
 
@@ -38,7 +39,7 @@ def encrypt_in_place(path: Path, key: bytes) -> None:
     login hash (``KeySlots.put_from_login_hash``). Every row is copied (``sqlcipher_export``); the plain file is
     replaced only once the encrypted copy is complete, and its WAL is checkpointed and removed."""
     if not is_plain(path):
-        raise AppError(ErrorCode.CONFLICT, f"{path} is already encrypted")
+        raise AppError(ErrorCode.CONFLICT, _("{path} 已经加密").format(path=path))
     tmp = path.with_name(f".{path.name}.encrypting")
     tmp.unlink(missing_ok=True)
     touch_private(tmp)
@@ -51,7 +52,7 @@ def encrypt_in_place(path: Path, key: bytes) -> None:
         conn.execute("DETACH DATABASE encrypted")
     except DatabaseError as exc:
         tmp.unlink(missing_ok=True)
-        raise AppError(ErrorCode.INTEGRITY, f"{path}: cannot encrypt ({exc})") from None
+        raise AppError(ErrorCode.INTEGRITY, _("{path}：无法加密（{exc}）").format(path=path, exc=exc)) from None
     finally:
         conn.close()
     slots = KeySlots(slots_path(path))

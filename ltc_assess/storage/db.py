@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.files import restrict, touch_private
+from ltc_assess.i18n import _
 from ltc_assess.storage.migrations import apply_migrations
 
 KEY_BYTES = 32
@@ -57,7 +58,7 @@ def connect(path: str | Path, key: bytes | None = None) -> Database:
     """Open (creating if needed, 0600 in a 0700 folder) and upgrade the database at ``path``."""
     path = Path(path)
     if path.exists() and path.is_dir():
-        raise AppError(ErrorCode.INVALID, f"{path} is a folder, not a database file")
+        raise AppError(ErrorCode.INVALID, _("{path} 是文件夹，不是数据库文件").format(path=path))
     touch_private(path)
     try:
         # Autocommit mode: every transaction is an explicit BEGIN..COMMIT from ``db.atomic()``.
@@ -69,7 +70,9 @@ def connect(path: str | Path, key: bytes | None = None) -> Database:
         db = Database(conn)
         apply_migrations(db)
     except DatabaseError as exc:
-        raise AppError(ErrorCode.INTEGRITY, f"{path}: not a usable ltc-assess database ({exc})") from None
+        raise AppError(
+            ErrorCode.INTEGRITY, _("{path}：不是可用的 ltc-assess 数据库（{exc}）").format(path=path, exc=exc)
+        ) from None
     for side in ("-wal", "-shm"):
         restrict(path.with_name(path.name + side))
     return db
@@ -84,4 +87,4 @@ def transaction(db: Database) -> Iterator[Database]:
     except IntegrityError as exc:
         message = str(exc)
         code = ErrorCode.LOCKED if "immutable" in message or "cannot" in message else ErrorCode.CONFLICT
-        raise AppError(code, message) from None
+        raise AppError(code, _("数据库拒绝了此修改：{reason}").format(reason=message)) from None

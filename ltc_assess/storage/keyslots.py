@@ -15,6 +15,7 @@ from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.files import write_private
+from ltc_assess.i18n import _
 from ltc_assess.signing import sealing
 
 FORMAT = "ltc-assess-keyslots"
@@ -45,9 +46,10 @@ class KeySlots:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            raise AppError(ErrorCode.INTEGRITY, f"{path}: unreadable key-slot file ({exc})") from None
+            message = _("{path}：无法读取的密钥槽文件（{exc}）").format(path=path, exc=exc)
+            raise AppError(ErrorCode.INTEGRITY, message) from None
         if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("slots"), dict):
-            raise AppError(ErrorCode.INTEGRITY, f"{path}: not an ltc-assess key-slot file")
+            raise AppError(ErrorCode.INTEGRITY, _("{path}：不是 ltc-assess 密钥槽文件").format(path=path))
         return cls(path, {str(k): v for k, v in data["slots"].items() if isinstance(v, dict)})
 
     def unlock(self, username: str, password: str) -> bytes | None:
@@ -61,10 +63,10 @@ class KeySlots:
         """A slot for a user whose password is unknown here (encrypting an existing database): its key is the
         argon2id output stored in their login hash, which the password reproduces. It is replaced by a slot with
         a salt of its own at the user's first login (``legacy``), since the hash was stored in the plain file."""
-        _, variant, _version, params, salt, digest = password_hash.split("$")
+        _empty, variant, _version, params, salt, digest = password_hash.split("$")
         values = dict(p.split("=") for p in params.split(","))
         if variant != "argon2id":
-            raise AppError(ErrorCode.INVALID, f"{username}: password hash is not argon2id")
+            raise AppError(ErrorCode.INVALID, _("{username}：密码哈希不是 argon2id").format(username=username))
         kdf = {"name": sealing.KDF, "salt": _pad(salt), "t": int(values["t"]), "m": int(values["m"]),
                "p": int(values["p"])}
         self.slots[username] = {**sealing.seal_with(base64.b64decode(_pad(digest)), key, _context(username), kdf),

@@ -11,6 +11,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.storage.store import inserted_id
 
 
@@ -36,7 +37,12 @@ class LifecycleStore:
             [at, place, assessment_id, user_id],
         )
         if cur.rowcount == 0:
-            raise AppError(ErrorCode.TRANSITION, f"user {user_id} has not checked in to assessment {assessment_id}")
+            raise AppError(
+                ErrorCode.TRANSITION,
+                _("用户 {user_id} 未在评估 {assessment_id} 现场签到").format(
+                    user_id=user_id, assessment_id=assessment_id
+                ),
+            )
 
     def visit_people(self, assessment_id: int) -> list[dict[str, Any]]:
         """Who was on site, with their qualification, in check-in order."""
@@ -124,7 +130,9 @@ class LifecycleStore:
     def objection(self, objection_id: int) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM objections WHERE id = ?", [objection_id]))
         if not rows:
-            raise AppError(ErrorCode.NOT_FOUND, f"no objection with id {objection_id}")
+            raise AppError(
+                ErrorCode.NOT_FOUND, _("未找到编号为 {objection_id} 的异议").format(objection_id=objection_id)
+            )
         return rows[0]
 
     def objections(self, assessment_id: int) -> list[dict[str, Any]]:

@@ -55,7 +55,7 @@ class Store(SyncLog):
 
     def add_user(self, username: str, display_name: str, role: str, password_hash: str, at: str) -> User:
         if self.user_by_name(username) is not None:
-            raise AppError(ErrorCode.CONFLICT, f"user {username!r} already exists")
+            raise AppError(ErrorCode.CONFLICT, _("用户 {username!r} 已存在").format(username=username))
         users = self.db.table("users").insert(
             {
                 "username": username,
@@ -82,7 +82,7 @@ class Store(SyncLog):
     def user(self, user_id: int) -> User:
         row = self._user_row("id = ?", [user_id])
         if row is None:
-            raise AppError(ErrorCode.NOT_FOUND, f"no user with id {user_id}")
+            raise AppError(ErrorCode.NOT_FOUND, _("未找到编号为 {user_id} 的用户").format(user_id=user_id))
         return User.from_row(row)
 
     def users(self) -> list[User]:
@@ -122,7 +122,7 @@ class Store(SyncLog):
     def subject(self, subject_id: int) -> Subject:
         rows = list(self.db.query("SELECT * FROM subjects WHERE id = ?", [subject_id]))
         if not rows:
-            raise AppError(ErrorCode.NOT_FOUND, f"no subject with id {subject_id}")
+            raise AppError(ErrorCode.NOT_FOUND, _("未找到编号为 {subject_id} 的评估对象").format(subject_id=subject_id))
         return Subject.from_row(rows[0])
 
     def search_subjects(self, query: str, limit: int = 50) -> list[Subject]:
@@ -160,7 +160,9 @@ class Store(SyncLog):
     def _row(self, assessment_id: int) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM assessments WHERE id = ?", [assessment_id]))
         if not rows:
-            raise AppError(ErrorCode.NOT_FOUND, f"no assessment with id {assessment_id}")
+            raise AppError(
+                ErrorCode.NOT_FOUND, _("未找到编号为 {assessment_id} 的评估").format(assessment_id=assessment_id)
+            )
         return rows[0]
 
     def answers(self, assessment_id: int) -> dict[str, Any]:
@@ -298,9 +300,7 @@ class Store(SyncLog):
 
     def revocations(self) -> list[tuple[int, str, str]]:
         """(serial, revoked_at, reason) of every revoked certificate, oldest first."""
-        rows = self.db.execute(
-            "SELECT serial_hex, revoked_at, reason FROM revocations ORDER BY revoked_at, serial_hex"
-        )
+        rows = self.db.execute("SELECT serial_hex, revoked_at, reason FROM revocations ORDER BY revoked_at, serial_hex")
         return [(int(r[0], 16), str(r[1]), str(r[2])) for r in rows.fetchall()]
 
     def add_report(self, assessment_id: int, signer_role: str, pdf: bytes, sha256: str, at: str) -> int:

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.storage import audit
 from ltc_assess.storage.db import transaction
 from ltc_assess.storage.lifecycle_store import LifecycleStore
 from ltc_assess.storage.records import User
 from ltc_assess.storage.store import Store
-from ltc_assess.workflow import Role
+from ltc_assess.workflow import ROLE_LABELS, Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +51,15 @@ def authorize(store: Store, actor: User, *roles: Role) -> User:
     """``actor`` reloaded, refused when disabled or (with ``roles``) not in one of them."""
     current = store.user(actor.id)
     if current.disabled:
-        raise AppError(ErrorCode.PERMISSION, f"account {current.username!r} is disabled")
+        raise AppError(ErrorCode.PERMISSION, _("账户 {username!r} 已停用").format(username=current.username))
     if roles and current.role not in roles:
-        allowed = " or ".join(r.value for r in roles)
-        raise AppError(ErrorCode.PERMISSION, f"only a {allowed} may do this ({current.username} is {current.role})")
+        allowed = _("或").join(_(ROLE_LABELS[r]) for r in roles)
+        raise AppError(
+            ErrorCode.PERMISSION,
+            _("只有{allowed}可以执行此操作（{username} 是{role}）").format(
+                allowed=allowed, username=current.username, role=_(ROLE_LABELS[current.role])
+            ),
+        )
     return current
 
 

@@ -30,7 +30,7 @@ def _raw(agency: Agency) -> ServerClient:
     return ServerClient(agency.url, agency.office.root_certificate(), agency.transport)
 
 
-def test_a_signed_statement_opens_one_session_and_cannot_be_replayed(agency: Agency) -> None:
+def test_a_signed_statement_opens_one_session_and_cannot_be_replayed(agency: Agency, english: None) -> None:
     client = _raw(agency)
     nonce = client.call("POST", "/api/v1/auth/challenge", json={"username": "a1"})["nonce"]
     body = _signed(agency, "a1", nonce)
@@ -41,7 +41,7 @@ def test_a_signed_statement_opens_one_session_and_cannot_be_replayed(agency: Age
     client.close()
 
 
-def test_statement_signed_by_someone_else_or_a_foreign_root_is_refused(agency: Agency, tmp_path: Path) -> None:
+def test_statement_signed_by_someone_else_or_a_foreign_root_is_refused(agency: Agency, tmp_path: Path, english: None) -> None:
     import datetime as dt
 
     client = _raw(agency)
@@ -67,7 +67,7 @@ def test_statement_signed_by_someone_else_or_a_foreign_root_is_refused(agency: A
     client.close()
 
 
-def test_disabled_users_lose_their_sessions_and_replaced_certificates_are_revoked(agency: Agency) -> None:
+def test_disabled_users_lose_their_sessions_and_replaced_certificates_are_revoked(agency: Agency, english: None) -> None:
     world, office = agency.world, agency.office
     client = office_client(agency, "a1")
     assert client.call("GET", "/api/v1/sync/tasks") == []
@@ -90,7 +90,7 @@ def test_disabled_users_lose_their_sessions_and_replaced_certificates_are_revoke
     office_client(agency, "a2").close()  # the new one works
 
 
-def test_requests_without_a_session_are_refused(agency: Agency) -> None:
+def test_requests_without_a_session_are_refused(agency: Agency, english: None) -> None:
     client = _raw(agency)
     for method, path in (("GET", "/api/v1/decisions"), ("GET", "/api/v1/sync/changes"), ("GET", "/api/v1/tasks")):
         with pytest.raises(AppError, match="log in first"):
@@ -110,3 +110,25 @@ def test_control_characters_in_a_username_are_a_clear_refusal_not_a_server_error
     answer = raw.post("/api/v1/auth/challenge", json={"username": username})
     assert answer.status_code == 422, answer.text
     assert raw.post("/api/v1/auth/challenge", json={"username": "a1"}).status_code == 200
+
+
+def test_a_refusal_is_said_in_the_language_the_request_asks_for(agency: Agency) -> None:
+    """Test that the server words an error in the request's Accept-Language (the sync client sends the app's), with
+    the same status and JSON shape, and without the header in its own language (here Chinese)."""
+    raw = _raw(agency).http
+    body = {"statement": "{}", "signature": "not base64!"}
+    said = {}
+    for header in ("en-US,en;q=0.9", "zh-CN", None):
+        headers = {"Accept-Language": header} if header else {}
+        answer = raw.post("/api/v1/auth/token", json=body, headers=headers)
+        assert answer.status_code == 401 and set(answer.json()) == {"error", "refusals"}
+        said[header] = answer.json()["error"]
+    assert said == {"en-US,en;q=0.9": "login refused", "zh-CN": "登录被拒绝", None: "登录被拒绝"}
+    client = _raw(agency)
+    with pytest.raises(AppError, match="服务器：登录被拒绝"):
+        client.call("POST", "/api/v1/auth/token", json=body)
+    from ltc_assess.i18n import speaking
+
+    with speaking("en"), pytest.raises(AppError, match="server: login refused"):
+        client.call("POST", "/api/v1/auth/token", json=body)
+    client.close()

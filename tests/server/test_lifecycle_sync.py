@@ -269,7 +269,9 @@ def test_a_validity_forged_by_sql_on_the_office_is_refused(agency: Agency) -> No
     assert [r["kind"] for r in _lifecycle_rows(agency)] == []
 
 
-def test_the_insurer_sees_only_approved_decisions_and_only_insurer_doors(agency: Agency, tmp_path: Path) -> None:
+def test_the_insurer_sees_only_approved_decisions_and_only_insurer_doors(
+    agency: Agency, tmp_path: Path, english: None
+) -> None:  # the refusals are matched in English (the client asks for the language of the moment)
     uid, _lc, _aid = _lifecycle_done(agency)
     submitted = _submitted(agency)  # another one, not approved
     insurer = _insurer(agency, tmp_path)

@@ -63,7 +63,8 @@ def a1_client(agency: Agency) -> Iterator[ServerClient]:
 
 
 def test_an_upload_larger_than_the_server_takes_is_refused_with_413(a1_client: ServerClient) -> None:
-    answer = a1_client.http.post("/api/v1/uploads", json={"sha256": "a" * 64, "size": 300 * MB})
+    english = {"Accept-Language": "en"}
+    answer = a1_client.http.post("/api/v1/uploads", json={"sha256": "a" * 64, "size": 300 * MB}, headers=english)
     assert answer.status_code == 413
     assert answer.json()["error"] == "a bundle of 300 MB is more than this server takes (256 MB)"
 
@@ -97,7 +98,7 @@ def test_a_json_body_over_the_limit_is_refused_also_when_streamed(a1_client: Ser
 
 
 def test_sync_splits_its_work_to_what_the_server_takes_and_a_larger_push_is_413(
-    agency: Agency, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    agency: Agency, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, english
 ) -> None:
     uids = {_submit(agency, agency.world.subject.id), _submit(agency, _second_person(agency))}
     laptop = agency.laptop1
@@ -151,7 +152,7 @@ def test_a_refused_record_does_not_hold_back_the_rest_of_its_push(agency: Agency
     client.close()
     assert result["added"] == [good]
     assert result["refused"] == [
-        f"assessment {big}: report revision 1 has 21 MB, more than the 20 MB a report may have"
+        f"评估 {big}：报告修订版 1 大小为 21 MB，超过报告允许的 20 MB"
     ]
     assert _server_uids(agency) == [good]
     # the second assessor's laptop gets the accepted record on its next sync
@@ -172,7 +173,7 @@ def test_a_record_the_laptop_refuses_on_pull_does_not_stall_later_pulls(agency: 
     )
     report = _sync(agency, laptop2, "a2")
     assert report.pulled == 1 and laptop2.store.assessment_by_uid(first) is not None
-    assert report.refused == [f"assessment {second}: its person does not match the person of the same id here"], (
+    assert report.refused == [f"评估 {second}：其评估对象与本机同一编号的评估对象不符"], (
         report.refused
     )
     # later work still arrives: the office returns the first one, and a2's next sync delivers it

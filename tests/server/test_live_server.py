@@ -251,7 +251,7 @@ def test_sigkill_of_the_server_mid_push_loses_and_doubles_nothing(live: Live) ->
         if doomed.poll() is None:
             doomed.kill()
     assert held is not None, "the server was not killed mid-upload"
-    assert client.returncode == 2 and "does not answer" in err.decode() and err.decode().count("\n") == 1
+    assert client.returncode == 2 and "无应答" in err.decode() and err.decode().count("\n") == 1
     done = _sync_cli(live, db)
     _out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err.decode()
@@ -282,7 +282,7 @@ def test_command_line_dispatch_sync_start_and_insurer_token(live: Live, monkeypa
     assert main(["--db", str(office.path), "tasks", "create", "--server", live.url, "--as", "sup1",
                  "--subject", number, "--form", "barthel@1", "--a", "nobody", "--due", due]) == 2
     err = capsys.readouterr().err
-    assert "assessor_a: nobody is no active assessor" in err and err.count("\n") == 1
+    assert "assessor_a：nobody 不是在职的 assessor" in err and err.count("\n") == 1
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "a1-password")
     db = ["--db", str(live.tmp / "cli-laptop.db")]
     assert main([*db, "sync", "--server", live.url, "--as", "a1"]) == 0
@@ -306,4 +306,4 @@ def test_command_line_dispatch_sync_start_and_insurer_token(live: Live, monkeypa
     assert answer.status_code == 200 and "decisions" in answer.json()
     assert main(["server", "--pg", live.conninfo, "--listen", "nonsense"]) == 2
     assert main(["server", "--pg", live.conninfo, "--listen", "0.0.0.0:9"]) == 2  # no TLS off loopback
-    assert "loopback only" in capsys.readouterr().err
+    assert "只在本机回环地址上监听" in capsys.readouterr().err

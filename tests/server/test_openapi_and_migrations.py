@@ -58,7 +58,7 @@ def test_audit_log_is_append_only_in_postgres(pg: str) -> None:
 def test_bad_pg_url_is_one_line_exit_2(capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["server", "migrate", "--pg", "host=127.0.0.1 port=1 dbname=nothing connect_timeout=2"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("ltc-assess: error: PostgreSQL:") and err.count("\n") == 1
+    assert err.startswith("ltc-assess: error: PostgreSQL：") and err.count("\n") == 1
 
 
 def test_server_check_finds_an_edited_audit_row(pg: str, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -75,7 +75,7 @@ def test_a_chain_cut_short_behind_the_last_checkpoint_is_found(
     assert f"audit row {checkpoint} signed by a1 is missing" in out
 
 
-def test_checkpoints_are_refused_unless_the_caller_signed_the_row_as_it_is(agency: Agency) -> None:
+def test_checkpoints_are_refused_unless_the_caller_signed_the_row_as_it_is(agency: Agency, english: None) -> None:
     office = agency.office
     a1 = office_client(agency, "a1")
     head = a1.call("GET", "/api/v1/audit/head")
@@ -114,4 +114,4 @@ def test_check_finds_a_record_edited_in_postgresql_against_its_signed_evidence(
         )
     code, out = _check(agency, capsys)
     assert code == 1
-    assert f"assessment {uid}: the record differs from what its signer signed in the submission record (answers)" in out
+    assert f"评估 {uid}：记录与其签名人在 submission 记录中签署的内容不符（answers）" in out

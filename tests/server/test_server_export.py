@@ -135,6 +135,7 @@ def test_a_record_edited_in_postgresql_is_named_by_the_check_and_stops_the_expor
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    monkeypatch.setenv("LTC_LANG", "en")  # the CLI's messages are matched in English
     uid = approved[1]
     with psycopg.connect(agency.conninfo, autocommit=True) as con:  # the insider: the decided level raised by SQL
         con.execute(
@@ -162,6 +163,7 @@ def test_a_swapped_report_a_flipped_status_a_disabled_trigger_and_a_promotion_ar
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    monkeypatch.setenv("LTC_LANG", "en")  # the CLI's messages are matched in English
     first, second = approved
     with psycopg.connect(agency.conninfo, autocommit=True) as con:
         # the approved report of the first replaced by its submitted one; the second hidden from exports

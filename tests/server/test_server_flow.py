@@ -73,7 +73,7 @@ def _task_state(agency: Agency, task_uid: str) -> str:
         client.close()
 
 
-def test_dispatch_visit_sync_review_return_fix_approve_insurer(agency: Agency, tmp_path: Path) -> None:
+def test_dispatch_visit_sync_review_return_fix_approve_insurer(agency: Agency, tmp_path: Path, english: None) -> None:
     office, laptop = agency.office, agency.laptop1
     task_uid = _dispatch(agency)
     # the task reaches the assessor's laptop on the next sync; the assessment started from it is linked
@@ -241,7 +241,7 @@ def test_push_of_a_foreign_assessment_by_an_assessor_is_refused(agency: Agency) 
     con.close()
     before = _server_dump(agency)
     report = _sync(agency, laptop, "a3")
-    assert any("took no part" in line for line in report.refused), report.refused
+    assert any("未参与" in line for line in report.refused), report.refused
     assert _server_dump(agency) == before
 
 

@@ -148,7 +148,7 @@ def test_background_probe_shows_the_quiet_indicator_only_when_the_server_answers
     assert window.sync.dialog is None and window.sync.result is None  # never prompts
 
 
-def test_only_the_admin_sets_the_server_and_only_https(agency: Agency) -> None:
+def test_only_the_admin_sets_the_server_and_only_https(agency: Agency, english: None) -> None:
     laptop = agency.laptop1
     with pytest.raises(AppError) as refused:
         set_server_url(laptop, laptop.store.user_by_name("a1"), "https://evil.example")  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 import string
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -122,79 +123,6 @@ def test_engine_explanation_is_said_in_english_and_unchanged_in_chinese() -> Non
                 assert say(said.says, "zh_CN") == said.text
 
 
-# Files whose errors are still raised with untranslated messages. It may only shrink: a file listed here that has
-# nothing left to convert fails the test too. Empty at the end of issue 12.
-NOT_YET_TRANSLATED: set[str] = {
-    "ltc_assess/access.py",
-    "ltc_assess/assessment_view.py",
-    "ltc_assess/bundle_seal.py",
-    "ltc_assess/bundles.py",
-    "ltc_assess/cli/advice.py",
-    "ltc_assess/cli/demo.py",
-    "ltc_assess/cli/export.py",
-    "ltc_assess/cli/keys.py",
-    "ltc_assess/cli/objection.py",
-    "ltc_assess/cli/publicity.py",
-    "ltc_assess/cli/score.py",
-    "ltc_assess/cli/server.py",
-    "ltc_assess/cli/sync.py",
-    "ltc_assess/cli/tasks.py",
-    "ltc_assess/cli/users.py",
-    "ltc_assess/cli/verify.py",
-    "ltc_assess/conclusions.py",
-    "ltc_assess/demo.py",
-    "ltc_assess/evidence.py",
-    "ltc_assess/exchange/insurer.py",
-    "ltc_assess/exchange/package.py",
-    "ltc_assess/incoming.py",
-    "ltc_assess/inputs.py",
-    "ltc_assess/lifecycle/due.py",
-    "ltc_assess/lifecycle/objection.py",
-    "ltc_assess/lifecycle/visit.py",
-    "ltc_assess/pki.py",
-    "ltc_assess/policies/registry.py",
-    "ltc_assess/replay.py",
-    "ltc_assess/schema/answers.py",
-    "ltc_assess/schema/located.py",
-    "ltc_assess/schema/registry.py",
-    "ltc_assess/scoring/engine.py",
-    "ltc_assess/server/app.py",
-    "ltc_assess/server/auth.py",
-    "ltc_assess/server/checks.py",
-    "ltc_assess/server/dispatch.py",
-    "ltc_assess/server/enrol.py",
-    "ltc_assess/server/intake.py",
-    "ltc_assess/server/source.py",
-    "ltc_assess/server/uploads.py",
-    "ltc_assess/service/accounts.py",
-    "ltc_assess/service/attestation.py",
-    "ltc_assess/service/drafting.py",
-    "ltc_assess/service/export.py",
-    "ltc_assess/service/keys.py",
-    "ltc_assess/service/review.py",
-    "ltc_assess/service/subjects.py",
-    "ltc_assess/session.py",
-    "ltc_assess/signing/attach.py",
-    "ltc_assess/signing/cms.py",
-    "ltc_assess/signing/crl.py",
-    "ltc_assess/signing/envelope.py",
-    "ltc_assess/signing/keys.py",
-    "ltc_assess/signing/ltv.py",
-    "ltc_assess/signing/pades.py",
-    "ltc_assess/signing/transport.py",
-    "ltc_assess/signing/tsa.py",
-    "ltc_assess/signing/validation.py",
-    "ltc_assess/storage/at_rest.py",
-    "ltc_assess/storage/db.py",
-    "ltc_assess/storage/keyslots.py",
-    "ltc_assess/storage/lifecycle_store.py",
-    "ltc_assess/storage/pg/repository.py",
-    "ltc_assess/storage/store.py",
-    "ltc_assess/storage/work.py",
-    "ltc_assess/sync_client.py",
-    "ltc_assess/visits.py",
-}
-
 _RAW = "a raw string, f-string or concatenation"
 
 
@@ -221,26 +149,37 @@ def _error_classes(trees: dict[str, ast.Module]) -> dict[str, int | None]:
     return classes
 
 
-def _said(expr: ast.expr | None, function: ast.AST | None, seen: frozenset[str] = frozenset()) -> bool:
+Passed = set[tuple[str, int, str, bool]]  # helper name, argument position, parameter name, is a method
+
+
+def _said(expr: ast.expr | None, function: ast.AST | None, passed: Passed, seen: frozenset[str] = frozenset()) -> bool:
     """True when ``expr`` is a translated message: ``_()``, ``_().format()``, another error's ``.message``, a
-    helper's result, or a variable of the enclosing function that only ever holds such a value (or a parameter)."""
+    helper's result, or a variable of the enclosing function that only ever holds such a value. A parameter of the
+    enclosing function is added to ``passed``: the callers' arguments are checked in its place."""
     if expr is None:
         return True
     if isinstance(expr, ast.Constant | ast.JoinedStr | ast.BinOp):
         return False
     if isinstance(expr, ast.IfExp):
-        return _said(expr.body, function, seen) and _said(expr.orelse, function, seen)
+        return _said(expr.body, function, passed, seen) and _said(expr.orelse, function, passed, seen)
     if isinstance(expr, ast.Attribute):
         return True
     if isinstance(expr, ast.Call):
         func = expr.func
         if isinstance(func, ast.Attribute):  # "x".join(...), _("…").format(...), text.format(...)
-            return _said(func.value, function, seen)
+            return _said(func.value, function, passed, seen)
         return not (isinstance(func, ast.Name) and func.id in ("str", "repr", "format"))
-    if isinstance(expr, ast.Name) and function is not None and expr.id not in seen:
-        args = function.args if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) else None
-        if args is not None and expr.id in [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]:
-            return True
+    if isinstance(expr, ast.Name) and expr.id in seen:  # text = _("…"); text = text.format(…): judged by the rest
+        return True
+    if isinstance(expr, ast.Name) and function is not None:
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            names = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+            if expr.id in names or expr.id in [a.arg for a in function.args.kwonlyargs]:
+                method = bool(names) and names[0] in ("self", "cls")
+                position = names.index(expr.id) - method if expr.id in names else -1
+                if function.name != "__init__":  # an error class's own: its callers are checked as the class's
+                    passed.add((function.name, position, expr.id, method))
+                return True
         values = [
             n.value
             for n in ast.walk(function)
@@ -250,31 +189,42 @@ def _said(expr: ast.expr | None, function: ast.AST | None, seen: frozenset[str] 
                 for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
             )
         ]
-        return bool(values) and all(_said(v, function, seen | {expr.id}) for v in values)
+        return bool(values) and all(_said(v, function, passed, seen | {expr.id}) for v in values)
     return False
+
+
+def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
+    found = call.args[position] if 0 <= position < len(call.args) else None
+    return next((k.value for k in call.keywords if k.arg == keyword), found)
 
 
 def untranslated_errors(trees: dict[str, ast.Module]) -> list[str]:
     """``file:line`` of every LtcError (or subclass) built with a message that does not come from ``_()``: at the
-    call of the class, and in a subclass's own ``super().__init__(code, message)``."""
+    call of the class, in a subclass's own ``super().__init__(code, message)``, and at each call of a helper of the
+    same module whose parameter becomes the message (``def _bad(item, message): return AnswerError(…, message)``)."""
     classes = _error_classes(trees)
-    found = []
+    found = set()
+    calls: dict[str, list[ast.Call]] = {}
+    scopes: dict[ast.AST, ast.AST] = {}
+    passed: dict[str, Passed] = {}
     for name, tree in trees.items():
-        scopes = {
-            child: node
-            for node in ast.walk(tree)
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module)
-            for child in ast.walk(node)
-        }  # walk order: outer scopes first, so each node ends up with its innermost function
+        scopes.update(
+            {
+                child: node
+                for node in ast.walk(tree)
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module)
+                for child in ast.walk(node)
+            }
+        )  # walk order: outer scopes first, so each node ends up with its innermost function
         owners = {
             child: node.name
             for node in ast.walk(tree)
             if isinstance(node, ast.ClassDef) and node.name in classes
             for child in ast.walk(node)
         }
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
+        calls[name] = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+        passed[name] = set()
+        for node in calls[name]:
             func = node.func
             called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
             if called in classes:
@@ -283,12 +233,25 @@ def untranslated_errors(trees: dict[str, ast.Module]) -> list[str]:
                 position = 1  # super().__init__(code, message, ...) of an error class
             else:
                 continue
-            if position is None:
-                continue
-            message = node.args[position] if len(node.args) > position else None
-            message = next((k.value for k in node.keywords if k.arg == "message"), message)
-            if not _said(message, scopes.get(node)):
-                found.append((name, node.lineno))
+            if position is not None and not _said(_argument(node, position, "message"), scopes.get(node), passed[name]):
+                found.add((name, node.lineno))
+    done: set[tuple[str, tuple[str, int, str, bool]]] = set()
+    while todo := {(name, h) for name, hs in passed.items() for h in hs} - done:
+        origin, helper = todo.pop()
+        done.add((origin, helper))
+        function, position, keyword, method = helper
+        # a function is called by name in its module; a method (``problems.add(code, path, message)``) anywhere,
+        # by any receiver, with the argument present (``set.add(x)`` is not one)
+        for name in trees if method else [origin]:
+            for node in calls[name]:
+                func = node.func
+                if method:
+                    hit = isinstance(func, ast.Attribute) and func.attr == function
+                    hit = hit and _argument(node, position, keyword) is not None
+                else:
+                    hit = isinstance(func, ast.Name) and func.id == function
+                if hit and not _said(_argument(node, position, keyword), scopes.get(node), passed[name]):
+                    found.add((name, node.lineno))
     return [f"{name}:{line}" for name, line in sorted(found)]
 
 
@@ -302,11 +265,8 @@ def _parse(root: Path, package: str = ".") -> dict[str, ast.Module]:
 
 def test_every_error_message_goes_through_the_catalogue() -> None:
     """Test that no LtcError in ltc_assess/ is raised with a raw string, an f-string or a concatenation (a Chinese
-    install would print it in English), except in the files not converted yet, which must each still need it."""
-    found = untranslated_errors(_parse(paths.bundle_root(), "ltc_assess"))
-    files = {f.split(":")[0] for f in found}
-    assert sorted(f for f in found if f.split(":")[0] not in NOT_YET_TRANSLATED) == []
-    assert sorted(NOT_YET_TRANSLATED - files) == [], "converted: take these off NOT_YET_TRANSLATED"
+    install would print it in English): each message is ``_()``'s, in the language of the moment."""
+    assert untranslated_errors(_parse(paths.bundle_root(), "ltc_assess")) == []
 
 
 PLANTED = """
@@ -333,6 +293,11 @@ def bad(aid: str, flag: bool) -> None:
     text = "plain" if flag else _("已翻译")
     raise AppError(ErrorCode.NOT_FOUND, text, where=aid)  # raw
     raise Refused(aid)
+    raise _bad(aid, f"value {flag} not allowed")  # raw
+
+
+def _bad(item: str, message: str) -> AppError:
+    return AppError(ErrorCode.INVALID, message, where=item)
 
 
 def good(aid: str, exc: AppError, flag: bool) -> None:
@@ -347,11 +312,11 @@ def good(aid: str, exc: AppError, flag: bool) -> None:
 
 def test_the_error_scan_finds_planted_raw_messages(tmp_path: Path) -> None:
     """Test that the scan above is a real check: in a planted module it names the f-string of a subclass's own
-    message and each raw, f-string, concatenated, %-formatted, str() and half-translated message, nothing else."""
+    message and each raw, f-string, concatenated, %-formatted, str(), half-translated and helper-passed message, nothing else."""
     (tmp_path / "planted.py").write_text(PLANTED, encoding="utf-8")
     trees = {**_parse(paths.bundle_root() / "ltc_assess", "errors.py"), **_parse(tmp_path)}
     expected = [f"planted.py:{n}" for n, line in enumerate(PLANTED.splitlines(), 1) if line.endswith("# raw")]
-    assert len(expected) == 7
+    assert len(expected) == 8
     assert untranslated_errors(trees) == expected
 
 
@@ -392,8 +357,15 @@ def test_an_unknown_ltc_lang_is_refused_in_the_locale_language() -> None:
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("en", "en"), ("en-US,en;q=0.9", "en"), ("zh-CN", "zh_CN"), ("zh", "zh_CN"), ("fr", None), ("", None),
-     (None, None)],
+    [
+        ("en", "en"),
+        ("en-US,en;q=0.9", "en"),
+        ("zh-CN", "zh_CN"),
+        ("zh", "zh_CN"),
+        ("fr", None),
+        ("", None),
+        (None, None),
+    ],
 )
 def test_accept_language_header(header: str | None, expected: str | None) -> None:
     """Test which language a server request is answered in: the first tag of Accept-Language, if we speak it."""
@@ -409,3 +381,39 @@ def test_speaking_is_one_context_only() -> None:
     with speaking("en"):
         assert _("提交") == "Submit" and language() == "en"
     assert _("提交") == "提交" and language() == "zh_CN"
+
+
+def test_each_source_string_is_translated_once() -> None:
+    """Test that no msgid appears twice in en.po: the reader keeps the last one, so a second entry would silently
+    change a translation used elsewhere."""
+    text = (paths.resources_dir() / "i18n" / "en.po").read_text(encoding="utf-8")
+    ids = re.findall(r'^msgid "(.*)"$', text, re.MULTILINE)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+
+
+def _stores_outside_comprehensions(node: ast.AST) -> Iterator[ast.Name]:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp | ast.Lambda):
+            continue  # their own scope
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue  # checked as functions of their own
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+            yield child
+        yield from _stores_outside_comprehensions(child)
+
+
+def test_no_function_that_says_something_hides_the_translator() -> None:
+    """Test that no function calling ``_()`` also binds ``_`` (``host, _, port = …``): ``_`` is then a local
+    string and the call a TypeError when the error is raised (the CLI's ``server --listen`` had one)."""
+    found = []
+    for name, tree in _parse(paths.bundle_root(), "ltc_assess").items():
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            calls = any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "_"
+                for n in ast.walk(function)
+            )
+            if calls and any(n.id == "_" for n in _stores_outside_comprehensions(function)):
+                found.append(f"{name}:{function.lineno} {function.name}")
+    assert found == []

@@ -23,6 +23,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.storage.records import Assessment, Subject, User
 from ltc_assess.workflow import Role, Status
 
@@ -42,7 +43,7 @@ def pg_errors() -> Iterator[None]:
         yield
     except psycopg.Error as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise AppError(ErrorCode.NOT_FOUND, f"PostgreSQL: {first}") from None
+        raise AppError(ErrorCode.NOT_FOUND, _("PostgreSQL：{first}").format(first=first)) from None
 
 
 @contextmanager

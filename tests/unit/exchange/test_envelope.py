@@ -26,7 +26,7 @@ def test_only_the_recipient_key_opens_it() -> None:
         pkcs7.pkcs7_decrypt_der(sealed, x509.load_pem_x509_certificate(certificate(stranger)), stranger, [])
 
 
-def test_bad_recipients_are_clear_errors() -> None:
+def test_bad_recipients_are_clear_errors(english: None) -> None:
     """Test that junk and an EC certificate (CMS key transport needs RSA) are refused by name."""
     with pytest.raises(AppError, match="insurer.pem: not an X.509 certificate"):
         recipient(b"-----BEGIN CERTIFICATE-----\njunk\n-----END CERTIFICATE-----\n", "insurer.pem")

@@ -73,7 +73,7 @@ def _rewrite_zip(path: Path, change: dict[str, bytes | None]) -> None:
         ({SIGNATURE: None}, "manifest.json.p7s: missing"),
     ],
 )
-def test_tampering_is_named(tmp_path: Path, change: dict[str, bytes | None], fragment: str) -> None:
+def test_tampering_is_named(tmp_path: Path, change: dict[str, bytes | None], fragment: str, english: None) -> None:
     """Test that a changed, removed or added file, or a missing signature, is rejected naming the file."""
     out = tmp_path / "p.zip"
     write_package(out, FILES, META, sign)
@@ -94,7 +94,7 @@ def test_manifest_edit_breaks_signature(tmp_path: Path) -> None:
         verify_package(out, check)
 
 
-def test_truncated_zip_is_rejected(tmp_path: Path) -> None:
+def test_truncated_zip_is_rejected(tmp_path: Path, english: None) -> None:
     """Test that a truncated package file is reported, not a traceback."""
     out = tmp_path / "p.zip"
     write_package(out, FILES, META, sign)
@@ -103,7 +103,7 @@ def test_truncated_zip_is_rejected(tmp_path: Path) -> None:
         verify_package(out, check)
 
 
-def test_path_escape_names_are_refused(tmp_path: Path) -> None:
+def test_path_escape_names_are_refused(tmp_path: Path, english: None) -> None:
     """Test that a file name escaping the package folder cannot be written."""
     with pytest.raises(AppError, match="bad file name"):
         write_package(tmp_path / "x", {"../evil": b""}, META, sign)

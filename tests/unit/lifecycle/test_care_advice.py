@@ -55,7 +55,7 @@ def test_care_setting_must_be_offered_and_is_signed_once(world: World) -> None:
     aid = approved(city)
     with pytest.raises(AppError, match="该结论可选的护理服务形式：居家、机构"):
         city.lc.choose_care_setting(world.sup2, aid, "community", "王小明", PNG)
-    with pytest.raises(AppError, match="complete PNG"):
+    with pytest.raises(AppError, match="完整的 PNG"):
         city.lc.choose_care_setting(world.sup2, aid, "home", "王小明", b"not a png")
     city.lc.choose_care_setting(world.sup2, aid, "institution", "王小明", PNG, "儿子")
     with pytest.raises(AppError, match="已确认"):
@@ -80,7 +80,7 @@ def test_broken_advice_file_is_located(tmp_path: Path, repo: Path) -> None:
     path = tmp_path / "advice" / "nhsa-ltc-2021.yaml"
     path.parent.mkdir()
     path.write_text(text.replace("{dimension: cognition, grade: 2", "{dimension: cognitoin, grade: 2"), encoding="utf-8")
-    result = run("policies", "check", str(path))
+    result = run("policies", "check", str(path), env={"LTC_LANG": "en"})
     line = next(i for i, s in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "cognitoin" in s)
     assert result.returncode == 2
     assert f"nhsa-ltc-2021.yaml:{line} dimensions[4].dimension: nhsa-ltc-2021@1 has no dimension 'cognitoin'" in result.stderr

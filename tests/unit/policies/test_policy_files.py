@@ -48,7 +48,7 @@ def test_broken_copy_fails_with_a_located_error(tmp_path: Path, repo: Path) -> N
     assert "Traceback" not in result.stderr
 
 
-def test_level_outside_the_form_is_located(tmp_path: Path, repo: Path) -> None:
+def test_level_outside_the_form_is_located(tmp_path: Path, repo: Path, english: None) -> None:
     """Test that a benefit for a level the city does not cover is refused at its line."""
     text = (repo / "policies" / "tianjin" / "v1.yaml").read_text(encoding="utf-8")
     path = tmp_path / "tianjin" / "v1.yaml"

@@ -122,7 +122,7 @@ def test_yaml_1_2_keeps_norway() -> None:
          ErrorCode.FORM_SCHEMA, "prefill.Q.2", "subject.sex"),
     ],
 )
-def test_broken_form_error_is_coded_and_located(old: str, new: str, code: ErrorCode, where: str, fragment: str) -> None:
+def test_broken_form_error_is_coded_and_located(old: str, new: str, code: ErrorCode, where: str, fragment: str, english: None) -> None:
     """Test that each kind of mistake yields its code, the file:line and the path, and says what is wrong."""
     assert old in MINI
     err = _error(MINI.replace(old, new, 1))
@@ -132,7 +132,7 @@ def test_broken_form_error_is_coded_and_located(old: str, new: str, code: ErrorC
     assert fragment in str(err), err.lines
 
 
-def test_rules_table_coverage_is_proved_by_enumeration() -> None:
+def test_rules_table_coverage_is_proved_by_enumeration(english: None) -> None:
     """Test that a rule table leaving an input combination ungraded is refused, naming the combination."""
     text = MINI.replace(
         '    kind: bands\n    input: "{total}"\n    bands:\n      - {min: 2, max: 3, code: 0}\n      - {min: 0, max: 1, code: 1}',
@@ -143,7 +143,7 @@ def test_rules_table_coverage_is_proved_by_enumeration() -> None:
     assert "no rule matches Q.1=0, Q.2=0" in str(err)
 
 
-def test_matrix_index_out_of_range_is_refused() -> None:
+def test_matrix_index_out_of_range_is_refused(english: None) -> None:
     """Test that a matrix whose row/column expressions can leave the table is refused."""
     text = MINI.replace(
         '    kind: bands\n    input: "{total}"\n    bands:\n      - {min: 2, max: 3, code: 0}\n      - {min: 0, max: 1, code: 1}',
@@ -156,7 +156,7 @@ def test_matrix_index_out_of_range_is_refused() -> None:
     assert "no cell [0][2]" in str(err)
 
 
-def test_yaml_syntax_error_is_located() -> None:
+def test_yaml_syntax_error_is_located(english: None) -> None:
     """Test that invalid YAML names the line, not a parser traceback."""
     with pytest.raises(Exception) as info:
         _load(MINI.replace("version: 1", "version: [1", 1))
@@ -169,7 +169,7 @@ def test_all_problems_are_collected() -> None:
     assert len(err.lines) == 2
 
 
-def test_placement_must_match_id_and_version(tmp_path: Path) -> None:
+def test_placement_must_match_id_and_version(tmp_path: Path, english: None) -> None:
     """Test that a form stored under the wrong folder or file name is refused."""
     path = tmp_path / "other" / "v2.yaml"
     path.parent.mkdir()
@@ -179,7 +179,7 @@ def test_placement_must_match_id_and_version(tmp_path: Path) -> None:
         check_placement(form, path)
 
 
-def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+def test_missing_file_is_a_clear_error(tmp_path: Path, english: None) -> None:
     """Test that a missing form file gives a coded error, not an OSError traceback."""
     with pytest.raises(Exception, match="cannot read form file") as info:
         load_form(tmp_path / "nope.yaml")

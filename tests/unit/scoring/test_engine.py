@@ -125,7 +125,7 @@ def test_missing_required_item_is_named_with_allowed_values() -> None:
         ({"Q.1": 2, "Q.2": 0, "Q.3": "NO"}, "Q.3", "expected a list"),
     ],
 )
-def test_bad_answers_are_rejected_naming_the_item(answers: dict[str, object], item: str, fragment: str) -> None:
+def test_bad_answers_are_rejected_naming_the_item(answers: dict[str, object], item: str, fragment: str, english: None) -> None:
     """Test that invalid values, bools posing as scores and unknown ids are rejected with the item named."""
     with pytest.raises(AnswerError) as info:
         score(_form(), answers)

@@ -120,7 +120,7 @@ def _next_second() -> None:
     time.sleep(1.05)
 
 
-def test_a_disabled_users_later_signature_fails(approved: tuple[World, int, bytes]) -> None:
+def test_a_disabled_users_later_signature_fails(approved: tuple[World, int, bytes], english: None) -> None:
     """Test revocation: disabling a2 revokes their certificate; a signature a2's key makes afterwards on a laptop
     that has not heard of it yet fails for a verifier holding a later CRL (no proof that it existed before the
     revocation), and the installation that knows (after the office published a CRL) refuses to sign with the

@@ -136,7 +136,7 @@ def test_keys_stored_before_sealing_still_open(pki: dict[str, KeyPair]) -> None:
         load_key(old, "wrong-password")
 
 
-def test_pkcs12_import_round_trip(pki: dict[str, KeyPair]) -> None:
+def test_pkcs12_import_round_trip(pki: dict[str, KeyPair], english: None) -> None:
     """Test that a key from a real CA's PKCS#12 is imported, re-encrypted, and signs verifiably."""
     key = load_key(pki["assessor2"].key_pem, "assessor2-password")
     from cryptography import x509

@@ -121,7 +121,7 @@ def test_a_correction_says_so_and_names_the_report_it_replaces(approved: tuple[W
     assert f"LTC-{new.id}-v2" in text
 
 
-def test_embedded_files_of_junk_is_one_clear_error() -> None:
+def test_embedded_files_of_junk_is_one_clear_error(english: None) -> None:
     """Test that reading attachments from a file that is not a PDF raises a coded error, not a traceback."""
     from ltc_assess.errors import AppError, ErrorCode
 

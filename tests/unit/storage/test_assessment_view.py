@@ -47,7 +47,7 @@ def test_read_only_view_of_an_approved_assessment(world: World) -> None:
     assert view.history[2].who == world.sup1.display_name and "请核对洗澡" in view.history[2].note
     assert "等级 2" in view.history[4].note and "夜间照护需求" in view.history[4].note
     assert assessment_view(s, world.sup2, aid).record.id == aid
-    with pytest.raises(AppError, match="other assessors"):
+    with pytest.raises(AppError, match="属于其他评估员"):
         assessment_view(s, world.a3, aid)
     with pytest.raises(AppError):
         assessment_view(s, world.admin, aid)

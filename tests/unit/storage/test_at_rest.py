@@ -83,7 +83,7 @@ def test_recovery_key_opens_the_file_with_plain_sqlcipher(world: World) -> None:
     """Test that the hex key an admin gets opens the file with sqlcipher3 alone (PRAGMA key = "x'HEX'"), and that
     only an admin gets it, audited."""
     s = world.service
-    with pytest.raises(AppError, match="admin"):
+    with pytest.raises(AppError, match="只有管理员"):
         access.recovery_key(s, world.sup1)
     hex_key = access.recovery_key(s, world.admin)
     assert len(hex_key) == 64
@@ -105,7 +105,7 @@ def test_encrypting_a_legacy_database_keeps_every_row_and_every_password(tmp_pat
     tables = [r[0] for r in plain.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()]
     before = {t: plain.store.count(t) for t in tables}
     admin = plain.login("admin", "legacy-admin")
-    with pytest.raises(AppError, match="admin"):
+    with pytest.raises(AppError, match="只有管理员"):
         access.encrypt(plain, plain.login("assessor1", "legacy-assessor1"))
     encrypted = access.encrypt(plain, admin)
     after = {t: encrypted.store.count(t) for t in tables}
@@ -120,7 +120,7 @@ def test_encrypting_a_legacy_database_keeps_every_row_and_every_password(tmp_pat
         service.close()
     slots = KeySlots.load(copy)
     assert slots is not None and not any(slots.is_legacy(u) for u in LEGACY_PASSWORDS)
-    with pytest.raises(AppError, match="already encrypted"):
+    with pytest.raises(AppError, match="已经加密"):
         service = AssessmentService(copy)
         access.encrypt(service, service.login("admin", "legacy-admin"))
 
@@ -164,7 +164,7 @@ def test_key_slot_file_cannot_grant_access(world: World) -> None:
     with pytest.raises(AppError, match="用户名或密码错误"):
         fresh.login("sup1", "a1-password")
     path.write_text("{ not json", encoding="utf-8")
-    with pytest.raises(AppError, match="key-slot file"):
+    with pytest.raises(AppError, match="密钥槽文件"):
         AssessmentService(world.service.path)
 
 
@@ -204,7 +204,7 @@ def test_the_recovery_key_resets_a_lost_admin_password(world: World) -> None:
     an actor, and that a service opened otherwise cannot use this door."""
     s = world.service
     key = bytes.fromhex(access.recovery_key(s, world.admin))
-    with pytest.raises(AppError, match="recovery key"):
+    with pytest.raises(AppError, match="恢复密钥"):
         s.recover_account(b"\0" * 32, "admin", "brand-new-admin-pw")
     rescue = AssessmentService(s.path, clock=world.clock, key=key)
     rescue.recover_account(key, "admin", "brand-new-admin-pw")

@@ -75,7 +75,7 @@ def _peak(action: Any) -> tuple[BaseException | None, int]:
     [("records.json", "records.json: content does not match"), (MANIFEST, "manifest.json: larger than")],
 )
 def test_zip_bomb_is_refused_with_bounded_memory(bundle: tuple[World, Path], tmp_path: Path, entry: str,
-                                                 message: str) -> None:
+                                                 message: str, english: None) -> None:
     """Test that a bundle whose records (or manifest) inflate to 512 MiB is refused using under 64 MiB."""
     world, genuine = bundle
     bomb = _with_bomb(genuine, tmp_path / "bomb.zip", entry)
@@ -85,7 +85,7 @@ def test_zip_bomb_is_refused_with_bounded_memory(bundle: tuple[World, Path], tmp
     assert peak < MEMORY_BOUND, f"peak {peak >> 20} MiB"
 
 
-def test_unsigned_bomb_is_refused_before_expanding(bundle: tuple[World, Path], tmp_path: Path) -> None:
+def test_unsigned_bomb_is_refused_before_expanding(bundle: tuple[World, Path], tmp_path: Path, english: None) -> None:
     """Test that a bomb under a forged signature fails on the signature, without the bomb being read."""
     world, genuine = bundle
     forged = tmp_path / "forged.zip"
@@ -190,5 +190,5 @@ def test_read_package_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("big", bytes(1 << 20))
     monkeypatch.setattr(package, "MAX_FILE_BYTES", 1000)
-    with pytest.raises(AppError, match="big: larger than the 1000 bytes allowed"):
+    with pytest.raises(AppError, match="big：超过允许的 1000 字节"):
         package.read_package(out)

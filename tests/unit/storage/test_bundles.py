@@ -109,7 +109,7 @@ def test_changes_on_both_sides_become_a_conflict(sites: tuple[World, AssessmentS
 
 @pytest.mark.parametrize("damage", ["flip", "truncate"])
 def test_tampered_or_truncated_bundle_is_rejected_and_changes_nothing(
-    sites: tuple[World, AssessmentService], tmp_path: Path, damage: str
+    sites: tuple[World, AssessmentService], tmp_path: Path, damage: str, english
 ) -> None:
     """Test that a changed or cut bundle is refused with the reason and the database stays as it was."""
     office_world, laptop = sites
@@ -136,7 +136,7 @@ def test_tampered_or_truncated_bundle_is_rejected_and_changes_nothing(
     assert (office_world.service.store.count("assessments"), office_world.service.store.count("audit")) == before
 
 
-def test_foreign_bundle_is_rejected(sites: tuple[World, AssessmentService], tmp_path: Path) -> None:
+def test_foreign_bundle_is_rejected(sites: tuple[World, AssessmentService], tmp_path: Path, english: None) -> None:
     """Test that a bundle signed under another agency's root is refused."""
     office_world, _laptop = sites
     other = AssessmentService(tmp_path / "other.db", clock=office_world.clock)
@@ -155,7 +155,7 @@ def test_foreign_bundle_is_rejected(sites: tuple[World, AssessmentService], tmp_
 
 @pytest.mark.parametrize("take_theirs", [False, True])
 def test_conflict_is_resolved_by_a_supervisor(sites: tuple[World, AssessmentService], tmp_path: Path,
-                                              take_theirs: bool) -> None:
+                                              take_theirs: bool, english: None) -> None:
     """Test that a supervisor closes a conflict by keeping ours or taking the incoming version."""
     from ltc_assess.bundles import resolve_conflict
 
@@ -169,7 +169,7 @@ def test_conflict_is_resolved_by_a_supervisor(sites: tuple[World, AssessmentServ
     office.save_answer(office_world.a1, aid, "BI.1", 5)
     import_bundle(office, office_world.sup1, _bundle(laptop, "a1", tmp_path / "b2.zip"))
     conflict = office.store.open_conflicts()[0]
-    with pytest.raises(AppError, match="only a supervisor"):
+    with pytest.raises(AppError, match="role Supervisor"):
         resolve_conflict(office, office_world.a1, conflict["id"], take_theirs)
     resolve_conflict(office, office_world.sup1, conflict["id"], take_theirs)
     assert office.store.open_conflicts() == []
@@ -177,11 +177,11 @@ def test_conflict_is_resolved_by_a_supervisor(sites: tuple[World, AssessmentServ
     assert office.check() == []
 
 
-def test_only_assessors_and_supervisors_move_bundles(sites: tuple[World, AssessmentService], tmp_path: Path) -> None:
+def test_only_assessors_and_supervisors_move_bundles(sites: tuple[World, AssessmentService], tmp_path: Path, english: None) -> None:
     """Test that an admin (no clinical actions) can neither export nor import bundles."""
     office_world, _laptop = sites
-    with pytest.raises(AppError, match="only a assessor or supervisor"):
+    with pytest.raises(AppError, match="role Assessor or Supervisor"):
         export_bundle(office_world.service, office_world.admin, "admin-password", tmp_path / "x.zip")
     bundle = _bundle(office_world.service, "a1", tmp_path / "b.zip")
-    with pytest.raises(AppError, match="only a assessor or supervisor"):
+    with pytest.raises(AppError, match="role Assessor or Supervisor"):
         import_bundle(office_world.service, office_world.admin, bundle)

@@ -52,7 +52,7 @@ def test_package_verifies_and_follows_the_schema(signed_world: World, tmp_path: 
 
 
 @pytest.mark.parametrize("victim", ["reports/1.pdf", "assessments.json", "manifest.json"])
-def test_any_changed_byte_is_rejected_naming_the_file(signed_world: World, tmp_path: Path, victim: str) -> None:
+def test_any_changed_byte_is_rejected_naming_the_file(signed_world: World, tmp_path: Path, victim: str, english: None) -> None:
     """Test that flipping one byte of a report, the JSON or the manifest makes verification fail, naming it."""
     out = tmp_path / "pkg.zip"
     _export(signed_world, out)
@@ -69,7 +69,7 @@ def test_any_changed_byte_is_rejected_naming_the_file(signed_world: World, tmp_p
     assert expected in str(info.value)
 
 
-def test_wrong_root_and_truncation_are_rejected(signed_world: World, tmp_path: Path) -> None:
+def test_wrong_root_and_truncation_are_rejected(signed_world: World, tmp_path: Path, english: None) -> None:
     """Test that another agency's root is not trusted and a truncated package is refused."""
     from ltc_assess.signing.keys import create_root
 
@@ -97,7 +97,7 @@ def test_reexport_is_idempotent(signed_world: World, tmp_path: Path) -> None:
 
 def test_only_supervisors_and_admins_export(signed_world: World, tmp_path: Path) -> None:
     """Test that an assessor cannot export and a wrong password writes nothing."""
-    with pytest.raises(AppError, match="only a supervisor or admin"):
+    with pytest.raises(AppError, match="只有审核员或管理员"):
         signed_world.service.export_package(signed_world.a1, "a1-password", tmp_path / "x", "2026-01-01", "2026-12-31")
     with pytest.raises(AppError, match="签名密码错误"):
         signed_world.service.export_package(signed_world.sup2, "nope-nope", tmp_path / "y", "2026-01-01", "2026-12-31")

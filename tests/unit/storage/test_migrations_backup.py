@@ -74,7 +74,7 @@ def test_backup_restores_to_a_healthy_copy(world: World, tmp_path: Path) -> None
     restored.close()
 
 
-def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+def test_not_a_database_is_a_clear_error(tmp_path: Path, english: None) -> None:
     """Test that opening a file that is not SQLite says so instead of a traceback."""
     bogus = tmp_path / "bogus.db"
     bogus.write_bytes(b"this is not a database" * 100)

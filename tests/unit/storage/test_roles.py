@@ -96,7 +96,7 @@ def test_actions_for_hides_review_from_participants(world: World) -> None:
     assert world.service.actions_for(world.a1, draft) == {Action.EDIT, Action.SUBMIT}
 
 
-def test_disabled_user_cannot_act(world: World) -> None:
+def test_disabled_user_cannot_act(world: World, english: None) -> None:
     """Test that disabling an account stops it at once, even with a session object in hand."""
     world.service.set_disabled(world.admin, "a1")
     with pytest.raises(AppError, match="disabled"):

@@ -144,7 +144,7 @@ def test_correction_is_a_new_version_and_supersedes_on_approval(world: World) ->
     new, _ = s.amend(world.sup1, aid, "跌倒次数更正")
     assert new.version_no == 2 and new.supersedes_id == aid and new.status == Status.RETURNED
     assert new.answers == s.assessment(aid).answers
-    with pytest.raises(AppError, match="already has a correction"):
+    with pytest.raises(AppError, match="已有正在进行的更正"):
         s.amend(world.sup2, aid, "again")
     assert s.assessment(aid).status == Status.APPROVED
     s.save_answer(world.a1, new.id, "BI.10", 0)
@@ -174,7 +174,7 @@ def test_other_assessor_cannot_edit(world: World) -> None:
     """Test that an assessor who is not on the assessment cannot change it."""
     s = world.service
     aid = complete_barthel(world)
-    with pytest.raises(AppError, match="belongs to other assessors"):
+    with pytest.raises(AppError, match="属于其他评估员"):
         s.save_answer(world.a3, aid, "BI.1", 5)
 
 
@@ -211,9 +211,9 @@ def test_certificate_needs_the_users_password(world: World) -> None:
     """Test that a certificate is issued only with the user's real password (so its key can be unlocked)."""
     s = world.service
     s.init_root(world.admin, "示例机构", "root-passphrase")
-    with pytest.raises(AppError, match="not a1's password"):
+    with pytest.raises(AppError, match="这不是 a1 的密码"):
         s.issue_certificate(world.admin, "a1", "root-passphrase", "guess-password")
-    with pytest.raises(AppError, match="already exists"):
+    with pytest.raises(AppError, match="签名根证书已存在"):
         s.init_root(world.admin, "again", "root-passphrase")
 
 

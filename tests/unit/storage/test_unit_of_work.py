@@ -38,7 +38,7 @@ def test_a_failing_unit_leaves_neither_the_change_nor_its_audit_event(world: Wor
     assert "agency.set" in last and f",{world.admin.id}," in last
 
 
-def test_the_actor_is_reloaded_and_checked_before_anything_runs(world: World) -> None:
+def test_the_actor_is_reloaded_and_checked_before_anything_runs(world: World, english: None) -> None:
     """Test that a disabled account or a wrong role is refused even with a stale, once-valid User object."""
     s = world.service
     with pytest.raises(AppError) as caught, s.unit_of_work(world.a1, Role.ADMIN):

@@ -42,7 +42,7 @@ def test_passwords_are_argon2id_hashes(world: World) -> None:
 
 def test_first_admin_only_once(world: World) -> None:
     """Test that set-up's first-admin path is closed once users exist."""
-    with pytest.raises(AppError, match="already exists"):
+    with pytest.raises(AppError, match="首个管理员已存在"):
         world.service.create_first_admin("root", "Root", "root-password")
 
 
