@@ -175,7 +175,7 @@ def test_a_refusal_in_the_background_is_shown_once(qtbot: QtBot, agency: Agency)
     _tick(qtbot, window)
     shown = window.sync.result
     assert shown is not None and shown.isVisible()
-    assert f"assessment {second}: its person does not match" in shown.informativeText()
+    assert f"评估 {second}：其评估对象与本机同一编号的评估对象不符" in shown.informativeText()  # the UI speaks Chinese
     shown.close()
     window.sync.synced_at = None  # the next tick syncs again
     _tick(qtbot, window)
@@ -192,7 +192,7 @@ def test_a_held_key_whose_certificate_was_replaced_is_let_go_and_the_password_as
     _submit(agency, agency.world.subject.id)
     _tick(qtbot, window)
     assert window.sync.held is None and window.sync.indicator.text() == "同步失败"
-    assert "not their current one" in window.sync.indicator.toolTip()
+    assert "不是其当前的密钥" in window.sync.indicator.toolTip()  # "not their current one", in the UI's Chinese
     window.sync.action.trigger()
     assert window.sync.dialog is not None and window.sync.dialog.isVisible()  # the sync by hand asks again
     window.sync.dialog.reject()
