@@ -8,6 +8,8 @@ applies and these are no-ops, as before policies existed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
@@ -154,8 +156,12 @@ def record_conclusion(work: Work, record: Assessment, level: int) -> list[int]:
 def export_view(store: Store, aid: int) -> dict[str, object] | None:
     """The conclusion as exports carry it (``schemas/assessments.schema.json``), None without one."""
     row = LifecycleStore(store.db).conclusion(aid)
-    if row is None:
-        return None
+    return None if row is None else view(row)
+
+
+def view(row: Mapping[str, Any]) -> dict[str, object]:
+    """The export shape of a conclusion row as the desktop's table holds it, or as the server rebuilds it from
+    the signed conclusion and 公示 records (``server.source``), so that both packages say the same."""
     keep = ("valid_from", "valid_until", "reapply_after", "published_at", "publicity_until", "objection_until")
     return {
         "policy": row["policy_ref"],

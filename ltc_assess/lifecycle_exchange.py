@@ -138,10 +138,13 @@ def outgoing(
     return items, [r["fact"] for r in rows]
 
 
-def pending(store: Store, actor: User) -> bool:
-    """Whether a bundle by ``actor`` would carry lifecycle records (unsent ones, or facts they may sign)."""
+def pending(store: Store, actor: User | None) -> bool:
+    """Whether a bundle would carry lifecycle records: signed ones not sent yet (any user's bundle carries
+    them), or facts ``actor`` may sign."""
     facts = DesktopFacts(store)
-    return bool(facts.lstore.lifecycle_records(unsent_only=True)) or any(facts.unsigned_facts(actor.role.value))
+    if facts.lstore.lifecycle_records(unsent_only=True):
+        return True
+    return actor is not None and any(facts.unsigned_facts(actor.role.value))
 
 
 def keep_letter(store: Store, uid: str, pdf: bytes, signer: str, sign: Callable[[bytes], bytes], at: str) -> None:

@@ -193,13 +193,12 @@ def recover_outbox(service: AssessmentService) -> None:
 
 
 def has_changes(service: AssessmentService, actor: User | None = None) -> bool:
-    """Whether a push has something to carry: a changed record, or (by ``actor``) a lifecycle record."""
+    """Whether a push has something to carry: a changed record, a signed lifecycle record not sent yet, or (by
+    ``actor``) a lifecycle fact they may sign."""
     for row in service.list_assessments(limit=1_000_000):
         record = service.assessment(row["id"])
         if content_hash(service, record) != record.sync_hash:
             return True
-    if actor is None:
-        return False
     with service.unit_of_work() as work:
         return lifecycle_exchange.pending(work.store, actor)
 

@@ -86,10 +86,8 @@ def problems(store: PgStore) -> list[str]:
             found.append(_("评估 {uid}：{reason}").format(uid=uid, reason=exc.message))
     facts = ServerFacts(store)
     for row in lifecycle.every(store):  # the signed lifecycle records, by the rule that let them in
-        item = row | {"signature": bytes(row["signature"])}
-        item["attachment"] = bytes(row["attachment"]) if row["attachment"] is not None else None
         try:
-            recheck(facts, root.encode() if root else b"", item)
+            recheck(facts, root.encode() if root else b"", row)
         except LtcError as exc:
             found.append(f"{row['kind']} record of assessment {row['assessment_uid']}: {exc.message}")
     return found

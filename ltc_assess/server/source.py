@@ -3,12 +3,13 @@ and as the ``service.export.ApprovedRecords`` an insurer package is built from."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode, LtcError
 from ltc_assess.i18n import _
-from ltc_assess.lifecycle_records import fact_id, slot, unsigned
+from ltc_assess.lifecycle_records import PUBLICITY_KEYS, fact_id, recheck, slot, unsigned
 from ltc_assess.record_source import RecordSource
 from ltc_assess.schema.model import FormDef
 from ltc_assess.schema.registry import get_form
@@ -50,16 +51,13 @@ class ServerSource(RecordSource):
             rec = held["record"]
             if (row["column_status"], rec["fields"]["status"]) != ("approved", "approved"):
                 said = _("{where}：状态列为 {column}，其记录为 {status}；未导出（见 ltc-assess server check）").format(
-                    where=where, column=row["column_status"], status=rec["fields"]["status"]
+                    where=where, column=repr(row["column_status"]), status=repr(rec["fields"]["status"])
                 )
                 raise AppError(ErrorCode.INTEGRITY, said)
             try:
                 check_evidence(self, rec, None)
             except LtcError as exc:
-                why = _("{where}：{reason}；未导出（见 ltc-assess server check）").format(
-                    where=where, reason=exc.message
-                )
-                raise AppError(exc.code, why) from None
+                raise _not_exported(where, exc) from None
             record = self.store.assessment_by_uid(uid)
             assert record is not None
             person = rec["subject"]  # the person as signed (name and number are in the evidence), not the table
@@ -68,7 +66,28 @@ class ServerSource(RecordSource):
                 person.get("insurance_no"), person.get("address"), person.get("district"), person.get("phone"),
                 person.get("contacts") or [], person["uid"],
             )  # fmt: skip
-            yield Approved(record, subject, self._export_copy(aid), None)
+            conclusion = self._conclusion(uid, where)  # checked before the report's export copy is kept
+            yield Approved(record, subject, self._export_copy(aid), conclusion)
+
+    def _conclusion(self, uid: str, where: str) -> dict[str, object] | None:
+        """The conclusion as the office's package carries it (``conclusions.view``), from the signed conclusion
+        and 公示 records held here, each judged again first: one edited in PostgreSQL is refused, named. Which
+        复评 confirmed or superseded it is not in the signed records; a superseded decision is not exported."""
+        from ltc_assess.conclusions import view
+
+        root, facts, held = self.root_certificate(), ServerFacts(self.store), {}
+        for row in lifecycle.every(self.store, uid):
+            if row["kind"] not in ("conclusion", "publicity"):
+                continue
+            try:
+                recheck(facts, root, row)
+            except LtcError as exc:
+                raise _not_exported(where, exc) from None
+            held[row["kind"]] = unsigned(json.loads(row["payload"]))
+        if "conclusion" not in held:
+            return None
+        published = held.get("publicity", dict.fromkeys(PUBLICITY_KEYS))
+        return view(held["conclusion"] | published | {"superseded_by": None, "confirmed_by": None})
 
     def _export_copy(self, aid: int) -> bytes:
         """The report as it leaves, as on a desktop: its first export adds the document timestamp, kept as a
@@ -81,6 +100,12 @@ class ServerSource(RecordSource):
         stamped = self.stamp(pdf)
         self.store.add_report(aid, int(latest["revision"]) + 1, "export", stamped)
         return stamped
+
+
+def _not_exported(where: str, exc: LtcError) -> AppError:
+    """What failed a check of a record being exported, named, with the command that finds every such record."""
+    why = _("{where}：{reason}；未导出（见 ltc-assess server check）").format(where=where, reason=exc.message)
+    return AppError(exc.code, why)
 
 
 class ServerFacts:

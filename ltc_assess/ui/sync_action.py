@@ -295,7 +295,7 @@ class SyncAction(QObject):
         def probe(service: AssessmentService) -> Outcome | str:
             if not server_answers(service, url, self.transport):
                 return OFFLINE
-            if not (stale or has_changes(service)):
+            if not (stale or has_changes(service, self.actor)):  # records, and the lifecycle facts it signs
                 return IDLE
             return NEEDED if held is None else self._run(service, url, held[1], held[0])
 

@@ -2,7 +2,8 @@
 
 The office approves two assessments and syncs them to the server; a package exported from the server then holds
 the same records with the same fields and report bytes as one exported from the office's own database, and both
-pass ``verify-package``. An insider who edits an approved record in PostgreSQL is named by ``server check`` and
+pass ``verify-package``; a decision under a city policy carries the same conclusion (policy, validity, 公示) from
+the server's signed lifecycle records as from the office's tables. An insider who edits an approved record in PostgreSQL is named by ``server check`` and
 stops the export; a disabled trigger and a status column flipped by SQL are found too."""
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ltc_assess.cli import main
 from ltc_assess.signing.pades import only_timestamps_added
 
 from .conftest import Agency, pg_store_do
+from .test_lifecycle_sync import _lifecycle_done
 from .test_limits import _second_person, _submit
 from .test_server_flow import _sync
 
@@ -196,6 +198,7 @@ def test_an_approved_record_hidden_from_exports_by_sql_is_named(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    monkeypatch.setenv("LTC_LANG", "en")  # the CLI's messages are matched in English
     first, second = approved
     with psycopg.connect(agency.conninfo, autocommit=True) as con:
         # the first's status column set back; the second's column and record both (an approval is never undone)
@@ -213,3 +216,49 @@ def test_an_approved_record_hidden_from_exports_by_sql_is_named(
     assert _export(agency, tmp_path / "pkg", monkeypatch, "--pg", agency.conninfo) == 2
     err = capsys.readouterr().err
     assert f"({first}): status 'submitted', its record 'approved'; not exported" in err, err
+
+
+def test_a_decision_under_a_city_policy_carries_the_same_conclusion_from_the_server(
+    agency: Agency,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    uid, lc, aid = _lifecycle_done(agency)  # 成都: approved, published (公示), care setting, letter; pushed
+    office_pkg, server_pkg = tmp_path / "office", tmp_path / "server"
+    assert _export(agency, office_pkg, monkeypatch) == 0
+    assert _export(agency, server_pkg, monkeypatch, "--pg", agency.conninfo) == 0
+    (office,), (server,) = _entries(office_pkg), _entries(server_pkg)
+    held = lc.conclusion(aid)
+    conclusion = server["conclusion"]
+    assert conclusion is not None and conclusion["policy"] == held["policy_ref"]
+    assert (conclusion["valid_until"], conclusion["published_at"]) == (held["valid_until"], held["published_at"])
+    assert conclusion["objection_until"] and conclusion["eligible"] is bool(held["eligible"])
+    assert server == office  # the conclusion too, field for field
+    code, out = _verify(agency, server_pkg, tmp_path, capsys)
+    assert code == 0 and "VALID" in out, out
+
+
+def test_a_conclusion_edited_in_postgresql_stops_the_export(
+    agency: Agency,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("LTC_LANG", "en")  # the CLI's messages are matched in English
+    uid, _lc, _aid = _lifecycle_done(agency)
+
+    def extend(store) -> None:  # type: ignore[no-untyped-def]  # the insider lengthens the validity by SQL
+        row = store.one("SELECT fact, payload FROM lifecycle_records WHERE kind = 'conclusion'")
+        payload = json.loads(row["payload"]) | {"valid_until": "2099-12-31"}
+        store.con.execute(
+            "UPDATE lifecycle_records SET payload = %s WHERE fact = %s", [json.dumps(payload), row["fact"]]
+        )
+
+    pg_store_do(agency.conninfo, extend)
+    package = tmp_path / "pkg"
+    capsys.readouterr()
+    assert _export(agency, package, monkeypatch, "--pg", agency.conninfo) == 2
+    err = capsys.readouterr().err
+    assert f"({uid})" in err and "conclusion" in err and "not exported" in err, err
+    assert not package.exists() and "Traceback" not in err

@@ -191,3 +191,23 @@ def test_after_a_sync_by_hand_the_timer_sends_new_work_without_asking(qtbot: QtB
     assert _probe(qtbot, window) and window.sync.indicator.text().startswith("已同步")
     assert _server_row(agency, draft.uid)["status"] == "draft"  # the new draft was sent
     assert window.sync.dialog is asked and asked is not None and not asked.isVisible()  # never prompts
+
+
+def test_the_timer_sends_a_lifecycle_fact_the_user_signs_without_asking(qtbot: QtBot, agency: Agency) -> None:
+    """A fact made after the last sync (an objection, signed by the supervisor when it leaves) changes no record;
+    the timer still counts it as something to send and pushes it with the held key."""
+    from ltc_assess.lifecycle import Lifecycle
+    from ltc_assess.storage.pg import lifecycle
+
+    from .test_lifecycle_sync import _lifecycle_done
+
+    uid, _lc, aid = _lifecycle_done(agency)
+    window = _window(qtbot, agency, agency.office, "sup1", agency.url)
+    assert _sync_by_hand(qtbot, window, "sup1-password").startswith("同步完成")
+    window.sync.result.close()  # type: ignore[union-attr]
+    assert _probe(qtbot, window) and window.sync.indicator.text().startswith("已同步")
+    Lifecycle(agency.office).lodge_objection(window.sync.actor, aid, "王小明", "家属认为等级偏低")
+    assert pg_store_do(agency.conninfo, lambda s: lifecycle.count(s, uid, "objection")) == 0
+    assert _probe(qtbot, window)
+    assert pg_store_do(agency.conninfo, lambda s: lifecycle.count(s, uid, "objection")) == 1  # sent, unasked
+    assert window.sync.dialog is not None and not window.sync.dialog.isVisible()

@@ -68,5 +68,14 @@ def published(store: PgStore, date_from: str, date_to: str) -> list[dict[str, An
     )
 
 
-def every(store: PgStore) -> list[dict[str, Any]]:
-    return store.rows("SELECT kind, payload, signature, attachment, assessment_uid FROM lifecycle_records ORDER BY seq")
+def every(store: PgStore, uid: str | None = None) -> list[dict[str, Any]]:
+    """The signed records (of one assessment with ``uid``) as ``lifecycle_records.recheck`` judges them."""
+    rows = store.rows(
+        "SELECT kind, payload, signature, attachment, assessment_uid FROM lifecycle_records"
+        " WHERE %(uid)s::text IS NULL OR assessment_uid = %(uid)s ORDER BY seq",
+        {"uid": uid},
+    )
+    for row in rows:
+        row["signature"] = bytes(row["signature"])
+        row["attachment"] = None if row["attachment"] is None else bytes(row["attachment"])
+    return rows

@@ -22,6 +22,7 @@ from ltc_assess.service import AssessmentService, NewAssessment
 from ltc_assess.signing.cms import sign_detached
 from ltc_assess.signing.keys import KeyPair
 from ltc_assess.storage.lifecycle_store import LifecycleStore
+from ltc_assess.sync_client import has_changes
 
 SIGNERS = {"assessor1": "a1-password", "assessor2": "a2-password"}
 
@@ -134,3 +135,20 @@ def test_the_office_bundle_carries_the_lifecycle_and_forgeries_are_refused(world
     assert snapshot(con) == before
     con.close()
     laptop.close()
+
+
+def test_lifecycle_records_waiting_to_be_sent_count_as_changes_to_sync(world: World, tmp_path: Path) -> None:
+    """需要同步 (``has_changes``) sees a signed record not sent yet, with or without a user, and the facts the
+    user may sign; a bundle that carries them clears it."""
+    _laptop, uid, _bundle = _office_with_lifecycle(world, tmp_path)  # everything exported: nothing waits
+    s, sup1 = world.service, world.sup1
+    assert not has_changes(s) and not has_changes(s, sup1)
+    aid = s.queries.assessment_by_uid(uid).id  # type: ignore[union-attr]
+    lc = Lifecycle(s)
+    world.clock.now += dt.timedelta(minutes=5)
+    lc.letter_pdf(aid, sup1, "sup1-password")  # a new 告知书, signed now and kept unsent; no record changed
+    assert has_changes(s) and has_changes(s, sup1) and has_changes(s, world.a1)
+    export_bundle(s, sup1, "sup1-password", tmp_path / "letter.zip")
+    assert not has_changes(s) and not has_changes(s, sup1)
+    lc.lodge_objection(sup1, aid, "王小明", "家属认为等级偏低")  # a fact only a supervisor signs: waits for sup1's push
+    assert has_changes(s, sup1) and not has_changes(s, world.a1)
