@@ -92,14 +92,6 @@ def _office(
     return s, laptop, original.id, review.id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "replay._corrected accepts a superseded record only beside an approved correction (its supersedes link); a "
-        "复评 has none and its signed approval does not name the original, so B refuses the original "
-        "('已被取代，但不知道其已批准的更正') and with it the whole bundle"
-    ),
-)
 def test_a_review_that_changes_the_level_supersedes_the_original_on_the_laptop(world: World, tmp_path: Path) -> None:
     """Test that after a bundle from A, B holds the original superseded, the 复评 approved, and the link from
     the objection to the 复评 and from the original's conclusion to the 复评."""
@@ -109,12 +101,13 @@ def test_a_review_that_changes_the_level_supersedes_the_original_on_the_laptop(w
     out = tmp_path / "office.zip"
     export_bundle(s, _user(s, "sup3"), "sup3-password", out, everything=True)
     import_bundle(laptop, _user(laptop, "sup2"), out)
-    there = {a: laptop.queries.assessment_by_uid(a.uid) for a in (original, review)}
-    assert there[original] is not None and there[original].status == Status.SUPERSEDED  # type: ignore[union-attr]
-    assert there[review] is not None and there[review].status == Status.APPROVED  # type: ignore[union-attr]
+    old, new = laptop.queries.assessment_by_uid(original.uid), laptop.queries.assessment_by_uid(review.uid)
+    assert old is not None and old.status == Status.SUPERSEDED
+    assert new is not None and new.status == Status.APPROVED
     lc = Lifecycle(laptop)
-    assert lc.conclusion(there[original].id)["superseded_by"] == there[review].id  # type: ignore[union-attr]
-    assert [o["review_id"] for o in lc.reviews(there[original].id)] == [there[review].id]  # type: ignore[union-attr]
+    assert lc.conclusion(old.id)["superseded_by"] == new.id
+    assert [o["review_id"] for o in lc.reviews(old.id)] == [new.id]
+    assert lc.conclusion(new.id)["level"] == new.decided_level != lc.conclusion(old.id)["level"]
 
 
 @pytest.mark.parametrize("insider", ["a1", "sup2"])
