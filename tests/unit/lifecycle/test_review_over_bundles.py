@@ -121,24 +121,55 @@ def test_a_bundle_cannot_mark_an_approved_decision_superseded_on_its_own_word(
     uid = s.assessment(original_id).uid
     genuine = tmp_path / "genuine.zip"
     export_bundle(s, _user(s, insider), f"{insider}-password", genuine, everything=True)
+    forged = _resigned(laptop, genuine, tmp_path / "forged.zip", insider, lambda rec: _superseded(rec, uid))
+    with pytest.raises(BundleRefused) as refused:
+        import_bundle(laptop, _user(laptop, "sup1"), forged)
+    assert any(uid in line and "已被取代" in line for line in refused.value.refusals)
+    assert laptop.queries.assessment_by_uid(uid).status == Status.APPROVED  # type: ignore[union-attr]
+
+
+def _superseded(rec: dict, uid: str) -> None:  # type: ignore[type-arg]
+    if rec["uid"] == uid:
+        rec["fields"]["status"] = Status.SUPERSEDED.value
+
+
+def _resigned(laptop: AssessmentService, genuine: Path, out: Path, insider: str, change) -> Path:  # type: ignore[no-untyped-def]
+    """The genuine bundle with each record changed by ``change`` (content hash recomputed), re-signed with the
+    insider's own valid key."""
     with bundle_seal.opened(laptop, genuine, 1 << 30) as inner:
         files = read_package(inner)
     records = json.loads(files["records.json"])
     for rec in records:
-        if rec["uid"] == uid:
-            rec["fields"]["status"] = Status.SUPERSEDED.value
-            rec["content_hash"] = record_hash(rec, {})
+        change(rec)
+        rec["content_hash"] = record_hash(rec, {})
     meta = {k: v for k, v in json.loads(files["manifest.json"]).items() if k != "files"}
     stored = laptop.store.user_key(_user(laptop, insider).id)
     assert stored is not None
-    forged = tmp_path / "forged.zip"
     write_package(
-        forged,
+        out,
         {k: v for k, v in files.items() if k not in ("manifest.json", "manifest.json.p7s", "records.json")}
         | {"records.json": json.dumps(records).encode()},
-        meta | {"bundle_id": hashlib.md5(b"forged").hexdigest()},
+        meta | {"bundle_id": hashlib.md5(out.name.encode()).hexdigest()},
         lambda data: sign_detached(data, KeyPair(*stored), f"{insider}-password", [laptop.root_certificate()]),
     )
+    return out
+
+
+def test_a_review_bundle_without_the_signed_reference_does_not_supersede(world: World, tmp_path: Path) -> None:
+    """Test that the genuine 复评 bundle, edited by a supervisor (sup2) so that the 复评 no longer names the original
+    its approval was signed for, is refused: the 复评's signed approval no longer matches, so nothing vouches for
+    the original being superseded and the laptop keeps it approved."""
+    s, laptop, original_id, review_id = _office(world, tmp_path)
+    assert review_id is not None
+    uid = s.assessment(original_id).uid
+    genuine = tmp_path / "office.zip"
+    export_bundle(s, _user(s, "sup3"), "sup3-password", genuine, everything=True)
+
+    def unlinked(rec: dict) -> None:  # type: ignore[type-arg]
+        if rec.get("reviews") is not None:
+            rec["reviews"] = None
+
+    forged = _resigned(laptop, genuine, tmp_path / "forged.zip", "sup2", unlinked)
     with pytest.raises(BundleRefused) as refused:
         import_bundle(laptop, _user(laptop, "sup1"), forged)
     assert any(uid in line and "已被取代" in line for line in refused.value.refusals)
