@@ -85,6 +85,7 @@ def bundle_record(
         | {"status": record.status.value},
         "users": {k: names.get(getattr(record, k) or -1) for k in USER_FIELDS},
         "supersedes": service.assessment(record.supersedes_id).uid if record.supersedes_id else None,
+        "reviews": service.after_decision.reviewed_uid(record.id),
         "answers": record.answers,
         "comments": [
             {"author": names.get(c.author_id), "item_id": c.item_id, "body": c.body, "created_at": c.created_at}

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ltc_assess import bundle_seal, lifecycle_exchange, replay
 from ltc_assess.bundle_records import bundle_record, content_hash, write_record
+from ltc_assess.conclusions import settle_travelled_review
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.incoming import parse_lifecycle, parse_records
@@ -35,7 +36,7 @@ from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.storage.lifecycle_store import LifecycleStore
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.storage.work import Work
-from ltc_assess.workflow import Role, Status
+from ltc_assess.workflow import Action, Role, Status, apply
 
 if TYPE_CHECKING:
     from ltc_assess.exchange.package import VerifiedPackage
@@ -276,6 +277,9 @@ def apply_records(
             summary.refused += lrefused
             if lrefused and not partial:
                 raise BundleRefused(Path(where), lrefused)  # nothing of the bundle stays written
+        for rec in records:
+            if rec.get("reviews") and plans[rec["uid"]][0] == "write":
+                settle_travelled_review(work, rec["uid"], rec["reviews"])
         work.store.log_bundle(source_id, "import", at, actor.id, _summary_dict(summary))
         signers = ", ".join(sorted({signer_of(r).username for r in records}))
         new = _summary_dict(summary) | {"signed_by": signers} | dict(audit_extra)
@@ -320,6 +324,8 @@ def outcome(rec: Mapping[str, Any], local: Assessment | None, ours: str | None) 
         return "unchanged"
     if theirs in (local.sync_hash, base):  # they did not change it since the shared base: ours is newer
         return "kept"
+    if local.status == Status.APPROVED and rec["fields"]["status"] == Status.SUPERSEDED:
+        return "write"  # replaced elsewhere by an approved correction or 复评: replay asks for its signed evidence
     if ours != base or local.status in (Status.APPROVED, Status.SUPERSEDED):  # both changed
         return "conflict"
     return "write"
@@ -344,6 +350,10 @@ def _apply(
     elif outcome == "conflict":
         work.store.add_conflict(rec["uid"], bundle_id, at, rec)
         summary.conflicts.append(rec["uid"])
+    elif local is not None and local.status == Status.APPROVED:  # superseded elsewhere: an approved record is locked
+        work.store.update_assessment(local.id, status=apply(local.status, Action.SUPERSEDE, Role.SUPERVISOR).value)
+        work.store.set_sync_hash(local.id, rec["content_hash"])
+        summary.updated.append(rec["uid"])
     else:
         write_record(work.store, actor, rec, ids, local, at)
         (summary.added if local is None else summary.updated).append(rec["uid"])

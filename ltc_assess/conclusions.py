@@ -139,18 +139,42 @@ def record_conclusion(work: Work, record: Assessment, level: int) -> list[int]:
     if objection is None:
         return []
     original = store.assessment(objection["assessment_id"])
+    _settle(work, record.id, original, level)
+    return [original.id]
+
+
+def _settle(work: Work, review_id: int, original: Assessment, level: int) -> None:
+    """The 复评 ``review_id`` at ``level`` confirms the original's conclusion (same level) or supersedes it."""
+    store, lstore = work.store, LifecycleStore(work.store.db)
     previous = lstore.conclusion(original.id)
     if previous is not None and previous["level"] == level:
-        lstore.update_conclusion(original.id, confirmed_by=record.id)
+        if previous["confirmed_by"] is None:
+            lstore.update_conclusion(original.id, confirmed_by=review_id)
         outcome = "confirmed"
     else:
-        if previous is not None:
-            lstore.update_conclusion(original.id, superseded_by=record.id)
+        if previous is not None and previous["superseded_by"] is None:
+            lstore.update_conclusion(original.id, superseded_by=review_id)
         if original.status == Status.APPROVED:
             store.update_assessment(original.id, status=apply(original.status, Action.SUPERSEDE, Role.SUPERVISOR).value)
         outcome = "superseded"
-    work.audit(f"conclusion.{outcome}", "assessment", original.id, new={"by": record.id, "level": level})
-    return [original.id]
+    work.audit(f"conclusion.{outcome}", "assessment", original.id, new={"by": review_id, "level": level})
+
+
+def settle_travelled_review(work: Work, review_uid: str, original_uid: str) -> None:
+    """A 复评 that arrived approved (its signed approval names the original, checked by ``replay``): link the
+    original's pending objection to it and confirm or supersede the original's conclusion, as its approval did
+    where it was made."""
+    store, lstore = work.store, LifecycleStore(work.store.db)
+    review, original = store.assessment_by_uid(review_uid), store.assessment_by_uid(original_uid)
+    if review is None or original is None or review.status != Status.APPROVED:
+        return
+    if lstore.objection_for_review(review.id) is None:
+        pending = [o for o in lstore.objections(original.id) if o["review_id"] is None]
+        if pending:
+            lstore.set_review(pending[-1]["id"], review.id)
+    level = review.decided_level if review.decided_level is not None else review.proposed_level
+    assert level is not None  # approved
+    _settle(work, review.id, original, level)
 
 
 def export_view(store: Store, aid: int) -> dict[str, object] | None:

@@ -54,6 +54,7 @@ class Facts:
     submitted_at: str | None
     supersedes: str | None
     score: Any  # the stored result (levels, trace) that reports and insurer files show
+    reviews: str | None = None  # a 复评: the uid of the original it re-assessed after an objection
 
 
 def expected_payload(kind: str, facts: Facts, report_sha256: str) -> dict[str, Any]:
@@ -73,15 +74,19 @@ def expected_payload(kind: str, facts: Facts, report_sha256: str) -> dict[str, A
     }
     if kind == SUBMISSION:
         return common | {"status": "submitted", "signer": facts.assessor1}
-    return common | {
-        "status": "approved",
-        "decided_level": facts.decided_level,
-        "decision_reason": facts.decision_reason,
-        "decided_by": facts.decided_by,
-        "approved_at": facts.approved_at,
-        "supersedes": facts.supersedes,
-        "signer": facts.approved_by,
-    }
+    return (
+        common
+        | {
+            "status": "approved",
+            "decided_level": facts.decided_level,
+            "decision_reason": facts.decision_reason,
+            "decided_by": facts.decided_by,
+            "approved_at": facts.approved_at,
+            "supersedes": facts.supersedes,
+            "signer": facts.approved_by,
+        }
+        | ({"reviews": facts.reviews} if facts.reviews is not None else {})
+    )  # approvals before 复评 travelled: none
 
 
 @dataclass(frozen=True, slots=True)

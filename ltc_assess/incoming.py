@@ -93,6 +93,7 @@ class IncomingRecord(_Model):
     fields: IncomingFields
     users: dict[Literal["assessor1_id", "assessor2_id", "decided_by", "created_by", "approved_by"], Text | None]
     supersedes: Uid | None
+    reviews: Uid | None = None  # a 复评: the original it re-assessed (its signed approval says so too)
     answers: dict[Text, Any]
     comments: list[IncomingComment]
     signatures: dict[Literal["assessor1", "assessor2", "informant"], str]

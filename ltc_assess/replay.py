@@ -26,6 +26,7 @@ from ltc_assess import evidence, incoming
 from ltc_assess.errors import AppError, ErrorCode, LtcError
 from ltc_assess.i18n import _
 from ltc_assess.record_source import RecordSource
+from ltc_assess.replaced import replaced
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import ROLE_LABELS, TRANSITIONS, Role, Status
@@ -112,6 +113,7 @@ def incoming_facts(rec: Mapping[str, Any]) -> evidence.Facts:
         submitted_at=fields["submitted_at"],
         supersedes=rec["supersedes"],
         score=_score(fields["score_json"]),
+        reviews=rec.get("reviews"),
     )
 
 
@@ -216,7 +218,8 @@ def screen(
         in_play = [r for r in records if r["uid"] not in refused]
         fresh = {r["uid"]: reason for r in todo if (reason := why(r, in_play))}
         refused |= fresh
-        todo = [r for r in records if r["uid"] not in refused and r["supersedes"] in fresh]
+        reviewed = {r.get("reviews") for r in records if r["uid"] in fresh}
+        todo = [r for r in records if r["uid"] not in refused and (r["supersedes"] in fresh or r["uid"] in reviewed)]
     return refused
 
 
@@ -273,6 +276,10 @@ def _check(
     if rec["supersedes"] is not None and service.assessment_by_uid(rec["supersedes"]) is None:
         if not any(r["uid"] == rec["supersedes"] for r in incoming):
             raise AppError(ErrorCode.NOT_FOUND, _("它更正的评估 {uid} 在本机不存在").format(uid=rec["supersedes"]))
+    reviews = rec.get("reviews")
+    if reviews is not None and service.assessment_by_uid(reviews) is None:
+        if not any(r["uid"] == reviews for r in incoming):
+            raise AppError(ErrorCode.NOT_FOUND, _("它复评的评估 {uid} 在本机不存在").format(uid=reviews))
     start = local.status if local is not None else None
     if start is not None and start != status and not reachable(start, status):
         raise AppError(
@@ -300,8 +307,8 @@ def _check(
                 ErrorCode.PERMISSION, _("由 {username} 批准，但此人参与了该评估").format(username=approver.username)
             )
     check_evidence(service, rec, local)
-    if status == Status.SUPERSEDED and not _corrected(service, rec, local, incoming):
-        raise AppError(ErrorCode.TRANSITION, _("已被取代，但不知道其已批准的更正"))
+    if status == Status.SUPERSEDED and not replaced(service, rec, local, incoming):
+        raise AppError(ErrorCode.TRANSITION, _("已被取代，但不知道其已批准的更正或改变等级的复评"))
 
 
 def check_evidence(service: RecordSource, rec: Mapping[str, Any], local: Assessment | None) -> None:
@@ -355,17 +362,3 @@ def _check_person_and_answers(service: RecordSource, rec: Mapping[str, Any]) -> 
         raise AppError(ErrorCode.INTEGRITY, _("表单 {ref} 与本机安装的表单不同").format(ref=form.ref))
     for item_id, value in rec["answers"].items():
         check_answer(form, item_id, value)
-
-
-def _corrected(
-    service: RecordSource,
-    rec: Mapping[str, Any],
-    local: Assessment | None,
-    incoming: Iterable[Mapping[str, Any]],
-) -> bool:
-    if any(r["supersedes"] == rec["uid"] and r["fields"]["status"] == Status.APPROVED for r in incoming):
-        return True
-    if local is None:
-        return False
-    rows = service.list_assessments(subject_id=local.subject_id, limit=1_000_000)
-    return any(r["supersedes_id"] == local.id and r["status"] == Status.APPROVED for r in rows)

@@ -48,6 +48,11 @@ class AfterDecision(Manager):
         """The objection a 复评 answers, None when ``review_id`` is no 复评."""
         return self._tables.objection_for_review(review_id)
 
+    def reviewed_uid(self, aid: int) -> str | None:
+        """The uid of the original that ``aid`` re-assessed as a 复评 (what its signed approval names), else None."""
+        objection = self._tables.objection_for_review(aid)
+        return None if objection is None else self.service.store.assessment(objection["assessment_id"]).uid
+
     def care_choice(self, aid: int) -> dict[str, Any] | None:
         return self._tables.care_choice(aid)
 

@@ -43,6 +43,7 @@ def local_facts(service: AssessmentService, record: Assessment) -> evidence.Fact
         submitted_at=record.submitted_at,
         supersedes=supersedes,
         score=record.score,
+        reviews=service.after_decision.reviewed_uid(record.id),
     )
 
 
