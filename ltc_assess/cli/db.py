@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ltc_assess.cli.common import add_db_option, add_login_option, db_path, open_as, run_as
+from ltc_assess.i18n import _
 
 if TYPE_CHECKING:
     from ltc_assess.service import AssessmentService
@@ -51,7 +52,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"ltc-assess: error: {problem}", file=sys.stderr)
     if problems:
         return 1
-    print(f"ok  {db_path(args)}: integrity ok, audit chain intact")
+    print("ok  " + _("{path}：完整性正常，审计链完好").format(path=db_path(args)))
     return 0
 
 

@@ -141,7 +141,7 @@ def _tsa_serve(args: argparse.Namespace) -> int:
         raise AppError(ErrorCode.NOT_FOUND, _("本机尚无时间戳服务密钥（ltc-assess keys tsa-init）"))
     server = make_server(args.listen, timestamper, lambda line: print(line, flush=True))
     host, port = str(server.server_address[0]), int(server.server_address[1])
-    print(f"RFC 3161 timestamp authority at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    print(_("RFC 3161 时间戳服务位于 http://{host}:{port}/（Ctrl-C 停止）").format(host=host, port=port), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -66,8 +66,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pp.add_argument("username")
     rp = unattended("recover", "new password with the escrowed recovery key, when no admin can log in", _recover)
     rp.add_argument("username")
-    rp.add_argument("--recovery-key-file", type=Path, required=True, metavar="FILE",
-                    help="file holding the key printed by db recovery-key (hex)")
+    rp.add_argument(
+        "--recovery-key-file",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="file holding the key printed by db recovery-key (hex)",
+    )
     dp = action("disable", "disable an account", _disable)
     dp.add_argument("username")
 
@@ -75,7 +80,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _init_admin(args: argparse.Namespace) -> int:
     with open_service(args, must_exist=False) as service:
         user, _changes = service.create_first_admin(args.username, args.name, _new_password())
-    print(f"admin {user.username} created")
+    print(_("管理员 {username} 已创建").format(username=user.username))
     return 0
 
 
@@ -136,7 +141,7 @@ def _recover(args: argparse.Namespace) -> int:
         raise AppError(ErrorCode.NOT_FOUND, _("找不到数据库 {path}").format(path=path))
     with AssessmentService(path, key=key) as service:
         service.recover_account(key, args.username, _new_password())
-    print(f"password of {args.username} set with the recovery key")
+    print(_("已用恢复密钥设置 {username} 的密码").format(username=args.username))
     return 0
 
 
