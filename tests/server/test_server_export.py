@@ -90,6 +90,7 @@ def test_the_server_package_equals_the_office_package_and_verifies(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    monkeypatch.setenv("LTC_LANG", "en")  # matches the CLI's English wording
     office_pkg, server_pkg = tmp_path / "office", tmp_path / "server"
     assert _export(agency, office_pkg, monkeypatch) == 0
     assert _export(agency, server_pkg, monkeypatch, "--pg", agency.conninfo) == 0
@@ -210,6 +211,7 @@ def test_an_approved_record_hidden_from_exports_by_sql_is_named(
     out = capsys.readouterr().out
     assert f"assessment {second}: has a signed approval, but its record says 'returned'" in out, out
     assert f"assessment {first}: column status is 'submitted', its record says 'approved'" in out, out
+    monkeypatch.setenv("LTC_LANG", "en")  # the export's refusal is matched in its English wording
     assert _export(agency, tmp_path / "pkg", monkeypatch, "--pg", agency.conninfo) == 2
     err = capsys.readouterr().err
     assert f"({first}): status 'submitted', its record 'approved'; not exported" in err, err
