@@ -62,7 +62,7 @@ def _backup(args: argparse.Namespace, service: AssessmentService, actor: User) -
     path = db_path(args)
     out = args.out or path.with_name(f"{path.stem}-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.db")
     access.backup(service, actor, out)
-    return f"backup written: {out}"
+    return _("备份已写入：{path}").format(path=out)
 
 
 def _audit_csv(args: argparse.Namespace, service: AssessmentService, actor: User) -> str:
@@ -70,7 +70,7 @@ def _audit_csv(args: argparse.Namespace, service: AssessmentService, actor: User
     from ltc_assess.files import write_private
 
     write_private(args.out, access.audit_log(service, actor).encode("utf-8"))
-    return f"audit log written: {args.out}"
+    return _("审计日志已写入：{path}").format(path=args.out)
 
 
 def _encrypt(args: argparse.Namespace, service: AssessmentService, actor: User) -> str:
@@ -78,7 +78,7 @@ def _encrypt(args: argparse.Namespace, service: AssessmentService, actor: User) 
 
     with access.encrypt(service, actor) as encrypted:
         rows = encrypted.queries.count_assessments()
-    return f"encrypted: {db_path(args)} ({rows} assessments); every user's password opens it"
+    return _("已加密：{path}（{count} 份评估）；每个用户的密码都能打开它").format(path=db_path(args), count=rows)
 
 
 def _recovery_key(args: argparse.Namespace, service: AssessmentService, actor: User) -> str:

@@ -214,4 +214,4 @@ def test_an_approved_record_hidden_from_exports_by_sql_is_named(
     monkeypatch.setenv("LTC_LANG", "en")  # the export's refusal is matched in its English wording
     assert _export(agency, tmp_path / "pkg", monkeypatch, "--pg", agency.conninfo) == 2
     err = capsys.readouterr().err
-    assert f"({first}): status 'submitted', its record 'approved'; not exported" in err, err
+    assert f"({first}): status submitted, its record approved; not exported" in err, err

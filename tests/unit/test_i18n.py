@@ -477,18 +477,33 @@ def _printed_text(expr: ast.expr | None, names: dict[str, list[ast.expr]], seen:
                 yield from _printed_text(arg, names, seen)
 
 
+def _printed_line(node: ast.AST, functions: set[ast.AST]) -> list[ast.expr]:
+    """What ``node`` prints: the arguments of a ``print()``, or the value a function returns whose string the CLI
+    prints: a ``run_as`` body (``(args, service, actor) -> str``) or a ``check_files`` callback (``check``)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+        return list(node.args)
+    return [node.value] if isinstance(node, ast.Return) and node in functions and node.value is not None else []
+
+
+def _says_a_line(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    returns_text = isinstance(function.returns, ast.Name) and function.returns.id == "str"
+    return returns_text and (function.name == "check" or any(a.arg == "service" for a in function.args.args))
+
+
 def unsaid_prints(trees: dict[str, ast.Module]) -> list[str]:
-    """``file:line`` of every ``print()`` whose text has words written in the code outside ``_()`` (other than
-    the verdict tokens): a Chinese install would print them in English."""
+    """``file:line`` of every ``print()`` (or returned line the CLI prints) whose text has words written in the
+    code outside ``_()`` (other than the verdict tokens): a Chinese install would print them in English."""
     found = []
     for name, tree in trees.items():
         functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
         scope = {child: f for f in functions for child in ast.walk(f)}  # outer first: innermost function wins
+        said = {child for f in functions if _says_a_line(f) for child in ast.walk(f) if scope.get(child) is f}
         for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"):
+            line = _printed_line(node, said)
+            if not line:
                 continue
             names = _assigned(scope[node]) if node in scope else {}
-            pieces = [p for arg in node.args for p in _printed_text(arg, names, frozenset())]
+            pieces = [p for arg in line for p in _printed_text(arg, names, frozenset())]
             if any(ch.isalpha() for p in pieces for ch in VERDICT_TOKENS.sub("", p)):
                 found.append(f"{name}:{node.lineno}")
     return found
@@ -536,13 +551,30 @@ def good(path: str, n: int, ok: bool, rows: list[dict[str, str]], exc: Exception
     said = _("甲 {n}") if ok else _("乙 {n}")
     print(said.format(n=n))
     print("\\n".join(rows[0].values()))
+
+
+def body(args: object, service: object, actor: object) -> str:
+    if actor:
+        return f"user {actor} disabled"  # raw
+    return _("用户 {username} 已停用").format(username=actor)
+
+
+def checker(path: str) -> None:
+    def check(p: str) -> str:
+        if p:
+            return f"ok  {p}  care advice"  # raw
+        return f"ok  {p}  " + _("{form} 的照护建议").format(form=p)
+
+    def helper() -> str:
+        return "cli"
 """
 
 
 def test_the_print_scan_finds_planted_raw_lines(tmp_path: Path) -> None:
     """Test that the scan above is a real check: in a planted module it names each raw, f-string, half-said,
-    raw-valued, raw-bound, raw-joined and untranslated-Chinese line, and nothing JSON, verdict or said."""
+    raw-valued, raw-bound, raw-joined and untranslated-Chinese line, and a command body's or file check's raw
+    returned line, and nothing JSON, verdict or said."""
     (tmp_path / "planted.py").write_text(PLANTED_PRINTS, encoding="utf-8")
     expected = [f"planted.py:{n}" for n, line in enumerate(PLANTED_PRINTS.splitlines(), 1) if line.endswith("# raw")]
-    assert len(expected) == 9
+    assert len(expected) == 11
     assert unsaid_prints(_parse(tmp_path)) == expected
