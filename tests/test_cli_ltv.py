@@ -22,6 +22,8 @@ from tests.cli_runner import REPO, run
 from tests.unit.signing.test_ltv import CRL_2032, FUTURE, ROOT_PASSPHRASE, approve_one, crl_issued_at
 from tests.world import World, with_signing_keys
 
+ENGLISH = {"LTC_LANG": "en"}  # the lines matched below are verify's English wording
+
 pytestmark = pytest.mark.slow  # subprocesses, a TSA server, signing and validation
 
 
@@ -94,7 +96,7 @@ def test_verify_at_2033_with_that_years_crl(world: World, tmp_path: Path) -> Non
     report.write_bytes(pdf)
     root.write_bytes(world.service.root_certificate())
     crl.write_bytes(_pem(crl_issued_at(world, CRL_2032)))
-    proc = run("verify", str(report), "--trust", str(root), "--at", "2033-01-01", "--crl", str(crl))
+    proc = run("verify", str(report), "--trust", str(root), "--at", "2033-01-01", "--crl", str(crl), env=ENGLISH)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = [line for line in proc.stdout.splitlines() if re.match(r"\s+\d\. ", line)]
     assert len(lines) == 3 and all(line.endswith("VALID") and "revision" in line for line in lines), proc.stdout
@@ -103,7 +105,7 @@ def test_verify_at_2033_with_that_years_crl(world: World, tmp_path: Path) -> Non
     bad = bytearray(pdf)
     bad[len(bad) // 4] ^= 0x01
     report.write_bytes(bytes(bad))
-    proc = run("verify", str(report), "--trust", str(root), "--at", "2033-01-01", "--crl", str(crl))
+    proc = run("verify", str(report), "--trust", str(root), "--at", "2033-01-01", "--crl", str(crl), env=ENGLISH)
     assert proc.returncode == 1 and "NOT VALID" in proc.stdout
 
 
@@ -118,7 +120,7 @@ def test_verify_at_2033_after_a_signer_was_disabled_still_says_valid(world: Worl
     report.write_bytes(pdf)
     root.write_bytes(world.service.root_certificate())
     crl.write_bytes(_pem(crl_issued_at(world, CRL_2032)))
-    proc = run("verify", str(report), "--trust", str(root), "--at", "2033-01-01", "--crl", str(crl))
+    proc = run("verify", str(report), "--trust", str(root), "--at", "2033-01-01", "--crl", str(crl), env=ENGLISH)
     assert proc.returncode == 0 and proc.stdout.rstrip().endswith("\nVALID"), proc.stdout + proc.stderr
     [a2_line] = [line for line in proc.stdout.splitlines() if ", assessor2:" in line]
     assert "— VALID (certificate revoked: cessation_of_operation 20" in a2_line, a2_line

@@ -42,14 +42,14 @@ def test_decide_and_approve_headless(demo_db: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-supervisor1")
     _refused(run("review", "decide", aid, "--level", level, "--as", "supervisor1", "--db", db), "理由")
     proc = run("review", "decide", aid, "--level", level, "--reason", "现场复核", "--as", "supervisor1", "--db", db)
-    assert proc.returncode == 0 and f"decided level {level}" in proc.stdout, proc.stderr
+    assert proc.returncode == 0 and f"决定等级 {level}" in proc.stdout, proc.stderr
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "wrong-password")
     _refused(run("review", "approve", aid, "--as", "supervisor1", "--db", db), "APP_007")
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-assessor1")
     _refused(run("review", "approve", aid, "--as", "assessor1", "--db", db), "[APP_002]")
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-supervisor1")
     proc = run("review", "approve", aid, "--as", "supervisor1", "--db", db)
-    assert proc.returncode == 0 and f"approved with level {level}" in proc.stdout, proc.stderr
+    assert proc.returncode == 0 and f"已批准，等级 {level}" in proc.stdout, proc.stderr
     rows = json.loads(as_user("supervisor1", "assessments", "list", "--json", "--status", "approved", "--db", db).stdout)
     assert next(r for r in rows if r["id"] == row["id"])["decided_level"] == int(level)
     pdf, root = tmp_path / "r.pdf", tmp_path / "root.pem"
@@ -67,6 +67,6 @@ def test_return_headless(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-supervisor2")
     _refused(run("review", "return", aid, "--comment", " ", "--as", "supervisor2", "--db", db), "退回")
     proc = run("review", "return", aid, "--comment", "B.2.3 请复核", "--as", "supervisor2", "--db", db)
-    assert proc.returncode == 0 and "returned" in proc.stdout, proc.stderr
+    assert proc.returncode == 0 and "已退回" in proc.stdout, proc.stderr
     rows = json.loads(as_user("supervisor2", "assessments", "list", "--json", "--status", "returned", "--db", db).stdout)
     assert row["id"] in [r["id"] for r in rows]

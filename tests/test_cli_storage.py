@@ -24,7 +24,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_demo_then_db_check(demo_db: Path) -> None:
     """Test the issue's 'done when': demo, then db check, pass."""
     proc = as_user("admin", "--db", str(demo_db), "db", "check")
-    assert proc.returncode == 0 and "audit chain intact" in proc.stdout
+    assert proc.returncode == 0 and "审计链完好" in proc.stdout
 
 
 def test_demo_has_every_status_and_form(demo_db: Path) -> None:
@@ -119,11 +119,11 @@ def test_approved_report_verifies_with_three_trusted_signatures(demo_db: Path, t
     assert as_user("admin", "keys", "root", "--out", str(root), "--db", str(demo_db)).returncode == 0
     inner.write_bytes(submitted_report(pdf.read_bytes()) or b"")
     outer = run("verify", str(pdf), "--trust", str(root))
-    assert outer.returncode == 0 and "VALID" in outer.stdout and "(supervisor, supervisor" in outer.stdout, outer.stdout
+    assert outer.returncode == 0 and "VALID" in outer.stdout and "（supervisor，supervisor" in outer.stdout, outer.stdout
     proc = run("verify", str(inner), "--trust", str(root))
     assert proc.returncode == 0 and "VALID" in proc.stdout, proc.stdout
-    assert "2 signature(s)" in proc.stdout and proc.stdout.count("trusted yes") == 2
-    assert "assessor1) at" in proc.stdout and "assessor2) at" in proc.stdout
+    assert "2 个签名" in proc.stdout and proc.stdout.count("受信任 是") == 2
+    assert "assessor1）于" in proc.stdout and "assessor2）于" in proc.stdout
 
 
 def test_verify_fails_after_one_byte_changes(demo_db: Path, tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_draft_report_is_unsigned(demo_db: Path, tmp_path: Path) -> None:
                               str(demo_db)).stdout)
     pdf = tmp_path / "d.pdf"
     proc = as_user("supervisor1", "report", str(rows[0]["id"]), "--out", str(pdf), "--db", str(demo_db))
-    assert proc.returncode == 0 and "unsigned" in proc.stdout
+    assert proc.returncode == 0 and "无签名" in proc.stdout
     assert run("verify", str(pdf), "--db", str(demo_db)).returncode == 1
 
 
@@ -185,9 +185,9 @@ def test_bundle_commands_between_two_copies(demo_db: Path, tmp_path: Path, monke
     proc = run("bundle", "export", "--all", "--out", str(bundle), "--as", "assessor1", "--db", str(laptop))
     assert proc.returncode == 0, proc.stderr
     first = run("bundle", "import", str(bundle), "--as", "assessor1", "--db", str(office))
-    assert first.returncode == 0 and "unchanged" in first.stdout and "conflicts 0" in first.stdout
+    assert first.returncode == 0 and "未变" in first.stdout and "冲突 0" in first.stdout
     again = run("bundle", "import", str(bundle), "--as", "assessor1", "--db", str(office))
-    assert again.returncode == 0 and "already imported" in again.stdout
+    assert again.returncode == 0 and "已导入过" in again.stdout
     data = bytearray(bundle.read_bytes())
     data[len(data) // 2] ^= 0x01
     bundle.write_bytes(bytes(data))
@@ -207,7 +207,7 @@ def test_run_command_without_a_display_prepares_the_demo_and_explains(tmp_path: 
     db = tmp_path / "fresh.db"
     proc = subprocess.run([sys.executable, "-m", "ltc_assess", "--db", str(db)], capture_output=True, text=True,
                           env={**env, "PYTHONPATH": str(REPO)}, timeout=300)
-    assert proc.returncode == 0 and "No display found" in proc.stdout and db.exists()
+    assert proc.returncode == 0 and "未找到显示器" in proc.stdout and db.exists()
 
 
 def test_no_personal_data_of_the_demo_is_readable_from_its_files(demo_db: Path, tmp_path: Path) -> None:

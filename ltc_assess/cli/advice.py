@@ -48,7 +48,7 @@ def _set(args: argparse.Namespace) -> int:
     text = _read(args.file).decode("utf-8", "replace") if args.file else sys.stdin.read()
     with lifecycle(args) as (lc, actor):
         lc.save_care_advice(actor, args.assessment_id, text.splitlines())
-    print(f"care advice of assessment {args.assessment_id} saved")
+    print(_("评估 {id} 的照护建议已保存").format(id=args.assessment_id))
     return 0
 
 
@@ -56,5 +56,5 @@ def _choose(args: argparse.Namespace) -> int:
     png = _read(args.signature)
     with lifecycle(args) as (lc, actor):
         lc.choose_care_setting(actor, args.assessment_id, args.setting, args.signer, png, args.relation)
-    print(f"care setting {args.setting} confirmed by {args.signer}")
+    print(_("照护方式 {setting} 已由 {signer} 确认").format(setting=args.setting, signer=args.signer))
     return 0

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from ltc_assess.cli.common import add_db_option, add_login_option, open_as
+from ltc_assess.i18n import _
 from ltc_assess.idnumber import mask
 from ltc_assess.workflow import Status
 
@@ -50,9 +51,9 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
-    print(
-        f"{'id':>5}  {'subject':<14} {'ID number':<19} {'form':<18} {'status':<10} {'proposed':>8} {'decided':>7}  date"
-    )
+    number, subject, id_number, form, status = _("编号"), _("受评人"), _("身份证号"), _("表单"), _("状态")
+    proposed, decided, date = _("建议等级"), _("决定等级"), _("日期")
+    print(f"{number:>5}  {subject:<14} {id_number:<19} {form:<18} {status:<10} {proposed:>8} {decided:>7}  {date}")
     for r in out:
         print(
             f"{r['id']:>5}  {r['subject_name'][:12]:<14} {r['id_number']:<19} "

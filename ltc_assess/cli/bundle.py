@@ -10,6 +10,7 @@ from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle
 from ltc_assess.cli import EXIT_BAD_INPUT
 from ltc_assess.cli.common import add_db_option, login, open_as, open_service, password
 from ltc_assess.errors import LtcError
+from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +33,7 @@ def _export(args: argparse.Namespace) -> int:
     with open_service(args) as service:
         actor = login(service, args.user)
         manifest = export_bundle(service, actor, password(f"password of {args.user}: "), args.out, args.all)
-    print(f"bundle written: {args.out} ({manifest['counts']['assessments']} assessments)")
+    print(_("数据包已写入：{path}（{count} 份评估）").format(path=args.out, count=manifest["counts"]["assessments"]))
     return 0
 
 
@@ -47,12 +48,23 @@ def _import(args: argparse.Namespace) -> int:
             print(f"ltc-assess: refused: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if summary.already_imported:
-        print(f"{args.file}: already imported; nothing changed")
+        print(_("{file}：已导入过，未作任何更改").format(file=args.file))
         return 0
     print(
-        f"{args.file}: added {len(summary.added)}, updated {len(summary.updated)}, unchanged {len(summary.unchanged)}, "
-        f"kept ours {len(summary.kept_ours)}, conflicts {len(summary.conflicts)}"
+        _("{file}：新增 {added}，更新 {updated}，未变 {unchanged}，保留本地 {kept}，冲突 {conflicts}").format(
+            file=args.file,
+            added=len(summary.added),
+            updated=len(summary.updated),
+            unchanged=len(summary.unchanged),
+            kept=len(summary.kept_ours),
+            conflicts=len(summary.conflicts),
+        )
     )
     for c in conflicts:
-        print(f"  conflict: assessment {c['assessment_uid']} (bundle {c['bundle_id'][:8]}, {c['detected_at']})")
+        print(
+            "  "
+            + _("冲突：评估 {uid}（数据包 {bundle}，{at}）").format(
+                uid=c["assessment_uid"], bundle=c["bundle_id"][:8], at=c["detected_at"]
+            )
+        )
     return 0

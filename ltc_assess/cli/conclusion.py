@@ -6,6 +6,7 @@ import argparse
 import json
 
 from ltc_assess.cli.after_decision import acting, lifecycle, show_action
+from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,5 +29,5 @@ def _show(args: argparse.Namespace) -> int:
 def _status_review(args: argparse.Namespace) -> int:
     with lifecycle(args) as (lc, actor):
         lc.flag_status_review(actor, args.assessment_id, args.on, args.reason)
-    print(f"状态评估 of assessment {args.assessment_id} due on {args.on}")
+    print(_("评估 {id} 的状态评估定于 {date}").format(id=args.assessment_id, date=args.on))
     return 0

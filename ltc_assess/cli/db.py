@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ltc_assess.cli.common import add_db_option, add_login_option, db_path, open_as, run_as
+from ltc_assess.i18n import _
 
 if TYPE_CHECKING:
     from ltc_assess.service import AssessmentService
@@ -51,7 +52,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"ltc-assess: error: {problem}", file=sys.stderr)
     if problems:
         return 1
-    print(f"ok  {db_path(args)}: integrity ok, audit chain intact")
+    print("ok  " + _("{path}：完整性正常，审计链完好").format(path=db_path(args)))
     return 0
 
 
@@ -61,7 +62,7 @@ def _backup(args: argparse.Namespace, service: AssessmentService, actor: User) -
     path = db_path(args)
     out = args.out or path.with_name(f"{path.stem}-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.db")
     access.backup(service, actor, out)
-    return f"backup written: {out}"
+    return _("备份已写入：{path}").format(path=out)
 
 
 def _audit_csv(args: argparse.Namespace, service: AssessmentService, actor: User) -> str:
@@ -69,7 +70,7 @@ def _audit_csv(args: argparse.Namespace, service: AssessmentService, actor: User
     from ltc_assess.files import write_private
 
     write_private(args.out, access.audit_log(service, actor).encode("utf-8"))
-    return f"audit log written: {args.out}"
+    return _("审计日志已写入：{path}").format(path=args.out)
 
 
 def _encrypt(args: argparse.Namespace, service: AssessmentService, actor: User) -> str:
@@ -77,7 +78,7 @@ def _encrypt(args: argparse.Namespace, service: AssessmentService, actor: User) 
 
     with access.encrypt(service, actor) as encrypted:
         rows = encrypted.queries.count_assessments()
-    return f"encrypted: {db_path(args)} ({rows} assessments); every user's password opens it"
+    return _("已加密：{path}（{count} 份评估）；每个用户的密码都能打开它").format(path=db_path(args), count=rows)
 
 
 def _recovery_key(args: argparse.Namespace, service: AssessmentService, actor: User) -> str:

@@ -21,11 +21,10 @@ def _run(args: argparse.Namespace) -> int:
     if path.exists() and path.stat().st_size > 0:
         raise AppError(ErrorCode.CONFLICT, _("{path} 已存在；请为演示另选 --db").format(path=path))
     summary = create_demo(str(path))
-    print(f"demo database: {path}")
-    print(
-        f"subjects: {summary.subjects}; assessments: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(summary.assessments.items()))
-    )
-    print("accounts (username / password): " + ", ".join(f"{u} / {pw}" for u, _, _, pw in DEMO_USERS))
-    print(f"signing root passphrase: {DEMO_ROOT_PASSPHRASE}")
+    print(_("演示数据库：{path}").format(path=path))
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.assessments.items()))
+    print(_("受评人：{subjects}；评估：{assessments}").format(subjects=summary.subjects, assessments=counts))
+    accounts = ", ".join(f"{user[0]} / {user[3]}" for user in DEMO_USERS)
+    print(_("账户（用户名 / 密码）：{accounts}").format(accounts=accounts))
+    print(_("签名根证书口令：{passphrase}").format(passphrase=DEMO_ROOT_PASSPHRASE))
     return 0

@@ -78,7 +78,9 @@ def _export(args: argparse.Namespace) -> int:
 
                 write_private(args.out, envelope.encrypt_to(recipient, target.read_bytes()))
     print(
-        f"package written: {args.out} ({manifest['counts']['assessments']} assessments, {len(manifest['files'])} files)"
+        _("交换包已写入：{path}（{count} 份评估，{files} 个文件）").format(
+            path=args.out, count=manifest["counts"]["assessments"], files=len(manifest["files"])
+        )
     )
     return 0
 
@@ -103,8 +105,9 @@ def _verify(args: argparse.Namespace) -> int:
             return 1
         raise
     print(
-        f"{args.package}: signed by {package.signer}; {len(package.files)} files intact; "
-        f"{count} assessments; every report signature valid"
+        _("{package}：由 {signer} 签名；{files} 个文件完好；{count} 份评估；每份报告的签名均有效").format(
+            package=args.package, signer=package.signer, files=len(package.files), count=count
+        )
     )
     print("VALID")
     return 0

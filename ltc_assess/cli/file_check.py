@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ltc_assess.errors import LtcError
+from ltc_assess.i18n import _
 from ltc_assess.schema.located import FormErrors
 
 
@@ -14,7 +15,7 @@ def check_files(paths: list[Path], check: Callable[[Path], str], kind: str) -> i
     """Check every file with ``check`` (which returns its "ok" line), print each located error on its own line
     and go on; exit code 2 when any file failed or there was none."""
     if not paths:
-        print(f"ltc-assess: error: no {kind} files found", file=sys.stderr)
+        print("ltc-assess: error: " + (_("未找到表单文件") if kind == "form" else _("未找到政策文件")), file=sys.stderr)
         return 2
     failed = 0
     for path in paths:

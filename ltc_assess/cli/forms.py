@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ltc_assess.cli.file_check import check_files
+from ltc_assess.i18n import _
 from ltc_assess.schema.jsonschema import form_json_schema_text
 from ltc_assess.schema.loader import load_form
 from ltc_assess.schema.registry import check_placement, form_files, installed_forms
@@ -42,7 +43,10 @@ def _check(args: argparse.Namespace) -> int:
         form = load_form(path)
         if path.parent.parent.name == "forms" or not args.paths:
             check_placement(form, path)
-        return f"ok  {form.path}  {form.ref} ({form.status}, {len(form.items)} items, sha256 {form.sha256[:12]})"
+        said = _("{ref}（{status}，{items} 项，sha256 {sha}）")
+        return f"ok  {form.path}  " + said.format(
+            ref=form.ref, status=form.status, items=len(form.items), sha=form.sha256[:12]
+        )
 
     return check_files(paths, check, "form")
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ltc_assess.cli.common import add_db_option, db_path
+from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,11 +40,12 @@ def run_gui(args: argparse.Namespace) -> int:
                 from ltc_assess.demo import create_demo
 
                 create_demo(str(path))
-                print(f"demo database created: {path}")
+                print(_("已创建演示数据库：{path}").format(path=path))
             print(
-                "No display found. Run the desktop app under a display (e.g. `xvfb-run ./scripts/run` or on a "
-                "desktop), render its screens with `ltc-assess gui --screenshots DIR`, or use the command line "
-                "(`ltc-assess --help`)."
+                _(
+                    "未找到显示器。请在有显示器的环境中运行桌面应用（例如 `xvfb-run ./scripts/run` 或在桌面上），"
+                    "用 `ltc-assess gui --screenshots DIR` 渲染其界面，或使用命令行（`ltc-assess --help`）。"
+                )
             )
             return 0
     if screenshots:

@@ -89,46 +89,46 @@ def _init_transport(args: argparse.Namespace, service: AssessmentService, admin:
     from ltc_assess.bundle_seal import init_transport
 
     init_transport(service, admin, _root_passphrase())
-    return "transport certificate created: bundles are now encrypted to the agency"
+    return _("已创建传输证书：数据包今后加密给本机构")
 
 
 def _root(args: argparse.Namespace, service: AssessmentService, _actor: User) -> str:
     _write(args.out, service.root_certificate())
-    return f"root certificate written: {args.out}"
+    return _("根证书已写入：{path}").format(path=args.out)
 
 
 def _issue(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     root_passphrase = _root_passphrase()
     user_password = password(f"{args.username}'s password: ", USER_ENV)
     service.issue_certificate(admin, args.username, root_passphrase, user_password)
-    return f"certificate issued to {args.username}"
+    return _("已为 {username} 签发证书").format(username=args.username)
 
 
 def _import_p12(args: argparse.Namespace, service: AssessmentService, actor: User) -> str:
     data = _read(args.file)
     p12_password = password("PKCS#12 password: ", P12_ENV)
     service.import_certificate(actor, data, p12_password, password(f"password of {args.user}: "))
-    return f"certificate from {args.file} now signs for {args.user}"
+    return _("来自 {file} 的证书现在为 {username} 签名").format(file=args.file, username=args.user)
 
 
 def _crl(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     if args.install:
         number, _changes = service.install_crl(admin, _read(args.install))
-        return f"CRL #{number} from {args.install} is now this installation's"
+        return _("来自 {file} 的证书吊销列表 #{number} 现由本机使用").format(file=args.install, number=number)
     crl, _changes = service.issue_crl(admin, _root_passphrase())
     _write(args.out, crl)
-    return f"CRL written: {args.out}"
+    return _("证书吊销列表已写入：{path}").format(path=args.out)
 
 
 def _tsa_init(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     service.setup_tsa(admin, _root_passphrase())
-    return "this installation now timestamps its signatures with its own TSA"
+    return _("本机现在用自己的时间戳服务为签名加时间戳")
 
 
 def _tsa_url(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     url = None if args.url == "-" else args.url
     service.set_tsa_url(admin, url)
-    return f"timestamps from {url}" if url else "timestamps from this installation's own TSA"
+    return _("时间戳来自 {url}").format(url=url) if url else _("时间戳来自本机自己的时间戳服务")
 
 
 def _tsa_serve(args: argparse.Namespace) -> int:
@@ -141,7 +141,7 @@ def _tsa_serve(args: argparse.Namespace) -> int:
         raise AppError(ErrorCode.NOT_FOUND, _("本机尚无时间戳服务密钥（ltc-assess keys tsa-init）"))
     server = make_server(args.listen, timestamper, lambda line: print(line, flush=True))
     host, port = str(server.server_address[0]), int(server.server_address[1])
-    print(f"RFC 3161 timestamp authority at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    print(_("RFC 3161 时间戳服务位于 http://{host}:{port}/（Ctrl-C 停止）").format(host=host, port=port), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ltc_assess.cli.after_decision import lifecycle
 from ltc_assess.cli.common import add_db_option, password
+from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,5 +28,6 @@ def _run(args: argparse.Namespace) -> int:
         secret = password(f"signing password for {args.actor}: ") if actor.role == Role.SUPERVISOR else None
         pdf, signed = lc.letter_pdf(args.assessment_id, actor if secret else None, secret)
     write_private(args.out, pdf)
-    print(f"letter written: {args.out} ({'signed by ' + args.actor if signed else 'unsigned'})")
+    written = _("告知书已写入：{path}（由 {actor} 签名）") if signed else _("告知书已写入：{path}（未签名）")
+    print(written.format(path=args.out, actor=args.actor))
     return 0

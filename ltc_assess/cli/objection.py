@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _lodge(args: argparse.Namespace) -> int:
     with lifecycle(args) as (lc, actor):
         oid = lc.lodge_objection(actor, args.assessment_id, args.by, args.reason)
-    print(f"objection {oid} recorded for assessment {args.assessment_id}")
+    print(_("已为评估 {id} 登记异议 {objection}").format(id=args.assessment_id, objection=oid))
     return 0
 
 
@@ -41,7 +41,7 @@ def _review(args: argparse.Namespace) -> int:
                 ErrorCode.NOT_FOUND, _("没有用户 {username!r}").format(username=args.assessor2), where="--with"
             )
         review = lc.start_review(actor, args.objection_id, second.id)
-    print(f"复评 assessment {review.id} opened for objection {args.objection_id}")
+    print(_("已为异议 {objection} 开启复评评估 {id}").format(id=review.id, objection=args.objection_id))
     return 0
 
 

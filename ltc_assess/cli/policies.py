@@ -51,9 +51,13 @@ def _check(args: argparse.Namespace) -> int:
     def check(path: Path) -> str:
         if path.parent.name == "advice":
             advice = load_advice(path)
-            return f"ok  {path}  care advice for {advice.form} ({len(advice.dimensions) + len(advice.items)} rules)"
+            rules = len(advice.dimensions) + len(advice.items)
+            return f"ok  {path}  " + _("{form} 的照护建议（{rules} 条规则）").format(form=advice.form, rules=rules)
         policy = load_policy(path, placed=path.parent.parent.name == "policies" or not args.paths)
-        return f"ok  {policy.path}  {policy.ref} ({len(policy.benefits)} benefits, {_flag(policy.verified)})"
+        said = _("{ref}（{benefits} 项待遇，{verified}）")
+        return f"ok  {policy.path}  " + said.format(
+            ref=policy.ref, benefits=len(policy.benefits), verified=_flag(policy.verified)
+        )
 
     return check_files(paths, check, "policy")
 
@@ -103,7 +107,7 @@ def _show(args: argparse.Namespace) -> int:
 def _use(args: argparse.Namespace) -> int:
     with lifecycle(args) as (lc, actor):
         policy = lc.use_city(actor, args.city)
-    print(f"this installation now applies {policy.ref} ({policy.name})")
+    print(_("本机现在执行 {ref}（{name}）").format(ref=policy.ref, name=policy.name))
     return 0
 
 

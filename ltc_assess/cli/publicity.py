@@ -25,5 +25,5 @@ def _run(args: argparse.Namespace) -> int:
     with lifecycle(args) as (lc, actor):
         data, count = lc.publicity_file(actor, args.date_from, args.date_to, fmt)
     args.out.write_bytes(data)
-    print(f"公示 list written: {args.out} ({count} conclusions)")
+    print(_("公示名单已写入：{path}（{count} 份结论）").format(path=args.out, count=count))
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ltc_assess.cli.common import add_db_option, add_login_option, open_as
 from ltc_assess.files import write_private
+from ltc_assess.i18n import _
 from ltc_assess.signing.attach import SUBMITTED_NAME, submitted_report
 from ltc_assess.signing.pades import verify_pdf
 
@@ -33,8 +34,8 @@ def _run(args: argparse.Namespace) -> int:
             if submitted is not None:
                 inner = [f"{c.signer}（{c.field}）" for c in verify_pdf(submitted, roots).signatures]
     write_private(args.out, pdf)
-    state = "signed by " + ", ".join(signers) if signers else "unsigned"
+    state = _("由 {signers} 签名").format(signers="、".join(signers)) if signers else _("无签名")
     if inner:
-        state += f"; embeds {SUBMITTED_NAME} signed by " + ", ".join(inner)
-    print(f"report written: {args.out} ({state})")
+        state += _("；内含由 {signers} 签名的 {name}").format(name=SUBMITTED_NAME, signers="、".join(inner))
+    print(_("报告已写入：{path}（{state}）").format(path=args.out, state=state))
     return 0

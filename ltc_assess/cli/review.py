@@ -11,6 +11,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from ltc_assess.cli.common import add_db_option, open_service, password
+from ltc_assess.i18n import _
 
 if TYPE_CHECKING:
     from ltc_assess.service import AssessmentService
@@ -47,7 +48,7 @@ def _decide(args: argparse.Namespace) -> int:
         actor = service.login(args.user, password(f"password for {args.user}: "))
         service.decide_level(actor, args.assessment_id, args.level, args.reason)
         level = _decided(service, args.assessment_id)
-    print(f"assessment {args.assessment_id}: decided level {level}")
+    print(_("评估 {id}：决定等级 {level}").format(id=args.assessment_id, level=level))
     return 0
 
 
@@ -57,7 +58,7 @@ def _approve(args: argparse.Namespace) -> int:
         actor = service.login(args.user, secret)
         service.approve(actor, args.assessment_id, secret)
         level = _decided(service, args.assessment_id)
-    print(f"assessment {args.assessment_id}: approved with level {level}")
+    print(_("评估 {id}：已批准，等级 {level}").format(id=args.assessment_id, level=level))
     return 0
 
 
@@ -65,5 +66,5 @@ def _return(args: argparse.Namespace) -> int:
     with open_service(args) as service:
         actor = service.login(args.user, password(f"password for {args.user}: "))
         service.return_for_correction(actor, args.assessment_id, args.comment)
-    print(f"assessment {args.assessment_id}: returned to the assessors")
+    print(_("评估 {id}：已退回评估员").format(id=args.assessment_id))
     return 0

@@ -87,7 +87,7 @@ def _migrate(args: argparse.Namespace) -> int:
     from ltc_assess.storage.pg.migrations import migrate
 
     applied = migrate(_conninfo(args))
-    print(f"server schema up to date ({', '.join(applied) or 'nothing to apply'})")
+    print(_("服务器数据库结构已是最新（{applied}）").format(applied=", ".join(applied) or _("无需应用")))
     return 0
 
 
@@ -104,7 +104,7 @@ def _enrol(args: argparse.Namespace) -> int:
     with open_service(args) as service:
         admin = login(service, args.user)
         done = _store_session(args, lambda store: enrol(service, admin, store))
-    print(f"server enrolled: agency root and {len(done['users'])} users")
+    print(_("服务器已登记：机构根证书和 {count} 个用户").format(count=len(done["users"])))
     return 0
 
 
@@ -122,7 +122,12 @@ def _tls_cert(args: argparse.Namespace) -> int:
     args.out.with_suffix(".pem").write_bytes(cert)
     key_path = args.out.with_suffix(".key")
     write_private(key_path, key)
-    print(f"TLS certificate for {', '.join(args.host)} by {admin.username}: {args.out.with_suffix('.pem')}, {key_path}")
+    certificate = _("{username} 为 {hosts} 签发的 TLS 证书：{cert}，{key}")
+    print(
+        certificate.format(
+            hosts=", ".join(args.host), username=admin.username, cert=args.out.with_suffix(".pem"), key=key_path
+        )
+    )
     return 0
 
 
@@ -137,7 +142,7 @@ def _insurer(args: argparse.Namespace) -> int:
             args,
             lambda store: enrol_insurer(service, admin, store, args.username, args.name, root_pass, key_pass, args.out),
         )
-    print(f"insurer {args.username}: {cert}, {key}")
+    print(_("保险方 {username}：{cert}，{key}").format(username=args.username, cert=cert, key=key))
     return 0
 
 
@@ -160,8 +165,8 @@ def _check(args: argparse.Namespace) -> int:
     problems = _store_session(args, check)
     for line in problems:
         print(line)
-    verdict = "intact" if not problems else f"{len(problems)} problem(s)"
-    print(f"server audit chain and its signed checkpoints: {verdict}")
+    verdict = _("{count} 个问题").format(count=len(problems)) if problems else _("完好")
+    print(_("服务器审计链及其签名检查点：{verdict}").format(verdict=verdict))
     return 1 if problems else 0
 
 
@@ -169,7 +174,7 @@ def _openapi(args: argparse.Namespace) -> int:
     from ltc_assess.server.app import openapi_text
 
     args.out.write_text(openapi_text(), encoding="utf-8")
-    print(f"OpenAPI document written: {args.out}")
+    print(_("OpenAPI 文档已写入：{path}").format(path=args.out))
     return 0
 
 
@@ -188,7 +193,9 @@ def _run(args: argparse.Namespace) -> int:
     conninfo = _conninfo(args)
     applied = migrate(conninfo)
     if applied:
-        print(f"server schema migrated ({', '.join(applied)}; {len(STEPS)} steps)")
+        print(
+            _("服务器数据库结构已迁移（{applied}；共 {steps} 步）").format(applied=", ".join(applied), steps=len(STEPS))
+        )
     os.environ[PG_ENV] = conninfo  # worker processes build the app from it (signature checks need processes)
     uvicorn.run(
         "ltc_assess.server.app:app_from_env",

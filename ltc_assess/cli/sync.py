@@ -39,10 +39,19 @@ def _sync(args: argparse.Namespace) -> int:
                 print(f"ltc-assess: refused: {line}", file=sys.stderr)
             raise
     for line in report.refused:
-        print(f"ltc-assess: refused by the server: {line}", file=sys.stderr)
+        print("ltc-assess: " + _("被服务器拒绝：{line}").format(line=line), file=sys.stderr)
     added = sum(len(p.get("added", [])) + len(p.get("updated", [])) for p in report.pushed)
     print(
-        f"synced with {args.server}: pushed {len(report.pushed)} bundle(s) ({added} records written), "
-        f"pulled {report.pulled}, conflicts {len(report.conflicts)}, tasks {report.tasks}"
+        _(
+            "已与 {server} 同步：推送 {pushed} 个数据包（写入 {records} 条记录），"
+            "拉取 {pulled}，冲突 {conflicts}，任务 {tasks}"
+        ).format(
+            server=args.server,
+            pushed=len(report.pushed),
+            records=added,
+            pulled=report.pulled,
+            conflicts=len(report.conflicts),
+            tasks=report.tasks,
+        )
     )
     return 1 if report.refused else 0

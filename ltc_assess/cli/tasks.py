@@ -64,7 +64,7 @@ def _start(args: argparse.Namespace) -> int:
 
     with open_service(args) as service:
         record = start_from_task(service, login(service, args.user), args.task)
-    print(f"assessment {record.id} ({record.uid}) started from task {args.task}")
+    print(_("评估 {id}（{uid}）已由任务 {task} 开始").format(id=record.id, uid=record.uid, task=args.task))
     return 0
 
 
@@ -110,7 +110,7 @@ def _task_body(service: AssessmentService, args: argparse.Namespace) -> dict[str
 
 def _create(args: argparse.Namespace) -> int:
     task = _office_call(args, "POST", "/api/v1/tasks", with_task=True)
-    print(f"task {task['uid']} dispatched to {args.assessor_a}, due {args.due}")
+    print(_("任务 {uid} 已派给 {assessor}，截止 {due}").format(uid=task["uid"], assessor=args.assessor_a, due=args.due))
     return 0
 
 

@@ -66,8 +66,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pp.add_argument("username")
     rp = unattended("recover", "new password with the escrowed recovery key, when no admin can log in", _recover)
     rp.add_argument("username")
-    rp.add_argument("--recovery-key-file", type=Path, required=True, metavar="FILE",
-                    help="file holding the key printed by db recovery-key (hex)")
+    rp.add_argument(
+        "--recovery-key-file",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="file holding the key printed by db recovery-key (hex)",
+    )
     dp = action("disable", "disable an account", _disable)
     dp.add_argument("username")
 
@@ -75,7 +80,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _init_admin(args: argparse.Namespace) -> int:
     with open_service(args, must_exist=False) as service:
         user, _changes = service.create_first_admin(args.username, args.name, _new_password())
-    print(f"admin {user.username} created")
+    print(_("管理员 {username} 已创建").format(username=user.username))
     return 0
 
 
@@ -86,14 +91,14 @@ def _new_password() -> str:
 def _add(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     secret = password("new user's password: ", NEW_PASSWORD_ENV)
     user, _changes = service.add_user(admin, args.username, args.name, args.role, secret, args.qualification_no)
-    return f"user {user.username} ({user.role}) added"
+    return _("已添加用户 {username}（{role}）").format(username=user.username, role=user.role)
 
 
 def _list(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     lines = []
     for u in service.users():
         state = "disabled" if u.disabled else ("locked" if service.locked_out(u.username) else "active")
-        qualification = f"  资格证号 {u.qualification_no}" if u.qualification_no else ""
+        qualification = f"  {_('资格证号')} {u.qualification_no}" if u.qualification_no else ""
         lines.append(f"{u.username:<16} {u.role.value:<11} {state:<9} {u.display_name}{qualification}")
     return "\n".join(lines)
 
@@ -102,25 +107,26 @@ def _set(args: argparse.Namespace, service: AssessmentService, admin: User) -> s
     service.set_qualification_no(admin, args.username, args.qualification_no)
     user = service.accounts.user_by_name(args.username)
     assert user is not None  # just changed
-    return f"user {user.username}: qualification number {user.qualification_no or '(none)'}"
+    number = user.qualification_no or _("（无）")
+    return _("用户 {username}：资格证号 {number}").format(username=user.username, number=number)
 
 
 def _agency(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     service.set_agency(admin, args.name, args.code)
     name, code = service.agency()
-    return f"agency: {name or '(no name)'} / code {code or '(none)'}"
+    return _("机构：{name} / 代码 {code}").format(name=name or _("（未命名）"), code=code or _("（无）"))
 
 
 def _set_role(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     service.set_role(admin, args.username, args.role)
     user = service.accounts.user_by_name(args.username)
     assert user is not None  # just changed
-    return f"user {user.username} is now {user.role}"
+    return _("用户 {username} 现为 {role}").format(username=user.username, role=user.role)
 
 
 def _reset(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     service.reset_password(admin, args.username, _new_password())
-    return f"password of {args.username} reset"
+    return _("{username} 的密码已重置").format(username=args.username)
 
 
 def _recover(args: argparse.Namespace) -> int:
@@ -136,15 +142,15 @@ def _recover(args: argparse.Namespace) -> int:
         raise AppError(ErrorCode.NOT_FOUND, _("找不到数据库 {path}").format(path=path))
     with AssessmentService(path, key=key) as service:
         service.recover_account(key, args.username, _new_password())
-    print(f"password of {args.username} set with the recovery key")
+    print(_("已用恢复密钥设置 {username} 的密码").format(username=args.username))
     return 0
 
 
 def _unlock(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     service.unlock_user(admin, args.username)
-    return f"user {args.username} unlocked"
+    return _("用户 {username} 已解锁").format(username=args.username)
 
 
 def _disable(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     service.set_disabled(admin, args.username)
-    return f"user {args.username} disabled"
+    return _("用户 {username} 已停用").format(username=args.username)

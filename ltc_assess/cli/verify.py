@@ -18,6 +18,10 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 
 
+def _yes(flag: bool) -> str:
+    return _("是") if flag else _("否")
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("verify", help="validate the signatures of a report PDF (long-term, as of a date)")
     p.add_argument("file", type=Path)
@@ -86,19 +90,40 @@ def _run(args: argparse.Namespace) -> int:
         roots, trusted = [_read(p) for p in args.trust], ", ".join(str(p) for p in args.trust)
     else:
         roots, own_crls, trusted = _installation(args)
-        crl_files = crl_files or [(c, "this installation's CRL") for c in own_crls]
+        crl_files = crl_files or [(c, _("本机的证书吊销列表")) for c in own_crls]
     crls = [c for blob, where in crl_files for c in load_crls(blob, where)]
     with untrusted_file(args.file):
         checks = validate_report(data, roots, crls, at)
-    when = at.isoformat() if at else "now"
-    print(f"{args.file}: {len(checks)} signature(s), trusting {trusted}, as of {when}")
+    when = at.isoformat() if at else _("此刻")
+    print(
+        _("{file}：{count} 个签名，信任 {trusted}，截至 {when}").format(
+            file=args.file, count=len(checks), trusted=trusted, when=when
+        )
+    )
     last: dict[str, bool] = {}
     for n, c in enumerate(checks, 1):
         where = c.file or args.file.name
+        line = _(
+            "{where} 第 {revision}/{revisions} 版，{field}：{signer}（{role}，{username}）"
+            "于 {at} — 完好 {intact}，受信任 {trusted} — {verdict}"
+        )
+        revoked = _("（证书已吊销：{revoked}）").format(revoked=c.revoked) if c.revoked else ""
         print(
-            f"  {n}. {where} revision {c.revision}/{c.revisions}, {c.field}: {c.signer} ({c.role}, {c.username}) "
-            f"at {c.signed_at} — intact {'yes' if c.intact else 'NO'}, trusted {'yes' if c.trusted else 'NO'} — "
-            f"{'VALID' if c.valid else c.ades}" + (f" (certificate revoked: {c.revoked})" if c.revoked else "")
+            f"  {n}. "
+            + line.format(
+                where=where,
+                revision=c.revision,
+                revisions=c.revisions,
+                field=c.field,
+                signer=c.signer,
+                role=c.role,
+                username=c.username,
+                at=c.signed_at,
+                intact=_yes(c.intact),
+                trusted=_yes(c.trusted),
+                verdict="VALID" if c.valid else c.ades,
+            )
+            + revoked
         )
         last[c.file] = c.closes_file
     problems = [
@@ -107,7 +132,7 @@ def _run(args: argparse.Namespace) -> int:
     if not checks:
         problems.append(_("文档没有签名"))
     for problem in problems:
-        print(f"  problem: {problem}")
+        print("  " + _("问题：{problem}").format(problem=problem))
     ok = bool(checks) and all(c.valid for c in checks) and not problems
     print("VALID" if ok else "NOT VALID")
     return 0 if ok else 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ltc_assess.cli.after_decision import acting, lifecycle, show_action
+from ltc_assess.i18n import _
 from ltc_assess.policies.model import QUALIFICATIONS
 
 
@@ -54,21 +55,22 @@ def _check_in_out(args: argparse.Namespace) -> int:
     arriving = args.visit_command == "check-in"
     with lifecycle(args) as (lc, actor):
         (lc.check_in if arriving else lc.check_out)(actor, args.assessment_id, args.place)
-    print(f"{args.actor} checked {'in to' if arriving else 'out of'} assessment {args.assessment_id}")
+    done = _("{actor} 已签到评估 {id}") if arriving else _("{actor} 已签退评估 {id}")
+    print(done.format(actor=args.actor, id=args.assessment_id))
     return 0
 
 
 def _checks(args: argparse.Namespace) -> int:
     with lifecycle(args) as (lc, actor):
         lc.record_checks(actor, args.assessment_id, args.identity_checked, args.guardian_present, args.guardian)
-    print(f"checks recorded for assessment {args.assessment_id}")
+    print(_("评估 {id} 的核查已记录").format(id=args.assessment_id))
     return 0
 
 
 def _confirm(args: argparse.Namespace) -> int:
     with lifecycle(args) as (lc, actor):
         lc.confirm(actor, args.assessment_id, args.level)
-    print(f"{args.actor} confirmed level {args.level} of assessment {args.assessment_id}")
+    print(_("{actor} 确认评估 {id} 的等级为 {level}").format(actor=args.actor, level=args.level, id=args.assessment_id))
     return 0
 
 
@@ -79,14 +81,21 @@ def _show(args: argparse.Namespace) -> int:
     for p in people:
         kind = QUALIFICATIONS.get(p["qualification"] or "", "—")
         print(
-            f"{p['display_name']} ({kind}): in {p['check_in_at']} @ {p['check_in_place']}; "
-            f"out {p['check_out_at'] or '—'} @ {p['check_out_place'] or '—'}"
+            _("{name}（{kind}）：签到 {check_in} @ {in_place}；签退 {check_out} @ {out_place}").format(
+                name=p["display_name"],
+                kind=kind,
+                check_in=p["check_in_at"],
+                in_place=p["check_in_place"],
+                check_out=p["check_out_at"] or "—",
+                out_place=p["check_out_place"] or "—",
+            )
         )
     if checks:
-        print(
-            f"identity checked: {bool(checks['identity_checked'])}; guardian present: "
-            f"{bool(checks['guardian_present'])} {checks['guardian_name'] or ''}".rstrip()
-        )
+        said = _("身份已核验：{identity}；监护人在场：{guardian} {name}")
+        identity, guardian = bool(checks["identity_checked"]), bool(checks["guardian_present"])
+        print(said.format(identity=identity, guardian=guardian, name=checks["guardian_name"] or "").rstrip())
     for c in confirmations:
-        print(f"confirmed level {c['level']} by {c['display_name']} at {c['confirmed_at']}")
+        print(
+            _("{name} 于 {at} 确认等级 {level}").format(level=c["level"], name=c["display_name"], at=c["confirmed_at"])
+        )
     return 0

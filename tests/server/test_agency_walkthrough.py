@@ -113,7 +113,8 @@ def test_a_new_agency_from_server_start_to_the_insurers_curl(
             # laptop 1: the visit and the submission, then sync; laptop 2 (the second assessor) syncs too
             uid = _submit_on_laptop(laptop1, world)
             sync1 = ["--db", str(laptop1), "sync", "--server", url, "--as", "a1"]
-            assert "refused" not in _cli(monkeypatch, capsys, "a1-password", *sync1).lower().replace("refused 0", "")
+            synced = _cli(monkeypatch, capsys, "a1-password", *sync1)  # the CLI speaks Chinese here (LTC_LANG)
+            assert "拒绝" not in synced and "refused" not in synced.lower().replace("refused 0", "")
             _cli(monkeypatch, capsys, "a2-password", "--db", str(laptop2), "sync", "--server", url, "--as", "a2")
             assert _local(laptop2, world, uid)[1] is None  # there, submitted: no conclusion yet
             # the supervisor's other desktop: pull, experts confirm, approve, 公示, care setting, letter, push

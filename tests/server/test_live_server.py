@@ -226,7 +226,7 @@ def test_sigkill_of_the_client_mid_push_loses_and_doubles_nothing(live: Live) ->
     # and one more sync changes nothing
     again = _sync_cli(live, db)
     out, err = again.communicate(timeout=300)
-    assert again.returncode == 0 and "pushed 0 bundle(s)" in out.decode(), out.decode() + err.decode()
+    assert again.returncode == 0 and "推送 0 个数据包" in out.decode(), out.decode() + err.decode()
 
 
 def test_sigkill_of_the_server_mid_push_loses_and_doubles_nothing(live: Live) -> None:
@@ -286,11 +286,11 @@ def test_command_line_dispatch_sync_start_and_insurer_token(live: Live, monkeypa
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "a1-password")
     db = ["--db", str(live.tmp / "cli-laptop.db")]
     assert main([*db, "sync", "--server", live.url, "--as", "a1"]) == 0
-    assert "tasks 1" in capsys.readouterr().out
+    assert "任务 1" in capsys.readouterr().out
     assert main([*db, "tasks", "list", "--as", "a1"]) == 0
     assert task_uid in capsys.readouterr().out
     assert main([*db, "tasks", "start", task_uid, "--as", "a1"]) == 0
-    assert f"started from task {task_uid}" in capsys.readouterr().out
+    assert f"已由任务 {task_uid} 开始" in capsys.readouterr().out
     assert main([*db, "sync", "--server", live.url, "--as", "a1"]) == 0  # the draft and the link reach the server
     capsys.readouterr()
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "sup1-password")

@@ -28,7 +28,8 @@ def test_committed_openapi_document_equals_the_served_one(pg: str) -> None:
     assert all(set(served["paths"][p]) == {"get"} for p in insurer_paths)  # read-only
 
 
-def test_migrations_are_numbered_applied_once_and_in_order(pg: str, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_migrations_are_numbered_applied_once_and_in_order(pg: str, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LTC_LANG", "en")  # matches the CLI's English wording
     assert main(["server", "migrate", "--pg", pg]) == 0
     assert "base, dispatch" in capsys.readouterr().out
     assert main(["server", "migrate", "--pg", pg]) == 0
@@ -61,7 +62,8 @@ def test_bad_pg_url_is_one_line_exit_2(capsys) -> None:  # type: ignore[no-untyp
     assert err.startswith("ltc-assess: error: PostgreSQL：") and err.count("\n") == 1
 
 
-def test_server_check_finds_an_edited_audit_row(pg: str, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_server_check_finds_an_edited_audit_row(pg: str, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LTC_LANG", "en")  # matches the CLI's English wording
     from ltc_assess.storage.pg.repository import session
 
     migrate(pg)

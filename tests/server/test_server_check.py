@@ -51,7 +51,7 @@ def test_a_sync_ends_with_a_signed_checkpoint_and_check_holds_the_chain_to_it(
     report = _sync(agency, agency.laptop1, "a1")
     stored = pg_store_do(agency.conninfo, lambda s: s.rows("SELECT audit_id, signed_by FROM audit_checkpoints"))
     assert stored == [{"audit_id": report.checkpoint, "signed_by": "a1"}]
-    assert _check(agency, capsys) == (0, "server audit chain and its signed checkpoints: intact\n")
+    assert _check(agency, capsys) == (0, "服务器审计链及其签名检查点：完好\n")
     with _insider(agency) as con:  # the submission's audit row rewritten to another status, hashes recomputed
         con.execute(
             """UPDATE audit SET action = 'assessment.draft' WHERE entity_id = %s AND action = 'assessment.submitted'""",

@@ -92,6 +92,7 @@ def test_the_server_package_equals_the_office_package_and_verifies(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    monkeypatch.setenv("LTC_LANG", "en")  # matches the CLI's English wording
     office_pkg, server_pkg = tmp_path / "office", tmp_path / "server"
     assert _export(agency, office_pkg, monkeypatch) == 0
     assert _export(agency, server_pkg, monkeypatch, "--pg", agency.conninfo) == 0

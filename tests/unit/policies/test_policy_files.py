@@ -22,8 +22,8 @@ def test_every_shipped_policy_passes_the_cli_check() -> None:
     result = run("policies", "check")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert {line.split()[2].split("@")[0] for line in lines if "care advice" not in line} == SHIPPED
-    assert any("care advice for nhsa-ltc-2021" in line for line in lines)
+    assert {line.split()[2].split("@")[0] for line in lines if "照护建议" not in line} == SHIPPED
+    assert any("nhsa-ltc-2021 的照护建议" in line for line in lines)
 
 
 def test_shipped_policies_are_unverified_with_sources() -> None:

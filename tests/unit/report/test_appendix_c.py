@@ -149,7 +149,7 @@ def test_users_cli_sets_qualification_and_agency(tmp_path: Path) -> None:
     assert run("users", "set", "a9", "--qualification-no", "Q-10", "--as", "root").returncode == 0
     assert "资格证号 Q-10" in run("users", "list", "--as", "root").stdout
     proc = run("users", "agency", "--name", "示例中心", "--code", "C-1", "--as", "root")
-    assert proc.returncode == 0 and "示例中心 / code C-1" in proc.stdout
+    assert proc.returncode == 0 and "示例中心 / 代码 C-1" in proc.stdout
     bad = run("users", "agency", "--code", " ", "--as", "root")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "agency_code" in bad.stderr
 
