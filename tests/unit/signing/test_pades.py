@@ -71,7 +71,7 @@ def test_poppler_agrees(signed: bytes, tmp_path: Path) -> None:
     assert out.count("Signature Validation: Signature is Valid.") == 3
 
 
-def test_flipping_a_signed_byte_breaks_verification(signed: bytes, pki: dict[str, KeyPair]) -> None:
+def test_flipping_a_signed_byte_breaks_verification(signed: bytes, pki: dict[str, KeyPair], english: None) -> None:  # matches English
     """Test that changing one byte inside the signed range is detected."""
     bad = bytearray(signed)
     pos = signed.index(b"stream") + 20
@@ -80,7 +80,7 @@ def test_flipping_a_signed_byte_breaks_verification(signed: bytes, pki: dict[str
     assert not verdict.ok and any("changed" in p for p in verdict.problems)
 
 
-def test_unsigned_update_after_last_signature_is_detected(signed: bytes, pki: dict[str, KeyPair]) -> None:
+def test_unsigned_update_after_last_signature_is_detected(signed: bytes, pki: dict[str, KeyPair], english: None) -> None:  # matches English
     """Test that an incremental update appended after signing makes verification fail."""
     writer = IncrementalPdfFileWriter(io.BytesIO(signed))
     page = writer.root["/Pages"]["/Kids"][0].get_object()
