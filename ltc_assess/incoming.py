@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -101,39 +101,50 @@ class IncomingRecord(_Model):
     evidence: list[IncomingEvidence] = Field(default_factory=list)
 
 
-def parse_records(data: bytes, where: str) -> list[dict[str, Any]]:
-    """``records.json`` checked against the bundle format; one clear error naming the first bad place."""
+M = TypeVar("M", bound=BaseModel)
+
+
+def _entries(data: bytes, model: type[M], name: str, where: str) -> list[M]:
+    """The JSON list ``name`` of a bundle, each entry validated as ``model``; one clear error naming the first bad
+    place (records.json and lifecycle.json alike)."""
     try:
         raw = json.loads(data)
     except (ValueError, RecursionError):
-        raise AppError(ErrorCode.INTEGRITY, _("records.json：不是 JSON"), where=where) from None
+        raise AppError(ErrorCode.INTEGRITY, _("{file}：不是 JSON").format(file=name), where=where) from None
     if not isinstance(raw, list):
-        raise AppError(ErrorCode.INTEGRITY, _("records.json：不是记录列表"), where=where)
-    records = []
+        raise AppError(ErrorCode.INTEGRITY, _("{file}：不是记录列表").format(file=name), where=where)
+    entries = []
     for n, item in enumerate(raw):
         try:
-            record = IncomingRecord.model_validate(item)
+            entries.append(model.model_validate(item))
         except ValidationError as exc:
             first = exc.errors()[0]
             place = ".".join(str(p) for p in first["loc"])
-            raise AppError(
-                ErrorCode.INTEGRITY,
-                _("records.json：第 {n} 条记录：{place}：{problem}").format(n=n, place=place, problem=first["msg"]),
-                where=where,
-            ) from None
+            message = _("{file}：第 {n} 条记录：{place}：{problem}").format(
+                file=name, n=n, place=place, problem=first["msg"]
+            )
+            raise AppError(ErrorCode.INTEGRITY, message, where=where) from None
+    return entries
+
+
+def _entry(name: str, n: int) -> str:
+    return _("{file}：第 {n} 条记录").format(file=name, n=n)
+
+
+def parse_records(data: bytes, where: str) -> list[dict[str, Any]]:
+    """``records.json`` checked against the bundle format; one clear error naming the first bad place."""
+    records = []
+    for n, record in enumerate(_entries(data, IncomingRecord, "records.json", where)):
         missing = sorted(set(USER_FIELDS) - set(record.users))
         if missing:
-            raise AppError(
-                ErrorCode.INTEGRITY,
-                _("records.json：第 {n} 条记录：缺少 users.{field}").format(n=n, field=missing[0]),
-                where=where,
-            )
+            message = _("{what}：缺少 users.{field}").format(what=_entry("records.json", n), field=missing[0])
+            raise AppError(ErrorCode.INTEGRITY, message, where=where)
         for blob in [
             *record.signatures.values(),
             *(r.pdf for r in record.reports),
             *(e.signature for e in record.evidence),
         ]:
-            b64(blob, f"records.json: record {n}", where)
+            b64(blob, _entry("records.json", n), where)
         records.append(record.model_dump())
     return records
 
@@ -157,25 +168,9 @@ class IncomingLifecycle(_Model):
 
 def parse_lifecycle(data: bytes, where: str) -> list[dict[str, Any]]:
     """``lifecycle.json`` (signed after-the-decision records), checked; blobs decoded to bytes."""
-    try:
-        raw = json.loads(data)
-    except (ValueError, RecursionError):
-        raise AppError(ErrorCode.INTEGRITY, _("lifecycle.json：不是 JSON"), where=where) from None
-    if not isinstance(raw, list):
-        raise AppError(ErrorCode.INTEGRITY, _("lifecycle.json：不是记录列表"), where=where)
     items = []
-    for n, entry in enumerate(raw):
-        try:
-            item = IncomingLifecycle.model_validate(entry)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            place = ".".join(str(p) for p in first["loc"])
-            raise AppError(
-                ErrorCode.INTEGRITY,
-                _("lifecycle.json：第 {n} 条记录：{place}：{detail}").format(n=n, place=place, detail=first["msg"]),
-                where=where,
-            ) from None
-        what = _("lifecycle.json：第 {n} 条记录").format(n=n)
+    for n, item in enumerate(_entries(data, IncomingLifecycle, "lifecycle.json", where)):
+        what = _entry("lifecycle.json", n)
         attachment = b64(item.attachment, what, where) if item.attachment is not None else None
         items.append(
             {"kind": item.kind, "payload": item.payload, "signature": b64(item.signature, what, where),
