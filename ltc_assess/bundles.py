@@ -30,7 +30,7 @@ from ltc_assess.bundle_records import bundle_record, content_hash, write_record
 from ltc_assess.conclusions import settle_travelled_review
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
-from ltc_assess.incoming import parse_lifecycle, parse_records
+from ltc_assess.incoming import MAX_LIFECYCLE_RECORDS, parse_lifecycle, parse_records
 from ltc_assess.lifecycle_records import accept
 from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.storage.lifecycle_store import LifecycleStore
@@ -100,10 +100,11 @@ def export_bundle(
     everything: bool = False,
     limit: int | None = None,
     pair: KeyPair | None = None,
+    lifecycle_limit: int | None = None,
 ) -> dict[str, Any]:
     """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``;
-    the oldest ``limit`` of them, with ``limit``: the next bundle carries the rest), encrypted to the agency (one
-    file, 0600). Signed with the actor's stored key opened by ``password``, or with ``pair`` opened by it (the
+    the oldest ``limit`` of them, with ``limit``: the next bundle carries the rest, and likewise at most
+    ``lifecycle_limit`` signed lifecycle records), encrypted to the agency (one file, 0600). Signed with the actor's stored key opened by ``password``, or with ``pair`` opened by it (the
     key the app holds for a background sync)."""
     from ltc_assess.exchange.package import write_package
     from ltc_assess.service import attestation
@@ -135,7 +136,8 @@ def export_bundle(
         lifecycle_facts: list[str] = []
         if limit is None or len(records) < limit:  # after every record it may speak of
             lifecycle, lifecycle_facts = lifecycle_exchange.outgoing(
-                work.store, actor, lambda data: sign_detached(data, pair, password, [root]), at, everything
+                work.store, actor, lambda data: sign_detached(data, pair, password, [root]), at, everything,
+                lifecycle_limit,
             )
     meta = {
         "format": FORMAT,
@@ -220,10 +222,13 @@ def import_bundle(service: AssessmentService, actor: User, path: Path) -> Import
     )
 
 
-def lifecycle_items(files: Mapping[str, bytes], where: str) -> list[dict[str, Any]]:
-    """The signed lifecycle records a bundle carries (none in bundles from before they travelled)."""
+def lifecycle_items(
+    files: Mapping[str, bytes], where: str, limit: int = MAX_LIFECYCLE_RECORDS
+) -> list[dict[str, Any]]:
+    """The signed lifecycle records a bundle carries, at most ``limit`` (none in bundles from before they
+    travelled)."""
     data = files.get(lifecycle_exchange.LIFECYCLE_FILE)
-    return [] if data is None else parse_lifecycle(data, where)
+    return [] if data is None else parse_lifecycle(data, where, limit)
 
 
 def apply_records(

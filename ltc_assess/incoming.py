@@ -21,6 +21,10 @@ Uid = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 Sha = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Small = Annotated[int, Field(ge=0, le=1_000_000)]
 USER_FIELDS = ("assessor1_id", "assessor2_id", "decided_by", "created_by", "approved_by")
+# lifecycle.json's entries (conclusion, 公示, objections, care setting, letters: a few per decision) that one bundle
+# may carry: each is a signature to check, so an unbounded list lets one file hold an import or a push for hours.
+# An office's ``bundle export --everything`` of some ten thousand decisions fits; the server takes fewer per push.
+MAX_LIFECYCLE_RECORDS = 100_000
 
 
 class _Model(BaseModel):
@@ -104,15 +108,25 @@ class IncomingRecord(_Model):
 M = TypeVar("M", bound=BaseModel)
 
 
-def _entries(data: bytes, model: type[M], name: str, where: str) -> list[M]:
+class TooMany(AppError):
+    """A bundle file lists more entries than the receiver takes (the server answers 413)."""
+
+
+def _entries(data: bytes, model: type[M], name: str, where: str, limit: int | None = None) -> list[M]:
     """The JSON list ``name`` of a bundle, each entry validated as ``model``; one clear error naming the first bad
-    place (records.json and lifecycle.json alike)."""
+    place (records.json and lifecycle.json alike), or the file and ``limit`` when it lists more (counted before
+    any entry is validated)."""
     try:
         raw = json.loads(data)
     except (ValueError, RecursionError):
         raise AppError(ErrorCode.INTEGRITY, _("{file}：不是 JSON").format(file=name), where=where) from None
     if not isinstance(raw, list):
         raise AppError(ErrorCode.INTEGRITY, _("{file}：不是记录列表").format(file=name), where=where)
+    if limit is not None and len(raw) > limit:
+        message = _("{file}：最多 {limit} 条记录，而不是 {count} 条（请拆分）").format(
+            file=name, limit=limit, count=len(raw)
+        )
+        raise TooMany(ErrorCode.INVALID, message, where=where)
     entries = []
     for n, item in enumerate(raw):
         try:
@@ -166,10 +180,10 @@ class IncomingLifecycle(_Model):
     attachment: Annotated[str, StringConstraints(max_length=30_000_000)] | None
 
 
-def parse_lifecycle(data: bytes, where: str) -> list[dict[str, Any]]:
-    """``lifecycle.json`` (signed after-the-decision records), checked; blobs decoded to bytes."""
+def parse_lifecycle(data: bytes, where: str, limit: int = MAX_LIFECYCLE_RECORDS) -> list[dict[str, Any]]:
+    """``lifecycle.json`` (signed after-the-decision records, at most ``limit``), checked; blobs decoded to bytes."""
     items = []
-    for n, item in enumerate(_entries(data, IncomingLifecycle, "lifecycle.json", where)):
+    for n, item in enumerate(_entries(data, IncomingLifecycle, "lifecycle.json", where, limit)):
         what = _entry("lifecycle.json", n)
         attachment = b64(item.attachment, what, where) if item.attachment is not None else None
         items.append(

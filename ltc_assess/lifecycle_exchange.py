@@ -124,16 +124,19 @@ PUBLICITY_FIELDS = ("published_at", "publicity_until", "objection_until")
 
 
 def outgoing(
-    store: Store, actor: User, sign: Callable[[bytes], bytes], at: str, everything: bool
+    store: Store, actor: User, sign: Callable[[bytes], bytes], at: str, everything: bool, limit: int | None = None
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Sign the facts ``actor``'s role may make that are not signed yet; return what a bundle carries (unsent
-    records, or all with ``everything``) and their fact ids (marked sent when the bundle is written)."""
+    records, or all with ``everything``; the first ``limit`` of them, kinds in dependency order so that a 公示
+    never travels before its conclusion) and their fact ids (marked sent when the bundle is written)."""
     facts = DesktopFacts(store)
     for fact, attachment in list(facts.unsigned_facts(actor.role.value)):
         payload = fact | {"signer": actor.username}
         text = evidence.canonical(payload)
         facts.keep(payload, text, sign(text.encode("utf-8")), attachment, at, sent=0)
     rows = facts.lstore.lifecycle_records(unsent_only=not everything)
+    if limit is not None:
+        rows = sorted(rows, key=lambda r: list(KINDS).index(r["kind"]))[:limit]
     items = [wire(r["kind"], r["payload"], bytes(r["signature"]), _blob(r["attachment"])) for r in rows]
     return items, [r["fact"] for r in rows]
 

@@ -336,18 +336,20 @@ def accept(
     for item in sorted(items, key=lambda i: order.index(i["kind"])):
         try:
             outcome, payload, signer = judge(src, root, item)
+            if outcome == "write":
+                write(item, payload, signer)  # may still find the slot taken meanwhile: refused, named, as above
         except LtcError as exc:
-            refusals.append(f"{item['kind']} record {_name(item)}: {exc.message}")
+            refusals.append(f"{item['kind']} record {assessment_of(item)}: {exc.message}")
             continue
         if outcome == "write":
-            write(item, payload, signer)
             written.append(slot(payload))
         elif keep is not None:
             keep(item, payload)
     return written, refusals
 
 
-def _name(item: Mapping[str, Any]) -> str:
+def assessment_of(item: Mapping[str, Any]) -> str:
+    """The assessment uid a record's payload names, unchecked ("?" when it names none): for naming and locking."""
     try:
         return str(json.loads(item["payload"]).get("assessment"))
     except (ValueError, AttributeError):

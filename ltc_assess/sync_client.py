@@ -40,6 +40,7 @@ CHUNK = 1024 * 1024
 PAGE = 50
 BUSY_RETRIES = 5
 RECORDS_PER_PUSH = 100  # the server takes 200 by default (server.limits)
+LIFECYCLE_PER_PUSH = 500  # signed lifecycle records: the server takes 1000 by default
 SERVER_URL = "sync_server_url"  # the office server this installation syncs with (set by the admin)
 PROBE_SECONDS = 3.0
 
@@ -238,7 +239,9 @@ def sync(
         while has_changes(service, actor):  # bundles of at most RECORDS_PER_PUSH records (what the server takes)
             batch += 1  # in the name: pushed in the order written
             partial = _partial(service) / f"{service.now().replace(':', '')}-{batch:04d}-{uuid.uuid4().hex[:8]}.zip"
-            export_bundle(service, actor, password, partial, limit=RECORDS_PER_PUSH, pair=pair)
+            export_bundle(
+                service, actor, password, partial, limit=RECORDS_PER_PUSH, pair=pair, lifecycle_limit=LIFECYCLE_PER_PUSH
+            )
             partial.rename(outbox(service) / partial.name)
         for path in sorted(outbox(service).glob("*.zip")):
             try:

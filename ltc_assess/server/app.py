@@ -209,7 +209,9 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
         sha256: m.Sha, request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     ) -> m.Upload:
         """Verify the complete bundle and replay it (the rules of ``bundle import``); idempotent."""
-        applier = partial(intake.apply_bundle, max_records=limits.records_per_push)
+        applier = partial(
+            intake.apply_bundle, max_records=limits.records_per_push, max_lifecycle=limits.lifecycle_per_push
+        )
 
         def apply() -> dict[str, Any]:
             with request.app.state.pool.connection() as con, con.transaction():

@@ -15,7 +15,8 @@ from ltc_assess.bundle_records import record_hash
 from ltc_assess.bundles import CRL_FILE, BundleRefused, lifecycle_items, outcome, read_bundle
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
-from ltc_assess.lifecycle_records import accept
+from ltc_assess.incoming import MAX_LIFECYCLE_RECORDS
+from ltc_assess.lifecycle_records import accept, assessment_of
 from ltc_assess.server import crl
 from ltc_assess.server.auth import fingerprint
 from ltc_assess.server.limits import TooLarge
@@ -23,7 +24,9 @@ from ltc_assess.server.source import ServerFacts, ServerSource
 from ltc_assess.workflow import Status
 
 
-def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records: int) -> dict[str, Any]:
+def apply_bundle(
+    source: ServerSource, data: bytes, pushed_by: str, max_records: int, max_lifecycle: int = MAX_LIFECYCLE_RECORDS
+) -> dict[str, Any]:
     """Verify the bundle ``data`` and replay its records into the server database (the caller's transaction).
     Records that may not enter are left out and named with their reason in the result's ``refused``; the others
     enter (one bad record must not hold back a laptop's other work). ``BundleRefused`` (nothing written) when
@@ -51,8 +54,15 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records:
                 max_records=max_records, count=len(records)
             )
         )
+    try:
+        lifecycle = lifecycle_items(package.files, "push", max_lifecycle)
+    except incoming.TooMany as exc:
+        raise TooLarge(exc.message) from None
     records.sort(key=lambda r: r["supersedes"] is not None)  # originals before corrections
-    store.lock(sorted({bundle_id, *(r["uid"] for r in records)}))  # pushes touching one record: one at a time
+    # pushes touching one record or one record's lifecycle: one at a time, so that the second judges what the
+    # first wrote (the same fact: unchanged; another in its slot: refused by name) and never meets the constraint
+    touched = {r["uid"] for r in records} | {assessment_of(i) for i in lifecycle}
+    store.lock(sorted({bundle_id, *touched}))
     if store.bundle_seen(bundle_id):
         return {"bundle_id": bundle_id, "already_imported": True}
     names = store.display_names()
@@ -90,7 +100,6 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records:
             summary["conflicts"].append(rec["uid"])
         else:
             summary["unchanged" if what == "unchanged" else "kept_ours"].append(rec["uid"])
-    lifecycle = lifecycle_items(package.files, "push")
     if lifecycle:  # after the records they speak of: judged by the desktop's rule against what is held here
         facts = ServerFacts(store)
         summary["lifecycle"], lrefused = accept(facts, source.root_certificate(), lifecycle, facts.write)

@@ -25,6 +25,7 @@ class Limits:
     chunk_bytes: int = 4 * MB  # one PATCH of an upload
     upload_bytes: int = 256 * MB  # one bundle file
     records_per_push: int = 200
+    lifecycle_per_push: int = 1000  # signed lifecycle records (lifecycle.json): a few per decision
     in_flight: int = 150  # requests handled at once per process; more wait (asynchronously) for their turn
 
 

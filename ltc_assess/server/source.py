@@ -138,6 +138,7 @@ class ServerFacts:
             "attachment": item["attachment"],
             "signer": signer.username,
         }
-        lifecycle.put(self.store, row)
+        if not lifecycle.put(self.store, row):
+            return  # held already (the same fact, pushed twice at once): one record
         self.store.audit(signer.username, f"lifecycle.{payload['kind']}", "assessment", payload["assessment"],
                          {"fact": row["fact"]})  # fmt: skip

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ltc_assess.errors import AppError, ErrorCode
+from ltc_assess.i18n import _
 from ltc_assess.storage.pg.repository import PgStore, now
 from ltc_assess.workflow import Role
 
@@ -15,15 +17,25 @@ def payload(store: PgStore, slot: str) -> dict[str, Any] | None:
     return None if row is None else dict(json.loads(row["payload"]))
 
 
-def put(store: PgStore, row: dict[str, Any]) -> None:
-    """Keep a signed record, and move its decision past the change cursor (insurers read it again, with it)."""
-    store.con.execute(
+def put(store: PgStore, row: dict[str, Any]) -> bool:
+    """Keep a signed record, and move its decision past the change cursor (insurers read it again, with it).
+    False when this very fact is held already; a different fact in its slot (a push that raced ours past the
+    judging) is refused by name, never a constraint error."""
+    kept = store.rows(
         "INSERT INTO lifecycle_records (fact, slot, kind, assessment_uid, payload, signature, attachment, signer,"
         " received_at) VALUES (%(fact)s, %(slot)s, %(kind)s, %(assessment_uid)s, %(payload)s, %(signature)s,"
-        " %(attachment)s, %(signer)s, %(at)s) ON CONFLICT (fact) DO NOTHING",
+        " %(attachment)s, %(signer)s, %(at)s) ON CONFLICT DO NOTHING RETURNING fact",
         row | {"at": now()},
     )
+    if not kept:
+        held = store.one("SELECT fact FROM lifecycle_records WHERE slot = %s", [row["slot"]])
+        if held is not None and held["fact"] == row["fact"]:
+            return False
+        raise AppError(
+            ErrorCode.CONFLICT, _("{slot} 已有另一条记录（同时推送的另一数据包所写）").format(slot=row["slot"])
+        )
     store.con.execute("UPDATE assessments SET seq = nextval('change_seq') WHERE uid = %s", [row["assessment_uid"]])
+    return True
 
 
 def since(store: PgStore, username: str, role: str, cursor: int, limit: int) -> list[dict[str, Any]]:
