@@ -104,8 +104,9 @@ def export_bundle(
 ) -> dict[str, Any]:
     """Write a bundle of every assessment new or changed since a bundle last carried it (all, with ``everything``;
     the oldest ``limit`` of them, with ``limit``: the next bundle carries the rest, and likewise at most
-    ``lifecycle_limit`` signed lifecycle records), encrypted to the agency (one file, 0600). Signed with the actor's stored key opened by ``password``, or with ``pair`` opened by it (the
-    key the app holds for a background sync)."""
+    ``lifecycle_limit`` signed lifecycle records), encrypted to the agency (one file, 0600). Signed with the
+    actor's stored key opened by ``password``, or with ``pair`` opened by it (the key the app holds for a
+    background sync)."""
     from ltc_assess.exchange.package import write_package
     from ltc_assess.service import attestation
     from ltc_assess.signing.cms import sign_detached

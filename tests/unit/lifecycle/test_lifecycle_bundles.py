@@ -152,3 +152,24 @@ def test_lifecycle_records_waiting_to_be_sent_count_as_changes_to_sync(world: Wo
     assert not has_changes(s) and not has_changes(s, sup1)
     lc.lodge_objection(sup1, aid, "王小明", "家属认为等级偏低")  # a fact only a supervisor signs: waits for sup1's push
     assert has_changes(s, sup1) and not has_changes(s, world.a1)
+
+
+def test_a_lifecycle_file_over_the_cap_is_refused_naming_file_and_limit(world: World, tmp_path: Path) -> None:
+    """Test that a genuine office bundle whose lifecycle.json was padded (by sup2, re-signed with their own key)
+    to one record more than a bundle may carry is refused before any record is judged, with the file and the
+    limit named, and writes nothing."""
+    from ltc_assess.errors import AppError
+    from ltc_assess.incoming import MAX_LIFECYCLE_RECORDS
+
+    laptop, uid, genuine = _office_with_lifecycle(world, tmp_path)
+    padded = _resigned(laptop, genuine, tmp_path / "padded.zip", "sup2",
+                       lambda items: items + [{}] * (MAX_LIFECYCLE_RECORDS + 1 - len(items)))  # fmt: skip
+    con = raw_sql(laptop)
+    before = snapshot(con)
+    expected = f"lifecycle.json：最多 {MAX_LIFECYCLE_RECORDS} 条记录，而不是 {MAX_LIFECYCLE_RECORDS + 1} 条"
+    with pytest.raises(AppError, match=expected):
+        import_bundle(laptop, laptop.store.user_by_name("sup1"), padded)  # type: ignore[arg-type]
+    assert snapshot(con) == before
+    con.close()
+    just_fits = _resigned(laptop, genuine, tmp_path / "fits.zip", "sup2", lambda items: items)
+    assert import_bundle(laptop, laptop.store.user_by_name("sup1"), just_fits).refused == []  # type: ignore[arg-type]
