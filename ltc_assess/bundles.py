@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ltc_assess import bundle_seal, lifecycle_exchange, replay
 from ltc_assess.bundle_records import bundle_record, content_hash, write_record
-from ltc_assess.conclusions import settle_travelled_review
+from ltc_assess.conclusions import link_travelled_objections, settle_travelled_review
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.incoming import MAX_LIFECYCLE_RECORDS, parse_lifecycle, parse_records
@@ -283,6 +283,7 @@ def apply_records(
             summary.refused += lrefused
             if lrefused and not partial:
                 raise BundleRefused(Path(where), lrefused)  # nothing of the bundle stays written
+            link_travelled_objections(work, service.receiving, summary.lifecycle)
         for rec in records:
             if rec.get("reviews") and plans[rec["uid"]][0] == "write":
                 settle_travelled_review(work, rec["uid"], rec["reviews"])

@@ -15,6 +15,7 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.policies import Policy, advice, get_policy
 from ltc_assess.policies.rules import confirmation_problems, protocol_problems, validity
+from ltc_assess.record_source import RecordSource
 from ltc_assess.storage.lifecycle_store import LifecycleStore
 from ltc_assess.storage.records import Assessment
 from ltc_assess.storage.store import Store
@@ -168,13 +169,32 @@ def settle_travelled_review(work: Work, review_uid: str, original_uid: str) -> N
     review, original = store.assessment_by_uid(review_uid), store.assessment_by_uid(original_uid)
     if review is None or original is None or review.status != Status.APPROVED:
         return
-    if lstore.objection_for_review(review.id) is None:
-        pending = [o for o in lstore.objections(original.id) if o["review_id"] is None]
-        if pending:
-            lstore.set_review(pending[-1]["id"], review.id)
+    _link_objection(lstore, review.id, original.id)
     level = review.decided_level if review.decided_level is not None else review.proposed_level
     assert level is not None  # approved
     _settle(work, review.id, original, level)
+
+
+def _link_objection(lstore: LifecycleStore, review_id: int, original_id: int) -> None:
+    """The original's newest objection not yet answered is the one the 复评 answered."""
+    if lstore.objection_for_review(review_id) is None:
+        pending = [o for o in lstore.objections(original_id) if o["review_id"] is None]
+        if pending:
+            lstore.set_review(pending[-1]["id"], review_id)
+
+
+def link_travelled_objections(work: Work, source: RecordSource, slots: list[str]) -> None:
+    """Objections that arrived after the 复评 they led to (a sync pulls the records before the lifecycle records):
+    each linked to the approved 复评 whose signed approval names its original, as when both travel in one bundle
+    (the 复评 settled the original's conclusion when it arrived)."""
+    from ltc_assess.replaced import signed_reviews
+
+    for where in slots:
+        kind, uid = where.split(":")[:2]
+        original = work.store.assessment_by_uid(uid) if kind == "objection" else None
+        if original is not None:
+            for review_id, _level in signed_reviews(source, uid, original.subject_id):
+                _link_objection(LifecycleStore(work.store.db), review_id, original.id)
 
 
 def export_view(store: Store, aid: int) -> dict[str, object] | None:

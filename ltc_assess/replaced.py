@@ -4,7 +4,7 @@ otherwise an insider's bundle could mark someone else's approved decision supers
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ltc_assess import evidence
@@ -56,8 +56,14 @@ def _reviewed(service: RecordSource, rec: Mapping[str, Any], incoming: Iterable[
     subject = service.subject_by_uid_or_number(rec["subject"]["uid"], rec["subject"]["id_number"])
     if subject is None:
         return False
+    return any(decided != level for _id, decided in signed_reviews(service, rec["uid"], subject.id))
+
+
+def signed_reviews(service: RecordSource, original_uid: str, subject_id: int) -> Iterator[tuple[int, int | None]]:
+    """The approved 复评 of ``original_uid`` held here (id, level decided), each shown by its supervisor's approval
+    signed under our root and naming the original — what a 复评 record says of itself is not enough."""
     root = service.root_certificate()
-    for row in service.list_assessments(subject_id=subject.id, limit=1_000_000):
+    for row in service.list_assessments(subject_id=subject_id, limit=1_000_000):
         if row["status"] != Status.APPROVED:
             continue
         for signed in service.signed_records(row["id"]):
@@ -66,9 +72,8 @@ def _reviewed(service: RecordSource, rec: Mapping[str, Any], incoming: Iterable[
             payload = evidence.verify(
                 evidence.SignedRecord(signed["kind"], signed["payload"], bytes(signed["signature"])), root
             )
-            if payload.get("reviews") == rec["uid"] and payload.get("decided_level") != level:
-                return True
-    return False
+            if payload.get("reviews") == original_uid:
+                yield row["id"], _level(payload.get("decided_level"), payload.get("proposed_level"))
 
 
 def _level(decided: int | None, proposed: int | None) -> int | None:

@@ -145,6 +145,10 @@ class Decision(BaseModel):
     objection_until: str | None = None
     objections: int = Field(0, description="objections lodged against it")
     letter_sha256: str | None = Field(None, description="SHA-256 of the newest signed 告知书 (letter.pdf)")
+    superseded_by: str | None = Field(
+        None, description="uid of the approved 复评 that replaced it at another level (then status is superseded)"
+    )
+    confirmed_by: str | None = Field(None, description="uid of the approved 复评 that upheld it at the same level")
 
 
 class Decisions(BaseModel):

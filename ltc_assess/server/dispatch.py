@@ -15,9 +15,10 @@ from typing import Any
 from ltc_assess import evidence
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
+from ltc_assess.server.review_links import links
 from ltc_assess.storage.pg import lifecycle
 from ltc_assess.storage.pg import tasks as task_rows
-from ltc_assess.storage.pg.repository import PgStore
+from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
 from ltc_assess.workflow import Role, Status
 
 
@@ -106,6 +107,7 @@ def link(store: PgStore, task_uid: str, assessment_uid: str, username: str) -> d
 def decisions(store: PgStore, since: int, limit: int) -> list[dict[str, Any]]:
     """Approved and superseded records after cursor ``since``, as insurers see them."""
     out = []
+    root = (store.setting(ROOT_CERT) or "").encode()  # none yet: no decisions either
     for row in task_rows.decision_rows(store, since, limit):
         rec, fields = row["record"], row["record"]["fields"]
         level = fields["decided_level"] if fields["decided_level"] is not None else fields["proposed_level"]
@@ -130,6 +132,7 @@ def decisions(store: PgStore, since: int, limit: int) -> list[dict[str, Any]]:
                 "report_sha256": _approval(store, row["id"]).get("report_sha256"),
             }
             | _lifecycle(store, row["uid"])
+            | {k: None if v is None else v["uid"] for k, v in links(store, root, row["uid"], level).items()}
         )
     return out
 

@@ -17,7 +17,7 @@ from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.incoming import MAX_LIFECYCLE_RECORDS
 from ltc_assess.lifecycle_records import accept, assessment_of
-from ltc_assess.server import crl
+from ltc_assess.server import crl, review_links
 from ltc_assess.server.auth import fingerprint
 from ltc_assess.server.limits import TooLarge
 from ltc_assess.server.source import ServerFacts, ServerSource
@@ -92,6 +92,7 @@ def apply_bundle(
             store.put_record(rec, rec["content_hash"], signer.username)
             if rec["fields"]["status"] == Status.APPROVED and rec["supersedes"]:
                 store.mark_superseded(rec["supersedes"], lambda r: record_hash(r, names))
+            review_links.settle(store, source.root_certificate(), rec, lambda r: record_hash(r, names))
             summary["added" if local is None else "updated"].append(rec["uid"])
             store.audit(signer.username, f"assessment.{rec['fields']['status']}", "assessment", rec["uid"],
                         {"bundle": bundle_id, "content_hash": rec["content_hash"]})  # fmt: skip

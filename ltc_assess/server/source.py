@@ -13,6 +13,7 @@ from ltc_assess.lifecycle_records import PUBLICITY_KEYS, fact_id, recheck, slot,
 from ltc_assess.record_source import RecordSource
 from ltc_assess.schema.model import FormDef
 from ltc_assess.schema.registry import get_form
+from ltc_assess.server.review_links import links
 from ltc_assess.service.export import Approved, in_period
 from ltc_assess.storage.pg import lifecycle
 from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
@@ -71,8 +72,8 @@ class ServerSource(RecordSource):
 
     def _conclusion(self, uid: str, where: str) -> dict[str, object] | None:
         """The conclusion as the office's package carries it (``conclusions.view``), from the signed conclusion
-        and 公示 records held here, each judged again first: one edited in PostgreSQL is refused, named. Which
-        复评 confirmed or superseded it is not in the signed records; a superseded decision is not exported."""
+        and 公示 records held here, each judged again first: one edited in PostgreSQL is refused, named; which
+        复评 confirmed or superseded it, from their signed approvals (``review_links``)."""
         from ltc_assess.conclusions import view
 
         root, facts, held = self.root_certificate(), ServerFacts(self.store), {}
@@ -87,7 +88,9 @@ class ServerSource(RecordSource):
         if "conclusion" not in held:
             return None
         published = held.get("publicity", dict.fromkeys(PUBLICITY_KEYS))
-        return view(held["conclusion"] | published | {"superseded_by": None, "confirmed_by": None})
+        found = links(self.store, root, uid, held["conclusion"]["level"])  # the 复评 as their approvals signed
+        by = {k: None if v is None else v["id"] for k, v in found.items()}  # ids of this package, as the office's
+        return view(held["conclusion"] | published | by)
 
     def _export_copy(self, aid: int) -> bytes:
         """The report as it leaves, as on a desktop: its first export adds the document timestamp, kept as a

@@ -91,3 +91,19 @@ def every(store: PgStore, uid: str | None = None) -> list[dict[str, Any]]:
         row["signature"] = bytes(row["signature"])
         row["attachment"] = None if row["attachment"] is None else bytes(row["attachment"])
     return rows
+
+
+def reviews_of(store: PgStore, uid: str) -> list[dict[str, Any]]:
+    """The decided 复评 whose record names ``uid`` as the original (unchecked: their signed approvals say whether
+    they did), with their signed approvals, oldest approval first."""
+    rows = store.rows(
+        "SELECT id, uid FROM assessments WHERE record ->> 'reviews' = %s AND status IN ('approved', 'superseded')"
+        " ORDER BY record #>> '{fields,approved_at}', id",
+        [uid],
+    )
+    return [r | {"approvals": [e for e in store.signed_records(r["id"]) if e["kind"] == "approval"]} for r in rows]
+
+
+def touch(store: PgStore, uid: str) -> None:
+    """Move a decision past the change cursor: what insurers read of it changed (a 复评 confirmed it)."""
+    store.con.execute("UPDATE assessments SET seq = nextval('change_seq') WHERE uid = %s", [uid])

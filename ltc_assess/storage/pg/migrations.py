@@ -178,9 +178,14 @@ def _lifecycle(con: psycopg.Connection) -> None:
     )
 
 
+def _review_links(con: psycopg.Connection) -> None:
+    """The 复评 of a decision found by the original it names (its conclusion's confirmed_by / superseded_by)."""
+    con.execute("CREATE INDEX assessments_reviews ON assessments ((record ->> 'reviews'))")
+
+
 TRIGGERS = {"audit_no_change": "audit"}  # trigger -> table: what ``server check`` expects enabled
 
-STEPS: tuple[Step, ...] = (_base, _dispatch, _checkpoints, _qualifications, _lifecycle)
+STEPS: tuple[Step, ...] = (_base, _dispatch, _checkpoints, _qualifications, _lifecycle, _review_links)
 
 
 def version(con: psycopg.Connection) -> int:

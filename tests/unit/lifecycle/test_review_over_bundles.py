@@ -72,11 +72,19 @@ def _office(
     laptop = AssessmentService(s.backup(tmp_path / "laptop.db"), clock=world.clock, key=s.database_key())
     if not with_review:
         return s, laptop, original.id, None
+    return s, laptop, original.id, review_on_objection(world, original.id)
+
+
+def review_on_objection(world: World, original_id: int, same_level: bool = False) -> int:
+    """At the office: an objection, a 复评 by a3 and a4, confirmed by a4 and sup3 and approved by sup3 at another
+    level than the original's (or, ``same_level``, at the original's level); the 复评's id."""
+    s, lc = world.service, Lifecycle(world.service)
+    level = s.assessment(original_id).proposed_level
     world.clock.now += dt.timedelta(hours=1)
-    oid = lc.lodge_objection(world.sup2, original.id, "王小明（儿子）", "认为等级偏低")
+    oid = lc.lodge_objection(world.sup2, original_id, "王小明（儿子）", "认为等级偏低")
     a3, a4, sup3 = _user(s, "a3"), _user(s, "a4"), _user(s, "sup3")
     review = lc.start_review(a3, oid, a4.id)
-    _filled(s, a3, review.id, adl=10)
+    _filled(s, a3, review.id, adl=0 if same_level else 10)
     for person in (a3, a4):
         lc.check_in(person, review.id, PLACE)
         lc.check_out(person, review.id, PLACE)
@@ -84,12 +92,12 @@ def _office(
     lc.save_care_advice(a3, review.id, lc.care_advice(review.id))
     s.submit(a3, review.id, {"assessor1": "a3-password", "assessor2": "a4-password"})
     new_level = s.assessment(review.id).proposed_level
-    assert new_level is not None and new_level != level
+    assert new_level is not None and (new_level == level) == same_level
     lc.confirm(a4, review.id, new_level)
     lc.confirm(sup3, review.id, new_level)
     s.approve(sup3, review.id, "sup3-password")
-    assert s.assessment(original.id).status == Status.SUPERSEDED  # on A
-    return s, laptop, original.id, review.id
+    assert s.assessment(original_id).status == (Status.APPROVED if same_level else Status.SUPERSEDED)  # on A
+    return review.id
 
 
 def test_a_review_that_changes_the_level_supersedes_the_original_on_the_laptop(world: World, tmp_path: Path) -> None:
