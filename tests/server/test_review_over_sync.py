@@ -142,3 +142,45 @@ def test_a_review_whose_bundle_lost_its_signed_reference_supersedes_nothing_on_t
     assert (_server_status(agency, uid), _server_status(agency, review_uid)) == ("approved", None)
     decisions, _cursor = _decisions(agency, tmp_path)
     assert decisions[uid]["status"] == "approved" and decisions[uid]["superseded_by"] is None
+
+
+def test_a_review_pushed_without_its_original_supersedes_it_on_the_server(
+    office: tuple[Agency, int], tmp_path: Path
+) -> None:
+    """Only the 复评 arrives (its original is already on the server, approved): the server supersedes the original
+    on the strength of the 复评's signed approval, as a desktop does when a 复评 arrives alone."""
+    import hashlib
+
+    from ltc_assess import bundle_seal
+    from ltc_assess.exchange.package import read_package, write_package
+    from ltc_assess.signing.cms import sign_detached
+    from ltc_assess.signing.keys import KeyPair
+
+    agency, original_id = office
+    s = agency.office
+    uid = s.assessment(original_id).uid
+    review_uid = s.assessment(review_on_objection(agency.world, original_id)).uid
+    genuine = tmp_path / "office.zip"
+    export_bundle(s, _user(s, "sup3"), "sup3-password", genuine, everything=True)
+    with bundle_seal.opened(s, genuine, 1 << 30) as inner:
+        files = read_package(inner)
+    alone = [r for r in json.loads(files["records.json"]) if r["uid"] == review_uid]
+    meta = {k: v for k, v in json.loads(files["manifest.json"]).items() if k != "files"}
+    stored = s.store.user_key(_user(s, "sup3").id)
+    assert stored is not None
+    out = tmp_path / "alone.zip"
+    write_package(
+        out,
+        {"records.json": json.dumps(alone).encode()},
+        meta | {"bundle_id": hashlib.md5(out.name.encode()).hexdigest()},
+        lambda data: sign_detached(data, KeyPair(*stored), "sup3-password", [s.root_certificate()]),
+    )
+    client = office_client(agency, "sup3")
+    try:
+        result = client.push(out)
+    finally:
+        client.close()
+    assert result["added"] == [review_uid] and result["refused"] == [], result
+    assert (_server_status(agency, uid), _server_status(agency, review_uid)) == ("superseded", "approved")
+    decisions, _cursor = _decisions(agency, tmp_path)
+    assert decisions[uid]["status"] == "superseded" and decisions[uid]["superseded_by"] == review_uid
