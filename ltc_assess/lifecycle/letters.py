@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from ltc_assess.i18n import _
 from ltc_assess.lifecycle.care import CareCases
 from ltc_assess.lifecycle.objection import ObjectionCases
 from ltc_assess.policies.model import SETTINGS
+from ltc_assess.report.wording import short_uid
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role
 
@@ -61,14 +63,14 @@ class LetterCases(ObjectionCases, CareCases):
             for b, text in policy.benefits_for(level)
         )
         return LetterData(
-            letter_id=f"{record.uid[:8]}-{aid}",
+            letter_id=short_uid(record.uid),  # the same letter number on every installation and the server
             city=policy.name,
             policy=f"{policy.ref}{flag}",
             eligible=bool(row["eligible"]),
             person=(
                 (_("姓名"), subject.name),
                 (_("身份证号"), subject.masked_id),
-                (_("评估编号"), str(aid)),
+                (_("评估编号"), self.number(aid)),
                 (_("评估表"), record.form_ref),
             ),
             level=f"{level} {self._level_name(record.form_id, record.form_version, level)}",
@@ -81,17 +83,26 @@ class LetterCases(ObjectionCases, CareCases):
             benefits=benefits,
             form_note=policy.form_note,
             care_advice=tuple(self.care_advice(aid)),
-            history=tuple(self.history(aid)),
+            history=tuple(self.history(aid, self.number)),
             care_choice=self._choice_text(aid),
         )
 
-    def history(self, aid: int) -> list[str]:
-        """The conclusion's objections and their 复评, or for a 复评 its original: shown together everywhere."""
+    def number(self, aid: int) -> str:
+        """The 评估编号 printed for an assessment: the one its report prints, the same on every installation."""
+        from ltc_assess.report.data import assessment_number
+
+        record = self.service.assessment(aid)
+        fields = {"assessment_date": record.assessment_date, "uid": record.uid}
+        return assessment_number(self.service.form(record.form_ref), record.answers, fields)
+
+    def history(self, aid: int, label: Callable[[int], str] = str) -> list[str]:
+        """The conclusion's objections and their 复评, or for a 复评 its original: shown together everywhere
+        (each assessment named by ``label``: this database's id on screen, the 评估编号 on paper)."""
         history = []
         for o in self.reviews(aid):
             review = o["review_conclusion"]
             state = (
-                _("复评 {id} 结论：等级 {level}").format(id=o["review_id"], level=review["level"])
+                _("复评 {id} 结论：等级 {level}").format(id=label(o["review_id"]), level=review["level"])
                 if review
                 else _("复评进行中")
             )
@@ -104,7 +115,7 @@ class LetterCases(ObjectionCases, CareCases):
             if original is not None:
                 history.append(
                     _("本结论为评估 {id}（原结论等级 {level}，{date}）的复评结论，{outcome}原结论").format(
-                        id=original["assessment_id"],
+                        id=label(original["assessment_id"]),
                         level=original["level"],
                         date=original["decided_at"][:10],
                         outcome=_("已维持") if original["confirmed_by"] == aid else _("已取代"),

@@ -22,6 +22,7 @@ from ltc_assess.report.wording import (
     local_date,
     matrix_note,
     report_id,
+    short_uid,
     status_line,
 )
 from ltc_assess.schema.model import ComputedItem, FormDef, SignatureItem
@@ -43,12 +44,17 @@ def _rate(dim: Any, result: dict[str, Any], grade_top: int) -> float | None:
 
 
 def assessment_number(form: FormDef, answers: dict[str, Any], record: dict[str, Any]) -> str:
-    """The assessment number printed as 评估编号: the answer pre-filled from it, else the number it is built as."""
+    """The assessment number printed as 评估编号 (report and 告知书): the answer pre-filled from it, else the number
+    it is built as — from the assessment's uid, so that every installation prints the same."""
     for item_id, source in form.prefill.items():
         if source == "assessment.number" and answers.get(item_id):
             return str(answers[item_id])
-    date = str(record.get("assessment_date") or "").replace("-", "")
-    return f"{date}-{int(record.get('id') or 0):06d}"
+    return built_number(str(record.get("assessment_date") or ""), str(record.get("uid") or ""))
+
+
+def built_number(assessment_date: str, uid: str) -> str:
+    """评估编号 as an assessment is given it: its date and the short form of its uid (unique across laptops)."""
+    return f"{assessment_date.replace('-', '')}-{short_uid(uid)}"
 
 
 def record_digest(record: dict[str, Any]) -> str:
@@ -122,7 +128,7 @@ def build_report_data(
                 AnswerLine(section.title.zh_CN, item.id, item.label.zh_CN, answer_text(item, answers.get(item.id)))
             )
     attested = {
-        "assessment": record.get("id"),
+        "assessment": record.get("uid"),
         "answers": answers,
         "score_final": final,
         "decided_level": decided,
@@ -135,7 +141,7 @@ def build_report_data(
     change_preamble, change_note, final_preamble = PREAMBLES.get(form.form, (None, None, None))
     quals = qualifications or {}
     return ReportData(
-        report_id=report_id(record.get("id"), record.get("version_no", 1)),
+        report_id=report_id(str(record.get("uid") or ""), record.get("version_no", 1)),
         title=f"{form.title.zh_CN}报告" + ("（更正）" if correction else ""),
         standard=form.standard.zh_CN,
         form_ref=form.ref,
@@ -176,7 +182,7 @@ def build_report_data(
         assessors=(people.get(record.get("assessor1_id") or -1, ""), people.get(record.get("assessor2_id") or -1, "")),
         informant=str(record.get("informant_name") or ""),
         handwritten=dict(handwritten or {}),
-        qr_payload=json.dumps({"assessment": record.get("id"), "sha256": digest}, separators=(",", ":")),
+        qr_payload=json.dumps({"assessment": record.get("uid"), "sha256": digest}, separators=(",", ":")),
         agency=(agency[0] or "", agency[1] or ""),
         qualifications=(
             quals.get(record.get("assessor1_id") or -1, ""),

@@ -80,9 +80,15 @@ def matrix_note(form: FormDef, score: dict[str, Any]) -> str | None:
     return None
 
 
-def report_id(assessment_id: Any, version_no: Any = 1) -> str:
+def short_uid(uid: str) -> str:
+    """An assessment's global identity as people read it: the first 12 hex digits of its uid, the same on every
+    laptop, desktop and the server (a database's own id is not) and the start of the uid the insurer API names."""
+    return uid[:12]
+
+
+def report_id(uid: str, version_no: Any = 1) -> str:
     """The number printed on a report and named by the correction that replaces it."""
-    return f"LTC-{assessment_id}-v{version_no or 1}"
+    return f"LTC-{short_uid(uid)}-v{version_no or 1}"
 
 
 def local_date(iso: str | None) -> str:

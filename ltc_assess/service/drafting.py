@@ -10,6 +10,7 @@ from ltc_assess import conclusions
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.inputs import require_png
+from ltc_assess.report.data import built_number
 from ltc_assess.schema.answers import check_answer
 from ltc_assess.schema.model import FormDef
 from ltc_assess.scoring import ScoreResult, score
@@ -70,7 +71,7 @@ class Drafting(Manager):
                 "subject.id_number": subject.id_number,
                 "subject.insurance_no": subject.insurance_no,
                 "subject.phone": subject.phone,
-                "assessment.number": f"{date.replace('-', '')}-{aid:06d}",
+                "assessment.number": built_number(date, self.store.assessment(aid).uid),
                 "assessment.date": date,
                 "assessment.reason": new.reason,
                 "assessment.informant_name": new.informant_name,

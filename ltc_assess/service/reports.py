@@ -42,7 +42,7 @@ class Reports(Manager):
         replaces = None
         if record.supersedes_id is not None:
             old = self.store.assessment(record.supersedes_id)
-            replaces = report_id(old.id, old.version_no)
+            replaces = report_id(old.uid, old.version_no)
         fields = {k: getattr(record, k) for k in record.__dataclass_fields__ if k not in ("score", "status")}
         fields["status"] = record.status.value
         data = build_report_data(

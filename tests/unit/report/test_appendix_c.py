@@ -65,10 +65,11 @@ def test_signature_dates_are_local(barthel: tuple[World, int], monkeypatch: pyte
 
 
 def test_barthel_number_is_the_assessment_number(barthel: tuple[World, int]) -> None:
-    """Test that Barthel's 评估编号 is the assessment number (date-id), not the assessment date."""
+    """Test that Barthel's 评估编号 is the assessment number (date and the start of its uid, the same on every
+    installation), not the assessment date."""
     world, aid = barthel
     info = dict(world.service.report_data(aid).info)
-    assert info["评估编号"] == f"20261101-{aid:06d}"
+    assert info["评估编号"] == f"20261101-{world.service.assessment(aid).uid[:12]}"
 
 
 def test_insurance_number_and_c1_codes(world: World) -> None:

@@ -117,8 +117,8 @@ def test_a_correction_says_so_and_names_the_report_it_replaces(approved: tuple[W
     s = world.service
     new, _ = s.amend(world.sup2, aid, "出生日期录入错误")
     text = _text(s.render_report(new.id), tmp_path)
-    assert "（更正）" in text and f"本报告更正并取代报告LTC-{aid}-v1" in text
-    assert f"LTC-{new.id}-v2" in text
+    assert "（更正）" in text and f"本报告更正并取代报告LTC-{s.assessment(aid).uid[:12]}-v1" in text
+    assert f"LTC-{new.uid[:12]}-v2" in text
 
 
 def test_embedded_files_of_junk_is_one_clear_error(english: None) -> None:
