@@ -181,7 +181,7 @@ def test_review_is_refused_to_people_of_the_original_and_supersedes_it(city: Cit
     assert shown[0]["review_id"] == review.id and shown[0]["review_conclusion"]["level"] == new_level
     with pytest.raises(AppError, match=f"已被复评 {review.id} 取代，请出具复评结论的告知书"):
         city.lc.letter_pdf(aid)  # a letter states the conclusion in force, never the replaced one
-    assert city.lc.letter_data(review.id).history[0].startswith(f"本结论为评估 {aid}")
+    assert city.lc.letter_data(review.id).history[0].startswith(f"本结论为评估 {city.lc.number(aid)}")  # printed: 评估编号
 
 
 def test_review_with_the_same_level_confirms_the_original(city: City) -> None:
