@@ -28,25 +28,14 @@ from ltc_assess.signing.cms import sign_detached
 from ltc_assess.signing.keys import KeyPair
 
 from .conftest import Agency, office_client
-from .test_lifecycle_sync import _lifecycle_rows, _signed, _submitted, _sync
+from .test_lifecycle_sync import _lifecycle_rows, _signed, _sync, approved_at_office
 
 
 def _approved(agency: Agency) -> str:
     """Submitted on a laptop, approved at the office under 成都's policy and synced (the conclusion is on the
     server, no 公示 yet); its uid."""
-    uid = _submitted(agency)
-    office, w = agency.office, agency.world
-    lc = Lifecycle(office)
-    lc.use_city(w.admin, "chengdu")
-    for user in ("sup1", "sup2"):
-        lc.set_qualification(w.admin, user, "expert")
-    _sync(agency, office, "sup1")
-    here = office.store.assessment_by_uid(uid)
-    assert here is not None and here.proposed_level is not None
-    for expert in ("sup1", "sup2"):
-        lc.confirm(office.store.user_by_name(expert), here.id, here.proposed_level)  # type: ignore[arg-type]
-    office.approve(office.store.user_by_name("sup1"), here.id, "sup1-password")  # type: ignore[arg-type]
-    assert _sync(agency, office, "sup1").refused == []
+    uid, _lc, _aid = approved_at_office(agency)
+    assert _sync(agency, agency.office, "sup1").refused == []
     assert [r["kind"] for r in _lifecycle_rows(agency)] == ["conclusion"]
     return uid
 

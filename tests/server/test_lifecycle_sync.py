@@ -53,9 +53,9 @@ def _submitted(agency: Agency) -> str:
     return record.uid
 
 
-def _lifecycle_done(agency: Agency) -> tuple[str, Lifecycle, int]:
-    """Submitted on a laptop; at the office (成都): two experts confirm, sup1 approves, publishes, the guardian's
-    care setting, the signed letter; pushed. Returns the uid, the office's lifecycle and the office id."""
+def approved_at_office(agency: Agency) -> tuple[str, Lifecycle, int]:
+    """Submitted on a laptop; at the office (成都): two experts confirm, sup1 approves (not synced yet). Returns
+    the uid, the office's lifecycle and the office id."""
     uid = _submitted(agency)
     office, w = agency.office, agency.world
     lc = Lifecycle(office)
@@ -69,6 +69,15 @@ def _lifecycle_done(agency: Agency) -> tuple[str, Lifecycle, int]:
     for expert in (sup1, sup2):
         lc.confirm(expert, here.id, here.proposed_level)  # type: ignore[arg-type]
     office.approve(sup1, here.id, "sup1-password")
+    return uid, lc, here.id
+
+
+def _lifecycle_done(agency: Agency) -> tuple[str, Lifecycle, int]:
+    """Approved at the office (``approved_at_office``), then published, the guardian's care setting, the signed
+    letter; pushed. Returns the uid, the office's lifecycle and the office id."""
+    uid, lc, aid = approved_at_office(agency)
+    office = agency.office
+    here, sup1 = office.store.assessment(aid), office.store.user_by_name("sup1")
     today = office.now()[:10]
     lc.publish(sup1, today, today)
     setting = sorted({b.setting for b, _t in lc.policy().benefits_for(lc.conclusion(here.id)["level"])})[0]
