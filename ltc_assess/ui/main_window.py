@@ -125,7 +125,8 @@ class MainWindow(QMainWindow):
 
         A list is read again when rows may come, go or move (``list_changed``, ``status_changed``) or when a
         row it shows changed; the people list when people changed; the conflicts and the due list when theirs did;
-        a newly chosen city policy brings its form and due list at once (no restart); an account change reads the
+        a newly chosen city policy brings its form and due list at once (no restart); the 结论后续 tab reads again
+        when what follows a decision changed (a visit, a confirmation, 公示, an objection); an account change reads the
         views that show accounts (the queue's assessor filter, qualifications, 复评 candidates). No view shows the
         agency's keys (``keys_changed``): signing reads them when it runs.
         """
@@ -146,7 +147,7 @@ class MainWindow(QMainWindow):
             self._follow_policy()
         if self.due is not None and (changes.status_changed or changes.due_changed or changes.policy_changed):
             self.due.refresh()
-        if moved or changes.due_changed or changes.policy_changed:  # not on every answer
+        if moved or changes.due_changed or changes.policy_changed or changes.after_decision_changed:  # not per answer
             self.after.refresh()
         elif changes.users_changed:
             self.after.refresh_people()
