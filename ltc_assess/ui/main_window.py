@@ -152,13 +152,19 @@ class MainWindow(QMainWindow):
         elif changes.users_changed:
             self.after.refresh_people()
 
-    def open_wizard(self, aid: int) -> WizardWindow:
-        """The assessment's wizard; one already open is brought forward (two would hold diverging answers)."""
+    def open_wizard(self, aid: int) -> WizardWindow | None:
+        """The assessment's wizard; one already open is brought forward (two would hold diverging answers).
+
+        While a sync runs (in the background or by hand) the wizard waits for it, and opens on what its pull
+        brought (None now): a pull must not change the record under the screen that shows it."""
         for wizard in self.wizards:
             if wizard.aid == aid and wizard.isVisible():
                 wizard.raise_()
                 wizard.activateWindow()
                 return wizard
+        if self.sync.running:
+            self.sync.after_sync(lambda: self.open_wizard(aid), _("打开评估 {id}").format(id=aid))
+            return None
         wizard = WizardWindow(self.service, self.actor, aid)
         wizard.changed.connect(self.apply)
         wizard.submitted.connect(self._submitted)
