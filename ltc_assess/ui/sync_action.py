@@ -12,7 +12,7 @@ does not open), the timer only probes and shows a quiet 需要同步.
 Background syncs are quiet but visible: the status bar says synced, offline or failed (the reason in its
 tooltip); refusals are shown once in a message box. No background sync starts while an assessment is open in a
 wizard: a pull then cannot change a record under the screen that shows it (answers are saved as given, so the
-next sync sends them). The other order is closed too: an assessment opened while a sync (background or by hand)
+next sync sends them), and a sync by hand asks to close the wizard first. The other order is closed too: an assessment opened while a sync (background or by hand)
 runs waits for it, the status bar saying 正在同步… (``after_sync``), and opens on what the pull brought. The sync
 runs on a worker with its own database connection; what it pulled reaches the window's dispatcher as ``Changes``.
 """
@@ -220,6 +220,10 @@ class SyncAction(QObject):
         for then in waiting:
             then()
 
+    def _wizard_open(self) -> bool:
+        """An assessment is open in a wizard: a pull now could change the record under the screen showing it."""
+        return any(w.isVisible() for w in getattr(self.window, "wizards", []))
+
     # --- by hand ----------------------------------------------------------------------------------------------
 
     def ask(self) -> None:
@@ -227,6 +231,10 @@ class SyncAction(QObject):
         a server)."""
         if self.running:
             self._say(_("正在同步，请稍候…"))
+            return
+        if self._wizard_open():
+            text = _("请先关闭打开的评估表再同步：同步可能更改评估表中显示的记录（已填的答案均已保存）。")
+            self._show(Outcome(text, failed=True))
             return
         url = server_url(self.service)
         if url is None:
@@ -325,7 +333,7 @@ class SyncAction(QObject):
         url = server_url(self.service)
         if self.running or url is None or self.locked:
             return
-        if any(w.isVisible() for w in getattr(self.window, "wizards", [])):
+        if self._wizard_open():
             self._state(_("稍后同步"), _("评估表打开时不在后台同步，关闭后自动同步"))
             return
         self.running = True

@@ -162,6 +162,28 @@ def test_no_background_sync_while_an_assessment_is_open_in_a_wizard(qtbot: QtBot
     assert _server_row(agency, draft.uid)["status"] == "draft"
 
 
+def test_a_sync_by_hand_asks_to_close_an_open_wizard_first(qtbot: QtBot, agency: Agency) -> None:
+    """Ctrl+Shift+S with an assessment open: nothing is pulled under the screen; the message says why and that
+    the answers are saved. Once the wizard is closed the same action syncs."""
+    window = _logged_in(qtbot, agency, agency.url)
+    a1 = agency.laptop1.store.user_by_name("a1")
+    assert a1 is not None
+    draft, _changes = agency.laptop1.start_assessment(
+        a1, NewAssessment(subject_id=agency.world.subject.id, form="barthel")
+    )
+    wizard = window.open_wizard(draft.id)
+    qtbot.addWidget(wizard)
+    window.sync.action.trigger()
+    assert not window.sync.running and window.sync.dialog is None
+    assert window.sync.result is not None and "请先关闭打开的评估表再同步" in window.sync.result.text()
+    assert _server_row(agency, draft.uid) == {}
+    wizard.close()
+    window.sync.action.trigger()  # the key is held: no prompt
+    assert window.sync.running
+    qtbot.waitUntil(lambda: not window.sync.running, timeout=WAIT_MS)
+    assert _server_row(agency, draft.uid)["status"] == "draft"
+
+
 def test_a_refusal_in_the_background_is_shown_once(qtbot: QtBot, agency: Agency) -> None:
     """a2's laptop holds another person under the ID number of a person a1 assessed: the pull refuses that record.
     The background sync says so in a message box (the reason in plain sight), once."""
