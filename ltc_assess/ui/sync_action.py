@@ -12,9 +12,10 @@ does not open), the timer only probes and shows a quiet 需要同步.
 Background syncs are quiet but visible: the status bar says synced, offline or failed (the reason in its
 tooltip); refusals are shown once in a message box. No background sync starts while an assessment is open in a
 wizard: a pull then cannot change a record under the screen that shows it (answers are saved as given, so the
-next sync sends them), and a sync by hand asks to close the wizard first. The other order is closed too: an assessment opened while a sync (background or by hand)
-runs waits for it, the status bar saying 正在同步… (``after_sync``), and opens on what the pull brought. The sync
-runs on a worker with its own database connection; what it pulled reaches the window's dispatcher as ``Changes``.
+next sync sends them), and a sync by hand asks to close the wizard first. The other order is closed too: an
+assessment opened while a sync (background or by hand) runs waits for it, the status bar saying 正在同步…
+(``after_sync``), and opens on what the pull brought. The sync runs on a worker with its own database
+connection; what it pulled reaches the window's dispatcher as ``Changes``.
 """
 
 from __future__ import annotations
