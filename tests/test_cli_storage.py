@@ -57,7 +57,7 @@ def test_db_check_names_a_tampered_row(demo_db: Path, tmp_path: Path) -> None:
     raw.commit()
     raw.close()
     proc = as_user("admin", "db", "check", "--db", str(copy))
-    assert proc.returncode == 1 and "audit row 12 was changed" in proc.stderr
+    assert proc.returncode == 1 and "审计记录 12 在写入后被修改" in proc.stderr
 
 
 def test_backup_and_audit_csv(demo_db: Path, tmp_path: Path) -> None:
