@@ -83,7 +83,7 @@ def test_users_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert run("users", "disable", "zhang", "--as", "boss", "--db", db).returncode == 0
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "first-admin-pw")
     listing = run("users", "list", "--as", "boss", "--db", db).stdout
-    assert "zhang" in listing and "supervisor" in listing and "disabled" in listing
+    assert "zhang" in listing and "supervisor" in listing and "已停用" in listing
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "wrong-password")
     proc = run("users", "add", "li", "--name", "李四", "--role", "assessor", "--as", "boss", "--db", db)
     assert proc.returncode == 2 and "用户名或密码错误 [APP_007]" in proc.stderr and "Traceback" not in proc.stderr

@@ -97,7 +97,7 @@ def _add(args: argparse.Namespace, service: AssessmentService, admin: User) -> s
 def _list(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     lines = []
     for u in service.users():
-        state = "disabled" if u.disabled else ("locked" if service.locked_out(u.username) else "active")
+        state = _("已停用") if u.disabled else (_("已锁定") if service.locked_out(u.username) else _("正常"))
         qualification = f"  {_('资格证号')} {u.qualification_no}" if u.qualification_no else ""
         lines.append(f"{u.username:<16} {u.role.value:<11} {state:<9} {u.display_name}{qualification}")
     return "\n".join(lines)

@@ -527,9 +527,13 @@ NOT_YET_SAID: frozenset[str] = frozenset()
 
 
 def _assigned(function: ast.AST) -> dict[str, list[ast.expr]]:
-    """name -> the expressions bound to it in ``function`` (plain and augmented assignments)."""
+    """name -> the expressions bound to it in ``function`` (plain and augmented assignments, and what is appended
+    to a list: ``lines.append(f"…")`` … ``"\\n".join(lines)``)."""
     found: dict[str, list[ast.expr]] = {}
     for node in ast.walk(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append":
+            if isinstance(node.func.value, ast.Name) and len(node.args) == 1:
+                found.setdefault(node.func.value.id, []).append(node.args[0])
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
@@ -659,6 +663,21 @@ def body(args: object, service: object, actor: object) -> str:
     return _("用户 {username} 已停用").format(username=actor)
 
 
+def listing(args: object, service: object, actor: object) -> str:
+    lines = []
+    for n in range(3):
+        state = "active" if n else _("已停用")
+        lines.append(f"{n:<4} {state}")
+    return "\\n".join(lines)  # raw
+
+
+def said_listing(args: object, service: object, actor: object) -> str:
+    lines = []
+    for n in range(3):
+        lines.append(f"{n:<4} " + (_("正常") if n else _("已停用")))
+    return "\\n".join(lines)
+
+
 def checker(path: str) -> None:
     def check(p: str) -> str:
         if p:
@@ -673,11 +692,11 @@ def checker(path: str) -> None:
 def test_the_print_scan_finds_planted_raw_lines(tmp_path: Path) -> None:
     """Test that the scan above is a real check: in a planted module it names each raw, f-string, half-said,
     raw-valued, raw-bound, raw-joined and untranslated-Chinese line, and a command body's or file check's raw
-    returned line, and nothing JSON, verdict or said."""
+    returned line (one joined from a list it appended to), and nothing JSON, verdict or said."""
     (tmp_path / "planted.py").write_text(PLANTED_PRINTS, encoding="utf-8")
     expected = [f"planted.py:{n}" for n, line in enumerate(PLANTED_PRINTS.splitlines(), 1) if line.endswith("# raw")]
-    assert len(expected) == 11
-    assert unsaid_prints(_parse(tmp_path)) == expected
+    assert len(expected) == 12
+    assert sorted(unsaid_prints(_parse(tmp_path)), key=lambda f: int(f.split(":")[1])) == expected
 
 
 PLANTED_ARGS = """
