@@ -216,6 +216,17 @@ def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == keyword), found)
 
 
+def _scopes(trees: dict[str, ast.Module]) -> dict[ast.AST, ast.AST]:
+    """Each node -> its innermost enclosing function (or its module)."""
+    return {
+        child: node
+        for tree in trees.values()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module)
+        for child in ast.walk(node)
+    }  # walk order: outer scopes first, so each node ends up with its innermost function
+
+
 def untranslated_errors(trees: dict[str, ast.Module]) -> list[str]:
     """``file:line`` of every LtcError (or subclass) built with a message that does not come from ``_()``: at the
     call of the class, in a subclass's own ``super().__init__(code, message)``, and at each call of a helper of the
@@ -223,17 +234,9 @@ def untranslated_errors(trees: dict[str, ast.Module]) -> list[str]:
     classes = _error_classes(trees)
     found = set()
     calls: dict[str, list[ast.Call]] = {}
-    scopes: dict[ast.AST, ast.AST] = {}
+    scopes = _scopes(trees)
     passed: dict[str, Passed] = {}
     for name, tree in trees.items():
-        scopes.update(
-            {
-                child: node
-                for node in ast.walk(tree)
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module)
-                for child in ast.walk(node)
-            }
-        )  # walk order: outer scopes first, so each node ends up with its innermost function
         owners = {
             child: node.name
             for node in ast.walk(tree)
@@ -328,17 +331,9 @@ def unsaid_arguments(trees: dict[str, ast.Module]) -> list[str]:
     whose parameter becomes the text (in its module or one importing it), and at such a parameter's default."""
     found: set[tuple[str, int]] = set()
     calls: dict[str, list[ast.Call]] = {}
-    scopes: dict[ast.AST, ast.AST] = {}
+    scopes = _scopes(trees)
     passed: dict[str, Passed] = {}
     for name, tree in trees.items():
-        scopes.update(
-            {
-                child: node
-                for node in ast.walk(tree)
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module)
-                for child in ast.walk(node)
-            }
-        )  # walk order: outer scopes first, so each node ends up with its innermost function
         calls[name] = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
         passed[name] = set()
         for node in calls[name]:
