@@ -79,3 +79,21 @@ def test_help_in_the_language_asked_for(env: dict[str, str], words: tuple[str, .
         said += result.stdout
     assert all(w in " ".join(said.split()) for w in words), said
     assert not any(w in said for w in not_words), said
+
+
+def test_help_follows_each_run_of_the_entry_function(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Test that one process running the CLI in English, then Chinese, then English gets each ``--help`` in that
+    run's language: nothing is said once at import (a translated default value would be)."""
+    from ltc_assess.cli import main
+
+    said = {}
+    for lang in ("en", "zh_CN", "en"):
+        monkeypatch.setenv("LTC_LANG", lang)
+        with pytest.raises(SystemExit) as done:
+            main(["db", "check", "--help"])
+        assert done.value.code == 0
+        said.setdefault(lang, []).append(" ".join(capsys.readouterr().out.split()))
+    assert all("who reads (logged in and audited)" in text and "读取者" not in text for text in said["en"]), said
+    assert "读取者（需登录并记入审计）" in said["zh_CN"][0] and "who reads" not in said["zh_CN"][0], said

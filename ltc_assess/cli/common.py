@@ -80,9 +80,11 @@ def _source() -> str:
         return "cli"
 
 
-def add_login_option(parser: argparse.ArgumentParser, help_text: str = _("读取者（需登录并记入审计）")) -> None:
-    """``--as USER``: commands that read personal data need a login (and so the key of an encrypted database)."""
-    parser.add_argument("--as", dest="user", required=True, metavar="USER", help=help_text)
+def add_login_option(parser: argparse.ArgumentParser, help_text: str | None = None) -> None:
+    """``--as USER``: commands that read personal data need a login (and so the key of an encrypted database).
+    The default help is said here, not as the default value: that would be said once, at import, in that language."""
+    said = help_text or _("读取者（需登录并记入审计）")
+    parser.add_argument("--as", dest="user", required=True, metavar="USER", help=said)
 
 
 @contextmanager

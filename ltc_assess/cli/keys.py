@@ -99,8 +99,8 @@ def _root(args: argparse.Namespace, service: AssessmentService, _actor: User) ->
 
 def _issue(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     root_passphrase = _root_passphrase()
-    user_password = password(_("{username} 的密码：").format(username=args.username), USER_ENV)
-    service.issue_certificate(admin, args.username, root_passphrase, user_password)
+    secret = password(_("{username} 的密码：").format(username=args.username), USER_ENV)
+    service.issue_certificate(admin, args.username, root_passphrase, secret)
     return _("已为 {username} 签发证书").format(username=args.username)
 
 

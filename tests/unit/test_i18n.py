@@ -162,6 +162,8 @@ def _said(expr: ast.expr | None, function: ast.AST | None, passed: Passed, seen:
         return False
     if isinstance(expr, ast.IfExp):
         return _said(expr.body, function, passed, seen) and _said(expr.orelse, function, passed, seen)
+    if isinstance(expr, ast.BoolOp):  # text or _("…")
+        return all(_said(value, function, passed, seen) for value in expr.values)
     if isinstance(expr, ast.Attribute):
         return True
     if isinstance(expr, ast.Call):
@@ -313,8 +315,9 @@ ARGPARSE_CALLS = ("ArgumentParser", "_Parser", "add_parser", "add_subparsers", "
 PROMPTS = ("getpass", "input", "password")  # password(): the CLI's prompt (from the environment, else getpass)
 
 
-def _raw_default(function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str) -> bool:
-    """True when ``parameter`` of ``function`` defaults to written words (its callers may leave it out)."""
+def _unsaid_default(function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str) -> bool:
+    """True when ``parameter`` of ``function`` defaults to written words (its callers may leave it out), or to
+    ``_()``'s: a default is said once, at import, in the language of that moment, not of the command."""
     args = function.args
     positional = [*args.posonlyargs, *args.args]
     pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True))
@@ -322,7 +325,8 @@ def _raw_default(function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: st
     default = next((d for a, d in pairs if a.arg == parameter), None)
     if isinstance(default, ast.Constant):
         return isinstance(default.value, str) and any(ch.isalpha() for ch in default.value)
-    return isinstance(default, ast.JoinedStr | ast.BinOp)
+    said = isinstance(default, ast.Call) and isinstance(default.func, ast.Name) and default.func.id == "_"
+    return said or isinstance(default, ast.JoinedStr | ast.BinOp)
 
 
 def unsaid_arguments(trees: dict[str, ast.Module]) -> list[str]:
@@ -347,7 +351,7 @@ def unsaid_arguments(trees: dict[str, ast.Module]) -> list[str]:
     for origin, (function, _position, parameter, _method) in _through_helpers(trees, calls, scopes, passed, found, True):
         for node in ast.walk(trees[origin]):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
-                if _raw_default(node, parameter):
+                if _unsaid_default(node, parameter):
                     found.add((origin, node.lineno))
     return [f"{name}:{line}" for name, line in sorted(found)]
 
@@ -713,6 +717,15 @@ def said_option(parser: argparse.ArgumentParser, text: str | None = None) -> Non
     parser.add_argument("--as", help=text)
 
 
+def early_option(parser: argparse.ArgumentParser, text: str = _("读取者")) -> None:  # raw
+    parser.add_argument("--as", help=text)
+
+
+def late_option(parser: argparse.ArgumentParser, text: str | None = None) -> None:
+    parser.add_argument("--as", help=text or _("读取者"))
+    parser.add_argument("--by", help=text or "who reads")  # raw
+
+
 def build(user: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="the workstation", epilog=_("见手册"))  # raw
     parser.add_argument("--db", help="database file")  # raw
@@ -752,7 +765,7 @@ def more(parser: object) -> None:
 
 def test_the_argument_scan_finds_planted_raw_help_and_prompts(tmp_path: Path) -> None:
     """Test that the scan above is a real check: in planted modules it names each raw, f-string and half-said
-    help, description and epilog, a helper's raw default and raw arguments (positional, keyword, from a table, from
+    help, description and epilog, a helper's raw or import-time default and raw arguments (positional, keyword, from a table, from
     a module importing it), and each raw prompt of getpass(), input() and password(), and nothing said."""
     (tmp_path / "planted.py").write_text(PLANTED_ARGS, encoding="utf-8")
     (tmp_path / "caller.py").write_text(PLANTED_CALLER, encoding="utf-8")
@@ -762,5 +775,5 @@ def test_the_argument_scan_finds_planted_raw_help_and_prompts(tmp_path: Path) ->
         for n, line in enumerate(text.splitlines(), 1)
         if line.endswith("# raw")
     ]
-    assert len(expected) == 14
+    assert len(expected) == 16
     assert unsaid_arguments(_parse(tmp_path)) == expected
