@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ltc_assess.cli.common import add_db_option, open_service, password
+from ltc_assess.cli.common import add_db_option, open_service, user_password
 from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("sync", help="sync with the office server (same rules as bundles; resumable)")
+    p = sub.add_parser("sync", help=_("与办公室服务器同步（规则同交换包；可续传）"))
     p.add_argument(
-        "--server", metavar="URL", help="e.g. https://office.example:8443 (default: the one the admin set in the app)"
+        "--server", metavar="URL", help=_("如 https://office.example:8443（默认：管理员在应用中设置的地址）")
     )
     p.add_argument("--as", dest="user", required=True, metavar="USER")
     p.add_argument("--chunk-bytes", type=int, default=1024 * 1024, help=argparse.SUPPRESS)  # tests: many requests
@@ -27,7 +27,7 @@ def _sync(args: argparse.Namespace) -> int:
     from ltc_assess.sync_client import server_url, sync
 
     with open_service(args) as service:
-        secret = password(f"password for {args.user}: ")
+        secret = user_password(args.user)
         actor = service.login(args.user, secret)  # also unlocks the database, where the admin's setting is kept
         args.server = args.server or server_url(service)
         if args.server is None:
