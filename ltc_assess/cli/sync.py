@@ -40,6 +40,8 @@ def _sync(args: argparse.Namespace) -> int:
             raise
     for line in report.refused:
         print("ltc-assess: " + _("被服务器拒绝：{line}").format(line=line), file=sys.stderr)
+    if report.queued:  # acknowledged, not verified within the wait: the bundles stay in the outbox
+        print(_("服务器已收到 {count} 个数据包，尚在核验；结果将在下次同步时报告").format(count=len(report.queued)))
     added = sum(len(p.get("added", [])) + len(p.get("updated", [])) for p in report.pushed)
     print(
         _(
