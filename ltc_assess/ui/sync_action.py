@@ -72,7 +72,8 @@ def describe(report: SyncReport) -> Outcome:
         written=written, pulled=report.pulled, conflicts=len(report.conflicts), tasks=report.tasks
     )
     if report.queued:  # acknowledged, not verified within the wait: told by the next sync
-        message += "\n" + _("服务器已收到 {count} 个数据包，尚在核验；结果将在下次同步时报告").format(count=len(report.queued))
+        queued = _("服务器已收到 {count} 个数据包，尚在核验；结果将在下次同步时报告")
+        message += "\n" + queued.format(count=len(report.queued))
     return Outcome(message, tuple(report.refused), report.changes)
 
 
