@@ -10,7 +10,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from world import raw_sql
 
 from ltc_assess.bundles import BundleRefused, export_bundle
 from ltc_assess.i18n import language, speaking
@@ -23,7 +22,7 @@ from ltc_assess.storage.pg.repository import PgStore
 from ltc_assess.sync_client import PushQueued, sync
 
 from .conftest import Agency, office_client, pg_store_do
-from .test_server_flow import SIGNERS, _fill, _submitted_on_server
+from .test_server_flow import SIGNERS, _fill, forge_approval
 
 IDLE = pytest.mark.parametrize("agency", [0], indirect=True)  # its server has no verifier: pushes stay queued
 
@@ -86,18 +85,8 @@ def test_a_push_is_acknowledged_queued_and_applied_once_told_to_its_pusher_only(
 def test_a_forged_approval_is_refused_later_in_the_language_of_the_push(agency: Agency, tmp_path: Path) -> None:
     """The refusal is found by the verifier, after the answer; its reasons are said in the language the pushing
     app asked in (English here), not the server's (Chinese in this test run)."""
-    aid, uid = _submitted_on_server(agency)
+    uid = forge_approval(agency)
     laptop = agency.laptop1
-    con = raw_sql(laptop)  # the insider's SQLite shell on the (encrypted) laptop file
-    con.execute("DROP TRIGGER IF EXISTS assessments_approved_immutable")
-    sup1 = agency.world.sup1.id
-    con.execute(
-        "UPDATE assessments SET status='approved', approved_by=?, approved_at='2026-11-01T09:00:00+00:00',"
-        " decided_level=0, decided_by=?, decision_reason='x' WHERE id=?",
-        [sup1, sup1, aid],
-    )
-    con.commit()
-    con.close()
     forged = _bundle(laptop, tmp_path / "forged.zip")
     assert language() == "zh_CN"
     client = office_client(agency, "a1")
