@@ -175,3 +175,33 @@ def test_a_sync_that_waits_in_vain_leaves_the_push_queued_and_the_next_sync_repo
     assert _count(agency, "SELECT count(*) AS n FROM push_queue", []) == 1  # told, not pushed again
     report = sync(laptop, a1, "a1-password", agency.url, agency.transport, wait=0.5)  # type: ignore[arg-type]
     assert report.pushed == [] and report.queued == []
+
+
+@IDLE
+def test_a_push_whose_verification_keeps_breaking_off_is_refused_after_three_attempts(
+    agency: Agency, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected error (a bug, not a refusal) rolls the attempt back and counts it; the third ends the push, so
+    one bad bundle cannot hold up its user's later pushes for ever."""
+    from ltc_assess.errors import AppError
+    from ltc_assess.server import intake
+
+    uid = _submitted(agency, agency.laptop1)
+    client = office_client(agency, "a1")
+    bundle = _bundle(agency.laptop1, tmp_path / "b.zip")
+    push = client.send(bundle)
+
+    def broken(*_args: object, **_kwargs: object) -> dict[str, object]:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(intake, "apply_bundle", broken)
+    for attempt in (1, 2):
+        assert _verify(agency) is True
+        state = client.call("GET", f"/api/v1/pushes/{push['id']}")
+        assert state["state"] == "queued", attempt
+    assert _verify(agency) is True
+    with pytest.raises(AppError, match="服务器无法处理此数据包（已尝试 3 次）"):
+        client.push(bundle)
+    client.close()
+    assert _count(agency, "SELECT count(*) AS n FROM assessments WHERE uid = %s", [uid]) == 0
+    assert _verify(agency) is False
