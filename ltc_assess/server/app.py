@@ -1,7 +1,8 @@
 """The office server's HTTP API (FastAPI over a psycopg connection pool); ``create_app`` builds it.
 
 Every request runs in one PostgreSQL transaction: it commits when the handler returns and rolls back on any
-error, so a refused push or a dropped connection leaves nothing behind.
+error, so a dropped connection leaves nothing behind. A push is answered once queued; ``verifiers`` threads per
+process verify and apply queued pushes, each in a transaction of its own (``server.queue``).
 """
 
 from __future__ import annotations
