@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -179,8 +180,6 @@ def _openapi(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from ltc_assess.storage.pg.migrations import STEPS, migrate
 
     host, _colon, port = args.listen.rpartition(":")
@@ -197,15 +196,14 @@ def _run(args: argparse.Namespace) -> int:
             _("服务器数据库结构已迁移（{applied}；共 {steps} 步）").format(applied=", ".join(applied), steps=len(STEPS))
         )
     os.environ[PG_ENV] = conninfo  # worker processes build the app from it (signature checks need processes)
-    uvicorn.run(
-        "ltc_assess.server.app:app_from_env",
-        factory=True,
-        workers=args.workers,
-        host=host,
-        port=int(port),
-        ssl_certfile=str(args.tls_cert) if args.tls_cert else None,
-        ssl_keyfile=str(args.tls_key) if args.tls_key else None,
-        log_level="warning",
-        timeout_keep_alive=30,  # laptops pause between the requests of a sync; fewer dropped kept-alive connections
-    )
+    tls = [str(args.tls_cert), str(args.tls_key)] if args.tls_cert else []
+    serving = [host, port, str(args.workers), *tls]
+    if getattr(sys, "frozen", False):  # the installed app has no ``python -m``: serve from this process
+        from ltc_assess.server.serve import main as serve
+
+        serve(serving)
+    else:  # hand over to a bare supervisor (same process id): the CLI's imports do not stay in its memory
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "ltc_assess.server.serve", *serving])
     return 0

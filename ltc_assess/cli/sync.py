@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--as", dest="user", required=True, metavar="USER")
     p.add_argument("--chunk-bytes", type=int, default=1024 * 1024, help=argparse.SUPPRESS)  # tests: many requests
+    p.add_argument("--push-wait", type=float, default=None, help=argparse.SUPPRESS)  # tests: a short wait
     add_db_option(p)
     p.set_defaults(func=_sync)
 
@@ -33,13 +34,16 @@ def _sync(args: argparse.Namespace) -> int:
         if args.server is None:
             raise AppError(ErrorCode.INVALID, _("未指定 --server，本机也未设置办公室服务器"))
         try:
-            report = sync(service, actor, secret, args.server, chunk=args.chunk_bytes)
+            wait = {} if args.push_wait is None else {"wait": args.push_wait}
+            report = sync(service, actor, secret, args.server, chunk=args.chunk_bytes, **wait)
         except BundleRefused as refused:  # records pulled from the server that this database refuses
             for line in refused.refusals:
                 print(f"ltc-assess: refused: {line}", file=sys.stderr)
             raise
     for line in report.refused:
         print("ltc-assess: " + _("被服务器拒绝：{line}").format(line=line), file=sys.stderr)
+    if report.queued:  # acknowledged, not verified within the wait: the bundles stay in the outbox
+        print(_("服务器已收到 {count} 个数据包，尚在核验；结果将在下次同步时报告").format(count=len(report.queued)))
     added = sum(len(p.get("added", [])) + len(p.get("updated", [])) for p in report.pushed)
     print(
         _(
