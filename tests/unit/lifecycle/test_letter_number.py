@@ -50,7 +50,7 @@ def test_the_letter_of_one_decision_prints_the_same_number_on_every_installation
     assert here is not None and there is not None and here.id != there.id
     office_letter = LifecycleStore(office.store.db).signed_letter(uid)
     assert office_letter is not None
-    laptop_letter, signed = Lifecycle(laptop).letter_pdf(there.id, sup2, "sup2-password")
+    (laptop_letter, signed), _changes = Lifecycle(laptop).letter_pdf(there.id, sup2, "sup2-password")
     assert signed
     expected = dict(office.report_data(here.id).info)["评估编号"]  # what the decision's report prints
     assert expected.endswith(uid[:12])
@@ -74,6 +74,7 @@ def test_a_review_letter_names_its_original_by_its_number(world: World, tmp_path
     assert review_id is not None
     lc = Lifecycle(s)
     original_number = dict(s.report_data(original_id).info)["评估编号"]
-    text = _text(lc.letter_pdf(review_id)[0])
+    (pdf, _signed), _changes = lc.letter_pdf(review_id)
+    text = _text(pdf)
     assert f"本结论为评估 {original_number}" in text.replace("\n", ""), text
     assert original_number.endswith(s.assessment(original_id).uid[:12])

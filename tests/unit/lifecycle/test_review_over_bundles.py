@@ -81,9 +81,9 @@ def review_on_objection(world: World, original_id: int, same_level: bool = False
     s, lc = world.service, Lifecycle(world.service)
     level = s.assessment(original_id).proposed_level
     world.clock.now += dt.timedelta(hours=1)
-    oid = lc.lodge_objection(world.sup2, original_id, "王小明（儿子）", "认为等级偏低")
+    oid, _changes = lc.lodge_objection(world.sup2, original_id, "王小明（儿子）", "认为等级偏低")
     a3, a4, sup3 = _user(s, "a3"), _user(s, "a4"), _user(s, "sup3")
-    review = lc.start_review(a3, oid, a4.id)
+    review, _changes = lc.start_review(a3, oid, a4.id)
     _filled(s, a3, review.id, adl=0 if same_level else 10)
     for person in (a3, a4):
         lc.check_in(person, review.id, PLACE)
