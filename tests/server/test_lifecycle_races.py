@@ -145,13 +145,14 @@ def test_conflicting_lifecycle_records_pushed_at_once_give_one_record_and_a_name
 def test_a_lifecycle_file_over_the_servers_cap_is_413_naming_file_and_limit(
     agency: Agency, tmp_path: Path, english: None
 ) -> None:
-    uid = _approved(agency)
-    fact = _signed(agency, "sup1", _publicity(agency, uid, agency.office.now()[:10]))
-    oversized = _bundle(agency, tmp_path, "sup1", [fact] * 4)
-    with TestClient(create_app(agency.conninfo, 2, Limits(lifecycle_per_push=3)), base_url=agency.url) as small:
-        from dataclasses import replace
+    from dataclasses import replace
 
-        client = office_client(replace(agency, transport=small._transport), "sup1")
+    with TestClient(create_app(agency.conninfo, 2, Limits(lifecycle_per_push=3)), base_url=agency.url) as small:
+        agency = replace(agency, transport=small._transport)
+        uid = _approved(agency)
+        fact = _signed(agency, "sup1", _publicity(agency, uid, agency.office.now()[:10]))
+        oversized = _bundle(agency, tmp_path, "sup1", [fact] * 4)
+        client = office_client(agency, "sup1")
         with pytest.raises(AppError, match="lifecycle.json: at most 3 records, not 4"):
             client.push(oversized)
         sha = hashlib.sha256(oversized.read_bytes()).hexdigest()
