@@ -79,7 +79,7 @@ def apply_bundle(source: ServerSource, data: bytes, pushed_by: str, max_records:
             continue
         what, local = plans[rec["uid"]]
         if what == "write":
-            store.put_record(rec, rec["content_hash"], signer.username)
+            store.put_record(rec, rec["content_hash"], signer.username, replay.signed_visit(rec))
             if rec["fields"]["status"] == Status.APPROVED and rec["supersedes"]:
                 store.mark_superseded(rec["supersedes"], lambda r: record_hash(r, names))
             summary["added" if local is None else "updated"].append(rec["uid"])

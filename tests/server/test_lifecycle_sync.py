@@ -35,13 +35,25 @@ def _sync(agency: Agency, service, user: str):  # type: ignore[no-untyped-def]
     return sync(service, service.store.user_by_name(user), f"{user}-password", agency.url, agency.transport)
 
 
+PLACE = "成都市武侯区示例路1号"
+
+
 def _submitted(agency: Agency) -> str:
-    """An NHSA assessment by a1 and a2, submitted on laptop 1 and pushed; its uid."""
+    """An NHSA assessment by a1 and a2 (an expert) who both checked in and out on site, submitted on laptop 1
+    and pushed; its uid. (The office's 成都 policy asks for the signed visit before the submission enters.)"""
     laptop, w = agency.laptop1, agency.world
-    a1 = laptop.store.user_by_name("a1")
+    for service in (laptop, agency.office):
+        for user, kind in (("a1", "assessor"), ("a2", "expert")):
+            Lifecycle(service).set_qualification(w.admin, user, kind)
+    a1, a2 = laptop.store.user_by_name("a1"), laptop.store.user_by_name("a2")
     record, _ = laptop.start_assessment(
         a1, NewAssessment(subject_id=w.subject.id, form="nhsa-ltc-2021", assessor2_id=w.a2.id)
     )
+    lc = Lifecycle(laptop)
+    for person in (a1, a2):
+        lc.check_in(person, record.id, PLACE)  # type: ignore[arg-type]
+        lc.check_out(person, record.id, PLACE)  # type: ignore[arg-type]
+    lc.record_checks(a1, record.id, identity_checked=True, guardian_present=True, guardian_name="王小明")  # type: ignore[arg-type]
     for i in range(1, 11):
         laptop.save_answer(a1, record.id, f"ADL.{i}", 0)
     for item in ("COG.1", "COG.2", "COG.3", "COG.4", "SEN.1", "SEN.2", "SEN.3"):

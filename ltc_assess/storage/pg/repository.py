@@ -24,6 +24,7 @@ from psycopg.types.json import Jsonb
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
+from ltc_assess.storage.pg import visits
 from ltc_assess.storage.records import Assessment, Subject, User
 from ltc_assess.workflow import Role, Status
 
@@ -243,8 +244,11 @@ class PgStore:
 
     # --- writing records -----------------------------------------------------------------------------
 
-    def put_record(self, rec: dict[str, Any], content_hash: str, changed_by: str) -> int:
-        """Make the server's copy of ``rec`` exactly the incoming record (inserting person and record when new)."""
+    def put_record(
+        self, rec: dict[str, Any], content_hash: str, changed_by: str, visit: dict[str, Any] | None = None
+    ) -> int:
+        """Make the server's copy of ``rec`` exactly the incoming record (inserting person and record when new),
+        with ``visit`` when its signed submission vouches for one (``replay.signed_visit``)."""
         person = rec["subject"]
         subject = self.subject_by_uid_or_number(person["uid"], person["id_number"])
         if subject is None:
@@ -254,7 +258,7 @@ class PgStore:
             )
         else:
             subject_id = subject.id
-        body = {k: v for k, v in rec.items() if k not in ("reports", "evidence")}
+        body = {k: v for k, v in rec.items() if k not in ("reports", "evidence", "visit")}
         users = rec["users"]
         aid = self.returning_id(
             "INSERT INTO assessments (uid, subject_id, status, content_hash, record, assessor1, assessor2,"
@@ -281,6 +285,8 @@ class PgStore:
                     base64.b64decode(e["signature"]),
                 ],
             )  # fmt: skip
+        if visit is not None:
+            visits.put(self.con, aid, visit)
         return aid
 
     def record(self, uid: str) -> dict[str, Any] | None:
@@ -299,6 +305,7 @@ class PgStore:
             {"kind": e["kind"], "payload": e["payload"], "signature": base64.b64encode(bytes(e["signature"])).decode()}
             for e in self.signed_records(row["id"])
         ]
+        rec["visit"] = visits.get(self.con, row["id"])
         return {"record": rec, "changed_by": row["changed_by"], "cursor": row["seq"]}
 
     def changes_for(self, username: str, role: str, since: int, limit: int) -> list[dict[str, Any]]:
