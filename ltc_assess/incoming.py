@@ -184,7 +184,7 @@ def b64(text: str, what: str, where: str = "") -> bytes:
 
 
 class IncomingLifecycle(_Model):
-    kind: Literal["conclusion", "publicity", "objection", "care_setting", "letter"]
+    kind: Literal["confirmation", "conclusion", "publicity", "objection", "care_setting", "letter"]
     payload: Annotated[str, StringConstraints(max_length=100_000)]
     signature: Annotated[str, StringConstraints(max_length=100_000)]
     attachment: Annotated[str, StringConstraints(max_length=30_000_000)] | None

@@ -105,6 +105,10 @@ class LifecycleStore:
             )
         )
 
+    def confirmed_assessments(self) -> set[int]:
+        """Assessments some expert confirmed here (whose confirmations may still need signing)."""
+        return {r["assessment_id"] for r in self.db.query("SELECT DISTINCT assessment_id FROM expert_confirmations")}
+
     # --- conclusions --------------------------------------------------------------------------------
 
     def add_conclusion(self, fields: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle
 from ltc_assess.errors import AppError
 from ltc_assess.exchange.package import read_package, write_package
 from ltc_assess.lifecycle import Lifecycle
+from ltc_assess.server.enrol import enrol
 from ltc_assess.service import AssessmentService, NewAssessment
 from ltc_assess.signing.cms import sign_detached
 from ltc_assess.signing.keys import KeyPair
@@ -152,3 +153,8 @@ def test_under_the_servers_policy_a_missing_or_forged_visit_is_refused(agency: A
     assert f"评估 {visited}：记录与其签名人在 submission 记录中签署的内容不符（visit）" in refused.value.refusals
     assert pg_store_do(agency.conninfo, lambda store: store.record(visited)) is None
     assert _server_visit(agency, visited) == []
+    # the genuine visit enters, under the protocol as the server counts it (qualifications enrolled from the office)
+    pg_store_do(agency.conninfo, lambda store: enrol(agency.office, agency.world.admin, store))
+    report = _sync(agency, laptop, "a1")
+    assert [r.split("：")[0] for r in report.refused] == [f"评估 {uid}"], report.refused
+    assert _server_visit(agency, visited) == [{"username": u, "recorded_by": "a1"} for u in ("a1", "a2", "sup1")]

@@ -180,9 +180,11 @@ def _lifecycle(con: psycopg.Connection) -> None:
 
 def _visits(con: psycopg.Connection) -> None:
     """Each record's on-site visit as its submitting assessor signed it (people by username, the identity and
-    guardian checks; no row: no signed visit), so that approval rules see who was on site on every installation."""
+    guardian checks; no row: no signed visit), so that approval rules see who was on site on every installation;
+    and each user's qualification (评估员/评估专家, enrolled from the office), which the on-site protocol counts."""
     con.execute(
         """
+        ALTER TABLE users ADD COLUMN qualification text CHECK (qualification IN ('assessor', 'expert'));
         CREATE TABLE visits (
             assessment_id integer PRIMARY KEY REFERENCES assessments,
             identity_checked boolean,

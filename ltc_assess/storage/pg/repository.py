@@ -139,6 +139,7 @@ class PgStore:
         cert_pem: str | None,
         sha: str | None,
         qualification_no: str | None = None,
+        qualification: str | None = None,
     ) -> None:
         """Enrol or update a user; a replaced certificate (fingerprint ``sha``) is revoked: it opens no session
         and signs no push any more."""
@@ -148,12 +149,12 @@ class PgStore:
                 "INSERT INTO revoked_certificates VALUES (%s, %s) ON CONFLICT DO NOTHING", [old["cert_sha256"], now()]
             )
         self.con.execute(
-            "INSERT INTO users (username, display_name, role, disabled, cert_pem, cert_sha256, qualification_no)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET"
+            "INSERT INTO users (username, display_name, role, disabled, cert_pem, cert_sha256, qualification_no,"
+            " qualification) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET"
             " display_name = excluded.display_name, role = excluded.role, disabled = excluded.disabled,"
             " cert_pem = excluded.cert_pem, cert_sha256 = excluded.cert_sha256,"
-            " qualification_no = excluded.qualification_no",
-            [username, display_name, role, disabled, cert_pem, sha, qualification_no],
+            " qualification_no = excluded.qualification_no, qualification = excluded.qualification",
+            [username, display_name, role, disabled, cert_pem, sha, qualification_no, qualification],
         )
 
     def revoked(self, cert_sha256: str) -> bool:
@@ -379,5 +380,5 @@ class PgStore:
 def _user(row: dict[str, Any]) -> User:
     return User(
         row["id"], row["username"], row["display_name"], Role(row["role"]), row["disabled"], 0, None,
-        row.get("qualification_no"),
+        row.get("qualification_no"), row.get("qualification"),
     )  # fmt: skip

@@ -5,10 +5,13 @@ record in its travelling shape. Whether a visit is signed is decided before this
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.rows import dict_row
+
+if TYPE_CHECKING:
+    from ltc_assess.storage.pg.repository import PgStore
 
 PEOPLE = ("username", "check_in_at", "check_in_place", "check_out_at", "check_out_place")
 CHECKS = ("identity_checked", "guardian_present", "guardian_name", "recorded_by", "recorded_at")
@@ -45,3 +48,12 @@ def get(con: psycopg.Connection, assessment_id: int) -> dict[str, Any] | None:
         "people": [{"user": p["username"], **{k: p[k] for k in PEOPLE[1:]}} for p in people],
         "checks": None if head["recorded_by"] is None else {k: head[k] for k in CHECKS},
     }
+
+
+
+def on_site(store: PgStore, uid: str) -> set[str]:
+    """Usernames on the held signed visit of assessment ``uid``."""
+    rows = store.rows(
+        "SELECT p.username FROM visit_people p JOIN assessments a ON a.id = p.assessment_id WHERE a.uid = %s", [uid]
+    )
+    return {r["username"] for r in rows}
