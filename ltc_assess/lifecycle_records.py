@@ -131,8 +131,9 @@ def wire(kind: str, payload: str, signature: bytes, attachment: bytes | None) ->
 
 
 def judge(src: LifecycleSource, root: bytes, item: Mapping[str, Any]) -> tuple[str, dict[str, Any], User]:
-    """``("write" | "unchanged", payload, signer)`` for an incoming record (``item``: kind, payload, signature
-    and attachment as bytes); raises AppError naming the rule it breaks."""
+    """``("write" | "unchanged" | "past", payload, signer)`` for an incoming record (``item``: kind, payload,
+    signature and attachment as bytes; "past": a confirmation of a decision made already, neither kept nor
+    refused); raises AppError naming the rule it breaks."""
     from ltc_assess.replay import active_user
     from ltc_assess.signing.cms import detached_signer
     from ltc_assess.signing.keys import subject_fields
@@ -167,12 +168,14 @@ def judge(src: LifecycleSource, root: bytes, item: Mapping[str, Any]) -> tuple[s
             ErrorCode.SIGNATURE, _("{kind}记录签署人的证书已于 {date} 吊销").format(kind=kind, date=revoked[:10])
         )
     record = src.assessment_by_uid(payload["assessment"])
-    if kind == "confirmation":  # made while the assessment waits for approval
+    if kind == "confirmation":  # counts only towards an approval still to come here
         if record is None or record.status not in (Status.SUBMITTED, Status.APPROVED, Status.SUPERSEDED):
             raise AppError(
                 ErrorCode.TRANSITION,
                 _("{kind}记录所属评估 {uid} 在本机未提交").format(kind=kind, uid=payload["assessment"]),
             )
+        if record.status != Status.SUBMITTED:
+            return "past", payload, signer  # decided here: its signed approval already stands for it
     elif record is None or record.status not in (Status.APPROVED, Status.SUPERSEDED):
         raise AppError(
             ErrorCode.TRANSITION,
@@ -357,7 +360,7 @@ def accept(
         if outcome == "write":
             write(item, payload, signer)
             written.append(slot(payload))
-        elif keep is not None:
+        elif outcome == "unchanged" and keep is not None:
             keep(item, payload)
     return written, refusals
 
