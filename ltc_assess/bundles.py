@@ -84,6 +84,7 @@ def import_changes(service: AssessmentService, summary: ImportSummary) -> Change
         status_changed=bool(records),
         conflicts_changed=bool(summary.conflicts),
         due_changed=bool(summary.lifecycle),
+        after_decision_changed=bool(summary.lifecycle),
     )
 
 

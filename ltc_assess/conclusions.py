@@ -135,6 +135,7 @@ def record_conclusion(work: Work, record: Assessment, level: int) -> list[int]:
     }
     lstore.add_conclusion(fields)
     work.audit("conclusion.record", "assessment", record.id, new=fields)
+    work.changed(record.id, after_decision_changed=True, due_changed=True)
     objection = lstore.objection_for_review(record.id)
     if objection is None:
         return []
@@ -158,6 +159,7 @@ def _settle(work: Work, review_id: int, original: Assessment, level: int) -> Non
             store.update_assessment(original.id, status=apply(original.status, Action.SUPERSEDE, Role.SUPERVISOR).value)
         outcome = "superseded"
     work.audit(f"conclusion.{outcome}", "assessment", original.id, new={"by": review_id, "level": level})
+    work.changed(original.id, after_decision_changed=True, due_changed=True, status_changed=outcome == "superseded")
 
 
 def settle_travelled_review(work: Work, review_uid: str, original_uid: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import os
 import pkgutil
@@ -150,6 +151,57 @@ def test_the_service_scan_lets_the_doors_pass() -> None:
     """Test that the managers, the unit of work's store and other objects' ``store`` are not reported."""
     code = "service.queries.assessment(1)\nwith service.unit_of_work() as work:\n    work.store.set_setting('a', 'b')\n"
     assert _reaching_in(ast.parse(code + "source.store.revoked(x)\nservice.__class__\n")) == []
+
+
+# --- the UI applies the service's Changes, never its own ----------------------------------------------------
+
+
+def _made_changes(tree: ast.Module) -> list[str]:
+    """Where ``tree`` makes up a ``Changes`` instead of passing on the service's: ``Changes(...)`` with anything in
+    it, or ``replace(x, some_changed=...)`` setting one of its fields. The empty ``Changes()`` ("nothing happened")
+    passes."""
+    from ltc_assess.storage.work import Changes
+
+    names = {f.name for f in dataclasses.fields(Changes)}
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if called == "Changes" and (node.args or node.keywords):
+            found.append(f"{node.lineno}: Changes(...)")
+        elif called == "replace" and {k.arg for k in node.keywords} & names:
+            found.append(f"{node.lineno}: replace(..., {sorted({k.arg for k in node.keywords} & names)[0]}=...)")
+    return found
+
+
+def test_the_ui_makes_up_no_changes() -> None:
+    """Test that no module of ltc_assess/ui/ builds a ``Changes`` of its own: a view emits what the service
+    returned (or ``Changes()``, nothing happened), so the shell refreshes exactly what the mutation touched."""
+    ui = PACKAGE / "ui"
+    found = [
+        f"{path.relative_to(PACKAGE).as_posix()}:{where}"
+        for path in sorted(ui.rglob("*.py"))
+        for where in _made_changes(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert found == [], "emit the Changes the service returned"
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        "self.changed.emit(Changes(policy_changed=True))",
+        "self.changed.emit(Changes(assessment_ids=(aid,)))",
+        "service_module.Changes((1,))",
+        "changes = replace(changes, list_changed=True)",
+        "dataclasses.replace(Changes(), due_changed=True)",
+    ],
+)
+def test_the_changes_scan_finds_a_planted_one(planted: str) -> None:
+    """Test that the scan above fails on each way of making up Changes in the UI, and lets the empty one and
+    other replaces pass (a scan that finds nothing would pass on any code)."""
+    assert _made_changes(ast.parse(planted)) != []
+    assert _made_changes(ast.parse("x = Changes()\nif c != Changes(): pass\ny = replace(outcome, held=None)")) == []
 
 
 # --- small modules ---------------------------------------------------------------------------------------------

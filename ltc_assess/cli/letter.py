@@ -26,7 +26,7 @@ def _run(args: argparse.Namespace) -> int:
     with lifecycle(args) as (lc, actor):
         # a supervisor signs with the password just given (the environment's, or a second prompt)
         secret = password(f"signing password for {args.actor}: ") if actor.role == Role.SUPERVISOR else None
-        pdf, signed = lc.letter_pdf(args.assessment_id, actor if secret else None, secret)
+        (pdf, signed), _changes = lc.letter_pdf(args.assessment_id, actor if secret else None, secret)
     write_private(args.out, pdf)
     written = _("告知书已写入：{path}（由 {actor} 签名）") if signed else _("告知书已写入：{path}（未签名）")
     print(written.format(path=args.out, actor=args.actor))

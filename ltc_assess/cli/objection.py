@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _lodge(args: argparse.Namespace) -> int:
     with lifecycle(args) as (lc, actor):
-        oid = lc.lodge_objection(actor, args.assessment_id, args.by, args.reason)
+        oid, _changes = lc.lodge_objection(actor, args.assessment_id, args.by, args.reason)
     print(_("已为评估 {id} 登记异议 {objection}").format(id=args.assessment_id, objection=oid))
     return 0
 
@@ -40,7 +40,7 @@ def _review(args: argparse.Namespace) -> int:
             raise AppError(
                 ErrorCode.NOT_FOUND, _("没有用户 {username!r}").format(username=args.assessor2), where="--with"
             )
-        review = lc.start_review(actor, args.objection_id, second.id)
+        review, _changes = lc.start_review(actor, args.objection_id, second.id)
     print(_("已为异议 {objection} 开启复评评估 {id}").format(id=review.id, objection=args.objection_id))
     return 0
 

@@ -106,7 +106,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _use(args: argparse.Namespace) -> int:
     with lifecycle(args) as (lc, actor):
-        policy = lc.use_city(actor, args.city)
+        policy, _changes = lc.use_city(actor, args.city)
     print(_("本机现在执行 {ref}（{name}）").format(ref=policy.ref, name=policy.name))
     return 0
 

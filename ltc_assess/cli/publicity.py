@@ -23,7 +23,7 @@ def _run(args: argparse.Namespace) -> int:
     if fmt not in ("pdf", "xlsx"):
         raise AppError(ErrorCode.INVALID, _("公示名单须导出为 .pdf 或 .xlsx"), where=str(args.out))
     with lifecycle(args) as (lc, actor):
-        data, count = lc.publicity_file(actor, args.date_from, args.date_to, fmt)
+        (data, count), _changes = lc.publicity_file(actor, args.date_from, args.date_to, fmt)
     args.out.write_bytes(data)
     print(_("公示名单已写入：{path}（{count} 份结论）").format(path=args.out, count=count))
     return 0

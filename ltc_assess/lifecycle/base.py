@@ -33,14 +33,16 @@ class LifecycleBase:
             raise AppError(ErrorCode.POLICY_NOT_FOUND, _("尚未选择本机构所在城市（ltc-assess policies use CITY）"))
         return policy
 
-    def use_city(self, actor: User, city: str) -> Policy:
-        """Admin: choose the city whose newest policy applies from now on (earlier conclusions keep theirs)."""
+    def use_city(self, actor: User, city: str) -> tuple[Policy, Changes]:
+        """Admin: choose the city whose newest policy applies from now on (earlier conclusions keep theirs);
+        returns the policy and ``policy_changed`` (its form, due list and pages)."""
         actor = self.service.active_actor(actor, Role.ADMIN)
         policy = get_policy(city)
         with self.service.unit_of_work(actor, Role.ADMIN) as work:
             work.store.set_setting(POLICY_SETTING, policy.city)
             work.audit("policy.use", "settings", POLICY_SETTING, new={"policy": policy.ref})
-        return policy
+            work.changed(policy_changed=True)
+        return policy, work.changes
 
     def set_qualification(self, actor: User, username: str, kind: str | None) -> Changes:
         """Admin: a user's qualification, 评估员 (``assessor``) or 评估专家 (``expert``), or none."""

@@ -33,7 +33,8 @@ class CareCases(LifecycleBase):
         with self.service.unit_of_work(actor) as work:
             work.lifecycle.put_care_advice(aid, cleaned, actor.id, at)
             work.audit("care_advice.save", "assessment", aid, new={"lines": len(cleaned)})
-        return Changes(assessment_ids=(aid,))
+            work.changed(aid, after_decision_changed=True)
+        return work.changes
 
     def choose_care_setting(
         self, actor: User, aid: int, setting: str, signer_name: str, signature_png: bytes, relation: str | None = None
@@ -71,4 +72,5 @@ class CareCases(LifecycleBase):
             work.audit(
                 "care_setting.confirm", "assessment", aid, new={"setting": setting, "signer": signer_name.strip()}
             )
-        return Changes(assessment_ids=(aid,))
+            work.changed(aid, after_decision_changed=True)
+        return work.changes

@@ -51,7 +51,8 @@ class DueCases(LifecycleBase):
         with self.service.unit_of_work(actor) as work:
             work.lifecycle.update_conclusion(aid, status_review_on=on, status_review_reason=reason.strip())
             work.audit("conclusion.status_review", "assessment", aid, new={"on": on}, reason=reason.strip())
-        return Changes(assessment_ids=(aid,), due_changed=True)
+            work.changed(aid, due_changed=True)  # no 结论后续 page shows the flag; the due list does
+        return work.changes
 
     def _current(self) -> list[dict[str, Any]]:
         """Each person's newest standing conclusion: a later one (a 复评 that confirmed it, a reassessment)

@@ -11,6 +11,7 @@ from ltc_assess.i18n import _
 from ltc_assess.lifecycle.care import CareCases
 from ltc_assess.lifecycle.objection import ObjectionCases
 from ltc_assess.policies.model import SETTINGS
+from ltc_assess.service import Changes
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Role
 
@@ -21,11 +22,12 @@ if TYPE_CHECKING:
 class LetterCases(ObjectionCases, CareCases):
     """The 公示 file and the 告知书 (their layout lives in ``ltc_assess.report``)."""
 
-    def publicity_file(self, actor: User, date_from: str, date_to: str, fmt: str) -> tuple[bytes, int]:
-        """Publish (see ``publish``) and render the list as ``pdf`` or ``xlsx``; returns the bytes and the count."""
+    def publicity_file(self, actor: User, date_from: str, date_to: str, fmt: str) -> tuple[tuple[bytes, int], Changes]:
+        """Publish (see ``publish``) and render the list as ``pdf`` or ``xlsx``; returns the bytes and the count,
+        and what publishing changed."""
         from ltc_assess.report.publicity import render_publicity_pdf, render_publicity_xlsx
 
-        entries = self.publish(actor, date_from, date_to)
+        entries, changes = self.publish(actor, date_from, date_to)
         for e in entries:
             e["level_name"] = f"{e['level']} {self._level_name(e['form_id'], e['form_version'], e['level'])}"
         policy = self.policy()
@@ -34,8 +36,8 @@ class LetterCases(ObjectionCases, CareCases):
             "结论日期 {start} 至 {end}；公示期 {days} 天，公示期内可提出异议。姓名、身份证号已按规定隐去部分信息。"
         ).format(start=date_from, end=date_to, days=policy.publicity_days)
         if fmt == "xlsx":
-            return render_publicity_xlsx(title, notice, entries), len(entries)
-        return render_publicity_pdf(title, notice, entries), len(entries)
+            return (render_publicity_xlsx(title, notice, entries), len(entries)), changes
+        return (render_publicity_pdf(title, notice, entries), len(entries)), changes
 
     def letter_data(self, aid: int) -> LetterData:
         """The 告知书 of an approved conclusion: outcome, benefits per care setting, validity, objection."""
@@ -122,14 +124,17 @@ class LetterCases(ObjectionCases, CareCases):
         )
         return text, choice["signature_png"]
 
-    def letter_pdf(self, aid: int, actor: User | None = None, password: str | None = None) -> tuple[bytes, bool]:
-        """The letter, signed by ``actor`` (a supervisor) where signing keys are configured; returns (pdf, signed)."""
+    def letter_pdf(
+        self, aid: int, actor: User | None = None, password: str | None = None
+    ) -> tuple[tuple[bytes, bool], Changes]:
+        """The letter, signed by ``actor`` (a supervisor) where signing keys are configured; returns (pdf, signed)
+        and the changes: a signed letter is kept (to travel to the office server), an unsigned one changes nothing."""
         from ltc_assess.report.letter import render_letter
 
         data = self.letter_data(aid)
         pdf = render_letter(data)
         if not self.service.signing_configured() or actor is None:
-            return pdf, False
+            return (pdf, False), Changes()
         actor = self.service.active_actor(actor, Role.SUPERVISOR)
         if not password:
             raise AppError(ErrorCode.AUTH, _("审核员需要输入自己的密码以签署告知书"))
@@ -145,4 +150,5 @@ class LetterCases(ObjectionCases, CareCases):
             # kept signed, so that it travels to the office server and insurers read it there
             sign = partial(sign_detached, pair=pair, password=password, chain_pem=[root])
             keep_letter(work.store, uid, pdf, actor.username, sign, work.at)
-        return pdf, True
+            work.changed(aid, after_decision_changed=True)
+        return (pdf, True), work.changes

@@ -12,7 +12,7 @@ from ltc_assess.i18n import _
 from ltc_assess.idnumber import mask
 from ltc_assess.lifecycle.base import LifecycleBase
 from ltc_assess.policies.rules import objection_until, publicity_until
-from ltc_assess.service import NewAssessment
+from ltc_assess.service import Changes, NewAssessment
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import Role
 
@@ -32,9 +32,10 @@ def mask_name(name: str) -> str:
 class ObjectionCases(LifecycleBase):
     """公示, objections within the window, and the 复评 by people who took no part in the original."""
 
-    def publish(self, actor: User, date_from: str, date_to: str) -> list[dict[str, Any]]:
+    def publish(self, actor: User, date_from: str, date_to: str) -> tuple[list[dict[str, Any]], Changes]:
         """The 公示 list of conclusions decided in the range, names and ID numbers masked; the notice period of
-        each conclusion not yet published starts now and is recorded. Re-publishing keeps the first dates."""
+        each conclusion not yet published starts now and is recorded. Re-publishing keeps the first dates (and
+        changes nothing). Returns the list and the conclusions it published."""
         actor = self.service.active_actor(actor, Role.SUPERVISOR, Role.ADMIN)
         for value, name in ((date_from, "--from"), (date_to, "--to")):
             try:
@@ -57,6 +58,7 @@ class ObjectionCases(LifecycleBase):
                     }
                     work.lifecycle.update_conclusion(row["assessment_id"], **dates)
                     work.audit("conclusion.publish", "assessment", row["assessment_id"], new=dates)
+                    work.changed(row["assessment_id"], after_decision_changed=True)
                     row = {**row, **dates}
                 out.append(
                     {
@@ -82,12 +84,13 @@ class ObjectionCases(LifecycleBase):
                         "id_number": mask(row["id_number"]),
                     }
                 )
-        return out
+        return out, work.changes
 
     # --- objection and 复评 -----------------------------------------------------------------------
 
-    def lodge_objection(self, actor: User, aid: int, lodged_by: str, reason: str) -> int:
-        """Record an objection to a conclusion; outside the policy's window it is refused naming the deadline."""
+    def lodge_objection(self, actor: User, aid: int, lodged_by: str, reason: str) -> tuple[int, Changes]:
+        """Record an objection to a conclusion; outside the policy's window it is refused naming the deadline.
+        Returns the objection's id and its changes."""
         actor = self.service.active_actor(actor, Role.SUPERVISOR, Role.ADMIN)
         if not lodged_by.strip() or not reason.strip():
             raise AppError(ErrorCode.INVALID, _("异议须写明提出人和理由"), where="objection")
@@ -119,11 +122,13 @@ class ObjectionCases(LifecycleBase):
                 new={"objection": oid, "lodged_by": lodged_by.strip()},
                 reason=reason.strip(),
             )
-        return oid
+            work.changed(aid, after_decision_changed=True)
+        return oid, work.changes
 
-    def start_review(self, actor: User, objection_id: int, assessor2_id: int) -> Assessment:
+    def start_review(self, actor: User, objection_id: int, assessor2_id: int) -> tuple[Assessment, Changes]:
         """An assessor opens the 复评 of an objection with a second assessor: a new draft of the same person and
-        form (reason ``review``); refused to anyone who took part in the original."""
+        form (reason ``review``); refused to anyone who took part in the original. Returns the draft and the
+        changes: the new draft's (as ``start_assessment``'s) and the original's objection, now taken."""
         actor = self.service.active_actor(actor, Role.ASSESSOR)
         objection = self.records.objection(objection_id)
         if objection["review_id"] is not None:
@@ -144,12 +149,13 @@ class ObjectionCases(LifecycleBase):
             subject_id=original.subject_id, form=original.form_ref, reason="review", assessor2_id=assessor2_id
         )
         with self.service.unit_of_work(actor) as work:
-            review, _changes = self.service.start_assessment(actor, new)
+            review, _started = self.service.start_assessment(actor, new)  # its changes are this unit's too
             work.lifecycle.set_review(objection_id, review.id)
             work.audit(
                 "objection.review", "assessment", original.id, new={"objection": objection_id, "review": review.id}
             )
-        return review
+            work.changed(original.id, after_decision_changed=True)
+        return review, work.changes
 
     def review_candidates(self, objection_id: int) -> list[User]:
         """The active, qualified assessors who took no part in the original: the people a 复评 may go to."""

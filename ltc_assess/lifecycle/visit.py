@@ -45,7 +45,8 @@ class VisitCases(LifecycleBase):
         with self.service.unit_of_work(actor) as work:
             work.lifecycle.check_in(aid, actor.id, self.service.now(), place.strip())
             work.audit("visit.check_in", "assessment", aid, new={"place": place.strip()})
-        return Changes(assessment_ids=(aid,))
+            work.changed(aid, after_decision_changed=True)
+        return work.changes
 
     def check_out(self, actor: User, aid: int, place: str) -> Changes:
         if not place.strip():
@@ -54,7 +55,8 @@ class VisitCases(LifecycleBase):
         with self.service.unit_of_work(actor) as work:
             work.lifecycle.check_out(aid, actor.id, self.service.now(), place.strip())
             work.audit("visit.check_out", "assessment", aid, new={"place": place.strip()})
-        return Changes(assessment_ids=(aid,))
+            work.changed(aid, after_decision_changed=True)
+        return work.changes
 
     def record_checks(
         self, actor: User, aid: int, identity_checked: bool, guardian_present: bool, guardian_name: str | None = None
@@ -73,7 +75,8 @@ class VisitCases(LifecycleBase):
         with self.service.unit_of_work(actor) as work:
             work.lifecycle.put_visit_checks(aid, fields)
             work.audit("visit.checks", "assessment", aid, new=fields)
-        return Changes(assessment_ids=(aid,))
+            work.changed(aid, after_decision_changed=True)
+        return work.changes
 
     def visit(self, aid: int) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         return self.records.visit_people(aid), self.records.visit_checks(aid)
@@ -119,7 +122,8 @@ class VisitCases(LifecycleBase):
         with self.service.unit_of_work(actor) as work:
             work.lifecycle.confirm(aid, actor.id, level, self.service.now())
             work.audit("conclusion.confirm", "assessment", aid, new={"level": level})
-        return Changes(assessment_ids=(aid,))
+            work.changed(aid, after_decision_changed=True)
+        return work.changes
 
     def confirmable(self, actor: User) -> list[dict[str, Any]]:
         """The submitted assessments ``actor`` may confirm (with names: only those, never the others)."""

@@ -36,6 +36,9 @@ class Changes:
     due_changed: bool = False  # what falls due under the city policy, beyond approvals (a status review flagged)
     policy_changed: bool = False  # the installation chose (another) city policy: its form, due list and pages
     keys_changed: bool = False  # the agency's name, root, TSA or CRL, or a user's certificate: signing reads anew
+    # what follows a decision (visit, care advice, expert confirmations, conclusions, 公示, objections and 复评,
+    # care setting, letters): the 结论后续 pages read again
+    after_decision_changed: bool = False
 
     def merged(self, other: Changes) -> Changes:
         """Both changes together: the ids of both (each once, in order), each flag set in either."""

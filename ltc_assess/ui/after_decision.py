@@ -13,11 +13,11 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTabW
 from ltc_assess.i18n import _
 from ltc_assess.lifecycle import Lifecycle
 from ltc_assess.policies.registry import installed_policies
-from ltc_assess.service import AssessmentService, Changes
+from ltc_assess.service import AssessmentService
 from ltc_assess.storage.records import User
 from ltc_assess.ui.conclusions import ConclusionsPage
 from ltc_assess.ui.confirm_review import ConfirmPage, ReviewPage
-from ltc_assess.ui.feedback import message_label, run
+from ltc_assess.ui.feedback import message_label, run_change
 from ltc_assess.ui.onsite import OnSitePage
 from ltc_assess.ui.qualifications import QualificationsPage
 from ltc_assess.workflow import Role
@@ -112,9 +112,9 @@ class AfterDecisionPanel(QWidget):
                 page.refresh()
 
     def use_city(self) -> None:
+        """The admin's city; the service's ``policy_changed`` makes the shell read this tab (and the form offered
+        first, the due list) again."""
         city = self.city.currentData() if self.city is not None else None
-        if city is not None and run(
-            self.message, lambda: self.lifecycle.use_city(self.actor, city), _("已设为本机构城市，新的结论按此政策作出")
-        ):
-            self.refresh()
-            self.changed.emit(Changes(policy_changed=True))
+        if city is not None:
+            done = _("已设为本机构城市，新的结论按此政策作出")
+            run_change(self.message, lambda: self.lifecycle.use_city(self.actor, city)[1], done, self.changed.emit)

@@ -31,7 +31,7 @@ from ltc_assess.lifecycle import Lifecycle
 from ltc_assess.policies.model import SETTINGS
 from ltc_assess.service import AssessmentService, Changes
 from ltc_assess.storage.records import User
-from ltc_assess.ui.feedback import message_label, run, run_slow
+from ltc_assess.ui.feedback import message_label, run_change, run_slow
 from ltc_assess.ui.models import RowsModel
 from ltc_assess.ui.signature_pad import SignaturePad
 from ltc_assess.ui.tables import table
@@ -207,31 +207,28 @@ class ConclusionsPage(QWidget):
 
     # --- acting -----------------------------------------------------------------------------------
 
-    def _changed(self, aid: int) -> None:
-        self.refresh()
-        self.changed.emit(Changes(assessment_ids=(aid,)))
-
     def lodge(self) -> None:
         aid = self.selected_id()
         if aid is None:
             return
         lodged_by, reason = self.lodged_by.text(), self.objection_reason.text()
-        if run(
-            self.message, lambda: self.lifecycle.lodge_objection(self.actor, aid, lodged_by, reason), _("异议已登记")
+        lodge = self.lifecycle.lodge_objection
+        if run_change(
+            self.message, lambda: lodge(self.actor, aid, lodged_by, reason)[1], _("异议已登记"), self.changed.emit
         ):
             self.lodged_by.clear()
             self.objection_reason.clear()
-            self._changed(aid)
 
     def confirm_setting(self) -> None:
         aid = self.selected_id()
         setting = self.setting.currentData() or ""
         signer, relation, png = self.signer.text(), self.relation.text(), self.pad.to_png()
         choose = self.lifecycle.choose_care_setting
-        if aid is not None and run(
-            self.message, lambda: choose(self.actor, aid, setting, signer, png, relation), _("护理服务形式已确认")
-        ):
-            self._changed(aid)
+        if aid is not None:
+            chosen = _("护理服务形式已确认")
+            run_change(
+                self.message, lambda: choose(self.actor, aid, setting, signer, png, relation), chosen, self.changed.emit
+            )
 
     def publish(self, target: Path, fmt: str) -> None:
         """Publish the 公示 list for the chosen range (its notice periods start and are recorded) and write it as
@@ -239,14 +236,14 @@ class ConclusionsPage(QWidget):
         actor = self.actor
         start, end = (d.date().toString("yyyy-MM-dd") for d in (self.date_from, self.date_to))
 
-        def job(own: AssessmentService) -> int:
-            data, count = Lifecycle(own).publicity_file(actor, start, end, fmt)
+        def job(own: AssessmentService) -> tuple[int, Changes]:
+            (data, count), changes = Lifecycle(own).publicity_file(actor, start, end, fmt)
             target.write_bytes(data)
-            return count
+            return count, changes
 
-        def done(count: int) -> str:
-            self.refresh()
-            self.changed.emit(Changes(list_changed=True, due_changed=True))
+        def done(result: tuple[int, Changes]) -> str:
+            count, changes = result
+            self.changed.emit(changes)  # the conclusions it published: their 公示 dates show
             return _("已发布公示名单：{count} 项，{file}").format(count=count, file=target)
 
         button = self.publish_pdf_button if fmt == "pdf" else self.publish_xlsx_button
@@ -266,12 +263,14 @@ class ConclusionsPage(QWidget):
         self.letter_password.clear()
         actor = self.actor if password else None
 
-        def job(own: AssessmentService) -> bool:
-            pdf, signed = Lifecycle(own).letter_pdf(aid, actor, password)
+        def job(own: AssessmentService) -> tuple[bool, Changes]:
+            (pdf, signed), changes = Lifecycle(own).letter_pdf(aid, actor, password)
             target.write_bytes(pdf)
-            return signed
+            return signed, changes
 
-        def done(signed: bool) -> str:
+        def done(result: tuple[bool, Changes]) -> str:
+            signed, changes = result
+            self.changed.emit(changes)
             return (_("已签署的告知书已导出：{file}") if signed else _("告知书已导出：{file}")).format(file=target)
 
         run_slow(self.message, self.letter_button, self.lifecycle.service, job, done)

@@ -10,7 +10,7 @@ from ltc_assess.i18n import _
 from ltc_assess.lifecycle import Lifecycle
 from ltc_assess.service import Changes
 from ltc_assess.storage.records import User
-from ltc_assess.ui.feedback import message_label, run, show
+from ltc_assess.ui.feedback import message_label, run_change, show
 
 
 class ConfirmPage(QWidget):
@@ -44,6 +44,9 @@ class ConfirmPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        """The assessments the actor may confirm, the chosen one kept chosen."""
+        current = self.assessment.currentData()
+        self.assessment.blockSignals(True)
         self.assessment.clear()
         for row in self.lifecycle.confirmable(self.actor):
             level = row["decided_level"] if row["decided_level"] is not None else row["proposed_level"]
@@ -51,6 +54,9 @@ class ConfirmPage(QWidget):
                 _("{id} {name}（建议等级 {level}）").format(id=row["id"], name=row["subject_name"], level=level),
                 (row["id"], level),
             )
+        found = [i for i in range(self.assessment.count()) if current and self.assessment.itemData(i)[0] == current[0]]
+        self.assessment.setCurrentIndex(found[0] if found else 0)
+        self.assessment.blockSignals(False)
         self._show()
 
     def _show(self) -> None:
@@ -67,13 +73,10 @@ class ConfirmPage(QWidget):
 
     def confirm(self) -> None:
         data = self.assessment.currentData()
-        made: list[Changes] = []
-        confirm = self.lifecycle.confirm
-        if data is not None and run(
-            self.message, lambda: made.append(confirm(self.actor, data[0], self.level.value())), _("已确认")
-        ):
-            self._show()
-            self.changed.emit(made[0])
+        if data is not None:
+            level = self.level.value()
+            confirm = self.lifecycle.confirm
+            run_change(self.message, lambda: confirm(self.actor, data[0], level), _("已确认"), self.changed.emit)
 
 
 class ReviewPage(QWidget):
@@ -127,7 +130,11 @@ class ReviewPage(QWidget):
         if objection is None or second is None:
             return
         made: list[int] = []
-        if run(self.message, lambda: made.append(self.lifecycle.start_review(self.actor, objection, second).id), ""):
+
+        def start() -> Changes:
+            review, changes = self.lifecycle.start_review(self.actor, objection, second)
+            made.append(review.id)
+            return changes
+
+        if run_change(self.message, start, "", self.changed.emit):
             show(self.message, _("已开始复评：评估 {id}（在“我的评估”中填写）").format(id=made[0]))
-            self.refresh()
-            self.changed.emit(Changes(assessment_ids=(made[0],), list_changed=True))

@@ -89,7 +89,8 @@ class DuePanel(QWidget):
             self.letter_button.setEnabled(True)
             QMessageBox.warning(self, _("告知书"), str(exc))
 
-        run_with_service(self.service, lambda own: Lifecycle(own).letter_pdf(aid)[0], saved, failed)
+        # unsigned: the letter is only rendered, nothing is kept (its Changes are empty)
+        run_with_service(self.service, lambda own: Lifecycle(own).letter_pdf(aid)[0][0], saved, failed)
 
     def _letter_clicked(self) -> None:
         aid = self.selected_id()

@@ -13,7 +13,7 @@ from ltc_assess.errors import LtcError
 from ltc_assess.ui.workers import run_with_service
 
 if TYPE_CHECKING:
-    from ltc_assess.service import AssessmentService
+    from ltc_assess.service import AssessmentService, Changes
 
 
 def message_label() -> QLabel:
@@ -38,6 +38,16 @@ def run(label: QLabel, action: Callable[[], object], done: str) -> bool:
         show(label, str(exc), ok=False)
         return False
     show(label, done)
+    return True
+
+
+def run_change(label: QLabel, action: Callable[[], Changes], done: str, changed: Callable[[Changes], Any]) -> bool:
+    """Run one quick mutation; on success show ``done`` and hand the service's ``Changes`` to ``changed`` (the
+    page's signal: the shell decides what reads again, the page itself none)."""
+    made: list[Changes] = []
+    if not run(label, lambda: made.append(action()), done):
+        return False
+    changed(made[0])
     return True
 
 

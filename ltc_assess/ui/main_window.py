@@ -125,7 +125,8 @@ class MainWindow(QMainWindow):
 
         A list is read again when rows may come, go or move (``list_changed``, ``status_changed``) or when a
         row it shows changed; the people list when people changed; the conflicts and the due list when theirs did;
-        a newly chosen city policy brings its form and due list at once (no restart); an account change reads the
+        a newly chosen city policy brings its form and due list at once (no restart); the 结论后续 tab reads again
+        when what follows a decision changed (a visit, a confirmation, 公示, an objection); an account change reads the
         views that show accounts (the queue's assessor filter, qualifications, 复评 candidates). No view shows the
         agency's keys (``keys_changed``): signing reads them when it runs.
         """
@@ -146,18 +147,24 @@ class MainWindow(QMainWindow):
             self._follow_policy()
         if self.due is not None and (changes.status_changed or changes.due_changed or changes.policy_changed):
             self.due.refresh()
-        if moved or changes.due_changed or changes.policy_changed:  # not on every answer
+        if moved or changes.due_changed or changes.policy_changed or changes.after_decision_changed:  # not per answer
             self.after.refresh()
         elif changes.users_changed:
             self.after.refresh_people()
 
-    def open_wizard(self, aid: int) -> WizardWindow:
-        """The assessment's wizard; one already open is brought forward (two would hold diverging answers)."""
+    def open_wizard(self, aid: int) -> WizardWindow | None:
+        """The assessment's wizard; one already open is brought forward (two would hold diverging answers).
+
+        While a sync runs (in the background or by hand) the wizard waits for it, and opens on what its pull
+        brought (None now): a pull must not change the record under the screen that shows it."""
         for wizard in self.wizards:
             if wizard.aid == aid and wizard.isVisible():
                 wizard.raise_()
                 wizard.activateWindow()
                 return wizard
+        if self.sync.running:
+            self.sync.after_sync(lambda: self.open_wizard(aid), _("打开评估 {id}").format(id=aid))
+            return None
         wizard = WizardWindow(self.service, self.actor, aid)
         wizard.changed.connect(self.apply)
         wizard.submitted.connect(self._submitted)

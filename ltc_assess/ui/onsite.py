@@ -26,7 +26,7 @@ from ltc_assess.lifecycle import Lifecycle
 from ltc_assess.policies.model import QUALIFICATIONS
 from ltc_assess.service import Changes
 from ltc_assess.storage.records import User
-from ltc_assess.ui.feedback import message_label, run
+from ltc_assess.ui.feedback import message_label, run_change
 from ltc_assess.ui.models import RowsModel
 from ltc_assess.ui.review import local_time
 from ltc_assess.ui.tables import table
@@ -147,11 +147,10 @@ class OnSitePage(QWidget):
         self.advice.setPlainText("\n".join(self.lifecycle.care_advice(aid)))
 
     def _act(self, action: Callable[[int], Changes], done: str) -> None:
+        """One of the page's mutations on the chosen assessment; the shell reads the page again by its Changes."""
         aid = self.aid()
-        made: list[Changes] = []
-        if aid is not None and run(self.message, lambda: made.append(action(aid)), done):
-            self.show_assessment()
-            self.changed.emit(made[0])
+        if aid is not None:
+            run_change(self.message, lambda: action(aid), done, self.changed.emit)
 
     def check_in(self) -> None:
         self._act(lambda aid: self.lifecycle.check_in(self.actor, aid, self.place.text()), _("已签到"))

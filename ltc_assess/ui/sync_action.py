@@ -12,8 +12,10 @@ does not open), the timer only probes and shows a quiet 需要同步.
 Background syncs are quiet but visible: the status bar says synced, offline or failed (the reason in its
 tooltip); refusals are shown once in a message box. No background sync starts while an assessment is open in a
 wizard: a pull then cannot change a record under the screen that shows it (answers are saved as given, so the
-next sync sends them). The sync runs on a worker with its own database connection; what it pulled reaches the
-window's dispatcher as ``Changes``.
+next sync sends them), and a sync by hand asks to close the wizard first. The other order is closed too: an
+assessment opened while a sync (background or by hand) runs waits for it, the status bar saying 正在同步…
+(``after_sync``), and opens on what the pull brought. The sync runs on a worker with its own database
+connection; what it pulled reaches the window's dispatcher as ``Changes``.
 """
 
 from __future__ import annotations
@@ -113,6 +115,9 @@ class SyncAction(QObject):
             transport,
         )
         self.running = False  # a sync or a probe is under way: never two at once
+        self.waiting: list[Callable[[], object]] = []  # what waits for the running sync to end (a wizard to open)
+        self.indicator_before: tuple[str, str, bool] = ("", "", False)
+        self.waiting_message = ""  # what the status bar says while something waits
         self.held: tuple[KeyPair, str] | None = None  # the user's key re-locked under a random secret (memory only)
         self.locked = False  # the idle lock is up: nothing syncs, nothing is held
         self.unlocks = 0  # counts unlocks and locks: a key opened for an earlier session is not kept
@@ -175,10 +180,50 @@ class SyncAction(QObject):
         run_in_background(lambda: held_copy(pair, password), keep, lambda _exc: None)
 
     def lock(self) -> None:
-        """The idle lock, logout or quit: drop the key; nothing syncs until the next unlock."""
+        """The idle lock, logout or quit: drop the key; nothing syncs until the next unlock, nothing waiting for
+        the running sync opens on the locked screen."""
         self.locked = True
         self.unlocks += 1
         self.held = None
+        self.waiting.clear()
+
+    # --- what waits for a running sync ------------------------------------------------------------------------
+
+    def after_sync(self, then: Callable[[], object], what: str) -> bool:
+        """Run ``then`` now when no sync runs (True); else once the running one has finished and its pull has
+        been dispatched, saying meanwhile that ``what`` waits for it (the status bar, the indicator)."""
+        if not self.running:
+            then()
+            return True
+        if not self.waiting:  # the indicator as it was, to show again if the outcome says nothing of its own
+            self.indicator_before = (
+                self.indicator.text(),
+                self.indicator.toolTip(),
+                self.indicator.isVisibleTo(self.window),
+            )
+        self.waiting.append(then)
+        self.waiting_message = _("正在同步…完成后{what}").format(what=what)
+        self._say(self.waiting_message)
+        self._state(_("正在同步…"), _("同步完成后{what}").format(what=what))
+        return False
+
+    def _idle(self) -> None:
+        """The sync or probe is over (its outcome dispatched): run what waited for it."""
+        self.running = False
+        waiting, self.waiting = self.waiting, []
+        if self.indicator.text() == _("正在同步…"):  # the outcome said nothing of its own
+            text, tip, shown = self.indicator_before
+            self.indicator.setText(text)
+            self.indicator.setToolTip(tip)
+            self.indicator.setVisible(shown)
+        if self.window.statusBar().currentMessage() == self.waiting_message:  # no longer true: what waited opens
+            self.window.statusBar().clearMessage()
+        for then in waiting:
+            then()
+
+    def _wizard_open(self) -> bool:
+        """An assessment is open in a wizard: a pull now could change the record under the screen showing it."""
+        return any(w.isVisible() for w in getattr(self.window, "wizards", []))
 
     # --- by hand ----------------------------------------------------------------------------------------------
 
@@ -187,6 +232,10 @@ class SyncAction(QObject):
         a server)."""
         if self.running:
             self._say(_("正在同步，请稍候…"))
+            return
+        if self._wizard_open():
+            text = _("请先关闭打开的评估表再同步：同步可能更改评估表中显示的记录（已填的答案均已保存）。")
+            self._show(Outcome(text, failed=True))
             return
         url = server_url(self.service)
         if url is None:
@@ -245,11 +294,11 @@ class SyncAction(QObject):
             return Outcome(_("同步未完成：{error}").format(error=exc.message), failed=True, drop_key=refused_key)
 
     def _finish(self, outcome: Outcome) -> None:
-        self.running = False
         if self.progress is not None:
             self.progress.close()
         self._dispatch(outcome)
         self._show(outcome)
+        self._idle()
 
     def _dispatch(self, outcome: Outcome) -> None:
         """What any finished sync does: refresh what it pulled, remember when it last succeeded, let go of a
@@ -285,7 +334,7 @@ class SyncAction(QObject):
         url = server_url(self.service)
         if self.running or url is None or self.locked:
             return
-        if any(w.isVisible() for w in getattr(self.window, "wizards", [])):
+        if self._wizard_open():
             self._state(_("稍后同步"), _("评估表打开时不在后台同步，关闭后自动同步"))
             return
         self.running = True
@@ -309,10 +358,12 @@ class SyncAction(QObject):
                 self._state(_("需要同步"), _("服务器在线，有待同步的内容时请按 Ctrl+Shift+S 同步"))
             elif held is None:  # probing only: nothing to say
                 self.indicator.hide()
+            self._idle()
 
         def failed(exc: BaseException) -> None:
             self.running = False
             self._state(_("同步失败"), _("后台同步未完成：{error}（稍后自动重试）").format(error=exc), failed=True)
+            self._idle()
 
         run_with_service(self.service, probe, done, failed)
 

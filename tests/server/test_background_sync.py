@@ -6,6 +6,7 @@ responsive and says so quietly; no background sync runs while an assessment is o
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,28 @@ def test_no_background_sync_while_an_assessment_is_open_in_a_wizard(qtbot: QtBot
     assert _server_row(agency, draft.uid)["status"] == "draft"
 
 
+def test_a_sync_by_hand_asks_to_close_an_open_wizard_first(qtbot: QtBot, agency: Agency) -> None:
+    """Ctrl+Shift+S with an assessment open: nothing is pulled under the screen; the message says why and that
+    the answers are saved. Once the wizard is closed the same action syncs."""
+    window = _logged_in(qtbot, agency, agency.url)
+    a1 = agency.laptop1.store.user_by_name("a1")
+    assert a1 is not None
+    draft, _changes = agency.laptop1.start_assessment(
+        a1, NewAssessment(subject_id=agency.world.subject.id, form="barthel")
+    )
+    wizard = window.open_wizard(draft.id)
+    qtbot.addWidget(wizard)
+    window.sync.action.trigger()
+    assert not window.sync.running and window.sync.dialog is None
+    assert window.sync.result is not None and "请先关闭打开的评估表再同步" in window.sync.result.text()
+    assert _server_row(agency, draft.uid) == {}
+    wizard.close()
+    window.sync.action.trigger()  # the key is held: no prompt
+    assert window.sync.running
+    qtbot.waitUntil(lambda: not window.sync.running, timeout=WAIT_MS)
+    assert _server_row(agency, draft.uid)["status"] == "draft"
+
+
 def test_a_refusal_in_the_background_is_shown_once(qtbot: QtBot, agency: Agency) -> None:
     """a2's laptop holds another person under the ID number of a person a1 assessed: the pull refuses that record.
     The background sync says so in a message box (the reason in plain sight), once."""
@@ -196,3 +219,61 @@ def test_a_held_key_whose_certificate_was_replaced_is_let_go_and_the_password_as
     window.sync.action.trigger()
     assert window.sync.dialog is not None and window.sync.dialog.isVisible()  # the sync by hand asks again
     window.sync.dialog.reject()
+
+
+@pytest.mark.parametrize("started_by", ["timer", "hand"])
+def test_an_assessment_opened_while_a_sync_runs_waits_for_it_and_opens_on_what_it_pulled(
+    qtbot: QtBot, agency: Agency, monkeypatch: pytest.MonkeyPatch, started_by: str
+) -> None:
+    """The other order: a1 opens a draft from 我的评估 while a sync (the background one, or one by hand with the
+    held key) runs on the worker, whose pull brings the answer a2 (the second assessor, on their own laptop) gave
+    meanwhile. The wizard does not open under the pull: the status bar says 正在同步…, and once the sync is done
+    the wizard opens on the pulled answer."""
+    laptop, laptop2 = agency.laptop1, agency.laptop2
+    a1 = laptop.store.user_by_name("a1")
+    assert a1 is not None
+    draft, _changes = laptop.start_assessment(
+        a1, NewAssessment(subject_id=agency.world.subject.id, form="barthel", assessor2_id=agency.world.a2.id)
+    )
+    assert _sync(agency, laptop, "a1").refused == []
+    assert _sync(agency, laptop2, "a2").refused == []
+    theirs = laptop2.store.assessment_by_uid(draft.uid)
+    assert theirs is not None
+    laptop2.save_answer(laptop2.store.user_by_name("a2"), theirs.id, "BI.1", 10)  # type: ignore[arg-type]
+    assert _sync(agency, laptop2, "a2").refused == []
+    window = _logged_in(qtbot, agency, agency.url)
+    gate, original = threading.Event(), sync_action.sync
+
+    def held_back(*args: Any, **kwargs: Any) -> Any:  # the worker's sync waits until the test lets it go
+        assert gate.wait(WAIT_MS / 1000)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sync_action, "sync", held_back)
+    window.sync.synced_at = None  # due: the timer syncs
+    if started_by == "timer":
+        window.sync.timer.timeout.emit()
+    else:
+        window.sync.action.trigger()  # Ctrl+Shift+S: the held key, no prompt
+    assert window.sync.running
+    window.my_work.work_view.selectRow(shown_row(window, draft.id))
+    window.my_work.open_selected()  # as a double-click or Enter on the row
+    assert window.wizards == [] and laptop.assessment(draft.id).answers.get("BI.1") is None
+    assert window.statusBar().currentMessage() == f"正在同步…完成后打开评估 {draft.id}"
+    assert window.sync.indicator.text() == "正在同步…"
+    gate.set()
+    qtbot.waitUntil(lambda: bool(window.wizards), timeout=WAIT_MS)
+    [wizard] = window.wizards
+    qtbot.addWidget(wizard)
+    assert not window.sync.running and wizard.aid == draft.id and wizard.isVisible()
+    assert wizard.session.value("BI.1") == 10  # opened on what the pull brought
+    assert window.sync.indicator.text().startswith("已同步")
+    assert "正在同步" not in window.statusBar().currentMessage()  # said while it waited, no longer
+    window.my_work.open_selected()  # with no sync running it opens at once (the one already open comes forward)
+    assert window.wizards == [wizard]
+
+
+def shown_row(window: MainWindow, aid: int) -> int:
+    """The row of ``aid`` in the window's 我的评估 list."""
+    rows = [i for i, row in enumerate(window.my_work.work.rows) if row["id"] == aid]
+    assert rows, "the draft is listed in 我的评估"
+    return rows[0]

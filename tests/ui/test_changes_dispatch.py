@@ -248,3 +248,91 @@ def test_a_status_review_flagged_reaches_the_due_list_only(
     window.apply(city.lc.flag_status_review(world.sup2, aid, "2026-11-20", "术后康复"))
     assert counts == Counter({"DuePanel": 1})
     assert "status_review" not in before and "status_review" in [row["kind"] for row in window.due.model.rows]
+
+
+# --- after the decision: each page emits the service's Changes, the shell reads what they name --------------------
+
+
+def _emitted(page: object) -> list[Changes]:
+    """What ``page`` emits from now on on its ``changed`` signal."""
+    seen: list[Changes] = []
+    page.changed.connect(seen.append)  # type: ignore[attr-defined]
+    return seen
+
+
+def test_choosing_the_city_reads_the_after_tab_and_brings_the_due_list(
+    qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test that the admin's city button emits the service's policy_changed, through which the shell adds the due
+    list and reads the 结论后续 tab once; no assessment or people list is read."""
+    window = _window(qtbot, world.service, world.admin)
+    panel = window.after
+    assert panel.city is not None and window.due is None
+    emitted = _emitted(panel)
+    panel.city.setCurrentIndex(panel.city.findData("chengdu"))
+    counts = count_refreshes(monkeypatch)
+    after = count_after_refreshes(monkeypatch)
+    panel.use_city()
+    assert emitted == [Changes(policy_changed=True)]
+    assert after == Counter({"AfterDecisionPanel.refresh": 1})
+    assert window.due is not None and not counts["PeopleTab"] and not counts["MyWorkTab"]
+    assert "成都" in panel.policy.text()
+
+
+def test_a_check_in_reads_the_onsite_page_and_the_listed_draft(
+    qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test that a check-in clicked on the on-site page emits its assessment and after_decision_changed (the
+    service's), and the shell reads the 结论后续 tab (the visit shows) and my work, where the draft is listed."""
+    from PySide6.QtCore import Qt
+    from unit.lifecycle.helpers import make_city, nhsa_ready
+
+    city = make_city(world)
+    aid = nhsa_ready(city, world.a1, city.e1)
+    window = _window(qtbot, world.service, world.a1)
+    page = window.after.onsite
+    assert page is not None
+    page.assessment.setCurrentIndex(page.assessment.findData(aid))
+    page.place.insert("现场")  # IME input: QTest types ASCII only
+    emitted = _emitted(page)
+    counts = count_refreshes(monkeypatch)
+    after = count_after_refreshes(monkeypatch)
+    qtbot.mouseClick(page.check_in_button, Qt.MouseButton.LeftButton)
+    assert emitted == [Changes(assessment_ids=(aid,), after_decision_changed=True)]
+    assert counts == Counter({"MyWorkTab": 1}) and after == Counter({"AfterDecisionPanel.refresh": 1})
+    assert page.people.rowCount() == 1 and page.aid() == aid
+
+
+def test_the_supervisors_after_decision_acts_read_the_after_tab_only(
+    qtbot: QtBot, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Test that publishing (on a worker) and an objection emit the service's Changes for the approved record, and
+    the shell reads the 结论后续 tab and nothing else (no list shows the record's 公示 or objection); publishing
+    again, which changes nothing, reads nothing."""
+    from unit.lifecycle.helpers import approved, make_city
+
+    city = make_city(world)
+    aid = approved(city)
+    window = _window(qtbot, world.service, world.sup2)
+    page = window.after.conclusions
+    assert page is not None
+    page.select(aid)
+    emitted = _emitted(page)
+    counts = count_refreshes(monkeypatch)
+    after = count_after_refreshes(monkeypatch)
+    page.publish(tmp_path / "publicity.xlsx", "xlsx")
+    qtbot.waitUntil(lambda: "publicity.xlsx" in page.message.text(), timeout=30000)
+    assert emitted == [Changes(assessment_ids=(aid,), after_decision_changed=True)]
+    assert counts == Counter() and after == Counter({"AfterDecisionPanel.refresh": 1})
+    assert "公示至" in page.model.data(page.model.index(0, 7))
+    assert page.selected_id() == aid  # the shell's refresh keeps the choice
+    page.publish(tmp_path / "again.xlsx", "xlsx")
+    qtbot.waitUntil(lambda: "again.xlsx" in page.message.text(), timeout=30000)
+    assert emitted[1:] == [Changes()] and after == Counter({"AfterDecisionPanel.refresh": 1})
+    page.lodged_by.insert("王小明")  # IME input: QTest types ASCII only
+    page.objection_reason.insert("认为等级偏低")
+    page.lodge()
+    assert page.message.text() == "异议已登记"
+    assert emitted[2:] == [Changes(assessment_ids=(aid,), after_decision_changed=True)]
+    assert counts == Counter() and after == Counter({"AfterDecisionPanel.refresh": 2})
+    assert "提出异议" in page.together.toPlainText()

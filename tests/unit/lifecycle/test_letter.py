@@ -15,6 +15,7 @@ from world import PNG, World, with_signing_keys
 
 from ltc_assess import paths
 from ltc_assess.policies import installed_policies
+from ltc_assess.service import Changes
 from ltc_assess.signing.pades import verify_pdf
 
 from .helpers import City, approved, make_city, nhsa_ready, visit
@@ -62,9 +63,10 @@ def test_letter_per_outcome_is_signed_and_complete(world: World, tmp_path: Path,
     city.lc.publish(world.sup2, "2026-11-01", "2026-11-30")
     if not best:
         city.lc.choose_care_setting(world.sup2, aid, "home", "王小明", PNG, "儿子")
-    pdf, signed = city.lc.letter_pdf(aid, world.sup2, "sup2-password")
+    (pdf, signed), changes = city.lc.letter_pdf(aid, world.sup2, "sup2-password")
     (tmp_path / f"letter-{city_name}-{best}.pdf").write_bytes(pdf)
     assert signed
+    assert changes == Changes(assessment_ids=(aid,), after_decision_changed=True)  # kept, to travel to the office
     verdict = verify_pdf(pdf, [world.service.root_certificate()])
     assert verdict.ok and [s.field for s in verdict.signatures] == ["supervisor"]
     text = _text(pdf)
@@ -97,11 +99,11 @@ def test_publicity_pdf_and_xlsx_mask_names_and_ids(world: World) -> None:
     """Test the 公示 list files: masked name and ID, the notice period, no full ID number anywhere."""
     city = make_city(world, "tianjin")
     approved(city)
-    pdf, count = city.lc.publicity_file(world.sup2, "2026-11-01", "2026-11-30", "pdf")
+    (pdf, count), _changes = city.lc.publicity_file(world.sup2, "2026-11-01", "2026-11-30", "pdf")
     text = _text(pdf).replace("\n", "")
     assert count == 1 and "王*英" in text and "2026-11-01 至 2026-11-07" in text
     assert world.subject.id_number not in text and "王秀英" not in text
-    xlsx, _count = city.lc.publicity_file(world.sup2, "2026-11-01", "2026-11-30", "xlsx")
+    (xlsx, _count), _changes = city.lc.publicity_file(world.sup2, "2026-11-01", "2026-11-30", "xlsx")
     rows = list(load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))
     assert rows[3][1:4] == ("王*英", world.subject.id_number[:4] + "*" * 10 + world.subject.id_number[-4:], "东城区")
     assert all(world.subject.id_number not in str(c) for r in rows for c in r)

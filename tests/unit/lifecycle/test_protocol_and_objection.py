@@ -119,13 +119,13 @@ def test_publicity_masks_and_records_the_notice_period(city: City) -> None:
     w = city.world
     aid = _approved(city)
     w.clock.now += dt.timedelta(days=2)
-    rows = city.lc.publish(w.sup2, "2026-11-01", "2026-11-30")
+    rows, _changes = city.lc.publish(w.sup2, "2026-11-01", "2026-11-30")
     assert [(r["assessment_id"], r["name"], r["id_number"]) for r in rows] == [(aid, "王*英", "1101**********" +
                                                                                  w.subject.id_number[-4:])]
     assert (rows[0]["published_at"], rows[0]["publicity_until"], rows[0]["objection_until"]) == (
         "2026-11-03", "2026-11-09", "2026-11-16")
     w.clock.now += dt.timedelta(days=3)
-    assert city.lc.publish(w.sup2, "2026-11-01", "2026-11-30")[0]["published_at"] == "2026-11-03"
+    assert city.lc.publish(w.sup2, "2026-11-01", "2026-11-30")[0][0]["published_at"] == "2026-11-03"
 
 
 def test_objection_on_the_last_day_is_accepted(city: City) -> None:
@@ -155,12 +155,12 @@ def test_review_is_refused_to_people_of_the_original_and_supersedes_it(city: Cit
     w = city.world
     s = w.service
     aid = _approved(city)
-    oid = city.lc.lodge_objection(w.sup2, aid, "王小明（儿子）", "认为等级偏高")
+    oid, _changes = city.lc.lodge_objection(w.sup2, aid, "王小明（儿子）", "认为等级偏高")
     with pytest.raises(AppError, match="a1 名 参与了原评估"):
         city.lc.start_review(w.a1, oid, city.a4.id)
     with pytest.raises(AppError, match="专家一 参与了原评估"):
         city.lc.start_review(w.a3, oid, city.e1.id)
-    review = city.lc.start_review(w.a3, oid, city.a4.id)
+    review, _changes = city.lc.start_review(w.a3, oid, city.a4.id)
     assert (review.reason, review.answers["INFO.3"]) == ("review", "review")
     fill(city, w.a3, review.id, adl=10, rest=4)
     with pytest.raises(AppError, match="专家一 参与了原评估"):
@@ -189,8 +189,8 @@ def test_review_with_the_same_level_confirms_the_original(city: City) -> None:
     w = city.world
     s = w.service
     aid = _approved(city)
-    oid = city.lc.lodge_objection(w.sup2, aid, "王小明", "认为等级偏高")
-    review = city.lc.start_review(w.a3, oid, city.a4.id)
+    oid, _changes = city.lc.lodge_objection(w.sup2, aid, "王小明", "认为等级偏高")
+    review, _changes = city.lc.start_review(w.a3, oid, city.a4.id)
     fill(city, w.a3, review.id)
     city.lc.set_qualification(w.admin, "a4", "expert")
     visit(city, review.id, w.a3, s.store.user_by_name("a4"))
@@ -353,7 +353,7 @@ def test_open_objections_are_shown_only_to_who_may_take_the_review(city: City) -
     and that the core refuses a 复评 by, or with, an unqualified assessor."""
     w = city.world
     aid = _approved(city)
-    oid = city.lc.lodge_objection(w.sup2, aid, "王小明（儿子）", "认为等级偏高")
+    oid, _changes = city.lc.lodge_objection(w.sup2, aid, "王小明（儿子）", "认为等级偏高")
     assert [o["id"] for o in city.lc.open_objections(w.a3)] == [oid]
     assert city.lc.open_objections(w.a1) == [] and city.lc.open_objections(city.e1) == []  # the original's people
     assert city.lc.open_objections(w.a2) == []  # no qualification

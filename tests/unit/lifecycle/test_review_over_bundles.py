@@ -73,9 +73,9 @@ def _office(
     if not with_review:
         return s, laptop, original.id, None
     world.clock.now += dt.timedelta(hours=1)
-    oid = lc.lodge_objection(world.sup2, original.id, "王小明（儿子）", "认为等级偏低")
+    oid, _changes = lc.lodge_objection(world.sup2, original.id, "王小明（儿子）", "认为等级偏低")
     a3, a4, sup3 = _user(s, "a3"), _user(s, "a4"), _user(s, "sup3")
-    review = lc.start_review(a3, oid, a4.id)
+    review, _changes = lc.start_review(a3, oid, a4.id)
     _filled(s, a3, review.id, adl=10)
     for person in (a3, a4):
         lc.check_in(person, review.id, PLACE)
