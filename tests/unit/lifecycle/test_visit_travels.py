@@ -6,8 +6,6 @@ applies and is refused, by name, where the office's policy asks for the on-site 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -16,18 +14,14 @@ from typing import Any
 import pytest
 from world import PNG, World, raw_sql, snapshot, with_signing_keys
 
-from ltc_assess import bundle_seal
 from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle
 from ltc_assess.errors import AppError
-from ltc_assess.exchange.package import read_package, write_package
 from ltc_assess.lifecycle import Lifecycle
 from ltc_assess.service import AssessmentService, NewAssessment, attestation
-from ltc_assess.signing.cms import sign_detached
-from ltc_assess.signing.keys import KeyPair
 from ltc_assess.storage.records import User
 from ltc_assess.workflow import Status
 
-from .helpers import make_city, nhsa_ready, visit
+from .helpers import make_city, nhsa_ready, on_site, rewritten, visit
 
 KEYS = ("a1", "a2", "e1", "e2", "sup1", "sup2")
 SIGNERS = {"assessor1": "a1-password", "assessor2": "e1-password"}
@@ -54,44 +48,18 @@ def _laptop_bundle(world: World, tmp_path: Path) -> tuple[AssessmentService, str
     return office, laptop.assessment(aid).uid, out
 
 
-def _rewritten(service: AssessmentService, genuine: Path, out: Path, change: Callable[[list[Any]], Any]) -> Path:
-    """The genuine bundle with records.json changed by ``change``, signed again with a1's own key (an insider
-    can sign a bundle; the submission record inside stays as a1 signed it)."""
-    with bundle_seal.opened(service, genuine, 1 << 30) as inner:
-        files = read_package(inner)
-    meta = {k: v for k, v in json.loads(files["manifest.json"]).items() if k != "files"}
-    records = json.loads(files["records.json"])
-    change(records)
-    stored = service.store.user_key(_user(service, "a1").id)
-    assert stored is not None
-    write_package(
-        out,
-        {"records.json": json.dumps(records, ensure_ascii=False).encode()},
-        meta | {"bundle_id": hashlib.md5(out.name.encode()).hexdigest()},
-        lambda data: sign_detached(data, KeyPair(*stored), "a1-password", [service.root_certificate()]),
-    )
-    return out
-
-
-def _people(service: AssessmentService, uid: str) -> list[str]:
-    record = service.store.assessment_by_uid(uid)
-    assert record is not None
-    names = {u.id: u.username for u in service.users()}
-    return sorted(names[p["user_id"]] for p in service.after_decision.visit_people(record.id))
-
-
 def test_a_supervisor_on_site_is_refused_approval_at_the_office_after_the_bundle(world: World, tmp_path: Path) -> None:
     office, uid, bundle = _laptop_bundle(world, tmp_path)
     import_bundle(office, _user(office, "sup2"), bundle)
     here = office.store.assessment_by_uid(uid)
     assert here is not None and here.status == Status.SUBMITTED
-    assert _people(office, uid) == ["a1", "e1", "sup1"]  # the office holds the visit as it was signed
+    assert on_site(office, uid) == ["a1", "e1", "sup1"]  # the office holds the visit as it was signed
     checks = office.after_decision.visit_checks(here.id)
     assert checks is not None and checks["identity_checked"] == 1 and checks["recorded_by"] == _user(office, "a1").id
     # the same visit again (a second stick, or the sync after the stick): still one visit
-    again = _rewritten(office, bundle, tmp_path / "again.zip", lambda records: None)
+    again = rewritten(office, bundle, tmp_path / "again.zip", lambda records: None)
     assert import_bundle(office, _user(office, "sup2"), again).unchanged == [uid]
-    assert _people(office, uid) == ["a1", "e1", "sup1"]
+    assert on_site(office, uid) == ["a1", "e1", "sup1"]
     with pytest.raises(AppError, match="现场评估人员不能审核批准同一评估"):
         office.approve(_user(office, "sup1"), here.id, "sup1-password")
     # someone who was not on site may, once the experts confirmed
@@ -128,7 +96,7 @@ def test_a_visit_edited_after_signing_is_refused_and_writes_nothing(
     world: World, tmp_path: Path, change: Callable[[list[Any]], None], reason: str
 ) -> None:
     office, uid, bundle = _laptop_bundle(world, tmp_path)
-    forged = _rewritten(office, bundle, tmp_path / "forged.zip", change)
+    forged = rewritten(office, bundle, tmp_path / "forged.zip", change)
     con = raw_sql(office)
     before = snapshot(con)
     with pytest.raises(BundleRefused) as refused:
@@ -158,7 +126,7 @@ def _old_laptop_bundle(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.undo()
     fresh = tmp_path / "laptop.zip"
     export_bundle(laptop, world.a1, "a1-password", fresh)
-    return office, record.uid, _rewritten(laptop, fresh, tmp_path / "old.zip", _no_visit)
+    return office, record.uid, rewritten(laptop, fresh, tmp_path / "old.zip", _no_visit)
 
 
 def test_a_bundle_from_before_visits_travelled_imports_as_before_without_a_policy(
@@ -169,7 +137,7 @@ def test_a_bundle_from_before_visits_travelled_imports_as_before_without_a_polic
     assert summary.added == [uid]
     here = office.store.assessment_by_uid(uid)
     assert here is not None and here.status == Status.SUBMITTED
-    assert _people(office, uid) == []  # nothing signed, nothing stored
+    assert on_site(office, uid) == []  # nothing signed, nothing stored
     office.approve(_user(office, "sup1"), here.id, "sup1-password")  # no policy: as before
 
 
