@@ -9,10 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from unit.lifecycle.helpers import on_site, rewritten
 
 from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle
+from ltc_assess.cli import main
 from ltc_assess.errors import AppError
 from ltc_assess.lifecycle import Lifecycle
 from ltc_assess.server.enrol import enrol
@@ -108,3 +110,17 @@ def test_under_the_servers_policy_a_missing_or_forged_visit_is_refused(agency: A
     finally:
         client.close()
     assert _server_visit(agency, visited) == [{"username": u, "recorded_by": "a1"} for u in ("a1", "a2", "sup1")]
+
+
+def test_server_check_finds_a_visit_edited_in_postgresql(agency: Agency, capsys: pytest.CaptureFixture[str]) -> None:
+    uid = _submitted(agency, ("a1", "a2", "sup1"))
+    assert main(["server", "check", "--pg", agency.conninfo]) == 0
+    capsys.readouterr()
+    with psycopg.connect(agency.conninfo, autocommit=True) as con:  # the insider takes sup1 off the visit
+        con.execute(
+            "DELETE FROM visit_people WHERE username = 'sup1' AND assessment_id = (SELECT id FROM assessments"
+            " WHERE uid = %s)",
+            [uid],
+        )
+    assert main(["server", "check", "--pg", agency.conninfo]) == 1
+    assert f"评估 {uid}：记录与其签名人在 submission 记录中签署的内容不符（visit）" in capsys.readouterr().out
