@@ -150,3 +150,17 @@ def test_a_bundle_from_before_visits_travelled_is_refused_under_a_city_policy(
         import_bundle(office, _user(office, "sup2"), old)
     assert refused.value.refusals == [f"评估 {uid}：成都政策要求现场记录，但其提交记录中没有已签名的现场记录"]
     assert office.store.assessment_by_uid(uid) is None
+
+
+def test_db_check_finds_a_visit_changed_by_sql_after_submission(world: World, tmp_path: Path) -> None:
+    office, uid, bundle = _laptop_bundle(world, tmp_path)
+    import_bundle(office, _user(office, "sup2"), bundle)
+    assert office.check() == []
+    here = office.store.assessment_by_uid(uid)
+    assert here is not None
+    con = raw_sql(office)  # the insider takes sup1 off the visit (no trigger stops a DELETE) to approve
+    con.execute("DELETE FROM visit_people WHERE assessment_id = ? AND user_id = ?", [here.id, _user(office, "sup1").id])
+    con.commit()
+    con.close()
+    assert on_site(office, uid) == ["a1", "e1"]
+    assert office.check() == [f"assessment {here.id}: its on-site visit differs from the one signed at submission"]
