@@ -2,8 +2,10 @@
 
 Each laptop (a copy of the office database) takes assessments through the real workflow (answers, signatures,
 submission signed by both assessors) and exports one bundle per assessment (``prepared.py``); then all laptops
-push at once, each push verified and replayed by the server (every PAdES and CMS signature checked). Reported:
-throughput, p50/p99 of a one-assessment push, the server's peak RSS, and — the baseline, same run, same bundles —
+push at once, each push acknowledged once stored and queued, then verified and replayed by the server's queue
+(every PAdES and CMS signature checked) while the laptop waits for the outcome as a sync does. Reported: p50/p99
+of a push's acknowledgement and of acknowledged -> applied (the queue's timestamps), throughput counted on
+applied pushes, the server's peak RSS, and — the baseline, same run, same bundles —
 ``bundle import`` of every bundle into one SQLite office database. Small by default; the issue's full size is
 ``LTC_BENCH_LAPTOPS=100 LTC_BENCH_ASSESSMENTS=10000``, whose preparation (about 0.44 s of CPU per assessment,
 kept on disk per code version and resumable) takes about 40 minutes on 2 idle cores. Also reported: CPU per
@@ -27,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -39,6 +42,7 @@ from ltc_assess.signing.tls import issue_server
 from ltc_assess.storage.pg.migrations import migrate
 from ltc_assess.storage.pg.repository import session
 from ltc_assess.sync_client import ServerClient
+from ltc_assess.sync_http import settled
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from prepared import prepare, working_copy  # noqa: E402 - bench/ is no package
@@ -73,10 +77,21 @@ def pct(values: list[float], p: int) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
 
 
-def run_pushes(clients: dict[str, ServerClient], work: dict[str, list[Path]]) -> tuple[list[float], list[str]]:
-    """Each laptop (one thread) pushes its bundles, all starting at the same instant; latencies and errors."""
-    latencies: list[float] = []
-    errors: list[str] = []
+@dataclass
+class Pushes:
+    """One phase: per push the acknowledgement latency (upload, queued: the 202) as the laptop saw it, and the
+    push ids, whose acknowledged -> applied times the server's queue holds."""
+
+    acks: list[float] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    started: float = 0.0  # wall clock (time.time) when the laptops began
+
+
+def run_pushes(clients: dict[str, ServerClient], work: dict[str, list[Path]]) -> Pushes:
+    """Each laptop (one thread) pushes its bundles as a sync does (each acknowledged, then waited for until
+    applied), all laptops starting at the same instant."""
+    done = Pushes()
     start = threading.Barrier(len(work))
 
     def laptop(user: str) -> None:
@@ -84,20 +99,41 @@ def run_pushes(clients: dict[str, ServerClient], work: dict[str, list[Path]]) ->
         try:
             for path in work[user]:
                 t0 = time.perf_counter()
-                result = clients[user].push(path)
-                latencies.append(time.perf_counter() - t0)
+                push = clients[user].send(path)
+                done.acks.append(time.perf_counter() - t0)
+                done.ids.append(push["id"])
+                result = settled(clients[user].outcome(push, time.monotonic() + 3600))
                 if len(result.get("added", [])) != 1:
-                    errors.append(f"{path.name}: {result}")
+                    done.errors.append(f"{path.name}: {result}")
             clients[user].call("GET", "/api/v1/sync/tasks")
         except Exception as exc:  # noqa: BLE001 - reported by the caller
-            errors.append(f"{user}: {exc}")
+            done.errors.append(f"{user}: {exc}")
 
+    done.started = time.time()
     threads = [threading.Thread(target=laptop, args=(u,)) for u in work]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return latencies, errors
+    return done
+
+
+def applied(conninfo: str, phase: Pushes) -> tuple[list[float], float]:
+    """Acknowledged -> applied per push (the queue's own timestamps), and the phase's wall time until its last
+    push was applied."""
+    with psycopg.connect(conninfo) as con:
+        rows = con.execute(
+            "SELECT extract(epoch FROM done_at - queued_at), extract(epoch FROM done_at) FROM push_queue"
+            " WHERE id = ANY(%s) AND state = 'applied'",
+            [phase.ids],
+        ).fetchall()
+    waits = [float(r[0]) for r in rows]
+    last = max((float(r[1]) for r in rows), default=phase.started)
+    return waits, last - phase.started
+
+
+def latency(label: str, values: list[float]) -> str:
+    return f"{label} p50 {pct(values, 50):.2f} s, p99 {pct(values, 99):.2f} s"
 
 
 def main() -> None:
@@ -160,13 +196,13 @@ def main() -> None:
             clients[user].login(user, stored[0], stored[1], f"{user}-password", root)  # type: ignore[index]
         cpu0 = cpu_seconds(proc.pid), time.process_time()
         # phase 1: `burst` laptops push one assessment each at the same instant
-        burst_latencies, errors = run_pushes(clients, {u: bundles[u][:1] for u in burst})
+        burst_phase = run_pushes(clients, {u: bundles[u][:1] for u in burst})
         # phase 2: every laptop pushes the rest of its work at once, then pulls its tasks
-        t0 = time.perf_counter()
-        latencies, more_errors = run_pushes(clients, {u: bundles[u][1 if u in burst else 0 :] for u in bundles})
-        server_s = time.perf_counter() - t0
-        errors += more_errors
+        phase = run_pushes(clients, {u: bundles[u][1 if u in burst else 0 :] for u in bundles})
+        errors = burst_phase.errors + phase.errors
         cpu1 = cpu_seconds(proc.pid), time.process_time()
+        burst_applied, burst_s = applied(conninfo, burst_phase)
+        phase_applied, server_s = applied(conninfo, phase)
         with psycopg.connect(conninfo) as con:
             backends = [r[0] for r in con.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [dbname])]
         pg_cpu = sum(cpu_seconds(pid, children=False) for pid in backends)
@@ -186,12 +222,14 @@ def main() -> None:
         server_cpu, client_cpu = (cpu1[0] - cpu0[0]) / total, (cpu1[1] - cpu0[1]) / total
         per_push = server_cpu + pg_cpu / total + client_cpu
         print(
-            f"burst: {len(burst)} laptops push one assessment each at once: p50 {pct(burst_latencies, 50):.2f} s, "
-            f"p99 {pct(burst_latencies, 99):.2f} s"
+            f"burst: {len(burst)} laptops push one assessment each at once: "
+            f"{latency('acknowledged', burst_phase.acks)}; {latency('acknowledged -> applied', burst_applied)}; "
+            f"all {len(burst_applied)} applied after {burst_s:.1f} s"
         )
         print(
-            f"server: {pushed} one-assessment pushes from {len(bundles)} laptops at once in {server_s:.1f} s "
-            f"({pushed / server_s:.1f}/s); p50 {pct(latencies, 50):.2f} s, p99 {pct(latencies, 99):.2f} s; "
+            f"server: {pushed} one-assessment pushes from {len(bundles)} laptops at once, applied in {server_s:.1f} s "
+            f"({len(phase_applied) / max(server_s, 1e-9):.1f} applied/s); {latency('acknowledged', phase.acks)}; "
+            f"{latency('acknowledged -> applied', phase_applied)}; "
             f"server peak RSS {rss:.0f} MB ({' + '.join(f'{mb:.0f}' for mb in peaks)}: supervisor, workers); "
             f"errors {len(errors)}; {load()}"
         )

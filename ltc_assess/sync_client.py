@@ -3,17 +3,17 @@
 Pushing writes the same signed bundle a USB stick would carry into an outbox next to the database (written in
 ``partial/``, moved out when complete), then uploads it resumably: the server names an upload by its SHA-256 and
 says how many bytes it holds, so a sync cut off at any byte sends only the rest next time. A bundle leaves the
-outbox only when the server has applied it (idempotently: it remembers bundle ids). Pulling asks for records
-changed after a cursor, replays them with the rules of ``bundle import`` and stores the cursor afterwards:
+outbox only when the server has applied or refused it (idempotently: it remembers bundle ids). The server answers a
+push once it holds it and verifies it afterwards; the client waits a bounded time for the outcome, and a push
+still queued then stays in the outbox, so the next sync learns its outcome without sending it again. Pulling asks
+for records changed after a cursor, replays them with the rules of ``bundle import`` and stores the cursor afterwards:
 cut off before, the same records come again and change nothing. Tasks and task links travel with each sync.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,118 +26,32 @@ from ltc_assess import bundle_seal, incoming, lifecycle_exchange
 from ltc_assess.bundle_records import content_hash
 from ltc_assess.bundles import MAX_BUNDLE_BYTES, BundleRefused, apply_records, export_bundle, import_changes
 from ltc_assess.errors import AppError, ErrorCode
-from ltc_assess.i18n import _, header_language
+from ltc_assess.i18n import _
 from ltc_assess.service import AssessmentService
 from ltc_assess.storage import tasks as task_store
 from ltc_assess.storage.records import User
 from ltc_assess.storage.work import Changes
+from ltc_assess.sync_http import CHUNK, PUSH_WAIT, PushQueued, ServerClient, settled
 from ltc_assess.workflow import Role
 
 if TYPE_CHECKING:
     from ltc_assess.signing.keys import KeyPair
 
-CHUNK = 1024 * 1024
 PAGE = 50
-BUSY_RETRIES = 5
 RECORDS_PER_PUSH = 100  # the server takes 200 by default (server.limits)
 SERVER_URL = "sync_server_url"  # the office server this installation syncs with (set by the admin)
-PROBE_SECONDS = 3.0
 
 
 @dataclass(slots=True)
 class SyncReport:
     pushed: list[dict[str, Any]] = field(default_factory=list)
+    queued: list[int] = field(default_factory=list)  # pushes the server holds, not verified yet: told next sync
     refused: list[str] = field(default_factory=list)
     pulled: int = 0
     conflicts: list[str] = field(default_factory=list)
     tasks: int = 0
     checkpoint: int | None = None  # the server's audit row this user vouched for at the end
     changes: Changes = field(default_factory=Changes)  # what the pull wrote here, so that open views refresh
-
-
-class ServerClient:
-    """HTTPS to the office server, trusting only the agency root (the server's certificate is issued by it)."""
-
-    def __init__(self, url: str, root_pem: bytes, transport: httpx.BaseTransport | None = None) -> None:
-        context = ssl.create_default_context(cadata=root_pem.decode())
-        self.url = url.rstrip("/")
-        self.http = httpx.Client(base_url=self.url, verify=context, transport=transport, timeout=120)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        for attempt in range(BUSY_RETRIES + 1):
-            try:
-                headers = {"Accept-Language": header_language(), **kwargs.get("headers", {})}  # refusals: the user's
-                answer = self.http.request(method, path, **{**kwargs, "headers": headers})  # language
-            except httpx.HTTPError as exc:
-                if isinstance(exc, httpx.RemoteProtocolError) and attempt < BUSY_RETRIES:
-                    continue  # a kept-alive connection the server closed just then; every request may be repeated
-                why = type(exc).__name__
-                raise AppError(
-                    ErrorCode.NOT_FOUND, _("服务器 {url} 无应答（{why}）").format(url=self.url, why=why)
-                ) from None
-            if answer.status_code != 503 or attempt == BUSY_RETRIES:
-                break
-            time.sleep(min(float(answer.headers.get("Retry-After", "1")), 30.0))  # busy: it did nothing, ask again
-        if answer.status_code == 422 and answer.json().get("refusals"):
-            raise BundleRefused(Path(path), answer.json()["refusals"])
-        if answer.status_code >= 400:
-            try:
-                message = answer.json().get("error") or answer.text
-            except ValueError:
-                message = answer.text
-            code = {401: ErrorCode.AUTH, 403: ErrorCode.PERMISSION, 409: ErrorCode.CONFLICT}.get(
-                answer.status_code, ErrorCode.INTEGRITY
-            )
-            raise AppError(code, _("服务器：{message}").format(message=message), where=f"{method} {path}")
-        if answer.headers.get("content-type", "").startswith("application/json"):
-            return answer.json()
-        return answer.content
-
-    def answers(self) -> bool:
-        """A cheap probe: does a server that proves itself with the agency's certificate answer at all?"""
-        try:
-            self.http.get("/api/v1/", timeout=PROBE_SECONDS)  # any HTTP answer (a 404 too) will do
-        except httpx.HTTPError:
-            return False
-        return True
-
-    def login(self, username: str, cert_pem: bytes, key_pem: bytes, password: str, root_pem: bytes) -> str:
-        """Sign the server's challenge with the user's agency key; keeps and returns the session token."""
-        from ltc_assess.server.protocol import login_statement
-        from ltc_assess.signing.cms import sign_detached
-        from ltc_assess.signing.keys import KeyPair
-
-        nonce = self.call("POST", "/api/v1/auth/challenge", json={"username": username})["nonce"]
-        statement = login_statement(username, nonce)
-        signature = sign_detached(statement, KeyPair(cert_pem, key_pem), password, [root_pem])
-        token = self.call(
-            "POST",
-            "/api/v1/auth/token",
-            json={"statement": statement.decode(), "signature": base64.b64encode(signature).decode()},
-        )["token"]
-        self.http.headers["Authorization"] = f"Bearer {token}"
-        return str(token)
-
-    def push(self, path: Path, chunk: int = CHUNK) -> dict[str, Any]:
-        """Upload a bundle file (resuming where the server stands) and have it applied; returns the result."""
-        data = path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
-        state = self.call("POST", "/api/v1/uploads", json={"sha256": sha, "size": len(data)})
-        while state["result"] is None:
-            if state["received"] < len(data):
-                start = state["received"]
-                state = self.call(
-                    "PATCH",
-                    f"/api/v1/uploads/{sha}",
-                    content=data[start : start + chunk],
-                    headers={"Upload-Offset": str(start), "Content-Type": "application/octet-stream"},
-                )
-            else:
-                state = self.call("POST", f"/api/v1/uploads/{sha}/apply")
-        return dict(state["result"])
 
 
 def server_url(service: AssessmentService) -> str | None:
@@ -211,11 +125,14 @@ def sync(
     transport: httpx.BaseTransport | None = None,
     chunk: int = CHUNK,
     held: KeyPair | None = None,
+    wait: float = PUSH_WAIT,
 ) -> SyncReport:
     """One full sync: recover and push the outbox, pull changes, exchange tasks and task links.
 
     ``password`` opens the actor's stored key, or ``held``: their key as the app holds it for background syncs
-    (``signing.keys.held_copy``), which must belong to their current certificate."""
+    (``signing.keys.held_copy``), which must belong to their current certificate. The server verifies pushes
+    after acknowledging them; the sync waits for their outcome up to ``wait`` seconds in all, and reports those
+    still queued in ``queued`` (their bundles stay in the outbox: the next sync reports how they ended)."""
     actor = service.active_actor(actor, Role.ASSESSOR, Role.SUPERVISOR)
     pair = service.keys.key_pair(actor.id)
     if pair is None:
@@ -240,9 +157,13 @@ def sync(
             partial = _partial(service) / f"{service.now().replace(':', '')}-{batch:04d}-{uuid.uuid4().hex[:8]}.zip"
             export_bundle(service, actor, password, partial, limit=RECORDS_PER_PUSH, pair=pair)
             partial.rename(outbox(service) / partial.name)
-        for path in sorted(outbox(service).glob("*.zip")):
+        until = time.monotonic() + wait
+        for path in sorted(outbox(service).glob("*.zip")):  # the server applies a user's pushes in this order
             try:
-                result = client.push(path, chunk)
+                result = settled(client.outcome(client.send(path, chunk), until))
+            except PushQueued as queued:  # stays in the outbox: the next sync asks for its outcome (sends nothing)
+                report.queued.append(queued.push["id"])
+                continue
             except BundleRefused as refused:
                 report.refused += refused.refusals
                 (outbox(service) / "refused").mkdir(mode=0o700, exist_ok=True)

@@ -43,7 +43,7 @@ def test_forged_approval_bundle_is_refused_at_the_office(tmp_path: Path, monkeyp
     con.close()
     check = as_user("assessor1", "db", "check", "--db", str(laptop))
     assert check.returncode == 1
-    assert f"assessment {aid}: approved without the supervisor's signed approval record" in check.stderr
+    assert f"评估 {aid}：已批准，但没有审核员签名的批准记录" in check.stderr
 
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "demo-assessor1")
     bundle = tmp_path / "forged.zip"

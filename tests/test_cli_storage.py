@@ -57,7 +57,7 @@ def test_db_check_names_a_tampered_row(demo_db: Path, tmp_path: Path) -> None:
     raw.commit()
     raw.close()
     proc = as_user("admin", "db", "check", "--db", str(copy))
-    assert proc.returncode == 1 and "audit row 12 was changed" in proc.stderr
+    assert proc.returncode == 1 and "审计记录 12 在写入后被修改" in proc.stderr
 
 
 def test_backup_and_audit_csv(demo_db: Path, tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_users_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert run("users", "disable", "zhang", "--as", "boss", "--db", db).returncode == 0
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "first-admin-pw")
     listing = run("users", "list", "--as", "boss", "--db", db).stdout
-    assert "zhang" in listing and "supervisor" in listing and "disabled" in listing
+    assert "zhang" in listing and "supervisor" in listing and "已停用" in listing
     monkeypatch.setenv("LTC_ASSESS_PASSWORD", "wrong-password")
     proc = run("users", "add", "li", "--name", "李四", "--role", "assessor", "--as", "boss", "--db", db)
     assert proc.returncode == 2 and "用户名或密码错误 [APP_007]" in proc.stderr and "Traceback" not in proc.stderr

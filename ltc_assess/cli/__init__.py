@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from ltc_assess import __version__
 from ltc_assess.errors import LtcError
-from ltc_assess.i18n import cli_language, language, set_language
+from ltc_assess.i18n import _, cli_language, language, set_language
 
 # Order is the order shown in --help.
 COMMAND_MODULES = (
@@ -60,11 +60,10 @@ def build_parser(commands: Sequence[str] = COMMAND_MODULES) -> argparse.Argument
     """The parser with ``commands`` (default: all); subcommand modules add themselves."""
     parser = _Parser(
         prog="ltc-assess",
-        description="长期护理需求评估工作站 / Long-term-care needs assessment workstation. "
-        "Without a command, opens the desktop app.",
+        description=_("长期护理需求评估工作站。不带命令时打开桌面应用。"),
     )
     parser.add_argument("--version", action="version", version=f"ltc-assess {__version__}")
-    parser.add_argument("--db", help="database file (default: $LTC_ASSESS_DB, else the per-user data dir)")
+    parser.add_argument("--db", help=_("数据库文件（默认：$LTC_ASSESS_DB，否则为用户数据目录）"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in commands:
         importlib.import_module(f"ltc_assess.cli.{name}").register(sub)

@@ -13,19 +13,19 @@ from ltc_assess.policies.model import SETTINGS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("advice", help="care advice: show, save the reviewed text, record the chosen care setting")
+    p = sub.add_parser("advice", help=_("照护建议：查看、保存审阅后的文本、记录选定的照护方式"))
     asub = p.add_subparsers(dest="advice_command", metavar="ACTION", required=True, parser_class=type(p))
-    show_action(asub, "the reviewed advice, else the advice generated from the result", _show)
-    tp = acting(asub.add_parser("set", help="save the reviewed advice, one line each (from --file or stdin)"))
+    show_action(asub, _("审阅后的建议，否则为根据结果生成的建议"), _show)
+    tp = acting(asub.add_parser("set", help=_("保存审阅后的建议，每行一条（来自 --file 或标准输入）")))
     tp.add_argument("assessment_id", type=int)
-    tp.add_argument("--file", type=Path, help="UTF-8 text, one advice per line (default: stdin)")
+    tp.add_argument("--file", type=Path, help=_("UTF-8 文本，每行一条建议（默认：标准输入）"))
     tp.set_defaults(func=_set)
-    cp = acting(asub.add_parser("choose", help="the person or guardian confirms the care setting (signed)"))
+    cp = acting(asub.add_parser("choose", help=_("本人或监护人确认照护方式（签名）")))
     cp.add_argument("assessment_id", type=int)
     cp.add_argument("--setting", required=True, choices=list(SETTINGS))
-    cp.add_argument("--signer", required=True, help="who confirms (the person or the guardian)")
-    cp.add_argument("--relation", help="the signer's relation to the person")
-    cp.add_argument("--signature", type=Path, required=True, help="the handwritten signature as PNG")
+    cp.add_argument("--signer", required=True, help=_("确认人（本人或其监护人）"))
+    cp.add_argument("--relation", help=_("签名人与本人的关系"))
+    cp.add_argument("--signature", type=Path, required=True, help=_("手写签名（PNG）"))
     cp.set_defaults(func=_choose)
 
 

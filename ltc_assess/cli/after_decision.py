@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from ltc_assess.cli.common import add_db_option, open_as
+from ltc_assess.i18n import _
 
 if TYPE_CHECKING:
     from ltc_assess.lifecycle import Lifecycle
@@ -28,7 +29,7 @@ def lifecycle(args: argparse.Namespace) -> Iterator[tuple[Lifecycle, User]]:
 def acting(parser: argparse.ArgumentParser, who: str = "USER") -> argparse.ArgumentParser:
     """``--db`` and ``--as USER`` (password from $LTC_ASSESS_PASSWORD or a prompt)."""
     add_db_option(parser)
-    parser.add_argument("--as", dest="actor", required=True, metavar=who, help="acting user's username")
+    parser.add_argument("--as", dest="actor", required=True, metavar=who, help=_("执行操作的用户名"))
     return parser
 
 

@@ -32,11 +32,11 @@ FIELDS = (
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("assessments", help="list assessments")
+    p = sub.add_parser("assessments", help=_("列出评估"))
     asub = p.add_subparsers(dest="assessments_command", metavar="ACTION", required=True, parser_class=type(p))
-    lp = asub.add_parser("list", help="list assessments with names (ID numbers masked; assessors see their own)")
+    lp = asub.add_parser("list", help=_("列出评估及姓名（身份证号已遮蔽；评估员只看到自己的）"))
     lp.add_argument("--status", choices=[s.value for s in Status])
-    lp.add_argument("--json", action="store_true", help="one JSON array")
+    lp.add_argument("--json", action="store_true", help=_("一个 JSON 数组"))
     add_login_option(lp)
     add_db_option(lp)
     lp.set_defaults(func=_list)

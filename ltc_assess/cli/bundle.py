@@ -8,21 +8,21 @@ from pathlib import Path
 
 from ltc_assess.bundles import BundleRefused, export_bundle, import_bundle
 from ltc_assess.cli import EXIT_BAD_INPUT
-from ltc_assess.cli.common import add_db_option, login, open_as, open_service, password
+from ltc_assess.cli.common import add_db_option, login, open_as, open_service, user_password
 from ltc_assess.errors import LtcError
 from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("bundle", help="move work between laptops and the office (signed bundle files)")
+    p = sub.add_parser("bundle", help=_("在笔记本电脑与办公室之间传递工作（签名的交换包文件）"))
     bsub = p.add_subparsers(dest="bundle_command", metavar="ACTION", required=True, parser_class=type(p))
-    ep = bsub.add_parser("export", help="write a bundle of everything new or changed since the last bundle")
-    ep.add_argument("--out", type=Path, required=True, help="bundle file (one file, encrypted to the agency)")
-    ep.add_argument("--all", action="store_true", help="every assessment, not only changes")
-    ep.add_argument("--as", dest="user", required=True, metavar="USER", help="who signs the bundle")
+    ep = bsub.add_parser("export", help=_("写出自上次交换包以来所有新增或变更内容的交换包"))
+    ep.add_argument("--out", type=Path, required=True, help=_("交换包文件（单个文件，按机构加密）"))
+    ep.add_argument("--all", action="store_true", help=_("全部评估，而不仅是变更"))
+    ep.add_argument("--as", dest="user", required=True, metavar="USER", help=_("交换包的签署人"))
     add_db_option(ep)
     ep.set_defaults(func=_export)
-    ip = bsub.add_parser("import", help="verify and apply a bundle (idempotent; conflicts are recorded)")
+    ip = bsub.add_parser("import", help=_("验证并应用交换包（幂等；冲突会被记录）"))
     ip.add_argument("file", type=Path)
     ip.add_argument("--as", dest="user", required=True, metavar="USER")
     add_db_option(ip)
@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _export(args: argparse.Namespace) -> int:
     with open_service(args) as service:
         actor = login(service, args.user)
-        manifest = export_bundle(service, actor, password(f"password of {args.user}: "), args.out, args.all)
+        manifest = export_bundle(service, actor, user_password(args.user), args.out, args.all)
     print(_("数据包已写入：{path}（{count} 份评估）").format(path=args.out, count=manifest["counts"]["assessments"]))
     return 0
 

@@ -33,7 +33,7 @@ def db_path(args: argparse.Namespace) -> Path:
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     """Accept ``--db`` after the subcommand too (without overriding one given before it)."""
-    parser.add_argument("--db", default=argparse.SUPPRESS, help="database file (see ltc-assess --help)")
+    parser.add_argument("--db", default=argparse.SUPPRESS, help=_("数据库文件（见 ltc-assess --help）"))
 
 
 def open_service(args: argparse.Namespace, must_exist: bool = True) -> AssessmentService:
@@ -61,8 +61,13 @@ def password(prompt: str, env: str = PASSWORD_ENV) -> str:
         raise AppError(ErrorCode.AUTH, _("未提供密码（请设置 {env} 或在终端中运行）").format(env=env)) from None
 
 
+def user_password(username: str) -> str:
+    """``username``'s password, from ``$LTC_ASSESS_PASSWORD`` or a prompt naming them."""
+    return password(_("{username} 的密码：").format(username=username))
+
+
 def login(service: AssessmentService, username: str) -> User:
-    return service.login(username, password(_("{username} 的密码：").format(username=username)), source=_source())
+    return service.login(username, user_password(username), source=_source())
 
 
 def _source() -> str:
@@ -75,9 +80,11 @@ def _source() -> str:
         return "cli"
 
 
-def add_login_option(parser: argparse.ArgumentParser, help_text: str = "who reads (logged in and audited)") -> None:
-    """``--as USER``: commands that read personal data need a login (and so the key of an encrypted database)."""
-    parser.add_argument("--as", dest="user", required=True, metavar="USER", help=help_text)
+def add_login_option(parser: argparse.ArgumentParser, help_text: str | None = None) -> None:
+    """``--as USER``: commands that read personal data need a login (and so the key of an encrypted database).
+    The default help is said here, not as the default value: that would be said once, at import, in that language."""
+    said = help_text or _("读取者（需登录并记入审计）")
+    parser.add_argument("--as", dest="user", required=True, metavar="USER", help=said)
 
 
 @contextmanager

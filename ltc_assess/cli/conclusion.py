@@ -10,10 +10,10 @@ from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("conclusion", help="a conclusion's policy version, validity, 公示; flag a 状态评估")
+    p = sub.add_parser("conclusion", help=_("结论的政策版本、有效期、公示；标记状态评估"))
     csub = p.add_subparsers(dest="conclusion_command", metavar="ACTION", required=True, parser_class=type(p))
-    show_action(csub, "the conclusion recorded at approval (JSON)", _show)
-    rp = acting(csub.add_parser("status-review", help="a clear change is expected: 状态评估 due on --on"))
+    show_action(csub, _("批准时记录的结论（JSON）"), _show)
+    rp = acting(csub.add_parser("status-review", help=_("预计状况明显变化：状态评估于 --on 到期")))
     rp.add_argument("assessment_id", type=int)
     rp.add_argument("--on", required=True, metavar="YYYY-MM-DD")
     rp.add_argument("--reason", required=True)

@@ -19,25 +19,25 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("db", help="database integrity check, backup, audit export")
+    p = sub.add_parser("db", help=_("数据库完整性检查、备份、审计导出"))
     dsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True, parser_class=type(p))
-    cp = dsub.add_parser("check", help="PRAGMA integrity_check + audit hash-chain verification")
+    cp = dsub.add_parser("check", help=_("PRAGMA integrity_check 加审计哈希链验证"))
     add_login_option(cp)
     add_db_option(cp)
     cp.set_defaults(func=_check)
-    bp = dsub.add_parser("backup", help="online backup to a file, encrypted like the database (admin)")
-    bp.add_argument("--out", type=Path, help="backup file (default: next to the database, timestamped)")
+    bp = dsub.add_parser("backup", help=_("在线备份到文件，与数据库同样加密（管理员）"))
+    bp.add_argument("--out", type=Path, help=_("备份文件（默认：数据库旁，带时间戳）"))
     add_login_option(bp)
     add_db_option(bp)
     bp.set_defaults(func=run_as(_backup))
-    ap = dsub.add_parser("audit-csv", help="write the audit log as CSV (supervisor, admin)")
+    ap = dsub.add_parser("audit-csv", help=_("将审计日志写为 CSV（审核员、管理员）"))
     ap.add_argument("--out", type=Path, required=True)
     add_login_option(ap)
     add_db_option(ap)
     ap.set_defaults(func=run_as(_audit_csv))
     for name, help_text, func in (
-        ("encrypt", "encrypt a plain (older) database in place, keeping every row (admin)", _encrypt),
-        ("recovery-key", "print the raw database key in hex, for the agency's escrow (admin)", _recovery_key),
+        ("encrypt", _("就地加密未加密的（旧版）数据库，保留每一行（管理员）"), _encrypt),
+        ("recovery-key", _("以十六进制输出原始数据库密钥，供机构托管（管理员）"), _recovery_key),
     ):
         ep = dsub.add_parser(name, help=help_text)
         add_login_option(ep)

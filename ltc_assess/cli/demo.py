@@ -11,7 +11,7 @@ from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("demo", help="create a demo database (fictitious people, demo accounts)")
+    p = sub.add_parser("demo", help=_("创建演示数据库（虚构人员、演示账户）"))
     add_db_option(p)
     p.set_defaults(func=_run)
 

@@ -18,9 +18,9 @@ def _days(value: str) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("due", help="what falls due: expiring conclusions, 状态评估, re-application waits")
-    p.add_argument("--within", type=_days, default=30, metavar="DAYS", help="horizon, e.g. 30d (default)")
-    p.add_argument("--json", action="store_true", help="one JSON array")
+    p = sub.add_parser("due", help=_("到期事项：即将到期的结论、状态评估、重新申请等待期"))
+    p.add_argument("--within", type=_days, default=30, metavar="DAYS", help=_("期限，如 30d（默认）"))
+    p.add_argument("--json", action="store_true", help=_("一个 JSON 数组"))
     acting(p)
     p.set_defaults(func=_run)
 

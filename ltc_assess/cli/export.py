@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from ltc_assess.cli.common import add_db_option, login, open_service, password, untrusted_file
+from ltc_assess.cli.common import add_db_option, login, open_service, untrusted_file, user_password
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.exchange.insurer import check_insurer_package
 from ltc_assess.i18n import _
@@ -21,28 +21,28 @@ def _date(text: str) -> str:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("export", help="write a signed insurer package of approved assessments")
+    p = sub.add_parser("export", help=_("写出已批准评估的签名保险机构数据包"))
     p.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
     p.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
-    p.add_argument("--insurer", help="recipient (recorded in the manifest and the audit log)")
-    p.add_argument("--out", type=Path, required=True, help="a folder, or a file ending in .zip")
+    p.add_argument("--insurer", help=_("接收方（记入清单和审计日志）"))
+    p.add_argument("--out", type=Path, required=True, help=_("文件夹，或以 .zip 结尾的文件"))
     p.add_argument(
         "--encrypt-to",
         type=Path,
         metavar="CERT",
-        help="encrypt the package (a zip) to the insurer's RSA certificate: --out gets CMS EnvelopedData (.p7m)",
+        help=_("按保险机构的 RSA 证书加密数据包（zip）：--out 写入 CMS EnvelopedData（.p7m）"),
     )
-    p.add_argument("--as", dest="user", required=True, metavar="USER", help="exporting user (signs the manifest)")
+    p.add_argument("--as", dest="user", required=True, metavar="USER", help=_("导出用户（签署清单）"))
     p.add_argument(
         "--pg",
         metavar="URL",
-        help="export the office server's approved records (PostgreSQL conninfo); --db still holds your signing key",
+        help=_("导出办公室服务器上已批准的记录（PostgreSQL 连接串）；--db 仍存放您的签名密钥"),
     )
     add_db_option(p)
     p.set_defaults(func=_export)
-    v = sub.add_parser("verify-package", help="verify an insurer package (manifest, hashes, report signatures)")
+    v = sub.add_parser("verify-package", help=_("验证保险机构数据包（清单、哈希值、报告签名）"))
     v.add_argument("package", type=Path)
-    v.add_argument("--trust", type=Path, required=True, action="append", help="the agency's root certificate")
+    v.add_argument("--trust", type=Path, required=True, action="append", help=_("机构的根证书"))
     v.set_defaults(func=_verify)
 
 
@@ -63,7 +63,7 @@ def _export(args: argparse.Namespace) -> int:
         actor = login(service, args.user)
         with tempfile.TemporaryDirectory(prefix="ltc-export-") as private:  # 0700: the clear zip never leaves it
             target = Path(private) / "package.zip" if recipient is not None else args.out
-            secret = password(f"password of {args.user}: ")
+            secret = user_password(args.user)
             if args.pg:
                 from ltc_assess.server.export import export_from_server
                 from ltc_assess.storage.pg.repository import session

@@ -14,14 +14,14 @@ from ltc_assess.schema.registry import check_placement, form_files, installed_fo
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("forms", help="list installed forms; validate form files")
+    p = sub.add_parser("forms", help=_("列出已安装的表单；校验表单文件"))
     fsub = p.add_subparsers(dest="forms_command", metavar="ACTION", required=True, parser_class=type(p))
-    lp = fsub.add_parser("list", help="list installed form versions")
+    lp = fsub.add_parser("list", help=_("列出已安装的表单版本"))
     lp.set_defaults(func=_list)
-    cp = fsub.add_parser("check", help="validate form files (default: every installed form)")
-    cp.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="form files or folders")
+    cp = fsub.add_parser("check", help=_("校验表单文件（默认：全部已安装的表单）"))
+    cp.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=_("表单文件或文件夹"))
     cp.set_defaults(func=_check)
-    sp = fsub.add_parser("schema", help="print the JSON Schema of form files (forms/schema.json)")
+    sp = fsub.add_parser("schema", help=_("输出表单文件的 JSON Schema（forms/schema.json）"))
     sp.set_defaults(func=_schema)
 
 

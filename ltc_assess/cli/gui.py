@@ -12,9 +12,9 @@ from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("gui", help="open the desktop app (or render its screens with --screenshots)")
-    p.add_argument("--screenshots", type=Path, metavar="DIR", help="render the main screens to PNG and exit")
-    p.add_argument("--lang", choices=["zh_CN", "en"], help="the UI language (default: the one last chosen in the app)")
+    p = sub.add_parser("gui", help=_("打开桌面应用（或用 --screenshots 渲染其界面）"))
+    p.add_argument("--screenshots", type=Path, metavar="DIR", help=_("将主要界面渲染为 PNG 后退出"))
+    p.add_argument("--lang", choices=["zh_CN", "en"], help=_("界面语言（默认：上次在应用中选择的语言）"))
     add_db_option(p)
     p.set_defaults(func=run_gui)
 

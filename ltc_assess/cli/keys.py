@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ltc_assess.cli.common import Body, add_db_option, add_login_option, open_as, password, run_as
+from ltc_assess.cli.common import Body, add_db_option, add_login_option, open_as, password, run_as, user_password
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.workflow import Role
@@ -27,7 +27,7 @@ P12_ENV = "LTC_ASSESS_P12_PASSWORD"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("keys", help="signing root and user certificates")
+    p = sub.add_parser("keys", help=_("签名根证书和用户证书"))
     ksub = p.add_subparsers(dest="keys_command", metavar="ACTION", required=True, parser_class=type(p))
 
     def action(
@@ -40,44 +40,44 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ap.set_defaults(func=run_as(body, who))
         return ap
 
-    ip = action("init-root", "create the agency's signing root (admin)", _init_root)
-    ip.add_argument("--agency", required=True, help="agency name (in every certificate)")
+    ip = action("init-root", _("创建机构的签名根证书（管理员）"), _init_root)
+    ip.add_argument("--agency", required=True, help=_("机构名称（写入每张证书）"))
     action(
         "init-transport",
-        "create the certificate bundles are encrypted to (admin; init-root makes it for new roots)",
+        _("创建交换包加密所用的证书（管理员；新根证书由 init-root 一并创建）"),
         _init_transport,
     )
-    rp = ksub.add_parser("root", help="export the root certificate for insurers")
+    rp = ksub.add_parser("root", help=_("为保险机构导出根证书"))
     rp.add_argument("--out", type=Path, required=True)
-    add_login_option(rp, "any user (the database is encrypted)")
+    add_login_option(rp, _("任一用户（数据库已加密）"))
     add_db_option(rp)
     rp.set_defaults(func=run_as(_root))
-    sp = action("issue", "issue a signing certificate to a user (admin; the user types their password)", _issue)
+    sp = action("issue", _("为用户签发签名证书（管理员；由用户输入自己的密码）"), _issue)
     sp.add_argument("username")
     pp = action(
         "import-p12",
-        "sign with your own key and certificate from a real CA (PKCS#12)",
+        _("使用您自己的密钥和正式 CA 签发的证书签名（PKCS#12）"),
         _import_p12,
         "user",
-        "whose certificate this is",
+        _("证书所属用户"),
     )
     pp.add_argument("file", type=Path)
-    cp = action("crl", "publish the agency's revocation list, or take the office's here (admin)", _crl)
+    cp = action("crl", _("发布机构的吊销列表，或在此处采用办公室的（管理员）"), _crl)
     where = cp.add_mutually_exclusive_group(required=True)
-    where.add_argument("--out", type=Path, help="issue a new CRL (root passphrase) and write it here")
-    where.add_argument("--install", type=Path, metavar="CRL.pem", help="keep the office's newer CRL on this machine")
-    action("tsa-init", "give this installation its own timestamp authority (admin)", _tsa_init)
-    up = action("tsa-url", "timestamp with an external RFC 3161 authority ('-': this installation's)", _tsa_url)
+    where.add_argument("--out", type=Path, help=_("签发新的 CRL（需根证书口令）并写入此处"))
+    where.add_argument("--install", type=Path, metavar="CRL.pem", help=_("在本机保存办公室较新的 CRL"))
+    action("tsa-init", _("为本安装建立自己的时间戳服务（管理员）"), _tsa_init)
+    up = action("tsa-url", _("使用外部 RFC 3161 时间戳服务（'-'：本安装的）"), _tsa_url)
     up.add_argument("url")
-    vp = ksub.add_parser("tsa-serve", help="serve this installation's timestamp authority over HTTP (RFC 3161)")
-    vp.add_argument("--listen", default="127.0.0.1:3161", metavar="HOST:PORT", help="port 0 picks a free one")
-    vp.add_argument("--as", dest="admin", required=True, metavar="ADMIN", help="the TSA key is in the database")
+    vp = ksub.add_parser("tsa-serve", help=_("通过 HTTP 提供本安装的时间戳服务（RFC 3161）"))
+    vp.add_argument("--listen", default="127.0.0.1:3161", metavar="HOST:PORT", help=_("端口 0 表示自动选择空闲端口"))
+    vp.add_argument("--as", dest="admin", required=True, metavar="ADMIN", help=_("TSA 密钥存放在数据库中"))
     add_db_option(vp)
     vp.set_defaults(func=_tsa_serve)
 
 
 def _root_passphrase() -> str:
-    return password("root passphrase: ", ROOT_ENV)
+    return password(_("根证书口令："), ROOT_ENV)
 
 
 def _init_root(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
@@ -99,15 +99,15 @@ def _root(args: argparse.Namespace, service: AssessmentService, _actor: User) ->
 
 def _issue(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     root_passphrase = _root_passphrase()
-    user_password = password(f"{args.username}'s password: ", USER_ENV)
-    service.issue_certificate(admin, args.username, root_passphrase, user_password)
+    secret = password(_("{username} 的密码：").format(username=args.username), USER_ENV)
+    service.issue_certificate(admin, args.username, root_passphrase, secret)
     return _("已为 {username} 签发证书").format(username=args.username)
 
 
 def _import_p12(args: argparse.Namespace, service: AssessmentService, actor: User) -> str:
     data = _read(args.file)
-    p12_password = password("PKCS#12 password: ", P12_ENV)
-    service.import_certificate(actor, data, p12_password, password(f"password of {args.user}: "))
+    p12_password = password(_("PKCS#12 密码："), P12_ENV)
+    service.import_certificate(actor, data, p12_password, user_password(args.user))
     return _("来自 {file} 的证书现在为 {username} 签名").format(file=args.file, username=args.user)
 
 

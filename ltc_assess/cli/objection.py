@@ -10,18 +10,18 @@ from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("objection", help="record an objection to a conclusion; open its 复评")
+    p = sub.add_parser("objection", help=_("登记对结论的异议；发起复评"))
     osub = p.add_subparsers(dest="objection_command", metavar="ACTION", required=True, parser_class=type(p))
-    lp = acting(osub.add_parser("lodge", help="record an objection (refused after the window, naming the date)"))
+    lp = acting(osub.add_parser("lodge", help=_("登记异议（超过期限则拒绝，并说明日期）")))
     lp.add_argument("assessment_id", type=int)
-    lp.add_argument("--by", required=True, help="who objects (the person, guardian or agent)")
+    lp.add_argument("--by", required=True, help=_("异议人（本人、监护人或代理人）"))
     lp.add_argument("--reason", required=True)
     lp.set_defaults(func=_lodge)
-    rp = acting(osub.add_parser("review", help="open the 复评 (you and --with must not have taken part)"), "ASSESSOR")
+    rp = acting(osub.add_parser("review", help=_("发起复评（您和 --with 均不得曾参与）")), "ASSESSOR")
     rp.add_argument("objection_id", type=int)
-    rp.add_argument("--with", dest="assessor2", required=True, metavar="ASSESSOR2", help="second assessor")
+    rp.add_argument("--with", dest="assessor2", required=True, metavar="ASSESSOR2", help=_("第二名评估员"))
     rp.set_defaults(func=_review)
-    show_action(osub, "objections to an assessment and their 复评", _show)
+    show_action(osub, _("对评估的异议及其复评"), _show)
 
 
 def _lodge(args: argparse.Namespace) -> int:

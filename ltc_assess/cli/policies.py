@@ -15,20 +15,20 @@ from ltc_assess.policies.registry import get_policy, installed_policies, load_po
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("policies", help="city policies: list, validate, show; choose the installation's city")
+    p = sub.add_parser("policies", help=_("城市政策：列出、校验、查看；选择本安装所在城市"))
     psub = p.add_subparsers(dest="policies_command", metavar="ACTION", required=True, parser_class=type(p))
-    psub.add_parser("list", help="installed city policy versions").set_defaults(func=_list)
-    cp = psub.add_parser("check", help="validate policy and care-advice files (default: every installed one)")
-    cp.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="policy files or folders")
+    psub.add_parser("list", help=_("已安装的城市政策版本")).set_defaults(func=_list)
+    cp = psub.add_parser("check", help=_("校验政策和照护建议文件（默认：全部已安装的）"))
+    cp.add_argument("paths", nargs="*", type=Path, metavar="PATH", help=_("政策文件或文件夹"))
     cp.set_defaults(func=_check)
-    sp = psub.add_parser("show", help="one city's rules and benefits (newest version, or CITY@N)")
+    sp = psub.add_parser("show", help=_("一个城市的规则和待遇（最新版本，或 CITY@N）"))
     sp.add_argument("city")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=_show)
-    up = acting(psub.add_parser("use", help="choose the installation's city (admin)"), "ADMIN")
+    up = acting(psub.add_parser("use", help=_("选择本安装所在城市（管理员）")), "ADMIN")
     up.add_argument("city")
     up.set_defaults(func=_use)
-    curp = psub.add_parser("current", help="the policy this installation applies")
+    curp = psub.add_parser("current", help=_("本安装适用的政策"))
     acting(curp)
     curp.set_defaults(func=_current)
 

@@ -11,10 +11,10 @@ from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = acting(sub.add_parser("publicity", help="publish the 公示 list of conclusions (names and IDs masked)"))
-    p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD", help="conclusions decided from")
-    p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD", help="conclusions decided until")
-    p.add_argument("--out", type=Path, required=True, help="F.pdf or F.xlsx")
+    p = acting(sub.add_parser("publicity", help=_("发布结论的公示名单（姓名和身份证号已遮蔽）")))
+    p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD", help=_("结论认定日期起"))
+    p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD", help=_("结论认定日期止"))
+    p.add_argument("--out", type=Path, required=True, help=_("F.pdf 或 F.xlsx"))
     p.set_defaults(func=_run)
 
 

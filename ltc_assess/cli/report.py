@@ -13,7 +13,7 @@ from ltc_assess.signing.pades import verify_pdf
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("report", help="write an assessment's PDF report (signed where signatures exist)")
+    p = sub.add_parser("report", help=_("写出评估的 PDF 报告（有签名时已签名）"))
     p.add_argument("assessment_id", type=int)
     p.add_argument("--out", type=Path, required=True)
     add_login_option(p)

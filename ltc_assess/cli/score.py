@@ -13,17 +13,19 @@ from ltc_assess.i18n import _
 from ltc_assess.schema.registry import get_form
 from ltc_assess.scoring import score
 
+ANSWERS_EXAMPLE = '{"id": "...", "form": "gbt42195-2022[@N]", "answers": {item: value}}'
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    says = _("输入：{example}。输出：评分对象（DESIGN §2.2），JSON；--batch 时每个案例一行，按序。")
     p = sub.add_parser(
         "score",
-        help="score an answers file (JSON), or JSON Lines with --batch",
-        description='Input: {"id": "...", "form": "gbt42195-2022[@N]", "answers": {item: value}}. '
-        "Output: the score object (DESIGN §2.2) as JSON; with --batch one line per case, in order.",
+        help=_("为答案文件（JSON）评分，或用 --batch 处理 JSON Lines"),
+        description=says.format(example=ANSWERS_EXAMPLE),
     )
-    p.add_argument("file", help="answers file ('-' for standard input)")
-    p.add_argument("--batch", action="store_true", help="input and output are JSON Lines, one case per line")
-    p.add_argument("--pretty", action="store_true", help="indent the JSON output (single case)")
+    p.add_argument("file", help=_("答案文件（'-' 表示标准输入）"))
+    p.add_argument("--batch", action="store_true", help=_("输入和输出均为 JSON Lines，每行一个案例"))
+    p.add_argument("--pretty", action="store_true", help=_("缩进 JSON 输出（单个案例）"))
     p.set_defaults(func=_run)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -23,56 +24,56 @@ PG_ENV = "LTC_ASSESS_PG"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("server", help="the office server on PostgreSQL (run, migrate, enrol, tls-cert, insurer)")
+    p = sub.add_parser("server", help=_("基于 PostgreSQL 的办公室服务器（run、migrate、enrol、tls-cert、insurer）"))
     _pg(p)
     p.add_argument("--listen", default="127.0.0.1:8443", metavar="HOST:PORT")
-    p.add_argument("--tls-cert", type=Path, help="server certificate issued by the agency root (server tls-cert)")
+    p.add_argument("--tls-cert", type=Path, help=_("由机构根证书签发的服务器证书（server tls-cert）"))
     p.add_argument("--tls-key", type=Path)
-    p.add_argument("--workers", type=int, default=1, help="processes (signature checks are CPU-bound: one per core)")
+    p.add_argument("--workers", type=int, default=1, help=_("进程数（签名校验受 CPU 限制：每核一个）"))
     p.set_defaults(func=_run)
     ssub = p.add_subparsers(dest="server_command", metavar="ACTION", parser_class=type(p))
-    mp = ssub.add_parser("migrate", help="create or upgrade the server's schema")
+    mp = ssub.add_parser("migrate", help=_("创建或升级服务器的数据库结构"))
     _pg(mp)
     mp.set_defaults(func=_migrate)
-    ep = ssub.add_parser("enrol", help="copy the agency root, users and certificates from the office database")
+    ep = ssub.add_parser("enrol", help=_("从办公室数据库复制机构根证书、用户和证书"))
     _pg(ep)
     ep.add_argument("--as", dest="user", required=True, metavar="ADMIN")
     add_db_option(ep)
     ep.set_defaults(func=_enrol)
-    tp = ssub.add_parser("tls-cert", help="issue the server's TLS certificate from the agency root")
-    tp.add_argument("--host", action="append", required=True, help="name or IP address clients use (repeatable)")
-    tp.add_argument("--out", type=Path, required=True, help="writes OUT.pem (certificate) and OUT.key (key, 0600)")
+    tp = ssub.add_parser("tls-cert", help=_("由机构根证书签发服务器的 TLS 证书"))
+    tp.add_argument("--host", action="append", required=True, help=_("客户端使用的名称或 IP 地址（可重复）"))
+    tp.add_argument("--out", type=Path, required=True, help=_("写出 OUT.pem（证书）和 OUT.key（密钥，0600）"))
     tp.add_argument("--as", dest="user", required=True, metavar="ADMIN")
     add_db_option(tp)
     tp.set_defaults(func=_tls_cert)
-    ip = ssub.add_parser("insurer", help="give an insurer's system a certificate and an account on the server")
+    ip = ssub.add_parser("insurer", help=_("为保险机构的系统签发证书并在服务器上开设账户"))
     ip.add_argument("username")
-    ip.add_argument("--name", required=True, help="the insurer's name")
-    ip.add_argument("--out", type=Path, required=True, help="writes OUT.pem (certificate) and OUT.key")
+    ip.add_argument("--name", required=True, help=_("保险机构名称"))
+    ip.add_argument("--out", type=Path, required=True, help=_("写出 OUT.pem（证书）和 OUT.key"))
     ip.add_argument("--as", dest="user", required=True, metavar="ADMIN")
     _pg(ip)
     add_db_option(ip)
     ip.set_defaults(func=_insurer)
     cp = ssub.add_parser(
         "check",
-        help="db check on the server: triggers, the audit chain, signed checkpoints, every record against its evidence",
+        help=_("服务器上的 db check：触发器、审计链、签名检查点、每条记录与其证据的核对"),
     )
     _pg(cp)
     cp.set_defaults(func=_check)
-    op = ssub.add_parser("openapi", help="write the API's OpenAPI 3.1 document (docs/openapi.json)")
+    op = ssub.add_parser("openapi", help=_("写出 API 的 OpenAPI 3.1 文档（docs/openapi.json）"))
     op.add_argument("--out", type=Path, required=True)
     op.set_defaults(func=_openapi)
-    kp = ssub.add_parser("token", help="a session token for an insurer's certificate (for curl)")
+    kp = ssub.add_parser("token", help=_("为保险机构证书获取会话令牌（供 curl 使用）"))
     kp.add_argument("--server", required=True, metavar="URL")
     kp.add_argument("--cert", type=Path, required=True)
-    kp.add_argument("--key", type=Path, required=True, help="key password: $LTC_ASSESS_PASSWORD or a prompt")
-    kp.add_argument("--root", type=Path, required=True, help="the agency root certificate (keys root --out)")
+    kp.add_argument("--key", type=Path, required=True, help=_("密钥密码：$LTC_ASSESS_PASSWORD 或提示输入"))
+    kp.add_argument("--root", type=Path, required=True, help=_("机构根证书（keys root --out）"))
     kp.set_defaults(func=_token)
 
 
 def _pg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--pg", default=argparse.SUPPRESS, metavar="URL", help=f"PostgreSQL conninfo (default: ${PG_ENV})"
+        "--pg", default=argparse.SUPPRESS, metavar="URL", help=_("PostgreSQL 连接串（默认：${env}）").format(env=PG_ENV)
     )
 
 
@@ -118,7 +119,7 @@ def _tls_cert(args: argparse.Namespace) -> int:
     with open_service(args) as service:
         admin = service.active_actor(login(service, args.user), Role.ADMIN)
         now = dt.datetime.fromisoformat(service.now())
-        cert, key = issue_server(service.keys.root(), password("root passphrase: ", ROOT_ENV), args.host, now)
+        cert, key = issue_server(service.keys.root(), password(_("根证书口令："), ROOT_ENV), args.host, now)
     args.out.with_suffix(".pem").write_bytes(cert)
     key_path = args.out.with_suffix(".key")
     write_private(key_path, key)
@@ -136,8 +137,8 @@ def _insurer(args: argparse.Namespace) -> int:
 
     with open_service(args) as service:
         admin = login(service, args.user)
-        root_pass = password("root passphrase: ", ROOT_ENV)
-        key_pass = password(f"key password for {args.username}: ", "LTC_ASSESS_NEW_PASSWORD")
+        root_pass = password(_("根证书口令："), ROOT_ENV)
+        key_pass = password(_("{username} 的密钥密码：").format(username=args.username), "LTC_ASSESS_NEW_PASSWORD")
         cert, key = _store_session(
             args,
             lambda store: enrol_insurer(service, admin, store, args.username, args.name, root_pass, key_pass, args.out),
@@ -153,7 +154,7 @@ def _token(args: argparse.Namespace) -> int:
     cert, key, root = args.cert.read_bytes(), args.key.read_bytes(), args.root.read_bytes()
     client = ServerClient(args.server, root)
     try:
-        print(client.login(subject_fields(cert)["username"], cert, key, password("key password: "), root))
+        print(client.login(subject_fields(cert)["username"], cert, key, password(_("密钥密码：")), root))
     finally:
         client.close()
     return 0
@@ -179,8 +180,6 @@ def _openapi(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from ltc_assess.storage.pg.migrations import STEPS, migrate
 
     host, _colon, port = args.listen.rpartition(":")
@@ -197,15 +196,14 @@ def _run(args: argparse.Namespace) -> int:
             _("服务器数据库结构已迁移（{applied}；共 {steps} 步）").format(applied=", ".join(applied), steps=len(STEPS))
         )
     os.environ[PG_ENV] = conninfo  # worker processes build the app from it (signature checks need processes)
-    uvicorn.run(
-        "ltc_assess.server.app:app_from_env",
-        factory=True,
-        workers=args.workers,
-        host=host,
-        port=int(port),
-        ssl_certfile=str(args.tls_cert) if args.tls_cert else None,
-        ssl_keyfile=str(args.tls_key) if args.tls_key else None,
-        log_level="warning",
-        timeout_keep_alive=30,  # laptops pause between the requests of a sync; fewer dropped kept-alive connections
-    )
+    tls = [str(args.tls_cert), str(args.tls_key)] if args.tls_cert else []
+    serving = [host, port, str(args.workers), *tls]
+    if getattr(sys, "frozen", False):  # the installed app has no ``python -m``: serve from this process
+        from ltc_assess.server.serve import main as serve
+
+        serve(serving)
+    else:  # hand over to a bare supervisor (same process id): the CLI's imports do not stay in its memory
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "ltc_assess.server.serve", *serving])
     return 0

@@ -6,17 +6,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ltc_assess.cli.common import add_db_option, open_service, password
+from ltc_assess.cli.common import add_db_option, open_service, user_password
 from ltc_assess.i18n import _
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("sync", help="sync with the office server (same rules as bundles; resumable)")
+    p = sub.add_parser("sync", help=_("与办公室服务器同步（规则同交换包；可续传）"))
     p.add_argument(
-        "--server", metavar="URL", help="e.g. https://office.example:8443 (default: the one the admin set in the app)"
+        "--server", metavar="URL", help=_("如 https://office.example:8443（默认：管理员在应用中设置的地址）")
     )
     p.add_argument("--as", dest="user", required=True, metavar="USER")
     p.add_argument("--chunk-bytes", type=int, default=1024 * 1024, help=argparse.SUPPRESS)  # tests: many requests
+    p.add_argument("--push-wait", type=float, default=None, help=argparse.SUPPRESS)  # tests: a short wait
     add_db_option(p)
     p.set_defaults(func=_sync)
 
@@ -27,19 +28,22 @@ def _sync(args: argparse.Namespace) -> int:
     from ltc_assess.sync_client import server_url, sync
 
     with open_service(args) as service:
-        secret = password(f"password for {args.user}: ")
+        secret = user_password(args.user)
         actor = service.login(args.user, secret)  # also unlocks the database, where the admin's setting is kept
         args.server = args.server or server_url(service)
         if args.server is None:
             raise AppError(ErrorCode.INVALID, _("未指定 --server，本机也未设置办公室服务器"))
         try:
-            report = sync(service, actor, secret, args.server, chunk=args.chunk_bytes)
+            wait = {} if args.push_wait is None else {"wait": args.push_wait}
+            report = sync(service, actor, secret, args.server, chunk=args.chunk_bytes, **wait)
         except BundleRefused as refused:  # records pulled from the server that this database refuses
             for line in refused.refusals:
                 print(f"ltc-assess: refused: {line}", file=sys.stderr)
             raise
     for line in report.refused:
         print("ltc-assess: " + _("被服务器拒绝：{line}").format(line=line), file=sys.stderr)
+    if report.queued:  # acknowledged, not verified within the wait: the bundles stay in the outbox
+        print(_("服务器已收到 {count} 个数据包，尚在核验；结果将在下次同步时报告").format(count=len(report.queued)))
     added = sum(len(p.get("added", [])) + len(p.get("updated", [])) for p in report.pushed)
     print(
         _(

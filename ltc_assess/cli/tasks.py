@@ -8,7 +8,7 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
-from ltc_assess.cli.common import add_db_option, login, open_service, password
+from ltc_assess.cli.common import add_db_option, login, open_service, user_password
 from ltc_assess.i18n import _
 
 if TYPE_CHECKING:
@@ -16,22 +16,22 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("tasks", help="visit tasks: dispatch on the server, list and start on a laptop")
+    p = sub.add_parser("tasks", help=_("上门任务：在服务器上派发，在笔记本电脑上列出和开始"))
     tsub = p.add_subparsers(dest="tasks_command", metavar="ACTION", required=True, parser_class=type(p))
-    lp = tsub.add_parser("list", help="my tasks as of the last sync")
+    lp = tsub.add_parser("list", help=_("截至上次同步的我的任务"))
     lp.add_argument("--as", dest="user", required=True, metavar="USER")
     lp.add_argument("--json", action="store_true")
     add_db_option(lp)
     lp.set_defaults(func=_list)
-    sp = tsub.add_parser("start", help="start the assessment of a task (registers the person if new)")
+    sp = tsub.add_parser("start", help=_("开始任务的评估（新人员会被登记）"))
     sp.add_argument("task")
     sp.add_argument("--as", dest="user", required=True, metavar="USER")
     add_db_option(sp)
     sp.set_defaults(func=_start)
-    cp = tsub.add_parser("create", help="dispatch a visit on the server (supervisor or admin)")
+    cp = tsub.add_parser("create", help=_("在服务器上派发上门任务（审核员或管理员）"))
     cp.add_argument("--server", required=True, metavar="URL")
     cp.add_argument("--as", dest="user", required=True, metavar="USER")
-    cp.add_argument("--subject", required=True, metavar="ID_NUMBER", help="a person registered in this database")
+    cp.add_argument("--subject", required=True, metavar="ID_NUMBER", help=_("本数据库中登记的人员"))
     cp.add_argument("--form", required=True, metavar="FORM@VERSION")
     cp.add_argument("--a", dest="assessor_a", required=True, metavar="USER")
     cp.add_argument("--b", dest="assessor_b", metavar="USER")
@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cp.add_argument("--note")
     add_db_option(cp)
     cp.set_defaults(func=_create)
-    op = tsub.add_parser("status", help="every task on the server with its state")
+    op = tsub.add_parser("status", help=_("服务器上的全部任务及其状态"))
     op.add_argument("--server", required=True, metavar="URL")
     op.add_argument("--as", dest="user", required=True, metavar="USER")
     add_db_option(op)
@@ -74,7 +74,7 @@ def _office_call(args: argparse.Namespace, method: str, path: str, with_task: bo
     from ltc_assess.sync_client import ServerClient
 
     with open_service(args) as service:
-        secret = password(f"password for {args.user}: ")
+        secret = user_password(args.user)
         actor = service.login(args.user, secret)
         pair = service.keys.key_pair(actor.id)
         if pair is None:

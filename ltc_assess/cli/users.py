@@ -26,14 +26,14 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("users", help="add users, set roles, reset passwords (admin)")
+    p = sub.add_parser("users", help=_("添加用户、设置角色、重置密码（管理员）"))
     usub = p.add_subparsers(dest="users_command", metavar="ACTION", required=True, parser_class=type(p))
     roles = [r.value for r in Role]
 
     def action(name: str, help_text: str, body: Body) -> argparse.ArgumentParser:
         """A subcommand run logged in as the acting admin (``--as ADMIN``)."""
         ap = unattended(name, help_text, run_as(body, "admin"))
-        ap.add_argument("--as", dest="admin", required=True, metavar="ADMIN", help="acting admin's username")
+        ap.add_argument("--as", dest="admin", required=True, metavar="ADMIN", help=_("执行操作的管理员用户名"))
         return ap
 
     def unattended(name: str, help_text: str, func: Command) -> argparse.ArgumentParser:
@@ -42,38 +42,38 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ap.set_defaults(func=func)
         return ap
 
-    ip = unattended("init-admin", "create the first admin of a new database", _init_admin)
+    ip = unattended("init-admin", _("创建新数据库的第一个管理员"), _init_admin)
     ip.add_argument("username")
-    ip.add_argument("--name", required=True, help="display name")
-    ap = action("add", "add a user", _add)
+    ip.add_argument("--name", required=True, help=_("显示名称"))
+    ap = action("add", _("添加用户"), _add)
     ap.add_argument("username")
-    ap.add_argument("--name", required=True, help="display name")
+    ap.add_argument("--name", required=True, help=_("显示名称"))
     ap.add_argument("--role", required=True, choices=roles)
-    ap.add_argument("--qualification-no", metavar="NO", help="assessor's qualification certificate number")
-    action("list", "list users", _list)
-    up = action("unlock", "lift a lockout after failed logins, for every source", _unlock)
+    ap.add_argument("--qualification-no", metavar="NO", help=_("评估员资格证书编号"))
+    action("list", _("列出用户"), _list)
+    up = action("unlock", _("解除登录失败后的锁定（所有来源）"), _unlock)
     up.add_argument("username")
-    sp = action("set", "change a user's details", _set)
+    sp = action("set", _("修改用户信息"), _set)
     sp.add_argument("username")
-    sp.add_argument("--qualification-no", metavar="NO", required=True, help="qualification number ('' clears it)")
-    gp = action("agency", "set the assessment institution's name and code printed on reports", _agency)
-    gp.add_argument("--name", help="institution name")
-    gp.add_argument("--code", help="institution code")
-    rp = action("set-role", "change a user's role", _set_role)
+    sp.add_argument("--qualification-no", metavar="NO", required=True, help=_("资格编号（'' 表示清除）"))
+    gp = action("agency", _("设置印在报告上的评估机构名称和代码"), _agency)
+    gp.add_argument("--name", help=_("机构名称"))
+    gp.add_argument("--code", help=_("机构代码"))
+    rp = action("set-role", _("修改用户角色"), _set_role)
     rp.add_argument("username")
     rp.add_argument("role", choices=roles)
-    pp = action("reset-password", "set a new password (unlocks the account)", _reset)
+    pp = action("reset-password", _("设置新密码（并解锁账户）"), _reset)
     pp.add_argument("username")
-    rp = unattended("recover", "new password with the escrowed recovery key, when no admin can log in", _recover)
+    rp = unattended("recover", _("无管理员可登录时，用托管的恢复密钥设置新密码"), _recover)
     rp.add_argument("username")
     rp.add_argument(
         "--recovery-key-file",
         type=Path,
         required=True,
         metavar="FILE",
-        help="file holding the key printed by db recovery-key (hex)",
+        help=_("存放 db recovery-key 所输出密钥的文件（十六进制）"),
     )
-    dp = action("disable", "disable an account", _disable)
+    dp = action("disable", _("停用账户"), _disable)
     dp.add_argument("username")
 
 
@@ -85,11 +85,11 @@ def _init_admin(args: argparse.Namespace) -> int:
 
 
 def _new_password() -> str:
-    return password("new password: ", NEW_PASSWORD_ENV)
+    return password(_("新密码："), NEW_PASSWORD_ENV)
 
 
 def _add(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
-    secret = password("new user's password: ", NEW_PASSWORD_ENV)
+    secret = password(_("新用户的密码："), NEW_PASSWORD_ENV)
     user, _changes = service.add_user(admin, args.username, args.name, args.role, secret, args.qualification_no)
     return _("已添加用户 {username}（{role}）").format(username=user.username, role=user.role)
 
@@ -97,7 +97,7 @@ def _add(args: argparse.Namespace, service: AssessmentService, admin: User) -> s
 def _list(args: argparse.Namespace, service: AssessmentService, admin: User) -> str:
     lines = []
     for u in service.users():
-        state = "disabled" if u.disabled else ("locked" if service.locked_out(u.username) else "active")
+        state = _("已停用") if u.disabled else (_("已锁定") if service.locked_out(u.username) else _("正常"))
         qualification = f"  {_('资格证号')} {u.qualification_no}" if u.qualification_no else ""
         lines.append(f"{u.username:<16} {u.role.value:<11} {state:<9} {u.display_name}{qualification}")
     return "\n".join(lines)

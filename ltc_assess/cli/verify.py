@@ -23,20 +23,20 @@ def _yes(flag: bool) -> str:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("verify", help="validate the signatures of a report PDF (long-term, as of a date)")
+    p = sub.add_parser("verify", help=_("校验报告 PDF 的签名（长期验证，可按某一日期）"))
     p.add_argument("file", type=Path)
     p.add_argument(
         "--trust",
         type=Path,
         action="append",
-        help="root certificate(s) to trust (default: this installation's root, if any)",
+        help=_("信任的根证书（默认：本安装的根证书，如有）"),
     )
-    p.add_argument("--at", metavar="DATE", help="validate as of DATE (YYYY-MM-DD or ISO time, UTC; default: now)")
+    p.add_argument("--at", metavar="DATE", help=_("按 DATE 时的状态校验（YYYY-MM-DD 或 ISO 时间，UTC；默认：现在）"))
     p.add_argument(
         "--crl",
         type=Path,
         action="append",
-        help="the agency's CRL(s) current at DATE (default: this installation's latest CRL, if any)",
+        help=_("DATE 时有效的机构 CRL（默认：本安装最新的 CRL，如有）"),
     )
     add_db_option(p)
     p.set_defaults(func=_run)

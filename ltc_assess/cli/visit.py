@@ -17,28 +17,31 @@ def _yes_no(value: str) -> bool:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("visit", help="on-site protocol: qualifications, check-in/out, checks, expert confirmation")
+    p = sub.add_parser("visit", help=_("现场规程：资格、签到/签退、核查、专家确认"))
     vsub = p.add_subparsers(dest="visit_command", metavar="ACTION", required=True, parser_class=type(p))
-    qp = acting(vsub.add_parser("qualify", help="set a user's qualification (admin)"), "ADMIN")
+    qp = acting(vsub.add_parser("qualify", help=_("设置用户的资格（管理员）")), "ADMIN")
     qp.add_argument("username")
-    qp.add_argument("kind", choices=[*QUALIFICATIONS, "none"], help="assessor 评估员 / expert 评估专家")
+    qp.add_argument("kind", choices=[*QUALIFICATIONS, "none"], help=_("assessor（评估员）/ expert（评估专家）"))
     qp.set_defaults(func=_qualify)
-    for name in ("check-in", "check-out"):
-        cp = acting(vsub.add_parser(name, help=f"{name} on site (time from the clock, --place as given)"))
+    for name, said in (
+        ("check-in", _("现场签到（时间取自时钟，--place 按所给）")),
+        ("check-out", _("现场签退（时间取自时钟，--place 按所给）")),
+    ):
+        cp = acting(vsub.add_parser(name, help=said))
         cp.add_argument("assessment_id", type=int)
-        cp.add_argument("--place", required=True, help="where (address or coordinates)")
+        cp.add_argument("--place", required=True, help=_("地点（地址或坐标）"))
         cp.set_defaults(func=_check_in_out)
-    kp = acting(vsub.add_parser("checks", help="record the identity check and the guardian's presence"))
+    kp = acting(vsub.add_parser("checks", help=_("记录身份核验及监护人在场情况")))
     kp.add_argument("assessment_id", type=int)
     kp.add_argument("--identity-checked", required=True, type=_yes_no, metavar="yes|no")
     kp.add_argument("--guardian-present", required=True, type=_yes_no, metavar="yes|no")
-    kp.add_argument("--guardian", help="guardian's or agent's name")
+    kp.add_argument("--guardian", help=_("监护人或代理人姓名"))
     kp.set_defaults(func=_checks)
-    fp = acting(vsub.add_parser("confirm", help="an expert confirms the conclusion's level"), "EXPERT")
+    fp = acting(vsub.add_parser("confirm", help=_("评估专家确认结论等级")), "EXPERT")
     fp.add_argument("assessment_id", type=int)
     fp.add_argument("--level", type=int, required=True)
     fp.set_defaults(func=_confirm)
-    show_action(vsub, "who was on site, the checks, the confirmations", _show)
+    show_action(vsub, _("在场人员、核查、确认"), _show)
 
 
 def _qualify(args: argparse.Namespace) -> int:

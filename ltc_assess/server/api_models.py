@@ -52,11 +52,26 @@ class UploadIn(_In):
     size: Annotated[int, Field(ge=1, description="bytes; more than the server takes: 413")]
 
 
+class Push(BaseModel):
+    """A pushed bundle in the server's queue: acknowledged when queued, verified and applied (or refused) later."""
+
+    id: int
+    sha256: str
+    state: Literal["queued", "applied", "refused"]
+    queued_at: dt.datetime
+    done_at: dt.datetime | None = None
+    result: dict[str, Any] | None = Field(default=None, description="applied: what changed (as bundle import says)")
+    error: str | None = Field(default=None, description="refused: why, in the language of the push's request")
+    refusals: list[str] = Field(default_factory=list, description="refused: one line per refused record")
+    status: int | None = Field(default=None, description="refused: the HTTP status the refusal corresponds to")
+
+
 class Upload(BaseModel):
     sha256: str
     size: int
     received: int
-    result: dict[str, Any] | None = None
+    result: dict[str, Any] | None = Field(default=None, description="the applied push's result (see push)")
+    push: Push | None = Field(default=None, description="the caller's push of this upload, once queued")
 
 
 class Change(BaseModel):

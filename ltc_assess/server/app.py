@@ -1,7 +1,8 @@
 """The office server's HTTP API (FastAPI over a psycopg connection pool); ``create_app`` builds it.
 
 Every request runs in one PostgreSQL transaction: it commits when the handler returns and rolls back on any
-error, so a refused push or a dropped connection leaves nothing behind.
+error, so a dropped connection leaves nothing behind. A push is answered once queued; ``verifiers`` threads per
+process verify and apply queued pushes, each in a transaction of its own (``server.queue``).
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ import binascii
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Annotated, Any
 
 import anyio
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -28,7 +28,7 @@ from ltc_assess.bundles import BundleRefused
 from ltc_assess.errors import AppError, ErrorCode, LtcError
 from ltc_assess.i18n import _
 from ltc_assess.server import api_models as m
-from ltc_assess.server import auth, checks, crl, dispatch, intake, uploads
+from ltc_assess.server import auth, checks, crl, dispatch, queue, uploads
 from ltc_assess.server.language import RequestLanguage
 from ltc_assess.server.limits import DEFAULT_LIMITS, BodyLimit, InFlight, Limits, TooLarge, size
 from ltc_assess.server.source import ServerSource
@@ -36,14 +36,6 @@ from ltc_assess.storage.pg import lifecycle as lifecycle_rows
 from ltc_assess.storage.pg.repository import PgStore
 
 PAGE = Query(default=100, ge=1, le=500)
-STATUS = {
-    ErrorCode.AUTH: 401,
-    ErrorCode.PERMISSION: 403,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.CONFLICT: 409,
-    ErrorCode.TRANSITION: 409,
-    ErrorCode.LOCKED: 409,
-}
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": m.Problem} for code in (401, 403, 404, 409, 413, 422, 503)}
 Account = dict[str, str]
 
@@ -101,9 +93,11 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
         app.state.pool = pool
         if conninfo:
             await anyio.to_thread.run_sync(warm_up)
-        app.state.verifiers = anyio.CapacityLimiter(verifiers)
         anyio.to_thread.current_default_thread_limiter().total_tokens = limits.in_flight + 10  # see InFlight
+        app.state.verifiers = queue.Verifiers(pool, verifiers if conninfo else 0, limits.records_per_push)
+        app.state.verifiers.start()
         yield
+        app.state.verifiers.stop()
         pool.close()
 
     app = FastAPI(
@@ -142,8 +136,7 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
 
     @app.exception_handler(LtcError)
     async def _error(_request: Request, exc: LtcError) -> JSONResponse:
-        code = STATUS.get(exc.code, 422) if isinstance(exc, AppError) else 422
-        return JSONResponse({"error": exc.message, "refusals": []}, status_code=code)
+        return JSONResponse({"error": exc.message, "refusals": []}, status_code=queue.status_of(exc))
 
     @app.post("/api/v1/auth/challenge", tags=["auth"])
     def challenge(body: m.ChallengeIn, store: Store) -> m.Challenge:
@@ -168,11 +161,12 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
                     size=size(body.size), limit=size(limits.upload_bytes)
                 )
             )
-        return m.Upload(**uploads.start(store, body.sha256, body.size, who["username"]))
+        found = uploads.start(store, body.sha256, body.size, who["username"])
+        return m.Upload(**queue.with_push(store, found, who["username"]))
 
     @app.get("/api/v1/uploads/{sha256}", tags=["sync"])
     def upload_state(sha256: m.Sha, store: Store, who: Worker) -> m.Upload:
-        return m.Upload(**uploads.state(store, sha256))
+        return m.Upload(**queue.with_push(store, uploads.state(store, sha256), who["username"]))
 
     @app.patch(
         "/api/v1/uploads/{sha256}",
@@ -204,22 +198,23 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
 
         return m.Upload(**await run_in_threadpool(append))
 
-    @app.post("/api/v1/uploads/{sha256}/apply", tags=["sync"])
-    async def apply_upload(
+    @app.post("/api/v1/uploads/{sha256}/apply", tags=["sync"], status_code=202)
+    def apply_upload(
         sha256: m.Sha, request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     ) -> m.Upload:
-        """Verify the complete bundle and replay it (the rules of ``bundle import``); idempotent."""
-        applier = partial(intake.apply_bundle, max_records=limits.records_per_push)
+        """Queue the complete bundle for verification and replay (the rules of ``bundle import``) and answer at
+        once with its push (idempotent: the same bundle, the same push); ``GET /api/v1/pushes/{id}`` tells the
+        outcome. A bundle whose bytes do not match its SHA-256 is dropped (``received`` 0: send it again)."""
+        with request.app.state.pool.connection() as con, con.transaction():
+            store = PgStore(con)
+            found = queue.enqueue(store, sha256, check_role(account(store, cred), WORKERS)["username"])
+        request.app.state.verifiers.wake()  # committed: a verifier of this process takes it now
+        return m.Upload(**found)
 
-        def apply() -> dict[str, Any]:
-            with request.app.state.pool.connection() as con, con.transaction():
-                store = PgStore(con)
-                who = check_role(account(store, cred), WORKERS)
-                return uploads.apply(store, sha256, who["username"], applier)
-
-        # signature checks are CPU work under one GIL: a few at a time per process, the rest wait without holding
-        # a thread or a connection, so logins, pulls and chunks are answered meanwhile
-        return m.Upload(**await anyio.to_thread.run_sync(apply, limiter=request.app.state.verifiers))
+    @app.get("/api/v1/pushes/{push_id}", tags=["sync"])
+    def push_state(push_id: Annotated[int, Path(ge=1, le=2**62)], store: Store, who: Worker) -> m.Push:
+        """A push's state: queued, applied (with what changed) or refused (with the reasons); the pusher's only."""
+        return m.Push(**queue.push_state(store, push_id, who["username"]))
 
     @app.get("/api/v1/sync/changes", tags=["sync"])
     def changes(store: Store, who: Worker, since: Annotated[int, Query(ge=0)] = 0, limit: int = PAGE) -> m.Changes:

@@ -65,7 +65,7 @@ def problems(store: PgStore) -> list[str]:
     from ltc_assess.storage.pg.migrations import TRIGGERS
 
     found = [
-        f"trigger {name} on {TRIGGERS[name]} is missing or disabled (changed behind the server's back?)"
+        _("表 {table} 上的触发器 {name} 缺失或被停用（被绕过服务器修改？）").format(name=name, table=TRIGGERS[name])
         for name in store.disabled_triggers(TRIGGERS)
     ]
     found += store.audit_problems()
@@ -89,7 +89,11 @@ def problems(store: PgStore) -> list[str]:
         try:
             recheck(facts, root.encode() if root else b"", row)
         except LtcError as exc:
-            found.append(f"{row['kind']} record of assessment {row['assessment_uid']}: {exc.message}")
+            found.append(
+                _("评估 {uid} 的 {kind} 记录：{reason}").format(
+                    uid=row["assessment_uid"], kind=row["kind"], reason=exc.message
+                )
+            )
     return found
 
 
@@ -103,12 +107,16 @@ def _accounts(store: PgStore) -> list[str]:
     for account in store.accounts():
         name, last = account["username"], logged.get(account["username"])
         if last is None:
-            why = "added behind the server's back, or enrolled before enrolments were recorded: run server enrol"
-            found.append(f"user {name}: not in the audit log's enrolments ({why})")
+            why = _("被绕过服务器添加，或登记早于登记记录：请运行 server enrol")
+            found.append(_("用户 {username}：不在审计日志的登记记录中（{why}）").format(username=name, why=why))
             continue
         for key in ("role", "disabled", "cert_sha256"):
             if account[key] != last[key]:
-                found.append(f"user {name}: {key} is {account[key]!r}, but the last enrolment recorded {last[key]!r}")
+                found.append(
+                    _("用户 {username}：{key} 为 {value!r}，但最近一次登记记录的是 {logged!r}").format(
+                        username=name, key=key, value=account[key], logged=last[key]
+                    )
+                )
     return found
 
 
@@ -127,7 +135,13 @@ def _columns(store: PgStore) -> list[str]:
         }
         for column, value in said.items():
             if row[column] != value:
-                found.append(f"assessment {row['uid']}: column {column} is {row[column]!r}, its record says {value!r}")
+                found.append(
+                    _("评估 {uid}：列 {column} 为 {value!r}，其记录为 {said!r}").format(
+                        uid=row["uid"], column=column, value=row[column], said=value
+                    )
+                )
         if row["signed"] and said["status"] not in ("approved", "superseded"):  # approval is final: never undone
-            found.append(f"assessment {row['uid']}: has a signed approval, but its record says {said['status']!r}")
+            found.append(
+                _("评估 {uid}：有签名的批准记录，但其记录为 {said!r}").format(uid=row["uid"], said=said["status"])
+            )
     return found

@@ -1,23 +1,18 @@
 """Resumable uploads of bundle files, named by their SHA-256.
 
 A client that was cut off at any byte asks how much arrived and sends the rest; a chunk is accepted only at
-exactly the offset the server holds, so nothing is written twice. Applying is idempotent: the first result is
-stored with the upload and returned again.
+exactly the offset the server holds, so nothing is written twice. A complete upload is queued for verification
+(``server.queue``), once: queuing it again gives the same entry.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
 from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
-from ltc_assess.server.source import ServerSource
 from ltc_assess.storage.pg import uploads as rows
 from ltc_assess.storage.pg.repository import PgStore
-
-Applier = Callable[[ServerSource, bytes, str], dict[str, Any]]
 
 
 def start(store: PgStore, sha256: str, size: int, username: str) -> dict[str, Any]:
@@ -57,23 +52,3 @@ def append(store: PgStore, sha256: str, offset: int, data: bytes) -> dict[str, A
     if data:
         rows.add_chunk(store, sha256, offset, data)
     return found | {"received": offset + len(data)}
-
-
-def apply(store: PgStore, sha256: str, username: str, applier: Applier) -> dict[str, Any]:
-    found = state(store, sha256, lock=True)  # two applies of one upload run one after the other
-    if found["result"] is not None:
-        return found
-    if found["received"] != found["size"]:
-        raise AppError(
-            ErrorCode.CONFLICT,
-            _("上传 {upload} 尚未完成（{received}/{size}）").format(
-                upload=sha256[:12], received=found["received"], size=found["size"]
-            ),
-        )
-    data = rows.content(store, sha256)
-    if hashlib.sha256(data).hexdigest() != sha256:
-        rows.reset(store, sha256)
-        return found | {"received": 0}  # the client sends it again
-    result = applier(ServerSource(store), data, username)
-    rows.finish(store, sha256, result)
-    return found | {"result": result}

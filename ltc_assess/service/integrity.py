@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ltc_assess import evidence
 from ltc_assess.errors import LtcError
+from ltc_assess.i18n import _
 from ltc_assess.storage import audit
 from ltc_assess.storage.triggers import missing_triggers
 from ltc_assess.workflow import Status
@@ -35,9 +36,7 @@ EVIDENCE_FROM = "evidence_from_audit_id"  # set by migration m004
 
 def problems(service: AssessmentService) -> list[str]:
     """Everything found, one line each (empty: nothing found)."""
-    found = [
-        f"trigger {name} is missing (dropped behind the application's back?)" for name in missing_triggers(service.db)
-    ]
+    found = [_("触发器 {name} 缺失（被绕过应用程序删除？）").format(name=name) for name in missing_triggers(service.db)]
     root = service.store.setting("root_cert_pem")
     found += _checkpoints(service, root.encode() if root else None)
     found += _users(service)
@@ -71,7 +70,7 @@ def _checkpoints(service: AssessmentService, root: bytes | None) -> list[str]:
     first = int(rows[0]["audit_id"]) if rows else None
     start = int(service.store.setting(EVIDENCE_FROM) or 0)
     if first is not None and start > first:
-        found.append(f"setting {EVIDENCE_FROM} was raised behind the application's back")
+        found.append(_("设置 {name} 被绕过应用程序调高").format(name=EVIDENCE_FROM))
     return found
 
 
@@ -82,23 +81,26 @@ def checkpoint_problems(
     wherever it is kept (``hash_at``: the hash of an audit row, None when it is gone): each must verify under
     ``root``, be signed by a known user and still match its row — a chain cut short or recomputed does not."""
     if root is None:
-        return ["audit checkpoints exist but the signing root is gone"] if rows else []
+        return [_("存在审计检查点，但签名根证书已不存在")] if rows else []
     found = []
     for row in rows:
-        where = f"audit checkpoint {row['id']}"
+        where = {"id": row["id"], "audit_id": row["audit_id"]}
         try:
             signed = evidence.verify(evidence.SignedRecord("checkpoint", row["payload"], bytes(row["signature"])), root)
         except LtcError as exc:
-            found.append(f"{where}: {exc.message}")
+            found.append(_("审计检查点 {id}：{reason}").format(reason=exc.message, **where))
             continue
         if signed.get("signer") not in usernames or signed.get("audit_id") != row["audit_id"]:
-            found.append(f"{where}: does not match its signed content")
+            found.append(_("审计检查点 {id}：与其签名内容不符").format(**where))
             continue
         have = hash_at(row["audit_id"])
         if have is None:
-            found.append(f"{where}: audit row {row['audit_id']} signed by {signed['signer']} is missing")
+            found.append(
+                _("审计检查点 {id}：{signer} 签名的审计记录 {audit_id} 缺失").format(signer=signed["signer"], **where)
+            )
         elif have != signed.get("hash"):
-            found.append(f"{where}: audit row {row['audit_id']} differs from what {signed['signer']} signed")
+            differs = _("审计检查点 {id}：审计记录 {audit_id} 与 {signer} 签名的内容不同")
+            found.append(differs.format(signer=signed["signer"], **where))
     return found
 
 
@@ -116,11 +118,15 @@ def _users(service: AssessmentService) -> list[str]:
     for user in service.store.users():
         last = logged.get(str(user.id))
         if last is None:
-            found.append(f"user {user.username}: not in the audit log (added behind the application's back?)")
+            found.append(_("用户 {username}：不在审计日志中（被绕过应用程序添加？）").format(username=user.username))
         elif last["role"] != user.role.value:
-            found.append(f"user {user.username}: role {user.role.value}, but the audit log gave {last['role']}")
+            found.append(
+                _("用户 {username}：角色为 {role}，但审计日志记录的是 {logged}").format(
+                    username=user.username, role=user.role.value, logged=last["role"]
+                )
+            )
         elif last["disabled"] != user.disabled:
-            found.append(f"user {user.username}: disabled flag differs from the audit log")
+            found.append(_("用户 {username}：停用标记与审计日志不符").format(username=user.username))
     return found
 
 
@@ -139,11 +145,11 @@ def _approved(service: AssessmentService, root: bytes | None) -> list[str]:
             problem = _against_evidence(service, record, signed[-1], root)
         elif root is None or (logged is not None and logged <= start):
             ok = logged is not None or record.uid in imported
-            problem = None if ok else "approved, but no approval is in the audit log"
+            problem = None if ok else _("已批准，但审计日志中没有批准记录")
         else:
-            problem = "approved without the supervisor's signed approval record"
+            problem = _("已批准，但没有审核员签名的批准记录")
         if problem:
-            found.append(f"assessment {record.id}: {problem}")
+            found.append(_("评估 {uid}：{reason}").format(uid=record.id, reason=problem))
     return found
 
 
@@ -170,20 +176,20 @@ def _against_evidence(service: AssessmentService, record: Assessment, row: dict[
         signed, evidence.expected_payload(evidence.APPROVAL, local_facts(service, record), str(sha))
     )
     if record.uid != signed.get("assessment"):
-        return "its signed approval belongs to another assessment"
+        return _("其签名的批准记录属于另一评估")
     if differs:
-        return f"{', '.join(differs)} differ from the supervisor's signed approval"
+        return _("{fields} 与审核员签名的批准记录不符").format(fields=", ".join(differs))
     if sha not in reports:
-        return "the report the supervisor signed is missing"
+        return _("审核员签名的报告缺失")
     latest = service.store.latest_report(record.id)
     if latest is None or (
         hashlib.sha256(latest).hexdigest() != sha and not only_timestamps_added(latest, reports[str(sha)], [root])
     ):
-        return "its latest report is not the one the supervisor signed"
+        return _("其最新报告不是审核员签名的那份")
     verdict = verify_pdf(reports[str(sha)], [root])
     if not verdict.ok:
-        return f"the approved report: {'; '.join(verdict.problems)}"
+        return _("已批准的报告：{problems}").format(problems="; ".join(verdict.problems))
     last = verdict.signatures[-1]
     if (last.field, last.username) != ("supervisor", signed.get("signer")):
-        return "the approved report's last signature is not the approver's"
+        return _("已批准报告的最后一个签名不是批准人的")
     return None

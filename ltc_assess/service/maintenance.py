@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ltc_assess.i18n import _
 from ltc_assess.service.base import Manager
 from ltc_assess.storage import at_rest, audit
 from ltc_assess.storage.triggers import sqlite_problems
@@ -17,7 +18,7 @@ class Maintenance(Manager):
         problems = sqlite_problems(self.service.db)
         report = audit.verify(self.service.db)
         if not report.ok:
-            problems.append(report.problem or "audit chain broken")
+            problems.append(report.problem or _("审计链已断开"))
         from ltc_assess.service import integrity
 
         return problems + integrity.problems(self.service)

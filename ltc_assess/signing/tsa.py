@@ -107,14 +107,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         length = int(self.headers.get("Content-Length") or 0)
         if self.headers.get("Content-Type") != QUERY_TYPE or not 0 < length <= MAX_QUERY:
-            self.send_error(415 if length else 400, "expected an RFC 3161 timestamp query")
+            self._refuse(415 if length else 400, _("应为 RFC 3161 时间戳请求"))
             return
         try:
             request = tsp.TimeStampReq.load(self.rfile.read(length))
             request.native  # noqa: B018 - parse fully: junk is a 400, not a traceback in the server
             reply = self.server.timestamper.request_tsa_response(request).dump()
         except (ValueError, TypeError, KeyError) as exc:
-            self.send_error(400, f"bad timestamp query: {exc}")
+            self._refuse(400, _("时间戳请求无效：{error}").format(error=exc))
             return
         self.server.served += 1
         self.send_response(200)
@@ -122,6 +122,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)
+
+    def _refuse(self, code: int, reason: str) -> None:
+        """Refuse a query, saying why in the operator's language to the log and the client's body (the status line
+        keeps HTTP's standard phrase: it must be Latin-1)."""
+        self.log_error("%s", _("拒绝时间戳请求（{code}）：{reason}").format(code=code, reason=reason))
+        body = reason.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - overrides the stdlib signature
         self.server.log(f"{self.address_string()} {format % args}")

@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from ltc_assess.i18n import _
+
 GENESIS = "0" * 64
 FIELDS = ("id", "at", "actor_id", "action", "entity", "entity_id", "old_json", "new_json", "reason")
 
@@ -91,11 +93,11 @@ def verify(db: Database) -> ChainReport:
     for row in db.query("SELECT * FROM audit ORDER BY id"):
         count += 1
         if row["id"] != expected_id:
-            return ChainReport(count, expected_id, f"audit row {expected_id} is missing")
+            return ChainReport(count, expected_id, _("审计记录 {id} 缺失").format(id=expected_id))
         if row["prev_hash"] != prev_hash:
-            return ChainReport(count, row["id"], f"audit row {row['id']} does not link to the row before it")
+            return ChainReport(count, row["id"], _("审计记录 {id} 未链接到前一条记录").format(id=row["id"]))
         if row_hash(row, prev_hash) != row["hash"]:
-            return ChainReport(count, row["id"], f"audit row {row['id']} was changed after it was written")
+            return ChainReport(count, row["id"], _("审计记录 {id} 在写入后被修改").format(id=row["id"]))
         prev_hash = row["hash"]
         expected_id += 1
     return ChainReport(count, None, None)

@@ -73,6 +73,9 @@ def describe(report: SyncReport) -> Outcome:
     message = _("同步完成：上传 {written} 份记录，下载 {pulled} 份记录，冲突 {conflicts}，任务 {tasks}。").format(
         written=written, pulled=report.pulled, conflicts=len(report.conflicts), tasks=report.tasks
     )
+    if report.queued:  # acknowledged, not verified within the wait: told by the next sync
+        queued = _("服务器已收到 {count} 个数据包，尚在核验；结果将在下次同步时报告")
+        message += "\n" + queued.format(count=len(report.queued))
     return Outcome(message, tuple(report.refused), report.changes)
 
 

@@ -14,6 +14,7 @@ import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from psycopg_pool import ConnectionPool
 from world import World, with_signing_keys
 
 from ltc_assess.server.app import create_app
@@ -64,19 +65,21 @@ class Agency:
     conninfo: str
     transport: httpx.BaseTransport
     url: str = "https://testserver"
+    pool: ConnectionPool | None = None  # the server's connection pool (to run its verifier by hand)
 
 
 
 @pytest.fixture
-def agency(world: World, tmp_path: Path, pg: str) -> Iterator[Agency]:
+def agency(world: World, tmp_path: Path, pg: str, request: pytest.FixtureRequest) -> Iterator[Agency]:
+    verifiers = getattr(request, "param", 2)  # parametrized indirectly with 0: pushes stay queued for the test
     with_signing_keys(world, ("a1", "a2", "a3", "sup1", "sup2"))
     office = world.service
     laptop1 = AssessmentService(office.backup(tmp_path / "laptop1.db"), clock=world.clock, key=office.database_key())
     laptop2 = AssessmentService(office.backup(tmp_path / "laptop2.db"), clock=world.clock, key=office.database_key())
     migrate(pg)
     pg_store_do(pg, lambda store: enrol(office, world.admin, store))
-    with TestClient(create_app(pg, pool_size=4), base_url="https://testserver") as client:
-        yield Agency(world, office, laptop1, laptop2, pg, client._transport)
+    with TestClient(create_app(pg, pool_size=4, verifiers=verifiers), base_url="https://testserver") as client:
+        yield Agency(world, office, laptop1, laptop2, pg, client._transport, pool=client.app.state.pool)  # type: ignore[attr-defined]
     laptop1.close()
     laptop2.close()
 

@@ -358,5 +358,5 @@ def test_server_check_finds_a_lifecycle_record_edited_in_postgresql(agency: Agen
 
     pg_store_do(agency.conninfo, edit)
     found = pg_store_do(agency.conninfo, problems)
-    assert any(line.startswith("conclusion record") and "签名" in line for line in found), found
-    assert any(line.startswith("letter record") and "sha256" in line for line in found), found
+    assert any(line.startswith("评估 ") and " 的 conclusion 记录：" in line and "签名" in line for line in found), found
+    assert any(line.startswith("评估 ") and " 的 letter 记录：" in line and "sha256" in line for line in found), found

@@ -97,6 +97,7 @@ def test_a_json_body_over_the_limit_is_refused_also_when_streamed(a1_client: Ser
     assert streamed.status_code == 413 and "request body may have at most" in streamed.json()["error"]
 
 
+@pytest.mark.parametrize("agency", [0], indirect=True)  # only the smaller server verifies (its limit applies)
 def test_sync_splits_its_work_to_what_the_server_takes_and_a_larger_push_is_413(
     agency: Agency, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, english
 ) -> None:

@@ -1,5 +1,6 @@
 """The server as a real process: uvicorn with TLS from a certificate issued by the agency root, clients as real
-processes. schemathesis over the served OpenAPI document; SIGKILL of the client mid-push."""
+processes. schemathesis over the served OpenAPI document; SIGKILL of the client mid-push, of the server mid-upload
+and of the server with pushes queued."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from world import World, make_world, with_signing_keys
 
+from ltc_assess.bundles import export_bundle
 from ltc_assess.server.enrol import enrol, enrol_insurer
 from ltc_assess.service import ROOT_KEY, AssessmentService, NewAssessment
 from ltc_assess.signing.keys import KeyPair
@@ -171,11 +174,11 @@ def _laptop_with_submissions(live: Live, n: int) -> AssessmentService:
     return laptop
 
 
-def _sync_cli(live: Live, db: Path, url: str | None = None) -> subprocess.Popen[bytes]:
+def _sync_cli(live: Live, db: Path, url: str | None = None, *more: str) -> subprocess.Popen[bytes]:
     env = os.environ | {"LTC_ASSESS_PASSWORD": "a1-password"}
     return subprocess.Popen(
         [sys.executable, "-m", "ltc_assess", "--db", str(db), "sync", "--server", url or live.url, "--as", "a1",
-         "--chunk-bytes", "4096"],
+         "--chunk-bytes", "4096", *more],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -261,6 +264,78 @@ def test_sigkill_of_the_server_mid_push_loses_and_doubles_nothing(live: Live) ->
     leftover = pg_store_do(live.conninfo, lambda s: s.rows(
         "SELECT count(*) AS n FROM uploads WHERE created_at >= %s AND result IS NULL", [since]))
     assert leftover == [{"n": 0}]
+
+
+def _wait_for(condition, seconds: float = 60) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_sigkill_of_the_server_with_pushes_queued_applies_each_exactly_once_after_restart(live: Live) -> None:
+    """Two pushes acknowledged and queued, the first one's verification under way (held at the record's lock),
+    when the server dies (SIGKILL): both stay queued, nothing of them is applied; a restarted server applies
+    each exactly once, and the laptop, told at first that its push was queued, learns the outcome next sync."""
+    office = live.world.service
+    laptop, second = _laptop_with_submissions(live, 1), _laptop_with_submissions(live, 1)
+    uids = [s.assessment(s.store.list_assessments()[0]["id"]).uid for s in (laptop, second)]
+    bundle = live.tmp / f"second-{uids[1]}.zip"
+    export_bundle(second, second.store.user_by_name("a1"), "a1-password", bundle)  # type: ignore[arg-type]
+    db = laptop.path
+    laptop.close()
+    second.close()
+    with fresh_database() as conninfo:  # a queue of its own: no other server's verifier may take its entries
+        migrate(conninfo)
+        pg_store_do(conninfo, lambda store: enrol(office, live.world.admin, store))
+
+        def rows(sql: str, args: list[object]) -> list[dict]:  # type: ignore[type-arg]
+            return pg_store_do(conninfo, lambda s: s.rows(sql, args))  # type: ignore[no-any-return]
+
+        port = _free_port()
+        doomed = _server(conninfo, live.tmp, port)
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as blocker:
+                for uid in uids:  # what a verifier takes before it writes a record: it waits here
+                    blocker.execute("SELECT pg_advisory_lock(hashtext(%s))", [uid])
+                queued = _sync_cli(live, db, f"https://127.0.0.1:{port}", "--push-wait", "2")
+                out, err = queued.communicate(timeout=120)
+                assert queued.returncode == 0, err.decode()
+                assert "服务器已收到 1 个数据包，尚在核验" in out.decode() and "推送 0 个数据包" in out.decode()
+                client = ServerClient(f"https://127.0.0.1:{port}", office.root_certificate())
+                stored = office.store.user_key(office.store.user_by_name("a1").id)  # type: ignore[union-attr]
+                client.login("a1", stored[0], stored[1], "a1-password", office.root_certificate())  # type: ignore[index]
+                assert client.send(bundle)["state"] == "queued"
+                client.close()
+                waiting = "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = %s"
+                name = conninfo.split("dbname=")[-1]
+                assert _wait_for(lambda: rows(waiting, [name])[0]["n"] >= 1), "no verification under way"
+                doomed.send_signal(signal.SIGKILL)
+                doomed.wait()
+                assert rows("SELECT state FROM push_queue ORDER BY id", []) == [{"state": "queued"}] * 2
+                assert rows("SELECT uid FROM assessments WHERE uid = ANY(%s)", [uids]) == []
+        finally:
+            if doomed.poll() is None:
+                doomed.kill()
+                doomed.wait()
+        port = _free_port()
+        restarted = _server(conninfo, live.tmp, port)
+        try:
+            done = _sync_cli(live, db, f"https://127.0.0.1:{port}")
+            out, err = done.communicate(timeout=300)
+            assert done.returncode == 0 and "推送 1 个数据包（写入 1 条记录）" in out.decode(), out.decode() + err.decode()
+            assert _wait_for(lambda: rows("SELECT state FROM push_queue WHERE state = 'queued'", []) == [])
+        finally:
+            restarted.send_signal(signal.SIGTERM)
+            restarted.wait(timeout=30)
+        assert rows("SELECT state FROM push_queue ORDER BY id", []) == [{"state": "applied"}] * 2
+        counted = rows("SELECT uid, count(*) AS n FROM assessments WHERE uid = ANY(%s) GROUP BY uid ORDER BY uid", [uids])
+        assert counted == [{"uid": u, "n": 1} for u in sorted(uids)]  # each exactly once
+        assert rows("SELECT count(*) AS n FROM audit WHERE action = 'bundle.import'", []) == [{"n": 2}]
+        assert list(Path(f"{db}.outbox").glob("*.zip")) == []
+        assert pg_store_do(conninfo, lambda s: s.audit_problems()) == []
 
 
 def test_command_line_dispatch_sync_start_and_insurer_token(live: Live, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -59,8 +59,8 @@ def test_a_sync_ends_with_a_signed_checkpoint_and_check_holds_the_chain_to_it(
         )
         _recompute(con)
     code, out = _check(agency, capsys)
-    assert code == 1 and "hash chain is broken" not in out
-    assert f"audit row {report.checkpoint} differs from what a1 signed" in out
+    assert code == 1 and "哈希链已断开" not in out
+    assert f"审计记录 {report.checkpoint} 与 a1 签名的内容不同" in out
 
 
 def test_a_chain_cut_short_behind_the_last_checkpoint_is_found(
@@ -71,8 +71,8 @@ def test_a_chain_cut_short_behind_the_last_checkpoint_is_found(
     with _insider(agency) as con:
         con.execute("DELETE FROM audit WHERE id >= %s", [checkpoint])
     code, out = _check(agency, capsys)
-    assert code == 1 and "hash chain is broken" not in out
-    assert f"audit row {checkpoint} signed by a1 is missing" in out
+    assert code == 1 and "哈希链已断开" not in out
+    assert f"a1 签名的审计记录 {checkpoint} 缺失" in out
 
 
 def test_checkpoints_are_refused_unless_the_caller_signed_the_row_as_it_is(agency: Agency, english: None) -> None:

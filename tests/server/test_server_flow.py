@@ -174,8 +174,9 @@ def _server_dump(agency: Agency) -> list:
     )
 
 
-def test_forged_approval_pushed_by_an_assessor_is_refused(agency: Agency) -> None:
-    """The trust-boundary attack over the network: SQL on the laptop marks it approved by sup1 at level 0."""
+def forge_approval(agency: Agency) -> str:
+    """The trust-boundary attack: an assessment submitted to the server, then SQL on laptop1 marks it approved by
+    sup1 at level 0; its uid."""
     aid, uid = _submitted_on_server(agency)
     laptop = agency.laptop1
     con = raw_sql(laptop)  # the insider's SQLite shell on the (encrypted) laptop file
@@ -188,6 +189,13 @@ def test_forged_approval_pushed_by_an_assessor_is_refused(agency: Agency) -> Non
     )
     con.commit()
     con.close()
+    return uid
+
+
+def test_forged_approval_pushed_by_an_assessor_is_refused(agency: Agency) -> None:
+    """The trust-boundary attack over the network: SQL on the laptop marks it approved by sup1 at level 0."""
+    uid = forge_approval(agency)
+    laptop = agency.laptop1
     before = _server_dump(agency)
     report = _sync(agency, laptop, "a1")
     assert any("approval" in line or "decided" in line or "signature" in line for line in report.refused), (

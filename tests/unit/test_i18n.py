@@ -162,6 +162,8 @@ def _said(expr: ast.expr | None, function: ast.AST | None, passed: Passed, seen:
         return False
     if isinstance(expr, ast.IfExp):
         return _said(expr.body, function, passed, seen) and _said(expr.orelse, function, passed, seen)
+    if isinstance(expr, ast.BoolOp):  # text or _("…")
+        return all(_said(value, function, passed, seen) for value in expr.values)
     if isinstance(expr, ast.Attribute):
         return True
     if isinstance(expr, ast.Call):
@@ -189,13 +191,42 @@ def _said(expr: ast.expr | None, function: ast.AST | None, passed: Passed, seen:
                 for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
             )
         ]
+        values += [v for n in ast.walk(function) if isinstance(n, ast.For) for v in _looped(n, expr.id)]
         return bool(values) and all(_said(v, function, passed, seen | {expr.id}) for v in values)
     return False
+
+
+def _looped(loop: ast.For, name: str) -> list[ast.expr]:
+    """What ``name`` takes in ``loop``: each row of a literal table (``for name, text in (("a", _("甲")), …)``); an
+    unknown one when the loop is over anything else (so a variable bound by such a loop is never taken as said)."""
+    rows = loop.iter.elts if isinstance(loop.iter, ast.Tuple | ast.List) else None
+    if isinstance(loop.target, ast.Name) and loop.target.id == name:
+        return list(rows) if rows is not None else [ast.Constant(None)]
+    if not isinstance(loop.target, ast.Tuple):
+        return []
+    targets = [t.id if isinstance(t, ast.Name) else None for t in loop.target.elts]
+    if name not in targets:
+        return []
+    index = targets.index(name)
+    if rows is None or not all(isinstance(r, ast.Tuple | ast.List) and len(r.elts) == len(targets) for r in rows):
+        return [ast.Constant(None)]
+    return [r.elts[index] for r in rows]  # type: ignore[attr-defined]
 
 
 def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
     found = call.args[position] if 0 <= position < len(call.args) else None
     return next((k.value for k in call.keywords if k.arg == keyword), found)
+
+
+def _scopes(trees: dict[str, ast.Module]) -> dict[ast.AST, ast.AST]:
+    """Each node -> its innermost enclosing function (or its module)."""
+    return {
+        child: node
+        for tree in trees.values()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module)
+        for child in ast.walk(node)
+    }  # walk order: outer scopes first, so each node ends up with its innermost function
 
 
 def untranslated_errors(trees: dict[str, ast.Module]) -> list[str]:
@@ -205,17 +236,9 @@ def untranslated_errors(trees: dict[str, ast.Module]) -> list[str]:
     classes = _error_classes(trees)
     found = set()
     calls: dict[str, list[ast.Call]] = {}
-    scopes: dict[ast.AST, ast.AST] = {}
+    scopes = _scopes(trees)
     passed: dict[str, Passed] = {}
     for name, tree in trees.items():
-        scopes.update(
-            {
-                child: node
-                for node in ast.walk(tree)
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module)
-                for child in ast.walk(node)
-            }
-        )  # walk order: outer scopes first, so each node ends up with its innermost function
         owners = {
             child: node.name
             for node in ast.walk(tree)
@@ -235,6 +258,29 @@ def untranslated_errors(trees: dict[str, ast.Module]) -> list[str]:
                 continue
             if position is not None and not _said(_argument(node, position, "message"), scopes.get(node), passed[name]):
                 found.add((name, node.lineno))
+    _through_helpers(trees, calls, scopes, passed, found)
+    return [f"{name}:{line}" for name, line in sorted(found)]
+
+
+def _importers(trees: dict[str, ast.Module], function: str) -> list[str]:
+    """The modules that import ``function`` by name (``from ltc_assess.cli.common import add_login_option``)."""
+    return [
+        name
+        for name, tree in trees.items()
+        if any(isinstance(n, ast.ImportFrom) and any(a.name == function for a in n.names) for n in ast.walk(tree))
+    ]
+
+
+def _through_helpers(
+    trees: dict[str, ast.Module],
+    calls: dict[str, list[ast.Call]],
+    scopes: dict[ast.AST, ast.AST],
+    passed: dict[str, Passed],
+    found: set[tuple[str, int]],
+    imported: bool = False,
+) -> set[tuple[str, tuple[str, int, str, bool]]]:
+    """Add to ``found`` each call of a helper whose parameter becomes the text, with a raw argument there (and the
+    helpers of helpers), in its module (and, if ``imported``, in those importing it); returns each (module, helper)."""
     done: set[tuple[str, tuple[str, int, str, bool]]] = set()
     while todo := {(name, h) for name, hs in passed.items() for h in hs} - done:
         origin, helper = todo.pop()
@@ -242,7 +288,7 @@ def untranslated_errors(trees: dict[str, ast.Module]) -> list[str]:
         function, position, keyword, method = helper
         # a function is called by name in its module; a method (``problems.add(code, path, message)``) anywhere,
         # by any receiver, with the argument present (``set.add(x)`` is not one)
-        for name in trees if method else [origin]:
+        for name in trees if method else [origin, *(_importers(trees, function) if imported else [])]:
             for node in calls[name]:
                 func = node.func
                 if method:
@@ -252,7 +298,7 @@ def untranslated_errors(trees: dict[str, ast.Module]) -> list[str]:
                     hit = isinstance(func, ast.Name) and func.id == function
                 if hit and not _said(_argument(node, position, keyword), scopes.get(node), passed[name]):
                     found.add((name, node.lineno))
-    return [f"{name}:{line}" for name, line in sorted(found)]
+    return done
 
 
 def _parse(root: Path, package: str = ".") -> dict[str, ast.Module]:
@@ -261,6 +307,59 @@ def _parse(root: Path, package: str = ".") -> dict[str, ast.Module]:
         path.relative_to(root).as_posix(): ast.parse(path.read_text(encoding="utf-8"))
         for path in ([root / package] if package.endswith(".py") else sorted((root / package).rglob("*.py")))
     }
+
+
+ARGPARSE_TEXTS = ("help", "description", "epilog")  # what argparse prints of ours in --help
+# argparse's calls that take them (pydantic's ``Field(description=…)`` is the OpenAPI document's, not a user's)
+ARGPARSE_CALLS = ("ArgumentParser", "_Parser", "add_parser", "add_subparsers", "add_argument", "add_argument_group")
+PROMPTS = ("getpass", "input", "password")  # password(): the CLI's prompt (from the environment, else getpass)
+
+
+def _unsaid_default(function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str) -> bool:
+    """True when ``parameter`` of ``function`` defaults to written words (its callers may leave it out), or to
+    ``_()``'s: a default is said once, at import, in the language of that moment, not of the command."""
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
+    default = next((d for a, d in pairs if a.arg == parameter), None)
+    if isinstance(default, ast.Constant):
+        return isinstance(default.value, str) and any(ch.isalpha() for ch in default.value)
+    said = isinstance(default, ast.Call) and isinstance(default.func, ast.Name) and default.func.id == "_"
+    return said or isinstance(default, ast.JoinedStr | ast.BinOp)
+
+
+def unsaid_arguments(trees: dict[str, ast.Module]) -> list[str]:
+    """``file:line`` of every argparse ``help=``/``description=``/``epilog=`` and every prompt (``getpass()``,
+    ``input()``, the CLI's ``password()``) given written words outside ``_()``: at the call, at each call of a helper
+    whose parameter becomes the text (in its module or one importing it), and at such a parameter's default."""
+    found: set[tuple[str, int]] = set()
+    calls: dict[str, list[ast.Call]] = {}
+    scopes = _scopes(trees)
+    passed: dict[str, Passed] = {}
+    for name, tree in trees.items():
+        calls[name] = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+        passed[name] = set()
+        for node in calls[name]:
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+            texts = [k.value for k in node.keywords if k.arg in ARGPARSE_TEXTS and called in ARGPARSE_CALLS]
+            if (isinstance(func, ast.Name) and called in PROMPTS) or called == "getpass":  # not ``rule.input(env)``
+                texts.append(_argument(node, 0, "prompt"))
+            if not all(_said(text, scopes.get(node), passed[name]) for text in texts):
+                found.add((name, node.lineno))
+    for origin, (function, _position, parameter, _method) in _through_helpers(trees, calls, scopes, passed, found, True):
+        for node in ast.walk(trees[origin]):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
+                if _unsaid_default(node, parameter):
+                    found.add((origin, node.lineno))
+    return [f"{name}:{line}" for name, line in sorted(found)]
+
+
+def test_every_argparse_text_and_prompt_goes_through_the_catalogue() -> None:
+    """Test that ``--help`` (argparse's help, description and epilog) and every password prompt are ``_()``'s: a
+    Chinese install would show them in English. argparse's own words ("usage:") are its gettext domain's."""
+    assert unsaid_arguments(_parse(paths.bundle_root(), "ltc_assess")) == []
 
 
 def test_every_error_message_goes_through_the_catalogue() -> None:
@@ -427,9 +526,13 @@ NOT_YET_SAID: frozenset[str] = frozenset()
 
 
 def _assigned(function: ast.AST) -> dict[str, list[ast.expr]]:
-    """name -> the expressions bound to it in ``function`` (plain and augmented assignments)."""
+    """name -> the expressions bound to it in ``function`` (plain and augmented assignments, and what is appended
+    to a list: ``lines.append(f"…")`` … ``"\\n".join(lines)``)."""
     found: dict[str, list[ast.expr]] = {}
     for node in ast.walk(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "append":
+            if isinstance(node.func.value, ast.Name) and len(node.args) == 1:
+                found.setdefault(node.func.value.id, []).append(node.args[0])
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
@@ -559,6 +662,21 @@ def body(args: object, service: object, actor: object) -> str:
     return _("用户 {username} 已停用").format(username=actor)
 
 
+def listing(args: object, service: object, actor: object) -> str:
+    lines = []
+    for n in range(3):
+        state = "active" if n else _("已停用")
+        lines.append(f"{n:<4} {state}")
+    return "\\n".join(lines)  # raw
+
+
+def said_listing(args: object, service: object, actor: object) -> str:
+    lines = []
+    for n in range(3):
+        lines.append(f"{n:<4} " + (_("正常") if n else _("已停用")))
+    return "\\n".join(lines)
+
+
 def checker(path: str) -> None:
     def check(p: str) -> str:
         if p:
@@ -573,8 +691,89 @@ def checker(path: str) -> None:
 def test_the_print_scan_finds_planted_raw_lines(tmp_path: Path) -> None:
     """Test that the scan above is a real check: in a planted module it names each raw, f-string, half-said,
     raw-valued, raw-bound, raw-joined and untranslated-Chinese line, and a command body's or file check's raw
-    returned line, and nothing JSON, verdict or said."""
+    returned line (one joined from a list it appended to), and nothing JSON, verdict or said."""
     (tmp_path / "planted.py").write_text(PLANTED_PRINTS, encoding="utf-8")
     expected = [f"planted.py:{n}" for n, line in enumerate(PLANTED_PRINTS.splitlines(), 1) if line.endswith("# raw")]
-    assert len(expected) == 11
-    assert unsaid_prints(_parse(tmp_path)) == expected
+    assert len(expected) == 12
+    assert sorted(unsaid_prints(_parse(tmp_path)), key=lambda f: int(f.split(":")[1])) == expected
+
+
+PLANTED_ARGS = """
+import argparse
+import getpass
+
+from ltc_assess.i18n import _
+
+
+def password(prompt: str) -> str:
+    return getpass.getpass(prompt)
+
+
+def option(parser: argparse.ArgumentParser, text: str = "who reads") -> None:  # raw
+    parser.add_argument("--as", help=text)
+
+
+def said_option(parser: argparse.ArgumentParser, text: str | None = None) -> None:
+    parser.add_argument("--as", help=text)
+
+
+def early_option(parser: argparse.ArgumentParser, text: str = _("读取者")) -> None:  # raw
+    parser.add_argument("--as", help=text)
+
+
+def late_option(parser: argparse.ArgumentParser, text: str | None = None) -> None:
+    parser.add_argument("--as", help=text or _("读取者"))
+    parser.add_argument("--by", help=text or "who reads")  # raw
+
+
+def build(user: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="the workstation", epilog=_("见手册"))  # raw
+    parser.add_argument("--db", help="database file")  # raw
+    parser.add_argument("--pg", help=f"conninfo (default: ${user})")  # raw
+    sub = parser.add_subparsers(dest="command", help=_("命令"))
+    check = sub.add_parser("check", help=_("检查") + " (admin)")  # raw
+    check.add_argument_group("x", description="the group")  # raw
+    check.add_argument("--x", epilog="the end")  # raw
+    option(check)
+    option(check, "who decides")  # raw
+    option(check, text=_("谁决定"))
+    said_option(check)
+    said_option(check, text="who signs")  # raw
+    for name, text in (("a", "first"), ("b", _("乙"))):
+        sub.add_parser(name, help=text)  # raw
+    for name, said in (("c", _("丙")), ("d", _("丁"))):
+        sub.add_parser(name, help=said)
+    sub.add_parser("e", help=argparse.SUPPRESS)
+    sub.add_parser("f", help=_("{name} 的现场").format(name=user))
+    password("password: ")  # raw
+    password(_("{user} 的密码：").format(user=user))
+    getpass.getpass(f"password for {user}: ")  # raw
+    input("continue? ")  # raw
+    input(_("继续？"))
+    return parser
+"""
+
+PLANTED_CALLER = """
+from planted import option
+
+
+def more(parser: object) -> None:
+    option(parser, "who reads here")  # raw
+    option(parser)
+"""
+
+
+def test_the_argument_scan_finds_planted_raw_help_and_prompts(tmp_path: Path) -> None:
+    """Test that the scan above is a real check: in planted modules it names each raw, f-string and half-said
+    help, description and epilog, a helper's raw or import-time default and raw arguments (positional, keyword, from a table, from
+    a module importing it), and each raw prompt of getpass(), input() and password(), and nothing said."""
+    (tmp_path / "planted.py").write_text(PLANTED_ARGS, encoding="utf-8")
+    (tmp_path / "caller.py").write_text(PLANTED_CALLER, encoding="utf-8")
+    expected = [
+        f"{name}:{n}"
+        for name, text in (("caller.py", PLANTED_CALLER), ("planted.py", PLANTED_ARGS))
+        for n, line in enumerate(text.splitlines(), 1)
+        if line.endswith("# raw")
+    ]
+    assert len(expected) == 16
+    assert unsaid_arguments(_parse(tmp_path)) == expected

@@ -178,6 +178,31 @@ def _lifecycle(con: psycopg.Connection) -> None:
     )
 
 
+def _push_queue(con: psycopg.Connection) -> None:
+    """Pushes acknowledged once stored and verified afterwards by a bounded queue: one entry per uploaded bundle
+    (its SHA-256), queued until a verifier applies or refuses it in the transaction that writes its records.
+    Uploads applied before this step keep their result and become applied entries."""
+    con.execute(
+        """
+        CREATE TABLE push_queue (
+            id bigserial PRIMARY KEY,
+            sha256 text UNIQUE NOT NULL REFERENCES uploads,
+            username text NOT NULL,
+            language text NOT NULL,
+            state text NOT NULL CHECK (state IN ('queued', 'applied', 'refused')),
+            queued_at timestamptz NOT NULL,
+            attempts integer NOT NULL DEFAULT 0,
+            done_at timestamptz,
+            outcome jsonb
+        );
+        CREATE INDEX push_queue_waiting ON push_queue (username, id) WHERE state = 'queued';
+        INSERT INTO push_queue (sha256, username, language, state, queued_at, done_at, outcome)
+            SELECT sha256, username, 'zh_CN', 'applied', created_at, created_at, result
+            FROM uploads WHERE result IS NOT NULL ORDER BY created_at;
+        """
+    )
+
+
 def _visits(con: psycopg.Connection) -> None:
     """Each record's on-site visit as its submitting assessor signed it (people by username, the identity and
     guardian checks; no row: no signed visit), so that approval rules see who was on site on every installation;
@@ -209,7 +234,7 @@ def _visits(con: psycopg.Connection) -> None:
 
 TRIGGERS = {"audit_no_change": "audit"}  # trigger -> table: what ``server check`` expects enabled
 
-STEPS: tuple[Step, ...] = (_base, _dispatch, _checkpoints, _qualifications, _lifecycle, _visits)
+STEPS: tuple[Step, ...] = (_base, _dispatch, _checkpoints, _qualifications, _lifecycle, _push_queue, _visits)
 
 
 def version(con: psycopg.Connection) -> int:

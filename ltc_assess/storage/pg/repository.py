@@ -372,7 +372,7 @@ class PgStore:
             row = [r["at"], r["actor"], r["action"], r["entity"], r["entity_id"], r["data"]]
             digest = hashlib.sha256((prev + json.dumps(row, sort_keys=True, ensure_ascii=False)).encode()).hexdigest()
             if r["prev_hash"] != prev or r["hash"] != digest:
-                problems.append(f"audit row {r['id']}: the hash chain is broken")
+                problems.append(_("审计记录 {id}：哈希链已断开").format(id=r["id"]))
             prev = r["hash"]
         return problems
 

@@ -59,8 +59,8 @@ def test_deleting_the_last_audit_rows_is_detected(approved: tuple[World, int], c
     world, _aid = approved
     _sql(world, "DROP TRIGGER audit_no_delete", f"DELETE FROM audit WHERE id > (SELECT max(id) - {cut} FROM audit)")
     problems = world.service.check()
-    assert any("audit checkpoint" in p and "is missing" in p for p in problems), problems
-    assert "trigger audit_no_delete is missing (dropped behind the application's back?)" in problems
+    assert any(p.startswith("审计检查点") and p.endswith("缺失") for p in problems), problems
+    assert "触发器 audit_no_delete 缺失（被绕过应用程序删除？）" in problems
 
 
 def test_deleting_all_audit_rows_is_detected(approved: tuple[World, int]) -> None:
@@ -69,9 +69,9 @@ def test_deleting_all_audit_rows_is_detected(approved: tuple[World, int]) -> Non
     _sql(world, "DROP TRIGGER audit_no_delete", "DELETE FROM audit",
          "DROP TRIGGER audit_checkpoints_no_delete", "DELETE FROM audit_checkpoints")
     problems = world.service.check()
-    assert "user sup1: not in the audit log (added behind the application's back?)" in problems
-    assert not any(p.startswith(f"assessment {aid}:") for p in problems)  # the approval itself is still signed
-    assert any(p.startswith("trigger audit_checkpoints_no_delete") for p in problems)
+    assert "用户 sup1：不在审计日志中（被绕过应用程序添加？）" in problems
+    assert not any(p.startswith(f"评估 {aid}：") for p in problems)  # the approval itself is still signed
+    assert any(p.startswith("触发器 audit_checkpoints_no_delete") for p in problems)
 
 
 def test_edited_row_with_recomputed_chain_is_detected(approved: tuple[World, int]) -> None:
@@ -80,8 +80,8 @@ def test_edited_row_with_recomputed_chain_is_detected(approved: tuple[World, int
     _sql(world, "DROP TRIGGER audit_no_update", "UPDATE audit SET new_json = '{\"BI.1\": 0}' WHERE id = 8")
     _recompute_chain(world)
     problems = world.service.check()
-    assert not any(p.startswith("audit row") for p in problems)  # the plain chain is fooled ...
-    assert any("differs from what a1 signed" in p for p in problems), problems  # ... the signatures are not
+    assert not any(p.startswith("审计记录") for p in problems)  # the plain chain is fooled ...
+    assert any("与 a1 签名的内容不同" in p for p in problems), problems  # ... the signatures are not
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_changed_approved_record_is_detected(approved: tuple[World, int], edit: 
     world, aid = approved
     _sql(world, "DROP TRIGGER answers_locked_update", "DROP TRIGGER assessments_approved_immutable", edit)
     problems = world.service.check()
-    assert any(p.startswith(f"assessment {aid}: ") and named in p and "signed approval" in p for p in problems), problems
+    assert any(p.startswith(f"评估 {aid}：") and named in p and "审核员签名的批准记录" in p for p in problems), problems
 
 
 def test_replaced_approved_report_is_detected(approved: tuple[World, int]) -> None:
@@ -108,7 +108,7 @@ def test_replaced_approved_report_is_detected(approved: tuple[World, int]) -> No
     _sql(world, "INSERT INTO reports SELECT assessment_id, 99, 'supervisor', pdf, sha256, created_at FROM reports "
          f"WHERE assessment_id = {aid} AND signer_role = 'assessor2'")
     problems = world.service.check()
-    assert f"assessment {aid}: its latest report is not the one the supervisor signed" in problems
+    assert f"评估 {aid}：其最新报告不是审核员签名的那份" in problems
 
 
 def test_approval_by_sql_is_detected(world: World) -> None:
@@ -118,7 +118,7 @@ def test_approval_by_sql_is_detected(world: World) -> None:
     world.service.submit(world.a1, aid, SIGNERS)
     _sql(world, f"UPDATE assessments SET status = 'approved', approved_by = {world.sup1.id}, decided_level = 0 "
          f"WHERE id = {aid}")
-    assert world.service.check() == [f"assessment {aid}: approved without the supervisor's signed approval record"]
+    assert world.service.check() == [f"评估 {aid}：已批准，但没有审核员签名的批准记录"]
 
 
 def test_approval_by_sql_without_keys_is_detected(world: World) -> None:
@@ -126,16 +126,26 @@ def test_approval_by_sql_without_keys_is_detected(world: World) -> None:
     aid = complete_barthel(world)
     world.service.submit(world.a1, aid)
     _sql(world, f"UPDATE assessments SET status = 'approved', approved_by = {world.sup1.id} WHERE id = {aid}")
-    assert world.service.check() == [f"assessment {aid}: approved, but no approval is in the audit log"]
+    assert world.service.check() == [f"评估 {aid}：已批准，但审计日志中没有批准记录"]
 
 
 def test_promotion_to_supervisor_by_sql_is_detected(approved: tuple[World, int]) -> None:
     """Test that a role changed in the users table without the audited service call is named."""
     world, _aid = approved
     _sql(world, "UPDATE users SET role = 'supervisor' WHERE username = 'a3'")
-    assert world.service.check() == ["user a3: role supervisor, but the audit log gave assessor"]
+    assert world.service.check() == ["用户 a3：角色为 supervisor，但审计日志记录的是 assessor"]
     world.service.set_role(world.admin, "a2", "supervisor")  # through the service: audited, fine
-    assert world.service.check() == ["user a3: role supervisor, but the audit log gave assessor"]
+    assert world.service.check() == ["用户 a3：角色为 supervisor，但审计日志记录的是 assessor"]
+
+
+def test_a_problem_reads_in_english_under_an_english_locale(approved: tuple[World, int], english: None) -> None:
+    """Test that ``db check``'s problems are said in the language of the moment: the same promotion, in English."""
+    world, _aid = approved
+    _sql(world, "UPDATE users SET role = 'supervisor' WHERE username = 'a3'", "DROP TRIGGER reports_append_only_delete")
+    assert world.service.check() == [
+        "trigger reports_append_only_delete is missing (dropped behind the application's back?)",
+        "user a3: role supervisor, but the audit log gave assessor",
+    ]
 
 
 def test_reenabling_a_disabled_user_by_sql_is_detected(approved: tuple[World, int]) -> None:
@@ -143,7 +153,7 @@ def test_reenabling_a_disabled_user_by_sql_is_detected(approved: tuple[World, in
     world, _aid = approved
     world.service.set_disabled(world.admin, "a3")
     _sql(world, "UPDATE users SET disabled = 0 WHERE username = 'a3'")
-    assert world.service.check() == ["user a3: disabled flag differs from the audit log"]
+    assert world.service.check() == ["用户 a3：停用标记与审计日志不符"]
 
 
 @pytest.mark.parametrize("trigger", ["assessments_approved_immutable", "reports_append_only_delete",
@@ -152,7 +162,7 @@ def test_missing_trigger_is_detected(approved: tuple[World, int], trigger: str) 
     """Test that each dropped trigger is named."""
     world, _aid = approved
     _sql(world, f"DROP TRIGGER {trigger}")
-    assert world.service.check() == [f"trigger {trigger} is missing (dropped behind the application's back?)"]
+    assert world.service.check() == [f"触发器 {trigger} 缺失（被绕过应用程序删除？）"]
 
 
 def test_insurer_package_carries_a_signed_checkpoint_and_is_private(approved: tuple[World, int], tmp_path: Path) -> None:
@@ -182,4 +192,4 @@ def test_changed_score_of_an_approved_record_is_detected(approved: tuple[World, 
     _sql(world, "DROP TRIGGER assessments_approved_immutable",
          "UPDATE assessments SET score_json = json_set(score_json, '$.final_level.code', 0)")
     problems = world.service.check()
-    assert f"assessment {aid}: score differ from the supervisor's signed approval" in problems
+    assert f"评估 {aid}：score 与审核员签名的批准记录不符" in problems

@@ -80,7 +80,7 @@ def test_audit_tamper_is_detected_and_named(world: World, tamper: str) -> None:
     raw.commit()
     raw.close()
     problems = world.service.check()
-    assert problems and "audit row 7" in problems[0]
+    assert problems and "审计记录 7 " in problems[0]
 
 
 def test_audit_rows_cannot_be_changed_through_sqlite(world: World) -> None:
