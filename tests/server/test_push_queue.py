@@ -146,14 +146,16 @@ def test_many_verifiers_at_once_apply_each_push_exactly_once(agency: Agency, tmp
 
 
 def test_uploads_applied_before_the_queue_become_applied_pushes(pg: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(migrations, "STEPS", migrations.STEPS[:-1])
+    before = migrations.STEPS.index(migrations._push_queue)  # the steps after it are applied with it
+    later = [step.__name__.lstrip("_") for step in migrations.STEPS[before:]]
+    monkeypatch.setattr(migrations, "STEPS", migrations.STEPS[:before])
     migrate(pg)
     with psycopg.connect(pg) as con:
         con.execute(
             "INSERT INTO uploads VALUES ('a', 'a1', 10, 10, now(), '{\"added\": [\"u\"]}'), ('b', 'a1', 10, 3, now(), NULL)"
         )
     monkeypatch.undo()
-    assert migrate(pg) == ["push_queue"]
+    assert migrate(pg) == later and later[0] == "push_queue"
     with psycopg.connect(pg) as con:
         rows = con.execute("SELECT sha256, username, state, outcome FROM push_queue").fetchall()
     assert rows == [("a", "a1", "applied", {"added": ["u"]})]
