@@ -59,7 +59,7 @@ def _visits(service: AssessmentService) -> list[str]:
         visit = json.loads(signed[-1]["payload"]).get("visit") if signed else None
         held = local_facts(service, service.store.assessment(row["id"])).visit
         if visit is not None and visit != evidence.digest(held):
-            found.append(f"assessment {row['id']}: its on-site visit differs from the one signed at submission")
+            found.append(_("评估 {uid}：现场记录与提交时签署的不符").format(uid=row["id"]))
     return found
 
 

@@ -163,4 +163,4 @@ def test_db_check_finds_a_visit_changed_by_sql_after_submission(world: World, tm
     con.commit()
     con.close()
     assert on_site(office, uid) == ["a1", "e1"]
-    assert office.check() == [f"assessment {here.id}: its on-site visit differs from the one signed at submission"]
+    assert office.check() == [f"评估 {here.id}：现场记录与提交时签署的不符"]
