@@ -9,8 +9,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ltc_assess import visit_evidence
 from ltc_assess.incoming import USER_FIELDS
+from ltc_assess.replay import signed_visit
 from ltc_assess.service import AssessmentService
+from ltc_assess.storage.lifecycle_store import LifecycleStore
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.storage.store import Store
 from ltc_assess.workflow import Status
@@ -106,6 +109,9 @@ def bundle_record(
             {"kind": e["kind"], "payload": e["payload"], "signature": base64.b64encode(e["signature"]).decode()}
             for e in service.queries.signed_records(record.id)
         ],
+        "visit": visit_evidence.canonical(
+            service.after_decision.visit_people(record.id), service.after_decision.visit_checks(record.id), names
+        ),
     }
 
 
@@ -135,6 +141,9 @@ def write_record(
             for c in rec["comments"]
         ],
     )
+    visit = signed_visit(rec)
+    if visit is not None:  # while the record is a draft here (the visit of a submitted record is locked)
+        LifecycleStore(store.db).replace_visit(aid, visit, ids)
     have = {r["revision"] for r in store.reports(aid)}
     for r in rec["reports"]:
         if r["revision"] not in have:

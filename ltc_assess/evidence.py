@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ltc_assess.errors import AppError, ErrorCode
@@ -55,6 +55,7 @@ class Facts:
     supersedes: str | None
     score: Any  # the stored result (levels, trace) that reports and insurer files show
     reviews: str | None = None  # a 复评: the uid of the original it re-assessed after an objection
+    visit: Any = None  # the on-site visit (``visit_evidence.canonical``); None: one signed before visits travelled
 
 
 def expected_payload(kind: str, facts: Facts, report_sha256: str) -> dict[str, Any]:
@@ -73,7 +74,8 @@ def expected_payload(kind: str, facts: Facts, report_sha256: str) -> dict[str, A
         "report_sha256": report_sha256,
     }
     if kind == SUBMISSION:
-        return common | {"status": "submitted", "signer": facts.assessor1}
+        visit = {} if facts.visit is None else {"visit": digest(facts.visit)}
+        return common | {"status": "submitted", "signer": facts.assessor1} | visit
     return (
         common
         | {
@@ -87,6 +89,14 @@ def expected_payload(kind: str, facts: Facts, report_sha256: str) -> dict[str, A
         }
         | ({"reviews": facts.reviews} if facts.reviews is not None else {})
     )  # approvals before 复评 travelled: none
+
+
+def as_signed(payload: dict[str, Any], facts: Facts) -> Facts:
+    """The facts a signed record can speak of: a submission signed before the visit travelled with it names no
+    visit, so the visit is compared only where it was signed (and counts as signed only there)."""
+    if payload.get("kind") == SUBMISSION and "visit" not in payload:
+        return replace(facts, visit=None)
+    return facts
 
 
 @dataclass(frozen=True, slots=True)

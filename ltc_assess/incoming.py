@@ -89,6 +89,29 @@ class IncomingEvidence(_Model):
     signature: str
 
 
+class IncomingVisitor(_Model):
+    user: Text
+    check_in_at: Text
+    check_in_place: Text
+    check_out_at: Text | None
+    check_out_place: Text | None
+
+
+class IncomingChecks(_Model):
+    identity_checked: bool
+    guardian_present: bool
+    guardian_name: Text | None
+    recorded_by: Text
+    recorded_at: Text
+
+
+class IncomingVisit(_Model):
+    """The on-site visit (``visit_evidence.canonical``); it counts only where a signed submission names it."""
+
+    people: list[IncomingVisitor] = Field(max_length=100)
+    checks: IncomingChecks | None
+
+
 class IncomingRecord(_Model):
     uid: Uid
     content_hash: Sha
@@ -103,6 +126,7 @@ class IncomingRecord(_Model):
     signatures: dict[Literal["assessor1", "assessor2", "informant"], str]
     reports: list[IncomingReport]
     evidence: list[IncomingEvidence] = Field(default_factory=list)
+    visit: IncomingVisit | None = None  # records from before visits travelled carry none
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -174,7 +198,7 @@ def b64(text: str, what: str, where: str = "") -> bytes:
 
 
 class IncomingLifecycle(_Model):
-    kind: Literal["conclusion", "publicity", "objection", "care_setting", "letter"]
+    kind: Literal["confirmation", "conclusion", "publicity", "objection", "care_setting", "letter"]
     payload: Annotated[str, StringConstraints(max_length=100_000)]
     signature: Annotated[str, StringConstraints(max_length=100_000)]
     attachment: Annotated[str, StringConstraints(max_length=30_000_000)] | None

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ltc_assess import evidence
+from ltc_assess.lifecycle_confirmation import confirmation_fact
 from ltc_assess.lifecycle_records import (
     KINDS,
     care_fact,
@@ -59,7 +60,19 @@ class DesktopFacts:
             return None
         return next((f for f, _att in self._facts_of(record) if slot(f) == where), None)
 
+    def on_site(self, uid: str) -> set[str]:
+        from ltc_assess.conclusions import visited
+
+        record = self.store.assessment_by_uid(uid)
+        if record is None:
+            return set()
+        names = {u.id: u.username for u in self.store.users()}
+        return {names[p["user_id"]] for p in self.lstore.visit_people(visited(self.store, record))}
+
     def _facts_of(self, record: Assessment) -> Iterator[tuple[dict[str, Any], bytes | None]]:
+        names = {u.id: u.username for u in self.store.users()}
+        for row in self.lstore.confirmations(record.id):
+            yield confirmation_fact(record.uid, row, names[row["user_id"]]), None
         conclusion = self.lstore.conclusion(record.id)
         if conclusion is None:
             return
@@ -73,11 +86,15 @@ class DesktopFacts:
         if choice is not None:
             yield care_fact(record.uid, choice), bytes(choice["signature_png"])
 
-    def unsigned_facts(self, role: str) -> Iterator[tuple[dict[str, Any], bytes | None]]:
-        """Facts made here that no signed record holds yet and a user of ``role`` may sign."""
-        for row in self.lstore.conclusions():
-            for fact, attachment in self._facts_of(self.store.assessment(row["assessment_id"])):
-                if role in KINDS[fact["kind"]] and self.lstore.lifecycle_record(slot(fact)) is None:
+    def unsigned_facts(self, actor: User) -> Iterator[tuple[dict[str, Any], bytes | None]]:
+        """Facts made here that no signed record holds yet and ``actor`` may sign (by role; a confirmation
+        only by its own expert)."""
+        aids = {r["assessment_id"] for r in self.lstore.conclusions()} | self.lstore.confirmed_assessments()
+        for aid in sorted(aids):
+            for fact, attachment in self._facts_of(self.store.assessment(aid)):
+                if fact["kind"] == "confirmation" and fact["expert"] != actor.username:
+                    continue
+                if actor.role in KINDS[fact["kind"]] and self.lstore.lifecycle_record(slot(fact)) is None:
                     yield fact, attachment
 
     def keep(self, payload: dict[str, Any], text: str, signature: bytes, attachment: bytes | None, at: str,
@@ -102,7 +119,9 @@ class DesktopFacts:
         record = self.store.assessment_by_uid(payload["assessment"])
         assert record is not None  # judged: approved here
         kind, aid = payload["kind"], record.id
-        if kind == "conclusion":
+        if kind == "confirmation":
+            self.lstore.confirm(aid, signer.id, payload["level"], payload["confirmed_at"])
+        elif kind == "conclusion":
             self.lstore.add_conclusion({"assessment_id": aid, **{k: payload[k] for k in CONCLUSION_FIELDS}})
         elif kind == "publicity":
             self.lstore.update_conclusion(aid, **{k: payload[k] for k in PUBLICITY_FIELDS})
@@ -130,7 +149,7 @@ def outgoing(
     records, or all with ``everything``; the first ``limit`` of them, kinds in dependency order so that a 公示
     never travels before its conclusion) and their fact ids (marked sent when the bundle is written)."""
     facts = DesktopFacts(store)
-    for fact, attachment in list(facts.unsigned_facts(actor.role.value)):
+    for fact, attachment in list(facts.unsigned_facts(actor)):
         payload = fact | {"signer": actor.username}
         text = evidence.canonical(payload)
         facts.keep(payload, text, sign(text.encode("utf-8")), attachment, at, sent=0)
@@ -147,7 +166,7 @@ def pending(store: Store, actor: User | None) -> bool:
     facts = DesktopFacts(store)
     if facts.lstore.lifecycle_records(unsent_only=True):
         return True
-    return actor is not None and any(facts.unsigned_facts(actor.role.value))
+    return actor is not None and any(facts.unsigned_facts(actor))
 
 
 def keep_letter(store: Store, uid: str, pdf: bytes, signer: str, sign: Callable[[bytes], bytes], at: str) -> None:

@@ -25,11 +25,13 @@ from typing import Any, Protocol
 from ltc_assess import evidence
 from ltc_assess.errors import AppError, ErrorCode, LtcError
 from ltc_assess.i18n import _
+from ltc_assess.lifecycle_confirmation import CONFIRMATION_KEYS, check_confirmation
 from ltc_assess.storage.records import Assessment, User
 from ltc_assess.workflow import Role, Status
 
 # who may make each kind, in the order facts are applied (a 公示 needs its conclusion first)
 KINDS: dict[str, tuple[Role, ...]] = {
+    "confirmation": (Role.ASSESSOR, Role.SUPERVISOR),  # an expert's, before the approval it counts towards
     "conclusion": (Role.SUPERVISOR,),
     "publicity": (Role.SUPERVISOR,),
     "objection": (Role.SUPERVISOR,),
@@ -43,6 +45,7 @@ PUBLICITY_KEYS = ("published_at", "publicity_until", "objection_until")
 OBJECTION_KEYS = ("lodged_at", "lodged_by", "reason")
 CARE_KEYS = ("setting", "signer_name", "signer_relation", "confirmed_at", "signature_png")
 KEYS = {
+    "confirmation": CONFIRMATION_KEYS,
     "conclusion": CONCLUSION_KEYS,
     "publicity": PUBLICITY_KEYS,
     "objection": OBJECTION_KEYS,
@@ -54,8 +57,9 @@ MAX_ATTACHMENT_BYTES = 20 << 20  # a signed letter has some hundred KB
 
 def slot(fact: Mapping[str, Any]) -> str:
     """Where a fact lives: one conclusion, one 公示, one care setting per assessment; objections by when they
-    were lodged, letters by their bytes."""
-    extra = {"objection": fact.get("lodged_at"), "letter": fact.get("letter_sha256")}.get(fact["kind"])
+    were lodged, letters by their bytes, confirmations by their expert."""
+    by_kind = {"objection": "lodged_at", "letter": "letter_sha256", "confirmation": "expert"}
+    extra = fact.get(by_kind.get(fact["kind"], ""))
     return f"{fact['kind']}:{fact['assessment']}" + (f":{extra}" if extra else "")
 
 
@@ -109,6 +113,10 @@ class LifecycleSource(Protocol):
         """The fact (unsigned) this database holds in ``slot``, None when the slot is free."""
         ...
 
+    def on_site(self, uid: str) -> set[str]:
+        """Usernames of the people on the signed visit of assessment ``uid`` held here."""
+        ...
+
 
 def wire(kind: str, payload: str, signature: bytes, attachment: bytes | None) -> dict[str, Any]:
     """A signed record as bundles and the server carry it (``incoming.parse_lifecycle`` reads it back)."""
@@ -123,8 +131,9 @@ def wire(kind: str, payload: str, signature: bytes, attachment: bytes | None) ->
 
 
 def judge(src: LifecycleSource, root: bytes, item: Mapping[str, Any]) -> tuple[str, dict[str, Any], User]:
-    """``("write" | "unchanged", payload, signer)`` for an incoming record (``item``: kind, payload, signature
-    and attachment as bytes); raises AppError naming the rule it breaks."""
+    """``("write" | "unchanged" | "past", payload, signer)`` for an incoming record (``item``: kind, payload,
+    signature and attachment as bytes; "past": a confirmation of a decision made already, neither kept nor
+    refused); raises AppError naming the rule it breaks."""
     from ltc_assess.replay import active_user
     from ltc_assess.signing.cms import detached_signer
     from ltc_assess.signing.keys import subject_fields
@@ -159,7 +168,15 @@ def judge(src: LifecycleSource, root: bytes, item: Mapping[str, Any]) -> tuple[s
             ErrorCode.SIGNATURE, _("{kind}记录签署人的证书已于 {date} 吊销").format(kind=kind, date=revoked[:10])
         )
     record = src.assessment_by_uid(payload["assessment"])
-    if record is None or record.status not in (Status.APPROVED, Status.SUPERSEDED):
+    if kind == "confirmation":  # counts only towards an approval still to come here
+        if record is None or record.status not in (Status.SUBMITTED, Status.APPROVED, Status.SUPERSEDED):
+            raise AppError(
+                ErrorCode.TRANSITION,
+                _("{kind}记录所属评估 {uid} 在本机未提交").format(kind=kind, uid=payload["assessment"]),
+            )
+        if record.status != Status.SUBMITTED:
+            return "past", payload, signer  # decided here: its signed approval already stands for it
+    elif record is None or record.status not in (Status.APPROVED, Status.SUPERSEDED):
         raise AppError(
             ErrorCode.TRANSITION,
             _("{kind}记录所属评估 {uid} 在本机未批准").format(kind=kind, uid=payload["assessment"]),
@@ -313,6 +330,7 @@ def _check_letter(
 
 
 CHECKS: dict[str, Callable[[LifecycleSource, bytes, Assessment, dict[str, Any], Any], None]] = {
+    "confirmation": check_confirmation,
     "conclusion": _check_conclusion,
     "publicity": _check_publicity,
     "objection": _check_objection,
@@ -343,7 +361,7 @@ def accept(
             continue
         if outcome == "write":
             written.append(slot(payload))
-        elif keep is not None:
+        elif outcome == "unchanged" and keep is not None:
             keep(item, payload)
     return written, refusals
 

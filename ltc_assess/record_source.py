@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Protocol
 
+from ltc_assess.policies import Policy, get_policy
 from ltc_assess.schema.model import FormDef
 from ltc_assess.storage.records import Assessment, Subject, User
 
@@ -30,6 +31,8 @@ class RecordStore(Protocol):
     def list_assessments(self, *, subject_id: int | None = None, limit: int = 500) -> list[dict[str, Any]]: ...
 
     def revoked_at(self, cert_pem: bytes) -> str | None: ...
+
+    def setting(self, key: str) -> str | None: ...
 
 
 class RecordSource(ABC):
@@ -65,3 +68,11 @@ class RecordSource(ABC):
 
     def revoked_at(self, cert_pem: bytes) -> str | None:
         return self._records().revoked_at(cert_pem)
+
+    def city_policy(self) -> Policy | None:
+        """The receiving installation's city policy (None: none chosen), whose on-site protocol an incoming
+        submission's signed visit must satisfy."""
+        from ltc_assess.conclusions import POLICY_SETTING
+
+        city = self._records().setting(POLICY_SETTING)
+        return get_policy(city) if city else None

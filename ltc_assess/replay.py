@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ltc_assess import evidence, incoming
+from ltc_assess import evidence, incoming, visit_evidence
 from ltc_assess.errors import AppError, ErrorCode, LtcError
 from ltc_assess.i18n import _
 from ltc_assess.record_source import RecordSource
@@ -114,6 +114,7 @@ def incoming_facts(rec: Mapping[str, Any]) -> evidence.Facts:
         supersedes=rec["supersedes"],
         score=_score(fields["score_json"]),
         reviews=rec.get("reviews"),
+        visit=rec.get("visit"),
     )
 
 
@@ -165,11 +166,12 @@ class _Evidence:
             raise AppError(ErrorCode.SIGNATURE, _("没有已签名的 {kind} 记录").format(kind=kind))
         for payload in candidates[::-1]:  # newest first (reversed() of Any-valued dicts types as Any)
             if payload.get("report_sha256") in self.reports and not evidence.mismatch(
-                payload, evidence.expected_payload(kind, facts, payload["report_sha256"])
+                payload, evidence.expected_payload(kind, evidence.as_signed(payload, facts), payload["report_sha256"])
             ):
                 return payload
         last = candidates[-1]
-        differs = evidence.mismatch(last, evidence.expected_payload(kind, facts, str(last.get("report_sha256"))))
+        expected = evidence.expected_payload(kind, evidence.as_signed(last, facts), str(last.get("report_sha256")))
+        differs = evidence.mismatch(last, expected)
         raise AppError(
             ErrorCode.SIGNATURE,
             _("记录与其签名人在 {kind} 记录中签署的内容不符（{fields}）").format(
@@ -307,6 +309,7 @@ def _check(
                 ErrorCode.PERMISSION, _("由 {username} 批准，但此人参与了该评估").format(username=approver.username)
             )
     check_evidence(service, rec, local)
+    visit_evidence.check(service, rec, incoming_facts(rec), start)
     if status == Status.SUPERSEDED and not replaced(service, rec, local, incoming):
         raise AppError(ErrorCode.TRANSITION, _("已被取代，但不知道其已批准的更正或改变等级的复评"))
 
@@ -330,6 +333,12 @@ def check_evidence(service: RecordSource, rec: Mapping[str, Any], local: Assessm
     if status in (Status.APPROVED, Status.SUPERSEDED):
         approved = proof.matching(evidence.APPROVAL, facts)
         proof.check_report(approved["report_sha256"], {"supervisor": named["approved_by"]})
+
+
+def signed_visit(rec: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The visit of an accepted record as its submitting assessor signed it (None: no signed visit), for the
+    writers: only a signed visit is stored."""
+    return visit_evidence.signed(rec, incoming_facts(rec))
 
 
 def _name(users: Mapping[str, User], user_id: int | None) -> str | None:

@@ -52,6 +52,7 @@ def enrol(service: AssessmentService, admin: User, store: PgStore) -> dict[str, 
             cert.decode() if cert else None,
             fingerprint(cert) if cert else None,
             user.qualification_no,
+            user.qualification,
         )
         names.append(user.username)
     # each account as enrolled, so that server check finds a role or certificate changed by SQL afterwards

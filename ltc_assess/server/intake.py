@@ -89,7 +89,7 @@ def apply_bundle(
             continue
         what, local = plans[rec["uid"]]
         if what == "write":
-            store.put_record(rec, rec["content_hash"], signer.username)
+            store.put_record(rec, rec["content_hash"], signer.username, replay.signed_visit(rec))
             if rec["fields"]["status"] == Status.APPROVED and rec["supersedes"]:
                 store.mark_superseded(rec["supersedes"], lambda r: record_hash(r, names))
             review_links.settle(store, source.root_certificate(), rec, lambda r: record_hash(r, names))

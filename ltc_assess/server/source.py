@@ -15,7 +15,7 @@ from ltc_assess.schema.model import FormDef
 from ltc_assess.schema.registry import get_form
 from ltc_assess.server.review_links import links
 from ltc_assess.service.export import Approved, in_period
-from ltc_assess.storage.pg import lifecycle
+from ltc_assess.storage.pg import lifecycle, visits
 from ltc_assess.storage.pg.repository import ROOT_CERT, PgStore
 from ltc_assess.storage.records import Assessment, Subject, User
 
@@ -129,6 +129,9 @@ class ServerFacts:
     def held(self, where: str) -> dict[str, Any] | None:
         found = lifecycle.payload(self.store, where)
         return None if found is None else unsigned(found)
+
+    def on_site(self, uid: str) -> set[str]:
+        return visits.on_site(self.store, uid)
 
     def write(self, item: dict[str, Any], payload: dict[str, Any], signer: User) -> None:
         row = {

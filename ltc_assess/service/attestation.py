@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ltc_assess import evidence
+from ltc_assess import evidence, visit_evidence
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.storage import audit
@@ -44,6 +44,9 @@ def local_facts(service: AssessmentService, record: Assessment) -> evidence.Fact
         supersedes=supersedes,
         score=record.score,
         reviews=service.after_decision.reviewed_uid(record.id),
+        visit=visit_evidence.canonical(
+            service.after_decision.visit_people(record.id), service.after_decision.visit_checks(record.id), names
+        ),
     )
 
 

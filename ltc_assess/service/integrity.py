@@ -9,7 +9,8 @@ private key:
   (a chain cut short before it, or recomputed, no longer does);
 - every user's role and disabled flag are what the audit log last recorded (a promotion by SQL is not);
 - every approved record matches the supervisor's signed approval record and its PAdES-signed report (answers,
-  level, person, approver); approvals logged before approvals were signed need their audit event instead.
+  level, person, approver); approvals logged before approvals were signed need their audit event instead;
+- every submitted record's on-site visit is the one its assessor signed with the submission.
 """
 
 from __future__ import annotations
@@ -40,6 +41,25 @@ def problems(service: AssessmentService) -> list[str]:
     found += _checkpoints(service, root.encode() if root else None)
     found += _users(service)
     found += _approved(service, root.encode() if root else None)
+    found += _visits(service)
+    return found
+
+
+def _visits(service: AssessmentService) -> list[str]:
+    """Each submitted (or later) record's on-site visit as its newest signed submission states it: a visit row
+    deleted or edited by SQL afterwards (no trigger stops a DELETE) no longer matches, so an approver taken off
+    the visit is found. Submissions signed before visits travelled name none."""
+    from ltc_assess.service.attestation import local_facts
+
+    found = []
+    for row in service.store.list_assessments(limit=10_000_000):
+        if row["status"] not in (Status.SUBMITTED, Status.APPROVED, Status.SUPERSEDED):
+            continue
+        signed = [e for e in service.store.signed_records(row["id"]) if e["kind"] == evidence.SUBMISSION]
+        visit = json.loads(signed[-1]["payload"]).get("visit") if signed else None
+        held = local_facts(service, service.store.assessment(row["id"])).visit
+        if visit is not None and visit != evidence.digest(held):
+            found.append(_("评估 {uid}：现场记录与提交时签署的不符").format(uid=row["id"]))
     return found
 
 

@@ -6,6 +6,7 @@ Like ``Store`` it decides nothing and opens no transactions: the service and ``l
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from sqlite_utils import Database
@@ -61,6 +62,30 @@ class LifecycleStore:
         rows = list(self.db.query("SELECT * FROM visit_checks WHERE assessment_id = ?", [assessment_id]))
         return rows[0] if rows else None
 
+    def replace_visit(self, assessment_id: int, visit: Mapping[str, Any], ids: Mapping[str, int]) -> None:
+        """Make the visit exactly ``visit`` as it travels (people by username, ``ids``: user ids by username)."""
+        self.db.execute("DELETE FROM visit_people WHERE assessment_id = ?", [assessment_id])
+        self.db.execute("DELETE FROM visit_checks WHERE assessment_id = ?", [assessment_id])
+        for p in visit["people"]:
+            self.db.execute(
+                "INSERT INTO visit_people (assessment_id, user_id, check_in_at, check_in_place, check_out_at,"
+                " check_out_place) VALUES (?, ?, ?, ?, ?, ?)",
+                [assessment_id, ids[p["user"]], p["check_in_at"], p["check_in_place"], p["check_out_at"],
+                 p["check_out_place"]],
+            )  # fmt: skip
+        checks = visit["checks"]
+        if checks is not None:
+            self.put_visit_checks(
+                assessment_id,
+                {
+                    "identity_checked": int(checks["identity_checked"]),
+                    "guardian_present": int(checks["guardian_present"]),
+                    "guardian_name": checks["guardian_name"],
+                    "recorded_by": ids[checks["recorded_by"]],
+                    "recorded_at": checks["recorded_at"],
+                },
+            )
+
     # --- expert confirmations -----------------------------------------------------------------------
 
     def confirm(self, assessment_id: int, user_id: int, level: int, at: str) -> None:
@@ -79,6 +104,10 @@ class LifecycleStore:
                 [assessment_id],
             )
         )
+
+    def confirmed_assessments(self) -> set[int]:
+        """Assessments some expert confirmed here (whose confirmations may still need signing)."""
+        return {r["assessment_id"] for r in self.db.query("SELECT DISTINCT assessment_id FROM expert_confirmations")}
 
     # --- conclusions --------------------------------------------------------------------------------
 

@@ -35,10 +35,20 @@ def _sync(agency: Agency, service, user: str):  # type: ignore[no-untyped-def]
     return sync(service, service.store.user_by_name(user), f"{user}-password", agency.url, agency.transport)
 
 
-def _submitted(agency: Agency) -> str:
-    """An NHSA assessment by a1 and a2, submitted on laptop 1 and pushed; its uid."""
+PLACE = "成都市武侯区示例路1号"
+QUALIFIED = (("a1", "assessor"), ("a2", "expert"), ("sup1", "expert"), ("sup2", "expert"))
+
+
+def _submitted(agency: Agency, on_site: tuple[str, ...] = ("a1", "a2"), push: bool = True) -> str:
+    """An NHSA assessment by a1 and a2 (an expert), ``on_site`` checked in and out (a1 records the identity and
+    guardian checks when there), submitted on laptop 1 and pushed (with ``push``); its uid. The laptop and the
+    office know the same qualifications (the office's 成都 policy asks for the signed visit)."""
     laptop, w = agency.laptop1, agency.world
+    for service in (laptop, agency.office):
+        for user, kind in QUALIFIED:
+            Lifecycle(service).set_qualification(w.admin, user, kind)
     a1 = laptop.store.user_by_name("a1")
+    assert a1 is not None
     record, _ = laptop.start_assessment(
         a1, NewAssessment(subject_id=w.subject.id, form="nhsa-ltc-2021", assessor2_id=w.a2.id)
     )
@@ -48,8 +58,17 @@ def _submitted(agency: Agency) -> str:
         laptop.save_answer(a1, record.id, item, 0)
     for role in ("assessor1", "assessor2", "informant"):
         laptop.save_signature(a1, record.id, role, PNG)
+    lc = Lifecycle(laptop)
+    for name in on_site:
+        person = laptop.store.user_by_name(name)
+        assert person is not None
+        lc.check_in(person, record.id, PLACE)
+        lc.check_out(person, record.id, PLACE)
+    if "a1" in on_site:
+        lc.record_checks(a1, record.id, identity_checked=True, guardian_present=True, guardian_name="王小明")
     laptop.submit(a1, record.id, SIGNERS)
-    assert _sync(agency, laptop, "a1").refused == []
+    if push:
+        assert _sync(agency, laptop, "a1").refused == []
     return record.uid
 
 

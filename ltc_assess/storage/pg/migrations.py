@@ -208,10 +208,39 @@ def _review_links(con: psycopg.Connection) -> None:
     con.execute("CREATE INDEX assessments_reviews ON assessments ((record ->> 'reviews'))")
 
 
+def _visits(con: psycopg.Connection) -> None:
+    """Each record's on-site visit as its submitting assessor signed it (people by username, the identity and
+    guardian checks; no row: no signed visit), so that approval rules see who was on site on every installation;
+    and each user's qualification (评估员/评估专家, enrolled from the office), which the on-site protocol counts."""
+    con.execute(
+        """
+        ALTER TABLE users ADD COLUMN qualification text CHECK (qualification IN ('assessor', 'expert'));
+        CREATE TABLE visits (
+            assessment_id integer PRIMARY KEY REFERENCES assessments,
+            identity_checked boolean,
+            guardian_present boolean,
+            guardian_name text,
+            recorded_by text,
+            recorded_at text,
+            CHECK ((recorded_by IS NULL) = (identity_checked IS NULL AND guardian_present IS NULL))
+        );
+        CREATE TABLE visit_people (
+            assessment_id integer NOT NULL REFERENCES visits,
+            username text NOT NULL,
+            check_in_at text NOT NULL,
+            check_in_place text NOT NULL,
+            check_out_at text,
+            check_out_place text,
+            PRIMARY KEY (assessment_id, username)
+        );
+        """
+    )
+
+
 TRIGGERS = {"audit_no_change": "audit"}  # trigger -> table: what ``server check`` expects enabled
 
 STEPS: tuple[Step, ...] = (
-    _base, _dispatch, _checkpoints, _qualifications, _lifecycle, _push_queue, _review_links
+    _base, _dispatch, _checkpoints, _qualifications, _lifecycle, _push_queue, _review_links, _visits
 )  # fmt: skip
 
 

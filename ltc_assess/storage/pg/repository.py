@@ -24,6 +24,7 @@ from psycopg.types.json import Jsonb
 
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
+from ltc_assess.storage.pg import visits
 from ltc_assess.storage.records import Assessment, Subject, User
 from ltc_assess.workflow import Role, Status
 
@@ -138,6 +139,7 @@ class PgStore:
         cert_pem: str | None,
         sha: str | None,
         qualification_no: str | None = None,
+        qualification: str | None = None,
     ) -> None:
         """Enrol or update a user; a replaced certificate (fingerprint ``sha``) is revoked: it opens no session
         and signs no push any more."""
@@ -147,12 +149,12 @@ class PgStore:
                 "INSERT INTO revoked_certificates VALUES (%s, %s) ON CONFLICT DO NOTHING", [old["cert_sha256"], now()]
             )
         self.con.execute(
-            "INSERT INTO users (username, display_name, role, disabled, cert_pem, cert_sha256, qualification_no)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET"
+            "INSERT INTO users (username, display_name, role, disabled, cert_pem, cert_sha256, qualification_no,"
+            " qualification) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (username) DO UPDATE SET"
             " display_name = excluded.display_name, role = excluded.role, disabled = excluded.disabled,"
             " cert_pem = excluded.cert_pem, cert_sha256 = excluded.cert_sha256,"
-            " qualification_no = excluded.qualification_no",
-            [username, display_name, role, disabled, cert_pem, sha, qualification_no],
+            " qualification_no = excluded.qualification_no, qualification = excluded.qualification",
+            [username, display_name, role, disabled, cert_pem, sha, qualification_no, qualification],
         )
 
     def revoked(self, cert_sha256: str) -> bool:
@@ -243,8 +245,11 @@ class PgStore:
 
     # --- writing records -----------------------------------------------------------------------------
 
-    def put_record(self, rec: dict[str, Any], content_hash: str, changed_by: str) -> int:
-        """Make the server's copy of ``rec`` exactly the incoming record (inserting person and record when new)."""
+    def put_record(
+        self, rec: dict[str, Any], content_hash: str, changed_by: str, visit: dict[str, Any] | None = None
+    ) -> int:
+        """Make the server's copy of ``rec`` exactly the incoming record (inserting person and record when new),
+        with ``visit`` when its signed submission vouches for one (``replay.signed_visit``)."""
         person = rec["subject"]
         subject = self.subject_by_uid_or_number(person["uid"], person["id_number"])
         if subject is None:
@@ -254,7 +259,7 @@ class PgStore:
             )
         else:
             subject_id = subject.id
-        body = {k: v for k, v in rec.items() if k not in ("reports", "evidence")}
+        body = {k: v for k, v in rec.items() if k not in ("reports", "evidence", "visit")}
         users = rec["users"]
         aid = self.returning_id(
             "INSERT INTO assessments (uid, subject_id, status, content_hash, record, assessor1, assessor2,"
@@ -281,6 +286,8 @@ class PgStore:
                     base64.b64decode(e["signature"]),
                 ],
             )  # fmt: skip
+        if visit is not None:
+            visits.put(self.con, aid, visit)
         return aid
 
     def record(self, uid: str) -> dict[str, Any] | None:
@@ -299,6 +306,7 @@ class PgStore:
             {"kind": e["kind"], "payload": e["payload"], "signature": base64.b64encode(bytes(e["signature"])).decode()}
             for e in self.signed_records(row["id"])
         ]
+        rec["visit"] = visits.get(self.con, row["id"])
         return {"record": rec, "changed_by": row["changed_by"], "cursor": row["seq"]}
 
     def changes_for(self, username: str, role: str, since: int, limit: int) -> list[dict[str, Any]]:
@@ -372,5 +380,5 @@ class PgStore:
 def _user(row: dict[str, Any]) -> User:
     return User(
         row["id"], row["username"], row["display_name"], Role(row["role"]), row["disabled"], 0, None,
-        row.get("qualification_no"),
+        row.get("qualification_no"), row.get("qualification"),
     )  # fmt: skip

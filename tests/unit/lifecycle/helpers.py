@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from world import PNG, World
 
+from ltc_assess import bundle_seal
+from ltc_assess.exchange.package import read_package, write_package
 from ltc_assess.lifecycle import Lifecycle
-from ltc_assess.service import NewAssessment
+from ltc_assess.service import AssessmentService, NewAssessment
+from ltc_assess.signing.cms import sign_detached
+from ltc_assess.signing.keys import KeyPair
 from ltc_assess.storage.records import User
 
 
@@ -81,3 +90,31 @@ def approved(c: City) -> int:
     w.service.submit(w.a1, aid)
     decide(c, aid, w.sup1, c.e1, c.e2)
     return aid
+
+
+def rewritten(service: AssessmentService, genuine: Path, out: Path, change: Callable[[list[Any]], Any]) -> Path:
+    """The genuine bundle with records.json changed by ``change``, signed again with a1's own key (an insider
+    can sign a bundle; the signed records inside stay as their signers signed them)."""
+    with bundle_seal.opened(service, genuine, 1 << 30) as inner:
+        files = read_package(inner)
+    meta = {k: v for k, v in json.loads(files["manifest.json"]).items() if k != "files"}
+    records = json.loads(files["records.json"])
+    change(records)
+    a1 = service.store.user_by_name("a1")
+    stored = service.store.user_key(a1.id) if a1 else None
+    assert stored is not None
+    write_package(
+        out,
+        {"records.json": json.dumps(records, ensure_ascii=False).encode()},
+        meta | {"bundle_id": hashlib.md5(out.name.encode()).hexdigest()},
+        lambda data: sign_detached(data, KeyPair(*stored), "a1-password", [service.root_certificate()]),
+    )
+    return out
+
+
+def on_site(service: AssessmentService, uid: str) -> list[str]:
+    """Usernames on the visit ``service`` holds for assessment ``uid``."""
+    record = service.store.assessment_by_uid(uid)
+    assert record is not None
+    names = {u.id: u.username for u in service.users()}
+    return sorted(names[p["user_id"]] for p in service.after_decision.visit_people(record.id))
