@@ -63,8 +63,12 @@ def load() -> str:
 
 
 def cpu_seconds(pid: int, children: bool = True) -> float:
-    """User + system CPU time of a process (and, with ``children``, every process under it) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """User + system CPU time of a process (and, with ``children``, every process under it) so far; 0 for a
+    process that has ended meanwhile (a PostgreSQL backend whose pooled connection closed)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
     total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     if children:
         kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
@@ -212,13 +216,6 @@ def main() -> None:
             client.close()
         total = sum(len(b) for b in bundles.values())
         pushed = total - len(burst)
-        # baseline: the same bundles through `bundle import` into one SQLite office database
-        sup1 = base.store.user_by_name("sup1")
-        t0, c0 = time.perf_counter(), time.process_time()
-        for user_bundles in bundles.values():
-            for path in user_bundles:
-                import_bundle(base, sup1, path)  # type: ignore[arg-type]
-        sqlite_s, sqlite_cpu = time.perf_counter() - t0, time.process_time() - c0
         server_cpu, client_cpu = (cpu1[0] - cpu0[0]) / total, (cpu1[1] - cpu0[1]) / total
         per_push = server_cpu + pg_cpu / total + client_cpu
         print(
@@ -236,8 +233,18 @@ def main() -> None:
         print(
             f"CPU per push: server {server_cpu * 1000:.0f} ms, PostgreSQL {pg_cpu / total * 1000:.0f} ms, "
             f"laptops (TLS, hashing) {client_cpu * 1000:.0f} ms: 2 idle cores would take about "
-            f"{2 / per_push:.0f} pushes/s, 10,000 in {10_000 * per_push / 2 / 60:.1f} min"
+            f"{2 / per_push:.0f} pushes/s, 10,000 in {10_000 * per_push / 2 / 60:.1f} min",
+            flush=True,
         )
+        for e in errors[:5]:
+            print("  error:", e)
+        # baseline: the same bundles through `bundle import` into one SQLite office database
+        sup1 = base.store.user_by_name("sup1")
+        t0, c0 = time.perf_counter(), time.process_time()
+        for user_bundles in bundles.values():
+            for path in user_bundles:
+                import_bundle(base, sup1, path)  # type: ignore[arg-type]
+        sqlite_s, sqlite_cpu = time.perf_counter() - t0, time.process_time() - c0
         print(
             f"baseline: bundle import into SQLite, one after another: {sqlite_s:.1f} s ({total / sqlite_s:.1f}/s), "
             f"CPU {sqlite_cpu / total * 1000:.0f} ms each"
@@ -246,12 +253,15 @@ def main() -> None:
             f"ratio server/baseline: wall time {server_s / pushed / (sqlite_s / total):.2f}, "
             f"CPU (server + PostgreSQL) {(server_cpu + pg_cpu / total) / (sqlite_cpu / total):.2f}"
         )
-        for e in errors[:5]:
-            print("  error:", e)
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                print("the server did not stop within 30 s of SIGTERM: killed", flush=True)
+                proc.kill()
+                proc.wait()
         with psycopg.connect(ADMIN_DB, autocommit=True) as con:
             con.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
         base.close()

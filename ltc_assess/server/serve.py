@@ -25,6 +25,7 @@ def serve(host: str, port: int, workers: int, cert: str | None, key: str | None)
         ssl_keyfile=key,
         log_level="warning",
         timeout_keep_alive=30,  # laptops pause between the requests of a sync; fewer dropped kept-alive connections
+        timeout_graceful_shutdown=10,  # a stop waits this long for requests in flight (a push is durable anyway)
     )
 
 
