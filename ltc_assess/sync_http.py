@@ -22,6 +22,7 @@ from ltc_assess.i18n import _, header_language
 CHUNK = 1024 * 1024
 BUSY_RETRIES = 5
 PROBE_SECONDS = 3.0
+LONG_POLL = 10.0  # seconds the server may hold one ask for a push's outcome
 PUSH_WAIT = 120.0  # seconds a sync waits for its pushes to be verified; later, their outcome comes next sync
 
 
@@ -111,11 +112,12 @@ class ServerClient:
 
     def outcome(self, push: dict[str, Any], until: float) -> dict[str, Any]:
         """The push once verified, or as it stands when the clock (``time.monotonic``) reaches ``until``."""
-        delay = 0.05
-        while push["state"] == "queued" and time.monotonic() < until:
-            time.sleep(max(0.0, min(delay, until - time.monotonic())))
-            delay = min(delay * 1.5, 1.0)
-            push = self.call("GET", f"/api/v1/pushes/{push['id']}")
+        while push["state"] == "queued" and (left := until - time.monotonic()) > 0:
+            wait = round(min(left, LONG_POLL), 1)  # the server holds the ask until the push is done or this passes
+            asked = time.monotonic()
+            push = self.call("GET", f"/api/v1/pushes/{push['id']}", params={"wait": wait})
+            if push["state"] == "queued" and time.monotonic() - asked < wait / 2:  # a server that does not hold
+                time.sleep(min(1.0, max(0.0, until - time.monotonic())))
         return push
 
     def push(self, path: Path, chunk: int = CHUNK, wait: float = PUSH_WAIT) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from ltc_assess.server import api_models as m
 from ltc_assess.server import auth, checks, crl, dispatch, queue, uploads
 from ltc_assess.server.language import RequestLanguage
 from ltc_assess.server.limits import DEFAULT_LIMITS, BodyLimit, InFlight, Limits, TooLarge, size
+from ltc_assess.server.push_wait import MAX_WAIT, PushWaiters
 from ltc_assess.server.source import ServerSource
 from ltc_assess.storage.pg import lifecycle as lifecycle_rows
 from ltc_assess.storage.pg.repository import PgStore
@@ -98,7 +99,10 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
             pool, verifiers if conninfo else 0, limits.records_per_push, limits.lifecycle_per_push
         )
         app.state.verifiers.start()
+        app.state.waiters = PushWaiters(conninfo)
+        app.state.waiters.start()
         yield
+        app.state.waiters.stop()
         app.state.verifiers.stop()
         pool.close()
 
@@ -214,9 +218,21 @@ def create_app(conninfo: str, pool_size: int = 8, limits: Limits = DEFAULT_LIMIT
         return m.Upload(**found)
 
     @app.get("/api/v1/pushes/{push_id}", tags=["sync"])
-    def push_state(push_id: Annotated[int, Path(ge=1, le=2**62)], store: Store, who: Worker) -> m.Push:
-        """A push's state: queued, applied (with what changed) or refused (with the reasons); the pusher's only."""
-        return m.Push(**queue.push_state(store, push_id, who["username"]))
+    async def push_state(
+        push_id: Annotated[int, Path(ge=1, le=2**62)],
+        request: Request,
+        cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0,
+    ) -> m.Push:
+        """A push's state: queued, applied (with what changed) or refused (with the reasons); the pusher's only.
+        With ``wait``, a queued push is answered once it is done or after that many seconds (long polling)."""
+
+        def look() -> dict[str, Any]:
+            with request.app.state.pool.connection() as con, con.transaction():
+                store = PgStore(con)
+                return queue.push_state(store, push_id, check_role(account(store, cred), WORKERS)["username"])
+
+        return m.Push(**await request.app.state.waiters.until_done(push_id, wait, look))
 
     @app.get("/api/v1/sync/changes", tags=["sync"])
     def changes(store: Store, who: Worker, since: Annotated[int, Query(ge=0)] = 0, limit: int = PAGE) -> m.Changes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from pathlib import Path
 
 import psycopg
@@ -80,6 +81,32 @@ def test_a_push_is_acknowledged_queued_and_applied_once_told_to_its_pusher_only(
     assert _count(agency, "SELECT count(*) AS n FROM assessments WHERE uid = %s", [uid]) == 1
     assert _count(agency, "SELECT count(*) AS n FROM audit WHERE action = 'bundle.import'", []) == 1
     assert _count(agency, "SELECT count(*) AS n FROM upload_chunks WHERE sha256 = %s", [sha]) == 0  # bytes dropped
+
+
+@IDLE
+def test_an_ask_for_the_outcome_is_held_until_the_push_is_done(agency: Agency, tmp_path: Path) -> None:
+    """Long polling: GET /pushes/{id}?wait= holds a queued push's ask and answers as soon as a verifier elsewhere
+    (another connection, as another server process would: PostgreSQL's NOTIFY) records the outcome, not at the
+    end of the wait; with nothing applied it answers 'queued' once the wait has passed."""
+    uid = _submitted(agency, agency.laptop1)
+    client = office_client(agency, "a1")
+    push = client.send(_bundle(agency.laptop1, tmp_path / "b.zip"))
+    asked = time.monotonic()
+    held = client.call("GET", f"/api/v1/pushes/{push['id']}", params={"wait": 0.6})
+    assert held["state"] == "queued" and time.monotonic() - asked >= 0.6
+    verifier = threading.Timer(0.5, lambda: _verify(agency))
+    verifier.start()
+    asked = time.monotonic()
+    done = client.call("GET", f"/api/v1/pushes/{push['id']}", params={"wait": 15})
+    took = time.monotonic() - asked
+    verifier.join()
+    assert done["state"] == "applied" and done["result"]["added"] == [uid]
+    assert 0.4 <= took < 10, took  # woken by the outcome, not by the end of the wait
+    asked = time.monotonic()
+    assert client.call("GET", f"/api/v1/pushes/{push['id']}", params={"wait": 15})["state"] == "applied"
+    assert time.monotonic() - asked < 5  # a push already done is answered at once
+    assert client.http.get(f"/api/v1/pushes/{push['id']}", params={"wait": 21}).status_code == 422  # at most 20 s
+    client.close()
 
 
 def test_a_forged_approval_is_refused_later_in_the_language_of_the_push(agency: Agency, tmp_path: Path) -> None:

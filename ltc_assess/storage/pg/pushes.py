@@ -8,13 +8,17 @@ newer version of a record an earlier one carries).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from ltc_assess.storage.pg.repository import PgStore, now
 
 COLUMNS = "id, sha256, username, language, state, queued_at, done_at, outcome"
+DONE = "ltc_push_done"  # the channel on which a recorded outcome is announced (payload: the push id)
 
 
 def enqueue(store: PgStore, sha256: str, username: str, language: str) -> dict[str, Any]:
@@ -66,6 +70,16 @@ def finish(store: PgStore, push_id: int, state: str, outcome: dict[str, Any]) ->
     if state == "applied":
         store.con.execute("UPDATE uploads SET result = %s WHERE sha256 = %s", [Jsonb(outcome), row["sha256"]])
     store.con.execute("DELETE FROM upload_chunks WHERE sha256 = %s", [row["sha256"]])
+    store.con.execute("SELECT pg_notify(%s, %s)", [DONE, str(push_id)])  # delivered when this commits
+
+
+def finished(conninfo: str, stop: threading.Event) -> Iterator[int]:
+    """Ids of pushes whose outcome any process recorded, as their transactions commit, until ``stop`` is set."""
+    with psycopg.connect(conninfo, autocommit=True) as con:
+        con.execute(f"LISTEN {DONE}")
+        while not stop.is_set():
+            for note in con.notifies(timeout=1.0):
+                yield int(note.payload)
 
 
 def failed(store: PgStore, push_id: int) -> int:
