@@ -106,8 +106,6 @@ def _enrol(args: argparse.Namespace) -> int:
         admin = login(service, args.user)
         done = _store_session(args, lambda store: enrol(service, admin, store))
     print(_("服务器已登记：机构根证书和 {count} 个用户").format(count=len(done["users"])))
-    if done["policy"]:
-        print(_("服务器按{city}政策接收评估（与办公室相同）").format(city=done["policy"]))
     return 0
 
 

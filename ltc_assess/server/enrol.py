@@ -1,5 +1,4 @@
-"""Provisioning the server from the office database: the agency root, the users and their certificates, and the
-city policy the office chose (which the server's intake applies: the on-site protocol of incoming submissions).
+"""Provisioning the server from the office database: the agency root, the users and their certificates.
 
 The office desktop stays where users and keys are managed (admin, ``keys issue``); ``server enrol`` copies the
 public part to the server again after each change (a disabled user, a new certificate, which revokes the old).
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from ltc_assess.bundle_seal import TRANSPORT_CERT, TRANSPORT_KEY, write_private
-from ltc_assess.conclusions import POLICY_SETTING
 from ltc_assess.errors import AppError, ErrorCode
 from ltc_assess.i18n import _
 from ltc_assess.server.auth import fingerprint
@@ -57,13 +55,9 @@ def enrol(service: AssessmentService, admin: User, store: PgStore) -> dict[str, 
             user.qualification,
         )
         names.append(user.username)
-    policy = service.queries.city_policy()
-    if policy is not None:  # the office's choice; an office without one leaves the server's as it is
-        store.set_setting(POLICY_SETTING, policy.city)
     # each account as enrolled, so that server check finds a role or certificate changed by SQL afterwards
-    enrolled = {"users": names, "accounts": accounts, "policy": policy.ref if policy else None}
-    store.audit(admin.username, "server.enrol", "users", None, enrolled)
-    return {"users": names, "policy": policy.name if policy else None}
+    store.audit(admin.username, "server.enrol", "users", None, {"users": names, "accounts": accounts})
+    return {"users": names}
 
 
 def enrol_insurer(

@@ -124,21 +124,3 @@ def test_server_check_finds_a_visit_edited_in_postgresql(agency: Agency, capsys:
         )
     assert main(["server", "check", "--pg", agency.conninfo]) == 1
     assert f"评估 {uid}：记录与其签名人在 submission 记录中签署的内容不符（visit）" in capsys.readouterr().out
-
-
-def test_enrol_gives_the_server_the_city_policy_the_office_chose(agency: Agency) -> None:
-    """The server's intake applies the on-site protocol of the office's city: ``server enrol`` carries the choice
-    (no SQL by hand), records it in the enrolment's audit entry, and an office without a choice changes nothing."""
-    setting = lambda store: store.setting("policy_city")  # noqa: E731
-    pg_store_do(agency.conninfo, lambda store: enrol(agency.office, agency.world.admin, store))
-    assert pg_store_do(agency.conninfo, setting) is None
-    Lifecycle(agency.office).use_city(agency.world.admin, "chengdu")
-    done = pg_store_do(agency.conninfo, lambda store: enrol(agency.office, agency.world.admin, store))
-    assert done["policy"] == "成都" and pg_store_do(agency.conninfo, setting) == "chengdu"
-    audit = pg_store_do(
-        agency.conninfo,
-        lambda store: store.rows("SELECT data FROM audit WHERE action = 'server.enrol' ORDER BY id DESC LIMIT 1", []),
-    )
-    assert audit[0]["data"]["policy"].startswith("chengdu")
-    uid = _submitted(agency, (), push=False)  # nobody checked in: refused under the enrolled policy
-    assert any(r.startswith(f"评估 {uid}：不符合成都现场评估规定") for r in _sync(agency, agency.laptop1, "a1").refused)
